@@ -1,0 +1,321 @@
+//! Source files: decoded once, addressed by byte spans.
+//!
+//! Every input is decoded to UTF-8 exactly once (UTF-8, UTF-8 with BOM, UTF-16LE/BE with BOM,
+//! and BOM-less UTF-16LE as GPMC writes `GPO.cmt`). All spans in the model are byte ranges into
+//! that decoded text; line and column are computed from a line-start index when a report needs
+//! them. Columns are 1-based and count Unicode code points (SARIF `unicodeCodePoints`).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Index of a file in [`Sources`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceId(pub u32);
+
+/// A byte range into the decoded text of one source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        debug_assert!(start <= end);
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// A span relative to `self`'s start (for sub-strings whose offsets are known).
+    pub fn sub(self, start: usize, end: usize) -> Span {
+        Span::new(self.start as usize + start, self.start as usize + end)
+    }
+}
+
+/// A position in a file: which file, which bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    pub file: SourceId,
+    pub span: Span,
+}
+
+/// How the bytes of a file were encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Utf16Le,
+    Utf16LeNoBom,
+    Utf16Be,
+}
+
+impl fmt::Display for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Utf8Bom => "UTF-8 with BOM",
+            Encoding::Utf16Le => "UTF-16LE with BOM",
+            Encoding::Utf16LeNoBom => "UTF-16LE without BOM",
+            Encoding::Utf16Be => "UTF-16BE with BOM",
+        })
+    }
+}
+
+/// Why the bytes of a file could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError {
+    /// Byte offset in the raw file.
+    pub byte_offset: usize,
+    pub message: String,
+}
+
+/// One decoded input file.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// Path as given or found by the walk (used to re-read and to display).
+    pub path: PathBuf,
+    /// Path shown to users: relative to the working directory where possible, `/` separators.
+    pub display_path: String,
+    pub text: String,
+    pub encoding: Encoding,
+    line_starts: Vec<u32>,
+}
+
+impl SourceFile {
+    /// Decode `bytes`, sniffing the encoding from the BOM or the first bytes.
+    pub fn decode(path: &Path, bytes: &[u8]) -> Result<SourceFile, DecodeError> {
+        let (text, encoding) = decode_bytes(bytes)?;
+        Ok(SourceFile::from_text(path, text, encoding))
+    }
+
+    pub fn from_text(path: &Path, text: String, encoding: Encoding) -> SourceFile {
+        let line_starts = line_starts(&text);
+        SourceFile {
+            path: path.to_path_buf(),
+            display_path: display_path(path),
+            text,
+            encoding,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (in Unicode code points) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&(offset as u32)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line] as usize;
+        let mut boundary = offset;
+        while !self.text.is_char_boundary(boundary) {
+            boundary -= 1;
+        }
+        let column = self.text[start..boundary].chars().count() + 1;
+        (line + 1, column)
+    }
+
+    /// The text of a span, clamped to the file.
+    pub fn slice(&self, span: Span) -> &str {
+        let end = (span.end as usize).min(self.text.len());
+        let start = (span.start as usize).min(end);
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+fn line_starts(text: &str) -> Vec<u32> {
+    let mut starts = vec![0u32];
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        // A lone CR also ends a line (some exports mix CRLF and LF; old Mac files use CR).
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            starts.push(i as u32 + 1);
+        }
+    }
+    starts
+}
+
+/// Paths for display: relative to the working directory when below it, always with `/`.
+pub fn display_path(path: &Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf());
+    let shown = relative.to_string_lossy().replace('\\', "/");
+    shown.strip_prefix("./").map(str::to_string).unwrap_or(shown)
+}
+
+fn decode_bytes(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return decode_utf8(rest, 3).map(|t| (t, Encoding::Utf8Bom));
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return decode_utf16(rest, 2, u16::from_le_bytes).map(|t| (t, Encoding::Utf16Le));
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return decode_utf16(rest, 2, u16::from_be_bytes).map(|t| (t, Encoding::Utf16Be));
+    }
+    if looks_like_bomless_utf16le(bytes) {
+        return decode_utf16(bytes, 0, u16::from_le_bytes).map(|t| (t, Encoding::Utf16LeNoBom));
+    }
+    decode_utf8(bytes, 0).map(|t| (t, Encoding::Utf8))
+}
+
+/// Text formats start with an ASCII character; in BOM-less UTF-16LE it is followed by a NUL.
+fn looks_like_bomless_utf16le(bytes: &[u8]) -> bool {
+    bytes.len() >= 4
+        && bytes.len().is_multiple_of(2)
+        && bytes[0].is_ascii()
+        && bytes[0] != 0
+        && bytes[1] == 0
+        && bytes[3] == 0
+}
+
+fn decode_utf8(bytes: &[u8], base: usize) -> Result<String, DecodeError> {
+    String::from_utf8(bytes.to_vec()).map_err(|e| DecodeError {
+        byte_offset: base + e.utf8_error().valid_up_to(),
+        message: "invalid UTF-8 byte sequence".to_string(),
+    })
+}
+
+fn decode_utf16(
+    bytes: &[u8],
+    base: usize,
+    unit: fn([u8; 2]) -> u16,
+) -> Result<String, DecodeError> {
+    if !bytes.len().is_multiple_of(2) {
+        return Err(DecodeError {
+            byte_offset: base + bytes.len() - 1,
+            message: "UTF-16 text has an odd number of bytes (truncated file?)".to_string(),
+        });
+    }
+    let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+    let mut text = String::with_capacity(bytes.len() / 2);
+    for (i, decoded) in char::decode_utf16(units).enumerate() {
+        match decoded {
+            Ok(c) => text.push(c),
+            Err(e) => {
+                // `i` counts decoded items; recover the byte offset from the text decoded so far.
+                let units_before: usize = text.chars().map(char::len_utf16).sum();
+                let _ = i;
+                return Err(DecodeError {
+                    byte_offset: base + units_before * 2,
+                    message: format!(
+                        "invalid UTF-16: unpaired surrogate 0x{:04X}",
+                        e.unpaired_surrogate()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(text)
+}
+
+/// All decoded files of one run, addressed by [`SourceId`].
+#[derive(Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn add(&mut self, file: SourceFile) -> SourceId {
+        self.files.push(file);
+        SourceId(self.files.len() as u32 - 1)
+    }
+
+    pub fn get(&self, id: SourceId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (SourceId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (SourceId(i as u32), f))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le_bom(text: &str) -> Vec<u8> {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        bytes
+    }
+
+    #[test]
+    fn decodes_every_bom_and_plain_utf8() {
+        let text = "{\"a\": \"é\"}\r\n";
+        let mut be = vec![0xFE, 0xFF];
+        be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        let mut bom8 = vec![0xEF, 0xBB, 0xBF];
+        bom8.extend(text.as_bytes());
+        let bomless: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        for (bytes, enc) in [
+            (text.as_bytes().to_vec(), Encoding::Utf8),
+            (bom8, Encoding::Utf8Bom),
+            (utf16le_bom(text), Encoding::Utf16Le),
+            (be, Encoding::Utf16Be),
+            (bomless, Encoding::Utf16LeNoBom),
+        ] {
+            let file = SourceFile::decode(Path::new("x.json"), &bytes).unwrap();
+            assert_eq!(file.text, text);
+            assert_eq!(file.encoding, enc);
+        }
+    }
+
+    #[test]
+    fn unpaired_surrogate_reports_its_byte_offset() {
+        let mut bytes = utf16le_bom("ab");
+        bytes.extend([0x00, 0xD8, b'c', 0]);
+        let err = SourceFile::decode(Path::new("x"), &bytes).unwrap_err();
+        assert_eq!(err.byte_offset, 6);
+        assert!(err.message.contains("surrogate"));
+    }
+
+    #[test]
+    fn invalid_utf8_reports_its_byte_offset() {
+        let err = SourceFile::decode(Path::new("x"), b"ab\xFFcd").unwrap_err();
+        assert_eq!(err.byte_offset, 2);
+    }
+
+    #[test]
+    fn line_and_column_count_code_points_and_any_line_end() {
+        let file = SourceFile::from_text(Path::new("x"), "ab\r\né€x\nlast\rz".into(), Encoding::Utf8);
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(4), (2, 1));
+        let x = file.text.find('x').unwrap();
+        assert_eq!(file.line_col(x), (2, 3));
+        assert_eq!(file.line_col(file.text.find("last").unwrap()), (3, 1));
+        assert_eq!(file.line_col(file.text.find('z').unwrap()), (4, 1));
+        assert_eq!(file.line_count(), 4);
+    }
+}
