@@ -1,0 +1,317 @@
+//! `baselint.toml`: inventory, rule selection and severities (and, later, baselines and
+//! exceptions). Parsed with spans so every problem is a positioned diagnostic.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::{InputError, JoinType, JoinTypeSet};
+use crate::rules::Severity;
+use crate::source::{Location, SourceFile, SourceId, Span};
+
+pub const FILE_NAME: &str = "baselint.toml";
+
+/// The file as written (phase one: parse, keep spans).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    inventory: RawInventory,
+    #[serde(default)]
+    rules: RawRules,
+    #[serde(default)]
+    baselines: Option<toml::Table>,
+    #[serde(default)]
+    exceptions: Option<toml::Table>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInventory {
+    #[serde(default)]
+    groups: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    ous: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    #[serde(default)]
+    select: Vec<Spanned<String>>,
+    #[serde(default)]
+    ignore: Vec<Spanned<String>>,
+    #[serde(default)]
+    severity: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// Folders of extra rule files, relative to the config file.
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+}
+
+/// A declared join-type entry (a group or an OU) with where it was declared.
+#[derive(Clone, Debug)]
+pub struct InventoryEntry {
+    pub join_types: JoinTypeSet,
+    pub location: Location,
+}
+
+/// Join types the user declared for things exports cannot tell (static groups, OUs).
+#[derive(Clone, Debug, Default)]
+pub struct Inventory {
+    /// By lower-cased group id or display name.
+    pub groups: BTreeMap<String, InventoryEntry>,
+    /// By OU as written (distinguished name or canonical path).
+    pub ous: BTreeMap<String, InventoryEntry>,
+}
+
+impl Inventory {
+    pub fn group(&self, id_or_name: &str) -> Option<&InventoryEntry> {
+        self.groups.get(&id_or_name.to_lowercase())
+    }
+}
+
+/// A rule reference in `select`/`ignore`/`severity`, kept with its position for validation.
+#[derive(Clone, Debug)]
+pub struct RuleRef {
+    pub id: String,
+    pub location: Location,
+}
+
+/// Validated configuration (phase two).
+#[derive(Debug, Default)]
+pub struct Config {
+    /// The config file, when one was found.
+    pub path: Option<PathBuf>,
+    pub source: Option<SourceId>,
+    pub inventory: Inventory,
+    pub select: Vec<RuleRef>,
+    pub ignore: Vec<RuleRef>,
+    pub severity: Vec<(RuleRef, Severity)>,
+    pub rule_paths: Vec<PathBuf>,
+}
+
+/// Find `baselint.toml` in `start` (a directory, or a file's directory) or its parents.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let start = if start.is_file() {
+        start.parent()?
+    } else {
+        start
+    };
+    let absolute = std::path::absolute(start).ok()?;
+    absolute
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Parse and validate a config file; problems are returned as positioned input errors.
+pub fn parse(id: SourceId, file: &SourceFile) -> (Config, Vec<InputError>) {
+    let mut errors = Vec::new();
+    let raw: RawConfig = match toml::from_str(&file.text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let span = e.span().map(|r| Span::new(r.start, r.end));
+            errors.push(error_at(file, id, span, toml_message(&e)));
+            return (Config::default(), errors);
+        }
+    };
+    let base = file.path.parent().unwrap_or(Path::new("."));
+    let config = Config {
+        path: Some(file.path.clone()),
+        source: Some(id),
+        inventory: Inventory {
+            groups: inventory_table(&raw.inventory.groups, id, file, &mut errors, false),
+            ous: inventory_table(&raw.inventory.ous, id, file, &mut errors, true),
+        },
+        select: rule_refs(&raw.rules.select, id),
+        ignore: rule_refs(&raw.rules.ignore, id),
+        severity: severities(&raw.rules.severity, id, file, &mut errors),
+        rule_paths: raw
+            .rules
+            .paths
+            .iter()
+            .map(|p| base.join(p.get_ref()))
+            .collect(),
+    };
+    let _ = (&raw.baselines, &raw.exceptions);
+    (config, errors)
+}
+
+fn toml_message(e: &toml::de::Error) -> String {
+    format!("invalid {FILE_NAME}: {}", e.message())
+}
+
+fn spanned_location<T>(id: SourceId, value: &Spanned<T>) -> Location {
+    let r = value.span();
+    Location {
+        file: id,
+        span: Span::new(r.start, r.end),
+    }
+}
+
+fn error_at(file: &SourceFile, id: SourceId, span: Option<Span>, message: String) -> InputError {
+    let (line, column) = match span {
+        Some(s) => {
+            let (l, c) = file.line_col(s.start as usize);
+            (Some(l), Some(c))
+        }
+        None => (None, None),
+    };
+    InputError {
+        path: file.display_path.clone(),
+        location: span.map(|span| Location { file: id, span }),
+        line,
+        column,
+        message,
+    }
+}
+
+fn inventory_table(
+    table: &BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
+    id: SourceId,
+    file: &SourceFile,
+    errors: &mut Vec<InputError>,
+    ous: bool,
+) -> BTreeMap<String, InventoryEntry> {
+    let mut out = BTreeMap::new();
+    for (name, types) in table {
+        let mut set = JoinTypeSet::EMPTY;
+        for t in types.get_ref() {
+            match JoinType::parse(t.get_ref()) {
+                Some(JoinType::Entra | JoinType::Registered) if ous => {
+                    let loc = spanned_location(id, t);
+                    errors.push(error_at(
+                        file,
+                        id,
+                        Some(loc.span),
+                        format!(
+                            "`{}` devices are not in Active Directory OUs; use `domain` or `hybrid`",
+                            t.get_ref()
+                        ),
+                    ));
+                }
+                Some(j) => set = set.with(j),
+                None => {
+                    let loc = spanned_location(id, t);
+                    errors.push(error_at(
+                        file,
+                        id,
+                        Some(loc.span),
+                        format!(
+                            "unknown join type `{}`: expected one of entra, hybrid, domain, registered",
+                            t.get_ref()
+                        ),
+                    ));
+                }
+            }
+        }
+        let key = if ous {
+            name.get_ref().clone()
+        } else {
+            name.get_ref().to_lowercase()
+        };
+        out.insert(
+            key,
+            InventoryEntry {
+                join_types: set,
+                location: spanned_location(id, name),
+            },
+        );
+    }
+    out
+}
+
+fn rule_refs(list: &[Spanned<String>], id: SourceId) -> Vec<RuleRef> {
+    list.iter()
+        .map(|s| RuleRef {
+            id: s.get_ref().clone(),
+            location: spanned_location(id, s),
+        })
+        .collect()
+}
+
+fn severities(
+    table: &BTreeMap<Spanned<String>, Spanned<String>>,
+    id: SourceId,
+    file: &SourceFile,
+    errors: &mut Vec<InputError>,
+) -> Vec<(RuleRef, Severity)> {
+    let mut out = Vec::new();
+    for (rule, level) in table {
+        match Severity::parse(level.get_ref()) {
+            Some(severity) => out.push((
+                RuleRef {
+                    id: rule.get_ref().clone(),
+                    location: spanned_location(id, rule),
+                },
+                severity,
+            )),
+            None => errors.push(error_at(
+                file,
+                id,
+                Some(spanned_location(id, level).span),
+                format!(
+                    "unknown severity `{}`: expected error, warning or note",
+                    level.get_ref()
+                ),
+            )),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Encoding;
+
+    fn parse_text(text: &str) -> (Config, Vec<InputError>) {
+        let file = SourceFile::from_text(Path::new("baselint.toml"), text.into(), Encoding::Utf8);
+        parse(SourceId(0), &file)
+    }
+
+    #[test]
+    fn reads_inventory_and_rule_settings() {
+        let (config, errors) = parse_text(
+            "[inventory.groups]\n\"WIN - Kiosks\" = [\"entra\"]\n\"abc\" = [\"Hybrid\", \"registered\"]\n\
+             [rules]\nignore = [\"conflicting-setting-values\"]\n\
+             severity = { \"pku2u-disabled-on-hybrid-joined\" = \"error\" }\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let kiosks = config.inventory.group("win - kiosks").unwrap();
+        assert_eq!(kiosks.join_types, JoinTypeSet::of(&[JoinType::Entra]));
+        assert_eq!(
+            config.inventory.group("ABC").unwrap().join_types,
+            JoinTypeSet::of(&[JoinType::Hybrid, JoinType::Registered])
+        );
+        assert_eq!(config.ignore[0].id, "conflicting-setting-values");
+        assert_eq!(config.severity[0].1, Severity::Error);
+    }
+
+    #[test]
+    fn unknown_join_type_is_positioned() {
+        let text = "[inventory.groups]\n\"Kiosks\" = [\"entra\", \"azuread\"]\n";
+        let (_, errors) = parse_text(text);
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].line, errors[0].column), (Some(2), Some(22)));
+        assert!(errors[0].message.contains("unknown join type `azuread`"));
+    }
+
+    #[test]
+    fn unknown_key_and_bad_syntax_are_positioned() {
+        let (_, errors) = parse_text("[rules]\nselct = []\n");
+        assert_eq!(errors[0].line, Some(2));
+        assert!(errors[0].message.contains("selct"), "{}", errors[0].message);
+        let (_, errors) = parse_text("[inventory.groups\n");
+        assert_eq!(errors[0].line, Some(1));
+    }
+
+    #[test]
+    fn entra_join_type_is_rejected_for_ous() {
+        let (_, errors) =
+            parse_text("[inventory.ous]\n\"OU=PCs,DC=contoso,DC=com\" = [\"entra\"]\n");
+        assert!(errors[0].message.contains("not in Active Directory"));
+    }
+}

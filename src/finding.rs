@@ -1,0 +1,70 @@
+//! One diagnostic type for everything a rule reports.
+
+use crate::rules::Severity;
+use crate::source::Location;
+
+/// A labelled place in a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    pub location: Location,
+    pub message: String,
+}
+
+/// The policy a finding is about.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyRef {
+    pub name: String,
+    pub id: Option<String>,
+    /// Policy kind (`intune-settings-catalog`, `gpo`...).
+    pub source: String,
+}
+
+/// A rule's finding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub rule: String,
+    pub code: Option<String>,
+    pub severity: Severity,
+    /// The rule's summary: the headline of the human report.
+    pub summary: String,
+    /// One sentence with the specifics: which policy, which value, which devices, through what.
+    pub message: String,
+    /// The offending bytes (a setting's value).
+    pub primary: Label,
+    /// The assignment, the group's membership rule, the other policy...
+    pub related: Vec<Label>,
+    /// Facts the reader needs: unknowns, partial exclusions.
+    pub notes: Vec<String>,
+    pub help: String,
+    pub policy: Option<PolicyRef>,
+    pub setting: Option<String>,
+    /// Stable across unrelated edits: rule id, policy identity, setting key, target.
+    pub fingerprint: String,
+}
+
+/// A 64-bit FNV-1a hash of the parts, as 16 hex digits. Stable across platforms and releases,
+/// unlike `std`'s hasher, so fingerprints can be stored.
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain([0x1f]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_stable_and_separates_parts() {
+        assert_eq!(fingerprint(&["a", "b"]), fingerprint(&["a", "b"]));
+        assert_ne!(fingerprint(&["ab", ""]), fingerprint(&["a", "b"]));
+        // Pinned: a change here breaks every stored baseline of findings.
+        assert_eq!(fingerprint(&[]), "cbf29ce484222325");
+        assert_eq!(fingerprint(&["a"]), "089be907b544fdc9");
+    }
+}

@@ -1,0 +1,282 @@
+//! The human report: every finding and input error rendered by miette, with the offending
+//! bytes underlined, labels on the assignment, and the membership rule shown in its own file.
+
+use std::fmt;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
+
+use crate::Outcome;
+use crate::finding::{Finding, Label};
+use crate::model::InputError;
+use crate::rules::Severity;
+use crate::source::{SourceId, Sources};
+
+/// Rendering options.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+    pub width: usize,
+}
+
+/// A file's text as miette source code, named by its display path.
+struct FileSource<'a> {
+    name: &'a str,
+    text: &'a str,
+}
+
+impl SourceCode for FileSource<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.read_span(span, before, after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+/// One rendered diagnostic (a finding, an input error, or a related block in another file).
+struct Rendered<'a> {
+    header: String,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: Option<FileSource<'a>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Rendered<'a>>,
+}
+
+impl fmt::Debug for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.header)
+    }
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.header)
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+impl Diagnostic for Rendered<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)))
+        }
+    }
+}
+
+fn miette_severity(severity: Severity) -> miette::Severity {
+    match severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Note => miette::Severity::Advice,
+    }
+}
+
+fn file_source(sources: &Sources, id: SourceId) -> FileSource<'_> {
+    let file = sources.get(id);
+    FileSource {
+        name: &file.display_path,
+        text: &file.text,
+    }
+}
+
+fn labeled(label: &Label, primary: bool) -> LabeledSpan {
+    let span = label.location.span;
+    let source_span = SourceSpan::new((span.start as usize).into(), span.len());
+    if primary {
+        LabeledSpan::new_primary_with_span(Some(label.message.clone()), source_span)
+    } else {
+        LabeledSpan::new_with_span(Some(label.message.clone()), source_span)
+    }
+}
+
+/// The finding's specifics and notes, printed under the snippet like rustc's `= note:`.
+fn note_lines(finding: &Finding, width: usize) -> String {
+    std::iter::once(&finding.message)
+        .chain(&finding.notes)
+        .map(|n| wrap(&format!("note: {n}"), width, "  ", "        "))
+        .collect()
+}
+
+/// Word-wrap `text` to `width` columns, first line after `first`, the rest after `rest`.
+fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ') {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+fn related_block<'a>(sources: &'a Sources, label: &Label) -> Rendered<'a> {
+    let span = label.location.span;
+    Rendered {
+        header: label.message.clone(),
+        severity: miette::Severity::Advice,
+        help: None,
+        source: Some(file_source(sources, label.location.file)),
+        labels: vec![LabeledSpan::new_primary_with_span(
+            None,
+            SourceSpan::new((span.start as usize).into(), span.len()),
+        )],
+        related: Vec::new(),
+    }
+}
+
+/// The main diagnostic (labels in the primary file) and the blocks for other files.
+fn render_finding<'a>(sources: &'a Sources, finding: &Finding) -> (Rendered<'a>, Vec<Rendered<'a>>) {
+    let file = finding.primary.location.file;
+    let mut labels = vec![labeled(&finding.primary, true)];
+    let mut elsewhere = Vec::new();
+    for label in &finding.related {
+        if label.location.file == file {
+            labels.push(labeled(label, false));
+        } else {
+            elsewhere.push(related_block(sources, label));
+        }
+    }
+    let main = Rendered {
+        header: format!("{}[{}]: {}", finding.severity, finding.rule, finding.summary),
+        severity: miette_severity(finding.severity),
+        help: (!finding.help.is_empty()).then(|| finding.help.clone()),
+        source: Some(file_source(sources, file)),
+        labels,
+        related: Vec::new(),
+    };
+    (main, elsewhere)
+}
+
+fn render_error<'a>(sources: &'a Sources, error: &InputError) -> Rendered<'a> {
+    let position = match (error.line, error.column) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", error.path),
+        _ => error.path.clone(),
+    };
+    let (source, labels) = match error.location {
+        Some(location) => (
+            Some(file_source(sources, location.file)),
+            vec![labeled(
+                &Label {
+                    location,
+                    message: "here".to_string(),
+                },
+                true,
+            )],
+        ),
+        None => (None, Vec::new()),
+    };
+    Rendered {
+        header: format!("error[input]: {position}: {}", error.message),
+        severity: miette::Severity::Error,
+        help: None,
+        source,
+        labels,
+        related: Vec::new(),
+    }
+}
+
+/// Render the whole outcome: findings, input errors, and a summary line.
+pub fn render(outcome: &Outcome, style: Style) -> String {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false);
+    let sources = &outcome.model.sources;
+    let mut out = String::new();
+    for finding in &outcome.findings {
+        let (main, elsewhere) = render_finding(sources, finding);
+        handler
+            .render_report(&mut out, &main)
+            .expect("rendering to a String cannot fail");
+        out.push_str(&note_lines(finding, style.width));
+        for block in &elsewhere {
+            handler
+                .render_report(&mut out, block)
+                .expect("rendering to a String cannot fail");
+        }
+        out.push('\n');
+    }
+    for error in outcome.errors() {
+        handler
+            .render_report(&mut out, &render_error(sources, error))
+            .expect("rendering to a String cannot fail");
+        out.push('\n');
+    }
+    out.push_str(&summary_line(outcome));
+    out
+}
+
+fn summary_line(outcome: &Outcome) -> String {
+    let s = super::json::summary(outcome);
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut line = format!(
+        "{} ({} error, {} warning, {} note) in {} ({}, {}, {})",
+        plural(s.findings, "finding"),
+        s.errors,
+        s.warnings,
+        s.notes,
+        plural(s.files, "file"),
+        plural(s.policies, "policy").replace("policys", "policies"),
+        plural(s.settings, "setting"),
+        plural(s.groups, "group"),
+    );
+    if s.input_errors > 0 {
+        line.push_str(&format!("; {}", plural(s.input_errors, "input error")));
+    }
+    line.push('\n');
+    line
+}

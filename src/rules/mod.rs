@@ -1,0 +1,332 @@
+//! Rules are data: one TOML file each (`rules/*.toml` embedded at build time, plus the user's
+//! own folders). Loading has two phases, as in cargo-deny: parse with spans, then validate and
+//! collect positioned diagnostics; a broken rule file never stops the run.
+
+pub mod engine;
+mod schema;
+
+use std::fmt;
+use std::path::Path;
+
+use regex::Regex;
+
+use crate::catalog::Catalog;
+use crate::model::{InputError, JoinType, JoinTypeSet, Value};
+use crate::source::{Location, SourceFile, SourceId, Sources, Span};
+
+pub use schema::RawRule;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            "note" => Some(Severity::Note),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A value predicate from a rule file.
+#[derive(Clone, Debug)]
+pub enum Predicate {
+    Any,
+    Eq(Value),
+    Ne(Value),
+    In(Vec<Value>),
+    NotIn(Vec<Value>),
+    Lt(i64),
+    Le(i64),
+    Gt(i64),
+    Ge(i64),
+    Matches(Regex),
+}
+
+impl Predicate {
+    pub fn matches(&self, value: &Value) -> bool {
+        match self {
+            Predicate::Any => true,
+            Predicate::Eq(v) => values_equal(value, v),
+            Predicate::Ne(v) => !values_equal(value, v),
+            Predicate::In(vs) => vs.iter().any(|v| values_equal(value, v)),
+            Predicate::NotIn(vs) => !vs.iter().any(|v| values_equal(value, v)),
+            Predicate::Lt(n) => value.as_int().is_some_and(|i| i < *n),
+            Predicate::Le(n) => value.as_int().is_some_and(|i| i <= *n),
+            Predicate::Gt(n) => value.as_int().is_some_and(|i| i > *n),
+            Predicate::Ge(n) => value.as_int().is_some_and(|i| i >= *n),
+            Predicate::Matches(re) => match value {
+                Value::Str(s) | Value::Choice(s) => re.is_match(s),
+                other => re.is_match(&other.to_string()),
+            },
+        }
+    }
+}
+
+/// Equality across sources: numbers compare numerically whatever their spelling (`0`, `"0"`,
+/// `false`); strings exactly.
+pub fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
+        }
+        _ => match (a.as_int(), b.as_int()) {
+            (Some(x), Some(y)) => x == y,
+            _ => a == b,
+        },
+    }
+}
+
+/// What a rule checks: one of the engine's primitives.
+#[derive(Clone, Debug)]
+pub enum Check {
+    /// A setting with a value matching `value` must not reach devices of `join_types`.
+    Forbid {
+        setting: String,
+        setting_title: String,
+        value: Predicate,
+        join_types: JoinTypeSet,
+    },
+    /// One setting gets different values from policies whose populations certainly overlap.
+    Conflict { policy_kinds: Vec<String> },
+    /// An assignment targets a group that no groups export or inventory knows.
+    UnknownGroup,
+}
+
+/// A validated rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: String,
+    pub code: Option<String>,
+    pub severity: Severity,
+    pub summary: String,
+    pub rationale: String,
+    pub fix: String,
+    pub references: Vec<String>,
+    pub check: Check,
+    /// The rule file (for diagnostics about the rule itself).
+    pub origin: String,
+    pub builtin: bool,
+}
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// The rule files shipped in the binary: (file name, contents).
+pub fn builtin_files() -> &'static [(&'static str, &'static str)] {
+    BUILTIN_RULES
+}
+
+/// Load the built-in rules (from the binary) and every `*.toml` in `extra_dirs`.
+/// Rule files become sources so their errors can point into them.
+pub fn load_all(
+    extra_dirs: &[std::path::PathBuf],
+    sources: &mut Sources,
+    catalog: &Catalog,
+) -> (Vec<Rule>, Vec<InputError>) {
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    for (name, text) in builtin_files() {
+        let file = SourceFile::from_text(
+            Path::new(&format!("rules/{name}")),
+            text.to_string(),
+            crate::source::Encoding::Utf8,
+        );
+        let id = sources.add(file);
+        load_one(id, sources.get(id), true, catalog, &mut rules, &mut errors);
+    }
+    for dir in extra_dirs {
+        load_dir(dir, sources, catalog, &mut rules, &mut errors);
+    }
+    check_unique_ids(&rules, &mut errors);
+    (rules, errors)
+}
+
+fn load_dir(
+    dir: &Path,
+    sources: &mut Sources,
+    catalog: &Catalog,
+    rules: &mut Vec<Rule>,
+    errors: &mut Vec<InputError>,
+) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(InputError {
+                path: crate::source::display_path(dir),
+                location: None,
+                line: None,
+                column: None,
+                message: format!("cannot read rules folder: {e}"),
+            });
+            return;
+        }
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        match crate::ingest::read_source(&path) {
+            Ok(file) => {
+                let id = sources.add(file);
+                load_one(id, sources.get(id), false, catalog, rules, errors);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+}
+
+fn load_one(
+    id: SourceId,
+    file: &SourceFile,
+    builtin: bool,
+    catalog: &Catalog,
+    rules: &mut Vec<Rule>,
+    errors: &mut Vec<InputError>,
+) {
+    match schema::parse(&file.text) {
+        Ok(raw) => match schema::validate(raw, catalog) {
+            Ok(mut rule) => {
+                rule.origin = file.display_path.clone();
+                rule.builtin = builtin;
+                rules.push(rule);
+            }
+            Err(problems) => errors.extend(
+                problems
+                    .into_iter()
+                    .map(|(span, message)| rule_error(id, file, span, message)),
+            ),
+        },
+        Err((span, message)) => errors.push(rule_error(id, file, span, message)),
+    }
+}
+
+fn rule_error(id: SourceId, file: &SourceFile, span: Option<Span>, message: String) -> InputError {
+    let position = span.map(|s| file.line_col(s.start as usize));
+    InputError {
+        path: file.display_path.clone(),
+        location: span.map(|span| Location { file: id, span }),
+        line: position.map(|p| p.0),
+        column: position.map(|p| p.1),
+        message: format!("invalid rule file: {message}"),
+    }
+}
+
+fn check_unique_ids(rules: &[Rule], errors: &mut Vec<InputError>) {
+    let mut seen = std::collections::HashMap::new();
+    for rule in rules {
+        if let Some(first) = seen.insert(rule.id.clone(), rule.origin.clone()) {
+            errors.push(InputError {
+                path: rule.origin.clone(),
+                location: None,
+                line: None,
+                column: None,
+                message: format!(
+                    "invalid rule file: rule id `{}` is already defined in {first}",
+                    rule.id
+                ),
+            });
+        }
+    }
+}
+
+/// Parse a join-type name list from a rule file (shared with the schema).
+pub(crate) fn join_type_set(names: &[String]) -> Result<JoinTypeSet, String> {
+    names.iter().try_fold(JoinTypeSet::EMPTY, |set, name| {
+        JoinType::parse(name)
+            .map(|j| set.with(j))
+            .ok_or_else(|| format!("unknown join type `{name}`: expected entra, hybrid, domain or registered"))
+    })
+}
+
+impl fmt::Display for Predicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |vs: &[Value]| vs.iter().map(Value::to_string).collect::<Vec<_>>().join(", ");
+        match self {
+            Predicate::Any => f.write_str("any value"),
+            Predicate::Eq(v) => write!(f, "= {v}"),
+            Predicate::Ne(v) => write!(f, "!= {v}"),
+            Predicate::In(vs) => write!(f, "one of {}", list(vs)),
+            Predicate::NotIn(vs) => write!(f, "none of {}", list(vs)),
+            Predicate::Lt(n) => write!(f, "< {n}"),
+            Predicate::Le(n) => write!(f, "<= {n}"),
+            Predicate::Gt(n) => write!(f, "> {n}"),
+            Predicate::Ge(n) => write!(f, ">= {n}"),
+            Predicate::Matches(re) => write!(f, "matching /{re}/"),
+        }
+    }
+}
+
+/// What a check does, in one sentence.
+pub fn describe_check(check: &Check) -> String {
+    match check {
+        Check::Forbid {
+            setting,
+            setting_title,
+            value,
+            join_types,
+        } => format!(
+            "Fires for every policy that sets {setting_title} (`{setting}`) to {value} and whose assignments, after exclusions and filters, may reach {} devices.",
+            join_types.describe()
+        ),
+        Check::Conflict { policy_kinds } => {
+            let kinds = if policy_kinds.is_empty() {
+                "any".to_string()
+            } else {
+                policy_kinds.join(", ")
+            };
+            format!(
+                "Fires when two policies (kinds: {kinds}) set one setting to different values and certainly reach the same devices: the same group, or one reaching every device of a join type the other reaches."
+            )
+        }
+        Check::UnknownGroup => "Fires for every assignment whose group is in no groups export and not declared in `[inventory.groups]`.".to_string(),
+    }
+}
+
+/// The documentation `baselint explain` prints.
+pub fn explain(rule: &Rule) -> String {
+    let mut out = format!("# {}", rule.id);
+    if let Some(code) = &rule.code {
+        out.push_str(&format!(" ({code})"));
+    }
+    out.push_str(&format!(
+        "\n\nSeverity: {}\n\n{}\n\n## Why\n\n{}\n\n## What it checks\n\n{}\n\n## How to fix\n\n{}\n",
+        rule.severity,
+        rule.summary,
+        rule.rationale,
+        describe_check(&rule.check),
+        rule.fix
+    ));
+    if !rule.references.is_empty() {
+        out.push_str("\n## References\n\n");
+        for r in &rule.references {
+            out.push_str(&format!("- {r}\n"));
+        }
+    }
+    out.push_str(&format!("\nDefined in {}\n", rule.origin));
+    out
+}

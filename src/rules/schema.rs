@@ -1,0 +1,303 @@
+//! The rule file format (phase one: serde with spans) and its validation (phase two).
+//!
+//! ```toml
+//! id = "pku2u-disabled-on-entra-joined"
+//! code = "BL001"
+//! severity = "error"
+//! summary = "PKU2U is disabled on Entra-joined devices"
+//! rationale = "..."
+//! fix = "..."
+//! references = ["https://..."]
+//!
+//! [check.forbid]
+//! setting = 'HKLM\SYSTEM\CurrentControlSet\Control\Lsa\pku2u\AllowOnlineID'
+//! value = { eq = 0 }
+//! join_types = ["entra"]
+//! ```
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Check, Predicate, Rule, Severity};
+use crate::catalog::Catalog;
+use crate::model::Value;
+use crate::source::Span;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    id: Spanned<String>,
+    #[serde(default)]
+    code: Option<Spanned<String>>,
+    severity: Spanned<String>,
+    summary: Spanned<String>,
+    rationale: String,
+    fix: String,
+    #[serde(default)]
+    references: Vec<String>,
+    check: Spanned<RawCheck>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum RawCheck {
+    Forbid(RawForbid),
+    Conflict(RawConflict),
+    UnknownGroup(RawEmpty),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawForbid {
+    setting: Spanned<String>,
+    #[serde(default)]
+    value: Option<Spanned<RawPredicate>>,
+    join_types: Spanned<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConflict {
+    #[serde(default)]
+    policy_kinds: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmpty {}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum RawPredicate {
+    Eq(toml::Value),
+    Ne(toml::Value),
+    In(Vec<toml::Value>),
+    NotIn(Vec<toml::Value>),
+    Lt(i64),
+    Le(i64),
+    Gt(i64),
+    Ge(i64),
+    Matches(String),
+}
+
+type Problem = (Option<Span>, String);
+
+fn span_of<T>(value: &Spanned<T>) -> Option<Span> {
+    let r = value.span();
+    Some(Span::new(r.start, r.end))
+}
+
+/// Phase one: TOML to the raw structure, or one positioned error.
+pub fn parse(text: &str) -> Result<RawRule, Problem> {
+    toml::from_str(text).map_err(|e| {
+        (
+            e.span().map(|r| Span::new(r.start, r.end)),
+            e.message().to_string(),
+        )
+    })
+}
+
+/// Phase two: check ids, severities, settings and predicates; collect every problem.
+pub fn validate(raw: RawRule, catalog: &Catalog) -> Result<Rule, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let id_ok = regex::Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").expect("static regex");
+    if !id_ok.is_match(raw.id.get_ref()) {
+        problems.push((
+            span_of(&raw.id),
+            format!("rule id `{}` must be kebab-case (`a-z`, `0-9`, `-`)", raw.id.get_ref()),
+        ));
+    }
+    let severity = Severity::parse(raw.severity.get_ref()).unwrap_or_else(|| {
+        problems.push((
+            span_of(&raw.severity),
+            format!(
+                "unknown severity `{}`: expected error, warning or note",
+                raw.severity.get_ref()
+            ),
+        ));
+        Severity::Error
+    });
+    if raw.summary.get_ref().trim().is_empty() {
+        problems.push((span_of(&raw.summary), "summary must not be empty".to_string()));
+    }
+    let check_span = span_of(&raw.check);
+    let check = validate_check(raw.check.into_inner(), check_span, catalog, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Rule {
+        id: raw.id.into_inner(),
+        code: raw.code.map(Spanned::into_inner),
+        severity,
+        summary: raw.summary.into_inner(),
+        rationale: raw.rationale.trim().to_string(),
+        fix: raw.fix.trim().to_string(),
+        references: raw.references,
+        check: check.unwrap_or(Check::UnknownGroup),
+        origin: String::new(),
+        builtin: false,
+    })
+}
+
+fn validate_check(
+    check: RawCheck,
+    span: Option<Span>,
+    catalog: &Catalog,
+    problems: &mut Vec<Problem>,
+) -> Option<Check> {
+    match check {
+        RawCheck::Forbid(forbid) => validate_forbid(forbid, catalog, problems),
+        RawCheck::Conflict(conflict) => {
+            let known = [
+                "intune-settings-catalog",
+                "intune-device-configuration",
+                "intune-custom-oma-uri",
+                "intune-endpoint-security-intent",
+                "intune-compliance",
+                "intune-other",
+                "gpo",
+            ];
+            for kind in &conflict.policy_kinds {
+                if !known.contains(&kind.as_str()) {
+                    problems.push((
+                        span,
+                        format!("unknown policy kind `{kind}`: expected one of {}", known.join(", ")),
+                    ));
+                }
+            }
+            Some(Check::Conflict {
+                policy_kinds: conflict.policy_kinds,
+            })
+        }
+        RawCheck::UnknownGroup(RawEmpty {}) => Some(Check::UnknownGroup),
+    }
+}
+
+fn validate_forbid(
+    forbid: RawForbid,
+    catalog: &Catalog,
+    problems: &mut Vec<Problem>,
+) -> Option<Check> {
+    let Some(def) = catalog.resolve(forbid.setting.get_ref()) else {
+        problems.push((
+            span_of(&forbid.setting),
+            format!(
+                "unknown setting `{}`: use a catalog key, registry path, OMA-URI or Settings Catalog id",
+                forbid.setting.get_ref()
+            ),
+        ));
+        return None;
+    };
+    let join_types = match super::join_type_set(forbid.join_types.get_ref()) {
+        Ok(set) if !set.is_empty() => set,
+        Ok(_) => {
+            problems.push((
+                span_of(&forbid.join_types),
+                "join_types must name at least one join type".to_string(),
+            ));
+            return None;
+        }
+        Err(message) => {
+            problems.push((span_of(&forbid.join_types), message));
+            return None;
+        }
+    };
+    let value = match forbid.value {
+        None => Predicate::Any,
+        Some(raw) => {
+            let span = span_of(&raw);
+            match predicate(raw.into_inner()) {
+                Ok(p) => p,
+                Err(message) => {
+                    problems.push((span, message));
+                    return None;
+                }
+            }
+        }
+    };
+    Some(Check::Forbid {
+        setting: def.key.clone(),
+        setting_title: def.title.clone(),
+        value,
+        join_types,
+    })
+}
+
+fn predicate(raw: RawPredicate) -> Result<Predicate, String> {
+    Ok(match raw {
+        RawPredicate::Eq(v) => Predicate::Eq(value(v)?),
+        RawPredicate::Ne(v) => Predicate::Ne(value(v)?),
+        RawPredicate::In(vs) => Predicate::In(vs.into_iter().map(value).collect::<Result<_, _>>()?),
+        RawPredicate::NotIn(vs) => {
+            Predicate::NotIn(vs.into_iter().map(value).collect::<Result<_, _>>()?)
+        }
+        RawPredicate::Lt(n) => Predicate::Lt(n),
+        RawPredicate::Le(n) => Predicate::Le(n),
+        RawPredicate::Gt(n) => Predicate::Gt(n),
+        RawPredicate::Ge(n) => Predicate::Ge(n),
+        RawPredicate::Matches(re) => Predicate::Matches(
+            regex::Regex::new(&re).map_err(|e| format!("invalid regular expression: {e}"))?,
+        ),
+    })
+}
+
+fn value(v: toml::Value) -> Result<Value, String> {
+    match v {
+        toml::Value::Integer(i) => Ok(Value::Int(i)),
+        toml::Value::String(s) => Ok(Value::Str(s)),
+        toml::Value::Boolean(b) => Ok(Value::Bool(b)),
+        other => Err(format!(
+            "unsupported value `{other}`: use an integer, a string or a boolean"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Rule, Vec<Problem>> {
+        let raw = parse(text).map_err(|p| vec![p])?;
+        validate(raw, Catalog::builtin())
+    }
+
+    const HEAD: &str = "id = \"x-y\"\nseverity = \"error\"\nsummary = \"s\"\nrationale = \"r\"\nfix = \"f\"\n";
+
+    #[test]
+    fn forbid_rule_resolves_setting_aliases() {
+        let rule = load(&format!(
+            "{HEAD}[check.forbid]\nsetting = \"./Vendor/MSFT/Policy/Config/LocalPoliciesSecurityOptions/NetworkSecurity_AllowPKU2UAuthenticationRequests\"\nvalue = {{ eq = 0 }}\njoin_types = [\"entra\"]\n"
+        ))
+        .unwrap();
+        let Check::Forbid { setting, value, .. } = rule.check else {
+            panic!("expected forbid")
+        };
+        assert_eq!(setting, r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa\pku2u\AllowOnlineID");
+        assert!(value.matches(&Value::Int(0)));
+        assert!(value.matches(&Value::Str("0".into())));
+        assert!(!value.matches(&Value::Int(1)));
+    }
+
+    #[test]
+    fn problems_point_at_the_offending_text() {
+        let text = format!(
+            "{HEAD}[check.forbid]\nsetting = \"no-such-setting\"\njoin_types = [\"cloud\"]\n"
+        );
+        let problems = load(&text).unwrap_err();
+        let (span, message) = &problems[0];
+        assert_eq!(&text[span.unwrap().range()], "\"no-such-setting\"");
+        assert!(message.contains("unknown setting"));
+    }
+
+    #[test]
+    fn bad_id_severity_and_unknown_check_are_reported() {
+        let problems = load(
+            "id = \"Bad_Id\"\nseverity = \"fatal\"\nsummary = \"s\"\nrationale = \"r\"\nfix = \"f\"\n[check.unknown_group]\n",
+        )
+        .unwrap_err();
+        assert_eq!(problems.len(), 2);
+        let problems = load(&format!("{HEAD}[check.forbidd]\n")).unwrap_err();
+        assert!(problems[0].1.contains("forbidd"), "{}", problems[0].1);
+        assert!(problems[0].0.is_some());
+    }
+}

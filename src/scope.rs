@@ -1,0 +1,494 @@
+//! Which devices an assignment reaches: join types (and the groups that bring them), from
+//! dynamic membership rules, the inventory in `baselint.toml`, assignment filters and
+//! exclusions. Unknown stays unknown, and says why.
+
+use std::collections::HashMap;
+
+use crate::config::Inventory;
+use crate::ingest::membership_rule::{self, Dialect, JoinTypeAnalysis};
+use crate::model::{
+    Assignment, Group, InputError, JoinTypeSet, Membership, Mode, Model, Policy, Target,
+    map_inner_offset,
+};
+use crate::source::{Location, SourceId, Span};
+
+/// The devices an assignment (or a group, or a filter) reaches.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reach {
+    /// Join types a device reached may have.
+    pub possible: JoinTypeSet,
+    /// Join types of which every device is reached.
+    pub certain: JoinTypeSet,
+    /// Why the join types are not known exactly (`possible` is then a conservative guess).
+    pub unknown: Option<String>,
+}
+
+impl Reach {
+    fn exact(possible: JoinTypeSet, certain: JoinTypeSet) -> Reach {
+        Reach {
+            possible,
+            certain,
+            unknown: None,
+        }
+    }
+
+    fn unknown(reason: String) -> Reach {
+        Reach {
+            possible: JoinTypeSet::MDM,
+            certain: JoinTypeSet::EMPTY,
+            unknown: Some(reason),
+        }
+    }
+
+    fn from_analysis(a: JoinTypeAnalysis) -> Reach {
+        Reach::exact(a.possible, a.certain)
+    }
+}
+
+/// How a group's join types were learnt (for messages and labels).
+#[derive(Clone, Debug)]
+pub enum Evidence {
+    /// A dynamic membership rule (in a groups export or inline in an assignment).
+    Rule {
+        text: String,
+        /// Where the rule's deviceTrustType comparison is, or the whole rule.
+        location: Location,
+    },
+    /// A `[inventory.groups]` entry.
+    Inventory { location: Location },
+}
+
+/// A target group as resolved against the exports and inventory.
+#[derive(Clone, Debug)]
+pub struct ResolvedGroup {
+    pub name: String,
+    pub reach: Reach,
+    pub evidence: Option<Evidence>,
+    /// The group was found in a groups export, an inline rule or the inventory.
+    pub known: bool,
+}
+
+/// One include assignment of a policy, with exclusions and its filter applied.
+#[derive(Clone, Debug)]
+pub struct EffectiveAssignment<'m> {
+    pub assignment: &'m Assignment,
+    pub group: Option<ResolvedGroup>,
+    pub reach: Reach,
+    /// Exclusions of the policy that could not be shown to cover the reached join types.
+    pub partial_exclusions: Vec<String>,
+}
+
+/// Resolves groups and filters once, then answers reach questions.
+pub struct Scope<'m> {
+    model: &'m Model,
+    inventory: &'m Inventory,
+    groups_by_key: HashMap<String, usize>,
+    group_analysis: Vec<Result<JoinTypeAnalysis, ()>>,
+    filters_by_key: HashMap<String, usize>,
+    filter_analysis: Vec<Result<JoinTypeAnalysis, ()>>,
+}
+
+impl<'m> Scope<'m> {
+    /// Index groups and filters and analyse their rules; broken rules are returned as
+    /// positioned input errors.
+    pub fn new(model: &'m Model, inventory: &'m Inventory) -> (Scope<'m>, Vec<InputError>) {
+        let mut errors = Vec::new();
+        let mut groups_by_key = HashMap::new();
+        let mut group_analysis = Vec::with_capacity(model.groups.len());
+        for (i, group) in model.groups.iter().enumerate() {
+            if let Some(id) = &group.id {
+                groups_by_key.entry(id.to_lowercase()).or_insert(i);
+            }
+            groups_by_key.entry(group.name.to_lowercase()).or_insert(i);
+            group_analysis.push(analyse_group(model, group, &mut errors));
+        }
+        let mut filters_by_key = HashMap::new();
+        let mut filter_analysis = Vec::with_capacity(model.filters.len());
+        for (i, filter) in model.filters.iter().enumerate() {
+            if let Some(id) = &filter.id {
+                filters_by_key.entry(id.to_lowercase()).or_insert(i);
+            }
+            filters_by_key.entry(filter.name.to_lowercase()).or_insert(i);
+            let location = RuleLocation {
+                file: filter.source,
+                span: filter.rule_span,
+                offsets: &filter.rule_offsets,
+            };
+            filter_analysis.push(analyse_rule(
+                model,
+                &filter.rule,
+                Dialect::AssignmentFilter,
+                location,
+                &format!("assignment filter \"{}\"", filter.name),
+                &mut errors,
+            ));
+        }
+        let scope = Scope {
+            model,
+            inventory,
+            groups_by_key,
+            group_analysis,
+            filters_by_key,
+            filter_analysis,
+        };
+        (scope, errors)
+    }
+
+    /// Resolve a group target: inventory first (the user knows best), then a groups export,
+    /// then a rule written inline in the assignment.
+    pub fn resolve_group(&self, policy: &Policy, target: &Target) -> Option<ResolvedGroup> {
+        let Target::Group {
+            id,
+            name,
+            inline_rule,
+        } = target
+        else {
+            return None;
+        };
+        let keys: Vec<&String> = id.iter().chain(name.iter()).collect();
+        let display = self.display_name(id.as_deref(), name.as_deref());
+        for key in &keys {
+            if let Some(entry) = self.inventory.group(key) {
+                return Some(ResolvedGroup {
+                    name: display,
+                    reach: Reach::exact(entry.join_types, JoinTypeSet::EMPTY),
+                    evidence: Some(Evidence::Inventory {
+                        location: entry.location,
+                    }),
+                    known: true,
+                });
+            }
+        }
+        if let Some(&i) = keys
+            .iter()
+            .find_map(|k| self.groups_by_key.get(&k.to_lowercase()))
+        {
+            return Some(self.exported_group(i, display));
+        }
+        if let Some(rule) = inline_rule {
+            let location = RuleLocation {
+                file: policy.source,
+                span: rule.span,
+                offsets: &rule.offsets,
+            };
+            return Some(self.inline_group(&rule.text, location, display));
+        }
+        let reason = format!(
+            "group \"{display}\" is in no groups export and not in [inventory.groups]; it may contain any device"
+        );
+        Some(ResolvedGroup {
+            name: display,
+            reach: Reach::unknown(reason),
+            evidence: None,
+            known: false,
+        })
+    }
+
+    fn display_name(&self, id: Option<&str>, name: Option<&str>) -> String {
+        if let Some(name) = name {
+            return name.to_string();
+        }
+        let id = id.unwrap_or("?");
+        self.groups_by_key
+            .get(&id.to_lowercase())
+            .map(|&i| self.model.groups[i].name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    fn exported_group(&self, i: usize, display: String) -> ResolvedGroup {
+        let group = &self.model.groups[i];
+        let (reach, evidence) = match (&group.membership, &self.group_analysis[i]) {
+            (Membership::Static, _) => (
+                Reach::unknown(format!(
+                    "\"{}\" is a static group and [inventory.groups] does not declare its join types",
+                    group.name
+                )),
+                None,
+            ),
+            (Membership::Dynamic { rule, .. }, Ok(analysis)) => {
+                let location = rule_evidence_location(group, rule.as_str());
+                (
+                    group_reach(analysis, &group.name),
+                    Some(Evidence::Rule {
+                        text: rule.clone(),
+                        location,
+                    }),
+                )
+            }
+            (Membership::Dynamic { .. }, Err(())) => (
+                Reach::unknown(format!(
+                    "the membership rule of \"{}\" does not parse",
+                    group.name
+                )),
+                None,
+            ),
+        };
+        ResolvedGroup {
+            name: display,
+            reach,
+            evidence,
+            known: true,
+        }
+    }
+
+    fn inline_group(&self, text: &str, location: RuleLocation, display: String) -> ResolvedGroup {
+        match membership_rule::parse(text) {
+            Ok(expr) => {
+                let analysis = membership_rule::analyse(&expr, Dialect::GroupRule);
+                let span = trust_type_span(&expr, location);
+                ResolvedGroup {
+                    reach: group_reach(&analysis, &display),
+                    evidence: Some(Evidence::Rule {
+                        text: text.to_string(),
+                        location: Location {
+                            file: location.file,
+                            span,
+                        },
+                    }),
+                    name: display,
+                    known: true,
+                }
+            }
+            Err(_) => ResolvedGroup {
+                reach: Reach::unknown(format!("the membership rule of \"{display}\" does not parse")),
+                name: display,
+                evidence: None,
+                known: true,
+            },
+        }
+    }
+
+    /// Reach of a target, before exclusions and filters.
+    pub fn target_reach(&self, policy: &Policy, target: &Target) -> (Reach, Option<ResolvedGroup>) {
+        match target {
+            Target::AllDevices => (Reach::exact(JoinTypeSet::MDM, JoinTypeSet::MDM), None),
+            // Device settings assigned to users apply to the devices those users sign in to.
+            Target::AllLicensedUsers => (Reach::exact(JoinTypeSet::MDM, JoinTypeSet::EMPTY), None),
+            Target::Group { .. } => {
+                let group = self.resolve_group(policy, target);
+                let reach = group.as_ref().map(|g| g.reach.clone()).unwrap_or_else(|| {
+                    Reach::unknown("unresolved target".to_string())
+                });
+                (reach, group)
+            }
+            Target::Other(kind) => (
+                Reach::unknown(format!("target type {kind} is not modelled")),
+                None,
+            ),
+        }
+    }
+
+    /// Narrow a reach by an assignment filter.
+    fn apply_filter(&self, reach: Reach, assignment: &Assignment) -> Reach {
+        let Some(filter) = &assignment.filter else {
+            return reach;
+        };
+        let found = self
+            .filters_by_key
+            .get(&filter.reference.to_lowercase())
+            .map(|&i| (&self.model.filters[i], &self.filter_analysis[i]));
+        let Some((filter_def, Ok(analysis))) = found else {
+            let note = format!(
+                "assignment filter {} is not in any filters export, so its effect is unknown",
+                filter.reference
+            );
+            // An unknown include filter may narrow the reach; an unknown exclude filter may
+            // remove any part of it. Either way `certain` is lost.
+            return Reach {
+                possible: reach.possible,
+                certain: JoinTypeSet::EMPTY,
+                unknown: Some(join_notes(reach.unknown, note)),
+            };
+        };
+        let _ = filter_def;
+        match filter.mode {
+            Mode::Include => Reach {
+                possible: reach.possible.intersection(analysis.possible),
+                certain: reach.certain.intersection(analysis.certain),
+                unknown: reach.unknown,
+            },
+            Mode::Exclude => Reach {
+                possible: reach.possible.difference(analysis.certain),
+                certain: reach.certain.difference(analysis.possible),
+                unknown: reach.unknown,
+            },
+        }
+    }
+
+    /// Every include assignment of a policy with filters and the policy's exclusions applied.
+    pub fn effective_assignments(&self, policy: &'m Policy) -> Vec<EffectiveAssignment<'m>> {
+        let exclusions: Vec<(String, Reach)> = policy
+            .assignments
+            .iter()
+            .filter(|a| a.mode == Mode::Exclude)
+            .map(|a| {
+                let (reach, group) = self.target_reach(policy, &a.target);
+                let name = group.map(|g| g.name).unwrap_or_else(|| target_label(&a.target));
+                (name, self.apply_filter(reach, a))
+            })
+            .collect();
+        policy
+            .assignments
+            .iter()
+            .filter(|a| a.mode == Mode::Include)
+            .map(|a| {
+                let (reach, group) = self.target_reach(policy, &a.target);
+                let reach = self.apply_filter(reach, a);
+                let (reach, partial_exclusions) = subtract_exclusions(reach, &exclusions);
+                EffectiveAssignment {
+                    assignment: a,
+                    group,
+                    reach,
+                    partial_exclusions,
+                }
+            })
+            .collect()
+    }
+
+    /// True when the target group is known to an export, an inline rule or the inventory.
+    pub fn group_is_known(&self, policy: &Policy, target: &Target) -> bool {
+        self.resolve_group(policy, target).is_none_or(|g| g.known)
+    }
+}
+
+/// Exclusions remove only the join types they certainly cover; what they may cover makes
+/// `certain` shrink.
+fn subtract_exclusions(reach: Reach, exclusions: &[(String, Reach)]) -> (Reach, Vec<String>) {
+    let mut out = reach;
+    let mut partial = Vec::new();
+    for (name, excluded) in exclusions {
+        out.possible = out.possible.difference(excluded.certain);
+        out.certain = out.certain.difference(excluded.possible);
+        let uncovered = out.possible.intersection(excluded.possible);
+        if !uncovered.is_empty() {
+            partial.push(name.clone());
+        }
+    }
+    (out, partial)
+}
+
+fn join_notes(a: Option<String>, b: String) -> String {
+    match a {
+        Some(a) => format!("{a}; {b}"),
+        None => b,
+    }
+}
+
+/// A user rule says nothing about devices: their users' devices may be of any join type.
+fn group_reach(analysis: &JoinTypeAnalysis, name: &str) -> Reach {
+    if analysis.user_rule {
+        return Reach {
+            possible: JoinTypeSet::MDM,
+            certain: JoinTypeSet::EMPTY,
+            unknown: Some(format!(
+                "\"{name}\" is a group of users; the policy reaches the devices they sign in to"
+            )),
+        };
+    }
+    Reach::from_analysis(*analysis)
+}
+
+/// How a target is named in messages when no group is involved.
+pub fn target_label(target: &Target) -> String {
+    match target {
+        Target::AllDevices => "All devices".to_string(),
+        Target::AllLicensedUsers => "All users".to_string(),
+        Target::Group { id, name, .. } => name
+            .clone()
+            .or_else(|| id.clone())
+            .unwrap_or_else(|| "?".to_string()),
+        Target::Other(kind) => kind.clone(),
+    }
+}
+
+#[derive(Clone, Copy)]
+struct RuleLocation<'a> {
+    file: SourceId,
+    span: Span,
+    offsets: &'a [u32],
+}
+
+fn analyse_group(
+    model: &Model,
+    group: &Group,
+    errors: &mut Vec<InputError>,
+) -> Result<JoinTypeAnalysis, ()> {
+    let Membership::Dynamic { rule, .. } = &group.membership else {
+        return Err(());
+    };
+    let Some(span) = group.rule_span else {
+        return Err(());
+    };
+    let location = RuleLocation {
+        file: group.source,
+        span,
+        offsets: &group.rule_offsets,
+    };
+    analyse_rule(
+        model,
+        rule,
+        Dialect::GroupRule,
+        location,
+        &format!("group \"{}\"", group.name),
+        errors,
+    )
+}
+
+fn analyse_rule(
+    model: &Model,
+    text: &str,
+    dialect: Dialect,
+    location: RuleLocation,
+    what: &str,
+    errors: &mut Vec<InputError>,
+) -> Result<JoinTypeAnalysis, ()> {
+    match membership_rule::parse(text) {
+        Ok(expr) => Ok(membership_rule::analyse(&expr, dialect)),
+        Err(e) => {
+            let start = map_inner_offset(location.span, location.offsets, e.offset);
+            let end = map_inner_offset(location.span, location.offsets, e.offset + e.len.max(1))
+                .max(start + 1)
+                .min(location.span.end as usize + 1);
+            let file = model.sources.get(location.file);
+            let (line, column) = file.line_col(start);
+            errors.push(InputError {
+                path: file.display_path.clone(),
+                location: Some(Location {
+                    file: location.file,
+                    span: Span::new(start, end.min(file.text.len())),
+                }),
+                line: Some(line),
+                column: Some(column),
+                message: format!("membership rule of {what} does not parse: {}", e.message),
+            });
+            Err(())
+        }
+    }
+}
+
+fn trust_type_span(expr: &membership_rule::Expr, location: RuleLocation) -> Span {
+    match membership_rule::trust_type_spans(expr).first() {
+        Some(&(start, end)) => Span::new(
+            map_inner_offset(location.span, location.offsets, start),
+            map_inner_offset(location.span, location.offsets, end),
+        ),
+        None => location.span,
+    }
+}
+
+fn rule_evidence_location(group: &Group, rule: &str) -> Location {
+    let span = group.rule_span.unwrap_or(group.span);
+    let location = RuleLocation {
+        file: group.source,
+        span,
+        offsets: &group.rule_offsets,
+    };
+    let span = match membership_rule::parse(rule) {
+        Ok(expr) => trust_type_span(&expr, location),
+        Err(_) => span,
+    };
+    Location {
+        file: group.source,
+        span,
+    }
+}

@@ -1,0 +1,194 @@
+//! The binary end to end: the README's example, output formats, exit codes, bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn baselint(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_baselint"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "110")
+        .output()
+        .expect("baselint runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
+}
+
+#[test]
+fn example_human_report() {
+    let output = baselint(&["check", "examples/contoso"], root());
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn example_json_report() {
+    let output = baselint(&["check", "examples/contoso", "--format", "json"], root());
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    let report: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(report["version"], 1);
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn example_fires_each_builtin_rule_once() {
+    let output = baselint(&["check", "examples/contoso", "--format", "json"], root());
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let mut rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            "assignment-to-unknown-group",
+            "conflicting-setting-values",
+            "pku2u-disabled-on-entra-joined",
+            "pku2u-disabled-on-hybrid-joined"
+        ]
+    );
+    assert_eq!(report["errors"].as_array().unwrap().len(), 0);
+}
+
+/// The text at (line, column)..(end_line, end_column) of the file as it is on disk.
+fn text_at(path: &Path, f: &serde_json::Value) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let file = baselint::source::SourceFile::decode(path, &bytes).unwrap();
+    let lines: Vec<&str> = file.text.split_inclusive('\n').collect();
+    let offset = |line: u64, column: u64| -> usize {
+        let before: usize = lines[..line as usize - 1].iter().map(|l| l.len()).sum();
+        let in_line: usize = lines[line as usize - 1]
+            .chars()
+            .take(column as usize - 1)
+            .map(char::len_utf8)
+            .sum();
+        before + in_line
+    };
+    let start = offset(f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap());
+    let end = offset(f["end_line"].as_u64().unwrap(), f["end_column"].as_u64().unwrap());
+    file.text[start..end].to_string()
+}
+
+#[test]
+fn every_reported_position_points_at_the_offending_bytes() {
+    let output = baselint(&["check", "examples/contoso", "--format", "json"], root());
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    for f in report["findings"].as_array().unwrap() {
+        let text = text_at(&root().join(f["path"].as_str().unwrap()), f);
+        match f["rule"].as_str().unwrap() {
+            "pku2u-disabled-on-entra-joined" => assert_eq!(
+                text,
+                "\"device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests_0\""
+            ),
+            "pku2u-disabled-on-hybrid-joined" => assert_eq!(text, "0"),
+            "conflicting-setting-values" => assert!(text.ends_with("lanmanagerauthenticationlevel_3\""), "{text}"),
+            "assignment-to-unknown-group" => {
+                assert_eq!(text, "\"0d1e2f3a-4444-4b5c-9d6e-7f8a9b0c1d66\"")
+            }
+            other => panic!("unexpected rule {other}"),
+        }
+        for related in f["related"].as_array().unwrap() {
+            let text = text_at(&root().join(related["path"].as_str().unwrap()), related);
+            assert!(!text.is_empty(), "empty related span {related}");
+            if related["message"].as_str().unwrap().starts_with("membership rule") {
+                assert!(text.starts_with("device.deviceTrustType"), "{text}");
+            }
+        }
+    }
+}
+
+#[test]
+fn fail_on_controls_the_exit_code() {
+    let dir = root().join("examples/contoso");
+    let code = |args: &[&str]| baselint(args, &dir).status.code();
+    assert_eq!(code(&["check", "--fail-on", "never"]), Some(0));
+    assert_eq!(code(&["check", "--fail-on", "error"]), Some(1));
+    assert_eq!(
+        code(&["check", "--select", "assignment-to-unknown-group", "--fail-on", "error"]),
+        Some(0)
+    );
+    assert_eq!(code(&["check", "--select", "no-such-rule"]), Some(2));
+}
+
+#[test]
+fn explain_prints_the_rule_docs() {
+    let output = baselint(&["explain", "pku2u-disabled-on-entra-joined"], root());
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!(stdout(&output));
+    let by_code = baselint(&["explain", "bl001"], root());
+    assert_eq!(stdout(&by_code), stdout(&output));
+    assert_eq!(baselint(&["explain", "nope"], root()).status.code(), Some(2));
+}
+
+#[test]
+fn rules_lists_every_builtin_rule() {
+    let output = baselint(&["rules"], root());
+    insta::assert_snapshot!(stdout(&output));
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("baselint-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn bad_inputs_are_positioned_errors_and_other_files_are_still_linted() {
+    let dir = temp_dir("bad");
+    let good = std::fs::read_to_string(root().join("tests/fixtures/rules/pku2u-disabled-on-entra-joined/fires/sc.json")).unwrap();
+    std::fs::write(dir.join("good.json"), &good).unwrap();
+    std::fs::write(dir.join("groups.json"), std::fs::read(root().join("tests/fixtures/rules/pku2u-disabled-on-entra-joined/fires/groups.json")).unwrap()).unwrap();
+    std::fs::write(dir.join("truncated.json"), &good[..good.len() / 2]).unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend("{\"a\":".encode_utf16().flat_map(u16::to_le_bytes));
+    utf16.extend([0x00, 0xD8, b'1', 0x00]);
+    std::fs::write(dir.join("bad-utf16.json"), utf16).unwrap();
+    std::fs::write(
+        dir.join("broken-rule-group.json"),
+        "{\"value\": [{\"id\": \"g-x\", \"displayName\": \"X\", \"groupTypes\": [\"DynamicMembership\"],\n  \"membershipRule\": \"(device.deviceTrustType -eq \\\"AzureAD\\\"\", \"membershipRuleProcessingState\": \"On\"}]}\n",
+    )
+    .unwrap();
+    let output = baselint(&["check", ".", "--format", "json"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let errors: Vec<String> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}:{}:{}: {}", e["path"].as_str().unwrap(), e["line"], e["column"], e["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(errors[0].starts_with("bad-utf16.json:1:6: cannot decode file"), "{errors:#?}");
+    assert!(errors.iter().any(|e| e.starts_with("broken-rule-group.json:2:21: membership rule of group \"X\" does not parse")), "{errors:#?}");
+    assert!(errors.iter().any(|e| e.starts_with("truncated.json:")), "{errors:#?}");
+    // The good file next to them is still linted.
+    assert!(report["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "pku2u-disabled-on-entra-joined"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn broken_user_rule_file_is_a_positioned_error() {
+    let dir = temp_dir("rules");
+    std::fs::write(
+        dir.join("mine.toml"),
+        "id = \"my-rule\"\nseverity = \"error\"\nsummary = \"s\"\nrationale = \"r\"\nfix = \"f\"\n[check.forbid]\nsetting = \"HKLM\\\\Nope\"\njoin_types = [\"entra\"]\n",
+    )
+    .unwrap();
+    let output = baselint(&["rules", "--rules", dir.to_str().unwrap()], root());
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("mine.toml:7:11: invalid rule file: unknown setting"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

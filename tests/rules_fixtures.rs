@@ -1,0 +1,130 @@
+//! Every built-in rule has fixtures that show it firing and staying silent, and the docs
+//! `baselint explain` prints.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use baselint::{Options, check};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
+}
+
+fn builtin_ids() -> Vec<String> {
+    let mut sources = baselint::source::Sources::default();
+    let (rules, errors) =
+        baselint::rules::load_all(&[], &mut sources, baselint::catalog::Catalog::builtin());
+    assert!(errors.is_empty(), "built-in rules must load: {errors:?}");
+    rules.into_iter().map(|r| r.id).collect()
+}
+
+fn run_rule(rule: &str, dir: &Path) -> baselint::Outcome {
+    let outcome = check(&Options {
+        paths: vec![dir.to_path_buf()],
+        select: vec![rule.to_string()],
+        ..Options::default()
+    });
+    assert!(
+        outcome.errors().is_empty(),
+        "{}: unexpected input errors {:?}",
+        dir.display(),
+        outcome.errors()
+    );
+    outcome
+}
+
+#[test]
+fn every_rule_fires_on_its_fires_fixture() {
+    for id in builtin_ids() {
+        let dir = fixtures().join(&id).join("fires");
+        assert!(dir.is_dir(), "rule {id} has no fixture folder {}", dir.display());
+        let outcome = run_rule(&id, &dir);
+        assert!(
+            outcome.findings.iter().any(|f| f.rule == id),
+            "rule {id} did not fire on {}",
+            dir.display()
+        );
+        assert!(outcome.findings.iter().all(|f| f.rule == id));
+    }
+}
+
+#[test]
+fn every_rule_stays_silent_on_its_clean_fixture() {
+    for id in builtin_ids() {
+        let dir = fixtures().join(&id).join("clean");
+        assert!(dir.is_dir(), "rule {id} has no fixture folder {}", dir.display());
+        let outcome = run_rule(&id, &dir);
+        let fired: Vec<_> = outcome.findings.iter().map(|f| &f.message).collect();
+        assert!(fired.is_empty(), "rule {id} fired on {}: {fired:#?}", dir.display());
+    }
+}
+
+/// Which policies a rule fires on, by name, in a fixture folder.
+fn fired_policies(rule: &str, case: &str) -> Vec<String> {
+    let outcome = run_rule(rule, &fixtures().join(rule).join(case));
+    let mut names: Vec<String> = outcome
+        .findings
+        .iter()
+        .filter_map(|f| f.policy.as_ref().map(|p| p.name.clone()))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[test]
+fn pku2u_entra_rule_fires_on_catalog_oma_uri_and_unknown_static_groups() {
+    assert_eq!(
+        fired_policies("pku2u-disabled-on-entra-joined", "fires"),
+        [
+            "PKU2U block (OMA-URI)",
+            "PKU2U block (catalog)",
+            "PKU2U block (static group)"
+        ]
+    );
+}
+
+#[test]
+fn pku2u_hybrid_rule_fires_for_hybrid_groups_and_filters() {
+    assert_eq!(
+        fired_policies("pku2u-disabled-on-hybrid-joined", "fires"),
+        ["PKU2U block for hybrid", "PKU2U block, hybrid filter"]
+    );
+}
+
+#[test]
+fn unknown_static_group_finding_says_the_join_types_are_unknown() {
+    let rule = "pku2u-disabled-on-entra-joined";
+    let outcome = run_rule(rule, &fixtures().join(rule).join("fires"));
+    let finding = outcome
+        .findings
+        .iter()
+        .find(|f| f.policy.as_ref().unwrap().name == "PKU2U block (static group)")
+        .unwrap();
+    assert!(finding.message.contains("may reach"), "{}", finding.message);
+    assert!(
+        finding.notes.iter().any(|n| n.contains("static group")),
+        "{:?}",
+        finding.notes
+    );
+}
+
+#[test]
+fn rules_are_documented_and_codes_are_unique() {
+    let mut sources = baselint::source::Sources::default();
+    let (rules, _) =
+        baselint::rules::load_all(&[], &mut sources, baselint::catalog::Catalog::builtin());
+    let mut codes = HashSet::new();
+    for rule in &rules {
+        assert!(!rule.rationale.is_empty(), "{} has no rationale", rule.id);
+        assert!(!rule.fix.is_empty(), "{} has no fix", rule.id);
+        assert!(!rule.references.is_empty(), "{} has no references", rule.id);
+        let code = rule.code.clone().expect("built-in rules have a code");
+        assert!(codes.insert(code.clone()), "duplicate code {code}");
+        let doc = baselint::rules::explain(rule);
+        for heading in ["## Why", "## What it checks", "## How to fix", "## References"] {
+            assert!(doc.contains(heading), "{}: explain lacks {heading}", rule.id);
+        }
+    }
+    assert!(rules.len() >= 4);
+}
