@@ -1,1 +1,1998 @@
-//! (being written)
+//! Intune Graph JSON: Settings Catalog policies, device configurations (custom OMA-URI, flat
+//! templates), compliance policies, endpoint-security intents, plus the Entra groups and
+//! assignment filters found in the same exports (delegated to [`super::entra_groups`]).
+//!
+//! Every file is parsed once into a `jsonc-parser` AST and classified by SHAPE, never by file
+//! name (formats.md section 3): one object, an array, a Graph list `{"value": [...]}`, an
+//! IntuneManagement intent companion `{"settings": [...]}`, group / filter templates, IntuneCD's
+//! assignment report, and a top-level JSON string holding JSON (double-encoded), whose inner
+//! spans are mapped back to file bytes. Span conventions are documented in [`super::json`].
+//!
+//! What each setting's spans cover (JSON nodes; strings with their quotes):
+//!
+//! | Source | `Setting::span` | `Setting::name_span` |
+//! |---|---|---|
+//! | Settings Catalog choice | the option id string (`choiceSettingValue.value`) | `settingDefinitionId` |
+//! | Settings Catalog simple | `simpleSettingValue.value` | `settingDefinitionId` |
+//! | Settings Catalog collections | the collection array | `settingDefinitionId` |
+//! | custom OMA-URI | the entry's `value` | `omaUri` |
+//! | flat Graph property | the property's value | the property name |
+//! | intent setting | `valueJson` (else `value`) | `definitionId` |
+//!
+//! Keys: the catalog's canonical key where it knows the setting, else `intune:<definition id>`
+//! (lower-cased), `omauri:<uri>` (lower-cased), `graph:<type>/<property>`,
+//! `intent:<definitionId>`.
+//!
+//! OData annotations (keys containing `@` or starting with `#`) are ignored. A null value is
+//! "no value": it yields no setting. Anything malformed becomes an [`InputError`] pointing at
+//! the offending node, and reading continues with the rest of the file.
+
+use jsonc_parser::ast::{Array, Object, ObjectProp, StringLit, Value as Node};
+
+use crate::catalog::{Catalog, SettingDef};
+use crate::ingest::Parsed;
+use crate::ingest::entra_groups;
+use crate::ingest::json::{self, Doc, TextMap, get, get_ignore_case, get_str, has, string_offsets};
+use crate::model::{
+    Assignment, FilterRef, InlineRule, InputError, Mode, Policy, PolicyKind, Setting, Target, Value,
+};
+use crate::source::{SourceFile, SourceId, Span};
+
+/// Read one decoded JSON file: policies, groups and filters, with an input error for each
+/// problem (parse errors, unknown types, wrong field types), each at its position in the file.
+pub fn read_json(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Parsed {
+    let mut reader = Reader {
+        catalog,
+        out: Parsed::default(),
+    };
+    reader.read_text(&Doc::file(id, file), true);
+    reader.out
+}
+
+const GRAPH: &str = "#microsoft.graph.";
+const CATALOG_INSTANCE: &str = "#microsoft.graph.deviceManagementConfiguration";
+const ALL_ZERO_GUID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// The policy property for PKU2U in `windows10EndpointProtectionConfiguration`.
+const PKU2U_PROPERTY: &str = "localSecurityOptionsAllowPKU2UAuthenticationRequests";
+/// The same property as an endpoint-security intent setting (formats.md 3.4, inferred).
+const PKU2U_INTENT: &str = "deviceConfiguration--windows10EndpointProtectionConfiguration_localSecurityOptionsAllowPKU2UAuthenticationRequests";
+const PKU2U_DEFINITION: &str = "device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests";
+
+/// Flat properties of device configurations that describe the object, not a setting.
+const METADATA: [&str; 9] = [
+    "id",
+    "displayName",
+    "description",
+    "version",
+    "createdDateTime",
+    "lastModifiedDateTime",
+    "roleScopeTagIds",
+    "supportsScopeTags",
+    "assignments",
+];
+
+/// What a JSON object is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape<'b> {
+    SettingsCatalog,
+    Intent,
+    CustomOmaUri,
+    /// A Graph object read property by property: kind and type name without `#microsoft.graph.`.
+    Flat(PolicyKind, &'b str),
+    Group,
+    ReportGroup,
+    Filter,
+}
+
+/// The setting instance kinds of the Settings Catalog (`@odata.type` after
+/// `#microsoft.graph.deviceManagementConfiguration`, with the property holding the value).
+const INSTANCE_KINDS: [(&str, &str); 6] = [
+    ("ChoiceSettingInstance", "choiceSettingValue"),
+    ("SimpleSettingInstance", "simpleSettingValue"),
+    (
+        "SimpleSettingCollectionInstance",
+        "simpleSettingCollectionValue",
+    ),
+    (
+        "ChoiceSettingCollectionInstance",
+        "choiceSettingCollectionValue",
+    ),
+    (
+        "GroupSettingCollectionInstance",
+        "groupSettingCollectionValue",
+    ),
+    ("GroupSettingInstance", "groupSettingValue"),
+];
+
+/// The setting instance types of endpoint-security intents.
+const INTENT_INSTANCE_TYPES: [&str; 6] = [
+    "deviceManagementBooleanSettingInstance",
+    "deviceManagementIntegerSettingInstance",
+    "deviceManagementStringSettingInstance",
+    "deviceManagementComplexSettingInstance",
+    "deviceManagementCollectionSettingInstance",
+    "deviceManagementAbstractComplexSettingInstance",
+];
+
+struct Reader<'c> {
+    catalog: &'c Catalog,
+    out: Parsed,
+}
+
+impl Reader<'_> {
+    fn error(&mut self, error: InputError) {
+        self.out.errors.push(error);
+    }
+
+    // ---- documents and top-level shapes ----
+
+    /// Parse a document's text and read its root; `outer` allows one level of double encoding.
+    fn read_text(&mut self, doc: &Doc<'_>, outer: bool) {
+        match json::parse(doc.text) {
+            Err(e) => self.error(doc.parse_error(&e)),
+            Ok(None) => {
+                let end = doc.map.offset(doc.text.len());
+                self.error(doc.error(
+                    Span::new(end, end),
+                    "empty JSON document: expected an object or array",
+                ));
+            }
+            Ok(Some(root)) => self.read_root(doc, &root, outer),
+        }
+    }
+
+    fn read_root(&mut self, doc: &Doc<'_>, root: &Node<'_>, outer: bool) {
+        match root {
+            Node::Object(obj) => self.read_top_object(doc, obj),
+            Node::Array(list) => self.read_items(doc, list),
+            Node::StringLit(lit) if outer => self.read_double_encoded(doc, lit),
+            other => self.error(doc.error_at(
+                other,
+                format!(
+                    "expected a JSON object or array, found {}",
+                    json::type_name(other)
+                ),
+            )),
+        }
+    }
+
+    /// A top-level JSON string holding JSON (IntuneManagement's `_Settings.json` companions):
+    /// parse the decoded text, mapping its offsets back through the literal's escapes.
+    fn read_double_encoded(&mut self, doc: &Doc<'_>, lit: &StringLit<'_>) {
+        let offsets = string_offsets(&doc.text[lit.range.start..lit.range.end]);
+        let inner = Doc {
+            id: doc.id,
+            file: doc.file,
+            text: &lit.value,
+            map: TextMap::inner(doc.map.offset(lit.range.start + 1), &offsets),
+        };
+        self.read_text(&inner, false);
+    }
+
+    /// Wrappers first (`value`, `groups`, `filters`, `settings` only), then a single item.
+    fn read_top_object(&mut self, doc: &Doc<'_>, obj: &Object<'_>) {
+        let keys = || {
+            obj.properties
+                .iter()
+                .map(|p| p.name.as_str())
+                .filter(|k| !json::is_annotation(k))
+        };
+        let only = |key: &str| keys().all(|k| k == key) && has(obj, key);
+        if only("value") {
+            if let Some(list) = self.array_field(doc, obj, "value") {
+                self.read_items(doc, list);
+            }
+        } else if only("groups") {
+            if let Some(list) = self.array_field(doc, obj, "groups") {
+                entra_groups::read_groups(doc, list, &mut self.out.groups, &mut self.out.errors);
+            }
+        } else if only("filters") {
+            if let Some(list) = self.array_field(doc, obj, "filters") {
+                entra_groups::read_filters(doc, list, &mut self.out.filters, &mut self.out.errors);
+            }
+        } else if only("settings") && !has(obj, "@odata.type") {
+            self.read_companion(doc, obj);
+        } else if has(obj, "TenantId") && has(obj, "Objects") {
+            // IntuneManagement's MigrationTable.json: tenant bookkeeping, nothing to lint.
+        } else {
+            self.read_item(doc, obj);
+        }
+    }
+
+    fn read_items(&mut self, doc: &Doc<'_>, list: &Array<'_>) {
+        for element in &list.elements {
+            match element {
+                Node::Object(obj) => self.read_item(doc, obj),
+                other => self.error(doc.error_at(
+                    other,
+                    format!(
+                        "expected an object (a policy, group or assignment filter), found {}",
+                        json::type_name(other)
+                    ),
+                )),
+            }
+        }
+    }
+
+    fn read_item(&mut self, doc: &Doc<'_>, obj: &Object<'_>) {
+        let shape = match self.classify(doc, obj) {
+            Ok(shape) => shape,
+            Err(e) => return self.error(e),
+        };
+        match shape {
+            Shape::Group => self.push_group(entra_groups::read_group(doc, obj)),
+            Shape::ReportGroup => self.push_group(entra_groups::read_report_group(doc, obj)),
+            Shape::Filter => match entra_groups::read_filter(doc, obj) {
+                Ok(filter) => self.out.filters.push(filter),
+                Err(e) => self.error(e),
+            },
+            policy_shape => self.read_policy(doc, obj, policy_shape),
+        }
+    }
+
+    fn push_group(&mut self, group: Result<crate::model::Group, InputError>) {
+        match group {
+            Ok(group) => self.out.groups.push(group),
+            Err(e) => self.error(e),
+        }
+    }
+
+    /// Classify by `@odata.type` when present, else by the keys the shape requires.
+    fn classify<'b>(&self, doc: &Doc<'_>, obj: &'b Object<'_>) -> Result<Shape<'b>, InputError> {
+        match get(obj, "@odata.type") {
+            Some(Node::StringLit(t)) => classify_type(doc, t),
+            Some(other) => Err(doc.error_at(
+                other,
+                format!(
+                    "expected `@odata.type` to be a string, found {}",
+                    json::type_name(other)
+                ),
+            )),
+            None => classify_untyped(doc, obj),
+        }
+    }
+
+    // ---- policies ----
+
+    fn read_policy(&mut self, doc: &Doc<'_>, obj: &Object<'_>, shape: Shape<'_>) {
+        let kind = match shape {
+            Shape::SettingsCatalog => PolicyKind::SettingsCatalog,
+            Shape::Intent => PolicyKind::EndpointSecurityIntent,
+            Shape::CustomOmaUri => PolicyKind::CustomOmaUri,
+            Shape::Flat(kind, _) => kind,
+            _ => PolicyKind::Other,
+        };
+        let mut policy = self.new_policy(doc, obj, kind);
+        match shape {
+            Shape::SettingsCatalog => {
+                if let Some(list) = self.array_field(doc, obj, "settings") {
+                    self.read_catalog_settings(doc, list, &mut policy.settings);
+                }
+            }
+            Shape::Intent => {
+                let list = match get(obj, "settingsDelta") {
+                    Some(_) => self.array_field(doc, obj, "settingsDelta"),
+                    None => self.array_field(doc, obj, "settings"),
+                };
+                if let Some(list) = list {
+                    self.read_intent_settings(doc, list, &mut policy.settings);
+                }
+            }
+            Shape::CustomOmaUri => {
+                if let Some(list) = self.array_field(doc, obj, "omaSettings") {
+                    self.read_oma_settings(doc, list, &mut policy.settings);
+                }
+            }
+            Shape::Flat(_, type_name) => {
+                self.read_flat_settings(doc, obj, type_name, &mut policy.settings)
+            }
+            _ => {}
+        }
+        self.read_assignments(doc, obj, &mut policy);
+        self.out.policies.push(policy);
+    }
+
+    /// Identity, name and spans of a policy object; settings and assignments come later.
+    fn new_policy(&mut self, doc: &Doc<'_>, obj: &Object<'_>, kind: PolicyKind) -> Policy {
+        let name_node = get(obj, "name")
+            .filter(|n| n.as_string_lit().is_some())
+            .or_else(|| get(obj, "displayName"));
+        let (name, name_span) = match name_node {
+            Some(Node::StringLit(s)) => (s.value.to_string(), doc.span(s)),
+            Some(other) => {
+                self.error(doc.error_at(
+                    other,
+                    format!(
+                        "expected the policy name to be a string, found {}",
+                        json::type_name(other)
+                    ),
+                ));
+                (String::new(), doc.span(other))
+            }
+            None => {
+                self.error(doc.error_at(obj, "policy has no `name` or `displayName`"));
+                (String::new(), doc.span(obj))
+            }
+        };
+        let id = get_str(obj, "id").filter(|id| !id.is_empty());
+        empty_policy(doc, obj, kind, id, name, name_span)
+    }
+
+    /// `{"settings": [...]}` without a policy around it (IntuneManagement writes intent settings
+    /// to `<name>_Settings.json`): a policy named after the file, of the kind its items show.
+    fn read_companion(&mut self, doc: &Doc<'_>, obj: &Object<'_>) {
+        let Some(list) = self.array_field(doc, obj, "settings") else {
+            return;
+        };
+        let catalog_items = list
+            .elements
+            .first()
+            .and_then(Node::as_object)
+            .is_some_and(|first| has(first, "settingInstance"));
+        let kind = if catalog_items {
+            PolicyKind::SettingsCatalog
+        } else {
+            PolicyKind::EndpointSecurityIntent
+        };
+        let name_span = obj
+            .properties
+            .iter()
+            .find(|p| p.name.as_str() == "settings")
+            .map_or_else(|| doc.span(obj), |p| doc.span(&p.name));
+        let mut policy = empty_policy(doc, obj, kind, None, companion_name(doc.file), name_span);
+        if catalog_items {
+            self.read_catalog_settings(doc, list, &mut policy.settings);
+        } else {
+            self.read_intent_settings(doc, list, &mut policy.settings);
+        }
+        self.out.policies.push(policy);
+    }
+
+    // ---- field access with type errors ----
+
+    /// An array property: None when absent or null; an error when of another type.
+    fn array_field<'b, 'a>(
+        &mut self,
+        doc: &Doc<'_>,
+        obj: &'b Object<'a>,
+        key: &str,
+    ) -> Option<&'b Array<'a>> {
+        match get(obj, key)? {
+            Node::Array(list) => Some(list),
+            Node::NullKeyword(_) => None,
+            other => {
+                self.error(wrong_type(doc, other, key, "an array"));
+                None
+            }
+        }
+    }
+
+    /// An object property: None when absent or null; an error when of another type.
+    fn object_field<'b, 'a>(
+        &mut self,
+        doc: &Doc<'_>,
+        obj: &'b Object<'a>,
+        key: &str,
+    ) -> Option<&'b Object<'a>> {
+        match get(obj, key)? {
+            Node::Object(inner) => Some(inner),
+            Node::NullKeyword(_) => None,
+            other => {
+                self.error(wrong_type(doc, other, key, "an object"));
+                None
+            }
+        }
+    }
+
+    /// A required string property: an error at the value (wrong type) or the object (absent).
+    fn required_str<'b, 'a>(
+        &mut self,
+        doc: &Doc<'_>,
+        obj: &'b Object<'a>,
+        key: &str,
+        what: &str,
+    ) -> Option<&'b StringLit<'a>> {
+        match get(obj, key) {
+            Some(Node::StringLit(s)) => Some(s),
+            Some(other) => {
+                self.error(wrong_type(doc, other, key, "a string"));
+                None
+            }
+            None => {
+                self.error(doc.error_at(obj, format!("{what} has no `{key}`")));
+                None
+            }
+        }
+    }
+
+    // ---- Settings Catalog ----
+
+    fn read_catalog_settings(&mut self, doc: &Doc<'_>, list: &Array<'_>, out: &mut Vec<Setting>) {
+        for element in &list.elements {
+            let Some(item) = element.as_object() else {
+                self.error(expected_object(doc, element, "a setting"));
+                continue;
+            };
+            // Graph wraps each instance as `{id, settingInstance}`; accept a bare instance too.
+            let instance = match get(item, "settingInstance") {
+                Some(_) => self.object_field(doc, item, "settingInstance"),
+                None if has(item, "settingDefinitionId") => Some(item),
+                None => {
+                    self.error(doc.error_at(item, "setting has no `settingInstance` object"));
+                    None
+                }
+            };
+            if let Some(instance) = instance {
+                self.read_instance(doc, instance, out);
+            }
+        }
+    }
+
+    /// One setting instance and, recursively, its children.
+    fn read_instance(&mut self, doc: &Doc<'_>, instance: &Object<'_>, out: &mut Vec<Setting>) {
+        let Some(kind) = self.instance_kind(doc, instance) else {
+            return;
+        };
+        let Some(definition) =
+            self.required_str(doc, instance, "settingDefinitionId", "setting instance")
+        else {
+            return;
+        };
+        match kind {
+            "ChoiceSettingInstance" => {
+                if let Some(choice) = self.object_field(doc, instance, "choiceSettingValue") {
+                    self.read_choice(doc, definition, choice, out);
+                }
+            }
+            "SimpleSettingInstance" => {
+                if let Some(simple) = self.object_field(doc, instance, "simpleSettingValue") {
+                    self.read_simple(doc, definition, simple, out);
+                }
+            }
+            "SimpleSettingCollectionInstance" => {
+                if let Some(list) = self.array_field(doc, instance, "simpleSettingCollectionValue")
+                {
+                    self.read_simple_collection(doc, definition, list, out);
+                }
+            }
+            "ChoiceSettingCollectionInstance" => {
+                if let Some(list) = self.array_field(doc, instance, "choiceSettingCollectionValue")
+                {
+                    self.read_choice_collection(doc, definition, list, out);
+                }
+            }
+            "GroupSettingCollectionInstance" => {
+                if let Some(list) = self.array_field(doc, instance, "groupSettingCollectionValue") {
+                    for value in &list.elements {
+                        self.read_children_of(doc, value, out);
+                    }
+                }
+            }
+            _ => {
+                if let Some(group) = get(instance, "groupSettingValue") {
+                    self.read_children_of(doc, group, out);
+                }
+            }
+        }
+    }
+
+    /// The instance kind from `@odata.type`, or from the value property when the type is absent.
+    fn instance_kind(&mut self, doc: &Doc<'_>, instance: &Object<'_>) -> Option<&'static str> {
+        let by_value_key = || {
+            INSTANCE_KINDS
+                .iter()
+                .find(|(_, key)| has(instance, key))
+                .map(|(kind, _)| *kind)
+        };
+        match get(instance, "@odata.type") {
+            Some(Node::StringLit(t)) => {
+                let known = t
+                    .value
+                    .strip_prefix(CATALOG_INSTANCE)
+                    .and_then(|rest| INSTANCE_KINDS.iter().find(|(kind, _)| *kind == rest));
+                if known.is_none() {
+                    self.error(doc.error_at(
+                        t,
+                        format!(
+                            "unknown setting instance type `{}`: expected {CATALOG_INSTANCE}ChoiceSettingInstance, \
+                             SimpleSettingInstance, ChoiceSettingCollectionInstance, \
+                             SimpleSettingCollectionInstance, GroupSettingInstance or GroupSettingCollectionInstance",
+                            t.value
+                        ),
+                    ));
+                }
+                known.map(|(kind, _)| *kind)
+            }
+            Some(other) => {
+                self.error(wrong_type(doc, other, "@odata.type", "a string"));
+                None
+            }
+            None => {
+                let kind = by_value_key();
+                if kind.is_none() {
+                    self.error(doc.error_at(
+                        instance,
+                        "setting instance has no `@odata.type` and no setting value",
+                    ));
+                }
+                kind
+            }
+        }
+    }
+
+    /// The `children` of a choice value or group value.
+    fn read_children_of(&mut self, doc: &Doc<'_>, value: &Node<'_>, out: &mut Vec<Setting>) {
+        let Some(value) = value.as_object() else {
+            if value.as_null_keyword().is_none() {
+                self.error(expected_object(doc, value, "a setting value"));
+            }
+            return;
+        };
+        if let Some(children) = self.array_field(doc, value, "children") {
+            for child in &children.elements {
+                match child.as_object() {
+                    Some(child) => self.read_instance(doc, child, out),
+                    None => self.error(expected_object(doc, child, "a setting instance")),
+                }
+            }
+        }
+    }
+
+    fn read_choice(
+        &mut self,
+        doc: &Doc<'_>,
+        definition: &StringLit<'_>,
+        choice: &Object<'_>,
+        out: &mut Vec<Setting>,
+    ) {
+        match get(choice, "value") {
+            Some(Node::StringLit(option)) => {
+                let (key, value, label) = self.choice_value(&definition.value, &option.value);
+                out.push(Setting {
+                    key,
+                    raw_name: definition.value.to_string(),
+                    value,
+                    value_label: label,
+                    span: doc.span(option),
+                    name_span: doc.span(definition),
+                });
+            }
+            Some(Node::NullKeyword(_)) | None => {}
+            Some(other) => self.error(wrong_type(doc, other, "value", "a choice option id string")),
+        }
+        if let Some(children) = self.array_field(doc, choice, "children") {
+            for child in &children.elements {
+                match child.as_object() {
+                    Some(child) => self.read_instance(doc, child, out),
+                    None => self.error(expected_object(doc, child, "a setting instance")),
+                }
+            }
+        }
+    }
+
+    /// Key, value and label of a choice option: through the catalog's option table when it knows
+    /// the setting, else the option id as `Value::Choice`.
+    fn choice_value(&self, definition: &str, option: &str) -> (String, Value, Option<String>) {
+        // The catalog splits the option id itself; trust it only when the setting it found is
+        // this instance's definition (a shorter prefix can name an ancestor setting).
+        if let Some((def, value, label)) = self.catalog.choice(option)
+            && def
+                .definition_id
+                .as_deref()
+                .is_some_and(|id| id.eq_ignore_ascii_case(definition))
+        {
+            return (def.key.clone(), value, label.map(str::to_string));
+        }
+        let key = self.definition_key(definition);
+        (key, Value::Choice(option.to_string()), None)
+    }
+
+    fn definition_key(&self, definition: &str) -> String {
+        match self.catalog.by_definition_id(definition) {
+            Some(def) => def.key.clone(),
+            None => format!("intune:{}", definition.to_ascii_lowercase()),
+        }
+    }
+
+    fn read_simple(
+        &mut self,
+        doc: &Doc<'_>,
+        definition: &StringLit<'_>,
+        simple: &Object<'_>,
+        out: &mut Vec<Setting>,
+    ) {
+        let Some(node) = get(simple, "value") else {
+            return;
+        };
+        let integer =
+            get_str(simple, "@odata.type").is_some_and(|t| t.ends_with("IntegerSettingValue"));
+        let raw = match scalar_value(node, integer) {
+            Ok(Some(raw)) => raw,
+            Ok(None) => return,
+            Err(found) => {
+                return self.error(doc.error_at(
+                    node,
+                    format!("expected a number or string setting value, found {found}"),
+                ));
+            }
+        };
+        let def = self.catalog.by_definition_id(&definition.value);
+        out.push(self.catalog_setting(
+            def,
+            &definition.value,
+            raw,
+            doc.span(node),
+            doc.span(definition),
+            "intune",
+        ));
+    }
+
+    fn read_simple_collection(
+        &mut self,
+        doc: &Doc<'_>,
+        definition: &StringLit<'_>,
+        list: &Array<'_>,
+        out: &mut Vec<Setting>,
+    ) {
+        let mut items = Vec::with_capacity(list.elements.len());
+        for element in &list.elements {
+            let Some(simple) = element.as_object() else {
+                self.error(expected_object(doc, element, "a simple setting value"));
+                continue;
+            };
+            let integer =
+                get_str(simple, "@odata.type").is_some_and(|t| t.ends_with("IntegerSettingValue"));
+            match get(simple, "value").map(|node| (node, scalar_value(node, integer))) {
+                Some((_, Ok(Some(value)))) => items.push(value),
+                Some((node, Err(found))) => self.error(doc.error_at(
+                    node,
+                    format!("expected a number or string setting value, found {found}"),
+                )),
+                _ => {}
+            }
+        }
+        out.push(Setting {
+            key: self.definition_key(&definition.value),
+            raw_name: definition.value.to_string(),
+            value: Value::List(items),
+            value_label: None,
+            span: doc.span(list),
+            name_span: doc.span(definition),
+        });
+    }
+
+    fn read_choice_collection(
+        &mut self,
+        doc: &Doc<'_>,
+        definition: &StringLit<'_>,
+        list: &Array<'_>,
+        out: &mut Vec<Setting>,
+    ) {
+        let mut items = Vec::with_capacity(list.elements.len());
+        let mut children = Vec::new();
+        for element in &list.elements {
+            let Some(choice) = element.as_object() else {
+                self.error(expected_object(doc, element, "a choice setting value"));
+                continue;
+            };
+            match get(choice, "value") {
+                Some(Node::StringLit(option)) => {
+                    items.push(self.choice_value(&definition.value, &option.value).1)
+                }
+                Some(Node::NullKeyword(_)) | None => {}
+                Some(other) => {
+                    self.error(wrong_type(doc, other, "value", "a choice option id string"))
+                }
+            }
+            self.read_children_of(doc, element, &mut children);
+        }
+        out.push(Setting {
+            key: self.definition_key(&definition.value),
+            raw_name: definition.value.to_string(),
+            value: Value::List(items),
+            value_label: None,
+            span: doc.span(list),
+            name_span: doc.span(definition),
+        });
+        out.append(&mut children);
+    }
+
+    /// A setting keyed by the catalog when it knows the name, else by `<prefix>:<lower name>`;
+    /// the value normalised and labelled by the catalog.
+    fn catalog_setting(
+        &self,
+        def: Option<&SettingDef>,
+        raw_name: &str,
+        raw: Value,
+        span: Span,
+        name_span: Span,
+        prefix: &str,
+    ) -> Setting {
+        let (key, value, value_label) = match def {
+            Some(def) => {
+                let value = self.catalog.normalise(def, raw);
+                let label = self.catalog.label(def, &value).map(str::to_string);
+                (def.key.clone(), value, label)
+            }
+            None => (
+                format!("{prefix}:{}", raw_name.to_ascii_lowercase()),
+                raw,
+                None,
+            ),
+        };
+        Setting {
+            key,
+            raw_name: raw_name.to_string(),
+            value,
+            value_label,
+            span,
+            name_span,
+        }
+    }
+
+    // ---- custom OMA-URI ----
+
+    fn read_oma_settings(&mut self, doc: &Doc<'_>, list: &Array<'_>, out: &mut Vec<Setting>) {
+        for element in &list.elements {
+            let Some(oma) = element.as_object() else {
+                self.error(expected_object(doc, element, "an OMA setting"));
+                continue;
+            };
+            let Some(uri) = self.required_str(doc, oma, "omaUri", "OMA setting") else {
+                continue;
+            };
+            let Some(node) = get(oma, "value") else {
+                continue;
+            };
+            let raw = match oma_value(get_str(oma, "@odata.type").unwrap_or(""), node) {
+                Ok(Some(raw)) => raw,
+                Ok(None) => continue,
+                Err(found) => {
+                    self.error(doc.error_at(
+                        node,
+                        format!("expected a scalar OMA setting value, found {found}"),
+                    ));
+                    continue;
+                }
+            };
+            let def = self.catalog.by_oma_uri(&uri.value);
+            let (span, name_span) = (doc.span(node), doc.span(uri));
+            let children = match (def, &raw) {
+                (Some(def), Value::Str(payload)) if def.admx_backed => {
+                    self.admx_children(def, &uri.value, payload, span, name_span)
+                }
+                _ => Vec::new(),
+            };
+            out.push(self.catalog_setting(def, &uri.value, raw, span, name_span, "omauri"));
+            out.extend(children);
+        }
+    }
+
+    /// The element settings an ADMX payload (`<enabled/><data id="X" value="4"/>`) sets, as the
+    /// Settings Catalog would list them as children; they share the payload's spans.
+    fn admx_children(
+        &self,
+        parent: &SettingDef,
+        raw_name: &str,
+        payload: &str,
+        span: Span,
+        name_span: Span,
+    ) -> Vec<Setting> {
+        self.catalog
+            .admx_elements(parent, payload)
+            .into_iter()
+            .map(|(child, value)| Setting {
+                key: child.key.clone(),
+                raw_name: raw_name.to_string(),
+                value_label: self.catalog.label(child, &value).map(str::to_string),
+                value,
+                span,
+                name_span,
+            })
+            .collect()
+    }
+
+    // ---- flat Graph objects (device configurations, compliance, others) ----
+
+    fn read_flat_settings(
+        &mut self,
+        doc: &Doc<'_>,
+        obj: &Object<'_>,
+        type_name: &str,
+        out: &mut Vec<Setting>,
+    ) {
+        for prop in &obj.properties {
+            let name = prop.name.as_str();
+            if is_metadata(name) {
+                continue;
+            }
+            let Some(raw) = flat_scalar(&prop.value) else {
+                continue;
+            };
+            out.push(self.flat_setting(doc, prop, type_name, raw));
+        }
+    }
+
+    fn flat_setting(
+        &self,
+        doc: &Doc<'_>,
+        prop: &ObjectProp<'_>,
+        type_name: &str,
+        raw: Value,
+    ) -> Setting {
+        let name = prop.name.as_str();
+        let span = doc.span(&prop.value);
+        let name_span = doc.span(&prop.name);
+        if type_name == "windows10EndpointProtectionConfiguration"
+            && name == PKU2U_PROPERTY
+            && let Value::Bool(block) = raw
+        {
+            return self.pku2u_from_block_flag(name, block, span, name_span);
+        }
+        Setting {
+            key: format!("graph:{type_name}/{name}"),
+            raw_name: name.to_string(),
+            value: raw,
+            value_label: None,
+            span,
+            name_span,
+        }
+    }
+
+    /// PKU2U from the endpoint-protection Boolean (device configuration property or intent).
+    ///
+    /// formats.md 3.3: the Graph description of `localSecurityOptionsAllowPKU2UAuthenticationRequests`
+    /// reads "Block PKU2U authentication requests", so `true` = Block (CSP value 0) despite the
+    /// name. That semantics is UNVERIFIED on a device. `false` is mapped to Allow (1), which is
+    /// also the CSP default (formats.md 3.1), so "not configured" and "allow" agree. The intent
+    /// definition id for the same property (formats.md 3.4) is itself inferred from the pattern.
+    fn pku2u_from_block_flag(
+        &self,
+        raw_name: &str,
+        block: bool,
+        span: Span,
+        name_span: Span,
+    ) -> Setting {
+        let value = Value::Int(if block { 0 } else { 1 });
+        match self.catalog.by_definition_id(PKU2U_DEFINITION) {
+            Some(def) => Setting {
+                key: def.key.clone(),
+                raw_name: raw_name.to_string(),
+                value_label: self.catalog.label(def, &value).map(str::to_string),
+                value,
+                span,
+                name_span,
+            },
+            None => Setting {
+                key: format!("intune:{PKU2U_DEFINITION}"),
+                raw_name: raw_name.to_string(),
+                value,
+                value_label: None,
+                span,
+                name_span,
+            },
+        }
+    }
+
+    // ---- endpoint-security intents ----
+
+    fn read_intent_settings(&mut self, doc: &Doc<'_>, list: &Array<'_>, out: &mut Vec<Setting>) {
+        for element in &list.elements {
+            let Some(item) = element.as_object() else {
+                self.error(expected_object(doc, element, "an intent setting"));
+                continue;
+            };
+            if let Some(setting) = self.read_intent_setting(doc, item) {
+                out.push(setting);
+            }
+        }
+    }
+
+    fn read_intent_setting(&mut self, doc: &Doc<'_>, item: &Object<'_>) -> Option<Setting> {
+        if let Some(t) = get(item, "@odata.type") {
+            let known = json::as_str(t)
+                .and_then(|t| t.strip_prefix(GRAPH))
+                .is_some_and(|t| INTENT_INSTANCE_TYPES.contains(&t));
+            if !known {
+                let found = json::as_str(t).unwrap_or("");
+                self.error(doc.error_at(
+                    t,
+                    format!(
+                        "unknown intent setting type `{found}`: expected #microsoft.graph.deviceManagement\
+                         (Boolean|Integer|String|Complex|Collection|AbstractComplex)SettingInstance"
+                    ),
+                ));
+                return None;
+            }
+        }
+        let definition = self.required_str(doc, item, "definitionId", "intent setting")?;
+        let (raw, node) = self.intent_value(doc, item)?;
+        let span = doc.span(node);
+        let name_span = doc.span(definition);
+        if definition.value == PKU2U_INTENT
+            && let Value::Bool(block) = raw
+        {
+            return Some(self.pku2u_from_block_flag(&definition.value, block, span, name_span));
+        }
+        Some(Setting {
+            key: format!("intent:{}", definition.value),
+            raw_name: definition.value.to_string(),
+            value: raw,
+            value_label: None,
+            span,
+            name_span,
+        })
+    }
+
+    /// The value of an intent setting: `valueJson` (JSON text) when present, else `value`.
+    fn intent_value<'b, 'a>(
+        &mut self,
+        doc: &Doc<'_>,
+        item: &'b Object<'a>,
+    ) -> Option<(Value, &'b Node<'a>)> {
+        match get(item, "valueJson") {
+            Some(node @ Node::StringLit(text)) => {
+                match serde_json::from_str::<serde_json::Value>(&text.value) {
+                    Ok(parsed) => from_serde(&parsed, &text.value).map(|v| (v, node)),
+                    Err(e) => {
+                        self.error(
+                            doc.error_at(node, format!("`valueJson` is not valid JSON: {e}")),
+                        );
+                        None
+                    }
+                }
+            }
+            Some(Node::NullKeyword(_)) | None => {
+                let node = get(item, "value")?;
+                flat_scalar(node).map(|v| (v, node))
+            }
+            Some(other) => {
+                self.error(wrong_type(doc, other, "valueJson", "a string of JSON text"));
+                None
+            }
+        }
+    }
+
+    // ---- assignments ----
+
+    fn read_assignments(&mut self, doc: &Doc<'_>, obj: &Object<'_>, policy: &mut Policy) {
+        let Some(list) = self.array_field(doc, obj, "assignments") else {
+            return;
+        };
+        policy.assignments_exported = true;
+        policy.assignments.reserve(list.elements.len());
+        for element in &list.elements {
+            let Some(assignment) = element.as_object() else {
+                self.error(expected_object(doc, element, "an assignment"));
+                continue;
+            };
+            match read_assignment(doc, assignment) {
+                Ok(a) => policy.assignments.push(a),
+                Err(e) => self.error(e),
+            }
+        }
+    }
+}
+
+/// Classify a `#microsoft.graph.*` type.
+fn classify_type<'b>(doc: &Doc<'_>, t: &'b StringLit<'_>) -> Result<Shape<'b>, InputError> {
+    let Some(name) = t.value.strip_prefix(GRAPH) else {
+        return Err(doc.error_at(
+            t,
+            format!(
+                "unknown `@odata.type` `{}`: expected a `#microsoft.graph.*` type",
+                t.value
+            ),
+        ));
+    };
+    Ok(match name {
+        "deviceManagementConfigurationPolicy" => Shape::SettingsCatalog,
+        "deviceManagementIntent" => Shape::Intent,
+        "windows10CustomConfiguration" => Shape::CustomOmaUri,
+        "group" => Shape::Group,
+        "deviceAndAppManagementAssignmentFilter" => Shape::Filter,
+        n if n.starts_with("windows") && n.ends_with("CompliancePolicy") => {
+            Shape::Flat(PolicyKind::Compliance, n)
+        }
+        n if n.starts_with("windows") && n.ends_with("Configuration") => {
+            Shape::Flat(PolicyKind::DeviceConfiguration, n)
+        }
+        n => Shape::Flat(PolicyKind::Other, n),
+    })
+}
+
+/// Classify an object without `@odata.type` (IntuneCD, portal import shapes, templates).
+fn classify_untyped<'b>(doc: &Doc<'_>, obj: &Object<'_>) -> Result<Shape<'b>, InputError> {
+    let has_template = get_ignore_case(obj, "templateId").is_some();
+    if has(obj, "settingsDelta")
+        || (has_template && has(obj, "settings") && !has(obj, "templateReference"))
+    {
+        return Ok(Shape::Intent);
+    }
+    let catalog_keys = has(obj, "name") || has(obj, "platforms") || has(obj, "technologies");
+    if (has(obj, "settings") && catalog_keys) || (has(obj, "platforms") && has(obj, "technologies"))
+    {
+        return Ok(Shape::SettingsCatalog);
+    }
+    if has(obj, "omaSettings") {
+        return Ok(Shape::CustomOmaUri);
+    }
+    if entra_groups::is_report_group(obj) {
+        return Ok(Shape::ReportGroup);
+    }
+    if entra_groups::is_filter(obj) {
+        return Ok(Shape::Filter);
+    }
+    if entra_groups::is_group(obj, false) {
+        return Ok(Shape::Group);
+    }
+    Err(doc.error_at(
+        obj,
+        "unrecognised JSON object: expected an Intune policy (Settings Catalog, device configuration, \
+         endpoint-security intent), an Entra group or an assignment filter",
+    ))
+}
+
+/// One assignment in any of the shapes Graph, IntuneManagement and IntuneCD write.
+fn read_assignment(doc: &Doc<'_>, obj: &Object<'_>) -> Result<Assignment, InputError> {
+    let target = match get(obj, "target") {
+        Some(Node::Object(target)) => target,
+        Some(other) => return Err(wrong_type(doc, other, "target", "an object")),
+        None => return Err(doc.error_at(obj, "assignment has no `target`")),
+    };
+    let type_node = get(target, "@odata.type");
+    let type_name = match type_node {
+        Some(Node::StringLit(t)) => Some(t.value.strip_prefix(GRAPH).unwrap_or(&t.value)),
+        Some(other) => return Err(wrong_type(doc, other, "@odata.type", "a string")),
+        None => None,
+    };
+    let group_id = group_field(doc, target, "groupId")?;
+    let group_name = group_field(doc, target, "groupName")?;
+    let (target_value, mode) = match type_name {
+        Some("groupAssignmentTarget") => (
+            group_target(doc, target, group_id, group_name)?,
+            Mode::Include,
+        ),
+        Some("exclusionGroupAssignmentTarget") => (
+            group_target(doc, target, group_id, group_name)?,
+            Mode::Exclude,
+        ),
+        Some("allDevicesAssignmentTarget") => (Target::AllDevices, Mode::Include),
+        Some("allLicensedUsersAssignmentTarget") => (Target::AllLicensedUsers, Mode::Include),
+        Some(other) => (Target::Other(other.to_string()), Mode::Include),
+        None if group_id.is_some() || group_name.is_some() => (
+            group_target(doc, target, group_id, group_name)?,
+            Mode::Include,
+        ),
+        None => return Err(doc.error_at(target, "assignment target has no `@odata.type`")),
+    };
+    let target_span = group_id
+        .or(group_name)
+        .map(|s| doc.span(s))
+        .or_else(|| type_node.map(|t| doc.span(t)))
+        .unwrap_or_else(|| doc.span(target));
+    Ok(Assignment {
+        target: target_value,
+        mode,
+        filter: filter_ref(doc, target)?,
+        span: doc.span(obj),
+        target_span,
+    })
+}
+
+/// `groupId` / `groupName`: a string, or absent / null.
+fn group_field<'b, 'a>(
+    doc: &Doc<'_>,
+    target: &'b Object<'a>,
+    key: &str,
+) -> Result<Option<&'b StringLit<'a>>, InputError> {
+    match get(target, key) {
+        Some(Node::StringLit(s)) => Ok(Some(s)),
+        Some(Node::NullKeyword(_)) | None => Ok(None),
+        Some(other) => Err(wrong_type(doc, other, key, "a string")),
+    }
+}
+
+fn group_target(
+    doc: &Doc<'_>,
+    target: &Object<'_>,
+    id: Option<&StringLit<'_>>,
+    name: Option<&StringLit<'_>>,
+) -> Result<Target, InputError> {
+    if id.is_none() && name.is_none() {
+        return Err(doc.error_at(
+            target,
+            "group assignment target has no `groupId` or `groupName`",
+        ));
+    }
+    let inline_rule = match get(target, "membershipRule") {
+        Some(Node::StringLit(rule)) if !rule.value.trim().is_empty() => {
+            let content = doc.str_content(rule);
+            Some(InlineRule {
+                text: content.value.to_string(),
+                span: content.span,
+                offsets: content.offsets,
+            })
+        }
+        Some(Node::StringLit(_) | Node::NullKeyword(_)) | None => None,
+        Some(other) => return Err(wrong_type(doc, other, "membershipRule", "a string")),
+    };
+    Ok(Target::Group {
+        id: id.map(|s| s.value.to_string()),
+        name: name.map(|s| s.value.to_string()),
+        inline_rule,
+    })
+}
+
+/// The assignment filter of a target, when its type is include/exclude and it names a filter.
+fn filter_ref(doc: &Doc<'_>, target: &Object<'_>) -> Result<Option<FilterRef>, InputError> {
+    let mode = match get_str(target, "deviceAndAppManagementAssignmentFilterType") {
+        Some(t) if t.eq_ignore_ascii_case("include") => Mode::Include,
+        Some(t) if t.eq_ignore_ascii_case("exclude") => Mode::Exclude,
+        _ => return Ok(None),
+    };
+    match get(target, "deviceAndAppManagementAssignmentFilterId") {
+        Some(Node::StringLit(id)) if !id.value.is_empty() && id.value != ALL_ZERO_GUID => {
+            Ok(Some(FilterRef {
+                reference: id.value.to_string(),
+                mode,
+                span: doc.span(id),
+            }))
+        }
+        Some(Node::StringLit(_) | Node::NullKeyword(_)) | None => Ok(None),
+        Some(other) => Err(wrong_type(
+            doc,
+            other,
+            "deviceAndAppManagementAssignmentFilterId",
+            "a string",
+        )),
+    }
+}
+
+/// A policy with no settings or assignments yet.
+fn empty_policy(
+    doc: &Doc<'_>,
+    obj: &Object<'_>,
+    kind: PolicyKind,
+    id: Option<&str>,
+    name: String,
+    name_span: Span,
+) -> Policy {
+    Policy {
+        id: id.map(str::to_string),
+        name,
+        kind,
+        source: doc.id,
+        span: doc.span(obj),
+        name_span,
+        settings: Vec::new(),
+        assignments: Vec::new(),
+        assignments_exported: false,
+    }
+}
+
+/// The companion policy's name: the file stem without IntuneManagement's `_Settings` suffix.
+fn companion_name(file: &SourceFile) -> String {
+    let stem = file
+        .path
+        .file_stem()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default();
+    stem.strip_suffix("_Settings").unwrap_or(&stem).to_string()
+}
+
+fn is_metadata(key: &str) -> bool {
+    json::is_annotation(key)
+        || METADATA.contains(&key)
+        || key.starts_with("deviceManagementApplicabilityRule")
+}
+
+/// A Settings Catalog simple value: Ok(None) for null, Err(type) for a non-scalar.
+fn scalar_value(node: &Node<'_>, integer: bool) -> Result<Option<Value>, &'static str> {
+    match node {
+        Node::NumberLit(n) => Ok(Some(number_value(n.value))),
+        Node::StringLit(s) if integer => {
+            Ok(Some(s.value.trim().parse().map_or_else(
+                |_| Value::Str(s.value.to_string()),
+                Value::Int,
+            )))
+        }
+        Node::StringLit(s) => Ok(Some(Value::Str(s.value.to_string()))),
+        Node::BooleanLit(b) => Ok(Some(Value::Bool(b.value))),
+        Node::NullKeyword(_) => Ok(None),
+        other => Err(json::type_name(other)),
+    }
+}
+
+/// A flat property's scalar value; None for null, arrays and objects.
+fn flat_scalar(node: &Node<'_>) -> Option<Value> {
+    match node {
+        Node::NumberLit(n) => Some(number_value(n.value)),
+        Node::StringLit(s) => Some(Value::Str(s.value.to_string())),
+        Node::BooleanLit(b) => Some(Value::Bool(b.value)),
+        _ => None,
+    }
+}
+
+/// An integer when the number is one, else its text.
+fn number_value(text: &str) -> Value {
+    text.parse()
+        .map_or_else(|_| Value::Str(text.to_string()), Value::Int)
+}
+
+/// An OMA setting value by its `@odata.type`: Ok(None) for null, Err(type) for a non-scalar.
+/// Integer settings become `Int`, Boolean ones `Bool`, everything else (String, Base64,
+/// DateTime, FloatingPoint, StringXml, masked encrypted values) the text as written.
+fn oma_value(odata_type: &str, node: &Node<'_>) -> Result<Option<Value>, &'static str> {
+    let kind = odata_type.strip_prefix(GRAPH).unwrap_or(odata_type);
+    Ok(Some(match (kind, node) {
+        (_, Node::NullKeyword(_)) => return Ok(None),
+        ("omaSettingInteger", Node::StringLit(s)) => s
+            .value
+            .trim()
+            .parse()
+            .map_or_else(|_| Value::Str(s.value.to_string()), Value::Int),
+        ("omaSettingInteger", Node::NumberLit(n)) => number_value(n.value),
+        (_, Node::StringLit(s)) => Value::Str(s.value.to_string()),
+        (_, Node::NumberLit(n)) => Value::Str(n.value.to_string()),
+        (_, Node::BooleanLit(b)) => Value::Bool(b.value),
+        (_, other) => return Err(json::type_name(other)),
+    }))
+}
+
+/// A value decoded from `valueJson`; objects keep their JSON text. None for null.
+fn from_serde(value: &serde_json::Value, text: &str) -> Option<Value> {
+    use serde_json::Value as J;
+    Some(match value {
+        J::Null => return None,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Str(n.to_string()), Value::Int),
+        J::String(s) => Value::Str(s.clone()),
+        J::Array(items) => Value::List(
+            items
+                .iter()
+                .filter_map(|item| from_serde(item, &item.to_string()))
+                .collect(),
+        ),
+        J::Object(_) => Value::Str(text.to_string()),
+    })
+}
+
+fn wrong_type(doc: &Doc<'_>, node: &Node<'_>, key: &str, expected: &str) -> InputError {
+    doc.error_at(
+        node,
+        format!(
+            "expected `{key}` to be {expected}, found {}",
+            json::type_name(node)
+        ),
+    )
+}
+
+fn expected_object(doc: &Doc<'_>, node: &Node<'_>, what: &str) -> InputError {
+    doc.error_at(
+        node,
+        format!("expected {what} object, found {}", json::type_name(node)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::model::{Membership, map_inner_offset};
+    use crate::source::Encoding;
+
+    const PKU2U_OPTION_0: &str = "device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests_0";
+
+    fn fixture_path(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/intune")
+            .join(name)
+    }
+
+    fn read_bytes(name: &str, bytes: &[u8]) -> (SourceFile, Parsed) {
+        let file = SourceFile::decode(&fixture_path(name), bytes).unwrap();
+        let parsed = read_json(SourceId(7), &file, Catalog::builtin());
+        (file, parsed)
+    }
+
+    fn fixture(name: &str) -> (SourceFile, Parsed) {
+        read_bytes(name, &std::fs::read(fixture_path(name)).unwrap())
+    }
+
+    fn text(text: &str) -> (SourceFile, Parsed) {
+        read_bytes("inline.json", text.as_bytes())
+    }
+
+    fn pku2u_key() -> &'static str {
+        &Catalog::builtin()
+            .resolve("pku2u_allow_online_id")
+            .unwrap()
+            .key
+    }
+
+    /// The key the reader should give a definition id, whatever the catalog data says.
+    fn key_of(definition: &str) -> String {
+        Catalog::builtin()
+            .by_definition_id(definition)
+            .map_or_else(|| format!("intune:{definition}"), |d| d.key.clone())
+    }
+
+    fn setting<'p>(parsed: &'p Parsed, raw_name: &str) -> &'p Setting {
+        parsed
+            .policies
+            .iter()
+            .flat_map(|p| &p.settings)
+            .find(|s| s.raw_name == raw_name)
+            .unwrap_or_else(|| panic!("no setting {raw_name}"))
+    }
+
+    fn errors(parsed: &Parsed) -> Vec<(usize, usize, &str)> {
+        parsed
+            .errors
+            .iter()
+            .map(|e| (e.line.unwrap(), e.column.unwrap(), e.message.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn settings_catalog_reads_every_instance_kind_with_exact_spans() {
+        let (file, parsed) = fixture("settings_catalog.json");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let [policy] = &parsed.policies[..] else {
+            panic!("one policy")
+        };
+        assert_eq!(policy.kind, PolicyKind::SettingsCatalog);
+        assert_eq!(
+            policy.id.as_deref(),
+            Some("5b9f6f2e-1c39-4f43-9d0e-2f7c3a1b8e10")
+        );
+        assert_eq!(policy.name, "Contoso - Device hardening");
+        assert_eq!(policy.source, SourceId(7));
+        assert_eq!(
+            file.slice(policy.name_span),
+            "\"Contoso - Device hardening\""
+        );
+        assert!(file.slice(policy.span).starts_with('{') && file.slice(policy.span).ends_with('}'));
+        assert_eq!(policy.settings.len(), 9);
+
+        let pku2u = &policy.settings[0];
+        assert_eq!(pku2u.key, pku2u_key());
+        assert_eq!(pku2u.value, Value::Int(0));
+        assert_eq!(pku2u.value_label.as_deref(), Some("Block"));
+        assert_eq!(file.slice(pku2u.span), format!("\"{PKU2U_OPTION_0}\""));
+        assert_eq!(
+            file.slice(pku2u.name_span),
+            format!("\"{}\"", pku2u.raw_name)
+        );
+
+        // An ADMX choice and its child choice are two settings.
+        let parent =
+            "device_vendor_msft_policy_config_admx_terminalserver_ts_security_layer_policy";
+        let child = format!("{parent}_ts_security_layer");
+        assert_eq!(setting(&parsed, parent).key, key_of(parent));
+        assert_eq!(setting(&parsed, &child).key, key_of(&child));
+        let child_option = format!("{child}_2");
+        let expected = Catalog::builtin()
+            .choice(&child_option)
+            .map_or(Value::Choice(child_option.clone()), |c| c.1);
+        assert_eq!(setting(&parsed, &child).value, expected);
+        assert_eq!(
+            file.slice(setting(&parsed, &child).span),
+            format!("\"{child_option}\"")
+        );
+
+        let timeout = setting(
+            &parsed,
+            "device_vendor_msft_policy_config_devicelock_maxinactivitytimedevicelock",
+        );
+        assert_eq!(
+            (timeout.value.clone(), file.slice(timeout.span)),
+            (Value::Int(15), "15")
+        );
+
+        let banner = setting(
+            &parsed,
+            "device_vendor_msft_policy_config_localpoliciessecurityoptions_interactivelogon_messagetextforusersattemptingtologon",
+        );
+        assert_eq!(
+            banner.value,
+            Value::Str("Use by 'Contoso' \"staff\" only".into())
+        );
+        assert_eq!(
+            file.slice(banner.span),
+            r#""Use by \u0027Contoso\u0027 \"staff\" only""#
+        );
+
+        let rights = setting(
+            &parsed,
+            "device_vendor_msft_policy_config_userrights_denyaccessfromnetwork",
+        );
+        assert_eq!(
+            rights.value,
+            Value::List(vec![
+                Value::Str("*S-1-5-32-546".into()),
+                Value::Str("*S-1-5-113".into())
+            ])
+        );
+        assert!(file.slice(rights.span).starts_with('[') && file.slice(rights.span).ends_with(']'));
+
+        // The group collections carry no value themselves; their children do.
+        let group = "device_vendor_msft_policy_config_localusersandgroups_configure";
+        assert!(policy.settings.iter().all(|s| s.raw_name != group
+            && s.raw_name != format!("{group}_groupconfiguration_accessgroup")));
+        let action = setting(
+            &parsed,
+            &format!("{group}_groupconfiguration_accessgroup_action"),
+        );
+        assert_eq!(
+            action.key,
+            key_of(&format!("{group}_groupconfiguration_accessgroup_action"))
+        );
+        let desc = setting(
+            &parsed,
+            &format!("{group}_groupconfiguration_accessgroup_desc"),
+        );
+        assert!(matches!(&desc.value, Value::List(items) if items.len() == 1));
+        let users = setting(
+            &parsed,
+            &format!("{group}_groupconfiguration_accessgroup_users"),
+        );
+        assert_eq!(
+            users.value,
+            Value::List(vec![Value::Str(
+                "S-1-12-1-1111111111-2222222222-3333333333-4444444444".into()
+            )])
+        );
+    }
+
+    #[test]
+    fn settings_catalog_assignments_targets_filters_and_modes() {
+        let (file, parsed) = fixture("settings_catalog.json");
+        let policy = &parsed.policies[0];
+        assert!(policy.assignments_exported);
+        let a = &policy.assignments;
+        assert_eq!(a.len(), 5);
+        assert_eq!(
+            a[0].target,
+            Target::Group {
+                id: Some("9d2a3c4e-0b1f-4e55-8a66-7b8c9d0e1f20".into()),
+                name: None,
+                inline_rule: None
+            }
+        );
+        assert_eq!(a[0].mode, Mode::Include);
+        let filter = a[0].filter.as_ref().unwrap();
+        assert_eq!(
+            (filter.reference.as_str(), filter.mode),
+            ("3e1d2c4b-5a69-4788-9a0b-1c2d3e4f5a6b", Mode::Include)
+        );
+        assert_eq!(
+            file.slice(filter.span),
+            "\"3e1d2c4b-5a69-4788-9a0b-1c2d3e4f5a6b\""
+        );
+        assert_eq!(
+            file.slice(a[0].target_span),
+            "\"9d2a3c4e-0b1f-4e55-8a66-7b8c9d0e1f20\""
+        );
+        assert!(
+            file.slice(a[0].span).starts_with('{')
+                && file.slice(a[0].span).contains("groupAssignmentTarget")
+        );
+
+        assert_eq!(a[1].mode, Mode::Exclude);
+        assert!(a[1].filter.is_none());
+        assert_eq!(
+            (a[2].target.clone(), a[2].filter.as_ref().unwrap().mode),
+            (Target::AllDevices, Mode::Exclude)
+        );
+        assert_eq!(
+            file.slice(a[2].target_span),
+            "\"#microsoft.graph.allDevicesAssignmentTarget\""
+        );
+        // The all-zero GUID is no filter.
+        assert_eq!(
+            (a[3].target.clone(), a[3].filter.clone()),
+            (Target::AllLicensedUsers, None)
+        );
+        assert_eq!(
+            a[4].target,
+            Target::Other("configurationManagerCollectionAssignmentTarget".into())
+        );
+    }
+
+    #[test]
+    fn custom_oma_uri_maps_uris_types_and_admx_payloads() {
+        let (file, parsed) = fixture("custom_oma_uri.json");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let policy = &parsed.policies[0];
+        assert_eq!(
+            (policy.kind, policy.name.as_str()),
+            (PolicyKind::CustomOmaUri, "Contoso – Custom OMA-URI")
+        );
+        assert!(policy.assignments_exported && policy.assignments.is_empty());
+
+        let pku2u = &policy.settings[0];
+        assert_eq!(
+            (pku2u.key.as_str(), &pku2u.value),
+            (pku2u_key(), &Value::Int(0))
+        );
+        assert_eq!(pku2u.value_label.as_deref(), Some("Block"));
+        assert_eq!(file.slice(pku2u.span), "0");
+        assert!(
+            file.slice(pku2u.name_span)
+                .starts_with("\"./Device/Vendor/MSFT/Policy/Config/LocalPoliciesSecurityOptions/")
+        );
+
+        // `./Vendor/...` without `Device` resolves like `./Device/Vendor/...`.
+        let rdp_uri = "./Vendor/MSFT/Policy/Config/ADMX_TerminalServer/TS_SECURITY_LAYER_POLICY";
+        let rdp = setting(&parsed, rdp_uri);
+        let def = Catalog::builtin().by_oma_uri(rdp_uri);
+        assert_eq!(
+            rdp.key,
+            def.map_or_else(
+                || format!("omauri:{}", rdp_uri.to_ascii_lowercase()),
+                |d| d.key.clone()
+            )
+        );
+        assert_eq!(
+            file.slice(rdp.span),
+            r#""<enabled/><data id=\"TS_SECURITY_LAYER\" value=\"2\"/>""#
+        );
+
+        let flag = setting(&parsed, "./Device/Vendor/MSFT/Contoso/Flags/Enabled");
+        assert_eq!(
+            (flag.key.as_str(), &flag.value),
+            (
+                "omauri:./device/vendor/msft/contoso/flags/enabled",
+                &Value::Bool(true)
+            )
+        );
+        let masked = policy
+            .settings
+            .iter()
+            .find(|s| {
+                s.raw_name
+                    .ends_with("InteractiveLogon_MessageTextForUsersAttemptingToLogOn")
+            })
+            .unwrap();
+        assert_eq!(masked.value, Value::Str("****".into()));
+    }
+
+    #[test]
+    fn list_response_reads_device_configuration_compliance_intent_and_other() {
+        let (file, parsed) = fixture("list_response.json");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let kinds: Vec<_> = parsed.policies.iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                PolicyKind::DeviceConfiguration,
+                PolicyKind::Compliance,
+                PolicyKind::EndpointSecurityIntent,
+                PolicyKind::Other
+            ]
+        );
+        let protection = &parsed.policies[0];
+        let keys: Vec<_> = protection.settings.iter().map(|s| s.key.as_str()).collect();
+        // Metadata, nulls and arrays are not settings.
+        assert_eq!(
+            keys,
+            [
+                pku2u_key(),
+                "graph:windows10EndpointProtectionConfiguration/lanManagerAuthenticationLevel",
+                "graph:windows10EndpointProtectionConfiguration/localSecurityOptionsAllowRemoteCallsToSecurityAccountsManager",
+            ]
+        );
+        let compliance = &parsed.policies[1];
+        let length = compliance
+            .settings
+            .iter()
+            .find(|s| s.raw_name == "passwordMinimumLength")
+            .unwrap();
+        assert_eq!(
+            (length.key.as_str(), &length.value),
+            (
+                "graph:windows10CompliancePolicy/passwordMinimumLength",
+                &Value::Int(14)
+            )
+        );
+        assert_eq!(file.slice(length.name_span), "\"passwordMinimumLength\"");
+        assert!(!compliance.assignments_exported);
+
+        let intent = &parsed.policies[2];
+        let values: Vec<_> = intent.settings.iter().map(|s| s.value.clone()).collect();
+        assert_eq!(
+            values,
+            [
+                Value::Int(1),
+                Value::Str("required".into()),
+                Value::Int(8),
+                Value::List(vec![
+                    Value::Str(r"C:\Tools\a.exe".into()),
+                    Value::Str(r"C:\Tools\b.exe".into())
+                ]),
+                Value::Str(r#"{"startupAuthenticationRequired":true}"#.into()),
+            ]
+        );
+        assert_eq!(
+            intent.settings[1].key,
+            "intent:deviceConfiguration--windowsIdentityProtectionConfiguration_pinSpecialCharactersUsage"
+        );
+        assert_eq!(file.slice(intent.settings[1].span), r#""\"required\"""#);
+        assert_eq!(intent.assignments[0].target, Target::AllDevices);
+
+        let other = &parsed.policies[3];
+        assert_eq!(
+            (other.name.as_str(), other.assignments_exported),
+            ("Contoso - Driver updates", true)
+        );
+    }
+
+    #[test]
+    fn endpoint_protection_pku2u_flag_maps_to_catalog_key() {
+        let (file, parsed) = fixture("list_response.json");
+        let block = &parsed.policies[0].settings[0];
+        assert_eq!(
+            (block.key.as_str(), &block.value),
+            (pku2u_key(), &Value::Int(0))
+        );
+        assert_eq!(block.raw_name, PKU2U_PROPERTY);
+        assert_eq!(
+            (file.slice(block.span), file.slice(block.name_span)),
+            (
+                "true",
+                "\"localSecurityOptionsAllowPKU2UAuthenticationRequests\""
+            )
+        );
+        let allow = &parsed.policies[2].settings[0];
+        assert_eq!(
+            (
+                allow.key.as_str(),
+                &allow.value,
+                allow.value_label.as_deref()
+            ),
+            (pku2u_key(), &Value::Int(1), Some("Allow"))
+        );
+        assert_eq!(file.slice(allow.span), "\"false\"");
+    }
+
+    #[test]
+    fn intune_cd_assignment_carries_group_name_and_inline_rule() {
+        let (file, parsed) = fixture("intunecd_policy.json");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let policy = &parsed.policies[0];
+        assert_eq!(
+            (policy.id.clone(), policy.name.as_str()),
+            (None, "Contoso_WIN_D_PKU2U")
+        );
+        assert_eq!(policy.settings[0].key, pku2u_key());
+        let include = &policy.assignments[0];
+        let Target::Group {
+            id: None,
+            name: Some(name),
+            inline_rule: Some(rule),
+        } = &include.target
+        else {
+            panic!("{:?}", include.target)
+        };
+        assert_eq!(name, "Contoso - Hybrid 'legacy' devices");
+        assert_eq!(
+            file.slice(include.target_span),
+            r#""Contoso - Hybrid \u0027legacy\u0027 devices""#
+        );
+        assert_eq!(
+            rule.text,
+            r#"(device.deviceTrustType -eq "ServerAD") and (device.displayName -startsWith "CTS-")"#
+        );
+        assert_eq!(
+            file.slice(rule.span),
+            r#"(device.deviceTrustType -eq \"ServerAD\") and (device.displayName -startsWith \"CTS-\")"#
+        );
+        let server_ad = map_inner_offset(
+            rule.span,
+            &rule.offsets,
+            rule.text.find("ServerAD").unwrap(),
+        );
+        assert!(file.text[server_ad..].starts_with("ServerAD\\\")"));
+        let filter = include.filter.as_ref().unwrap();
+        assert_eq!(
+            (filter.reference.as_str(), filter.mode),
+            ("Windows - Corporate", Mode::Include)
+        );
+        let exclude = &policy.assignments[1];
+        assert_eq!(exclude.mode, Mode::Exclude);
+        assert!(
+            matches!(&exclude.target, Target::Group { inline_rule: None, name: Some(n), .. } if n == "Contoso - Break glass devices")
+        );
+    }
+
+    #[test]
+    fn portal_import_intent_reads_settings_delta() {
+        let (file, parsed) = fixture("intent_import.json");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let policy = &parsed.policies[0];
+        assert_eq!(
+            (policy.kind, policy.name.as_str()),
+            (
+                PolicyKind::EndpointSecurityIntent,
+                "Contoso - Endpoint protection (import)"
+            )
+        );
+        assert_eq!(
+            (policy.settings[0].key.as_str(), &policy.settings[0].value),
+            (pku2u_key(), &Value::Int(0))
+        );
+        assert_eq!(file.slice(policy.settings[0].span), "\"true\"");
+        assert_eq!(policy.settings[1].value, Value::Str("enable".into()));
+    }
+
+    #[test]
+    fn double_encoded_companion_spans_point_at_file_bytes() {
+        let (file, parsed) = fixture("bitlocker_intent_Settings.json");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let policy = &parsed.policies[0];
+        assert_eq!(
+            (policy.kind, policy.name.as_str(), policy.id.clone()),
+            (PolicyKind::EndpointSecurityIntent, "bitlocker_intent", None)
+        );
+        assert_eq!(file.slice(policy.name_span), r#"\"settings\""#);
+        let [encrypt, rotation] = &policy.settings[..] else {
+            panic!("two settings")
+        };
+        assert_eq!(encrypt.value, Value::Bool(true));
+        assert_eq!(file.slice(encrypt.span), r#"\"true\""#);
+        assert_eq!(
+            file.slice(encrypt.name_span),
+            r#"\"deviceConfiguration--windows10EndpointProtectionConfiguration_bitLockerEncryptDevice\""#
+        );
+        assert_eq!(rotation.value, Value::Str("enabledForAzureAd".into()));
+        assert_eq!(
+            file.slice(rotation.span),
+            r#"\"\\\"enabledForAzureAd\\\"\""#
+        );
+        let (line, _) = file.line_col(rotation.span.start as usize);
+        assert_eq!(line, 1, "the double-encoded file is one line");
+    }
+
+    #[test]
+    fn utf16le_bom_file_decodes_and_spans_index_decoded_text() {
+        let utf8 = std::fs::read_to_string(fixture_path("custom_oma_uri.json")).unwrap();
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(utf8.encode_utf16().flat_map(u16::to_le_bytes));
+        let (file, parsed) = read_bytes("custom_oma_uri_utf16.json", &bytes);
+        assert_eq!(file.encoding, Encoding::Utf16Le);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let policy = &parsed.policies[0];
+        assert_eq!(file.slice(policy.name_span), "\"Contoso – Custom OMA-URI\"");
+        let pku2u = &policy.settings[0];
+        assert_eq!(
+            (pku2u.key.as_str(), &pku2u.value, file.slice(pku2u.span)),
+            (pku2u_key(), &Value::Int(0), "0")
+        );
+        let (_, utf8_parsed) = fixture("custom_oma_uri.json");
+        assert_eq!(pku2u.span, utf8_parsed.policies[0].settings[0].span);
+        assert_eq!(file.line_col(pku2u.span.start as usize), (22, 16));
+    }
+
+    #[test]
+    fn groups_export_reads_dynamic_paused_and_static_groups() {
+        let (file, parsed) = fixture("groups.json");
+        assert!(
+            parsed.errors.is_empty() && parsed.policies.is_empty(),
+            "{:?}",
+            parsed.errors
+        );
+        let groups = &parsed.groups;
+        assert_eq!(groups.len(), 4);
+        let Membership::Dynamic {
+            rule,
+            paused: false,
+        } = &groups[0].membership
+        else {
+            panic!()
+        };
+        assert_eq!(
+            rule,
+            r#"(device.deviceTrustType -eq "AzureAD") and (device.deviceOSType -eq "Windows")"#
+        );
+        let span = groups[0].rule_span.unwrap();
+        let azure = map_inner_offset(span, &groups[0].rule_offsets, rule.find("AzureAD").unwrap());
+        assert_eq!(&file.text[azure..azure + 7], "AzureAD");
+        assert_eq!(
+            groups[0].id.as_deref(),
+            Some("9d2a3c4e-0b1f-4e55-8a66-7b8c9d0e1f20")
+        );
+        assert!(matches!(
+            groups[1].membership,
+            Membership::Dynamic { paused: true, .. }
+        ));
+        assert!(
+            matches!(groups[2].membership, Membership::Static) && groups[2].rule_span.is_none()
+        );
+        assert!(matches!(groups[3].membership, Membership::Static));
+        assert!(file.slice(groups[3].span).contains("\"Unified\""));
+    }
+
+    #[test]
+    fn filters_export_reads_rules_with_offsets() {
+        let (file, parsed) = fixture("filters.json");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let [corporate, vms] = &parsed.filters[..] else {
+            panic!("two filters")
+        };
+        assert_eq!(
+            (corporate.name.as_str(), corporate.platform.as_deref()),
+            ("Windows - Corporate", Some("windows10AndLater"))
+        );
+        assert_eq!(
+            corporate.id.as_deref(),
+            Some("3e1d2c4b-5a69-4788-9a0b-1c2d3e4f5a6b")
+        );
+        let hybrid = map_inner_offset(
+            corporate.rule_span,
+            &corporate.rule_offsets,
+            corporate.rule.find("Hybrid").unwrap(),
+        );
+        assert!(file.text[hybrid..].starts_with("Hybrid Azure AD joined\\\""));
+        assert_eq!(
+            file.slice(vms.rule_span),
+            r#"(device.model -contains \"Virtual\")"#
+        );
+        assert_eq!(vms.source, SourceId(7));
+    }
+
+    #[test]
+    fn wrapper_templates_and_report_shapes() {
+        let (_, parsed) = text(
+            r#"{"groups": [{"displayName": "G", "membershipRule": "(device.deviceOSType -eq \"Windows\")"}]}"#,
+        );
+        assert!(matches!(
+            parsed.groups[0].membership,
+            Membership::Dynamic { .. }
+        ));
+        let (_, parsed) = text(
+            r#"{"filters": [{"displayName": "F", "platform": "windows10AndLater", "rule": "(device.model -eq \"X\")"}]}"#,
+        );
+        assert_eq!(parsed.filters[0].name, "F");
+        let (_, parsed) = text(
+            r#"[{"groupName": "R", "groupType": "StaticMembership", "membershipRule": null, "assignedTo": {}}]"#,
+        );
+        assert!(matches!(parsed.groups[0].membership, Membership::Static));
+        let (_, parsed) = text(r#"{"TenantId": "t", "Organization": "o", "Objects": []}"#);
+        // IntuneManagement's MigrationTable.json is bookkeeping: nothing read, no error.
+        assert!(parsed.errors.is_empty() && parsed.policies.is_empty() && parsed.groups.is_empty());
+    }
+
+    #[test]
+    fn truncated_json_is_one_error_at_end_of_file() {
+        let (file, parsed) = fixture("bad_truncated.json");
+        assert!(parsed.policies.is_empty());
+        assert_eq!(
+            errors(&parsed),
+            [(
+                15,
+                18,
+                "invalid JSON: unexpected end of file (the object opened at line 14, column 24 is not closed)"
+            )]
+        );
+        let location = parsed.errors[0].location.unwrap();
+        assert_eq!(
+            (location.file, location.span.start as usize),
+            (SourceId(7), file.text.trim_end().len())
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_errors_and_other_settings_still_load() {
+        let (_, parsed) = fixture("bad_wrong_types.json");
+        assert_eq!(
+            errors(&parsed),
+            [
+                (7, 17, "expected `settings` to be an array, found a string"),
+                (
+                    19,
+                    34,
+                    "expected `settingDefinitionId` to be a string, found a number"
+                ),
+                (
+                    39,
+                    33,
+                    "expected `choiceSettingValue` to be an object, found a string"
+                ),
+                (
+                    43,
+                    20,
+                    "expected `assignments` to be an array, found an object"
+                ),
+            ]
+        );
+        assert_eq!(parsed.policies.len(), 2);
+        let good = &parsed.policies[1].settings;
+        assert_eq!(good.len(), 1);
+        assert_eq!(good[0].key, pku2u_key());
+        assert!(!parsed.policies[1].assignments_exported);
+    }
+
+    #[test]
+    fn unknown_odata_type_is_an_error_and_the_next_policy_loads() {
+        let (file, parsed) = fixture("bad_unknown_odata_type.json");
+        assert_eq!(
+            errors(&parsed),
+            [(
+                3,
+                20,
+                "unknown `@odata.type` `#contoso.customPolicy`: expected a `#microsoft.graph.*` type"
+            )]
+        );
+        assert_eq!(
+            file.slice(parsed.errors[0].location.unwrap().span),
+            "\"#contoso.customPolicy\""
+        );
+        assert_eq!(parsed.policies.len(), 1);
+        assert_eq!(
+            (parsed.policies[0].kind, parsed.policies[0].name.as_str()),
+            (PolicyKind::Compliance, "Still read")
+        );
+    }
+
+    #[test]
+    fn unknown_setting_instance_type_is_an_error_at_the_type() {
+        let (file, parsed) = fixture("bad_unknown_instance.json");
+        let [error] = &parsed.errors[..] else {
+            panic!("{:?}", parsed.errors)
+        };
+        assert_eq!((error.line, error.column), (Some(9), Some(24)));
+        assert!(error.message.starts_with(
+            "unknown setting instance type `#microsoft.graph.deviceManagementConfigurationRangeSettingInstance`: expected"
+        ));
+        assert_eq!(
+            file.slice(error.location.unwrap().span),
+            "\"#microsoft.graph.deviceManagementConfigurationRangeSettingInstance\""
+        );
+        assert_eq!(parsed.policies[0].settings.len(), 1);
+        assert_eq!(parsed.policies[0].settings[0].value, Value::Int(15));
+    }
+
+    #[test]
+    fn unrecognised_and_empty_documents_are_errors() {
+        let (_, parsed) = text("  \n");
+        assert_eq!(
+            errors(&parsed),
+            [(2, 1, "empty JSON document: expected an object or array")]
+        );
+        let (_, parsed) = text("42");
+        assert_eq!(
+            errors(&parsed),
+            [(1, 1, "expected a JSON object or array, found a number")]
+        );
+        let (_, parsed) = text(r#"{"foo": 1}"#);
+        assert!(
+            errors(&parsed)[0]
+                .2
+                .starts_with("unrecognised JSON object: expected an Intune policy")
+        );
+        let (_, parsed) = text(r#"{"value": [1, {"@odata.type": 5}]}"#);
+        assert_eq!(
+            errors(&parsed),
+            [
+                (
+                    1,
+                    12,
+                    "expected an object (a policy, group or assignment filter), found a number"
+                ),
+                (
+                    1,
+                    31,
+                    "expected `@odata.type` to be a string, found a number"
+                ),
+            ]
+        );
+        let (_, parsed) = text(r#""\"not json""#);
+        assert!(errors(&parsed)[0].2.starts_with("invalid JSON"));
+    }
+}
