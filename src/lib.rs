@@ -6,23 +6,15 @@
 //! the findings.
 
 pub mod catalog;
-#[cfg(feature = "wip")]
 pub mod config;
-#[cfg(feature = "wip")]
 pub mod finding;
 pub mod ingest;
 pub mod model;
-#[cfg(feature = "wip")]
 pub mod report;
-#[cfg(feature = "wip")]
 pub mod rules;
-#[cfg(feature = "wip")]
 pub mod scope;
 pub mod source;
 
-#[cfg(feature = "wip")]
-mod api {
-use super::*;
 use std::path::PathBuf;
 
 use catalog::Catalog;
@@ -96,7 +88,11 @@ pub fn check(options: &Options) -> Outcome {
 
 fn load_config(options: &Options, model: &mut Model) -> Config {
     let path = options.config.clone().or_else(|| {
-        let start = options.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+        let start = options
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("."));
         config::discover(&start)
     });
     let Some(path) = path else {
@@ -117,7 +113,12 @@ fn load_config(options: &Options, model: &mut Model) -> Config {
 }
 
 /// Apply `select`, `ignore` and severity overrides; unknown rule ids are positioned errors.
-fn select_rules(all: Vec<Rule>, config: &Config, options: &Options, model: &mut Model) -> Vec<Rule> {
+fn select_rules(
+    all: Vec<Rule>,
+    config: &Config,
+    options: &Options,
+    model: &mut Model,
+) -> Vec<Rule> {
     let known = |id: &str| id == "ALL" || all.iter().any(|r| r.id == id);
     let config_refs = config
         .select
@@ -170,6 +171,3 @@ fn select_rules(all: Vec<Rule>, config: &Config, options: &Options, model: &mut 
         })
         .collect()
 }
-}
-#[cfg(feature = "wip")]
-pub use api::*;

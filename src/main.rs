@@ -10,7 +10,11 @@ use baselint::report::{self, Format};
 use baselint::rules::{self, Severity};
 
 #[derive(Parser)]
-#[command(name = "baselint", version, about = "Lint Windows security baselines: Intune exports, Entra groups, GPOs, CIS and STIG")]
+#[command(
+    name = "baselint",
+    version,
+    about = "Lint Windows security baselines: Intune exports, Entra groups, GPOs, CIS and STIG"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -89,7 +93,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            let code = if e.use_stderr() { Exit::Error } else { Exit::Clean };
+            let code = if e.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Clean
+            };
             return ExitCode::from(code as u8);
         }
     };
@@ -104,7 +112,9 @@ fn main() -> ExitCode {
 /// Write to stdout; a closed pipe (`baselint check | head`) is not an error.
 fn emit(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush())
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         eprintln!("baselint: cannot write output: {e}");
@@ -168,8 +178,11 @@ fn check(args: CheckArgs) -> Exit {
 
 fn load_rules(rule_dirs: &[PathBuf]) -> Result<Vec<rules::Rule>, Exit> {
     let mut sources = baselint::source::Sources::default();
-    let (rules, errors) =
-        rules::load_all(rule_dirs, &mut sources, baselint::catalog::Catalog::builtin());
+    let (rules, errors) = rules::load_all(
+        rule_dirs,
+        &mut sources,
+        baselint::catalog::Catalog::builtin(),
+    );
     for e in &errors {
         let position = match (e.line, e.column) {
             (Some(l), Some(c)) => format!("{}:{l}:{c}", e.path),
@@ -177,14 +190,19 @@ fn load_rules(rule_dirs: &[PathBuf]) -> Result<Vec<rules::Rule>, Exit> {
         };
         eprintln!("error[input]: {position}: {}", e.message);
     }
-    if errors.is_empty() { Ok(rules) } else { Err(Exit::Error) }
+    if errors.is_empty() {
+        Ok(rules)
+    } else {
+        Err(Exit::Error)
+    }
 }
 
 fn list_rules(rule_dirs: &[PathBuf]) -> Exit {
-    let rules = match load_rules(rule_dirs) {
+    let mut rules = match load_rules(rule_dirs) {
         Ok(rules) => rules,
         Err(exit) => return exit,
     };
+    rules.sort_by(|a, b| (a.code.is_none(), &a.code, &a.id).cmp(&(b.code.is_none(), &b.code, &b.id)));
     let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
     let mut text = String::new();
     for rule in &rules {
@@ -205,10 +223,12 @@ fn explain(wanted: &str, rule_dirs: &[PathBuf]) -> Exit {
         Ok(rules) => rules,
         Err(exit) => return exit,
     };
-    let Some(rule) = rules
-        .iter()
-        .find(|r| r.id == wanted || r.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(wanted)))
-    else {
+    let Some(rule) = rules.iter().find(|r| {
+        r.id == wanted
+            || r.code
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case(wanted))
+    }) else {
         eprintln!("baselint: no rule `{wanted}` (see `baselint rules`)");
         return Exit::Error;
     };

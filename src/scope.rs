@@ -108,7 +108,9 @@ impl<'m> Scope<'m> {
             if let Some(id) = &filter.id {
                 filters_by_key.entry(id.to_lowercase()).or_insert(i);
             }
-            filters_by_key.entry(filter.name.to_lowercase()).or_insert(i);
+            filters_by_key
+                .entry(filter.name.to_lowercase())
+                .or_insert(i);
             let location = RuleLocation {
                 file: filter.source,
                 span: filter.rule_span,
@@ -250,7 +252,9 @@ impl<'m> Scope<'m> {
                 }
             }
             Err(_) => ResolvedGroup {
-                reach: Reach::unknown(format!("the membership rule of \"{display}\" does not parse")),
+                reach: Reach::unknown(format!(
+                    "the membership rule of \"{display}\" does not parse"
+                )),
                 name: display,
                 evidence: None,
                 known: true,
@@ -266,9 +270,10 @@ impl<'m> Scope<'m> {
             Target::AllLicensedUsers => (Reach::exact(JoinTypeSet::MDM, JoinTypeSet::EMPTY), None),
             Target::Group { .. } => {
                 let group = self.resolve_group(policy, target);
-                let reach = group.as_ref().map(|g| g.reach.clone()).unwrap_or_else(|| {
-                    Reach::unknown("unresolved target".to_string())
-                });
+                let reach = group
+                    .as_ref()
+                    .map(|g| g.reach.clone())
+                    .unwrap_or_else(|| Reach::unknown("unresolved target".to_string()));
                 (reach, group)
             }
             Target::Other(kind) => (
@@ -323,7 +328,9 @@ impl<'m> Scope<'m> {
             .filter(|a| a.mode == Mode::Exclude)
             .map(|a| {
                 let (reach, group) = self.target_reach(policy, &a.target);
-                let name = group.map(|g| g.name).unwrap_or_else(|| target_label(&a.target));
+                let name = group
+                    .map(|g| g.name)
+                    .unwrap_or_else(|| target_label(&a.target));
                 (name, self.apply_filter(reach, a))
             })
             .collect();

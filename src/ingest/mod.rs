@@ -45,13 +45,17 @@ pub fn read_source(path: &Path) -> Result<SourceFile, InputError> {
         column,
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| error(None, None, format!("cannot read file: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| error(None, None, format!("cannot read file: {e}")))?;
     SourceFile::decode(path, &bytes).map_err(|e| {
         let (line, column) = raw_position(&bytes, e.byte_offset);
         error(
             Some(line),
             Some(column),
-            format!("cannot decode file: {} (byte offset {})", e.message, e.byte_offset),
+            format!(
+                "cannot decode file: {} (byte offset {})",
+                e.message, e.byte_offset
+            ),
         )
     })
 }
@@ -66,14 +70,20 @@ fn raw_position(bytes: &[u8], offset: usize) -> (usize, usize) {
         _ => 0,
     };
     let units = &before[bom.min(before.len())..];
-    let wide = bom == 2
-        || (units.len() > 1 && units.iter().skip(1).step_by(2).take(16).all(|&b| b == 0));
+    let wide =
+        bom == 2 || (units.len() > 1 && units.iter().skip(1).step_by(2).take(16).all(|&b| b == 0));
     let unit = if wide { 2 } else { 1 };
     let line_start = before
         .iter()
         .rposition(|&b| b == b'\n')
         // In UTF-16LE the line feed is `0A 00`: the next line starts after the `00`.
-        .map_or(bom, |i| if bytes.starts_with(&[0xFE, 0xFF]) { i + 1 } else { i + unit });
+        .map_or(bom, |i| {
+            if bytes.starts_with(&[0xFE, 0xFF]) {
+                i + 1
+            } else {
+                i + unit
+            }
+        });
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
     let column = (offset - line_start).div_ceil(unit) + 1;
     (line, column)
@@ -119,7 +129,10 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
     let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
     for path in paths {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.starts_with('.') || name == "target" {
             continue;
         }
@@ -138,12 +151,7 @@ fn is_input_candidate(path: &Path) -> bool {
 }
 
 /// Read every file into the model; each file's problems stay with that file.
-#[cfg(feature = "wip")]
-pub fn load(
-    files: &[PathBuf],
-    model: &mut crate::model::Model,
-    catalog: &crate::catalog::Catalog,
-) {
+pub fn load(files: &[PathBuf], model: &mut crate::model::Model, catalog: &crate::catalog::Catalog) {
     for path in files {
         let file = match read_source(path) {
             Ok(file) => file,
@@ -163,7 +171,8 @@ pub fn load(
                     location: None,
                     line: None,
                     column: None,
-                    message: "unsupported input format (expected Intune or Entra Graph JSON)".to_string(),
+                    message: "unsupported input format (expected Intune or Entra Graph JSON)"
+                        .to_string(),
                 }],
                 ..Parsed::default()
             },

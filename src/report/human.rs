@@ -175,7 +175,10 @@ fn related_block<'a>(sources: &'a Sources, label: &Label) -> Rendered<'a> {
 }
 
 /// The main diagnostic (labels in the primary file) and the blocks for other files.
-fn render_finding<'a>(sources: &'a Sources, finding: &Finding) -> (Rendered<'a>, Vec<Rendered<'a>>) {
+fn render_finding<'a>(
+    sources: &'a Sources,
+    finding: &Finding,
+) -> (Rendered<'a>, Vec<Rendered<'a>>) {
     let file = finding.primary.location.file;
     let mut labels = vec![labeled(&finding.primary, true)];
     let mut elsewhere = Vec::new();
@@ -187,7 +190,10 @@ fn render_finding<'a>(sources: &'a Sources, finding: &Finding) -> (Rendered<'a>,
         }
     }
     let main = Rendered {
-        header: format!("{}[{}]: {}", finding.severity, finding.rule, finding.summary),
+        header: format!(
+            "{}[{}]: {}",
+            finding.severity, finding.rule, finding.summary
+        ),
         severity: miette_severity(finding.severity),
         help: (!finding.help.is_empty()).then(|| finding.help.clone()),
         source: Some(file_source(sources, file)),

@@ -133,7 +133,11 @@ fn finding<'a>(outcome: &'a Outcome, f: &'a Finding) -> JsonFinding<'a> {
 pub fn render(outcome: &Outcome) -> String {
     let report = Report {
         version: SCHEMA_VERSION,
-        findings: outcome.findings.iter().map(|f| finding(outcome, f)).collect(),
+        findings: outcome
+            .findings
+            .iter()
+            .map(|f| finding(outcome, f))
+            .collect(),
         errors: outcome
             .errors()
             .iter()

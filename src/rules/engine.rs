@@ -32,7 +32,15 @@ pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
                 value,
                 join_types,
                 ..
-            } => forbid(rule, ctx, &effective, setting, value, *join_types, &mut findings),
+            } => forbid(
+                rule,
+                ctx,
+                &effective,
+                setting,
+                value,
+                *join_types,
+                &mut findings,
+            ),
             Check::Conflict { policy_kinds } => {
                 conflict(rule, ctx, &effective, policy_kinds, &mut findings)
             }
@@ -40,7 +48,13 @@ pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
         }
     }
     findings.sort_by(|a, b| {
-        let path = |f: &Finding| ctx.model.sources.get(f.primary.location.file).display_path.clone();
+        let path = |f: &Finding| {
+            ctx.model
+                .sources
+                .get(f.primary.location.file)
+                .display_path
+                .clone()
+        };
         (path(a), a.primary.location.span, &a.rule, &a.fingerprint).cmp(&(
             path(b),
             b.primary.location.span,
@@ -176,7 +190,11 @@ fn forbid_finding(
     ea: &EffectiveAssignment,
     reached: JoinTypeSet,
 ) -> Finding {
-    let may = if ea.reach.unknown.is_some() { "may reach" } else { "reaches" };
+    let may = if ea.reach.unknown.is_some() {
+        "may reach"
+    } else {
+        "reaches"
+    };
     Finding {
         rule: rule.id.clone(),
         code: rule.code.clone(),
@@ -260,7 +278,9 @@ fn conflict(
     findings: &mut Vec<Finding>,
 ) {
     let eligible: Vec<usize> = (0..ctx.model.policies.len())
-        .filter(|&i| kinds.is_empty() || kinds.iter().any(|k| k == ctx.model.policies[i].kind.name()))
+        .filter(|&i| {
+            kinds.is_empty() || kinds.iter().any(|k| k == ctx.model.policies[i].kind.name())
+        })
         .collect();
     let singles: Vec<HashMap<&str, &Setting>> = eligible
         .iter()

@@ -257,15 +257,20 @@ fn check_unique_ids(rules: &[Rule], errors: &mut Vec<InputError>) {
 /// Parse a join-type name list from a rule file (shared with the schema).
 pub(crate) fn join_type_set(names: &[String]) -> Result<JoinTypeSet, String> {
     names.iter().try_fold(JoinTypeSet::EMPTY, |set, name| {
-        JoinType::parse(name)
-            .map(|j| set.with(j))
-            .ok_or_else(|| format!("unknown join type `{name}`: expected entra, hybrid, domain or registered"))
+        JoinType::parse(name).map(|j| set.with(j)).ok_or_else(|| {
+            format!("unknown join type `{name}`: expected entra, hybrid, domain or registered")
+        })
     })
 }
 
 impl fmt::Display for Predicate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let list = |vs: &[Value]| vs.iter().map(Value::to_string).collect::<Vec<_>>().join(", ");
+        let list = |vs: &[Value]| {
+            vs.iter()
+                .map(Value::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match self {
             Predicate::Any => f.write_str("any value"),
             Predicate::Eq(v) => write!(f, "= {v}"),
@@ -300,7 +305,7 @@ pub fn describe_check(check: &Check) -> String {
                 policy_kinds.join(", ")
             };
             format!(
-                "Fires when two policies (kinds: {kinds}) set one setting to different values and certainly reach the same devices: the same group, or one reaching every device of a join type the other reaches."
+                "Fires when two policies (kinds: {kinds}) set one setting to different values and certainly reach the same devices: both assigned to the same group, or one reaching every device the other may reach (for example all devices, or every Entra-joined device against a group limited to Entra-joined devices)."
             )
         }
         Check::UnknownGroup => "Fires for every assignment whose group is in no groups export and not declared in `[inventory.groups]`.".to_string(),

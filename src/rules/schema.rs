@@ -104,7 +104,10 @@ pub fn validate(raw: RawRule, catalog: &Catalog) -> Result<Rule, Vec<Problem>> {
     if !id_ok.is_match(raw.id.get_ref()) {
         problems.push((
             span_of(&raw.id),
-            format!("rule id `{}` must be kebab-case (`a-z`, `0-9`, `-`)", raw.id.get_ref()),
+            format!(
+                "rule id `{}` must be kebab-case (`a-z`, `0-9`, `-`)",
+                raw.id.get_ref()
+            ),
         ));
     }
     let severity = Severity::parse(raw.severity.get_ref()).unwrap_or_else(|| {
@@ -118,7 +121,10 @@ pub fn validate(raw: RawRule, catalog: &Catalog) -> Result<Rule, Vec<Problem>> {
         Severity::Error
     });
     if raw.summary.get_ref().trim().is_empty() {
-        problems.push((span_of(&raw.summary), "summary must not be empty".to_string()));
+        problems.push((
+            span_of(&raw.summary),
+            "summary must not be empty".to_string(),
+        ));
     }
     let check_span = span_of(&raw.check);
     let check = validate_check(raw.check.into_inner(), check_span, catalog, &mut problems);
@@ -161,7 +167,10 @@ fn validate_check(
                 if !known.contains(&kind.as_str()) {
                     problems.push((
                         span,
-                        format!("unknown policy kind `{kind}`: expected one of {}", known.join(", ")),
+                        format!(
+                            "unknown policy kind `{kind}`: expected one of {}",
+                            known.join(", ")
+                        ),
                     ));
                 }
             }
@@ -261,7 +270,8 @@ mod tests {
         validate(raw, Catalog::builtin())
     }
 
-    const HEAD: &str = "id = \"x-y\"\nseverity = \"error\"\nsummary = \"s\"\nrationale = \"r\"\nfix = \"f\"\n";
+    const HEAD: &str =
+        "id = \"x-y\"\nseverity = \"error\"\nsummary = \"s\"\nrationale = \"r\"\nfix = \"f\"\n";
 
     #[test]
     fn forbid_rule_resolves_setting_aliases() {
@@ -272,7 +282,10 @@ mod tests {
         let Check::Forbid { setting, value, .. } = rule.check else {
             panic!("expected forbid")
         };
-        assert_eq!(setting, r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa\pku2u\AllowOnlineID");
+        assert_eq!(
+            setting,
+            r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa\pku2u\AllowOnlineID"
+        );
         assert!(value.matches(&Value::Int(0)));
         assert!(value.matches(&Value::Str("0".into())));
         assert!(!value.matches(&Value::Int(1)));
