@@ -1,0 +1,686 @@
+#!/usr/bin/env python3
+"""Generate src/catalog/catalog.json, the settings catalog embedded in baselint.
+
+Inputs (defaults relative to the repository root):
+  --policy-csp     ../shared/catalog/policy-csp.json      Policy CSP records (DDF + ADMX facts)
+  --settings-map   ../shared/docs/settings-map.toml       hand-curated cross-source map
+  --hardeningkitty ../shared/corpus/finding-lists/scipag__HardeningKitty/lists   finding lists (CSV)
+Output:
+  --out            src/catalog/catalog.json               one JSON record per line
+
+Python 3.11+ standard library only. See src/catalog/README.md for the record format and the
+key and value conventions; this script is their reference implementation.
+"""
+
+import argparse
+import csv
+import difflib
+import json
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# HardeningKitty adds these notes to a setting name; they are not part of the Windows name.
+HK_NOTE = re.compile(r"\s*\((member|dc|dc only|ms only|min|max)\)\s*$", re.IGNORECASE)
+# The short service name HardeningKitty appends to a service display name: "Remote Registry (RemoteRegistry)".
+HK_SERVICE = re.compile(r"\s*\(([A-Za-z0-9_]+)\)\s*$")
+PARENTHESES = re.compile(r"\([^)]*\)")
+HIVE_PREFIXES = [
+    ("hkey_local_machine\\", "hklm\\"),
+    ("hkey_current_user\\", "hkcu\\"),
+    ("machine\\", "hklm\\"),
+    ("hklm:\\", "hklm\\"),
+    ("hkcu:\\", "hkcu\\"),
+    ("./vendor/msft/", "./device/vendor/msft/"),
+    ("vendor/msft/", "./device/vendor/msft/"),
+    ("device/vendor/msft/", "./device/vendor/msft/"),
+    ("user/vendor/msft/", "./user/vendor/msft/"),
+]
+# Record fields in output order.
+FIELDS = [
+    "key", "title", "short_id", "scope", "oma_uri", "definition_id", "registry", "registry_aliases",
+    "shares_registry_with", "security_option", "other_names", "format", "admx_backed", "values",
+    "default", "options", "parent", "element",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def normalise_alias(alias):
+    """Mirror of catalog::normalise_alias in src/catalog/mod.rs: keep the two in step."""
+    lower = alias.strip().lower()
+    if len(lower) > 1 and lower.endswith("."):
+        lower = lower[:-1]
+    if len(lower) > 1 and lower.startswith("{") and lower.endswith("}"):
+        lower = lower[1:-1]
+    for prefix, replacement in HIVE_PREFIXES:
+        if lower.startswith(prefix):
+            return replacement + lower[len(prefix):]
+    return lower
+
+
+def compact(name):
+    """A setting name reduced for matching across sources: no punctuation or case."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def compact_loose(name):
+    """`compact` without parenthesised parts, to match a name against a CSP policy node name."""
+    return compact(PARENTHESES.sub("", name))
+
+
+def strip_period(name):
+    return name.strip().rstrip(".").strip() if name else name
+
+
+def strip_hk_notes(name):
+    previous = None
+    while previous != name:
+        previous, name = name, HK_NOTE.sub("", name).strip()
+    return name
+
+
+def registry_path(hive, key, value_name):
+    """`HKLM\\<key>\\<value name>`; the top-level key (SOFTWARE, SYSTEM) upper-cased."""
+    key = key.strip().strip("\\")
+    for prefix in ("HKLM:\\", "HKCU:\\", "HKLM\\", "HKCU\\"):
+        if key.upper().startswith(prefix):
+            key = key[len(prefix):]
+    top, sep, rest = key.partition("\\")
+    if top.upper() in ("SOFTWARE", "SYSTEM"):
+        top = top.upper()
+    return f"{hive}\\{top}{sep}{rest}\\{value_name}"
+
+
+def int_or_str(text, as_int):
+    """An integer where the setting is numeric and the text is one (as Rust's i64 parse), else the text."""
+    if as_int and re.fullmatch(r"[+-]?[0-9]+", text) and -(2**63) <= int(text) < 2**63:
+        return int(text)
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources
+
+
+def load_policies(path):
+    with open(path, encoding="utf-8") as f:
+        policies = json.load(f)
+    drop_shared_security_names(policies)
+    return policies
+
+
+def drop_shared_security_names(policies):
+    """A security policy name given to two policies stays only with the one named like it.
+
+    The DDF names `UserRights/DenyLocalLogOn` "Deny log on as a service" as well as
+    `DenyLogOnAsService`.
+    """
+    by_name = {}
+    for policy in policies:
+        if policy.get("security_policy_name"):
+            by_name.setdefault(compact(policy["security_policy_name"]), []).append(policy)
+    for name, group in by_name.items():
+        if len(group) < 2:
+            continue
+        owner = max(group, key=lambda p: difflib.SequenceMatcher(None, compact(p["policy"]), name).ratio())
+        for policy in group:
+            if policy is not owner:
+                warn(f"{policy['area']}/{policy['policy']}: security policy name "
+                     f"{policy['security_policy_name']!r} belongs to another policy; dropped")
+                policy["security_policy_name"] = None
+
+
+def load_settings_map(path):
+    with open(path, "rb") as f:
+        return tomllib.load(f)["setting"]
+
+
+class HardeningKitty:
+    """Facts from the HardeningKitty finding lists, by compact setting name."""
+
+    def __init__(self, folder):
+        self.security_options = {}  # compact name -> (name, registry path)
+        self.services = {}  # compact display name -> registry path of the Start value
+        self.privileges = {}  # compact user right name -> privilege constant
+        self.audit = {}  # compact subcategory name ("audit ..." form) -> GUID
+        for path in sorted(Path(folder).glob("*.csv")):
+            with open(path, encoding="utf-8") as f:
+                for row in csv.DictReader(f):
+                    self.add(row)
+
+    def add(self, row):
+        category, method, name = row["Category"], row["Method"], strip_hk_notes(row["Name"].strip())
+        name = strip_period(name)
+        if method == "Registry" and category == "Security Options" and row["RegistryPath"]:
+            path = registry_path("HKLM", row["RegistryPath"], row["RegistryItem"])
+            self.security_options.setdefault(compact(name), (name, path))
+        elif method == "Registry" and category == "System Services" and row["RegistryItem"] == "Start":
+            display = HK_SERVICE.sub("", name)
+            self.services.setdefault(compact(display), registry_path("HKLM", row["RegistryPath"], "Start"))
+        elif method == "accesschk" and category == "User Rights Assignment":
+            self.privileges.setdefault(compact(name), row["MethodArgument"])
+        elif method == "auditpol":
+            self.audit.setdefault(compact("Audit " + name), row["MethodArgument"].strip("{}").lower())
+
+    def security_option_for_policy(self, policy_name):
+        """The one security option whose name reads like a CSP node name, or None."""
+        wanted = compact(policy_name)
+        found = {v[1].lower(): v for v in self.security_options.values() if compact_loose(v[0]) == wanted}
+        return next(iter(found.values())) if len(found) == 1 else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Records from policy-csp.json
+
+
+def policy_title(policy):
+    gp = policy.get("gp") or {}
+    return (
+        strip_period(policy.get("security_policy_name"))
+        or gp.get("friendly_name")
+        or f"{policy['area']}/{policy['policy']}"
+    )
+
+
+def policy_registry(policy, hive):
+    """The registry value a CSP policy's own value lands in, or None.
+
+    ADMX-backed policies: the policy-level value (Enabled/Disabled), unless one of its elements
+    writes the same value (the element child then owns it).
+    Native policies mapped to an ADMX policy: only where the CSP value is the registry data,
+    which the DDF does not state. Accepted: the ADMX element the DDF names (`gp.element`), the
+    only element of a policy without a policy-level value, or a policy-level value named like
+    the CSP policy. Rejected: `AllowRealtimeMonitoring` (CSP 1 = allow) onto
+    `DisableRealtimeMonitoring` (1 = off) and the like.
+    """
+    reg = policy.get("registry")
+    if not reg or not hive:
+        return None
+    elements = {e["id"]: e for e in reg.get("elements", []) if e.get("value_name")}
+    own = registry_path(hive, reg["key"], reg["value_name"]) if reg.get("value_name") else None
+    if policy["admx_backed"]:
+        written = {element_path(hive, reg, e).lower() for e in elements.values()}
+        return own if own and own.lower() not in written else None
+    gp = policy.get("gp") or {}
+    wanted = gp.get("element")
+    if wanted in elements:
+        return element_path(hive, reg, elements[wanted])
+    if wanted and wanted != gp.get("name"):
+        return None
+    if own is None and len(elements) == 1:
+        return element_path(hive, reg, next(iter(elements.values())))
+    if own and compact(reg["value_name"]) == compact(policy["policy"]):
+        return own
+    return None
+
+
+def element_path(hive, reg, element):
+    return registry_path(hive, element.get("key") or reg["key"], element["value_name"])
+
+
+def admx_value(spec, fallback):
+    """Registry data of an ADMX `enabledValue`/`disabledValue`/item value."""
+    if not spec or spec.get("type") == "delete":
+        return fallback
+    return int_or_str(spec["value"], spec["type"] in ("decimal", "longDecimal"))
+
+
+def admx_states(policy, has_registry_value):
+    """Values and options of an ADMX-backed policy: `_1` Enabled, `_0` Disabled.
+
+    When the record is keyed by the policy's registry value, Enabled/Disabled normalise to the
+    registry data the policy writes (LocalAccountTokenFilterPolicy: Enabled = 0); otherwise to
+    1 and 0.
+    """
+    reg = policy.get("registry") or {}
+    enabled, disabled = 1, 0
+    if has_registry_value:
+        enabled = admx_value(reg.get("enabled_value"), 1)
+        disabled = admx_value(reg.get("disabled_value"), 0)
+    values = [{"value": str(enabled), "label": "Enabled"}, {"value": str(disabled), "label": "Disabled"}]
+    return values, {"1": enabled, "0": disabled}
+
+
+def enum_values(policy):
+    allowed = policy.get("allowed") or {}
+    if allowed.get("type") != "ENUM":
+        return [], None
+    as_int = policy["format"] == "int"
+    values, options = [], {}
+    for item in allowed["values"]:
+        values.append({"value": item["value"], "label": item.get("label") or ""})
+        options[item["value"].lower()] = int_or_str(item["value"], as_int)
+    return values, options
+
+
+def parent_record(policy, scope, hk):
+    hive = (policy.get("registry_hives") or {}).get(scope)
+    registry = policy_registry(policy, hive)
+    record = {
+        "title": policy_title(policy),
+        "scope": scope,
+        "oma_uri": policy["oma_uris"][scope],
+        "definition_id": policy["setting_definition_ids"][scope],
+        "registry": registry,
+        "registry_aliases": [],
+        "security_option": strip_period(policy.get("security_policy_name")),
+        "other_names": [],
+        "format": policy["format"],
+        "admx_backed": policy["admx_backed"],
+        "default": policy.get("default"),
+        "hk_registry": False,
+    }
+    if policy["admx_backed"]:
+        record["values"], record["options"] = admx_states(policy, registry is not None)
+    else:
+        record["values"], record["options"] = enum_values(policy)
+    add_hardeningkitty_facts(record, policy, hk)
+    return record
+
+
+def add_hardeningkitty_facts(record, policy, hk):
+    """Security option registry values, service Start values, privilege constants, audit GUIDs."""
+    name = record["security_option"]
+    if policy["area"] == "LocalPoliciesSecurityOptions" and not name:
+        match = hk.security_option_for_policy(policy["policy"])
+        if match:
+            record["security_option"] = record["title"] = name = match[0]
+    if not name:
+        return
+    key = compact(name)
+    if key in hk.security_options:
+        hk_name, path = hk.security_options[key]
+        if hk_name.lower() != name.lower():
+            record["other_names"].append(hk_name)
+        if record["registry"] is None:
+            record["registry"], record["hk_registry"] = path, True
+    elif policy["area"] == "SystemServices" and key in hk.services and record["registry"] is None:
+        record["registry"], record["hk_registry"] = hk.services[key], True
+    elif policy["area"] == "UserRights" and key in hk.privileges:
+        record["other_names"].append(hk.privileges[key])
+    elif policy["area"] == "Audit" and key in hk.audit:
+        record["other_names"].append(hk.audit[key])
+
+
+def element_record(policy, scope, parent, element):
+    """A Settings Catalog child setting for one ADMX element that writes a registry value."""
+    hive = (policy.get("registry_hives") or {}).get(scope)
+    if not hive:
+        return None
+    kind = element["type"]
+    record = {
+        "title": f"{parent['title']}: {element['id']}",
+        "scope": scope,
+        "definition_id": f"{parent['definition_id']}_{element['id'].lower()}",
+        "registry": element_path(hive, policy["registry"], element),
+        "registry_aliases": [],
+        "other_names": [],
+        "format": "int" if kind in ("decimal", "longDecimal", "boolean") else "chr",
+        "admx_backed": False,
+        "parent_record": parent,
+        "element": element["id"],
+        "values": [],
+        "options": None,
+    }
+    if kind == "enum":
+        items = [i for i in element.get("items", []) if i.get("value") and i["value"]["type"] != "delete"]
+        as_int = all(i["value"]["type"] in ("decimal", "longDecimal") for i in items)
+        record["format"] = "int" if as_int else "chr"
+        record["values"] = [{"value": i["value"]["value"], "label": i.get("label") or ""} for i in items]
+        record["options"] = {i["value"]["value"].lower(): int_or_str(i["value"]["value"], as_int) for i in items}
+    elif kind == "boolean":
+        true, false = admx_value(element.get("true_value"), 1), admx_value(element.get("false_value"), 0)
+        record["values"] = [{"value": str(true), "label": "Enabled"}, {"value": str(false), "label": "Disabled"}]
+        record["options"] = {"1": true, "0": false}
+    return record
+
+
+def policy_records(policies, hk):
+    parents, children = [], []
+    for policy in policies:
+        for scope in policy["scopes"]:
+            parent = parent_record(policy, scope, hk)
+            parents.append(parent)
+            if not policy["admx_backed"]:
+                continue
+            for element in (policy.get("registry") or {}).get("elements", []):
+                if element.get("value_name"):
+                    child = element_record(policy, scope, parent, element)
+                    if child:
+                        children.append(child)
+    return parents, children
+
+
+# ---------------------------------------------------------------------------------------------
+# Curated settings-map entries
+
+
+def unique_paths(paths, exclude=None):
+    seen = {exclude.lower()} if exclude else set()
+    out = []
+    for path in paths:
+        if path.lower() not in seen:
+            seen.add(path.lower())
+            out.append(path)
+    return out
+
+
+def curated_registry(entry):
+    reg = entry.get("registry") or {}
+    if reg.get("hive") in ("HKLM", "HKCU") and reg.get("value"):
+        return registry_path(reg["hive"], reg["path"], reg["value"])
+    return None
+
+
+def find_curated_match(entry, by_alias):
+    csp = entry.get("csp") or {}
+    for alias in (entry.get("intune_setting_definition_id"), csp.get("uri"), curated_registry(entry)):
+        if alias and normalise_alias(alias) in by_alias:
+            return by_alias[normalise_alias(alias)]
+    return None
+
+
+def curated_options(entry, record):
+    definition_id = entry.get("intune_setting_definition_id") or ""
+    options = {}
+    for option_id, value in (entry.get("intune_options") or {}).items():
+        if option_id.lower().startswith(definition_id.lower() + "_"):
+            options[option_id[len(definition_id) + 1:].lower()] = value
+        else:
+            warn(f"settings-map {entry['id']}: option {option_id} does not extend {definition_id}")
+    if record.get("admx_backed"):
+        for suffix, value in options.items():
+            if (record.get("options") or {}).get(suffix) != value:
+                warn(
+                    f"settings-map {entry['id']}: option _{suffix} = {value} disagrees with the ADMX "
+                    f"registry data {record['options'].get(suffix)}; keeping the registry data"
+                )
+        return
+    if options:
+        record["options"] = {**(record.get("options") or {}), **options}
+
+
+def curated_values(entry):
+    csp_values = (entry.get("csp") or {}).get("values") or {}
+    labels = csp_values or entry.get("registry_values") or {}
+    return [{"value": v, "label": l} for v, l in labels.items()]
+
+
+def merge_curated(entry, record):
+    record["short_id"] = entry["id"]
+    record["title"] = entry["title"]
+    registry = curated_registry(entry)
+    if registry:
+        previous = record.get("registry")
+        if previous and previous.lower() != registry.lower():
+            record["registry_aliases"].append(previous)
+        record["registry"], record["hk_registry"] = registry, False
+    for alt in entry.get("registry_alt") or []:
+        record["registry_aliases"].append(registry_path(alt["hive"], alt["path"], alt["value"]))
+    record["registry_aliases"] = unique_paths(record["registry_aliases"], exclude=record.get("registry"))
+    if (entry.get("registry") or {}).get("type") == "privilege":
+        value = entry["registry"]["value"]
+        if value.lower() not in (a.lower() for a in record["other_names"]):
+            record["other_names"].append(value)
+    if entry["kind"] == "security_option" and not record.get("security_option"):
+        record["security_option"] = strip_period(entry["title"])
+    if not record.get("values"):
+        record["values"] = curated_values(entry)
+    else:
+        fill_missing_labels(record, curated_values(entry))
+    curated_options(entry, record)
+
+
+def fill_missing_labels(record, curated):
+    labels = {v["value"]: v["label"] for v in curated}
+    for value in record["values"]:
+        if not value["label"] and value["value"] in labels:
+            value["label"] = labels[value["value"]]
+
+
+def standalone_curated(entry):
+    reg = entry.get("registry") or {}
+    registry = curated_registry(entry)
+    csp = entry.get("csp") or {}
+    record = {
+        "title": entry["title"],
+        "short_id": entry["id"],
+        "scope": "user" if reg.get("hive") == "HKCU" else "device",
+        "oma_uri": csp.get("uri") or None,
+        "definition_id": entry.get("intune_setting_definition_id"),
+        "registry": registry,
+        "registry_aliases": [],
+        "security_option": strip_period(entry["title"]) if entry["kind"] == "security_option" else None,
+        "other_names": [],
+        "format": {"REG_DWORD": "int", "REG_SZ": "chr"}.get(reg.get("type")),
+        "admx_backed": False,
+        "values": curated_values(entry),
+        "default": csp.get("default"),
+        "options": None,
+    }
+    curated_options(entry, record)
+    return record
+
+
+def apply_settings_map(entries, parents):
+    """Merge each curated entry into its policy record; return the curated records first."""
+    by_alias = {}
+    for record in parents:
+        for alias in (record["definition_id"], record["oma_uri"], record["registry"]):
+            if alias:
+                by_alias.setdefault(normalise_alias(alias), record)
+    curated = []
+    for entry in entries:
+        record = find_curated_match(entry, by_alias)
+        if record is None:
+            record = standalone_curated(entry)
+        else:
+            merge_curated(entry, record)
+        if all(record is not c for c in curated):
+            curated.append(record)
+    return curated
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys and aliases
+
+
+def alias_fields(record):
+    """(field, alias) pairs the Rust index builds for a record, key excluded."""
+    pairs = [(f, record.get(f)) for f in ("short_id", "oma_uri", "definition_id", "registry", "security_option")]
+    pairs += [("registry_aliases", a) for a in record.get("registry_aliases", [])]
+    pairs += [("other_names", a) for a in record.get("other_names", [])]
+    return [(f, a) for f, a in pairs if a]
+
+
+class KeyAssigner:
+    """Gives each record its key and drops aliases another record already holds."""
+
+    def __init__(self):
+        self.owner = {}  # normalised alias -> record
+        self.collisions = 0
+
+    def assign(self, record):
+        registry = record.get("registry")
+        if registry and normalise_alias(registry) in self.owner:
+            winner = self.owner[normalise_alias(registry)]
+            self.collide(f"registry {registry}", record, winner)
+            record["shares_registry_with"] = winner["key"]
+            record["registry"] = None
+        record["key"] = record.get("registry") or record.get("oma_uri") or record.get("definition_id")
+        if normalise_alias(record["key"]) in self.owner:
+            self.collide(f"key {record['key']}", record, self.owner[normalise_alias(record["key"])])
+            return False
+        self.owner[normalise_alias(record["key"])] = record
+        for field, alias in alias_fields(record):
+            self.claim(record, field, alias)
+        return True
+
+    def claim(self, record, field, alias):
+        holder = self.owner.setdefault(normalise_alias(alias), record)
+        if holder is record:
+            return
+        self.collide(f"{field} {alias}", record, holder)
+        if isinstance(record.get(field), list):
+            record[field] = [a for a in record[field] if a != alias]
+        else:
+            record[field] = None
+
+    def collide(self, what, loser, winner):
+        self.collisions += 1
+        warn(f"collision on {what}: kept for {winner['key']}, dropped for {describe(loser)}")
+
+
+def describe(record):
+    return record.get("oma_uri") or record.get("definition_id") or record.get("registry") or record.get("title")
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+def warn(message):
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def full_record(record):
+    """The record with every field the Rust loader sees, before compaction."""
+    parent = record.get("parent_record")
+    out = {field: record.get(field) for field in FIELDS}
+    out["parent"] = parent["key"] if parent is not None else None
+    out["scope"] = record.get("scope") or "device"
+    out["format"] = record.get("format") or ("chr" if record.get("admx_backed") else None)
+    out["options"] = record.get("options") or derived_options(out)
+    if record.get("admx_backed"):
+        out["values"] = admx_values(out["options"])
+    for field in ("registry_aliases", "other_names", "values"):
+        out[field] = out.get(field) or []
+    out["admx_backed"] = bool(record.get("admx_backed"))
+    return out
+
+
+def compact_record(full, parents):
+    """Drop what the loader derives (see README "File format"); keep one line per record short."""
+    out = {"key": full["key"]}
+    parent = parents.get(full["parent"])
+    derived = {
+        "title": f"{parent['title']}: {full['element']}" if parent else None,
+        "scope": parent["scope"] if parent else "device",
+        "oma_uri": full["key"],
+        "definition_id": child_definition_id(parent, full["element"]) if parent else uri_definition_id(full["oma_uri"]),
+        "registry": registry_of_key(full["key"]),
+        "format": "chr" if full["admx_backed"] else None,
+        "values": admx_values(full["options"]) if full["admx_backed"] else [],
+        "options": derived_options(full),
+    }
+    for field in FIELDS[1:]:
+        value = full.get(field)
+        if value in (None, [], {}, False, "") or value == derived.get(field):
+            continue
+        out[field] = [[v["value"], v["label"]] for v in value] if field == "values" else value
+    return out
+
+
+def expand_record(line, parents):
+    """Mirror of the Rust loader (`Record::into_setting`), used to check the compaction."""
+    parent = parents.get(line.get("parent"))
+    full = {field: line.get(field) for field in FIELDS}
+    full["values"] = [{"value": v, "label": l} for v, l in line.get("values", [])]
+    full["scope"] = line.get("scope") or (parent["scope"] if parent else "device")
+    full["title"] = line.get("title") or (f"{parent['title']}: {line.get('element')}" if parent else "")
+    full["registry"] = line.get("registry") or registry_of_key(line["key"])
+    if not line.get("oma_uri") and not parent and line["key"].startswith("./"):
+        full["oma_uri"] = line["key"]
+    if not line.get("definition_id"):
+        full["definition_id"] = (
+            child_definition_id(parent, line["element"]) if parent else uri_definition_id(full["oma_uri"])
+        )
+    full["format"] = line.get("format") or ("chr" if line.get("admx_backed") else None)
+    full["admx_backed"] = bool(line.get("admx_backed"))
+    full["options"] = line.get("options") or derived_options(full)
+    if full["admx_backed"]:
+        full["values"] = admx_values(full["options"])
+    for field in ("registry_aliases", "other_names"):
+        full[field] = full.get(field) or []
+    return full
+
+
+def uri_definition_id(uri):
+    return uri[2:].replace("/", "_").lower() if uri and uri.startswith("./") else None
+
+
+def child_definition_id(parent, element):
+    return f"{parent['definition_id']}_{element.lower()}"
+
+
+def registry_of_key(key):
+    return key if key.startswith(("HKLM\\", "HKCU\\")) else None
+
+
+def derived_options(record):
+    """Options the loader derives when a record gives none: ADMX `_1`/`_0`, else one per value."""
+    if record.get("admx_backed"):
+        return {"1": 1, "0": 0}
+    as_int = record.get("format") == "int"
+    return {v["value"].lower(): int_or_str(v["value"], as_int) for v in record.get("values") or []}
+
+
+def admx_values(options):
+    return [{"value": str(options["1"]), "label": "Enabled"}, {"value": str(options["0"]), "label": "Disabled"}]
+
+
+def write_catalog(records, path):
+    fulls = [full_record(r) for r in records]
+    by_key = {f["key"]: f for f in fulls}
+    lines = [compact_record(f, by_key) for f in fulls]
+    for line, full in zip(lines, fulls):
+        expanded = expand_record(line, by_key)
+        if expanded != full:
+            diff = {k: (full[k], expanded[k]) for k in full if full[k] != expanded.get(k)}
+            sys.exit(f"error: {full['key']} does not survive compaction: {diff}")
+    text = ",\n".join(json.dumps(line, ensure_ascii=False, separators=(",", ":")) for line in lines)
+    Path(path).write_text("[\n" + text + "\n]\n", encoding="utf-8")
+
+
+def order_native_first(parents):
+    """Native Policy CSP areas before their `ADMX_*` twins, so the native policy wins a shared key."""
+    return sorted(parents, key=lambda r: r["oma_uri"].split("/")[6].lower().startswith("admx_"))
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    shared = ROOT.parent / "shared"
+    parser.add_argument("--policy-csp", default=shared / "catalog" / "policy-csp.json")
+    parser.add_argument("--settings-map", default=shared / "docs" / "settings-map.toml")
+    parser.add_argument(
+        "--hardeningkitty", default=shared / "corpus" / "finding-lists" / "scipag__HardeningKitty" / "lists"
+    )
+    parser.add_argument("--out", default=ROOT / "src" / "catalog" / "catalog.json")
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    hk = HardeningKitty(args.hardeningkitty)
+    parents, children = policy_records(load_policies(args.policy_csp), hk)
+    curated = apply_settings_map(load_settings_map(args.settings_map), parents)
+    taken = {id(r) for r in curated}
+    rest = [r for r in order_native_first(parents) if id(r) not in taken]
+    assigner = KeyAssigner()
+    records = [r for r in curated + rest + children if assigner.assign(r)]
+    write_catalog(records, args.out)
+    size = Path(args.out).stat().st_size
+    print(f"records: {len(records)} ({len(children)} ADMX element children) -> {args.out} ({size:,} bytes)")
+    print(f"with registry: {sum(1 for r in records if r.get('registry'))}")
+    print(f"security settings with registry from HardeningKitty: {sum(1 for r in records if r.get('hk_registry'))}")
+    print(f"collisions: {assigner.collisions}")
+
+
+if __name__ == "__main__":
+    main()

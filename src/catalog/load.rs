@@ -1,0 +1,220 @@
+//! Reading `catalog.json` into [`SettingDef`]s.
+//!
+//! The file leaves out what can be derived (see `README.md`, "File format"); this module puts it
+//! back. `scripts/gen-catalog.py` (`expand_record`) mirrors these rules and checks every record
+//! against them when it writes the file.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::{Scope, SettingDef, ValueLabel};
+use crate::model::Value;
+
+/// One line of `catalog.json`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Record {
+    key: String,
+    title: Option<String>,
+    short_id: Option<String>,
+    scope: Option<Scope>,
+    oma_uri: Option<String>,
+    definition_id: Option<String>,
+    registry: Option<String>,
+    #[serde(default)]
+    registry_aliases: Vec<String>,
+    shares_registry_with: Option<String>,
+    security_option: Option<String>,
+    #[serde(default)]
+    other_names: Vec<String>,
+    format: Option<String>,
+    #[serde(default)]
+    admx_backed: bool,
+    #[serde(default)]
+    values: Vec<(String, String)>,
+    default: Option<String>,
+    #[serde(default)]
+    options: HashMap<String, OptionValue>,
+    parent: Option<String>,
+    element: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OptionValue {
+    Int(i64),
+    Str(String),
+}
+
+impl From<OptionValue> for Value {
+    fn from(v: OptionValue) -> Value {
+        match v {
+            OptionValue::Int(i) => Value::Int(i),
+            OptionValue::Str(s) => Value::Str(s),
+        }
+    }
+}
+
+/// Parse the catalog file and fill in every derived field.
+pub(super) fn settings_from_json(text: &str) -> serde_json::Result<Vec<SettingDef>> {
+    let records: Vec<Record> = serde_json::from_str(text)?;
+    let mut settings: Vec<SettingDef> = Vec::with_capacity(records.len());
+    let mut parents: Vec<(Option<String>, bool)> = Vec::with_capacity(records.len());
+    for record in records {
+        parents.push((record.parent.clone(), record.scope.is_some()));
+        settings.push(own_fields(record));
+    }
+    let index: HashMap<String, usize> = settings
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.key.clone(), i))
+        .collect();
+    for (i, (parent, scope_given)) in parents.iter().enumerate() {
+        if let Some(&p) = parent.as_ref().and_then(|key| index.get(key)) {
+            let (title, scope, id) = parent_facts(&settings[p]);
+            inherit_from_parent(&mut settings[i], title, (!scope_given).then_some(scope), id);
+        }
+    }
+    Ok(settings)
+}
+
+/// Everything a record gives or derives without looking at its parent.
+fn own_fields(r: Record) -> SettingDef {
+    let format = r
+        .format
+        .or_else(|| r.admx_backed.then(|| "chr".to_string()));
+    let values: Vec<ValueLabel> = r
+        .values
+        .into_iter()
+        .map(|(value, label)| ValueLabel { value, label })
+        .collect();
+    let mut options: Vec<(String, Value)> =
+        r.options.into_iter().map(|(k, v)| (k, v.into())).collect();
+    if options.is_empty() {
+        options = derived_options(r.admx_backed, format.as_deref(), &values);
+    }
+    options.sort_by(|a, b| a.0.cmp(&b.0));
+    let values = if r.admx_backed {
+        admx_values(&options)
+    } else {
+        values
+    };
+    let registry = r.registry.or_else(|| registry_of_key(&r.key));
+    let oma_uri = r
+        .oma_uri
+        .or_else(|| (r.parent.is_none() && r.key.starts_with("./")).then(|| r.key.clone()));
+    let definition_id = r.definition_id.or_else(|| {
+        r.parent
+            .is_none()
+            .then(|| oma_uri.as_deref().and_then(uri_definition_id))
+            .flatten()
+    });
+    SettingDef {
+        title: r.title.unwrap_or_default(),
+        short_id: r.short_id,
+        scope: r.scope.unwrap_or_default(),
+        oma_uri,
+        definition_id,
+        registry,
+        registry_aliases: r.registry_aliases,
+        shares_registry_with: r.shares_registry_with,
+        security_option: r.security_option,
+        other_names: r.other_names,
+        format,
+        admx_backed: r.admx_backed,
+        values,
+        default: r.default,
+        options,
+        parent: r.parent,
+        element: r.element,
+        key: r.key,
+    }
+}
+
+fn parent_facts(parent: &SettingDef) -> (String, Scope, Option<String>) {
+    (
+        parent.title.clone(),
+        parent.scope,
+        parent.definition_id.clone(),
+    )
+}
+
+/// A child setting of an ADMX element takes its title, scope and definition id from its parent:
+/// `<parent title>: <element id>`, `<parent definition id>_<element id lower-cased>`.
+fn inherit_from_parent(
+    child: &mut SettingDef,
+    title: String,
+    scope: Option<Scope>,
+    id: Option<String>,
+) {
+    let element = child.element.clone().unwrap_or_default();
+    if child.title.is_empty() {
+        child.title = format!("{title}: {element}");
+    }
+    if let Some(scope) = scope {
+        child.scope = scope;
+    }
+    if child.definition_id.is_none() {
+        child.definition_id = id.map(|id| format!("{id}_{}", element.to_ascii_lowercase()));
+    }
+}
+
+/// The canonical key is the registry value when it names one.
+fn registry_of_key(key: &str) -> Option<String> {
+    (key.starts_with("HKLM\\") || key.starts_with("HKCU\\")).then(|| key.to_string())
+}
+
+/// Intune's rule: drop `./`, `/` becomes `_`, lower-case.
+pub(super) fn uri_definition_id(uri: &str) -> Option<String> {
+    let rest = uri.strip_prefix("./")?;
+    Some(rest.replace('/', "_").to_ascii_lowercase())
+}
+
+/// ADMX-backed: `_1` Enabled = 1, `_0` Disabled = 0. Otherwise one option per allowed value.
+fn derived_options(
+    admx_backed: bool,
+    format: Option<&str>,
+    values: &[ValueLabel],
+) -> Vec<(String, Value)> {
+    if admx_backed {
+        return vec![("1".into(), Value::Int(1)), ("0".into(), Value::Int(0))];
+    }
+    let numeric = format == Some("int");
+    values
+        .iter()
+        .map(|v| (v.value.to_ascii_lowercase(), typed_value(&v.value, numeric)))
+        .collect()
+}
+
+/// An integer where the setting is numeric and the text is one, else the text.
+pub(super) fn typed_value(text: &str, numeric: bool) -> Value {
+    match text.parse::<i64>() {
+        Ok(i) if numeric => Value::Int(i),
+        _ => Value::Str(text.to_string()),
+    }
+}
+
+/// The two states of an ADMX-backed policy, with the values its options normalise to.
+fn admx_values(options: &[(String, Value)]) -> Vec<ValueLabel> {
+    [("1", "Enabled"), ("0", "Disabled")]
+        .into_iter()
+        .filter_map(|(suffix, label)| {
+            let value = options.iter().find(|(s, _)| s == suffix)?;
+            Some(ValueLabel {
+                value: value_text(&value.1)?,
+                label: label.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The text a value is listed under in `values`.
+pub(super) fn value_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Int(i) => Some(i.to_string()),
+        Value::Str(s) => Some(s.clone()),
+        Value::Bool(b) => Some(u8::from(*b).to_string()),
+        _ => None,
+    }
+}
