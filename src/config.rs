@@ -70,6 +70,48 @@ impl Inventory {
     pub fn group(&self, id_or_name: &str) -> Option<&InventoryEntry> {
         self.groups.get(&id_or_name.to_lowercase())
     }
+
+    /// The most specific `[inventory.ous]` entry covering an OU, given as a distinguished name
+    /// or as a canonical path (`contoso.com/Computers/Hybrid`).
+    pub fn ou(&self, ou: &str) -> Option<&InventoryEntry> {
+        let wanted = canonical_ou(ou);
+        self.ous
+            .iter()
+            .map(|(key, entry)| (canonical_ou(key), entry))
+            .filter(|(key, _)| wanted == *key || wanted.starts_with(&format!("{key}/")))
+            .max_by_key(|(key, _)| key.len())
+            .map(|(_, entry)| entry)
+    }
+}
+
+/// `OU=Hybrid,OU=Computers,DC=contoso,DC=com` and `contoso.com/Computers/Hybrid` both become
+/// `contoso.com/computers/hybrid` (AD names are case-insensitive).
+pub fn canonical_ou(ou: &str) -> String {
+    let ou = ou.trim().trim_end_matches('/');
+    let is_dn = ou.split(',').all(|part| {
+        part.trim()
+            .split_once('=')
+            .is_some_and(|(k, _)| ["ou", "dc", "cn"].contains(&k.trim().to_lowercase().as_str()))
+    });
+    if !is_dn {
+        return ou.to_lowercase();
+    }
+    let mut domain = Vec::new();
+    let mut path = Vec::new();
+    for part in ou.split(',') {
+        let (kind, name) = part.trim().split_once('=').unwrap_or(("", part));
+        if kind.trim().eq_ignore_ascii_case("dc") {
+            domain.push(name.trim().to_string());
+        } else {
+            path.push(name.trim().to_string());
+        }
+    }
+    path.reverse();
+    std::iter::once(domain.join("."))
+        .chain(path)
+        .collect::<Vec<_>>()
+        .join("/")
+        .to_lowercase()
 }
 
 /// A rule reference in `select`/`ignore`/`severity`, kept with its position for validation.
@@ -306,6 +348,35 @@ mod tests {
         assert!(errors[0].message.contains("selct"), "{}", errors[0].message);
         let (_, errors) = parse_text("[inventory.groups\n");
         assert_eq!(errors[0].line, Some(1));
+    }
+
+    #[test]
+    fn ou_lookup_takes_the_most_specific_entry_in_either_notation() {
+        let (config, errors) = parse_text(
+            "[inventory.ous]\n\"contoso.com\" = [\"domain\"]\n\"OU=Hybrid,OU=Computers,DC=contoso,DC=com\" = [\"hybrid\"]\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let hybrid = JoinTypeSet::of(&[JoinType::Hybrid]);
+        let domain = JoinTypeSet::of(&[JoinType::Domain]);
+        let inv = &config.inventory;
+        assert_eq!(
+            inv.ou("contoso.com/Computers/Hybrid/Finance")
+                .unwrap()
+                .join_types,
+            hybrid
+        );
+        assert_eq!(
+            inv.ou("OU=Hybrid,OU=Computers,DC=Contoso,DC=com")
+                .unwrap()
+                .join_types,
+            hybrid
+        );
+        assert_eq!(
+            inv.ou("contoso.com/Computers/HybridX").unwrap().join_types,
+            domain
+        );
+        assert_eq!(inv.ou("contoso.com").unwrap().join_types, domain);
+        assert!(inv.ou("fabrikam.com/Computers").is_none());
     }
 
     #[test]

@@ -202,7 +202,9 @@ fn list_rules(rule_dirs: &[PathBuf]) -> Exit {
         Ok(rules) => rules,
         Err(exit) => return exit,
     };
-    rules.sort_by(|a, b| (a.code.is_none(), &a.code, &a.id).cmp(&(b.code.is_none(), &b.code, &b.id)));
+    rules.sort_by(|a, b| {
+        (a.code.is_none(), &a.code, &a.id).cmp(&(b.code.is_none(), &b.code, &b.id))
+    });
     let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
     let mut text = String::new();
     for rule in &rules {

@@ -65,6 +65,9 @@ impl fmt::Display for JoinType {
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct JoinTypeSet(u8);
 
+/// Every join type, domain-only devices included (what a baseline control applies to).
+pub const ALL_JOIN_TYPES: JoinTypeSet = JoinTypeSet(0b1111);
+
 impl JoinTypeSet {
     pub const EMPTY: JoinTypeSet = JoinTypeSet(0);
     /// The join types Intune manages: every device an "all devices" assignment can reach.
@@ -231,8 +234,25 @@ pub enum Target {
     },
     AllDevices,
     AllLicensedUsers,
+    /// A GPO link to a site, domain or OU (`LinksTo` in a GPO report).
+    GpoLink(GpoLink),
     /// A target kind baselint does not model (Configuration Manager collection...).
     Other(String),
+}
+
+/// Where a GPO is linked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GpoLink {
+    /// Canonical path as `SOMPath` writes it: `contoso.com/Clients/Workstations`
+    /// (the domain root is just `contoso.com`).
+    pub som_path: String,
+    pub som_name: String,
+    /// The link is enabled.
+    pub enabled: bool,
+    /// Enforced ("No override").
+    pub enforced: bool,
+    /// Link order within the OU where known (1 = highest precedence).
+    pub order: Option<u32>,
 }
 
 /// A membership rule written inside an assignment (IntuneCD).
@@ -280,6 +300,40 @@ pub struct Policy {
     pub assignments: Vec<Assignment>,
     /// True when the export carried an `assignments` array (even empty).
     pub assignments_exported: bool,
+    /// GPO-only facts (status, security filtering, WMI filter); None for Intune policies.
+    pub gpo: Option<Box<GpoInfo>>,
+}
+
+/// What a GPO report or backup says about a GPO beyond its settings and links.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GpoInfo {
+    /// The GPO GUID, braced, upper case.
+    pub guid: String,
+    pub domain: Option<String>,
+    /// False when "Computer configuration settings disabled".
+    pub computer_enabled: bool,
+    /// False when "User configuration settings disabled".
+    pub user_enabled: bool,
+    /// Trustees with Allow + "Apply Group Policy" (security filtering).
+    pub security_filter: Vec<Trustee>,
+    pub wmi_filter: Option<WmiFilterRef>,
+}
+
+/// A security principal in a GPO's security filtering.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trustee {
+    pub sid: Option<String>,
+    pub name: String,
+    pub span: Span,
+}
+
+/// A WMI filter linked to a GPO.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WmiFilterRef {
+    pub name: String,
+    /// The WQL query where the export has it (GPO reports do not).
+    pub query: Option<String>,
+    pub span: Span,
 }
 
 impl Policy {
@@ -323,6 +377,216 @@ pub struct AssignmentFilter {
     pub rule_offsets: Vec<u32>,
 }
 
+/// Which framework a control comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Framework {
+    Stig,
+    Cis,
+    /// A baseline in baselint's own TOML format.
+    Baselint,
+    /// A third-party list (HardeningKitty finding lists, Microsoft baselines...).
+    Other,
+}
+
+/// What a control checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ControlKind {
+    RegistryValue,
+    UserRight,
+    AuditPolicy,
+    AccountPolicy,
+    Service,
+    /// A check a machine cannot make from configuration (procedures, documentation...).
+    Manual,
+}
+
+/// The value a control expects.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expectation {
+    /// One of these values.
+    OneOf(Vec<Value>),
+    AtMost(i64),
+    AtLeast(i64),
+    Between(i64, i64),
+    /// The value must not exist / the policy must not be configured.
+    Absent,
+    /// A string matching this regular expression.
+    Matches(String),
+    /// A list of principals (user rights): exactly these, in any order.
+    Principals(Vec<String>),
+}
+
+/// One control of a baseline (a STIG rule, a CIS recommendation, a baselint control).
+#[derive(Clone, Debug)]
+pub struct Control {
+    pub framework: Framework,
+    /// Benchmark and release, e.g. `Microsoft_Windows_11_STIG V2R7`.
+    pub baseline: String,
+    /// The id people use: `WN11-SO-000185`, `2.3.11.3`, `entra-pku2u-allowed`.
+    pub id: String,
+    /// Other ids of the same control: `V-253459`, `SV-253459r991589_rule`, CCIs.
+    pub aliases: Vec<String>,
+    pub title: String,
+    /// `high`/`medium`/`low` (STIG CAT I/II/III) or the baseline's own words.
+    pub severity: Option<String>,
+    pub kind: ControlKind,
+    /// Catalog key of the setting checked, where it is a setting.
+    pub key: Option<String>,
+    /// What the control expects; None when the text could not be turned into an expectation.
+    pub expected: Option<Expectation>,
+    /// Join types the control applies to (e.g. STIG rules "NA if not a member of a domain").
+    pub applies_to: JoinTypeSet,
+    /// Per-join-type expectations that override `expected` (our TOML baselines).
+    pub per_join_type: Vec<(JoinType, Expectation)>,
+    pub source: SourceId,
+    /// The control in its file (the XCCDF `Rule`, the TOML table).
+    pub span: Span,
+    /// The expected value in its file where it can be pointed at (the `Value:` line).
+    pub expected_span: Option<Span>,
+}
+
+/// A calendar date (exception expiry), without time zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl Date {
+    /// Parse `YYYY-MM-DD`, checking the day exists.
+    pub fn parse(text: &str) -> Option<Date> {
+        let mut parts = text.trim().splitn(3, '-');
+        let year: i32 = parts.next()?.parse().ok()?;
+        let month: u32 = parts.next()?.parse().ok()?;
+        let day: u32 = parts.next()?.parse().ok()?;
+        let date = Date { year, month, day };
+        ((1..=12).contains(&month) && day >= 1 && day <= date.days_in_month()).then_some(date)
+    }
+
+    fn days_in_month(self) -> u32 {
+        match self.month {
+            4 | 6 | 9 | 11 => 30,
+            2 if self.year % 4 == 0 && (self.year % 100 != 0 || self.year % 400 == 0) => 29,
+            2 => 28,
+            _ => 31,
+        }
+    }
+
+    /// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+    pub fn days(self) -> i64 {
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// Today's date in UTC from the system clock.
+    pub fn today() -> Date {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        Date::from_days(secs.div_euclid(86_400))
+    }
+
+    /// The date `days` days after 1970-01-01 (civil_from_days).
+    pub fn from_days(days: i64) -> Date {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        Date { year, month, day }
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// When an exception ends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expiry {
+    On(Date),
+    /// `expires = "never"` (needs a reason in the justification).
+    Never,
+    Missing,
+}
+
+/// Whom an exception covers.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExceptionScope {
+    pub join_types: JoinTypeSet,
+    /// Policy names or ids.
+    pub policies: Vec<String>,
+    /// Group names or ids.
+    pub groups: Vec<String>,
+    /// OUs (distinguished names or canonical paths).
+    pub ous: Vec<String>,
+}
+
+/// A documented deviation (waiver) from `exceptions.toml`.
+#[derive(Clone, Debug)]
+pub struct Exception {
+    pub id: String,
+    /// Control ids (STIG, CIS, baseline) it covers.
+    pub controls: Vec<String>,
+    /// Rule ids it covers.
+    pub rules: Vec<String>,
+    pub scope: ExceptionScope,
+    pub justification: Option<String>,
+    pub owner: Option<String>,
+    pub approved_by: Option<String>,
+    pub created: Option<Date>,
+    pub expires: Expiry,
+    pub ticket: Option<String>,
+    pub source: SourceId,
+    /// The `[[exception]]` table.
+    pub span: Span,
+    /// The `expires` value, for "expired" diagnostics.
+    pub expires_span: Option<Span>,
+}
+
+/// A STIG checklist status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChecklistStatus {
+    Open,
+    NotAFinding,
+    NotApplicable,
+    NotReviewed,
+}
+
+/// One vulnerability entry of a STIG checklist (`.ckl` VULN or `.cklb` rule).
+#[derive(Clone, Debug)]
+pub struct ChecklistEntry {
+    /// Host name or target of the checklist.
+    pub asset: String,
+    /// STIG id and release of the checklist's iSTIG.
+    pub stig: String,
+    pub vuln_id: String,
+    pub rule_id: Option<String>,
+    /// `WN11-SO-000185`.
+    pub rule_version: Option<String>,
+    pub severity: Option<String>,
+    pub status: ChecklistStatus,
+    pub finding_details: String,
+    pub comments: String,
+    pub severity_override: Option<String>,
+    pub severity_justification: Option<String>,
+    pub source: SourceId,
+    pub span: Span,
+}
+
 /// An input that could not be read, with its position.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InputError {
@@ -343,6 +607,9 @@ pub struct Model {
     pub policies: Vec<Policy>,
     pub groups: Vec<Group>,
     pub filters: Vec<AssignmentFilter>,
+    pub controls: Vec<Control>,
+    pub exceptions: Vec<Exception>,
+    pub checklist_entries: Vec<ChecklistEntry>,
     pub errors: Vec<InputError>,
 }
 
@@ -355,5 +622,34 @@ pub fn map_inner_offset(span: Span, offsets: &[u32], inner: usize) -> usize {
     } else {
         let i = inner.min(offsets.len() - 1);
         span.start as usize + offsets[i] as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_validate_and_count_days() {
+        let d = Date::parse("2027-06-01").unwrap();
+        assert_eq!(d.to_string(), "2027-06-01");
+        assert_eq!(Date::parse("1970-01-01").unwrap().days(), 0);
+        assert_eq!(d.days() - Date::parse("2026-06-01").unwrap().days(), 365);
+        assert_eq!(Date::from_days(d.days()), d);
+        assert!(Date::parse("2026-02-29").is_none());
+        assert!(Date::parse("2028-02-29").is_some());
+        assert!(Date::parse("2026-13-01").is_none());
+        assert!(Date::parse("next year").is_none());
+    }
+
+    #[test]
+    fn join_type_sets_describe_themselves() {
+        let set = JoinTypeSet::of(&[JoinType::Entra, JoinType::Hybrid]);
+        assert_eq!(set.describe(), "Entra-joined or hybrid-joined");
+        assert_eq!(set.difference(JoinTypeSet::MDM), JoinTypeSet::EMPTY);
+        assert!(
+            ALL_JOIN_TYPES.contains(JoinType::Domain)
+                && !JoinTypeSet::MDM.contains(JoinType::Domain)
+        );
     }
 }

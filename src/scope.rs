@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use crate::config::Inventory;
 use crate::ingest::membership_rule::{self, Dialect, JoinTypeAnalysis};
 use crate::model::{
-    Assignment, Group, InputError, JoinTypeSet, Membership, Mode, Model, Policy, Target,
-    map_inner_offset,
+    Assignment, GpoLink, Group, InputError, JoinType, JoinTypeSet, Membership, Mode, Model, Policy,
+    Target, map_inner_offset,
 };
 use crate::source::{Location, SourceId, Span};
 
@@ -276,11 +276,47 @@ impl<'m> Scope<'m> {
                     .unwrap_or_else(|| Reach::unknown("unresolved target".to_string()));
                 (reach, group)
             }
+            Target::GpoLink(link) => (self.link_reach(policy, link), None),
             Target::Other(kind) => (
                 Reach::unknown(format!("target type {kind} is not modelled")),
                 None,
             ),
         }
+    }
+
+    /// Devices a GPO link reaches: the join types `[inventory.ous]` declares for the linked OU
+    /// (the most specific entry covering it), or "domain-joined or hybrid-joined, unknown mix".
+    /// Entra-joined devices never receive domain GPOs.
+    fn link_reach(&self, policy: &Policy, link: &GpoLink) -> Reach {
+        if !link.enabled {
+            return Reach::exact(JoinTypeSet::EMPTY, JoinTypeSet::EMPTY);
+        }
+        let gpo_scope = JoinTypeSet::of(&[JoinType::Domain, JoinType::Hybrid]);
+        let mut reach = match self.inventory.ou(&link.som_path) {
+            Some(entry) => {
+                let types = entry.join_types.intersection(gpo_scope);
+                // Only a link at the domain root reaches every computer of those join types.
+                let certain = if link.som_path.contains('/') {
+                    JoinTypeSet::EMPTY
+                } else {
+                    types
+                };
+                Reach::exact(types, certain)
+            }
+            None => Reach {
+                possible: gpo_scope,
+                certain: JoinTypeSet::EMPTY,
+                unknown: Some(format!(
+                    "{} is not in [inventory.ous]: it may hold domain-joined or hybrid-joined devices, unknown mix",
+                    link.som_path
+                )),
+            },
+        };
+        if let Some(narrowing) = gpo_narrowing(policy) {
+            reach.certain = JoinTypeSet::EMPTY;
+            reach.unknown = Some(join_notes(reach.unknown, narrowing));
+        }
+        reach
     }
 
     /// Narrow a reach by an assignment filter.
@@ -358,6 +394,32 @@ impl<'m> Scope<'m> {
     }
 }
 
+/// Security filtering other than Authenticated Users, or a WMI filter, narrows a GPO to an
+/// unknown part of the linked OU.
+fn gpo_narrowing(policy: &Policy) -> Option<String> {
+    let gpo = policy.gpo.as_ref()?;
+    let everyone = |t: &crate::model::Trustee| {
+        t.sid.as_deref() == Some("S-1-5-11")
+            || t.name.to_lowercase().ends_with("authenticated users")
+    };
+    let mut why = Vec::new();
+    if !gpo.security_filter.is_empty() && !gpo.security_filter.iter().any(everyone) {
+        let names: Vec<&str> = gpo
+            .security_filter
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        why.push(format!(
+            "security filtering limits it to {}",
+            names.join(", ")
+        ));
+    }
+    if let Some(wmi) = &gpo.wmi_filter {
+        why.push(format!("WMI filter \"{}\" limits it further", wmi.name));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
 /// Exclusions remove only the join types they certainly cover; what they may cover makes
 /// `certain` shrink.
 fn subtract_exclusions(reach: Reach, exclusions: &[(String, Reach)]) -> (Reach, Vec<String>) {
@@ -404,6 +466,7 @@ pub fn target_label(target: &Target) -> String {
             .clone()
             .or_else(|| id.clone())
             .unwrap_or_else(|| "?".to_string()),
+        Target::GpoLink(link) => format!("OU {}", link.som_path),
         Target::Other(kind) => kind.clone(),
     }
 }

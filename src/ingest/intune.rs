@@ -1169,6 +1169,7 @@ fn empty_policy(
         settings: Vec::new(),
         assignments: Vec::new(),
         assignments_exported: false,
+        gpo: None,
     }
 }
 

@@ -270,11 +270,11 @@ fn summary_line(outcome: &Outcome) -> String {
     let s = super::json::summary(outcome);
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut line = format!(
-        "{} ({} error, {} warning, {} note) in {} ({}, {}, {})",
+        "{} ({}, {}, {}) in {} ({}, {}, {})",
         plural(s.findings, "finding"),
-        s.errors,
-        s.warnings,
-        s.notes,
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+        plural(s.notes, "note"),
         plural(s.files, "file"),
         plural(s.policies, "policy").replace("policys", "policies"),
         plural(s.settings, "setting"),

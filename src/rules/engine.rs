@@ -103,6 +103,7 @@ fn target_identity(target: &Target) -> String {
             .to_lowercase(),
         Target::AllDevices => "all-devices".to_string(),
         Target::AllLicensedUsers => "all-users".to_string(),
+        Target::GpoLink(link) => format!("link:{}", link.som_path.to_lowercase()),
         Target::Other(kind) => kind.clone(),
     }
 }
@@ -341,7 +342,7 @@ fn conflict_finding(
             location: at(first, a.span),
             message: format!("\"{}\" sets {} here", first.name, value_text(a)),
         }],
-        notes: vec![overlap],
+        notes: Vec::new(),
         help: rule.fix.clone(),
         policy: Some(policy_ref(second)),
         setting: Some(b.key.clone()),

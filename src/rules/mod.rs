@@ -264,6 +264,7 @@ pub(crate) fn join_type_set(names: &[String]) -> Result<JoinTypeSet, String> {
 }
 
 impl fmt::Display for Predicate {
+    /// Reads after "sets X to": "0", "a value below 5"...
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let list = |vs: &[Value]| {
             vs.iter()
@@ -273,15 +274,15 @@ impl fmt::Display for Predicate {
         };
         match self {
             Predicate::Any => f.write_str("any value"),
-            Predicate::Eq(v) => write!(f, "= {v}"),
-            Predicate::Ne(v) => write!(f, "!= {v}"),
+            Predicate::Eq(v) => write!(f, "{v}"),
+            Predicate::Ne(v) => write!(f, "a value other than {v}"),
             Predicate::In(vs) => write!(f, "one of {}", list(vs)),
-            Predicate::NotIn(vs) => write!(f, "none of {}", list(vs)),
-            Predicate::Lt(n) => write!(f, "< {n}"),
-            Predicate::Le(n) => write!(f, "<= {n}"),
-            Predicate::Gt(n) => write!(f, "> {n}"),
-            Predicate::Ge(n) => write!(f, ">= {n}"),
-            Predicate::Matches(re) => write!(f, "matching /{re}/"),
+            Predicate::NotIn(vs) => write!(f, "a value other than {}", list(vs)),
+            Predicate::Lt(n) => write!(f, "a value below {n}"),
+            Predicate::Le(n) => write!(f, "a value of at most {n}"),
+            Predicate::Gt(n) => write!(f, "a value above {n}"),
+            Predicate::Ge(n) => write!(f, "a value of at least {n}"),
+            Predicate::Matches(re) => write!(f, "a value matching /{re}/"),
         }
     }
 }
@@ -312,6 +313,26 @@ pub fn describe_check(check: &Check) -> String {
     }
 }
 
+/// Word-wrap each paragraph to `width` columns.
+pub fn wrap_paragraphs(text: &str, width: usize) -> String {
+    text.split("\n\n")
+        .map(|paragraph| {
+            let mut lines: Vec<String> = Vec::new();
+            for word in paragraph.split_whitespace() {
+                match lines.last_mut() {
+                    Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                        line.push(' ');
+                        line.push_str(word);
+                    }
+                    _ => lines.push(word.to_string()),
+                }
+            }
+            lines.join("\n")
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 /// The documentation `baselint explain` prints.
 pub fn explain(rule: &Rule) -> String {
     let mut out = format!("# {}", rule.id);
@@ -322,9 +343,9 @@ pub fn explain(rule: &Rule) -> String {
         "\n\nSeverity: {}\n\n{}\n\n## Why\n\n{}\n\n## What it checks\n\n{}\n\n## How to fix\n\n{}\n",
         rule.severity,
         rule.summary,
-        rule.rationale,
-        describe_check(&rule.check),
-        rule.fix
+        wrap_paragraphs(&rule.rationale, 100),
+        wrap_paragraphs(&describe_check(&rule.check), 100),
+        wrap_paragraphs(&rule.fix, 100)
     ));
     if !rule.references.is_empty() {
         out.push_str("\n## References\n\n");

@@ -136,13 +136,24 @@ pub fn validate(raw: RawRule, catalog: &Catalog) -> Result<Rule, Vec<Problem>> {
         code: raw.code.map(Spanned::into_inner),
         severity,
         summary: raw.summary.into_inner(),
-        rationale: raw.rationale.trim().to_string(),
-        fix: raw.fix.trim().to_string(),
+        rationale: reflow(&raw.rationale),
+        fix: reflow(&raw.fix),
         references: raw.references,
         check: check.unwrap_or(Check::UnknownGroup),
         origin: String::new(),
         builtin: false,
     })
+}
+
+/// Join the lines of each paragraph: rule files wrap their prose for reading, reports wrap it
+/// for the width at hand. Blank lines separate paragraphs.
+fn reflow(text: &str) -> String {
+    text.trim()
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 fn validate_check(
@@ -289,6 +300,11 @@ mod tests {
         assert!(value.matches(&Value::Int(0)));
         assert!(value.matches(&Value::Str("0".into())));
         assert!(!value.matches(&Value::Int(1)));
+    }
+
+    #[test]
+    fn prose_is_reflowed_into_paragraphs() {
+        assert_eq!(reflow("\n a b\nc\n\n d  e \n"), "a b c\n\nd e");
     }
 
     #[test]
