@@ -187,6 +187,9 @@ pub struct Setting {
     pub span: Span,
     /// The setting's name in the file (definition id, OMA-URI...).
     pub name_span: Span,
+    /// The file the spans point into when it is not the policy's own file (a GPO backup's
+    /// GptTmpl.inf or Registry.pol); None = `Policy::source`.
+    pub file: Option<SourceId>,
 }
 
 /// What kind of object a policy is.
@@ -283,6 +286,8 @@ pub struct Assignment {
     pub span: Span,
     /// The group id or name within it (or the target type for all devices / all users).
     pub target_span: Span,
+    /// The file the spans point into when it is not the policy's own file; None = the policy's.
+    pub file: Option<SourceId>,
 }
 
 /// A policy from any source.
@@ -340,6 +345,22 @@ impl Policy {
     /// The stable identity used in fingerprints: the id when exported, otherwise the name.
     pub fn identity(&self) -> &str {
         self.id.as_deref().unwrap_or(&self.name)
+    }
+
+    /// Where a setting's value is.
+    pub fn value_location(&self, setting: &Setting) -> Location {
+        Location {
+            file: setting.file.unwrap_or(self.source),
+            span: setting.span,
+        }
+    }
+
+    /// Where an assignment's target is.
+    pub fn target_location(&self, assignment: &Assignment) -> Location {
+        Location {
+            file: assignment.file.unwrap_or(self.source),
+            span: assignment.target_span,
+        }
     }
 }
 

@@ -61,6 +61,9 @@ pub enum Encoding {
     Utf16Le,
     Utf16LeNoBom,
     Utf16Be,
+    /// A binary file (Registry.pol) shown as a text listing baselint renders; spans point into
+    /// the listing, which names each entry's byte offset in the real file.
+    BinaryListing,
 }
 
 impl fmt::Display for Encoding {
@@ -71,6 +74,7 @@ impl fmt::Display for Encoding {
             Encoding::Utf16Le => "UTF-16LE with BOM",
             Encoding::Utf16LeNoBom => "UTF-16LE without BOM",
             Encoding::Utf16Be => "UTF-16BE with BOM",
+            Encoding::BinaryListing => "binary (shown as a listing)",
         })
     }
 }

@@ -556,6 +556,7 @@ impl Reader<'_> {
                     value_label: label,
                     span: doc.span(option),
                     name_span: doc.span(definition),
+                    file: None,
                 });
             }
             Some(Node::NullKeyword(_)) | None => {}
@@ -659,6 +660,7 @@ impl Reader<'_> {
             value_label: None,
             span: doc.span(list),
             name_span: doc.span(definition),
+            file: None,
         });
     }
 
@@ -694,6 +696,7 @@ impl Reader<'_> {
             value_label: None,
             span: doc.span(list),
             name_span: doc.span(definition),
+            file: None,
         });
         out.append(&mut children);
     }
@@ -728,6 +731,7 @@ impl Reader<'_> {
             value_label,
             span,
             name_span,
+            file: None,
         }
     }
 
@@ -789,6 +793,7 @@ impl Reader<'_> {
                 value,
                 span,
                 name_span,
+                file: None,
             })
             .collect()
     }
@@ -837,6 +842,7 @@ impl Reader<'_> {
             value_label: None,
             span,
             name_span,
+            file: None,
         }
     }
 
@@ -863,6 +869,7 @@ impl Reader<'_> {
                 value,
                 span,
                 name_span,
+                file: None,
             },
             None => Setting {
                 key: format!("intune:{PKU2U_DEFINITION}"),
@@ -871,6 +878,7 @@ impl Reader<'_> {
                 value_label: None,
                 span,
                 name_span,
+                file: None,
             },
         }
     }
@@ -922,6 +930,7 @@ impl Reader<'_> {
             value_label: None,
             span,
             name_span,
+            file: None,
         })
     }
 
@@ -1078,6 +1087,7 @@ fn read_assignment(doc: &Doc<'_>, obj: &Object<'_>) -> Result<Assignment, InputE
         filter: filter_ref(doc, target)?,
         span: doc.span(obj),
         target_span,
+        file: None,
     })
 }
 

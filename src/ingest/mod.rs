@@ -1,14 +1,25 @@
 //! Input readers: find the files, decode each once, detect its format by content, then one
 //! module per format.
 
+pub mod baseline;
+pub mod checklist;
 pub mod entra_groups;
+pub mod exceptions;
+pub mod finding_list;
+pub mod gpo_backup;
+pub mod gpo_report;
 pub mod intune;
 pub mod json;
 pub mod membership_rule;
+pub mod registry_pol;
+pub mod security_template;
+pub mod xccdf;
 
 use std::path::{Path, PathBuf};
 
-use crate::model::{AssignmentFilter, Group, InputError, Policy};
+use crate::model::{
+    AssignmentFilter, ChecklistEntry, Control, Exception, Group, InputError, Policy,
+};
 use crate::source::{SourceFile, display_path};
 
 /// What one file contributed to the model.
@@ -17,22 +28,121 @@ pub struct Parsed {
     pub policies: Vec<Policy>,
     pub groups: Vec<Group>,
     pub filters: Vec<AssignmentFilter>,
+    pub controls: Vec<Control>,
+    pub exceptions: Vec<Exception>,
+    pub checklist_entries: Vec<ChecklistEntry>,
     pub errors: Vec<InputError>,
 }
 
-/// The formats baselint reads, detected from a file's content.
+impl Parsed {
+    /// A result holding one error about the whole file.
+    pub fn error(file: &SourceFile, message: impl Into<String>) -> Parsed {
+        Parsed {
+            errors: vec![InputError {
+                path: file.display_path.clone(),
+                location: None,
+                line: None,
+                column: None,
+                message: message.into(),
+            }],
+            ..Parsed::default()
+        }
+    }
+
+    /// Move everything into the model.
+    pub fn merge_into(self, model: &mut crate::model::Model) {
+        model.policies.extend(self.policies);
+        model.groups.extend(self.groups);
+        model.filters.extend(self.filters);
+        model.controls.extend(self.controls);
+        model.exceptions.extend(self.exceptions);
+        model.checklist_entries.extend(self.checklist_entries);
+        model.errors.extend(self.errors);
+    }
+}
+
+/// The formats baselint reads, detected from a file's content (never from its name alone).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Microsoft Graph JSON: Intune policies, Entra groups, assignment filters.
     GraphJson,
+    /// STIG Viewer 3 checklist (JSON with `stigs` and `target_data`).
+    Cklb,
+    /// `Get-GPOReport -ReportType Xml` (`GPO` root, or `report` with one `GPO` each).
+    GpoReport,
+    /// GPMC backup metadata (`Backup.xml`, `bkupInfo.xml`, `manifest.xml`): read with the backup.
+    GpoBackupMetadata,
+    /// Security template (`GptTmpl.inf`).
+    SecurityTemplate,
+    /// XCCDF benchmark (DISA STIG).
+    Xccdf,
+    /// STIG Viewer 2 checklist (`.ckl`).
+    Ckl,
+    /// HardeningKitty finding list (CSV).
+    FindingList,
     Unsupported,
 }
 
-/// Detect the format from the first meaningful character of the decoded text.
+/// Detect the format from the decoded text.
 pub fn detect(file: &SourceFile) -> Format {
-    match file.text.trim_start().chars().next() {
+    let text = file.text.trim_start_matches('\u{feff}').trim_start();
+    if is_ini_section_header(text) {
+        return Format::SecurityTemplate;
+    }
+    if text.starts_with("\"ID\",\"Category\"") || text.starts_with("ID,Category,Name,Method") {
+        return Format::FindingList;
+    }
+    match text.chars().next() {
+        Some('{') if looks_like_cklb(text) => Format::Cklb,
         Some('{' | '[' | '"') => Format::GraphJson,
+        Some('<') => match xml_root(text).map(|name| name.rsplit(':').next().unwrap_or(name)) {
+            Some("GPO" | "report") => Format::GpoReport,
+            Some("GroupPolicyBackupScheme" | "BackupInst" | "Backups") => Format::GpoBackupMetadata,
+            Some("Benchmark") => Format::Xccdf,
+            Some("CHECKLIST") => Format::Ckl,
+            _ => Format::Unsupported,
+        },
         _ => Format::Unsupported,
+    }
+}
+
+/// `[Unicode]`, `[Version]`, `[System Access]`...: an INF file, not a JSON array.
+fn is_ini_section_header(text: &str) -> bool {
+    let first = text.lines().next().unwrap_or("").trim();
+    first.len() > 2
+        && first.starts_with('[')
+        && first.ends_with(']')
+        && first[1..first.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '_')
+        && first[1..].starts_with(|c: char| c.is_ascii_alphabetic())
+}
+
+fn looks_like_cklb(text: &str) -> bool {
+    let head: String = text.chars().take(4096).collect();
+    head.contains("\"target_data\"")
+        || (head.contains("\"stigs\"") && head.contains("\"cklb_version\""))
+}
+
+/// The name of the first element of an XML document (skipping the declaration, processing
+/// instructions, comments and a DOCTYPE).
+pub fn xml_root(text: &str) -> Option<&str> {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix("<?") {
+            rest = &after[after.find("?>")? + 2..];
+        } else if let Some(after) = rest.strip_prefix("<!--") {
+            rest = &after[after.find("-->")? + 3..];
+        } else if let Some(after) = rest.strip_prefix("<!") {
+            rest = &after[after.find('>')? + 1..];
+        } else {
+            let after = rest.strip_prefix('<')?;
+            let end = after
+                .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+                .unwrap_or(after.len());
+            return Some(&after[..end]);
+        }
     }
 }
 
@@ -47,8 +157,20 @@ pub fn read_source(path: &Path) -> Result<SourceFile, InputError> {
     };
     let bytes =
         std::fs::read(path).map_err(|e| error(None, None, format!("cannot read file: {e}")))?;
-    SourceFile::decode(path, &bytes).map_err(|e| {
-        let (line, column) = raw_position(&bytes, e.byte_offset);
+    decode(path, &bytes)
+}
+
+/// Decode bytes already read; a decode failure is an input error with its position.
+pub fn decode(path: &Path, bytes: &[u8]) -> Result<SourceFile, InputError> {
+    let error = |line, column, message| InputError {
+        path: display_path(path),
+        location: None,
+        line,
+        column,
+        message,
+    };
+    SourceFile::decode(path, bytes).map_err(|e| {
+        let (line, column) = raw_position(bytes, e.byte_offset);
         error(
             Some(line),
             Some(column),
@@ -89,16 +211,34 @@ fn raw_position(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Files to lint under the given paths: directories are walked recursively in a stable order,
-/// skipping hidden entries (`.git`) and build output; a file given explicitly is always read.
-pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputError>) {
+/// What the loader reads: one file, or a GPO backup folder read as one GPO.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unit {
+    File(PathBuf),
+    GpoBackup(PathBuf),
+}
+
+/// A GPMC backup folder (`{backup id}/` holding `Backup.xml` or `bkupInfo.xml`).
+fn is_gpo_backup(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|e| {
+            let name = e.file_name().to_string_lossy().to_lowercase();
+            name == "backup.xml" || name == "bkupinfo.xml"
+        })
+    })
+}
+
+/// Units to lint under the given paths: directories are walked recursively in a stable order,
+/// skipping hidden entries (`.git`) and build output; a GPO backup folder is one unit; a file
+/// given explicitly is always read.
+pub fn collect_files(paths: &[PathBuf]) -> (Vec<Unit>, Vec<InputError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
         if path.is_dir() {
             walk(path, &mut files, &mut errors);
         } else if path.exists() {
-            files.push(path.clone());
+            files.push(Unit::File(path.clone()));
         } else {
             errors.push(InputError {
                 path: display_path(path),
@@ -112,7 +252,11 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputError>) {
     (files, errors)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
+fn walk(dir: &Path, files: &mut Vec<Unit>, errors: &mut Vec<InputError>) {
+    if is_gpo_backup(dir) {
+        files.push(Unit::GpoBackup(dir.to_path_buf()));
+        return;
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
@@ -139,54 +283,123 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
         if path.is_dir() {
             walk(&path, files, errors);
         } else if is_input_candidate(&path) {
-            files.push(path);
+            files.push(Unit::File(path));
         }
     }
 }
 
 /// In a walk, only files whose extension names a supported format are read.
 fn is_input_candidate(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("json"))
+    const EXTENSIONS: [&str; 7] = ["json", "xml", "inf", "pol", "ckl", "cklb", "csv"];
+    path.extension().is_some_and(|ext| {
+        EXTENSIONS
+            .iter()
+            .any(|known| ext.eq_ignore_ascii_case(known))
+    })
 }
 
-/// Read every file into the model; each file's problems stay with that file.
-pub fn load(files: &[PathBuf], model: &mut crate::model::Model, catalog: &crate::catalog::Catalog) {
-    for path in files {
-        let file = match read_source(path) {
-            Ok(file) => file,
-            Err(e) => {
-                model.errors.push(e);
-                continue;
-            }
-        };
-        let format = detect(&file);
-        let id = model.sources.add(file);
-        let file = model.sources.get(id);
-        let parsed = match format {
-            Format::GraphJson => intune::read_json(id, file, catalog),
-            Format::Unsupported => Parsed {
-                errors: vec![InputError {
-                    path: file.display_path.clone(),
-                    location: None,
-                    line: None,
-                    column: None,
-                    message: "unsupported input format (expected Intune or Entra Graph JSON)"
-                        .to_string(),
-                }],
-                ..Parsed::default()
-            },
-        };
-        model.policies.extend(parsed.policies);
-        model.groups.extend(parsed.groups);
-        model.filters.extend(parsed.filters);
-        model.errors.extend(parsed.errors);
+/// Read every unit into the model; each file's problems stay with that file.
+pub fn load(units: &[Unit], model: &mut crate::model::Model, catalog: &crate::catalog::Catalog) {
+    for unit in units {
+        match unit {
+            Unit::File(path) => load_file(path, model, catalog),
+            Unit::GpoBackup(dir) => gpo_backup::read_backup(dir, model, catalog),
+        }
     }
+}
+
+/// Read one file (any supported format) into the model.
+pub fn load_file(path: &Path, model: &mut crate::model::Model, catalog: &crate::catalog::Catalog) {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            model.errors.push(InputError {
+                path: display_path(path),
+                location: None,
+                line: None,
+                column: None,
+                message: format!("cannot read file: {e}"),
+            });
+            return;
+        }
+    };
+    if registry_pol::is_registry_pol(&bytes) {
+        registry_pol::load(path, &bytes, None, model, catalog);
+        return;
+    }
+    let file = match decode(path, &bytes) {
+        Ok(file) => file,
+        Err(e) => {
+            model.errors.push(e);
+            return;
+        }
+    };
+    let format = detect(&file);
+    let id = model.sources.add(file);
+    let file = model.sources.get(id);
+    let parsed = match format {
+        Format::GraphJson => intune::read_json(id, file, catalog),
+        Format::Cklb => checklist::read_cklb(id, file),
+        Format::GpoReport => gpo_report::read(id, file, catalog),
+        // Backup metadata alone (outside a backup folder) carries no settings.
+        Format::GpoBackupMetadata => Parsed::default(),
+        Format::SecurityTemplate => security_template::read(id, file, None, catalog),
+        Format::Xccdf => xccdf::read(id, file, catalog),
+        Format::Ckl => checklist::read_ckl(id, file),
+        Format::FindingList => finding_list::read(id, file, catalog),
+        Format::Unsupported => Parsed::error(
+            file,
+            "unsupported input format (expected Intune/Entra Graph JSON, a GPO report or backup, \
+             GptTmpl.inf, Registry.pol, XCCDF, a STIG checklist or a HardeningKitty list)",
+        ),
+    };
+    parsed.merge_into(model);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn detect_text(text: &str) -> Format {
+        detect(&SourceFile::from_text(
+            Path::new("x"),
+            text.to_string(),
+            crate::source::Encoding::Utf8,
+        ))
+    }
+
+    #[test]
+    fn formats_are_detected_from_content() {
+        assert_eq!(detect_text("[{\"id\": 1}]"), Format::GraphJson);
+        assert_eq!(
+            detect_text("[Unicode]\r\nUnicode=yes\r\n"),
+            Format::SecurityTemplate
+        );
+        assert_eq!(
+            detect_text("\u{feff}<?xml version=\"1.0\" encoding=\"utf-16\"?>\r\n<GPO xmlns=\"x\">"),
+            Format::GpoReport
+        );
+        assert_eq!(detect_text("<report><GPO/></report>"), Format::GpoReport);
+        assert_eq!(
+            detect_text(
+                "<?xml version=\"1.0\"?><?xml-stylesheet href='x'?><!-- c --><cdf:Benchmark>"
+            ),
+            Format::Xccdf
+        );
+        assert_eq!(
+            detect_text("<?xml version=\"1.0\"?>\n<!--DISA STIG Viewer :: 2.17-->\n<CHECKLIST>"),
+            Format::Ckl
+        );
+        assert_eq!(
+            detect_text("{\"title\": \"x\", \"target_data\": {}}"),
+            Format::Cklb
+        );
+        assert_eq!(
+            detect_text("\"ID\",\"Category\",\"Name\",\"Method\"\n"),
+            Format::FindingList
+        );
+        assert_eq!(detect_text("hello"), Format::Unsupported);
+    }
 
     #[test]
     fn raw_position_counts_utf16_line_feeds() {

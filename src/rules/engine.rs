@@ -7,7 +7,6 @@ use crate::catalog::Catalog;
 use crate::finding::{Finding, Label, PolicyRef, fingerprint};
 use crate::model::{JoinTypeSet, Model, Policy, Setting, Target};
 use crate::scope::{EffectiveAssignment, Evidence, Scope, target_label};
-use crate::source::Location;
 
 /// Everything a check needs to look at.
 pub struct Context<'a, 'm> {
@@ -87,13 +86,6 @@ fn setting_title(ctx: &Context, setting: &Setting) -> String {
         .unwrap_or_else(|| setting.raw_name.clone())
 }
 
-fn at(policy: &Policy, span: crate::source::Span) -> Location {
-    Location {
-        file: policy.source,
-        span,
-    }
-}
-
 fn target_identity(target: &Target) -> String {
     match target {
         Target::Group { id, name, .. } => id
@@ -118,7 +110,7 @@ fn target_phrase(ea: &EffectiveAssignment) -> String {
 /// Labels that explain how an assignment reaches devices: the assignment, then the evidence.
 fn reach_labels(policy: &Policy, ea: &EffectiveAssignment, reached: JoinTypeSet) -> Vec<Label> {
     let mut labels = vec![Label {
-        location: at(policy, ea.assignment.target_span),
+        location: policy.target_location(ea.assignment),
         message: format!("assigned to {}", target_phrase(ea)),
     }];
     match ea.group.as_ref().and_then(|g| g.evidence.as_ref()) {
@@ -210,7 +202,7 @@ fn forbid_finding(
             target_phrase(ea)
         ),
         primary: Label {
-            location: at(policy, setting.span),
+            location: policy.value_location(setting),
             message: format!("set to {} here", value_text(setting)),
         },
         related: reach_labels(policy, ea, reached),
@@ -335,11 +327,11 @@ fn conflict_finding(
             value_text(a)
         ),
         primary: Label {
-            location: at(second, b.span),
+            location: second.value_location(b),
             message: format!("set to {} here", value_text(b)),
         },
         related: vec![Label {
-            location: at(first, a.span),
+            location: first.value_location(a),
             message: format!("\"{}\" sets {} here", first.name, value_text(a)),
         }],
         notes: Vec::new(),
@@ -369,7 +361,7 @@ fn unknown_group(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
                     policy.name
                 ),
                 primary: Label {
-                    location: at(policy, assignment.target_span),
+                    location: policy.target_location(assignment),
                     message: "unknown group".to_string(),
                 },
                 related: Vec::new(),

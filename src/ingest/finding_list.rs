@@ -1,0 +1,16 @@
+//! HardeningKitty finding lists (CSV): a public CIS/STIG mapping.
+//!
+//! (Being written.)
+
+#![allow(unused_imports)]
+
+use std::path::Path;
+
+use super::Parsed;
+use crate::catalog::Catalog;
+use crate::model::Model;
+use crate::source::{SourceFile, SourceId};
+
+pub fn read(_id: SourceId, _file: &SourceFile, _catalog: &Catalog) -> Parsed {
+    Parsed::default()
+}
