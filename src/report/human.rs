@@ -8,7 +8,7 @@ use miette::{
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
-use crate::Outcome;
+use super::{BaselineUse, Item, Report};
 use crate::finding::{Finding, Label};
 use crate::model::InputError;
 use crate::rules::Severity;
@@ -231,8 +231,9 @@ fn render_error<'a>(sources: &'a Sources, error: &InputError) -> Rendered<'a> {
     }
 }
 
-/// Render the whole outcome: findings, input errors, and a summary line.
-pub fn render(outcome: &Outcome, style: Style) -> String {
+/// Render the whole report: open findings, input errors, excepted and fixed findings,
+/// baseline entries that match nothing, and a summary line.
+pub fn render(report: &Report, style: Style) -> String {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -241,14 +242,13 @@ pub fn render(outcome: &Outcome, style: Style) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_links(false);
-    let sources = &outcome.model.sources;
     let mut out = String::new();
-    for finding in &outcome.findings {
-        let (main, elsewhere) = render_finding(sources, finding);
+    for item in report.open() {
+        let (main, elsewhere) = render_finding(item.sources, item.finding);
         handler
             .render_report(&mut out, &main)
             .expect("rendering to a String cannot fail");
-        out.push_str(&note_lines(finding, style.width));
+        out.push_str(&note_lines(item.finding, style.width));
         for block in &elsewhere {
             handler
                 .render_report(&mut out, block)
@@ -256,22 +256,109 @@ pub fn render(outcome: &Outcome, style: Style) -> String {
         }
         out.push('\n');
     }
-    for error in outcome.errors() {
+    let sources = &report.outcome.model.sources;
+    for error in report.outcome.errors() {
         handler
             .render_report(&mut out, &render_error(sources, error))
             .expect("rendering to a String cannot fail");
         out.push('\n');
     }
-    out.push_str(&summary_line(outcome));
+    for item in report.excepted() {
+        out.push_str(&excepted_lines(item, style.width));
+    }
+    if let Some(comparison) = &report.comparison {
+        for item in report.fixed() {
+            out.push_str(&fixed_lines(item, &comparison.revision, style.width));
+        }
+    }
+    if let Some(baseline) = &report.baseline {
+        out.push_str(&unmatched_lines(baseline, style.width));
+    }
+    out.push_str(&summary_line(report));
     out
 }
 
-fn summary_line(outcome: &Outcome) -> String {
-    let s = super::json::summary(outcome);
+/// An excepted finding in a few lines: what it is, where, and the exception that covers it.
+fn excepted_lines(item: &Item, width: usize) -> String {
+    let f = item.finding;
+    let at = item.position();
+    let mut out = format!("  ⊘ excepted[{}]: {}\n", f.rule, f.summary);
+    out.push_str(&format!("    at {}:{}:{}\n", at.path, at.line, at.column));
+    if let Some(s) = &item.suppression {
+        let by =
+            s.id.as_deref()
+                .map(|id| format!(" {id}"))
+                .unwrap_or_default();
+        out.push_str(&wrap(
+            &format!("note: covered by exception{by}: {}", s.justification),
+            width,
+            "  ",
+            "        ",
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// A fixed finding in a few lines: no snippet, since its file is the revision's.
+fn fixed_lines(item: &Item, revision: &str, width: usize) -> String {
+    let f = item.finding;
+    let at = item.position();
+    let mut out = format!("  ✓ fixed[{}]: {}\n", f.rule, f.summary);
+    out.push_str(&format!(
+        "    was at {}:{}:{} in {revision}\n",
+        at.path, at.line, at.column
+    ));
+    out.push_str(&wrap(
+        &format!("note: {}", f.message),
+        width,
+        "  ",
+        "        ",
+    ));
+    out.push('\n');
+    out
+}
+
+fn unmatched_lines(baseline: &BaselineUse, width: usize) -> String {
+    let n = baseline.unmatched.len();
+    if n == 0 {
+        return String::new();
+    }
+    let mut out = wrap(
+        &format!(
+            "note: {n} {} of {} {} no finding any more (fixed, or the file is stale: rewrite it with --write-baseline):",
+            if n == 1 { "entry" } else { "entries" },
+            baseline.path,
+            if n == 1 { "matches" } else { "match" },
+        ),
+        width,
+        "",
+        "  ",
+    );
+    for entry in &baseline.unmatched {
+        out.push_str(&wrap(
+            &format!(
+                "- {} in {} [{}]: {}",
+                entry.rule, entry.path, entry.fingerprint, entry.message
+            ),
+            width,
+            "  ",
+            "    ",
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+fn summary_line(report: &Report) -> String {
+    let s = super::json::summary(report);
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let found = match &report.comparison {
+        Some(c) => format!("{} since {}", plural(s.findings, "new finding"), c.revision),
+        None => plural(s.findings, "finding"),
+    };
     let mut line = format!(
-        "{} ({}, {}, {}) in {} ({}, {}, {})",
-        plural(s.findings, "finding"),
+        "{found} ({}, {}, {}) in {} ({}, {}, {})",
         plural(s.errors, "error"),
         plural(s.warnings, "warning"),
         plural(s.notes, "note"),
@@ -280,6 +367,16 @@ fn summary_line(outcome: &Outcome) -> String {
         plural(s.settings, "setting"),
         plural(s.groups, "group"),
     );
+    if let Some(c) = &report.comparison {
+        line.push_str(&format!("; {} unchanged; {} fixed", c.unchanged, c.fixed));
+    }
+    if let Some(b) = &report.baseline {
+        line.push_str(&format!("; {} suppressed by {}", b.suppressed, b.path));
+    }
+    let excepted = report.excepted().count();
+    if excepted > 0 {
+        line.push_str(&format!("; {excepted} excepted"));
+    }
     if s.input_errors > 0 {
         line.push_str(&format!("; {}", plural(s.input_errors, "input error")));
     }

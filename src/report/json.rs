@@ -1,21 +1,32 @@
 //! `--format json`: a documented, stable schema (see README, "JSON output").
+//!
+//! Fields added by pull-request mode appear only when it is used: `since` (with `--since`),
+//! `fixed` (with `--show-fixed`), `baseline` (with `--baseline-file`), and `excepted` when a
+//! finding is covered by an exception.
 
 use serde::Serialize;
 
-use super::{Position, position};
+use super::{Item, Position, Report, position};
 use crate::Outcome;
-use crate::finding::Finding;
-use crate::rules::Severity;
+use crate::history::BaselineEntry;
 
 /// Bump when a field changes meaning or disappears; adding fields keeps the version.
 pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Serialize)]
-struct Report<'a> {
+struct JsonReport<'a> {
     version: u32,
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError<'a>>,
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<JsonSince<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fixed: Option<Vec<JsonFinding<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<JsonBaseline<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    excepted: Vec<JsonFinding<'a>>,
 }
 
 #[derive(Serialize)]
@@ -33,6 +44,8 @@ struct JsonFinding<'a> {
     related: Vec<JsonRelated<'a>>,
     notes: &'a [String],
     help: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<JsonSuppression<'a>>,
 }
 
 #[derive(Serialize)]
@@ -50,11 +63,37 @@ struct JsonRelated<'a> {
 }
 
 #[derive(Serialize)]
+struct JsonSuppression<'a> {
+    exception: Option<&'a str>,
+    justification: &'a str,
+}
+
+#[derive(Serialize)]
 struct JsonError<'a> {
     path: &'a str,
     line: Option<usize>,
     column: Option<usize>,
     message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonSince<'a> {
+    revision: &'a str,
+    commit: &'a str,
+    /// Findings shown: not in the revision.
+    new: usize,
+    /// Findings not shown: in the revision too.
+    unchanged: usize,
+    /// Findings of the revision that are gone.
+    fixed: usize,
+}
+
+#[derive(Serialize)]
+struct JsonBaseline<'a> {
+    path: &'a str,
+    suppressed: usize,
+    /// Entries that match no finding any more.
+    unmatched: &'a [&'a BaselineEntry],
 }
 
 /// Counts for dashboards and gates.
@@ -64,6 +103,7 @@ pub struct Summary {
     pub policies: usize,
     pub settings: usize,
     pub groups: usize,
+    /// Findings shown (after `--since` and baseline filtering; excepted ones not included).
     pub findings: usize,
     pub errors: usize,
     pub warnings: usize,
@@ -72,18 +112,19 @@ pub struct Summary {
 }
 
 /// Counts of what was read and found.
-pub fn summary(outcome: &Outcome) -> Summary {
-    let count = |s: Severity| outcome.findings.iter().filter(|f| f.severity == s).count();
+pub fn summary(report: &Report) -> Summary {
+    let outcome = report.outcome;
+    let counts = report.counts();
     let model = &outcome.model;
     Summary {
         files: input_file_count(outcome),
         policies: model.policies.len(),
         settings: model.policies.iter().map(|p| p.settings.len()).sum(),
         groups: model.groups.len(),
-        findings: outcome.findings.len(),
-        errors: count(Severity::Error),
-        warnings: count(Severity::Warning),
-        notes: count(Severity::Note),
+        findings: counts.total(),
+        errors: counts.errors,
+        warnings: counts.warnings,
+        notes: counts.notes,
         input_errors: outcome.errors().len(),
     }
 }
@@ -100,8 +141,8 @@ pub fn input_file_count(outcome: &Outcome) -> usize {
         .saturating_sub(rule_files + extra_rule_files + config)
 }
 
-fn finding<'a>(outcome: &'a Outcome, f: &'a Finding) -> JsonFinding<'a> {
-    let sources = &outcome.model.sources;
+fn finding<'a>(item: &Item<'a>) -> JsonFinding<'a> {
+    let f = item.finding;
     JsonFinding {
         rule: &f.rule,
         code: f.code.as_deref(),
@@ -109,7 +150,7 @@ fn finding<'a>(outcome: &'a Outcome, f: &'a Finding) -> JsonFinding<'a> {
         summary: &f.summary,
         message: format!("{}: {}", f.summary, f.message),
         fingerprint: &f.fingerprint,
-        position: position(sources, f.primary.location),
+        position: position(item.sources, f.primary.location),
         policy: f.policy.as_ref().map(|p| JsonPolicy {
             name: &p.name,
             id: p.id.as_deref(),
@@ -121,24 +162,32 @@ fn finding<'a>(outcome: &'a Outcome, f: &'a Finding) -> JsonFinding<'a> {
             .iter()
             .map(|l| JsonRelated {
                 message: &l.message,
-                position: position(sources, l.location),
+                position: position(item.sources, l.location),
             })
             .collect(),
         notes: &f.notes,
         help: &f.help,
+        suppression: None,
     }
 }
 
-/// Render the whole outcome as pretty JSON.
-pub fn render(outcome: &Outcome) -> String {
-    let report = Report {
+fn excepted<'a>(item: &'a Item<'a>) -> JsonFinding<'a> {
+    let mut json = finding(item);
+    json.suppression = item.suppression.as_ref().map(|s| JsonSuppression {
+        exception: s.id.as_deref(),
+        justification: &s.justification,
+    });
+    json
+}
+
+/// Render the whole report as pretty JSON.
+pub fn render(report: &Report) -> String {
+    let counts = report.counts();
+    let json = JsonReport {
         version: SCHEMA_VERSION,
-        findings: outcome
-            .findings
-            .iter()
-            .map(|f| finding(outcome, f))
-            .collect(),
-        errors: outcome
+        findings: report.open().map(finding).collect(),
+        errors: report
+            .outcome
             .errors()
             .iter()
             .map(|e| JsonError {
@@ -148,9 +197,27 @@ pub fn render(outcome: &Outcome) -> String {
                 message: &e.message,
             })
             .collect(),
-        summary: summary(outcome),
+        summary: summary(report),
+        since: report.comparison.as_ref().map(|c| JsonSince {
+            revision: &c.revision,
+            commit: &c.commit,
+            new: counts.total(),
+            unchanged: c.unchanged,
+            fixed: c.fixed,
+        }),
+        fixed: report
+            .comparison
+            .as_ref()
+            .filter(|c| c.show_fixed)
+            .map(|_| report.fixed().map(finding).collect()),
+        baseline: report.baseline.as_ref().map(|b| JsonBaseline {
+            path: &b.path,
+            suppressed: b.suppressed,
+            unmatched: &b.unmatched,
+        }),
+        excepted: report.excepted().map(excepted).collect(),
     };
-    let mut text = serde_json::to_string_pretty(&report).expect("report serialises");
+    let mut text = serde_json::to_string_pretty(&json).expect("report serialises");
     text.push('\n');
     text
 }

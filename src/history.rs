@@ -1,0 +1,640 @@
+//! What pull-request mode compares the working tree with: the tree at a git revision, read
+//! with git plumbing (`rev-parse`, `ls-tree`, `cat-file`) into a temporary folder without
+//! touching the working tree or the index, and baseline files of known findings.
+
+use std::fmt;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Component, Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Options, Outcome};
+
+/// Why a revision or a baseline file could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error(pub String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The version of the baseline file format; a file with a newer one is refused.
+pub const BASELINE_VERSION: u32 = 1;
+
+/// A baseline file: the fingerprints of findings accepted as known (`--write-baseline`),
+/// suppressed by `--baseline-file`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// [`BASELINE_VERSION`] when written.
+    pub version: u32,
+    /// Which baselint wrote it (for humans).
+    #[serde(default)]
+    pub tool: String,
+    /// The known findings.
+    pub findings: Vec<BaselineEntry>,
+}
+
+/// One known finding. Only the fingerprint is matched; the rest is for humans.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaselineEntry {
+    /// [`crate::finding::Finding::fingerprint`].
+    pub fingerprint: String,
+    #[serde(default)]
+    pub rule: String,
+    #[serde(default)]
+    pub path: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+impl Baseline {
+    /// Every finding of a run, sorted by path, rule and fingerprint so that the file diffs well.
+    pub fn from_outcome(outcome: &Outcome) -> Baseline {
+        let mut findings: Vec<BaselineEntry> = outcome
+            .findings
+            .iter()
+            .map(|f| BaselineEntry {
+                fingerprint: f.fingerprint.clone(),
+                rule: f.rule.clone(),
+                path: outcome
+                    .model
+                    .sources
+                    .get(f.primary.location.file)
+                    .display_path
+                    .clone(),
+                message: format!("{}: {}", f.summary, f.message),
+            })
+            .collect();
+        findings.sort_by(|a, b| {
+            (&a.path, &a.rule, &a.fingerprint).cmp(&(&b.path, &b.rule, &b.fingerprint))
+        });
+        findings.dedup_by(|a, b| a.fingerprint == b.fingerprint);
+        Baseline {
+            version: BASELINE_VERSION,
+            tool: format!("baselint {}", env!("CARGO_PKG_VERSION")),
+            findings,
+        }
+    }
+
+    /// The file's text: pretty JSON ending in a newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("baseline serialises");
+        text.push('\n');
+        text
+    }
+
+    /// Parse a baseline file; errors name the line and column.
+    pub fn parse(text: &str) -> Result<Baseline, Error> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let baseline: Baseline = serde_json::from_str(text).map_err(|e| {
+            Error(format!(
+                "{}:{}: not a baselint baseline file: {e}",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        if baseline.version > BASELINE_VERSION {
+            return Err(Error(format!(
+                "version {} was written by a newer baselint (this one reads version {BASELINE_VERSION})",
+                baseline.version
+            )));
+        }
+        Ok(baseline)
+    }
+
+    /// Read and parse a baseline file.
+    pub fn read(path: &Path) -> Result<Baseline, Error> {
+        let shown = crate::source::display_path(path);
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error(format!("cannot read baseline file {shown}: {e}")))?;
+        Baseline::parse(&text).map_err(|e| Error(format!("{shown}:{e}")))
+    }
+
+    /// The fingerprints it lists.
+    pub fn fingerprints(&self) -> impl Iterator<Item = &str> {
+        self.findings.iter().map(|e| e.fingerprint.as_str())
+    }
+}
+
+/// A git working tree: its top level, and where the working directory is below it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repo {
+    root: PathBuf,
+    prefix: String,
+}
+
+impl Repo {
+    /// The repository that contains the working directory.
+    pub fn discover() -> Result<Repo, Error> {
+        let cwd = std::env::current_dir()
+            .map_err(|e| Error(format!("cannot read the working directory: {e}")))?;
+        let out = git(&cwd, &["rev-parse", "--show-toplevel", "--show-prefix"])?;
+        let text = String::from_utf8_lossy(&out);
+        let mut lines = text.lines();
+        let root = lines.next().unwrap_or_default().trim();
+        let prefix = lines.next().unwrap_or_default().trim();
+        if root.is_empty() {
+            return Err(Error(
+                "the working directory is not inside a git work tree".into(),
+            ));
+        }
+        Ok(Repo {
+            root: PathBuf::from(root),
+            prefix: prefix.to_string(),
+        })
+    }
+
+    /// The top level of the working tree.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The working directory relative to the top level: empty, or `/`-separated ending in `/`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The commit a revision names (`HEAD~1`, `origin/main`, a tag, a hash).
+    pub fn resolve(&self, revision: &str) -> Result<String, Error> {
+        if revision.starts_with('-') || revision.is_empty() {
+            return Err(Error(format!("invalid revision `{revision}`")));
+        }
+        let spec = format!("{revision}^{{commit}}");
+        let out = git(
+            &self.root,
+            &[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                &spec,
+            ],
+        )
+        .map_err(|_| Error(format!("unknown revision `{revision}` (is it fetched?)")))?;
+        Ok(String::from_utf8_lossy(&out).trim().to_string())
+    }
+
+    /// Write every file of `commit` below `dest` (regular files only: no symlinks or
+    /// submodules); returns how many were written.
+    pub fn export(&self, commit: &str, dest: &Path) -> Result<usize, Error> {
+        let listing = git(&self.root, &["ls-tree", "-r", "-z", "--full-tree", commit])?;
+        let blobs = parse_ls_tree(&listing);
+        self.write_blobs(&blobs, dest)?;
+        Ok(blobs.len())
+    }
+
+    /// Stream blobs through one `git cat-file --batch` and write them under `dest`.
+    fn write_blobs(&self, blobs: &[Blob], dest: &Path) -> Result<(), Error> {
+        let mut child = Command::new("git")
+            .args(["cat-file", "--batch"])
+            .current_dir(&self.root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(spawn_error)?;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let request: String = blobs.iter().map(|b| format!("{}\n", b.object)).collect();
+        let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let result = blobs
+            .iter()
+            .try_for_each(|blob| read_blob_into(&mut stdout, &dest.join(&blob.path)));
+        drop(stdout);
+        let _ = writer.join();
+        let status = child
+            .wait()
+            .map_err(|e| Error(format!("git cat-file: {e}")))?;
+        result?;
+        if !status.success() {
+            return Err(Error(format!("git cat-file --batch exited with {status}")));
+        }
+        Ok(())
+    }
+}
+
+/// A regular file in a tree listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Blob {
+    object: String,
+    path: PathBuf,
+}
+
+/// Parse `git ls-tree -r -z`: `<mode> SP <type> SP <object> TAB <path> NUL`. Keeps regular
+/// files with safe relative paths.
+fn parse_ls_tree(listing: &[u8]) -> Vec<Blob> {
+    listing
+        .split(|&b| b == 0)
+        .filter_map(|record| {
+            let text = std::str::from_utf8(record).ok()?;
+            let (meta, path) = text.split_once('\t')?;
+            let mut fields = meta.split(' ');
+            let (mode, kind, object) = (fields.next()?, fields.next()?, fields.next()?);
+            let regular = kind == "blob" && (mode == "100644" || mode == "100755");
+            (regular && is_safe_relative(path)).then(|| Blob {
+                object: object.to_string(),
+                path: PathBuf::from(path),
+            })
+        })
+        .collect()
+}
+
+/// No absolute paths, `..`, `.git` or empty components: nothing can land outside `dest`.
+fn is_safe_relative(path: &str) -> bool {
+    !path.is_empty()
+        && Path::new(path).components().all(|c| match c {
+            Component::Normal(name) => !name.eq_ignore_ascii_case(".git"),
+            _ => false,
+        })
+}
+
+/// Read one `<object> blob <size>\n<bytes>\n` answer of `git cat-file --batch` into `path`.
+fn read_blob_into(stdout: &mut impl BufRead, path: &Path) -> Result<(), Error> {
+    let mut header = String::new();
+    stdout
+        .read_line(&mut header)
+        .map_err(|e| Error(format!("git cat-file: {e}")))?;
+    let size: u64 = header
+        .trim_end()
+        .rsplit(' ')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .filter(|_| header.contains(" blob "))
+        .ok_or_else(|| {
+            Error(format!(
+                "git cat-file: unexpected answer `{}`",
+                header.trim()
+            ))
+        })?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let mut file = std::fs::File::create(path)
+        .map_err(|e| Error(format!("cannot create {}: {e}", path.display())))?;
+    let copied = std::io::copy(&mut stdout.take(size), &mut file)
+        .map_err(|e| Error(format!("cannot write {}: {e}", path.display())))?;
+    let mut newline = [0u8; 1];
+    if copied != size || stdout.read_exact(&mut newline).is_err() {
+        return Err(Error("git cat-file: truncated answer".into()));
+    }
+    Ok(())
+}
+
+/// Run git in `dir` and return its standard output.
+fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(spawn_error)?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(Error(format!("git {}: {}", args.join(" "), stderr.trim())));
+    }
+    Ok(output.stdout)
+}
+
+fn spawn_error(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Error("git is not installed or not on PATH".into())
+    } else {
+        Error(format!("cannot run git: {e}"))
+    }
+}
+
+/// Where the working directory is below the repository's top level (`git rev-parse
+/// --show-prefix`), or `None` outside a repository or without git.
+pub fn repo_prefix() -> Option<String> {
+    let cwd = std::env::current_dir().ok()?;
+    let out = git(&cwd, &["rev-parse", "--show-prefix"]).ok()?;
+    Some(String::from_utf8_lossy(&out).trim().to_string())
+}
+
+/// The lint of a revision's tree.
+#[derive(Debug)]
+pub struct Revision {
+    /// As the user wrote it.
+    pub revision: String,
+    /// The commit it names.
+    pub commit: String,
+    pub outcome: Outcome,
+}
+
+/// Lint the tree at `revision` with the same options, paths and config (relative to the
+/// repository) as the working tree.
+///
+/// The tree is written to a temporary folder, and the process's working directory is moved
+/// to the matching folder in it while the lint runs, so that display paths and config
+/// discovery come out as they do in the working tree. Not for use while other threads depend
+/// on the working directory.
+pub fn lint_revision(revision: &str, options: &Options) -> Result<Revision, Error> {
+    let repo = Repo::discover()?;
+    let commit = repo.resolve(revision)?;
+    let temp = TempDir::new()?;
+    let tree = temp.path().join("tree");
+    repo.export(&commit, &tree)?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error(format!("cannot read the working directory: {e}")))?;
+    let mapper = PathMapper {
+        repo: &repo,
+        cwd: &cwd,
+        tree: &tree,
+    };
+    let old_options = mapper.options(options, temp.path())?;
+    let work_dir = tree.join(&repo.prefix);
+    std::fs::create_dir_all(&work_dir)
+        .map_err(|e| Error(format!("cannot create {}: {e}", work_dir.display())))?;
+    let outcome = {
+        let _inside = EnterDir::new(&work_dir)?;
+        crate::check(&old_options)
+    };
+    Ok(Revision {
+        revision: revision.to_string(),
+        commit,
+        outcome,
+    })
+}
+
+/// Where a path given for the working tree is inside the revision's tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Place {
+    /// Below the repository root: this relative path.
+    Inside(PathBuf),
+    /// Outside the repository: the same file serves both lints.
+    Outside(PathBuf),
+}
+
+/// Maps the working tree's options onto the revision's tree.
+struct PathMapper<'a> {
+    repo: &'a Repo,
+    cwd: &'a Path,
+    tree: &'a Path,
+}
+
+impl PathMapper<'_> {
+    fn options(&self, options: &Options, temp: &Path) -> Result<Options, Error> {
+        let config = self.config(options, temp)?;
+        let rule_dirs = options
+            .rule_dirs
+            .iter()
+            .map(|dir| {
+                let mapped = self.path(dir);
+                if matches!(self.place(dir), Place::Inside(_)) {
+                    // A rules folder added since the revision: no rules then, and no error.
+                    let _ = std::fs::create_dir_all(self.absolute_in_tree(&mapped));
+                }
+                mapped
+            })
+            .collect();
+        Ok(Options {
+            paths: options.paths.iter().map(|p| self.path(p)).collect(),
+            config: Some(config),
+            select: options.select.clone(),
+            ignore: options.ignore.clone(),
+            rule_dirs,
+            ..options.clone()
+        })
+    }
+
+    /// The config the working tree uses, at the same place in the revision's tree; a config
+    /// that did not exist then (or none at all) is an empty one, so discovery never climbs
+    /// out of the temporary tree.
+    fn config(&self, options: &Options, temp: &Path) -> Result<PathBuf, Error> {
+        let current = options.config.clone().or_else(|| {
+            let start = options
+                .paths
+                .first()
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from("."));
+            crate::config::discover(&start)
+        });
+        if let Some(path) = current {
+            let mapped = self.path(&path);
+            let exists = match self.place(&path) {
+                Place::Inside(_) => self.absolute_in_tree(&mapped).is_file(),
+                Place::Outside(_) => true,
+            };
+            if exists {
+                return Ok(mapped);
+            }
+        }
+        let empty = temp.join(crate::config::FILE_NAME);
+        std::fs::write(&empty, "")
+            .map_err(|e| Error(format!("cannot write {}: {e}", empty.display())))?;
+        Ok(empty)
+    }
+
+    /// A relative path inside the repository stays as written (the lint runs in the matching
+    /// folder of the tree); an absolute one inside moves into the tree; one outside is made
+    /// absolute.
+    fn path(&self, path: &Path) -> PathBuf {
+        match self.place(path) {
+            Place::Inside(_) if path.is_relative() => path.to_path_buf(),
+            Place::Inside(relative) => self.tree.join(relative),
+            Place::Outside(absolute) => absolute,
+        }
+    }
+
+    fn absolute_in_tree(&self, mapped: &Path) -> PathBuf {
+        if mapped.is_absolute() {
+            mapped.to_path_buf()
+        } else {
+            self.tree.join(&self.repo.prefix).join(mapped)
+        }
+    }
+
+    fn place(&self, path: &Path) -> Place {
+        if path.is_relative() {
+            let relative = lexical_normalize(&Path::new(&self.repo.prefix).join(path));
+            return if relative.starts_with("..") {
+                Place::Outside(lexical_normalize(&self.cwd.join(path)))
+            } else {
+                Place::Inside(relative)
+            };
+        }
+        let absolute = lexical_normalize(path);
+        let root = self.repo.root();
+        if let Ok(relative) = absolute.strip_prefix(root) {
+            return Place::Inside(relative.to_path_buf());
+        }
+        // Either side may be reached through a symlink.
+        let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        match canonical(&absolute)
+            .strip_prefix(canonical(root))
+            .map(Path::to_path_buf)
+        {
+            Ok(relative) => Place::Inside(relative),
+            Err(_) => Place::Outside(absolute),
+        }
+    }
+}
+
+/// Resolve `.` and `..` without touching the file system.
+fn lexical_normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A temporary folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Result<TempDir, Error> {
+        let base = std::env::temp_dir();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        for attempt in 0..100u32 {
+            let dir = base.join(format!(
+                "baselint-since-{}-{nanos:08x}-{attempt}",
+                std::process::id()
+            ));
+            match std::fs::create_dir(&dir) {
+                Ok(()) => return Ok(TempDir(dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(Error(format!(
+                        "cannot create a temporary folder in {}: {e}",
+                        base.display()
+                    )));
+                }
+            }
+        }
+        Err(Error("cannot create a temporary folder".into()))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Moves the process into a folder and back out when dropped.
+struct EnterDir {
+    previous: PathBuf,
+}
+
+impl EnterDir {
+    fn new(dir: &Path) -> Result<EnterDir, Error> {
+        let previous = std::env::current_dir()
+            .map_err(|e| Error(format!("cannot read the working directory: {e}")))?;
+        std::env::set_current_dir(dir)
+            .map_err(|e| Error(format!("cannot enter {}: {e}", dir.display())))?;
+        Ok(EnterDir { previous })
+    }
+}
+
+impl Drop for EnterDir {
+    fn drop(&mut self) {
+        let _ = std::env::set_current_dir(&self.previous);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ls_tree_keeps_regular_files_with_safe_paths() {
+        let listing = b"100644 blob aaa\tdir/a b.json\0\
+100755 blob bbb\trun.sh\0\
+120000 blob ccc\tlink\0\
+160000 commit ddd\tsub\0\
+100644 blob eee\t../escape\0\
+100644 blob fff\tx/.GIT/config\0";
+        let blobs = parse_ls_tree(listing);
+        let paths: Vec<_> = blobs.iter().map(|b| b.path.to_str().unwrap()).collect();
+        assert_eq!(paths, ["dir/a b.json", "run.sh"]);
+        assert_eq!(blobs[0].object, "aaa");
+    }
+
+    #[test]
+    fn cat_file_answers_are_written_whole() {
+        let dir = TempDir::new().unwrap();
+        let mut answer: &[u8] = b"abc blob 5\nhello\nabd blob 0\n\n";
+        read_blob_into(&mut answer, &dir.path().join("a/b.txt")).unwrap();
+        read_blob_into(&mut answer, &dir.path().join("empty")).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("a/b.txt")).unwrap(), b"hello");
+        assert_eq!(std::fs::read(dir.path().join("empty")).unwrap(), b"");
+        let mut missing: &[u8] = b"abc missing\n";
+        assert!(read_blob_into(&mut missing, &dir.path().join("m")).is_err());
+        let mut short: &[u8] = b"abc blob 9\nhello";
+        assert!(read_blob_into(&mut short, &dir.path().join("s")).is_err());
+    }
+
+    #[test]
+    fn baseline_round_trips_and_refuses_newer_versions() {
+        let baseline = Baseline {
+            version: 1,
+            tool: "baselint test".into(),
+            findings: vec![BaselineEntry {
+                fingerprint: "0123456789abcdef".into(),
+                rule: "r".into(),
+                path: "a.json".into(),
+                message: "m".into(),
+            }],
+        };
+        assert_eq!(Baseline::parse(&baseline.to_json()).unwrap(), baseline);
+        let minimal = Baseline::parse(r#"{"version":1,"findings":[{"fingerprint":"f"}]}"#).unwrap();
+        assert_eq!(minimal.fingerprints().collect::<Vec<_>>(), ["f"]);
+        let newer = Baseline::parse(r#"{"version":2,"findings":[]}"#).unwrap_err();
+        assert!(newer.0.contains("newer baselint"), "{newer}");
+        let broken = Baseline::parse("{\n  \"version\": 1,\n  \"findings\": [}").unwrap_err();
+        assert!(broken.0.starts_with("3:"), "{broken}");
+    }
+
+    #[test]
+    fn paths_map_into_the_revision_tree() {
+        let repo = Repo {
+            root: PathBuf::from("/repo"),
+            prefix: "sub/".into(),
+        };
+        let mapper = PathMapper {
+            repo: &repo,
+            cwd: Path::new("/repo/sub"),
+            tree: Path::new("/tmp/t/tree"),
+        };
+        assert_eq!(mapper.path(Path::new("x.json")), PathBuf::from("x.json"));
+        assert_eq!(mapper.path(Path::new("../y")), PathBuf::from("../y"));
+        assert_eq!(
+            mapper.path(Path::new("/repo/sub/x.json")),
+            PathBuf::from("/tmp/t/tree/sub/x.json")
+        );
+        assert_eq!(
+            mapper.path(Path::new("../../elsewhere/r")),
+            PathBuf::from("/elsewhere/r")
+        );
+        assert_eq!(
+            mapper.path(Path::new("/etc/rules")),
+            PathBuf::from("/etc/rules")
+        );
+        assert_eq!(
+            mapper.absolute_in_tree(Path::new("x.json")),
+            PathBuf::from("/tmp/t/tree/sub/x.json")
+        );
+    }
+}
