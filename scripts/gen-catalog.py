@@ -176,6 +176,68 @@ class HardeningKitty:
 
 
 # ---------------------------------------------------------------------------------------------
+# Names GPO sources use (GptTmpl.inf, gpreport.xml)
+
+# `[System Access]` names in GptTmpl.inf (and `Account` / `SystemAccessPolicyName` in gpreport.xml)
+# for the Policy CSP policy that sets the same value. [MS-GPSB] 2.2.1 lists the names.
+SYSTEM_ACCESS_NAMES = {
+    ("DeviceLock", "MinimumPasswordAge"): "MinimumPasswordAge",
+    ("DeviceLock", "MaximumPasswordAge"): "MaximumPasswordAge",
+    ("DeviceLock", "MinimumPasswordLength"): "MinimumPasswordLength",
+    ("DeviceLock", "PasswordComplexity"): "PasswordComplexity",
+    ("DeviceLock", "PasswordHistorySize"): "PasswordHistorySize",
+    ("DeviceLock", "ClearTextPassword"): "ClearTextPassword",
+    ("DeviceLock", "AllowAdministratorLockout"): "AllowAdministratorLockout",
+    ("LocalPoliciesSecurityOptions", "NetworkAccess_AllowAnonymousSIDOrNameTranslation"): "LSAAnonymousNameLookup",
+    ("LocalPoliciesSecurityOptions", "Accounts_EnableAdministratorAccountStatus"): "EnableAdminAccount",
+    ("LocalPoliciesSecurityOptions", "Accounts_EnableGuestAccountStatus"): "EnableGuestAccount",
+    ("LocalPoliciesSecurityOptions", "Accounts_RenameAdministratorAccount"): "NewAdministratorName",
+    ("LocalPoliciesSecurityOptions", "Accounts_RenameGuestAccount"): "NewGuestName",
+    ("LocalPoliciesSecurityOptions", "NetworkSecurity_ForceLogoffWhenLogonHoursExpire"): "ForceLogoffWhenHourExpire",
+}
+
+# Service short names (the `Services\<name>` key GptTmpl.inf `[Service General Setting]` and
+# gpreport.xml `SystemServices` name) for the SystemServices policies HardeningKitty gives no
+# registry path for.
+SERVICE_SHORT_NAMES = {
+    "ConfigureHomeGroupListenerServiceStartupMode": "HomeGroupListener",
+    "ConfigureHomeGroupProviderServiceStartupMode": "HomeGroupProvider",
+    "ConfigureInternetConnectionSharingServiceStartupMode": "SharedAccess",
+    "ConfigureWindowsMobileHotspotServiceStartupMode": "icssvc",
+    "ConfigureXboxAccessoryManagementServiceStartupMode": "XboxGipSvc",
+    "ConfigureXboxLiveAuthManagerServiceStartupMode": "XblAuthManager",
+    "ConfigureXboxLiveGameSaveServiceStartupMode": "XblGameSave",
+    "ConfigureXboxLiveNetworkingServiceStartupMode": "XboxNetApiSvc",
+}
+
+
+def admx_report_name(policy, scope):
+    """`admx:computer/<category path>/<display name>` as baselint builds it from a gpreport.xml
+    `Policy` (`Category` with `/` separators, `Name`); `admx:user/...` for user scope."""
+    gp = policy.get("gp") or {}
+    if gp.get("kind") != "admx" or not gp.get("friendly_name") or not gp.get("path"):
+        return None
+    half = "user" if scope == "user" else "computer"
+    category = "/".join(part.strip() for part in gp["path"].split(" > "))
+    return f"admx:{half}/{category}/{gp['friendly_name'].strip()}"
+
+
+def add_gpo_names(record, policy, scope):
+    """Aliases for the names GPO exports use: ADMX display names (ADMX-backed records only, so
+    Enabled/Disabled keep the record's meaning), `[System Access]` names, service short names."""
+    names = []
+    if policy["admx_backed"]:
+        names.append(admx_report_name(policy, scope))
+    names.append(SYSTEM_ACCESS_NAMES.get((policy["area"], policy["policy"])))
+    service = SERVICE_SHORT_NAMES.get(policy["policy"])
+    if policy["area"] == "SystemServices" and service and record["registry"] is None:
+        names.append(registry_path("HKLM", f"SYSTEM\\CurrentControlSet\\Services\\{service}", "Start"))
+    for name in names:
+        if name and name.lower() not in (n.lower() for n in record["other_names"]):
+            record["other_names"].append(name)
+
+
+# ---------------------------------------------------------------------------------------------
 # Records from policy-csp.json
 
 
@@ -281,6 +343,7 @@ def parent_record(policy, scope, hk):
     else:
         record["values"], record["options"] = enum_values(policy)
     add_hardeningkitty_facts(record, policy, hk)
+    add_gpo_names(record, policy, scope)
     return record
 
 

@@ -1,14 +1,832 @@
-//! GPMC backup folders: one GPO from `gpreport.xml` and the raw files.
+//! GPMC backup folders (formats.md section 2): one GPO from `gpreport.xml` and the raw files.
 //!
-//! (Being written.)
+//! A backup folder is `{backup id}/` holding `Backup.xml` and/or `bkupInfo.xml`, usually
+//! `gpreport.xml`, and `DomainSysvol/GPO/{Machine,User}/...`; every folder and file name is
+//! matched in any letter case. `ingest::collect_files` turns each such folder into one
+//! [`super::Unit::GpoBackup`]; a multi-backup folder with `manifest.xml` is walked into its
+//! backup folders by the same walk.
+//!
+//! One [`Policy`] per backup:
+//! * identity, links, security filtering and WMI filter from `gpreport.xml` (read by
+//!   [`super::gpo_report`]; the policy's `source` is that file). Without a report they come from
+//!   `bkupInfo.xml` / `Backup.xml`: `GPOGuid`/`ID`, `GPODisplayName`/`DisplayName`, `GPODomain`,
+//!   `Options` (flag 1 = user settings disabled, 2 = computer settings disabled: consistent with
+//!   `Computer/Enabled` and `User/Enabled` in all 11 backups of the corpus), a non-empty
+//!   `WMIFilter` as the filter's name; links and security filtering are then unknown
+//!   (`assignments_exported` false).
+//! * settings from the RAW files, the truth, each with `file` = its own file:
+//!   `Machine/registry.pol` (HKLM) and `User/registry.pol` (HKCU) via [`super::registry_pol`],
+//!   `Machine/microsoft/windows nt/SecEdit/GptTmpl.inf` via [`super::security_template`],
+//!   `Machine/microsoft/windows nt/Audit/audit.csv` (keys as the report's `AuditSetting`: the
+//!   catalog key of the subcategory GUID, else `audit:<guid>`; `Int` from `Setting Value`), and
+//!   `{Machine,User}/Preferences/Registry/Registry.xml` (as the report's GPP registry items).
+//! * settings the report shows for extensions whose data is not in those files (Group Policy
+//!   Preferences other than Registry, wireless and wired network policies kept in AD, scripts...:
+//!   `gpo:<half>/<extension>/...` keys other than those of [`RAW_COVERED`]) are kept from the
+//!   report (their spans point into `gpreport.xml`), so nothing the report shows is dropped.
+//!
+//! [`agreement`] compares the settings `gpreport.xml` reports with those read from the raw files.
 
-#![allow(unused_imports)]
+use std::path::{Path, PathBuf};
 
-use std::path::Path;
-
-use super::Parsed;
 use crate::catalog::Catalog;
-use crate::model::Model;
-use crate::source::{SourceFile, SourceId};
+use crate::ingest::gpo_report::{self, Half, audit_key, normalise_guid, xml};
+use crate::ingest::json::input_error;
+use crate::ingest::registry_pol::{self, Hive};
+use crate::ingest::{read_source, security_template};
+use crate::model::{GpoInfo, InputError, Model, Policy, PolicyKind, Setting, Value, WmiFilterRef};
+use crate::source::{SourceFile, SourceId, Span};
 
-pub fn read_backup(_dir: &Path, _model: &mut Model, _catalog: &Catalog) {}
+/// `Backup.xml` elements.
+const NS_BACKUP: &str = "http://www.microsoft.com/GroupPolicy/GPOOperations";
+/// `bkupInfo.xml` and `manifest.xml` elements.
+const NS_MANIFEST: &str = "http://www.microsoft.com/GroupPolicy/GPOOperations/Manifest";
+
+/// Report extensions whose settings the raw files of a backup hold (Security in GptTmpl.inf,
+/// Advanced Audit in audit.csv, GPP Registry in Registry.xml, the rest in registry.pol); their
+/// report settings are not kept next to the raw ones.
+pub const RAW_COVERED: [&str; 8] = [
+    "security",
+    "registry",
+    "auditing",
+    "windows-registry",
+    "windowsfirewall",
+    "publickey",
+    "srpv2",
+    "nrpt",
+];
+
+/// Read one backup folder into the model as one GPO policy.
+pub fn read_backup(dir: &Path, model: &mut Model, catalog: &Catalog) {
+    let loaded = load(dir, model, catalog);
+    let mut policy = loaded.policy;
+    let kept: Vec<Setting> = loaded
+        .report_settings
+        .into_iter()
+        .filter(|s| report_only(&s.key))
+        .collect();
+    policy.settings = loaded.raw_settings;
+    policy.settings.extend(kept);
+    model.policies.push(policy);
+}
+
+/// True for a report setting whose data a backup's raw files do not hold.
+fn report_only(key: &str) -> bool {
+    let Some(rest) = key
+        .strip_prefix("gpo:computer/")
+        .or_else(|| key.strip_prefix("gpo:user/"))
+    else {
+        return false;
+    };
+    let extension = rest.split('/').next().unwrap_or("");
+    !RAW_COVERED.contains(&extension)
+}
+
+/// What a backup folder holds, read.
+struct Loaded {
+    /// Identity, links and filtering (settings empty).
+    policy: Policy,
+    /// The settings `gpreport.xml` reports (empty without a report).
+    report_settings: Vec<Setting>,
+    /// The settings of the raw files.
+    raw_settings: Vec<Setting>,
+}
+
+fn load(dir: &Path, model: &mut Model, catalog: &Catalog) -> Loaded {
+    let meta = Metadata::read(dir, model);
+    let report =
+        find_ci(dir, &["gpreport.xml"]).and_then(|path| read_report(&path, model, catalog));
+    let (mut policy, report_settings) = match report {
+        Some(mut policy) => {
+            let settings = std::mem::take(&mut policy.settings);
+            (policy, settings)
+        }
+        None => (meta.policy(dir, model), Vec::new()),
+    };
+    if let (Some(wmi), Some(gpo)) = (&meta.wmi_filter, policy.gpo.as_mut()) {
+        gpo.wmi_filter.get_or_insert_with(|| wmi.clone());
+    }
+    let raw_settings = raw_settings(dir, &policy.name, model, catalog);
+    Loaded {
+        policy,
+        report_settings,
+        raw_settings,
+    }
+}
+
+/// The first GPO of the backup's report, its errors added to the model.
+fn read_report(path: &Path, model: &mut Model, catalog: &Catalog) -> Option<Policy> {
+    let file = read_into(path, model)?;
+    let parsed = gpo_report::read(file, model.sources.get(file), catalog);
+    model.errors.extend(parsed.errors);
+    parsed.policies.into_iter().next()
+}
+
+/// Read and decode a file into the model's sources; a failure is an input error.
+fn read_into(path: &Path, model: &mut Model) -> Option<SourceId> {
+    match read_source(path) {
+        Ok(file) => Some(model.sources.add(file)),
+        Err(e) => {
+            model.errors.push(e);
+            None
+        }
+    }
+}
+
+// ---- metadata ----
+
+/// What `bkupInfo.xml` and `Backup.xml` say.
+#[derive(Default)]
+struct Metadata {
+    guid: Option<String>,
+    name: Option<(String, SourceId, Span)>,
+    domain: Option<String>,
+    options: Option<u32>,
+    wmi_filter: Option<WmiFilterRef>,
+    source: Option<SourceId>,
+}
+
+impl Metadata {
+    fn read(dir: &Path, model: &mut Model) -> Metadata {
+        let mut meta = Metadata::default();
+        if let Some(path) = find_ci(dir, &["bkupInfo.xml"]) {
+            meta.read_file(&path, model, NS_MANIFEST, None);
+        }
+        if let Some(path) = find_ci(dir, &["Backup.xml"]) {
+            meta.read_file(&path, model, NS_BACKUP, Some("GroupPolicyCoreSettings"));
+        }
+        meta
+    }
+
+    /// Read `BackupInst` (bkupInfo.xml) or `GroupPolicyCoreSettings` (Backup.xml) fields.
+    fn read_file(&mut self, path: &Path, model: &mut Model, ns: &str, core: Option<&str>) {
+        let Some(id) = read_into(path, model) else {
+            return;
+        };
+        let Some(root) = parse_xml(id, model) else {
+            return;
+        };
+        let holder = match core {
+            Some(core) => root
+                .child(ns, "GroupPolicyObject")
+                .and_then(|o| o.child(ns, core)),
+            None => Some(&root),
+        };
+        if let Some(holder) = holder {
+            self.source.get_or_insert(id);
+            self.take_fields(holder, ns, id);
+        }
+    }
+
+    /// Fields not known yet from an earlier file.
+    fn take_fields(&mut self, holder: &xml::Element, ns: &str, id: SourceId) {
+        let text = |local: &str| {
+            holder
+                .child(ns, local)
+                .map(|e| e.text().to_string())
+                .filter(|t| !t.is_empty())
+        };
+        if self.guid.is_none() {
+            self.guid = text("GPOGuid")
+                .or_else(|| text("ID"))
+                .map(|g| normalise_guid(&g));
+        }
+        if self.name.is_none() {
+            let name = holder
+                .child(ns, "GPODisplayName")
+                .or_else(|| holder.child(ns, "DisplayName"));
+            self.name = name.map(|n| (n.text().to_string(), id, n.text_span()));
+        }
+        self.domain = self
+            .domain
+            .take()
+            .or_else(|| text("GPODomain"))
+            .or_else(|| text("Domain"));
+        self.options = self
+            .options
+            .or_else(|| text("Options").and_then(|o| o.parse().ok()));
+        let wmi = holder
+            .child(ns, "WMIFilter")
+            .filter(|w| !w.text().is_empty());
+        if let Some(wmi) = wmi {
+            self.wmi_filter = Some(WmiFilterRef {
+                name: wmi.text().to_string(),
+                query: None,
+                span: wmi.text_span(),
+            });
+        }
+    }
+
+    /// The policy when the backup has no report.
+    fn policy(&self, dir: &Path, model: &mut Model) -> Policy {
+        let named = self.name.as_ref().map(|(_, id, _)| *id);
+        let source = named.or(self.source).unwrap_or_else(|| {
+            let text = format!("{}\n", dir.display());
+            model.sources.add(SourceFile::from_text(
+                dir,
+                text,
+                crate::source::Encoding::Utf8,
+            ))
+        });
+        let (name, name_span) = match &self.name {
+            Some((name, _, span)) => (name.clone(), *span),
+            None => (
+                registry_pol::gpo_folder_name(&dir.join("x")),
+                Span::default(),
+            ),
+        };
+        let options = self.options.unwrap_or(0);
+        let file_len = model.sources.get(source).text.len();
+        Policy {
+            id: self.guid.clone(),
+            name,
+            kind: PolicyKind::Gpo,
+            source,
+            span: Span::new(0, file_len),
+            name_span,
+            settings: Vec::new(),
+            assignments: Vec::new(),
+            assignments_exported: false,
+            gpo: Some(Box::new(GpoInfo {
+                guid: self.guid.clone().unwrap_or_default(),
+                domain: self.domain.clone(),
+                computer_enabled: options & 2 == 0,
+                user_enabled: options & 1 == 0,
+                security_filter: Vec::new(),
+                wmi_filter: self.wmi_filter.clone(),
+            })),
+        }
+    }
+}
+
+// ---- raw files ----
+
+fn raw_settings(dir: &Path, gpo: &str, model: &mut Model, catalog: &Catalog) -> Vec<Setting> {
+    let mut out = Vec::new();
+    for half in [Half::Computer, Half::User] {
+        let folder = match half {
+            Half::Computer => "Machine",
+            Half::User => "User",
+        };
+        let Some(root) = find_ci(dir, &["DomainSysvol", "GPO", folder]) else {
+            continue;
+        };
+        if let Some(path) = find_ci(&root, &["registry.pol"]) {
+            raw_registry_pol(&path, half.hive(), model, catalog, &mut out);
+        }
+        if let Some(path) = find_ci(
+            &root,
+            &["microsoft", "windows nt", "SecEdit", "GptTmpl.inf"],
+        ) {
+            raw_template(&path, gpo, model, catalog, &mut out);
+        }
+        if let Some(path) = find_ci(&root, &["microsoft", "windows nt", "Audit", "audit.csv"]) {
+            raw_audit(&path, model, catalog, &mut out);
+        }
+        if let Some(path) = find_ci(&root, &["Preferences", "Registry", "Registry.xml"]) {
+            raw_gpp_registry(&path, half, model, catalog, &mut out);
+        }
+    }
+    out
+}
+
+fn raw_registry_pol(
+    path: &Path,
+    hive: Hive,
+    model: &mut Model,
+    catalog: &Catalog,
+    out: &mut Vec<Setting>,
+) {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let read = registry_pol::read(path, &bytes, hive, model, catalog);
+            out.extend(read.settings);
+            model.errors.extend(read.errors);
+        }
+        Err(e) => model.errors.push(InputError {
+            path: crate::source::display_path(path),
+            location: None,
+            line: None,
+            column: None,
+            message: format!("cannot read file: {e}"),
+        }),
+    }
+}
+
+fn raw_template(
+    path: &Path,
+    gpo: &str,
+    model: &mut Model,
+    catalog: &Catalog,
+    out: &mut Vec<Setting>,
+) {
+    let Some(id) = read_into(path, model) else {
+        return;
+    };
+    let parsed = security_template::read(id, model.sources.get(id), Some(gpo), catalog);
+    model.errors.extend(parsed.errors);
+    out.extend(parsed.policies.into_iter().flat_map(|p| p.settings));
+}
+
+fn raw_gpp_registry(
+    path: &Path,
+    half: Half,
+    model: &mut Model,
+    catalog: &Catalog,
+    out: &mut Vec<Setting>,
+) {
+    let Some(id) = read_into(path, model) else {
+        return;
+    };
+    if let Some(root) = parse_xml(id, model) {
+        gpo_report::gpp_registry(catalog, half, &root, Some(id), out);
+    }
+}
+
+/// The tree of an XML source; a syntax error is an input error (the part read is returned).
+fn parse_xml(id: SourceId, model: &mut Model) -> Option<xml::Element> {
+    let file = model.sources.get(id);
+    let (root, damage) = xml::parse(&file.text);
+    if let Some(d) = damage {
+        let at = Span::new(d.offset, d.offset);
+        let error = input_error(id, file, at, format!("malformed XML: {}", d.message));
+        model.errors.push(error);
+    }
+    root
+}
+
+/// `audit.csv`: `Machine Name,Policy Target,Subcategory,Subcategory GUID,Inclusion Setting,
+/// Exclusion Setting,Setting Value`.
+fn raw_audit(path: &Path, model: &mut Model, catalog: &Catalog, out: &mut Vec<Setting>) {
+    let Some(id) = read_into(path, model) else {
+        return;
+    };
+    let file = model.sources.get(id);
+    let (settings, errors) = audit_csv(id, file, catalog);
+    out.extend(settings);
+    model.errors.extend(errors);
+}
+
+/// Settings and malformed-line errors of an `audit.csv`.
+pub fn audit_csv(
+    id: SourceId,
+    file: &SourceFile,
+    catalog: &Catalog,
+) -> (Vec<Setting>, Vec<InputError>) {
+    let mut settings = Vec::new();
+    let mut errors = Vec::new();
+    let mut header: Option<Vec<String>> = None;
+    let mut offset = 0;
+    for line in file.text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let content = line.trim_end_matches(['\r', '\n']);
+        if content.trim().is_empty() {
+            continue;
+        }
+        let fields = csv_fields(content, start);
+        let Some(columns) = &header else {
+            header = Some(fields.iter().map(|(t, _)| t.to_ascii_lowercase()).collect());
+            continue;
+        };
+        match audit_row(catalog, columns, &fields, id) {
+            Ok(setting) => settings.extend(setting),
+            Err(message) => {
+                let span = Span::new(start, start + content.len());
+                errors.push(input_error(id, file, span, message));
+            }
+        }
+    }
+    (settings, errors)
+}
+
+/// The setting of one audit.csv row (None for a row without subcategory GUID or name).
+fn audit_row(
+    catalog: &Catalog,
+    columns: &[String],
+    fields: &[(String, Span)],
+    id: SourceId,
+) -> Result<Option<Setting>, &'static str> {
+    let get = |name: &str| {
+        columns
+            .iter()
+            .position(|h| h == name)
+            .and_then(|i| fields.get(i))
+    };
+    let (Some(name), Some(value)) = (get("subcategory"), get("setting value")) else {
+        return Err("malformed audit.csv line: missing the Subcategory or Setting Value column");
+    };
+    let guid = get("subcategory guid").map_or("", |(t, _)| t.as_str());
+    let Some((key, def)) = audit_key(catalog, guid, &name.0) else {
+        return Ok(None);
+    };
+    let value_norm = registry_pol::normalise(catalog, def, gpo_report::scalar(&value.0));
+    Ok(Some(Setting {
+        key,
+        raw_name: name.0.clone(),
+        value_label: registry_pol::label(catalog, def, &value_norm),
+        value: value_norm,
+        span: value.1,
+        name_span: name.1,
+        file: Some(id),
+    }))
+}
+
+/// Comma-separated fields with their spans (double quotes around a field removed).
+fn csv_fields(line: &str, base: usize) -> Vec<(String, Span)> {
+    let mut fields = Vec::new();
+    let mut from = 0;
+    let mut quoted = false;
+    let mut push = |from: usize, to: usize| {
+        let raw = &line[from..to];
+        let lead = raw.len() - raw.trim_start().len();
+        let trimmed = raw.trim();
+        let (text, start) = match trimmed.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+            Some(inner) => (inner, base + from + lead + 1),
+            None => (trimmed, base + from + lead),
+        };
+        fields.push((text.to_string(), Span::new(start, start + text.len())));
+    };
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                push(from, i);
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    push(from, line.len());
+    fields
+}
+
+/// A path below `base` whose components match `parts` in any letter case.
+pub fn find_ci(base: &Path, parts: &[&str]) -> Option<PathBuf> {
+    parts.iter().try_fold(base.to_path_buf(), |dir, part| {
+        let exact = dir.join(part);
+        if exact.exists() {
+            return Some(exact);
+        }
+        std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case(part))
+            })
+    })
+}
+
+// ---- report vs raw ----
+
+/// How the settings `gpreport.xml` reports compare with those read from the raw files.
+#[derive(Clone, Debug, Default)]
+pub struct Agreement {
+    /// Same key, same value.
+    pub matched: usize,
+    /// Same key, different value: (key, report value, raw value).
+    pub differ: Vec<(String, Value, Value)>,
+    /// Keys the report has and the raw files do not.
+    pub only_in_report: Vec<String>,
+    /// Keys the raw files have and the report does not.
+    pub only_in_raw: Vec<String>,
+    /// Report settings whose keys cannot name a raw value: ADMX policies the catalog cannot map
+    /// to a registry value (`admx:` keys) and extension views (`gpo:` keys, such as the
+    /// firewall and certificate views of registry.pol content).
+    pub not_comparable: usize,
+}
+
+impl Agreement {
+    /// Report settings that were compared.
+    pub fn compared(&self) -> usize {
+        self.matched + self.differ.len() + self.only_in_report.len()
+    }
+}
+
+/// Compare a backup's `gpreport.xml` with its raw files (read into a scratch model). None when
+/// the folder has no report. The second value is every input error met.
+pub fn agreement(dir: &Path, catalog: &Catalog) -> Option<(Agreement, Vec<InputError>)> {
+    let mut model = Model::default();
+    let loaded = load(dir, &mut model, catalog);
+    find_ci(dir, &["gpreport.xml"])?;
+    Some((
+        compare(&loaded.report_settings, &loaded.raw_settings),
+        model.errors,
+    ))
+}
+
+/// Match report settings to raw settings by key, then by value.
+pub fn compare(report: &[Setting], raw: &[Setting]) -> Agreement {
+    let mut agreement = Agreement::default();
+    let mut unused: Vec<Option<&Setting>> = raw.iter().map(Some).collect();
+    for setting in report {
+        if !comparable(setting) {
+            agreement.not_comparable += 1;
+            continue;
+        }
+        let same_key = unused
+            .iter()
+            .position(|r| r.is_some_and(|r| r.key == setting.key));
+        match same_key {
+            None => agreement.only_in_report.push(setting.key.clone()),
+            Some(i) => {
+                let raw_setting = unused[i].take().unwrap_or(setting);
+                if same_value(&setting.value, &raw_setting.value) {
+                    agreement.matched += 1;
+                } else {
+                    agreement.differ.push((
+                        setting.key.clone(),
+                        setting.value.clone(),
+                        raw_setting.value.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    agreement.only_in_raw = unused
+        .into_iter()
+        .flatten()
+        .map(|s| s.key.clone())
+        .collect();
+    agreement
+}
+
+/// False for report settings whose key cannot name a raw value: `admx:` and `gpo:` keys, and
+/// ADMX policies keyed by their OMA-URI (no policy-level registry value).
+fn comparable(setting: &Setting) -> bool {
+    let key = setting.key.to_ascii_lowercase();
+    let registry = key.starts_with("hk");
+    !(key.starts_with("admx:")
+        || key.starts_with("gpo:")
+        || (setting.raw_name.starts_with("admx:") && !registry))
+}
+
+/// Equal values, numbers compared by value, lists in any order; a deleted raw value (`**del.`)
+/// matches a report value 0, since the catalog records an ADMX "delete" off-state as 0.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::NotConfigured, other) | (other, Value::NotConfigured) => {
+            *other == Value::NotConfigured || other.as_int() == Some(0)
+        }
+        (Value::List(x), Value::List(y)) => {
+            let sorted = |v: &[Value]| {
+                let mut t: Vec<String> = v.iter().map(|i| i.to_string().to_lowercase()).collect();
+                t.sort();
+                t
+            };
+            sorted(x) == sorted(y)
+        }
+        (Value::Str(x), Value::Str(y)) => x == y,
+        _ => a == b || a.as_int().is_some_and(|i| Some(i) == b.as_int()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Encoding;
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gpo");
+    const BACKUP: &str = "backup/{7A1B2C3D-0000-4000-8000-000000000001}";
+
+    fn read_dir(dir: &Path) -> Model {
+        let mut model = Model::default();
+        read_backup(dir, &mut model, Catalog::builtin());
+        model
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.path().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+
+    fn key_of(alias: &str) -> String {
+        Catalog::builtin()
+            .resolve(alias)
+            .map_or_else(|| alias.to_string(), |d| d.key.clone())
+    }
+
+    #[test]
+    fn backup_reads_identity_from_the_report_and_settings_from_raw_files() {
+        let model = read_dir(&Path::new(FIXTURES).join(BACKUP));
+        assert!(model.errors.is_empty(), "{:?}", model.errors);
+        assert_eq!(model.policies.len(), 1);
+        let policy = &model.policies[0];
+        assert_eq!(
+            policy.id.as_deref(),
+            Some("{5E6F7A8B-1111-4222-8333-444455556666}")
+        );
+        assert_eq!(policy.name, "Contoso Workstations & Kiosks");
+        assert!(
+            model
+                .sources
+                .get(policy.source)
+                .path
+                .ends_with("gpreport.xml")
+        );
+        let gpo = policy.gpo.as_ref().unwrap();
+        assert!(gpo.computer_enabled && !gpo.user_enabled);
+        assert_eq!(gpo.security_filter.len(), 1);
+        assert_eq!(policy.assignments.len(), 2);
+
+        let get = |alias: &str| {
+            let key = key_of(alias);
+            policy
+                .settings
+                .iter()
+                .find(|s| s.key == key)
+                .unwrap_or_else(|| panic!("no {key}"))
+        };
+        let file_of = |s: &Setting| model.sources.get(policy.value_location(s).file);
+        let pku2u = get("pku2u_allow_online_id");
+        assert_eq!(pku2u.value, Value::Int(0));
+        let inf = file_of(pku2u);
+        assert!(inf.path.ends_with("GptTmpl.inf"));
+        assert_eq!(inf.slice(pku2u.span), "0");
+        assert_eq!(inf.line_col(pku2u.span.start as usize), (16, 68));
+        let latfp = get(
+            r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\LocalAccountTokenFilterPolicy",
+        );
+        assert_eq!(
+            file_of(latfp).encoding,
+            crate::source::Encoding::BinaryListing
+        );
+        assert_eq!(
+            file_of(latfp).slice(latfp.name_span),
+            "LocalAccountTokenFilterPolicy"
+        );
+        let audit = get("{0cce923f-69ae-11d9-bed3-505054503030}");
+        assert!(file_of(audit).path.ends_with("audit.csv"));
+        let gpp = get(r"hklm\software\contoso\agent\mode");
+        assert!(file_of(gpp).path.ends_with("Registry.xml"));
+        assert_eq!(file_of(gpp).slice(gpp.span), "00000002");
+        assert!(
+            policy
+                .settings
+                .iter()
+                .all(|s| s.key != r"hklm\software\contoso\agent\old"),
+            "disabled GPP item"
+        );
+        let user = get(
+            r"HKCU\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging\EnableScriptBlockLogging",
+        );
+        assert_eq!(user.value, Value::NotConfigured);
+        // Raw settings carry their file; report-only extensions are kept from the report.
+        let script = get("gpo:computer/scripts/script/command");
+        assert_eq!(script.file, None);
+        assert!(
+            policy
+                .settings
+                .iter()
+                .filter(|s| !s.key.starts_with("gpo:"))
+                .all(|s| s.file.is_some())
+        );
+    }
+
+    #[test]
+    fn fixture_backup_agrees_with_its_report() {
+        let (agreement, errors) =
+            agreement(&Path::new(FIXTURES).join(BACKUP), Catalog::builtin()).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(agreement.differ.is_empty(), "{:?}", agreement.differ);
+        assert!(
+            agreement.only_in_report.is_empty(),
+            "{:?}",
+            agreement.only_in_report
+        );
+        assert_eq!(agreement.matched, 15, "{agreement:?}");
+        assert_eq!(
+            agreement.only_in_raw,
+            vec![
+                r"hklm\software\policies\contoso\agent\mode".to_string(),
+                r"hklm\software\policies\contoso\agent\banner".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn without_a_report_identity_comes_from_the_metadata() {
+        let dir = std::env::temp_dir().join(format!("baselint-gpo-backup-{}", std::process::id()));
+        copy_dir(&Path::new(FIXTURES).join(BACKUP), &dir);
+        std::fs::remove_file(dir.join("gpreport.xml")).unwrap();
+        let model = read_dir(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(model.errors.is_empty(), "{:?}", model.errors);
+        let policy = &model.policies[0];
+        assert_eq!(
+            policy.id.as_deref(),
+            Some("{5E6F7A8B-1111-4222-8333-444455556666}")
+        );
+        assert_eq!(policy.name, "Contoso Workstations & Kiosks");
+        assert_eq!(
+            model.sources.get(policy.source).slice(policy.name_span),
+            "Contoso Workstations & Kiosks"
+        );
+        let gpo = policy.gpo.as_ref().unwrap();
+        assert!(gpo.computer_enabled && !gpo.user_enabled, "Options = 1");
+        assert!(!policy.assignments_exported);
+        assert!(
+            policy
+                .settings
+                .iter()
+                .any(|s| s.key == key_of("pku2u_allow_online_id"))
+        );
+    }
+
+    #[test]
+    fn real_backup_from_a_manifest_folder_loads() {
+        let (units, errors) =
+            crate::ingest::collect_files(&[Path::new(FIXTURES).join("troennes/BasicSecDomain")]);
+        assert!(errors.is_empty());
+        let mut model = Model::default();
+        crate::ingest::load(&units, &mut model, Catalog::builtin());
+        assert!(model.errors.is_empty(), "{:?}", model.errors);
+        assert_eq!(model.policies.len(), 1);
+        assert_eq!(
+            model.policies[0].name,
+            "Basic - MSFT Windows 10 21H2 - Domain Security"
+        );
+        assert_eq!(model.policies[0].settings.len(), 5);
+    }
+
+    #[test]
+    fn audit_csv_rows_become_settings() {
+        let text = "Machine Name,Policy Target,Subcategory,Subcategory GUID,Inclusion Setting,Exclusion Setting,Setting Value\r\n,System,Audit Credential Validation,{0cce923f-69ae-11d9-bed3-505054503030},Success and Failure,,3\r\n,System,Audit Made Up,{11111111-2222-3333-4444-555555555555},Success,,1\r\n,System\r\n";
+        let file = SourceFile::from_text(Path::new("audit.csv"), text.into(), Encoding::Utf8);
+        let (settings, errors) = audit_csv(SourceId(0), &file, Catalog::builtin());
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, Some(4));
+        let credential = Catalog::builtin()
+            .resolve("{0cce923f-69ae-11d9-bed3-505054503030}")
+            .unwrap();
+        assert_eq!(settings[0].key, credential.key);
+        assert_eq!(settings[0].value, Value::Int(3));
+        assert_eq!(file.slice(settings[0].span), "3");
+        assert_eq!(
+            file.slice(settings[0].name_span),
+            "Audit Credential Validation"
+        );
+        assert_eq!(
+            settings[1].key,
+            "audit:11111111-2222-3333-4444-555555555555"
+        );
+    }
+
+    #[test]
+    fn compare_counts_matches_differences_and_leftovers() {
+        let s = |key: &str, value: Value| Setting {
+            key: key.into(),
+            raw_name: key.into(),
+            value,
+            value_label: None,
+            span: Span::default(),
+            name_span: Span::default(),
+            file: None,
+        };
+        let report = vec![
+            s("a", Value::Int(1)),
+            s("b", Value::Int(2)),
+            s("c", Value::Int(3)),
+            s("admx:computer/x/y", Value::Int(1)),
+            s(
+                "l",
+                Value::List(vec![Value::Str("B".into()), Value::Str("a".into())]),
+            ),
+        ];
+        let raw = vec![
+            s("a", Value::Int(1)),
+            s("b", Value::Int(5)),
+            s("d", Value::Int(4)),
+            s(
+                "l",
+                Value::List(vec![Value::Str("a".into()), Value::Str("B".into())]),
+            ),
+        ];
+        let agreement = compare(&report, &raw);
+        assert_eq!(agreement.matched, 2);
+        assert_eq!(agreement.differ.len(), 1);
+        assert_eq!(agreement.only_in_report, vec!["c".to_string()]);
+        assert_eq!(agreement.only_in_raw, vec!["d".to_string()]);
+        assert_eq!(agreement.not_comparable, 1);
+        assert_eq!(agreement.compared(), 4);
+    }
+
+    #[test]
+    fn report_only_keys_are_the_uncovered_extensions() {
+        assert!(report_only("gpo:computer/files/file[1]/path"));
+        assert!(!report_only(
+            "gpo:computer/windowsfirewall/domainprofile/enablefirewall/value"
+        ));
+        assert!(!report_only(r"HKLM\SOFTWARE\x"));
+    }
+}
