@@ -22,9 +22,30 @@ struct RawConfig {
     #[serde(default)]
     rules: RawRules,
     #[serde(default)]
-    baselines: Option<toml::Table>,
+    baselines: RawBaselines,
     #[serde(default)]
-    exceptions: Option<toml::Table>,
+    exceptions: RawExceptions,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBaselines {
+    /// Baseline files (TOML, XCCDF, HardeningKitty CSV) or names of shipped baselines.
+    #[serde(default, rename = "use")]
+    use_: Vec<Spanned<String>>,
+    /// What to do when a control is configured by no policy: ignore, note or warning.
+    #[serde(default)]
+    missing: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExceptions {
+    #[serde(default)]
+    file: Option<Spanned<String>>,
+    /// Days before expiry from which an exception is reported as expiring.
+    #[serde(default)]
+    expiring_within: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -132,6 +153,21 @@ pub struct Config {
     pub ignore: Vec<RuleRef>,
     pub severity: Vec<(RuleRef, Severity)>,
     pub rule_paths: Vec<PathBuf>,
+    /// Baselines to check against: a path (relative to the config file) or a shipped name.
+    pub baselines: Vec<BaselineRef>,
+    /// Severity of "control configured nowhere" findings; None = not reported.
+    pub missing_controls: Option<Severity>,
+    pub exceptions_file: Option<PathBuf>,
+    pub expiring_within: Option<i64>,
+}
+
+/// A `[baselines] use` entry.
+#[derive(Clone, Debug)]
+pub struct BaselineRef {
+    pub name: String,
+    /// The resolved path, or None for a shipped baseline.
+    pub path: Option<PathBuf>,
+    pub location: Location,
 }
 
 /// Find `baselint.toml` in `start` (a directory, or a file's directory) or its parents.
@@ -176,9 +212,71 @@ pub fn parse(id: SourceId, file: &SourceFile) -> (Config, Vec<InputError>) {
             .iter()
             .map(|p| base.join(p.get_ref()))
             .collect(),
+        baselines: baseline_refs(&raw.baselines.use_, base, id, file, &mut errors),
+        missing_controls: missing_severity(raw.baselines.missing.as_ref(), id, file, &mut errors),
+        exceptions_file: raw.exceptions.file.as_ref().map(|f| base.join(f.get_ref())),
+        expiring_within: raw.exceptions.expiring_within.map(Spanned::into_inner),
     };
-    let _ = (&raw.baselines, &raw.exceptions);
     (config, errors)
+}
+
+/// A `use` entry is a shipped baseline when it names one (`entra-joined-adjustments`), else a
+/// path relative to the config file.
+fn baseline_refs(
+    list: &[Spanned<String>],
+    base: &Path,
+    id: SourceId,
+    file: &SourceFile,
+    errors: &mut Vec<InputError>,
+) -> Vec<BaselineRef> {
+    let mut out = Vec::new();
+    for entry in list {
+        let name = entry.get_ref().clone();
+        let location = spanned_location(id, entry);
+        let shipped = crate::baselines::shipped(&name).is_some();
+        let path = base.join(&name);
+        if !shipped && !path.exists() {
+            errors.push(error_at(
+                file,
+                id,
+                Some(location.span),
+                format!(
+                    "baseline `{name}` is neither a file nor a shipped baseline ({})",
+                    crate::baselines::shipped_names().join(", ")
+                ),
+            ));
+            continue;
+        }
+        out.push(BaselineRef {
+            path: (!shipped).then_some(path),
+            name,
+            location,
+        });
+    }
+    out
+}
+
+fn missing_severity(
+    value: Option<&Spanned<String>>,
+    id: SourceId,
+    file: &SourceFile,
+    errors: &mut Vec<InputError>,
+) -> Option<Severity> {
+    let value = value?;
+    match value.get_ref().as_str() {
+        "ignore" => None,
+        "note" => Some(Severity::Note),
+        "warning" => Some(Severity::Warning),
+        other => {
+            errors.push(error_at(
+                file,
+                id,
+                Some(spanned_location(id, value).span),
+                format!("unknown value `{other}` for missing: expected ignore, note or warning"),
+            ));
+            None
+        }
+    }
 }
 
 fn toml_message(e: &toml::de::Error) -> String {

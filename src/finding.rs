@@ -1,5 +1,6 @@
 //! One diagnostic type for everything a rule reports.
 
+use crate::model::JoinTypeSet;
 use crate::rules::Severity;
 use crate::source::Location;
 
@@ -40,6 +41,23 @@ pub struct Finding {
     pub setting: Option<String>,
     /// Stable across unrelated edits: rule id, policy identity, setting key, target.
     pub fingerprint: String,
+    /// Baseline control ids the finding is about (`WN11-SO-000185`, `V-253459`, `2.3.11.3`).
+    pub controls: Vec<String>,
+    /// Join types of the devices concerned.
+    pub join_types: JoinTypeSet,
+    /// Groups (names and ids) or OUs through which the finding reaches devices.
+    pub targets: Vec<String>,
+    /// Set when a valid exception covers the finding: it is then reported as excepted.
+    pub exception: Option<Suppression>,
+}
+
+/// The exception that covers a finding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suppression {
+    pub exception_id: String,
+    pub justification: String,
+    /// The exception's table in its file.
+    pub location: Location,
 }
 
 /// A 64-bit FNV-1a hash of the parts, as 16 hex digits. Stable across platforms and releases,

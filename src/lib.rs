@@ -5,10 +5,16 @@
 //! assignment reaches, the [`rules`] engine evaluates the rule files, and [`report`] writes
 //! the findings.
 
+pub mod audit;
+pub mod baselines;
 pub mod catalog;
 pub mod config;
+pub mod exceptions;
 pub mod finding;
+pub mod history;
+pub mod import;
 pub mod ingest;
+pub mod inspect;
 pub mod model;
 pub mod report;
 pub mod rules;
@@ -35,6 +41,13 @@ pub struct Options {
     pub ignore: Vec<String>,
     /// Extra folders of rule files.
     pub rule_dirs: Vec<PathBuf>,
+    /// The day exceptions are judged on (`--today`); None = the system date.
+    pub today: Option<model::Date>,
+    /// Days before expiry from which an exception is "expiring" (`--within`); None = the
+    /// config's `expiring_within`, else 30.
+    pub expiring_within: Option<i64>,
+    /// Read the inputs and run no rule (`baselint inspect`).
+    pub read_only: bool,
 }
 
 /// The result of a run.
@@ -44,7 +57,12 @@ pub struct Outcome {
     pub config: Config,
     /// The rules that ran, with configured severities applied.
     pub rules: Vec<Rule>,
+    /// Findings no valid exception covers.
     pub findings: Vec<Finding>,
+    /// Findings a valid exception covers (`Finding::exception` says which).
+    pub excepted: Vec<Finding>,
+    /// Every exception's state, and checklist entries that document deviations.
+    pub audit: exceptions::Audit,
 }
 
 impl Outcome {
@@ -63,26 +81,100 @@ pub fn check(options: &Options) -> Outcome {
     rule_dirs.extend(options.rule_dirs.iter().cloned());
     let (all_rules, rule_errors) = rules::load_all(&rule_dirs, &mut model.sources, catalog);
     model.errors.extend(rule_errors);
-    let rules = select_rules(all_rules, &config, options, &mut model);
-
+    let (all_rules, selected) = select_rules(all_rules, &config, options, &mut model);
+    let all_rules = if options.read_only {
+        Vec::new()
+    } else {
+        all_rules
+    };
     let (files, walk_errors) = ingest::collect_files(&options.paths);
     model.errors.extend(walk_errors);
     ingest::load(&files, &mut model, catalog);
+    load_baselines(&config, &mut model, catalog);
+    load_exceptions(&config, &mut model);
 
     let (scope, scope_errors) = scope::Scope::new(&model, &config.inventory);
     let ctx = rules::engine::Context {
         model: &model,
         scope: &scope,
         catalog,
+        missing_controls: config.missing_controls,
     };
-    let findings = rules::engine::run(&rules, &ctx);
+    // Every rule runs, so that exceptions see every finding they may cover; only the selected
+    // rules are reported.
+    let mut findings = rules::engine::run(&all_rules, &ctx);
     drop(scope);
     model.errors.extend(scope_errors);
+    let today = options.today.unwrap_or_else(model::Date::today);
+    let within = options
+        .expiring_within
+        .or(config.expiring_within)
+        .unwrap_or(exceptions::DEFAULT_EXPIRING_WITHIN);
+    let (mut excepted, audit) = exceptions::apply(&mut findings, &model, today, within);
+    findings.extend(exceptions::status_findings(&all_rules, &model, &audit));
+    let is_selected = |f: &Finding| selected.contains(&f.rule);
+    findings.retain(is_selected);
+    excepted.retain(is_selected);
+    rules::engine::sort_findings(&mut findings, &model.sources);
+    let rules: Vec<Rule> = all_rules
+        .into_iter()
+        .filter(|r| selected.contains(&r.id))
+        .collect();
     Outcome {
         model,
         config,
         rules,
         findings,
+        excepted,
+        audit,
+    }
+}
+
+/// Read the baselines `[baselines] use` selects: shipped ones from the binary, files by format.
+fn load_baselines(config: &Config, model: &mut Model, catalog: &Catalog) {
+    for baseline in &config.baselines {
+        match &baseline.path {
+            None => {
+                let text = baselines::shipped(&baseline.name).unwrap_or_default();
+                let name = format!("baselines/{}.toml", baseline.name.trim_end_matches(".toml"));
+                let file = source::SourceFile::from_text(
+                    std::path::Path::new(&name),
+                    text.to_string(),
+                    source::Encoding::Utf8,
+                );
+                let id = model.sources.add(file);
+                ingest::baseline::read(id, model.sources.get(id), catalog).merge_into(model);
+            }
+            Some(path)
+                if path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("toml")) =>
+            {
+                match ingest::read_source(path) {
+                    Ok(file) => {
+                        let id = model.sources.add(file);
+                        ingest::baseline::read(id, model.sources.get(id), catalog)
+                            .merge_into(model);
+                    }
+                    Err(e) => model.errors.push(e),
+                }
+            }
+            Some(path) => ingest::load_file(path, true, model, catalog),
+        }
+    }
+}
+
+/// Read `[exceptions] file`.
+fn load_exceptions(config: &Config, model: &mut Model) {
+    let Some(path) = &config.exceptions_file else {
+        return;
+    };
+    match ingest::read_source(path) {
+        Ok(file) => {
+            let id = model.sources.add(file);
+            ingest::exceptions::read(id, model.sources.get(id)).merge_into(model);
+        }
+        Err(e) => model.errors.push(e),
     }
 }
 
@@ -112,13 +204,14 @@ fn load_config(options: &Options, model: &mut Model) -> Config {
     }
 }
 
-/// Apply `select`, `ignore` and severity overrides; unknown rule ids are positioned errors.
+/// Apply severity overrides to every rule and work out which are selected (`select` minus
+/// `ignore`); unknown rule ids are positioned errors.
 fn select_rules(
     all: Vec<Rule>,
     config: &Config,
     options: &Options,
     model: &mut Model,
-) -> Vec<Rule> {
+) -> (Vec<Rule>, Vec<String>) {
     let known = |id: &str| id == "ALL" || all.iter().any(|r| r.id == id);
     let config_refs = config
         .select
@@ -160,14 +253,20 @@ fn select_rules(
         .map(|r| r.id.as_str())
         .chain(options.ignore.iter().map(String::as_str))
         .collect();
-    all.into_iter()
+    let selected = all
+        .iter()
         .filter(|r| select.is_empty() || select.contains(&"ALL") || select.contains(&r.id.as_str()))
         .filter(|r| !ignore.contains(&r.id.as_str()))
+        .map(|r| r.id.clone())
+        .collect();
+    let all = all
+        .into_iter()
         .map(|mut r| {
             if let Some((_, severity)) = config.severity.iter().find(|(s, _)| s.id == r.id) {
                 r.severity = *severity;
             }
             r
         })
-        .collect()
+        .collect();
+    (all, selected)
 }

@@ -1,12 +1,13 @@
 //! The `baselint` command: parses arguments, calls the library, sets the exit code.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use baselint::report::{self, Format};
+use baselint::history::{self, Baseline};
+use baselint::report::{self, Format, RepoPaths, Report};
 use baselint::rules::{self, Severity};
 
 #[derive(Parser)]
@@ -30,6 +31,22 @@ enum Command {
         #[arg(long = "rules", value_name = "DIR")]
         rule_dirs: Vec<PathBuf>,
     },
+    /// Show what baselint read from files and folders: policies, settings, assignments, links.
+    Inspect {
+        /// Files or folders [default: .]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
+        format: InspectFormat,
+    },
+    /// Audit the exceptions: status, what each covers, days left.
+    Exceptions(ExceptionsArgs),
+    /// Write a baseline in baselint's TOML format from another format.
+    Import {
+        #[command(subcommand)]
+        what: ImportKind,
+    },
     /// Print a rule's documentation.
     Explain {
         /// Rule id (e.g. pku2u-disabled-on-entra-joined) or code (BL001).
@@ -37,6 +54,41 @@ enum Command {
         #[arg(long = "rules", value_name = "DIR")]
         rule_dirs: Vec<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum ImportKind {
+    /// A DISA STIG XCCDF benchmark (printed to standard output).
+    Stig {
+        /// The XCCDF file (`U_MS_Windows_11_STIG_..._Manual-xccdf.xml`).
+        file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum InspectFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct ExceptionsArgs {
+    /// Files or folders to lint against the exceptions [default: .]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = baselint::audit::AuditFormat::Human)]
+    format: baselint::audit::AuditFormat,
+    /// Judge expiry on this day instead of today.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    today: Option<baselint::model::Date>,
+    /// Days before expiry from which an exception is "expiring" [default: 30].
+    #[arg(long, value_name = "DAYS")]
+    within: Option<i64>,
+}
+
+fn parse_date(text: &str) -> Result<baselint::model::Date, String> {
+    baselint::model::Date::parse(text).ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
 }
 
 #[derive(clap::Args)]
@@ -48,9 +100,24 @@ struct CheckArgs {
     config: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
-    /// Exit 1 when a finding is at or above this severity.
+    /// Write the report to FILE; the human report then goes to standard error.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity (after --since and --baseline-file).
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
     fail_on: FailOn,
+    /// Report only findings that the tree at git revision REV did not have.
+    #[arg(long, value_name = "REV")]
+    since: Option<String>,
+    /// With --since, also list the findings of REV that are gone.
+    #[arg(long, requires = "since")]
+    show_fixed: bool,
+    /// Suppress the findings listed in FILE (written by --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    baseline_file: Option<PathBuf>,
+    /// Write the fingerprints of every current finding to FILE and exit 0 (2 on input errors).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["since", "baseline_file", "output"])]
+    write_baseline: Option<PathBuf>,
     /// Run only these rules (repeatable; ALL for every rule).
     #[arg(long, value_name = "ID")]
     select: Vec<String>,
@@ -63,6 +130,12 @@ struct CheckArgs {
     /// Colour in the human report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Judge exception expiry on this day instead of today.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    today: Option<baselint::model::Date>,
+    /// Days before expiry from which an exception is "expiring" [default: 30].
+    #[arg(long, value_name = "DAYS")]
+    within: Option<i64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -103,10 +176,101 @@ fn main() -> ExitCode {
     };
     let exit = match cli.command {
         Command::Check(args) => check(args),
+        Command::Inspect {
+            paths,
+            config,
+            format,
+        } => inspect(paths, config, format),
+        Command::Exceptions(args) => exceptions(args),
+        Command::Import {
+            what: ImportKind::Stig { file },
+        } => import_stig(&file),
         Command::Rules { rule_dirs } => list_rules(&rule_dirs),
         Command::Explain { rule, rule_dirs } => explain(&rule, &rule_dirs),
     };
     ExitCode::from(exit as u8)
+}
+
+fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    }
+}
+
+fn import_stig(file: &std::path::Path) -> Exit {
+    match baselint::import::stig_file_to_baseline_toml(file, baselint::catalog::Catalog::builtin())
+    {
+        Ok(toml) => {
+            emit(&toml);
+            Exit::Clean
+        }
+        Err(errors) => {
+            for e in &errors {
+                let position = match (e.line, e.column) {
+                    (Some(l), Some(c)) => format!("{}:{l}:{c}", e.path),
+                    _ => e.path.clone(),
+                };
+                eprintln!("error[input]: {position}: {}", e.message);
+            }
+            Exit::Error
+        }
+    }
+}
+
+fn inspect(paths: Vec<PathBuf>, config: Option<PathBuf>, format: InspectFormat) -> Exit {
+    let outcome = baselint::check(&baselint::Options {
+        paths: default_paths(paths),
+        config,
+        read_only: true,
+        ..Default::default()
+    });
+    let text = match format {
+        InspectFormat::Text => baselint::inspect::render_text(&outcome),
+        InspectFormat::Json => baselint::inspect::render_json(&outcome),
+    };
+    emit(&text);
+    if outcome.errors().is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Error
+    }
+}
+
+fn exceptions(args: ExceptionsArgs) -> Exit {
+    let outcome = baselint::check(&baselint::Options {
+        paths: default_paths(args.paths),
+        config: args.config,
+        today: args.today,
+        expiring_within: args.within,
+        ..Default::default()
+    });
+    if outcome.config.exceptions_file.is_none() {
+        eprintln!("baselint: no exceptions file: set [exceptions] file in baselint.toml");
+        return Exit::Error;
+    }
+    emit(&baselint::audit::render(&outcome, args.format));
+    for e in outcome.errors() {
+        let position = match (e.line, e.column) {
+            (Some(l), Some(c)) => format!("{}:{l}:{c}", e.path),
+            _ => e.path.clone(),
+        };
+        eprintln!("error[input]: {position}: {}", e.message);
+    }
+    let failing = outcome.audit.entries.iter().any(|e| {
+        matches!(
+            e.status,
+            baselint::exceptions::Status::Expired | baselint::exceptions::Status::Incomplete
+        )
+    });
+    if !outcome.errors().is_empty() {
+        Exit::Error
+    } else if failing {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
 }
 
 /// Write to stdout; a closed pipe (`baselint check | head`) is not an error.
@@ -121,14 +285,12 @@ fn emit(text: &str) {
     }
 }
 
-fn use_color(choice: ColorChoice) -> bool {
+/// Colour for a stream: `--color`, then `NO_COLOR`, then whether the stream is a terminal.
+fn use_color(choice: ColorChoice, terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
     }
 }
 
@@ -144,36 +306,205 @@ fn check(args: CheckArgs) -> Exit {
         paths: if args.paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
-            args.paths
+            args.paths.clone()
         },
-        config: args.config,
-        select: args.select,
-        ignore: args.ignore,
-        rule_dirs: args.rule_dirs,
+        config: args.config.clone(),
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        rule_dirs: args.rule_dirs.clone(),
+        today: args.today,
+        expiring_within: args.within,
+        read_only: false,
     };
+    let progress = Progress::for_run(&options);
+    progress.show(&format!("reading {} files", progress.files));
     let outcome = baselint::check(&options);
-    let text = match args.format {
-        Format::Human => report::human::render(
-            &outcome,
-            report::human::Style {
-                color: use_color(args.color),
-                width: terminal_width(),
-            },
-        ),
-        Format::Json => report::json::render(&outcome),
+    progress.clear();
+    if let Some(path) = &args.write_baseline {
+        return write_baseline(&outcome, path, &args);
+    }
+    let previous = match &args.since {
+        Some(revision) => match lint_revision(revision, &options, &progress) {
+            Ok(previous) => Some(previous),
+            Err(exit) => return exit,
+        },
+        None => None,
     };
-    emit(&text);
-    if !outcome.errors().is_empty() {
+    let baseline = match args.baseline_file.as_deref().map(Baseline::read) {
+        Some(Ok(baseline)) => Some(baseline),
+        Some(Err(e)) => {
+            eprintln!("baselint: {e}");
+            return Exit::Error;
+        }
+        None => None,
+    };
+    let mut report = Report::new(&outcome).with_paths(repo_paths(args.format));
+    if let (Some(baseline), Some(path)) = (&baseline, &args.baseline_file) {
+        report.apply_baseline(&baselint::source::display_path(path), baseline);
+    }
+    if let Some(previous) = &previous {
+        report.compare(
+            &previous.outcome,
+            &previous.revision,
+            &previous.commit,
+            args.show_fixed,
+        );
+    }
+    if let Err(exit) = deliver(&report, &args) {
+        return exit;
+    }
+    exit_status(&report, args.fail_on)
+}
+
+/// 2 for input errors, 1 for an open finding at or above `--fail-on`, else 0.
+fn exit_status(report: &Report, fail_on: FailOn) -> Exit {
+    if !report.outcome.errors().is_empty() {
         return Exit::Error;
     }
-    let threshold = match args.fail_on {
+    let threshold = match fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Note => Some(Severity::Note),
         FailOn::Never => None,
     };
-    let failing = threshold.is_some_and(|t| outcome.findings.iter().any(|f| f.severity >= t));
-    if failing { Exit::Findings } else { Exit::Clean }
+    if threshold.is_some_and(|t| report.fails(t)) {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
+}
+
+/// Lint the tree at `revision`; warn when it had input errors (their files' findings then
+/// count as new).
+fn lint_revision(
+    revision: &str,
+    options: &baselint::Options,
+    progress: &Progress,
+) -> Result<history::Revision, Exit> {
+    progress.show(&format!("reading {revision}"));
+    let result = history::lint_revision(revision, options);
+    progress.clear();
+    let previous = result.map_err(|e| {
+        eprintln!("baselint: --since {revision}: {e}");
+        Exit::Error
+    })?;
+    let errors = previous.outcome.errors().len();
+    if errors > 0 {
+        eprintln!(
+            "baselint: warning: the tree at {revision} has {errors} input error{}; findings in files that could not be read there count as new",
+            if errors == 1 { "" } else { "s" }
+        );
+    }
+    Ok(previous)
+}
+
+/// Paths relative to the repository root for the formats that CI systems read.
+fn repo_paths(format: Format) -> RepoPaths {
+    match format {
+        Format::Human | Format::Json => RepoPaths::default(),
+        _ => history::repo_prefix()
+            .map(|prefix| RepoPaths::new(&prefix))
+            .unwrap_or_default(),
+    }
+}
+
+/// Print the report, or write it to `--output` and print the human one to stderr.
+fn deliver(report: &Report, args: &CheckArgs) -> Result<(), Exit> {
+    let width = terminal_width();
+    let Some(path) = &args.output else {
+        let style = report::human::Style {
+            color: use_color(args.color, std::io::stdout().is_terminal()),
+            width,
+        };
+        emit(&report::render(args.format, report, style));
+        return Ok(());
+    };
+    let plain = report::human::Style {
+        color: false,
+        width,
+    };
+    write_file(path, &report::render(args.format, report, plain))?;
+    if args.format != Format::Human {
+        let style = report::human::Style {
+            color: use_color(args.color, std::io::stderr().is_terminal()),
+            width,
+        };
+        eprint!("{}", report::human::render(report, style));
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Exit> {
+    std::fs::write(path, text).map_err(|e| {
+        eprintln!("baselint: cannot write {}: {e}", path.display());
+        Exit::Error
+    })
+}
+
+/// `--write-baseline`: accept every current finding. Refused on input errors, since the
+/// findings of unreadable files would be missing from it.
+fn write_baseline(outcome: &baselint::Outcome, path: &Path, args: &CheckArgs) -> Exit {
+    if !outcome.errors().is_empty() {
+        let style = report::human::Style {
+            color: use_color(args.color, std::io::stderr().is_terminal()),
+            width: terminal_width(),
+        };
+        eprint!("{}", report::human::render(&Report::new(outcome), style));
+        eprintln!(
+            "baselint: not writing {}: fix the input errors first",
+            path.display()
+        );
+        return Exit::Error;
+    }
+    let baseline = Baseline::from_outcome(outcome);
+    if let Err(exit) = write_file(path, &baseline.to_json()) {
+        return exit;
+    }
+    let n = baseline.findings.len();
+    eprintln!(
+        "baselint: wrote {n} finding{} to {}",
+        if n == 1 { "" } else { "s" },
+        path.display()
+    );
+    Exit::Clean
+}
+
+/// A one-line "reading…" message on stderr for long runs, only when stderr is a terminal.
+struct Progress {
+    enabled: bool,
+    /// Input files found by the walk (counted only when stderr is a terminal).
+    files: usize,
+}
+
+impl Progress {
+    /// Runs of at least this many files show progress.
+    const MIN_FILES: usize = 200;
+
+    fn for_run(options: &baselint::Options) -> Progress {
+        if !std::io::stderr().is_terminal() {
+            return Progress {
+                enabled: false,
+                files: 0,
+            };
+        }
+        let files = baselint::ingest::collect_files(&options.paths).0.len();
+        Progress {
+            enabled: files >= Progress::MIN_FILES,
+            files,
+        }
+    }
+
+    fn show(&self, what: &str) {
+        if self.enabled {
+            eprint!("\r\x1b[2Kbaselint: {what}…");
+        }
+    }
+
+    fn clear(&self) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+    }
 }
 
 fn load_rules(rule_dirs: &[PathBuf]) -> Result<Vec<rules::Rule>, Exit> {

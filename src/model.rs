@@ -433,8 +433,11 @@ pub enum Expectation {
     Absent,
     /// A string matching this regular expression.
     Matches(String),
-    /// A list of principals (user rights): exactly these, in any order.
+    /// A list of principals (user rights): only these may hold the right (any subset of them,
+    /// including none), in any order.
     Principals(Vec<String>),
+    /// A list of principals that must all hold the right (deny rights: at least these).
+    Includes(Vec<String>),
 }
 
 /// One control of a baseline (a STIG rule, a CIS recommendation, a baselint control).

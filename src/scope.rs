@@ -388,10 +388,105 @@ impl<'m> Scope<'m> {
             .collect()
     }
 
+    /// False for GPO settings in a half of the GPO that is disabled ("Computer configuration
+    /// settings disabled" stops HKLM and security settings; "User ..." stops HKCU ones).
+    pub fn setting_applies(&self, policy: &Policy, setting: &crate::model::Setting) -> bool {
+        let Some(gpo) = &policy.gpo else {
+            return true;
+        };
+        let user_half = crate::ingest::gpo_report::is_user_half_key(&setting.key);
+        if user_half {
+            gpo.user_enabled
+        } else {
+            gpo.computer_enabled
+        }
+    }
+
+    /// Which of two GPOs wins where their links meet on one OU chain: an enforced link beats
+    /// a plain one (the higher enforced link if both are), otherwise the link closer to the
+    /// computers wins, and on the same OU the link order decides.
+    pub fn precedence<'p>(&self, a: &'p Policy, b: &'p Policy) -> Option<Precedence<'p>> {
+        let links = |p: &'p Policy| {
+            p.assignments.iter().filter_map(|asg| match &asg.target {
+                Target::GpoLink(link) if link.enabled && p.gpo.is_some() => Some((asg, link)),
+                _ => None,
+            })
+        };
+        for (asg_a, la) in links(a) {
+            for (asg_b, lb) in links(b) {
+                if let Some((winner, reason)) = link_winner(la, lb) {
+                    return Some(Precedence {
+                        winner,
+                        reason,
+                        a_link: asg_a,
+                        b_link: asg_b,
+                    });
+                }
+            }
+        }
+        None
+    }
+
     /// True when the target group is known to an export, an inline rule or the inventory.
     pub fn group_is_known(&self, policy: &Policy, target: &Target) -> bool {
         self.resolve_group(policy, target).is_none_or(|g| g.known)
     }
+}
+
+/// The outcome of comparing two GPOs' links.
+#[derive(Clone, Debug)]
+pub struct Precedence<'p> {
+    /// `Some(true)` when the first GPO wins, `Some(false)` when the second does, `None` when
+    /// the export cannot tell (same OU, link order unknown).
+    pub winner: Option<bool>,
+    pub reason: String,
+    pub a_link: &'p Assignment,
+    pub b_link: &'p Assignment,
+}
+
+/// Compare two links on one OU chain; None when neither OU contains the other.
+fn link_winner(a: &GpoLink, b: &GpoLink) -> Option<(Option<bool>, String)> {
+    let (pa, pb) = (
+        crate::config::canonical_ou(&a.som_path),
+        crate::config::canonical_ou(&b.som_path),
+    );
+    let under =
+        |inner: &str, outer: &str| inner == outer || inner.starts_with(&format!("{outer}/"));
+    if !under(&pa, &pb) && !under(&pb, &pa) {
+        return None;
+    }
+    let depth = |p: &str| p.matches('/').count();
+    Some(match (a.enforced, b.enforced) {
+        (true, false) => (
+            Some(true),
+            format!("its link to {} is enforced", a.som_path),
+        ),
+        (false, true) => (
+            Some(false),
+            format!("its link to {} is enforced", b.som_path),
+        ),
+        (true, true) if depth(&pa) != depth(&pb) => (
+            Some(depth(&pa) < depth(&pb)),
+            "both links are enforced and the higher one wins".to_string(),
+        ),
+        _ if depth(&pa) != depth(&pb) => (
+            Some(depth(&pa) > depth(&pb)),
+            "it is linked closer to the computers".to_string(),
+        ),
+        _ => match (a.order, b.order) {
+            (Some(x), Some(y)) if x != y => (
+                Some(x < y),
+                format!("it comes first in the link order of {}", a.som_path),
+            ),
+            _ => (
+                None,
+                format!(
+                    "both are linked to {}; the link order decides and the export does not give it",
+                    a.som_path
+                ),
+            ),
+        },
+    })
 }
 
 /// Security filtering other than Authenticated Users, or a WMI filter, narrows a GPO to an

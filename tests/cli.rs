@@ -7,6 +7,9 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The example's exceptions are judged on this day, so the reports do not change with the date.
+const TODAY: &str = "2026-11-25";
+
 fn baselint(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_baselint"))
         .args(args)
@@ -35,7 +38,17 @@ fn example_human_report() {
 
 #[test]
 fn example_json_report() {
-    let output = baselint(&["check", "examples/contoso", "--format", "json"], root());
+    let output = baselint(
+        &[
+            "check",
+            "examples/contoso",
+            "--format",
+            "json",
+            "--today",
+            TODAY,
+        ],
+        root(),
+    );
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
     let report: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
@@ -44,26 +57,54 @@ fn example_json_report() {
 }
 
 #[test]
-fn example_fires_each_builtin_rule_once() {
-    let output = baselint(&["check", "examples/contoso", "--format", "json"], root());
+fn example_fires_every_builtin_rule() {
+    let output = baselint(
+        &[
+            "check",
+            "examples/contoso",
+            "--format",
+            "json",
+            "--today",
+            TODAY,
+        ],
+        root(),
+    );
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
-    let mut rules: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
+    let mut rules: Vec<&str> = ["findings", "excepted"]
         .iter()
+        .flat_map(|list| report[list].as_array().unwrap())
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
     rules.sort();
+    rules.dedup();
+    let listed = stdout(&baselint(&["rules"], root()));
+    let mut builtin: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    builtin.sort();
+    assert_eq!(rules, builtin);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 0);
+    // EXC-0042 covers the NTLM deviation of "Win11 - NTLM hardening"; EXC-0060, expiring,
+    // still covers the overridden legacy GPO setting.
+    let excepted: Vec<(&str, &str)> = report["excepted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["policy"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(
-        rules,
+        excepted,
         [
-            "assignment-to-unknown-group",
-            "conflicting-setting-values",
-            "pku2u-disabled-on-entra-joined",
-            "pku2u-disabled-on-hybrid-joined"
+            ("gpo-setting-overridden", "Domain - Legacy baseline"),
+            ("baseline-deviation", "Win11 - NTLM hardening")
         ]
     );
-    assert_eq!(report["errors"].as_array().unwrap().len(), 0);
 }
 
 /// The text at (line, column)..(end_line, end_column) of the file as it is on disk.
@@ -90,18 +131,47 @@ fn text_at(path: &Path, f: &serde_json::Value) -> String {
 
 #[test]
 fn every_reported_position_points_at_the_offending_bytes() {
-    let output = baselint(&["check", "examples/contoso", "--format", "json"], root());
+    let output = baselint(
+        &[
+            "check",
+            "examples/contoso",
+            "--format",
+            "json",
+            "--today",
+            TODAY,
+        ],
+        root(),
+    );
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     for f in report["findings"].as_array().unwrap() {
         let text = text_at(&root().join(f["path"].as_str().unwrap()), f);
+        let pku2u_option = "\"device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests_0\"";
         match f["rule"].as_str().unwrap() {
-            "pku2u-disabled-on-entra-joined" => assert_eq!(
-                text,
-                "\"device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests_0\""
-            ),
-            "pku2u-disabled-on-hybrid-joined" => assert_eq!(text, "0"),
+            // A Settings Catalog option, an OMA-URI integer, or GptTmpl.inf data.
+            "pku2u-disabled-on-entra-joined" | "pku2u-disabled-on-hybrid-joined" => {
+                assert!(text == pku2u_option || text == "0", "{text}")
+            }
             "conflicting-setting-values" => assert!(
                 text.ends_with("lanmanagerauthenticationlevel_5\""),
+                "{text}"
+            ),
+            "gpo-intune-conflict" => assert_eq!(text, "5"),
+            "gpo-setting-overridden" => assert_eq!(text, "3"),
+            "baseline-deviation" => {
+                assert!(["0", "3", pku2u_option].contains(&text.as_str()), "{text}")
+            }
+            // The `Value:` of the STIG's check text.
+            "baseline-contradicts-join-type" => assert_eq!(text, "0"),
+            "exception-expired" => assert_eq!(text, "\"2026-09-30\""),
+            "exception-expiring" => assert_eq!(text, "\"2026-12-15\""),
+            "exception-incomplete" => {
+                assert!(
+                    text.starts_with("[[exception]]\nid = \"EXC-0051\""),
+                    "{text}"
+                )
+            }
+            "exception-unused" => assert!(
+                text.starts_with("[[exception]]\nid = \"EXC-0013\""),
                 "{text}"
             ),
             "assignment-to-unknown-group" => {
@@ -126,7 +196,11 @@ fn every_reported_position_points_at_the_offending_bytes() {
 #[test]
 fn fail_on_controls_the_exit_code() {
     let dir = root().join("examples/contoso");
-    let code = |args: &[&str]| baselint(args, &dir).status.code();
+    let code = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--today", TODAY]);
+        baselint(&args, &dir).status.code()
+    };
     assert_eq!(code(&["check", "--fail-on", "never"]), Some(0));
     assert_eq!(code(&["check", "--fail-on", "error"]), Some(1));
     assert_eq!(
@@ -251,6 +325,29 @@ fn broken_user_rule_file_is_a_positioned_error() {
     assert!(
         stderr.contains("mine.toml:7:11: invalid rule file: unknown setting"),
         "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn walked_json_that_is_no_export_is_skipped_but_named_files_are_errors() {
+    let dir = temp_dir("foreign");
+    std::fs::write(
+        dir.join("package.json"),
+        "{\"name\": \"x\", \"version\": \"1.0.0\"}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("broken.json"), "{\"name\": ").unwrap();
+    let walked = baselint(&["check", ".", "--format", "json"], &dir);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&walked)).unwrap();
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["path"], "broken.json");
+    std::fs::remove_file(dir.join("broken.json")).unwrap();
+    assert_eq!(baselint(&["check", "."], &dir).status.code(), Some(0));
+    assert_eq!(
+        baselint(&["check", "package.json"], &dir).status.code(),
+        Some(2)
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -22,6 +22,8 @@ fn run_rule(rule: &str, dir: &Path) -> baselint::Outcome {
     let outcome = check(&Options {
         paths: vec![dir.to_path_buf()],
         select: vec![rule.to_string()],
+        // Exception fixtures are written for this day.
+        today: baselint::model::Date::parse("2026-11-25"),
         ..Options::default()
     });
     assert!(
@@ -100,7 +102,11 @@ fn pku2u_entra_rule_fires_on_catalog_oma_uri_and_unknown_static_groups() {
 fn pku2u_hybrid_rule_fires_for_hybrid_groups_and_filters() {
     assert_eq!(
         fired_policies("pku2u-disabled-on-hybrid-joined", "fires"),
-        ["PKU2U block for hybrid", "PKU2U block, hybrid filter"]
+        [
+            "DoD Windows 10 STIG - Computer",
+            "PKU2U block for hybrid",
+            "PKU2U block, hybrid filter"
+        ]
     );
 }
 
@@ -148,4 +154,59 @@ fn rules_are_documented_and_codes_are_unique() {
         }
     }
     assert!(rules.len() >= 4);
+}
+
+#[test]
+fn exception_covers_the_finding_it_names_and_reports_it_as_excepted() {
+    let dir = fixtures().join("exception-expired/clean");
+    let outcome = check(&Options {
+        paths: vec![dir],
+        today: baselint::model::Date::parse("2026-11-25"),
+        ..Options::default()
+    });
+    assert!(outcome.errors().is_empty(), "{:?}", outcome.errors());
+    assert!(outcome.findings.is_empty(), "{:#?}", outcome.findings);
+    assert_eq!(outcome.excepted.len(), 1);
+    let suppression = outcome.excepted[0].exception.as_ref().unwrap();
+    assert_eq!(suppression.exception_id, "EXC-1");
+    assert_eq!(outcome.audit.entries[0].days_left, Some(188));
+}
+
+#[test]
+fn expired_exception_no_longer_suppresses() {
+    let dir = fixtures().join("exception-expired/fires");
+    let outcome = check(&Options {
+        paths: vec![dir],
+        today: baselint::model::Date::parse("2026-11-25"),
+        ..Options::default()
+    });
+    let rules: Vec<&str> = outcome.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(
+        rules,
+        ["exception-expired", "pku2u-disabled-on-entra-joined"]
+    );
+}
+
+#[test]
+fn gpo_intune_conflict_says_which_channel_wins() {
+    let without = run_rule(
+        "gpo-intune-conflict",
+        &fixtures().join("gpo-intune-conflict/fires"),
+    );
+    assert!(
+        without.findings[0]
+            .message
+            .contains("documentation does not define which value wins"),
+        "{}",
+        without.findings[0].message
+    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gpo-mdm-wins");
+    let with = run_rule("gpo-intune-conflict", &dir);
+    assert!(
+        with.findings[0].message.contains(
+            "the Intune value wins: ControlPolicyConflict/MDMWinsOverGP = 1 reaches these devices through \"Win - MDM wins over GP\""
+        ),
+        "{}",
+        with.findings[0].message
+    );
 }

@@ -1038,10 +1038,15 @@ fn classify_untyped<'b>(doc: &Doc<'_>, obj: &Object<'_>) -> Result<Shape<'b>, In
     }
     Err(doc.error_at(
         obj,
-        "unrecognised JSON object: expected an Intune policy (Settings Catalog, device configuration, \
-         endpoint-security intent), an Entra group or an assignment filter",
+        format!(
+            "{UNRECOGNISED}: expected an Intune policy (Settings Catalog, device configuration, \
+             endpoint-security intent), an Entra group or an assignment filter"
+        ),
     ))
 }
+
+/// The start of the error for JSON that is no export baselint knows (walks skip such files).
+pub const UNRECOGNISED: &str = "unrecognised JSON object";
 
 /// One assignment in any of the shapes Graph, IntuneManagement and IntuneCD write.
 fn read_assignment(doc: &Doc<'_>, obj: &Object<'_>) -> Result<Assignment, InputError> {

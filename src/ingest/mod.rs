@@ -214,7 +214,11 @@ fn raw_position(bytes: &[u8], offset: usize) -> (usize, usize) {
 /// What the loader reads: one file, or a GPO backup folder read as one GPO.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unit {
+    /// A file named on the command line: always read, whatever it holds.
     File(PathBuf),
+    /// A file found by walking a folder: JSON that is not an export (a `package.json`) is
+    /// skipped rather than reported.
+    Found(PathBuf),
     GpoBackup(PathBuf),
 }
 
@@ -283,7 +287,7 @@ fn walk(dir: &Path, files: &mut Vec<Unit>, errors: &mut Vec<InputError>) {
         if path.is_dir() {
             walk(&path, files, errors);
         } else if is_input_candidate(&path) {
-            files.push(Unit::File(path));
+            files.push(Unit::Found(path));
         }
     }
 }
@@ -302,14 +306,21 @@ fn is_input_candidate(path: &Path) -> bool {
 pub fn load(units: &[Unit], model: &mut crate::model::Model, catalog: &crate::catalog::Catalog) {
     for unit in units {
         match unit {
-            Unit::File(path) => load_file(path, model, catalog),
+            Unit::File(path) => load_file(path, true, model, catalog),
+            Unit::Found(path) => load_file(path, false, model, catalog),
             Unit::GpoBackup(dir) => gpo_backup::read_backup(dir, model, catalog),
         }
     }
 }
 
-/// Read one file (any supported format) into the model.
-pub fn load_file(path: &Path, model: &mut crate::model::Model, catalog: &crate::catalog::Catalog) {
+/// Read one file (any supported format) into the model. A file found by a walk whose content is
+/// no format baselint knows is skipped silently; one named explicitly is an error.
+pub fn load_file(
+    path: &Path,
+    explicit: bool,
+    model: &mut crate::model::Model,
+    catalog: &crate::catalog::Catalog,
+) {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) => {
@@ -323,7 +334,7 @@ pub fn load_file(path: &Path, model: &mut crate::model::Model, catalog: &crate::
             return;
         }
     };
-    if registry_pol::is_registry_pol(&bytes) {
+    if registry_pol::is_registry_pol(&bytes) || registry_pol::is_pol_file_name(path) {
         registry_pol::load(path, &bytes, None, model, catalog);
         return;
     }
@@ -335,6 +346,9 @@ pub fn load_file(path: &Path, model: &mut crate::model::Model, catalog: &crate::
         }
     };
     let format = detect(&file);
+    if !explicit && is_reference(format) {
+        return;
+    }
     let id = model.sources.add(file);
     let file = model.sources.get(id);
     let parsed = match format {
@@ -353,7 +367,38 @@ pub fn load_file(path: &Path, model: &mut crate::model::Model, catalog: &crate::
              GptTmpl.inf, Registry.pol, XCCDF, a STIG checklist or a HardeningKitty list)",
         ),
     };
+    if !explicit && is_foreign(format, &parsed) {
+        return;
+    }
     parsed.merge_into(model);
+}
+
+/// Benchmarks and finding lists found by a walk are reference material, not configuration:
+/// they apply only when `[baselines] use` or the command line names them.
+fn is_reference(format: Format) -> bool {
+    matches!(format, Format::Xccdf | Format::FindingList)
+}
+
+/// A walked file that is not an export: unrecognised JSON (`package.json`, `tsconfig.json`) or
+/// XML of another kind. Broken JSON or a broken export is still reported.
+fn is_foreign(format: Format, parsed: &Parsed) -> bool {
+    let nothing_read = parsed.policies.is_empty()
+        && parsed.groups.is_empty()
+        && parsed.filters.is_empty()
+        && parsed.controls.is_empty()
+        && parsed.checklist_entries.is_empty();
+    match format {
+        Format::Unsupported => true,
+        Format::GraphJson => {
+            nothing_read
+                && !parsed.errors.is_empty()
+                && parsed
+                    .errors
+                    .iter()
+                    .all(|e| e.message.starts_with(intune::UNRECOGNISED))
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]

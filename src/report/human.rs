@@ -12,7 +12,7 @@ use super::{BaselineUse, Item, Report};
 use crate::finding::{Finding, Label};
 use crate::model::InputError;
 use crate::rules::Severity;
-use crate::source::{SourceId, Sources};
+use crate::source::{Location, SourceId, Sources};
 
 /// Rendering options.
 #[derive(Clone, Copy, Debug)]
@@ -231,6 +231,17 @@ fn render_error<'a>(sources: &'a Sources, error: &InputError) -> Rendered<'a> {
     }
 }
 
+/// True when a line next to the location is too long to show as context.
+fn has_long_context(sources: &Sources, location: Location) -> bool {
+    let file = sources.get(location.file);
+    let (line, _) = file.line_col(location.span.start as usize);
+    file.text
+        .split('\n')
+        .skip(line.saturating_sub(2))
+        .take(3)
+        .any(|l| l.chars().count() > 240)
+}
+
 /// Render the whole report: open findings, input errors, excepted and fixed findings,
 /// baseline entries that match nothing, and a summary line.
 pub fn render(report: &Report, style: Style) -> String {
@@ -239,18 +250,35 @@ pub fn render(report: &Report, style: Style) -> String {
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme)
+    let handler = GraphicalReportHandler::new_themed(theme.clone())
         .with_width(style.width)
         .with_links(false);
+    // One-line XML (XCCDF benchmarks) would fill the screen with context lines.
+    let compact = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false)
+        .with_context_lines(0);
+    let pick = |sources: &Sources, location: Location| {
+        if has_long_context(sources, location) {
+            &compact
+        } else {
+            &handler
+        }
+    };
     let mut out = String::new();
     for item in report.open() {
         let (main, elsewhere) = render_finding(item.sources, item.finding);
-        handler
+        pick(item.sources, item.finding.primary.location)
             .render_report(&mut out, &main)
             .expect("rendering to a String cannot fail");
         out.push_str(&note_lines(item.finding, style.width));
-        for block in &elsewhere {
-            handler
+        for (block, label) in elsewhere.iter().zip(
+            item.finding
+                .related
+                .iter()
+                .filter(|l| l.location.file != item.finding.primary.location.file),
+        ) {
+            pick(item.sources, label.location)
                 .render_report(&mut out, block)
                 .expect("rendering to a String cannot fail");
         }

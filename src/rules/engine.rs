@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::{Check, Predicate, Rule, values_equal};
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Label, PolicyRef, fingerprint};
-use crate::model::{JoinTypeSet, Model, Policy, Setting, Target};
+use crate::model::{JoinTypeSet, Model, Policy, PolicyKind, Setting, Target};
 use crate::scope::{EffectiveAssignment, Evidence, Scope, target_label};
 
 /// Everything a check needs to look at.
@@ -13,6 +13,8 @@ pub struct Context<'a, 'm> {
     pub model: &'m Model,
     pub scope: &'a Scope<'m>,
     pub catalog: &'a Catalog,
+    /// Severity of "control configured nowhere" findings (`[baselines] missing`).
+    pub missing_controls: Option<super::Severity>,
 }
 
 /// Run every rule; findings come back in a deterministic order.
@@ -44,16 +46,32 @@ pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
                 conflict(rule, ctx, &effective, policy_kinds, &mut findings)
             }
             Check::UnknownGroup => unknown_group(rule, ctx, &mut findings),
+            Check::ChannelConflict { join_types } => {
+                channel_conflict(rule, ctx, &effective, *join_types, &mut findings)
+            }
+            Check::Overridden => overridden(rule, ctx, &mut findings),
+            Check::BaselineDeviation => super::controls::deviation(
+                rule,
+                ctx,
+                &effective,
+                ctx.missing_controls,
+                &mut findings,
+            ),
+            Check::BaselineContradiction => {
+                super::controls::contradictions(rule, rules, ctx, &effective, &mut findings)
+            }
+            // Exceptions are audited after every other finding is known (see `exceptions`).
+            Check::ExceptionStatus(_) => {}
         }
     }
+    sort_findings(&mut findings, &ctx.model.sources);
+    findings
+}
+
+/// The report order: by file, position, rule and fingerprint (stable whatever the input order).
+pub fn sort_findings(findings: &mut [Finding], sources: &crate::source::Sources) {
     findings.sort_by(|a, b| {
-        let path = |f: &Finding| {
-            ctx.model
-                .sources
-                .get(f.primary.location.file)
-                .display_path
-                .clone()
-        };
+        let path = |f: &Finding| sources.get(f.primary.location.file).display_path.clone();
         (path(a), a.primary.location.span, &a.rule, &a.fingerprint).cmp(&(
             path(b),
             b.primary.location.span,
@@ -61,7 +79,6 @@ pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
             &b.fingerprint,
         ))
     });
-    findings
 }
 
 fn policy_ref(policy: &Policy) -> PolicyRef {
@@ -72,14 +89,14 @@ fn policy_ref(policy: &Policy) -> PolicyRef {
     }
 }
 
-fn value_text(setting: &Setting) -> String {
+pub(crate) fn value_text(setting: &Setting) -> String {
     match &setting.value_label {
         Some(label) => format!("{} ({label})", setting.value),
         None => setting.value.to_string(),
     }
 }
 
-fn setting_title(ctx: &Context, setting: &Setting) -> String {
+pub(crate) fn setting_title(ctx: &Context, setting: &Setting) -> String {
     ctx.catalog
         .resolve(&setting.key)
         .map(|d| d.title.trim_end_matches('.').to_string())
@@ -161,7 +178,7 @@ fn forbid(
 ) {
     for (policy, assignments) in ctx.model.policies.iter().zip(effective) {
         for setting in policy.settings.iter().filter(|s| s.key == key) {
-            if !predicate.matches(&setting.value) {
+            if !predicate.matches(&setting.value) || !ctx.scope.setting_applies(policy, setting) {
                 continue;
             }
             for ea in assignments {
@@ -216,7 +233,41 @@ fn forbid_finding(
             &setting.key,
             &target_identity(&ea.assignment.target),
         ]),
+        controls: controls_for_key(ctx, &setting.key),
+        join_types: reached,
+        targets: target_names(ea),
+        exception: None,
     }
+}
+
+/// Ids of every loaded baseline control about a setting (so exceptions can name controls).
+fn controls_for_key(ctx: &Context, key: &str) -> Vec<String> {
+    let mut ids: Vec<String> = ctx
+        .model
+        .controls
+        .iter()
+        .filter(|c| c.key.as_deref() == Some(key))
+        .flat_map(super::controls::control_ids)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Names and ids a finding reaches devices through (for exception scopes).
+fn target_names(ea: &EffectiveAssignment) -> Vec<String> {
+    let mut names = Vec::new();
+    match &ea.assignment.target {
+        Target::Group { id, name, .. } => names.extend(id.iter().chain(name.iter()).cloned()),
+        Target::GpoLink(link) => names.push(link.som_path.clone()),
+        _ => {}
+    }
+    if let Some(group) = &ea.group
+        && !names.contains(&group.name)
+    {
+        names.push(group.name.clone());
+    }
+    names
 }
 
 /// Settings that occur once in a policy, by key (repeated keys are collection items, such as
@@ -339,6 +390,10 @@ fn conflict_finding(
         policy: Some(policy_ref(second)),
         setting: Some(b.key.clone()),
         fingerprint: fingerprint(&[&rule.id, identities[0], identities[1], &b.key]),
+        controls: controls_for_key(ctx, &b.key),
+        join_types: JoinTypeSet::EMPTY,
+        targets: Vec::new(),
+        exception: None,
     }
 }
 
@@ -376,7 +431,248 @@ fn unknown_group(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
                     policy.identity(),
                     &target_identity(&assignment.target),
                 ]),
+                controls: Vec::new(),
+                join_types: JoinTypeSet::EMPTY,
+                targets: vec![label],
+                exception: None,
             });
         }
+    }
+}
+
+/// Join types a policy may reach, over all its effective assignments.
+pub(crate) fn possible_reach(assignments: &[EffectiveAssignment]) -> JoinTypeSet {
+    assignments
+        .iter()
+        .fold(JoinTypeSet::EMPTY, |set, ea| set.union(ea.reach.possible))
+}
+
+/// Settings of one channel (Group Policy or MDM) by key, with the policy and what it reaches.
+type ChannelIndex<'m> = HashMap<&'m str, Vec<(usize, &'m Setting, JoinTypeSet)>>;
+
+fn channel_index<'m>(
+    ctx: &Context<'_, 'm>,
+    effective: &[Vec<EffectiveAssignment>],
+    join_types: JoinTypeSet,
+    gpo: bool,
+) -> ChannelIndex<'m> {
+    let mut index: ChannelIndex = HashMap::new();
+    for (i, policy) in ctx.model.policies.iter().enumerate() {
+        if (policy.kind == PolicyKind::Gpo) != gpo || policy.kind == PolicyKind::Compliance {
+            continue;
+        }
+        let reached = possible_reach(&effective[i]).intersection(join_types);
+        if reached.is_empty() {
+            continue;
+        }
+        for (key, setting) in single_settings(policy) {
+            if ctx.scope.setting_applies(policy, setting) {
+                index.entry(key).or_default().push((i, setting, reached));
+            }
+        }
+    }
+    index
+}
+
+/// What the documentation says about which channel wins for one setting on these devices.
+fn channel_winner(ctx: &Context, mdm: &ChannelIndex, key: &str, devices: JoinTypeSet) -> String {
+    let policy_csp = ctx.catalog.resolve(key).is_some_and(|def| {
+        let uri = def.oma_uri.as_deref().unwrap_or("").to_ascii_lowercase();
+        (uri.starts_with("./device/vendor/msft/policy/config/")
+            || uri.starts_with("./user/vendor/msft/policy/config/"))
+            && def.registry.is_some()
+    });
+    if !policy_csp {
+        return "ControlPolicyConflict/MDMWinsOverGP does not cover this setting (it is not a Policy CSP setting with a Group Policy equivalent), and the documentation does not say which value wins".to_string();
+    }
+    let mdm_wins_key = ctx
+        .catalog
+        .resolve("./Device/Vendor/MSFT/Policy/Config/ControlPolicyConflict/MDMWinsOverGP")
+        .map(|def| def.key.as_str());
+    let enabling = mdm_wins_key.and_then(|k| mdm.get(k)).and_then(|entries| {
+        entries.iter().find(|(_, s, reached)| {
+            s.value.as_int() == Some(1) && !reached.intersection(devices).is_empty()
+        })
+    });
+    match enabling {
+        Some((i, _, _)) => format!(
+            "the Intune value wins: ControlPolicyConflict/MDMWinsOverGP = 1 reaches these devices through \"{}\", which blocks the Group Policy value of Policy CSP settings",
+            ctx.model.policies[*i].name
+        ),
+        None => "no policy sets ControlPolicyConflict/MDMWinsOverGP = 1 for these devices, so the documentation does not define which value wins (in practice the last writer, usually the periodic Group Policy refresh)".to_string(),
+    }
+}
+
+fn channel_conflict(
+    rule: &Rule,
+    ctx: &Context,
+    effective: &[Vec<EffectiveAssignment>],
+    join_types: JoinTypeSet,
+    findings: &mut Vec<Finding>,
+) {
+    let gp = channel_index(ctx, effective, join_types, true);
+    let mdm = channel_index(ctx, effective, join_types, false);
+    let mut keys: Vec<&&str> = gp.keys().filter(|k| mdm.contains_key(**k)).collect();
+    keys.sort();
+    for key in keys {
+        for &(gi, gs, greach) in &gp[*key] {
+            for &(mi, ms, mreach) in &mdm[*key] {
+                let devices = greach.intersection(mreach);
+                if devices.is_empty() || values_equal(&gs.value, &ms.value) {
+                    continue;
+                }
+                let winner = channel_winner(ctx, &mdm, key, devices);
+                findings.push(channel_finding(
+                    rule,
+                    ctx,
+                    (gi, gs),
+                    (mi, ms),
+                    devices,
+                    winner,
+                ));
+            }
+        }
+    }
+}
+
+fn channel_finding(
+    rule: &Rule,
+    ctx: &Context,
+    (gi, gs): (usize, &Setting),
+    (mi, ms): (usize, &Setting),
+    devices: JoinTypeSet,
+    winner: String,
+) -> Finding {
+    let (gpo, mdm) = (&ctx.model.policies[gi], &ctx.model.policies[mi]);
+    Finding {
+        rule: rule.id.clone(),
+        code: rule.code.clone(),
+        severity: rule.severity,
+        summary: rule.summary.clone(),
+        message: format!(
+            "GPO \"{}\" sets {} to {} but Intune policy \"{}\" sets it to {}, and both may reach {} devices; {winner}",
+            gpo.name,
+            setting_title(ctx, gs),
+            value_text(gs),
+            mdm.name,
+            value_text(ms),
+            devices.describe()
+        ),
+        primary: Label {
+            location: gpo.value_location(gs),
+            message: format!("Group Policy sets {} here", value_text(gs)),
+        },
+        related: vec![Label {
+            location: mdm.value_location(ms),
+            message: format!(
+                "Intune policy \"{}\" sets {} here",
+                mdm.name,
+                value_text(ms)
+            ),
+        }],
+        notes: Vec::new(),
+        help: rule.fix.clone(),
+        policy: Some(policy_ref(gpo)),
+        setting: Some(gs.key.clone()),
+        fingerprint: fingerprint(&[&rule.id, gpo.identity(), mdm.identity(), &gs.key]),
+        controls: Vec::new(),
+        join_types: devices,
+        targets: Vec::new(),
+        exception: None,
+    }
+}
+
+fn overridden(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
+    let gpos: Vec<usize> = (0..ctx.model.policies.len())
+        .filter(|&i| ctx.model.policies[i].kind == PolicyKind::Gpo)
+        .collect();
+    let singles: Vec<HashMap<&str, &Setting>> = gpos
+        .iter()
+        .map(|&i| single_settings(&ctx.model.policies[i]))
+        .collect();
+    for (n, &ia) in gpos.iter().enumerate() {
+        for (m, &ib) in gpos.iter().enumerate().skip(n + 1) {
+            let (a, b) = (&ctx.model.policies[ia], &ctx.model.policies[ib]);
+            let Some(precedence) = ctx.scope.precedence(a, b) else {
+                continue;
+            };
+            let mut keys: Vec<&&str> = singles[n]
+                .keys()
+                .filter(|k| singles[m].contains_key(**k))
+                .collect();
+            keys.sort();
+            for key in keys {
+                let (sa, sb) = (singles[n][*key], singles[m][*key]);
+                if values_equal(&sa.value, &sb.value)
+                    || !ctx.scope.setting_applies(a, sa)
+                    || !ctx.scope.setting_applies(b, sb)
+                {
+                    continue;
+                }
+                findings.push(override_finding(rule, ctx, (a, sa), (b, sb), &precedence));
+            }
+        }
+    }
+}
+
+fn override_finding(
+    rule: &Rule,
+    ctx: &Context,
+    (a, sa): (&Policy, &Setting),
+    (b, sb): (&Policy, &Setting),
+    precedence: &crate::scope::Precedence,
+) -> Finding {
+    // The loser's value is the one that never applies; with no known winner, report at `b`.
+    let a_wins = precedence.winner == Some(true);
+    let ((win, ws), (lose, ls)) = if a_wins {
+        ((a, sa), (b, sb))
+    } else {
+        ((b, sb), (a, sa))
+    };
+    let message = match precedence.winner {
+        Some(_) => format!(
+            "GPO \"{}\" sets {} to {}, but GPO \"{}\" sets it to {} and wins because {}",
+            lose.name,
+            setting_title(ctx, ls),
+            value_text(ls),
+            win.name,
+            value_text(ws),
+            precedence.reason
+        ),
+        None => format!(
+            "GPOs \"{}\" and \"{}\" set {} to {} and {}; {}",
+            lose.name,
+            win.name,
+            setting_title(ctx, ls),
+            value_text(ls),
+            value_text(ws),
+            precedence.reason
+        ),
+    };
+    let mut identities = [a.identity(), b.identity()];
+    identities.sort();
+    Finding {
+        rule: rule.id.clone(),
+        code: rule.code.clone(),
+        severity: rule.severity,
+        summary: rule.summary.clone(),
+        message,
+        primary: Label {
+            location: lose.value_location(ls),
+            message: format!("set to {} here", value_text(ls)),
+        },
+        related: vec![Label {
+            location: win.value_location(ws),
+            message: format!("\"{}\" sets {} here", win.name, value_text(ws)),
+        }],
+        notes: Vec::new(),
+        help: rule.fix.clone(),
+        policy: Some(policy_ref(lose)),
+        setting: Some(ls.key.clone()),
+        fingerprint: fingerprint(&[&rule.id, identities[0], identities[1], &ls.key]),
+        controls: Vec::new(),
+        join_types: JoinTypeSet::EMPTY,
+        targets: Vec::new(),
+        exception: None,
     }
 }

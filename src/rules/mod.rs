@@ -2,6 +2,7 @@
 //! own folders). Loading has two phases, as in cargo-deny: parse with spans, then validate and
 //! collect positioned diagnostics; a broken rule file never stops the run.
 
+pub mod controls;
 pub mod engine;
 mod schema;
 
@@ -113,6 +114,16 @@ pub enum Check {
     Conflict { policy_kinds: Vec<String> },
     /// An assignment targets a group that no groups export or inventory knows.
     UnknownGroup,
+    /// Group Policy and MDM set one setting to different values on devices of these join types.
+    ChannelConflict { join_types: JoinTypeSet },
+    /// A GPO's value is overridden by a higher-precedence GPO on the same OU chain.
+    Overridden,
+    /// A policy sets a baseline control's setting to a value the control does not allow.
+    BaselineDeviation,
+    /// A baseline control asks for a value a `forbid` rule forbids for a join type in scope.
+    BaselineContradiction,
+    /// Exceptions in this state (expired, expiring, unused, incomplete).
+    ExceptionStatus(crate::exceptions::Status),
 }
 
 /// A validated rule.
@@ -310,6 +321,17 @@ pub fn describe_check(check: &Check) -> String {
             )
         }
         Check::UnknownGroup => "Fires for every assignment whose group is in no groups export and not declared in `[inventory.groups]`.".to_string(),
+        Check::ChannelConflict { join_types } => format!(
+            "Fires when a GPO and an Intune policy that may both reach {} devices set one setting to different values, and says which one wins where the documentation says so (ControlPolicyConflict/MDMWinsOverGP).",
+            join_types.describe()
+        ),
+        Check::BaselineDeviation => "Fires for every policy setting whose value a control of a selected baseline does not allow for the join types the policy reaches (per-join-type expectations first). With `[baselines] missing = \"note\"` or `\"warning\"`, also for controls that no policy configures.".to_string(),
+        Check::BaselineContradiction => "Fires for every baseline control that asks, for a join type the fleet has, for a value that a join-type rule (a `forbid` check such as the PKU2U rules) forbids for that join type.".to_string(),
+        Check::ExceptionStatus(status) => format!(
+            "Fires for every exception in `exceptions.toml` whose state is `{}` on the day of the run (`--today`).",
+            status.name()
+        ),
+        Check::Overridden => "Fires when two GPOs linked on one OU chain set one setting to different values: the value of the GPO with lower precedence never applies where both reach.".to_string(),
     }
 }
 

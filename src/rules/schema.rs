@@ -44,6 +44,23 @@ enum RawCheck {
     Forbid(RawForbid),
     Conflict(RawConflict),
     UnknownGroup(RawEmpty),
+    ChannelConflict(RawChannelConflict),
+    Overridden(RawEmpty),
+    BaselineDeviation(RawEmpty),
+    BaselineContradiction(RawEmpty),
+    ExceptionStatus(RawExceptionStatus),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExceptionStatus {
+    status: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChannelConflict {
+    join_types: Spanned<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,6 +207,38 @@ fn validate_check(
             })
         }
         RawCheck::UnknownGroup(RawEmpty {}) => Some(Check::UnknownGroup),
+        RawCheck::Overridden(RawEmpty {}) => Some(Check::Overridden),
+        RawCheck::BaselineDeviation(RawEmpty {}) => Some(Check::BaselineDeviation),
+        RawCheck::BaselineContradiction(RawEmpty {}) => Some(Check::BaselineContradiction),
+        RawCheck::ExceptionStatus(raw) => {
+            match crate::exceptions::Status::parse(raw.status.get_ref()) {
+                Some(status) => Some(Check::ExceptionStatus(status)),
+                None => {
+                    problems.push((
+                    span_of(&raw.status),
+                    format!(
+                        "unknown exception status `{}`: expected valid, expiring, expired, unused or incomplete",
+                        raw.status.get_ref()
+                    ),
+                ));
+                    None
+                }
+            }
+        }
+        RawCheck::ChannelConflict(raw) => match super::join_type_set(raw.join_types.get_ref()) {
+            Ok(join_types) if !join_types.is_empty() => Some(Check::ChannelConflict { join_types }),
+            Ok(_) => {
+                problems.push((
+                    span_of(&raw.join_types),
+                    "join_types must name at least one join type".to_string(),
+                ));
+                None
+            }
+            Err(message) => {
+                problems.push((span_of(&raw.join_types), message));
+                None
+            }
+        },
     }
 }
 

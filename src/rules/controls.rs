@@ -1,0 +1,370 @@
+//! Checks against baseline controls (STIG, CIS, baselint TOML): deviations, and controls that
+//! contradict a join-type rule.
+
+use std::collections::HashMap;
+
+use super::engine::{Context, possible_reach, setting_title, value_text};
+use super::{Check, Predicate, Rule, Severity, values_equal};
+use crate::finding::{Finding, Label, PolicyRef, fingerprint};
+use crate::model::{Control, Expectation, JoinType, JoinTypeSet, Policy, Setting, Value};
+use crate::scope::EffectiveAssignment;
+use crate::source::Location;
+
+/// Does a value meet an expectation?
+pub fn satisfies(expected: &Expectation, value: &Value) -> bool {
+    match expected {
+        Expectation::OneOf(values) => values.iter().any(|v| values_equal(v, value)),
+        Expectation::AtMost(n) => value.as_int().is_some_and(|i| i <= *n),
+        Expectation::AtLeast(n) => value.as_int().is_some_and(|i| i >= *n),
+        Expectation::Between(lo, hi) => value.as_int().is_some_and(|i| *lo <= i && i <= *hi),
+        Expectation::Absent => matches!(value, Value::NotConfigured),
+        Expectation::Matches(re) => match (regex::Regex::new(re), value) {
+            (Ok(re), Value::Str(s)) => re.is_match(s),
+            (Ok(re), other) => re.is_match(&other.to_string()),
+            (Err(_), _) => false,
+        },
+        Expectation::Principals(allowed) => principals(value)
+            .is_some_and(|have| have.iter().all(|p| contains_principal(allowed, p))),
+        Expectation::Includes(required) => principals(value).is_some_and(|have| {
+            required
+                .iter()
+                .all(|r| have.iter().any(|p| same_principal(p, r)))
+        }),
+    }
+}
+
+/// The principals of a user-right value (`*S-1-5-32-544` and names alike); an unconfigured
+/// right holds none.
+fn principals(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::List(items) => Some(
+            items
+                .iter()
+                .map(|v| match v {
+                    Value::Str(s) => s.trim_start_matches('*').to_string(),
+                    other => other.to_string(),
+                })
+                .collect(),
+        ),
+        Value::Str(s) if s.trim().is_empty() => Some(Vec::new()),
+        Value::NotConfigured => Some(Vec::new()),
+        _ => None,
+    }
+}
+
+/// Names and SIDs compare case-insensitively, a well-known name equal to its SID.
+fn same_principal(a: &str, b: &str) -> bool {
+    let canonical = |p: &str| {
+        let p = p.trim().trim_start_matches('*');
+        crate::ingest::xccdf::check_text::well_known_sid(p)
+            .map(str::to_string)
+            .unwrap_or_else(|| p.to_string())
+            .to_lowercase()
+    };
+    canonical(a) == canonical(b)
+}
+
+fn contains_principal(list: &[String], p: &str) -> bool {
+    list.iter().any(|q| same_principal(q, p))
+}
+
+/// An expectation as a phrase: "0", "one of 1, 2", "at most 5".
+pub fn describe(expected: &Expectation) -> String {
+    let list = |vs: &[Value]| {
+        vs.iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    match expected {
+        Expectation::OneOf(vs) => list(vs),
+        Expectation::AtMost(n) => format!("at most {n}"),
+        Expectation::AtLeast(n) => format!("at least {n}"),
+        Expectation::Between(lo, hi) => format!("between {lo} and {hi}"),
+        Expectation::Absent => "not configured".to_string(),
+        Expectation::Matches(re) => format!("a value matching /{re}/"),
+        Expectation::Principals(p) => format!("only [{}]", p.join(", ")),
+        Expectation::Includes(p) => format!("at least [{}]", p.join(", ")),
+    }
+}
+
+/// The expectation of a control for one join type (per-join-type entries override).
+pub fn expectation_for(control: &Control, join_type: JoinType) -> Option<&Expectation> {
+    control
+        .per_join_type
+        .iter()
+        .find(|(j, _)| *j == join_type)
+        .map(|(_, e)| e)
+        .or(control.expected.as_ref())
+}
+
+/// All ids of a control, for messages and exception matching.
+pub fn control_ids(control: &Control) -> Vec<String> {
+    std::iter::once(control.id.clone())
+        .chain(control.aliases.iter().cloned())
+        .collect()
+}
+
+fn control_location(control: &Control) -> Location {
+    Location {
+        file: control.source,
+        span: control.expected_span.unwrap_or(control.span),
+    }
+}
+
+fn control_name(control: &Control) -> String {
+    format!("{} {}", control.baseline, control.id)
+}
+
+fn policy_ref(policy: &Policy) -> PolicyRef {
+    PolicyRef {
+        name: policy.name.clone(),
+        id: policy.id.clone(),
+        source: policy.kind.name().to_string(),
+    }
+}
+
+/// Controls by setting key.
+fn controls_by_key<'m>(ctx: &Context<'_, 'm>) -> HashMap<&'m str, Vec<&'m Control>> {
+    let mut index: HashMap<&str, Vec<&Control>> = HashMap::new();
+    for control in &ctx.model.controls {
+        if let Some(key) = &control.key {
+            index.entry(key.as_str()).or_default().push(control);
+        }
+    }
+    index
+}
+
+/// `baseline-deviation`: a policy reaching a population the control applies to sets the
+/// control's setting to a value the control does not allow; optionally, controls configured
+/// by no policy.
+pub fn deviation(
+    rule: &Rule,
+    ctx: &Context,
+    effective: &[Vec<EffectiveAssignment>],
+    missing: Option<Severity>,
+    findings: &mut Vec<Finding>,
+) {
+    let index = controls_by_key(ctx);
+    let mut configured: HashMap<&str, bool> = HashMap::new();
+    for (policy, assignments) in ctx.model.policies.iter().zip(effective) {
+        let reach = possible_reach(assignments);
+        if reach.is_empty() {
+            continue;
+        }
+        for setting in &policy.settings {
+            let Some(controls) = index.get(setting.key.as_str()) else {
+                continue;
+            };
+            if !ctx.scope.setting_applies(policy, setting) {
+                continue;
+            }
+            for control in controls {
+                let applies = reach.intersection(control.applies_to);
+                if applies.is_empty() {
+                    continue;
+                }
+                configured.insert(setting.key.as_str(), true);
+                let deviating = deviating_join_types(control, &setting.value, applies);
+                if !deviating.is_empty() {
+                    findings.push(deviation_finding(
+                        rule, ctx, policy, setting, control, deviating,
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(severity) = missing {
+        for control in &ctx.model.controls {
+            let Some(key) = &control.key else { continue };
+            let absent_ok = control
+                .expected
+                .as_ref()
+                .is_some_and(|e| satisfies(e, &Value::NotConfigured));
+            if control.expected.is_some() && !absent_ok && !configured.contains_key(key.as_str()) {
+                findings.push(missing_finding(rule, control, severity));
+            }
+        }
+    }
+}
+
+fn deviating_join_types(control: &Control, value: &Value, applies: JoinTypeSet) -> JoinTypeSet {
+    applies
+        .iter()
+        .filter(|&j| expectation_for(control, j).is_some_and(|e| !satisfies(e, value)))
+        .fold(JoinTypeSet::EMPTY, JoinTypeSet::with)
+}
+
+fn deviation_finding(
+    rule: &Rule,
+    ctx: &Context,
+    policy: &Policy,
+    setting: &Setting,
+    control: &Control,
+    deviating: JoinTypeSet,
+) -> Finding {
+    let expected: Vec<String> = deviating
+        .iter()
+        .filter_map(|j| {
+            expectation_for(control, j)
+                .map(|e| format!("{} for {} devices", describe(e), j.describe()))
+        })
+        .collect();
+    Finding {
+        rule: rule.id.clone(),
+        code: rule.code.clone(),
+        severity: rule.severity,
+        summary: rule.summary.clone(),
+        message: format!(
+            "policy \"{}\" sets {} to {}, but {} ({}) expects {}",
+            policy.name,
+            setting_title(ctx, setting),
+            value_text(setting),
+            control_name(control),
+            control.title,
+            expected.join(", ")
+        ),
+        primary: Label {
+            location: policy.value_location(setting),
+            message: format!("set to {} here", value_text(setting)),
+        },
+        related: vec![Label {
+            location: control_location(control),
+            message: format!("{} expects {}", control_name(control), expected.join(", ")),
+        }],
+        notes: Vec::new(),
+        help: rule.fix.clone(),
+        policy: Some(policy_ref(policy)),
+        setting: Some(setting.key.clone()),
+        fingerprint: fingerprint(&[&rule.id, &control.id, policy.identity(), &setting.key]),
+        controls: control_ids(control),
+        join_types: deviating,
+        targets: Vec::new(),
+        exception: None,
+    }
+}
+
+fn missing_finding(rule: &Rule, control: &Control, severity: Severity) -> Finding {
+    Finding {
+        rule: rule.id.clone(),
+        code: rule.code.clone(),
+        severity,
+        summary: rule.summary.clone(),
+        message: format!(
+            "{} ({}) is configured by no policy that reaches {} devices",
+            control_name(control),
+            control.title,
+            control.applies_to.describe()
+        ),
+        primary: Label {
+            location: control_location(control),
+            message: "configured nowhere".to_string(),
+        },
+        related: Vec::new(),
+        notes: Vec::new(),
+        help: rule.fix.clone(),
+        policy: None,
+        setting: control.key.clone(),
+        fingerprint: fingerprint(&[&rule.id, &control.id, "missing"]),
+        controls: control_ids(control),
+        join_types: control.applies_to,
+        targets: Vec::new(),
+        exception: None,
+    }
+}
+
+/// Join types the fleet has in scope: reached by some assignment or declared in the inventory.
+fn fleet_join_types(effective: &[Vec<EffectiveAssignment>]) -> JoinTypeSet {
+    effective
+        .iter()
+        .map(|a| possible_reach(a))
+        .fold(JoinTypeSet::EMPTY, JoinTypeSet::union)
+}
+
+/// `baseline-contradicts-join-type`: a control asks, for devices of a join type the fleet has,
+/// for a value that a join-type rule (a `forbid` check) forbids for that join type.
+pub fn contradictions(
+    rule: &Rule,
+    rules: &[Rule],
+    ctx: &Context,
+    effective: &[Vec<EffectiveAssignment>],
+    findings: &mut Vec<Finding>,
+) {
+    let fleet = fleet_join_types(effective);
+    for control in &ctx.model.controls {
+        let Some(key) = &control.key else { continue };
+        for forbidding in rules {
+            let Check::Forbid {
+                setting,
+                value,
+                join_types,
+                ..
+            } = &forbidding.check
+            else {
+                continue;
+            };
+            if setting != key {
+                continue;
+            }
+            let clash = join_types
+                .intersection(control.applies_to)
+                .intersection(fleet)
+                .iter()
+                .filter(|&j| expectation_for(control, j).is_some_and(|e| demands(e, value)))
+                .fold(JoinTypeSet::EMPTY, JoinTypeSet::with);
+            if !clash.is_empty() {
+                findings.push(contradiction_finding(rule, control, forbidding, clash));
+            }
+        }
+    }
+}
+
+/// True when every value the expectation allows is one the predicate forbids.
+fn demands(expected: &Expectation, forbidden: &Predicate) -> bool {
+    match expected {
+        Expectation::OneOf(values) => {
+            !values.is_empty() && values.iter().all(|v| forbidden.matches(v))
+        }
+        _ => false,
+    }
+}
+
+fn contradiction_finding(
+    rule: &Rule,
+    control: &Control,
+    forbidding: &Rule,
+    clash: JoinTypeSet,
+) -> Finding {
+    let expected = control.expected.as_ref().map(describe).unwrap_or_default();
+    Finding {
+        rule: rule.id.clone(),
+        code: rule.code.clone(),
+        severity: rule.severity,
+        summary: rule.summary.clone(),
+        message: format!(
+            "{} ({}) asks for {expected}, which `{}` forbids for {} devices: {}",
+            control_name(control),
+            control.title,
+            forbidding.id,
+            clash.describe(),
+            forbidding.summary
+        ),
+        primary: Label {
+            location: control_location(control),
+            message: format!("asks for {expected}"),
+        },
+        related: Vec::new(),
+        notes: vec![format!(
+            "the fleet has {} devices in scope of this baseline",
+            clash.describe()
+        )],
+        help: rule.fix.clone(),
+        policy: None,
+        setting: control.key.clone(),
+        fingerprint: fingerprint(&[&rule.id, &control.id, &forbidding.id]),
+        controls: control_ids(control),
+        join_types: clash,
+        targets: Vec::new(),
+        exception: None,
+    }
+}
