@@ -351,3 +351,113 @@ fn walked_json_that_is_no_export_is_skipped_but_named_files_are_errors() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn exceptions_audit_in_every_format() {
+    for format in ["human", "json", "csv", "markdown"] {
+        let output = baselint(
+            &[
+                "exceptions",
+                "examples/contoso",
+                "--today",
+                TODAY,
+                "--format",
+                format,
+            ],
+            root(),
+        );
+        // EXC-0007 has expired and EXC-0051 is incomplete.
+        assert_eq!(output.status.code(), Some(1), "{format}");
+        insta::assert_snapshot!(format!("exceptions_audit_{format}"), stdout(&output));
+    }
+}
+
+#[test]
+fn exceptions_audit_json_follows_the_documented_schema() {
+    let output = baselint(
+        &[
+            "exceptions",
+            "examples/contoso",
+            "--today",
+            TODAY,
+            "--format",
+            "json",
+        ],
+        root(),
+    );
+    let audit: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(audit["version"], 1);
+    let statuses: Vec<(&str, &str)> = audit["exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["id"].as_str().unwrap(), e["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("EXC-0042", "valid"),
+            ("EXC-0007", "expired"),
+            ("EXC-0013", "unused"),
+            ("EXC-0060", "expiring"),
+            ("EXC-0051", "incomplete")
+        ]
+    );
+    let valid = &audit["exceptions"][0];
+    assert_eq!(valid["days_left"], 126);
+    assert_eq!(valid["covers"].as_array().unwrap().len(), 1);
+    assert!(valid["line"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn inspect_shows_policies_settings_and_links() {
+    let output = baselint(&["inspect", "examples/contoso", "--format", "json"], root());
+    assert_eq!(output.status.code(), Some(0));
+    let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let policies = view["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 8);
+    let gpo = policies
+        .iter()
+        .find(|p| p["name"] == "CIS L1 - Workstations")
+        .unwrap();
+    assert_eq!(gpo["kind"], "gpo");
+    assert_eq!(
+        gpo["assignments"][0]["target"],
+        "link to contoso.com/Workstations"
+    );
+    assert!(gpo["settings"].as_array().unwrap().iter().any(|s| {
+        s["key"] == "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\pku2u\\AllowOnlineID"
+            && s["value"] == "0 (Block)"
+            && s["path"].as_str().unwrap().ends_with("GptTmpl.inf")
+    }));
+    assert_eq!(view["controls"], 2 + 6);
+    let text = baselint(&["inspect", "examples/contoso/gpo"], root());
+    insta::assert_snapshot!(stdout(&text));
+}
+
+#[test]
+fn import_stig_writes_a_baseline_that_loads() {
+    let output = baselint(
+        &[
+            "import",
+            "stig",
+            "examples/contoso/baselines/U_MS_Windows_11_STIG_V2R6_excerpt-xccdf.xml",
+        ],
+        root(),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let toml = stdout(&output);
+    insta::assert_snapshot!(toml);
+    let dir = temp_dir("import");
+    std::fs::write(dir.join("stig.toml"), &toml).unwrap();
+    std::fs::write(
+        dir.join("baselint.toml"),
+        "[baselines]\nuse = [\"stig.toml\"]\n",
+    )
+    .unwrap();
+    let inspected = baselint(&["inspect", ".", "--format", "json"], &dir);
+    let view: serde_json::Value = serde_json::from_str(&stdout(&inspected)).unwrap();
+    assert_eq!(view["errors"].as_array().unwrap().len(), 0, "{view}");
+    assert_eq!(view["controls"], 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

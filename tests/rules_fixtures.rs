@@ -210,3 +210,29 @@ fn gpo_intune_conflict_says_which_channel_wins() {
         with.findings[0].message
     );
 }
+
+/// The human report of every rule on its `fires` fixture, as a reviewer sees it.
+#[test]
+fn every_rule_diagnostic_snapshot() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for id in builtin_ids() {
+        let dir = format!("tests/fixtures/rules/{id}/fires");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_baselint"))
+            .args([
+                "check",
+                &dir,
+                "--select",
+                &id,
+                "--today",
+                "2026-11-25",
+                "--color",
+                "never",
+            ])
+            .current_dir(root)
+            .env("COLUMNS", "110")
+            .output()
+            .unwrap();
+        let text = String::from_utf8(output.stdout).unwrap();
+        insta::assert_snapshot!(format!("fires_{id}"), text);
+    }
+}
