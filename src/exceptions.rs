@@ -216,6 +216,7 @@ pub fn apply(
         }
     }
     let checklist = checklist_documentation(model, &kept, &excepted);
+    annotate_documented(&mut kept, model, &checklist);
     *findings = kept;
     (
         excepted,
@@ -260,6 +261,33 @@ fn checklist_documentation(
             ChecklistDocumentation { index, related }
         })
         .collect()
+}
+
+/// Tell the reader of a finding that a STIG checklist documents the same control.
+fn annotate_documented(
+    findings: &mut [Finding],
+    model: &Model,
+    checklist: &[ChecklistDocumentation],
+) {
+    for doc in checklist {
+        let entry = &model.checklist_entries[doc.index];
+        let status = match entry.status {
+            ChecklistStatus::NotApplicable => "Not_Applicable",
+            _ => "NotAFinding",
+        };
+        let note = format!(
+            "STIG checklist of {} marks {} {status}: {}",
+            entry.asset,
+            entry.vuln_id,
+            entry.comments.trim()
+        );
+        for finding in findings
+            .iter_mut()
+            .filter(|f| doc.related.contains(&f.fingerprint))
+        {
+            finding.notes.push(note.clone());
+        }
+    }
 }
 
 /// Findings of the exception rules (`exception-expired`...) for the audit's entries.

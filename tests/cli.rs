@@ -407,6 +407,11 @@ fn exceptions_audit_json_follows_the_documented_schema() {
     assert_eq!(valid["days_left"], 126);
     assert_eq!(valid["covers"].as_array().unwrap().len(), 1);
     assert!(valid["line"].as_u64().unwrap() > 0);
+    // The hybrid workstation's STIG checklist documents V-253459 as not applicable.
+    let documented = &audit["checklist"][0];
+    assert_eq!(documented["vuln_id"], "V-253459");
+    assert_eq!(documented["status"], "not_applicable");
+    assert!(!documented["related"].as_array().unwrap().is_empty());
 }
 
 #[test]
