@@ -66,10 +66,20 @@ fn setting_view(outcome: &Outcome, policy: &Policy, setting: &Setting) -> Settin
     }
 }
 
-fn target_text(target: &Target) -> String {
+fn target_text(model: &crate::model::Model, target: &Target) -> String {
     match target {
         Target::Group { id, name, .. } => {
-            format!("group {}", name.as_deref().or(id.as_deref()).unwrap_or("?"))
+            let exported = id.as_deref().and_then(|id| {
+                model
+                    .groups
+                    .iter()
+                    .find(|g| g.id.as_deref().is_some_and(|g| g.eq_ignore_ascii_case(id)))
+            });
+            match (name.as_deref(), exported, id.as_deref()) {
+                (Some(name), _, _) => format!("group {name}"),
+                (None, Some(group), Some(id)) => format!("group {} ({id})", group.name),
+                (None, _, id) => format!("group {}", id.unwrap_or("?")),
+            }
         }
         Target::AllDevices => "all devices".to_string(),
         Target::AllLicensedUsers => "all users".to_string(),
@@ -89,7 +99,7 @@ fn assignment_view(outcome: &Outcome, policy: &Policy, assignment: &Assignment) 
             Mode::Include => "include",
             Mode::Exclude => "exclude",
         },
-        target: target_text(&assignment.target),
+        target: target_text(&outcome.model, &assignment.target),
         filter: assignment.filter.as_ref().map(|f| {
             let mode = if f.mode == Mode::Include {
                 "include"

@@ -90,6 +90,7 @@ pub fn check(options: &Options) -> Outcome {
     let (files, walk_errors) = ingest::collect_files(&options.paths);
     model.errors.extend(walk_errors);
     ingest::load(&files, &mut model, catalog);
+    drop_companion_duplicates(&mut model);
     load_baselines(&config, &mut model, catalog);
     load_exceptions(&config, &mut model);
 
@@ -128,6 +129,23 @@ pub fn check(options: &Options) -> Outcome {
         excepted,
         audit,
     }
+}
+
+/// IntuneManagement writes an endpoint-security intent twice: the intent (with its id and
+/// settings) and a `<name>_Settings.json` companion (settings only, no id). When both were read,
+/// keep the intent.
+fn drop_companion_duplicates(model: &mut Model) {
+    let named_intents: std::collections::HashSet<String> = model
+        .policies
+        .iter()
+        .filter(|p| p.kind == model::PolicyKind::EndpointSecurityIntent && p.id.is_some())
+        .map(|p| p.name.clone())
+        .collect();
+    model.policies.retain(|p| {
+        !(p.kind == model::PolicyKind::EndpointSecurityIntent
+            && p.id.is_none()
+            && named_intents.contains(&p.name))
+    });
 }
 
 /// Read the baselines `[baselines] use` selects: shipped ones from the binary, files by format.

@@ -312,11 +312,51 @@ impl<'m> Scope<'m> {
                 )),
             },
         };
-        if let Some(narrowing) = gpo_narrowing(policy) {
+        if let Some(declared) = self.filtered_join_types(policy) {
+            // Security filtering to groups the inventory declares: only their join types.
+            reach.possible = reach.possible.intersection(declared);
+            reach.certain = JoinTypeSet::EMPTY;
+        } else if let Some(narrowing) = gpo_narrowing(policy) {
             reach.certain = JoinTypeSet::EMPTY;
             reach.unknown = Some(join_notes(reach.unknown, narrowing));
         }
+        if let Some(wmi) = policy.gpo.as_ref().and_then(|g| g.wmi_filter.as_ref())
+            && reach
+                .unknown
+                .as_deref()
+                .is_none_or(|u| !u.contains("WMI filter"))
+        {
+            reach.certain = JoinTypeSet::EMPTY;
+            reach.unknown = Some(join_notes(
+                reach.unknown,
+                format!("WMI filter \"{}\" limits it further", wmi.name),
+            ));
+        }
         reach
+    }
+
+    /// When a GPO's security filtering names only groups `[inventory.groups]` declares (AD
+    /// security groups, by name as `DOMAIN\Group` or `Group`, or by SID), the join types
+    /// they hold.
+    fn filtered_join_types(&self, policy: &Policy) -> Option<JoinTypeSet> {
+        let gpo = policy.gpo.as_ref()?;
+        if gpo.security_filter.is_empty() || gpo.security_filter.iter().any(is_everyone) {
+            return None;
+        }
+        gpo.security_filter
+            .iter()
+            .try_fold(JoinTypeSet::EMPTY, |set, trustee| {
+                let short = trustee.name.rsplit('\\').next().unwrap_or(&trustee.name);
+                let entry = [
+                    Some(trustee.name.as_str()),
+                    Some(short),
+                    trustee.sid.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .find_map(|key| self.inventory.group(key))?;
+                Some(set.union(entry.join_types))
+            })
     }
 
     /// Narrow a reach by an assignment filter.
@@ -491,14 +531,14 @@ fn link_winner(a: &GpoLink, b: &GpoLink) -> Option<(Option<bool>, String)> {
 
 /// Security filtering other than Authenticated Users, or a WMI filter, narrows a GPO to an
 /// unknown part of the linked OU.
+fn is_everyone(t: &crate::model::Trustee) -> bool {
+    t.sid.as_deref() == Some("S-1-5-11") || t.name.to_lowercase().ends_with("authenticated users")
+}
+
 fn gpo_narrowing(policy: &Policy) -> Option<String> {
     let gpo = policy.gpo.as_ref()?;
-    let everyone = |t: &crate::model::Trustee| {
-        t.sid.as_deref() == Some("S-1-5-11")
-            || t.name.to_lowercase().ends_with("authenticated users")
-    };
     let mut why = Vec::new();
-    if !gpo.security_filter.is_empty() && !gpo.security_filter.iter().any(everyone) {
+    if !gpo.security_filter.is_empty() && !gpo.security_filter.iter().any(is_everyone) {
         let names: Vec<&str> = gpo
             .security_filter
             .iter()
@@ -508,9 +548,6 @@ fn gpo_narrowing(policy: &Policy) -> Option<String> {
             "security filtering limits it to {}",
             names.join(", ")
         ));
-    }
-    if let Some(wmi) = &gpo.wmi_filter {
-        why.push(format!("WMI filter \"{}\" limits it further", wmi.name));
     }
     (!why.is_empty()).then(|| why.join("; "))
 }

@@ -466,3 +466,95 @@ fn import_stig_writes_a_baseline_that_loads() {
     assert_eq!(view["controls"], 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The fixture GPO is security-filtered to "CONTOSO\GPO - Hybrid Workstations" and linked to
+/// contoso.com/Clients/Hybrid; what the inventory says of that AD group decides its reach.
+#[test]
+fn gpo_security_filtering_uses_the_declared_join_types_of_ad_groups() {
+    let dir = temp_dir("filtering");
+    copy_dir(
+        &root().join("tests/fixtures/gpo/backup"),
+        &dir.join("backup"),
+    );
+    let run = |group_types: &str| {
+        std::fs::write(
+            dir.join("baselint.toml"),
+            format!(
+                "[inventory.ous]\n\"contoso.com/Clients/Hybrid\" = [\"hybrid\"]\n\
+                 [inventory.groups]\n\"GPO - Hybrid Workstations\" = {group_types}\n"
+            ),
+        )
+        .unwrap();
+        let output = baselint(
+            &[
+                "check",
+                ".",
+                "--select",
+                "pku2u-disabled-on-hybrid-joined",
+                "--format",
+                "json",
+            ],
+            &dir,
+        );
+        serde_json::from_str::<serde_json::Value>(&stdout(&output)).unwrap()
+    };
+    let hybrid = run("[\"hybrid\"]");
+    let findings = hybrid["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{hybrid}");
+    let notes = findings[0]["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .all(|n| !n.as_str().unwrap().contains("security filtering")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("WMI filter")),
+        "{notes:?}"
+    );
+    let domain = run("[\"domain\"]");
+    assert_eq!(domain["findings"].as_array().unwrap().len(), 0, "{domain}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// IntuneManagement exports an intent and its `_Settings.json` companion: read once.
+#[test]
+fn intent_and_its_settings_companion_are_one_policy() {
+    let dir = temp_dir("intent");
+    let setting = r##"{"@odata.type": "#microsoft.graph.deviceManagementBooleanSettingInstance", "id": "s1",
+        "definitionId": "deviceConfiguration--windows10EndpointProtectionConfiguration_firewallEnabled", "valueJson": "true"}"##;
+    std::fs::write(
+        dir.join("Win - Firewall.json"),
+        format!(
+            r###"{{"@odata.type": "#microsoft.graph.deviceManagementIntent", "id": "i-1", "displayName": "Win - Firewall",
+                "templateId": "t-1", "settings": [{setting}], "assignments": []}}"###
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("Win - Firewall_Settings.json"),
+        format!(r#"{{"settings": [{setting}]}}"#),
+    )
+    .unwrap();
+    let output = baselint(&["inspect", ".", "--format", "json"], &dir);
+    let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let policies = view["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 1, "{view}");
+    assert_eq!(policies[0]["id"], "i-1");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
