@@ -236,3 +236,27 @@ fn every_rule_diagnostic_snapshot() {
         insta::assert_snapshot!(format!("fires_{id}"), text);
     }
 }
+
+/// With `[baselines] missing = "note"`, a control no policy configures is a note at the control.
+#[test]
+fn missing_controls_are_reported_when_configured() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/baseline-missing");
+    let outcome = run_rule("baseline-deviation", &dir);
+    let missing: Vec<(&str, baselint::rules::Severity)> = outcome
+        .findings
+        .iter()
+        .map(|f| (f.message.as_str(), f.severity))
+        .collect();
+    // Neither control of the baseline is configured: the folder has no policy.
+    assert_eq!(missing.len(), 2, "{missing:#?}");
+    for (message, severity) in &missing {
+        assert!(message.contains("is configured by no policy"), "{message}");
+        assert_eq!(*severity, baselint::rules::Severity::Note);
+    }
+    assert!(missing[0].0.contains("CW-NTLM-01") && missing[1].0.contains("CW-PKU2U-01"));
+    assert!(
+        missing[1].0.ends_with("reaches domain-joined devices"),
+        "{}",
+        missing[1].0
+    );
+}

@@ -112,8 +112,26 @@ fn control_location(control: &Control) -> Location {
     }
 }
 
+/// "Microsoft_Windows_11_STIG V2R6 WN11-SO-000185 (V-253459)": the baseline, the control id and
+/// the group id people also quote (STIG V- numbers).
 fn control_name(control: &Control) -> String {
-    format!("{} {}", control.baseline, control.id)
+    let quoted: Vec<&str> = control
+        .aliases
+        .iter()
+        .filter(|a| a.starts_with("V-"))
+        .map(String::as_str)
+        .take(1)
+        .collect();
+    if quoted.is_empty() {
+        format!("{} {}", control.baseline, control.id)
+    } else {
+        format!(
+            "{} {} ({})",
+            control.baseline,
+            control.id,
+            quoted.join(", ")
+        )
+    }
 }
 
 fn policy_ref(policy: &Policy) -> PolicyRef {
