@@ -473,6 +473,22 @@ impl<'m> Scope<'m> {
     }
 }
 
+/// How a policy reaches devices: Group Policy (links to OUs) or MDM (Intune assignments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    GroupPolicy,
+    Mdm,
+}
+
+/// The management channel of a policy.
+pub fn channel(policy: &Policy) -> Channel {
+    if policy.kind == crate::model::PolicyKind::Gpo {
+        Channel::GroupPolicy
+    } else {
+        Channel::Mdm
+    }
+}
+
 /// The outcome of comparing two GPOs' links.
 #[derive(Clone, Debug)]
 pub struct Precedence<'p> {

@@ -6,7 +6,7 @@ use super::{Check, Predicate, Rule, values_equal};
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Label, PolicyRef, fingerprint};
 use crate::model::{JoinTypeSet, Model, Policy, PolicyKind, Setting, Target};
-use crate::scope::{EffectiveAssignment, Evidence, Scope, target_label};
+use crate::scope::{Channel, EffectiveAssignment, Evidence, Scope, channel, target_label};
 
 /// Everything a check needs to look at.
 pub struct Context<'a, 'm> {
@@ -458,7 +458,8 @@ fn channel_index<'m>(
 ) -> ChannelIndex<'m> {
     let mut index: ChannelIndex = HashMap::new();
     for (i, policy) in ctx.model.policies.iter().enumerate() {
-        if (policy.kind == PolicyKind::Gpo) != gpo || policy.kind == PolicyKind::Compliance {
+        let wanted = if gpo { Channel::GroupPolicy } else { Channel::Mdm };
+        if channel(policy) != wanted || policy.kind == PolicyKind::Compliance {
             continue;
         }
         let reached = possible_reach(&effective[i]).intersection(join_types);
@@ -584,7 +585,7 @@ fn channel_finding(
 
 fn overridden(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
     let gpos: Vec<usize> = (0..ctx.model.policies.len())
-        .filter(|&i| ctx.model.policies[i].kind == PolicyKind::Gpo)
+        .filter(|&i| channel(&ctx.model.policies[i]) == Channel::GroupPolicy)
         .collect();
     let singles: Vec<HashMap<&str, &Setting>> = gpos
         .iter()
