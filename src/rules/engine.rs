@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::{Check, Predicate, Rule, values_equal};
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Label, PolicyRef, fingerprint};
-use crate::model::{JoinTypeSet, Model, Policy, PolicyKind, Setting, Target};
+use crate::model::{JoinTypeSet, Model, Policy, PolicyKind, Setting, Target, Value};
 use crate::scope::{Channel, EffectiveAssignment, Evidence, Scope, channel, target_label};
 
 /// Everything a check needs to look at.
@@ -330,27 +330,61 @@ fn conflict(
         .iter()
         .map(|&i| single_settings(&ctx.model.policies[i]))
         .collect();
-    let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    // Per key, the policies that set it, bucketed by value: only policies in different
+    // buckets can conflict, and most policies of a tenant agree on most settings.
+    let mut by_key: HashMap<&str, ValueBuckets> = HashMap::new();
     for (slot, settings) in singles.iter().enumerate() {
-        for key in settings.keys() {
-            by_key.entry(key).or_default().push(slot);
+        for (key, setting) in settings {
+            by_key
+                .entry(key)
+                .or_default()
+                .entry(value_class(&setting.value))
+                .or_default()
+                .push((eligible[slot], setting));
         }
     }
-    let mut keys: Vec<_> = by_key.into_iter().filter(|(_, v)| v.len() > 1).collect();
-    keys.sort();
-    for (key, slots) in keys {
-        for (n, &sa) in slots.iter().enumerate() {
-            for &sb in &slots[n + 1..] {
-                let (a, b) = (&singles[sa][key], &singles[sb][key]);
-                if values_equal(&a.value, &b.value) {
-                    continue;
-                }
-                let (pa, pb) = (eligible[sa], eligible[sb]);
-                if let Some(overlap) = definite_overlap(&effective[pa], &effective[pb]) {
-                    findings.push(conflict_finding(rule, ctx, (pa, a), (pb, b), overlap));
+    let mut keys: Vec<_> = by_key.into_iter().filter(|(_, b)| b.len() > 1).collect();
+    keys.sort_by(|a, b| a.0.cmp(b.0));
+    for (_, buckets) in keys {
+        let mut buckets: Vec<Vec<(usize, &Setting)>> = buckets.into_values().collect();
+        buckets.sort_by_key(|bucket| bucket[0].0);
+        for (n, left) in buckets.iter().enumerate() {
+            for right in &buckets[n + 1..] {
+                for &x in left {
+                    for &y in right {
+                        // The policy read later carries the finding.
+                        let ((pa, a), (pb, b)) = if x.0 < y.0 { (x, y) } else { (y, x) };
+                        if let Some(overlap) = definite_overlap(&effective[pa], &effective[pb]) {
+                            findings.push(conflict_finding(rule, ctx, (pa, a), (pb, b), overlap));
+                        }
+                    }
                 }
             }
         }
+    }
+}
+
+/// Policies (index, setting) that set one key, by value class.
+type ValueBuckets<'m> = HashMap<String, Vec<(usize, &'m Setting)>>;
+
+/// A value's equality class for `values_equal`: numbers whatever their spelling, strings as
+/// written, lists element by element.
+fn value_class(value: &Value) -> String {
+    match value {
+        Value::Str(s) => match s.trim().parse::<i64>() {
+            Ok(i) => format!("i:{i}"),
+            Err(_) => format!("s:{s}"),
+        },
+        Value::List(items) => {
+            let inner: Vec<String> = items.iter().map(value_class).collect();
+            format!("l:[{}]", inner.join("\u{1f}"))
+        }
+        Value::Choice(c) => format!("c:{c}"),
+        Value::NotConfigured => "n".to_string(),
+        other => match other.as_int() {
+            Some(i) => format!("i:{i}"),
+            None => format!("o:{other}"),
+        },
     }
 }
 
@@ -458,7 +492,11 @@ fn channel_index<'m>(
 ) -> ChannelIndex<'m> {
     let mut index: ChannelIndex = HashMap::new();
     for (i, policy) in ctx.model.policies.iter().enumerate() {
-        let wanted = if gpo { Channel::GroupPolicy } else { Channel::Mdm };
+        let wanted = if gpo {
+            Channel::GroupPolicy
+        } else {
+            Channel::Mdm
+        };
         if channel(policy) != wanted || policy.kind == PolicyKind::Compliance {
             continue;
         }
@@ -675,5 +713,35 @@ fn override_finding(
         join_types: JoinTypeSet::EMPTY,
         targets: Vec::new(),
         exception: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_classes_agree_with_values_equal() {
+        let values = [
+            Value::Int(0),
+            Value::Str("0".into()),
+            Value::Bool(false),
+            Value::Int(1),
+            Value::Bool(true),
+            Value::Str("Block".into()),
+            Value::Choice("x_block".into()),
+            Value::List(vec![Value::Str("*S-1-5-32-544".into())]),
+            Value::List(vec![Value::Str("*S-1-5-32-545".into())]),
+            Value::NotConfigured,
+        ];
+        for a in &values {
+            for b in &values {
+                assert_eq!(
+                    value_class(a) == value_class(b),
+                    values_equal(a, b),
+                    "{a:?} vs {b:?}"
+                );
+            }
+        }
     }
 }

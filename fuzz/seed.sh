@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Seed fuzz/corpus/<target>/ from the repository's fixtures and the Contoso example.
+# The corpus folders are git-ignored; rerun this after adding fixtures. Idempotent.
+set -euo pipefail
+fuzz="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$fuzz")"
+cd "$root"
+
+# add TARGET FILE: copy FILE into corpus/TARGET under a name made from its path.
+add() {
+    local dir="$fuzz/corpus/$1"
+    mkdir -p "$dir"
+    local name="${2//\//_}"
+    name="${name// /_}"
+    cp "$2" "$dir/$name"
+}
+
+sources=(tests/fixtures examples baselines)
+while IFS= read -r -d '' f; do
+    case "$f" in
+        *.json)
+            add intune_json "$f"
+            # CKLB detection is by content: a JSON with target_data/stigs is a checklist too.
+            if grep -q '"target_data"' "$f"; then add cklb "$f"; fi ;;
+        *.cklb) add cklb "$f"; add intune_json "$f" ;;
+        *.ckl) add ckl "$f" ;;
+        *.inf) add security_template "$f" ;;
+        *.pol) add registry_pol "$f" ;;
+        *.xml)
+            if grep -q 'Benchmark' "$f"; then add xccdf "$f"; fi
+            if grep -qE '<(GPO|report)[ >]' "$f"; then add gpo_report "$f"; fi
+            if grep -q '<CHECKLIST' "$f"; then add ckl "$f"; fi ;;
+        */baselint.toml) add config_toml "$f" ;;
+        */exceptions*.toml | */exceptions/*.toml) add exceptions_toml "$f" ;;
+        *.toml) add baseline_toml "$f" ;;
+    esac
+done < <(find "${sources[@]}" -type f -print0 | sort -z)
+
+for f in rules/*.toml; do add rule_toml "$f"; done
+
+# Membership and filter rules: the strings themselves, from every JSON fixture, plus a few
+# hand-written ones covering the grammar's corners.
+rules_dir="$fuzz/corpus/membership_rule"
+mkdir -p "$rules_dir"
+if command -v python3 >/dev/null 2>&1; then
+    python3 - "$rules_dir" "${sources[@]}" <<'PY'
+import hashlib, json, os, sys
+out, roots = sys.argv[1], sys.argv[2:]
+def walk(node):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("membershipRule", "rule") and isinstance(v, str) and v.strip():
+                yield v
+            else:
+                yield from walk(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from walk(v)
+for root in roots:
+    for d, _, files in os.walk(root):
+        for name in files:
+            if not name.endswith(".json"):
+                continue
+            try:
+                doc = json.load(open(os.path.join(d, name), encoding="utf-8-sig"))
+            except Exception:
+                continue
+            for rule in walk(doc):
+                h = hashlib.sha1(rule.encode()).hexdigest()[:12]
+                open(os.path.join(out, "rule-" + h), "w").write(rule)
+PY
+fi
+i=0
+while IFS= read -r rule; do
+    i=$((i + 1))
+    printf '%s' "$rule" >"$rules_dir/hand-$i"
+done <<'RULES'
+(device.deviceTrustType -eq "AzureAD") -and (device.deviceOSType -eq "Windows")
+(device.deviceTrustType -in ["ServerAD","Workplace"]) or not (device.deviceOSType -startsWith "Win")
+device.devicePhysicalIds -any (_ -eq "[OrderID]:PILOT")
+user.assignedPlans -any (assignedPlan.servicePlanId -eq "efb87545-963c-4e0d-99df-69c6916d9eb0" -and assignedPlan.capabilityStatus -eq "Enabled")
+Direct Reports for "62e19b97-8b3d-4d4a-a106-4ce66896a863"
+(device.model -contains "Virtual Machine") or (device.deviceTrustType -eq "Hybrid Azure AD joined")
+-not (device.extensionAttribute1 -match "^LON-[0-9]+$") -and (device.deviceOwnership -ne "Personal")
+(user.department -notIn ["Sales","HR"]) -and (user.accountEnabled -eq true)
+RULES
+
+for d in "$fuzz"/corpus/*/; do
+    printf '%-20s %3d inputs\n' "$(basename "$d")" "$(find "$d" -type f | wc -l)"
+done

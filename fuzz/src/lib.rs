@@ -1,0 +1,266 @@
+//! Fuzz target bodies for baselint's parsers, one public function per target in
+//! `fuzz_targets/`. Each decodes the bytes the way `baselint check` does, runs one reader, and
+//! then checks what the rest of baselint relies on: every span the reader returns lies inside
+//! the file and on character boundaries (diagnostics slice the file text with them).
+//!
+//! The replay test at the bottom runs every function over `corpus/<target>/` and
+//! `artifacts/<target>/` on stable Rust, without libFuzzer: `cargo test` in this folder.
+
+use std::path::{Path, PathBuf};
+
+use baselint::catalog::Catalog;
+use baselint::ingest::{self, Parsed, membership_rule};
+use baselint::model::Model;
+use baselint::source::{SourceFile, SourceId, Sources, Span};
+
+/// Decode like `baselint check` (BOM and UTF-16 sniffing); undecodable input is not interesting.
+fn decode(name: &str, data: &[u8]) -> Option<SourceFile> {
+    SourceFile::decode(Path::new(name), data).ok()
+}
+
+fn check_span(text: &str, span: Span, what: &str) {
+    let range = span.range();
+    check_range(text, range.start, range.end, what);
+}
+
+fn check_range(text: &str, start: usize, end: usize, what: &str) {
+    assert!(
+        start <= end
+            && end <= text.len()
+            && text.is_char_boundary(start)
+            && text.is_char_boundary(end),
+        "{what} span {start}..{end} is not a valid range of the {}-byte text",
+        text.len()
+    );
+}
+
+/// Every span of what one file produced lies in that file (`file: Some(_)` spans point into
+/// other files and are skipped).
+fn check_parsed(file: &SourceFile, parsed: &Parsed) {
+    let text = file.text.as_str();
+    for policy in &parsed.policies {
+        check_span(text, policy.span, "policy");
+        check_span(text, policy.name_span, "policy name");
+        for setting in policy.settings.iter().filter(|s| s.file.is_none()) {
+            check_span(text, setting.span, "setting");
+            check_span(text, setting.name_span, "setting name");
+        }
+        for assignment in policy.assignments.iter().filter(|a| a.file.is_none()) {
+            check_span(text, assignment.span, "assignment");
+            check_span(text, assignment.target_span, "assignment target");
+            if let Some(filter) = &assignment.filter {
+                check_span(text, filter.span, "assignment filter");
+            }
+        }
+    }
+    for group in &parsed.groups {
+        check_span(text, group.span, "group");
+        if let Some(span) = group.rule_span {
+            check_span(text, span, "membership rule");
+        }
+    }
+    for filter in &parsed.filters {
+        check_span(text, filter.span, "filter");
+    }
+    for control in &parsed.controls {
+        check_span(text, control.span, "control");
+        if let Some(span) = control.expected_span {
+            check_span(text, span, "control expectation");
+        }
+    }
+    for exception in &parsed.exceptions {
+        check_span(text, exception.span, "exception");
+        if let Some(span) = exception.expires_span {
+            check_span(text, span, "exception expiry");
+        }
+    }
+    for entry in &parsed.checklist_entries {
+        check_span(text, entry.span, "checklist entry");
+    }
+    // Input errors carry 1-based line/column computed from the text: computing them must not
+    // panic either (done by the readers themselves).
+}
+
+fn read_with(name: &str, data: &[u8], read: impl Fn(SourceId, &SourceFile) -> Parsed) {
+    if let Some(file) = decode(name, data) {
+        let parsed = read(SourceId(0), &file);
+        check_parsed(&file, &parsed);
+    }
+}
+
+/// Intune / Entra Graph JSON (`ingest::intune::read_json`).
+pub fn intune_json(data: &[u8]) {
+    let catalog = Catalog::builtin();
+    read_with("fuzz.json", data, |id, file| {
+        ingest::intune::read_json(id, file, catalog)
+    });
+}
+
+/// Entra dynamic membership rules and Intune assignment filter rules.
+pub fn membership_rule(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match membership_rule::parse(text) {
+        Ok(expr) => {
+            let (start, end) = expr.span();
+            check_range(text, start, end, "rule expression");
+            for (start, end) in membership_rule::trust_type_spans(&expr) {
+                check_range(text, start, end, "deviceTrustType comparison");
+            }
+            membership_rule::analyse(&expr, membership_rule::Dialect::GroupRule);
+            membership_rule::analyse(&expr, membership_rule::Dialect::AssignmentFilter);
+        }
+        Err(e) => check_range(text, e.offset, e.offset.saturating_add(e.len), "rule error"),
+    }
+}
+
+/// `Get-GPOReport -ReportType Xml`.
+pub fn gpo_report(data: &[u8]) {
+    let catalog = Catalog::builtin();
+    read_with("gpreport.xml", data, |id, file| {
+        ingest::gpo_report::read(id, file, catalog)
+    });
+}
+
+/// `GptTmpl.inf` security templates.
+pub fn security_template(data: &[u8]) {
+    let catalog = Catalog::builtin();
+    read_with("GptTmpl.inf", data, |id, file| {
+        ingest::security_template::read(id, file, None, catalog)
+    });
+}
+
+/// `Registry.pol` (binary): the reader renders a listing as a source; spans point into it.
+pub fn registry_pol(data: &[u8]) {
+    let catalog = Catalog::builtin();
+    let mut model = Model::default();
+    ingest::registry_pol::load(
+        Path::new("GPO/Machine/Registry.pol"),
+        data,
+        None,
+        &mut model,
+        catalog,
+    );
+    for policy in &model.policies {
+        let listing = model.sources.get(policy.source);
+        check_span(&listing.text, policy.span, "policy");
+        check_span(&listing.text, policy.name_span, "policy name");
+        for setting in &policy.settings {
+            let file = model.sources.get(setting.file.unwrap_or(policy.source));
+            check_span(&file.text, setting.span, "setting");
+            check_span(&file.text, setting.name_span, "setting name");
+        }
+    }
+}
+
+/// XCCDF benchmarks (DISA STIG).
+pub fn xccdf(data: &[u8]) {
+    let catalog = Catalog::builtin();
+    read_with("stig-xccdf.xml", data, |id, file| {
+        ingest::xccdf::read(id, file, catalog)
+    });
+}
+
+/// STIG Viewer 2 checklists (`.ckl`, XML).
+pub fn ckl(data: &[u8]) {
+    read_with("host.ckl", data, ingest::checklist::read_ckl);
+}
+
+/// STIG Viewer 3 checklists (`.cklb`, JSON).
+pub fn cklb(data: &[u8]) {
+    read_with("host.cklb", data, ingest::checklist::read_cklb);
+}
+
+/// baselint's baseline TOML.
+pub fn baseline_toml(data: &[u8]) {
+    let catalog = Catalog::builtin();
+    read_with("baseline.toml", data, |id, file| {
+        ingest::baseline::read(id, file, catalog)
+    });
+}
+
+/// `exceptions.toml`.
+pub fn exceptions_toml(data: &[u8]) {
+    read_with("exceptions.toml", data, ingest::exceptions::read);
+}
+
+/// `baselint.toml`.
+pub fn config_toml(data: &[u8]) {
+    if let Some(file) = decode("baselint.toml", data) {
+        let (_config, errors) = baselint::config::parse(SourceId(0), &file);
+        drop(errors);
+    }
+}
+
+/// Rule files. The rule schema (`rules::schema`) is private: the only public path is
+/// `rules::load_all`, which reads `*.toml` from folders, so the input is written to a
+/// per-process temporary folder first (slower: it also loads the built-in rules each time).
+pub fn rule_toml(data: &[u8]) {
+    thread_local! {
+        static DIR: PathBuf = {
+            let dir = std::env::temp_dir().join(format!("baselint-fuzz-rules-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("create the rule folder");
+            dir
+        };
+    }
+    DIR.with(|dir| {
+        std::fs::write(dir.join("fuzz.toml"), data).expect("write the rule file");
+        let mut sources = Sources::default();
+        let (_rules, errors) =
+            baselint::rules::load_all(std::slice::from_ref(dir), &mut sources, Catalog::builtin());
+        drop(errors);
+    });
+}
+
+/// A fuzz target: bytes in, panics on a bug.
+pub type Target = fn(&[u8]);
+
+/// Every target by name, for the replay test.
+pub const TARGETS: [(&str, Target); 12] = [
+    ("intune_json", intune_json),
+    ("membership_rule", membership_rule),
+    ("gpo_report", gpo_report),
+    ("security_template", security_template),
+    ("registry_pol", registry_pol),
+    ("xccdf", xccdf),
+    ("ckl", ckl),
+    ("cklb", cklb),
+    ("baseline_toml", baseline_toml),
+    ("exceptions_toml", exceptions_toml),
+    ("rule_toml", rule_toml),
+    ("config_toml", config_toml),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::TARGETS;
+
+    /// Run every target over its corpus and saved artifacts (stable Rust, no libFuzzer).
+    /// `FUZZ_TARGET=name` restricts to one target; a panic names the input that caused it.
+    #[test]
+    fn replay_corpora() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let only = std::env::var("FUZZ_TARGET").ok();
+        let mut inputs = 0;
+        for (name, run) in TARGETS {
+            if only.as_deref().is_some_and(|o| o != name) {
+                continue;
+            }
+            for folder in ["corpus", "artifacts"] {
+                let Ok(entries) = std::fs::read_dir(root.join(folder).join(name)) else {
+                    continue;
+                };
+                let mut paths: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+                paths.sort();
+                for path in paths {
+                    let data = std::fs::read(&path).expect("read an input");
+                    eprintln!("{name}: {}", path.display());
+                    run(&data);
+                    inputs += 1;
+                }
+            }
+        }
+        eprintln!("replayed {inputs} inputs");
+    }
+}
