@@ -286,7 +286,11 @@ pub fn render(report: &Report, style: Style) -> String {
     }
     let sources = &report.outcome.model.sources;
     for error in report.outcome.errors() {
-        handler
+        let chosen = match error.location {
+            Some(location) => pick(sources, location),
+            None => &handler,
+        };
+        chosen
             .render_report(&mut out, &render_error(sources, error))
             .expect("rendering to a String cannot fail");
         out.push('\n');
