@@ -237,15 +237,38 @@ fn decode_utf16(
 }
 
 /// All decoded files of one run, addressed by [`SourceId`].
+///
+/// Ids can be reserved before their files are read (parallel reading hands each file its id up
+/// front); a reserved id that never gets a file stays an empty placeholder, which `len` and
+/// `iter` skip.
 #[derive(Debug, Default)]
 pub struct Sources {
     files: Vec<SourceFile>,
+    placeholders: usize,
 }
 
 impl Sources {
     pub fn add(&mut self, file: SourceFile) -> SourceId {
         self.files.push(file);
         SourceId(self.files.len() as u32 - 1)
+    }
+
+    /// Reserve `n` consecutive ids; returns the first.
+    pub fn reserve(&mut self, n: usize) -> u32 {
+        let first = self.files.len() as u32;
+        for _ in 0..n {
+            self.files.push(placeholder());
+        }
+        self.placeholders += n;
+        first
+    }
+
+    /// Put a file at a reserved id.
+    pub fn fill(&mut self, id: SourceId, file: SourceFile) {
+        let slot = &mut self.files[id.0 as usize];
+        debug_assert!(is_placeholder(slot), "source {} filled twice", id.0);
+        *slot = file;
+        self.placeholders -= 1;
     }
 
     pub fn get(&self, id: SourceId) -> &SourceFile {
@@ -256,16 +279,32 @@ impl Sources {
         self.files
             .iter()
             .enumerate()
+            .filter(|(_, f)| !is_placeholder(f))
             .map(|(i, f)| (SourceId(i as u32), f))
     }
 
+    /// Files read (placeholders excluded).
     pub fn len(&self) -> usize {
-        self.files.len()
+        self.files.len() - self.placeholders
     }
 
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.len() == 0
     }
+}
+
+fn placeholder() -> SourceFile {
+    SourceFile {
+        path: PathBuf::new(),
+        display_path: String::new(),
+        text: String::new(),
+        encoding: Encoding::Utf8,
+        line_starts: vec![0],
+    }
+}
+
+fn is_placeholder(file: &SourceFile) -> bool {
+    file.display_path.is_empty() && file.path.as_os_str().is_empty()
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::model::{
     AssignmentFilter, ChecklistEntry, Control, Exception, Group, InputError, Policy,
 };
-use crate::source::{SourceFile, display_path};
+use crate::source::{SourceFile, SourceId, display_path};
 
 /// What one file contributed to the model.
 #[derive(Debug, Default)]
@@ -303,13 +303,63 @@ fn is_input_candidate(path: &Path) -> bool {
 }
 
 /// Read every unit into the model; each file's problems stay with that file.
+///
+/// Files are read, decoded and parsed on all cores (each with the source id reserved for it),
+/// then merged in the walk's order, so the model, and every report, is the same whatever the
+/// number of threads. Registry.pol files and GPO backups, which add their own sources, are read
+/// in order during the merge.
 pub fn load(units: &[Unit], model: &mut crate::model::Model, catalog: &crate::catalog::Catalog) {
-    for unit in units {
-        match unit {
-            Unit::File(path) => load_file(path, true, model, catalog),
-            Unit::Found(path) => load_file(path, false, model, catalog),
-            Unit::GpoBackup(dir) => gpo_backup::read_backup(dir, model, catalog),
+    use rayon::prelude::*;
+    let first = model.sources.reserve(units.len());
+    let prepared: Vec<Prepared> = units
+        .par_iter()
+        .enumerate()
+        .map(|(i, unit)| prepare(unit, SourceId(first + i as u32), catalog))
+        .collect();
+    for (i, (unit, prepared)) in units.iter().zip(prepared).enumerate() {
+        let id = SourceId(first + i as u32);
+        match prepared {
+            Prepared::Skipped => {}
+            Prepared::Error(e) => model.errors.push(e),
+            Prepared::Parsed { file, parsed } => {
+                model.sources.fill(id, file);
+                parsed.merge_into(model);
+            }
+            Prepared::RegistryPol { path, bytes } => {
+                registry_pol::load(&path, &bytes, None, model, catalog)
+            }
+            Prepared::Backup => {
+                if let Unit::GpoBackup(dir) = unit {
+                    gpo_backup::read_backup(dir, model, catalog);
+                }
+            }
         }
+    }
+}
+
+/// A unit as a worker thread leaves it for the merge.
+enum Prepared {
+    /// Nothing to merge: reference material or foreign JSON found by a walk.
+    Skipped,
+    Error(InputError),
+    Parsed {
+        file: SourceFile,
+        parsed: Parsed,
+    },
+    /// Registry.pol renders its own listing source: read during the merge.
+    RegistryPol {
+        path: PathBuf,
+        bytes: Vec<u8>,
+    },
+    /// A GPO backup reads several files: read during the merge.
+    Backup,
+}
+
+fn prepare(unit: &Unit, id: SourceId, catalog: &crate::catalog::Catalog) -> Prepared {
+    match unit {
+        Unit::File(path) => prepare_file(path, true, id, catalog),
+        Unit::Found(path) => prepare_file(path, false, id, catalog),
+        Unit::GpoBackup(_) => Prepared::Backup,
     }
 }
 
@@ -321,37 +371,61 @@ pub fn load_file(
     model: &mut crate::model::Model,
     catalog: &crate::catalog::Catalog,
 ) {
+    let unit = if explicit {
+        Unit::File(path.to_path_buf())
+    } else {
+        Unit::Found(path.to_path_buf())
+    };
+    load(&[unit], model, catalog);
+}
+
+fn prepare_file(
+    path: &Path,
+    explicit: bool,
+    id: SourceId,
+    catalog: &crate::catalog::Catalog,
+) -> Prepared {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) => {
-            model.errors.push(InputError {
+            return Prepared::Error(InputError {
                 path: display_path(path),
                 location: None,
                 line: None,
                 column: None,
                 message: format!("cannot read file: {e}"),
             });
-            return;
         }
     };
     if registry_pol::is_registry_pol(&bytes) || registry_pol::is_pol_file_name(path) {
-        registry_pol::load(path, &bytes, None, model, catalog);
-        return;
+        return Prepared::RegistryPol {
+            path: path.to_path_buf(),
+            bytes,
+        };
     }
     let file = match decode(path, &bytes) {
         Ok(file) => file,
-        Err(e) => {
-            model.errors.push(e);
-            return;
-        }
+        Err(e) => return Prepared::Error(e),
     };
+    drop(bytes);
     let format = detect(&file);
     if !explicit && is_reference(format) {
-        return;
+        return Prepared::Skipped;
     }
-    let id = model.sources.add(file);
-    let file = model.sources.get(id);
-    let parsed = match format {
+    let parsed = parse(id, &file, format, catalog);
+    if !explicit && is_foreign(format, &parsed) {
+        return Prepared::Skipped;
+    }
+    Prepared::Parsed { file, parsed }
+}
+
+fn parse(
+    id: SourceId,
+    file: &SourceFile,
+    format: Format,
+    catalog: &crate::catalog::Catalog,
+) -> Parsed {
+    match format {
         Format::GraphJson => intune::read_json(id, file, catalog),
         Format::Cklb => checklist::read_cklb(id, file),
         Format::GpoReport => gpo_report::read(id, file, catalog),
@@ -366,11 +440,7 @@ pub fn load_file(
             "unsupported input format (expected Intune/Entra Graph JSON, a GPO report or backup, \
              GptTmpl.inf, Registry.pol, XCCDF, a STIG checklist or a HardeningKitty list)",
         ),
-    };
-    if !explicit && is_foreign(format, &parsed) {
-        return;
     }
-    parsed.merge_into(model);
 }
 
 /// Benchmarks and finding lists found by a walk are reference material, not configuration:
