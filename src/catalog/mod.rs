@@ -117,10 +117,9 @@ impl SettingDef {
 
     /// The value a Settings Catalog option suffix (`"0"`, `"block"`) stands for.
     pub fn option(&self, suffix: &str) -> Option<&Value> {
-        let suffix = suffix.to_ascii_lowercase();
         self.options
             .iter()
-            .find(|(s, _)| *s == suffix)
+            .find(|(s, _)| s.eq_ignore_ascii_case(suffix))
             .map(|(_, v)| v)
     }
 
@@ -216,6 +215,33 @@ impl Catalog {
     /// `Value::Choice(option_id)`. Only a setting without a table (ranges) reads a numeric suffix.
     pub fn choice(&self, option_id: &str) -> Option<(&SettingDef, Value, Option<&str>)> {
         let (def, suffix) = self.split_option(option_id)?;
+        Some(self.option_value(def, option_id, suffix))
+    }
+
+    /// Like [`Catalog::choice`] when the setting's definition id is known (a Settings Catalog
+    /// instance names it): one lookup instead of trying every prefix of the option id. None
+    /// when the catalog does not know the definition or the option does not extend it.
+    pub fn choice_of(
+        &self,
+        definition_id: &str,
+        option_id: &str,
+    ) -> Option<(&SettingDef, Value, Option<&str>)> {
+        let def = self.by_definition_id(definition_id)?;
+        let option = option_id.trim();
+        let prefix = option.get(..definition_id.len())?;
+        let suffix = option.get(definition_id.len()..)?.strip_prefix('_')?;
+        if !prefix.eq_ignore_ascii_case(definition_id) {
+            return None;
+        }
+        Some(self.option_value(def, option_id, suffix))
+    }
+
+    fn option_value<'a>(
+        &'a self,
+        def: &'a SettingDef,
+        option_id: &str,
+        suffix: &str,
+    ) -> (&'a SettingDef, Value, Option<&'a str>) {
         let value = match def.option(suffix) {
             Some(value) => value.clone(),
             None => match suffix.parse::<i64>() {
@@ -224,7 +250,7 @@ impl Catalog {
             },
         };
         let label = self.label(def, &value);
-        Some((def, value, label))
+        (def, value, label)
     }
 
     /// The setting an option id belongs to and the suffix, trying the shortest suffix first
@@ -448,6 +474,23 @@ mod tests {
         assert_eq!(def.security_option.as_deref(), Some(PKU2U_NAME));
         assert_eq!(def.scope(), Scope::Device);
         assert_eq!(def.default.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn choice_of_needs_the_option_to_extend_the_definition() {
+        let upper = format!("{}_0", PKU2U_ID.to_ascii_uppercase());
+        let (def, value, label) = catalog().choice_of(PKU2U_ID, &upper).unwrap();
+        assert_eq!(
+            (def.key.as_str(), value, label),
+            (PKU2U_KEY, Value::Int(0), Some("Block"))
+        );
+        assert!(catalog().choice_of(PKU2U_ID, "something_else_0").is_none());
+        assert!(catalog().choice_of(PKU2U_ID, PKU2U_ID).is_none());
+        assert!(
+            catalog()
+                .choice_of("no_such_definition", "no_such_definition_0")
+                .is_none()
+        );
     }
 
     #[test]

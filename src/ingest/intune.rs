@@ -575,14 +575,8 @@ impl Reader<'_> {
     /// Key, value and label of a choice option: through the catalog's option table when it knows
     /// the setting, else the option id as `Value::Choice`.
     fn choice_value(&self, definition: &str, option: &str) -> (String, Value, Option<String>) {
-        // The catalog splits the option id itself; trust it only when the setting it found is
-        // this instance's definition (a shorter prefix can name an ancestor setting).
-        if let Some((def, value, label)) = self.catalog.choice(option)
-            && def
-                .definition_id
-                .as_deref()
-                .is_some_and(|id| id.eq_ignore_ascii_case(definition))
-        {
+        // The option must extend this instance's definition id (never an ancestor's).
+        if let Some((def, value, label)) = self.catalog.choice_of(definition, option) {
             return (def.key.clone(), value, label.map(str::to_string));
         }
         let key = self.definition_key(definition);
