@@ -584,3 +584,47 @@ fn output_does_not_depend_on_the_thread_count() {
     assert_eq!(one, run("4"));
     assert_eq!(one, run("7"));
 }
+
+/// A walk never follows a link out of the linted folder, and a link back to a parent cannot
+/// make it loop.
+#[cfg(unix)]
+#[test]
+fn walks_stay_inside_the_root_and_do_not_loop() {
+    let dir = temp_dir("links");
+    let outside = temp_dir("links-outside");
+    let policy = root().join("tests/fixtures/rules/pku2u-disabled-on-entra-joined/fires/sc.json");
+    std::fs::create_dir_all(dir.join("inside")).unwrap();
+    std::fs::copy(&policy, dir.join("inside/policy.json")).unwrap();
+    std::fs::copy(&policy, outside.join("secret.json")).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("inside/elsewhere")).unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("inside/loop")).unwrap();
+    std::os::unix::fs::symlink(dir.join("inside/policy.json"), dir.join("alias.json")).unwrap();
+    let output = baselint(&["inspect", ".", "--format", "json"], &dir);
+    assert_eq!(output.status.code(), Some(0));
+    let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let mut paths: Vec<&str> = view["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    // The link to a file inside the root is read; nothing from outside; no endless loop.
+    assert_eq!(paths, ["alias.json", "inside/policy.json"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&outside).unwrap();
+}
+
+/// Oversized files are refused before they are read (the test file is sparse: no disk used).
+#[test]
+fn oversized_files_are_input_errors() {
+    let dir = temp_dir("huge");
+    let file = std::fs::File::create(dir.join("huge.json")).unwrap();
+    file.set_len(baselint::ingest::MAX_FILE_SIZE + 1).unwrap();
+    let output = baselint(&["check", ".", "--format", "json"], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let message = report["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("over the 512 MiB limit"), "{message}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

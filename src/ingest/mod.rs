@@ -240,7 +240,13 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<Unit>, Vec<InputError>) {
     let mut errors = Vec::new();
     for path in paths {
         if path.is_dir() {
-            walk(path, &mut files, &mut errors);
+            let mut walk = Walk {
+                root: std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()),
+                visited: std::collections::HashSet::new(),
+                files: &mut files,
+                errors: &mut errors,
+            };
+            walk.dir(path);
         } else if path.exists() {
             files.push(Unit::File(path.clone()));
         } else {
@@ -256,39 +262,60 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<Unit>, Vec<InputError>) {
     (files, errors)
 }
 
-fn walk(dir: &Path, files: &mut Vec<Unit>, errors: &mut Vec<InputError>) {
-    if is_gpo_backup(dir) {
-        files.push(Unit::GpoBackup(dir.to_path_buf()));
-        return;
-    }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            errors.push(InputError {
-                path: display_path(dir),
-                location: None,
-                line: None,
-                column: None,
-                message: format!("cannot read directory: {e}"),
-            });
+/// A directory walk. Symbolic links are followed only to places inside the walked root, and a
+/// directory is entered once (a link back to a parent cannot loop).
+struct Walk<'a> {
+    root: PathBuf,
+    visited: std::collections::HashSet<PathBuf>,
+    files: &'a mut Vec<Unit>,
+    errors: &'a mut Vec<InputError>,
+}
+
+impl Walk<'_> {
+    fn dir(&mut self, dir: &Path) {
+        let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        if !self.visited.insert(canonical) {
             return;
         }
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    paths.sort();
-    for path in paths {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.starts_with('.') || name == "target" {
-            continue;
+        if is_gpo_backup(dir) {
+            self.files.push(Unit::GpoBackup(dir.to_path_buf()));
+            return;
         }
-        if path.is_dir() {
-            walk(&path, files, errors);
-        } else if is_input_candidate(&path) {
-            files.push(Unit::Found(path));
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                self.errors.push(InputError {
+                    path: display_path(dir),
+                    location: None,
+                    line: None,
+                    column: None,
+                    message: format!("cannot read directory: {e}"),
+                });
+                return;
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name.starts_with('.') || name == "target" || !self.stays_inside(&path) {
+                continue;
+            }
+            if path.is_dir() {
+                self.dir(&path);
+            } else if is_input_candidate(&path) {
+                self.files.push(Unit::Found(path));
+            }
         }
+    }
+
+    /// False for a symbolic link whose target is outside the walked root (or dangling).
+    fn stays_inside(&self, path: &Path) -> bool {
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        !is_link || std::fs::canonicalize(path).is_ok_and(|target| target.starts_with(&self.root))
     }
 }
 
@@ -379,12 +406,30 @@ pub fn load_file(
     load(&[unit], model, catalog);
 }
 
+/// Files larger than this are not read (a pull request can contain anything).
+pub const MAX_FILE_SIZE: u64 = 512 * 1024 * 1024;
+
 fn prepare_file(
     path: &Path,
     explicit: bool,
     id: SourceId,
     catalog: &crate::catalog::Catalog,
 ) -> Prepared {
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > MAX_FILE_SIZE
+    {
+        return Prepared::Error(InputError {
+            path: display_path(path),
+            location: None,
+            line: None,
+            column: None,
+            message: format!(
+                "file is {} MiB, over the {} MiB limit: not read",
+                meta.len() / (1024 * 1024),
+                MAX_FILE_SIZE / (1024 * 1024)
+            ),
+        });
+    }
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) => {
