@@ -292,20 +292,7 @@ fn spanned_location<T>(id: SourceId, value: &Spanned<T>) -> Location {
 }
 
 fn error_at(file: &SourceFile, id: SourceId, span: Option<Span>, message: String) -> InputError {
-    let (line, column) = match span {
-        Some(s) => {
-            let (l, c) = file.line_col(s.start as usize);
-            (Some(l), Some(c))
-        }
-        None => (None, None),
-    };
-    InputError {
-        path: file.display_path.clone(),
-        location: span.map(|span| Location { file: id, span }),
-        line,
-        column,
-        message,
-    }
+    InputError::in_file(id, file, span, message)
 }
 
 fn inventory_table(

@@ -161,10 +161,7 @@ fn inspection(outcome: &Outcome) -> Inspection {
         errors: model
             .errors
             .iter()
-            .map(|e| match (e.line, e.column) {
-                (Some(l), Some(c)) => format!("{}:{l}:{c}: {}", e.path, e.message),
-                _ => format!("{}: {}", e.path, e.message),
-            })
+            .map(|e| format!("{}: {}", e.position(), e.message))
             .collect(),
     }
 }

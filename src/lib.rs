@@ -239,25 +239,22 @@ fn select_rules(
     for rule_ref in config_refs {
         if !known(&rule_ref.id) {
             let file = model.sources.get(rule_ref.location.file);
-            let (line, column) = file.line_col(rule_ref.location.span.start as usize);
-            model.errors.push(InputError {
-                path: file.display_path.clone(),
-                location: Some(rule_ref.location),
-                line: Some(line),
-                column: Some(column),
-                message: format!("unknown rule `{}` (see `baselint rules`)", rule_ref.id),
-            });
+            let message = format!("unknown rule `{}` (see `baselint rules`)", rule_ref.id);
+            let error = InputError::at(
+                rule_ref.location.file,
+                file,
+                rule_ref.location.span,
+                message,
+            );
+            model.errors.push(error);
         }
     }
     for id in options.select.iter().chain(&options.ignore) {
         if !known(id) {
-            model.errors.push(InputError {
-                path: "<command line>".to_string(),
-                location: None,
-                line: None,
-                column: None,
-                message: format!("unknown rule `{id}` (see `baselint rules`)"),
-            });
+            model.errors.push(InputError::about(
+                "<command line>".to_string(),
+                format!("unknown rule `{id}` (see `baselint rules`)"),
+            ));
         }
     }
     let select: Vec<&str> = if options.select.is_empty() {

@@ -207,13 +207,7 @@ fn import_stig(file: &std::path::Path) -> Exit {
             Exit::Clean
         }
         Err(errors) => {
-            for e in &errors {
-                let position = match (e.line, e.column) {
-                    (Some(l), Some(c)) => format!("{}:{l}:{c}", e.path),
-                    _ => e.path.clone(),
-                };
-                eprintln!("error[input]: {position}: {}", e.message);
-            }
+            print_input_errors(&errors);
             Exit::Error
         }
     }
@@ -251,13 +245,7 @@ fn exceptions(args: ExceptionsArgs) -> Exit {
         return Exit::Error;
     }
     emit(&baselint::audit::render(&outcome, args.format));
-    for e in outcome.errors() {
-        let position = match (e.line, e.column) {
-            (Some(l), Some(c)) => format!("{}:{l}:{c}", e.path),
-            _ => e.path.clone(),
-        };
-        eprintln!("error[input]: {position}: {}", e.message);
-    }
+    print_input_errors(outcome.errors());
     let failing = outcome.audit.entries.iter().any(|e| {
         matches!(
             e.status,
@@ -270,6 +258,13 @@ fn exceptions(args: ExceptionsArgs) -> Exit {
         Exit::Findings
     } else {
         Exit::Clean
+    }
+}
+
+/// Input errors on standard error, one line each (for commands without a report format).
+fn print_input_errors(errors: &[baselint::model::InputError]) {
+    for e in errors {
+        eprintln!("error[input]: {}: {}", e.position(), e.message);
     }
 }
 
@@ -514,13 +509,7 @@ fn load_rules(rule_dirs: &[PathBuf]) -> Result<Vec<rules::Rule>, Exit> {
         &mut sources,
         baselint::catalog::Catalog::builtin(),
     );
-    for e in &errors {
-        let position = match (e.line, e.column) {
-            (Some(l), Some(c)) => format!("{}:{l}:{c}", e.path),
-            _ => e.path.clone(),
-        };
-        eprintln!("error[input]: {position}: {}", e.message);
-    }
+    print_input_errors(&errors);
     if errors.is_empty() {
         Ok(rules)
     } else {

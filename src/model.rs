@@ -624,6 +624,57 @@ pub struct InputError {
     pub message: String,
 }
 
+impl InputError {
+    /// An error at a span of a decoded file, with its 1-based line and column.
+    pub fn at(
+        id: SourceId,
+        file: &crate::source::SourceFile,
+        span: Span,
+        message: impl Into<String>,
+    ) -> InputError {
+        let (line, column) = file.line_col(span.start as usize);
+        InputError {
+            path: file.display_path.clone(),
+            location: Some(Location { file: id, span }),
+            line: Some(line),
+            column: Some(column),
+            message: message.into(),
+        }
+    }
+
+    /// An error about a file or folder as a whole (unreadable, undecodable...).
+    pub fn about(path: impl Into<String>, message: impl Into<String>) -> InputError {
+        InputError {
+            path: path.into(),
+            location: None,
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    /// An error about a file, at a span when one is known.
+    pub fn in_file(
+        id: SourceId,
+        file: &crate::source::SourceFile,
+        span: Option<Span>,
+        message: impl Into<String>,
+    ) -> InputError {
+        match span {
+            Some(span) => InputError::at(id, file, span, message),
+            None => InputError::about(file.display_path.clone(), message),
+        }
+    }
+
+    /// `path:line:column`, or the path alone when the position is unknown.
+    pub fn position(&self) -> String {
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => format!("{}:{line}:{column}", self.path),
+            _ => self.path.clone(),
+        }
+    }
+}
+
 /// Everything read from the inputs.
 #[derive(Debug, Default)]
 pub struct Model {

@@ -668,17 +668,12 @@ fn analyse_rule(
                 .max(start + 1)
                 .min(location.span.end as usize + 1);
             let file = model.sources.get(location.file);
-            let (line, column) = file.line_col(start);
-            errors.push(InputError {
-                path: file.display_path.clone(),
-                location: Some(Location {
-                    file: location.file,
-                    span: Span::new(start, end.min(file.text.len())),
-                }),
-                line: Some(line),
-                column: Some(column),
-                message: format!("membership rule of {what} does not parse: {}", e.message),
-            });
+            errors.push(InputError::at(
+                location.file,
+                file,
+                Span::new(start, end.min(file.text.len())),
+                format!("membership rule of {what} does not parse: {}", e.message),
+            ));
             Err(())
         }
     }

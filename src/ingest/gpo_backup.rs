@@ -303,13 +303,10 @@ fn raw_registry_pol(
             out.extend(read.settings);
             model.errors.extend(read.errors);
         }
-        Err(e) => model.errors.push(InputError {
-            path: crate::source::display_path(path),
-            location: None,
-            line: None,
-            column: None,
-            message: format!("cannot read file: {e}"),
-        }),
+        Err(e) => model.errors.push(InputError::about(
+            crate::source::display_path(path),
+            format!("cannot read file: {e}"),
+        )),
     }
 }
 

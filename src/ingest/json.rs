@@ -25,7 +25,7 @@ use jsonc_parser::errors::{ParseError, ParseErrorKind};
 use jsonc_parser::{CollectOptions, ParseOptions, ParseStringErrorKind};
 
 use crate::model::InputError;
-use crate::source::{Location, SourceFile, SourceId, Span};
+use crate::source::{SourceFile, SourceId, Span};
 
 /// Strict RFC 8259 JSON: every leniency of `jsonc-parser` turned off.
 pub fn strict_options() -> ParseOptions {
@@ -195,21 +195,14 @@ impl<'t> Doc<'t> {
     }
 }
 
-/// An [`InputError`] at a span of a decoded file, with its 1-based line and column.
+/// An [`InputError`] at a span of a decoded file (see [`InputError::at`]).
 pub fn input_error(
     id: SourceId,
     file: &SourceFile,
     span: Span,
     message: impl Into<String>,
 ) -> InputError {
-    let (line, column) = file.line_col(span.start as usize);
-    InputError {
-        path: file.display_path.clone(),
-        location: Some(Location { file: id, span }),
-        line: Some(line),
-        column: Some(column),
-        message: message.into(),
-    }
+    InputError::at(id, file, span, message)
 }
 
 /// A parse error turned into words and a position in the parsed text.

@@ -38,13 +38,7 @@ impl Parsed {
     /// A result holding one error about the whole file.
     pub fn error(file: &SourceFile, message: impl Into<String>) -> Parsed {
         Parsed {
-            errors: vec![InputError {
-                path: file.display_path.clone(),
-                location: None,
-                line: None,
-                column: None,
-                message: message.into(),
-            }],
+            errors: vec![InputError::about(file.display_path.clone(), message.into())],
             ..Parsed::default()
         }
     }
@@ -148,37 +142,29 @@ pub fn xml_root(text: &str) -> Option<&str> {
 
 /// Read and decode one file; an unreadable or undecodable file is a positioned input error.
 pub fn read_source(path: &Path) -> Result<SourceFile, InputError> {
-    let error = |line, column, message| InputError {
-        path: display_path(path),
-        location: None,
-        line,
-        column,
-        message,
-    };
-    let bytes =
-        std::fs::read(path).map_err(|e| error(None, None, format!("cannot read file: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e))?;
     decode(path, &bytes)
+}
+
+fn unreadable(path: &Path, e: &std::io::Error) -> InputError {
+    InputError::about(display_path(path), format!("cannot read file: {e}"))
 }
 
 /// Decode bytes already read; a decode failure is an input error with its position.
 pub fn decode(path: &Path, bytes: &[u8]) -> Result<SourceFile, InputError> {
-    let error = |line, column, message| InputError {
-        path: display_path(path),
-        location: None,
-        line,
-        column,
-        message,
-    };
     SourceFile::decode(path, bytes).map_err(|e| {
         let (line, column) = raw_position(bytes, e.byte_offset);
-        error(
-            Some(line),
-            Some(column),
-            format!(
-                "cannot decode file: {} (byte offset {})",
-                e.message, e.byte_offset
-            ),
-        )
+        InputError {
+            line: Some(line),
+            column: Some(column),
+            ..InputError::about(
+                display_path(path),
+                format!(
+                    "cannot decode file: {} (byte offset {})",
+                    e.message, e.byte_offset
+                ),
+            )
+        }
     })
 }
 
@@ -250,13 +236,10 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<Unit>, Vec<InputError>) {
         } else if path.exists() {
             files.push(Unit::File(path.clone()));
         } else {
-            errors.push(InputError {
-                path: display_path(path),
-                location: None,
-                line: None,
-                column: None,
-                message: "no such file or directory".to_string(),
-            });
+            errors.push(InputError::about(
+                display_path(path),
+                "no such file or directory".to_string(),
+            ));
         }
     }
     (files, errors)
@@ -284,13 +267,10 @@ impl Walk<'_> {
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) => {
-                self.errors.push(InputError {
-                    path: display_path(dir),
-                    location: None,
-                    line: None,
-                    column: None,
-                    message: format!("cannot read directory: {e}"),
-                });
+                self.errors.push(InputError::about(
+                    display_path(dir),
+                    format!("cannot read directory: {e}"),
+                ));
                 return;
             }
         };
@@ -418,28 +398,19 @@ fn prepare_file(
     if let Ok(meta) = std::fs::metadata(path)
         && meta.len() > MAX_FILE_SIZE
     {
-        return Prepared::Error(InputError {
-            path: display_path(path),
-            location: None,
-            line: None,
-            column: None,
-            message: format!(
+        return Prepared::Error(InputError::about(
+            display_path(path),
+            format!(
                 "file is {} MiB, over the {} MiB limit: not read",
                 meta.len() / (1024 * 1024),
                 MAX_FILE_SIZE / (1024 * 1024)
             ),
-        });
+        ));
     }
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) => {
-            return Prepared::Error(InputError {
-                path: display_path(path),
-                location: None,
-                line: None,
-                column: None,
-                message: format!("cannot read file: {e}"),
-            });
+            return Prepared::Error(unreadable(path, &e));
         }
     };
     if registry_pol::is_registry_pol(&bytes) || registry_pol::is_pol_file_name(path) {

@@ -204,10 +204,7 @@ fn render_finding<'a>(
 }
 
 fn render_error<'a>(sources: &'a Sources, error: &InputError) -> Rendered<'a> {
-    let position = match (error.line, error.column) {
-        (Some(l), Some(c)) => format!("{}:{l}:{c}", error.path),
-        _ => error.path.clone(),
-    };
+    let position = error.position();
     let (source, labels) = match error.location {
         Some(location) => (
             Some(file_source(sources, location.file)),

@@ -13,7 +13,7 @@ use regex::Regex;
 
 use crate::catalog::Catalog;
 use crate::model::{InputError, JoinType, JoinTypeSet, Value};
-use crate::source::{Location, SourceFile, SourceId, Sources, Span};
+use crate::source::{SourceFile, SourceId, Sources, Span};
 
 pub use schema::RawRule;
 
@@ -184,13 +184,10 @@ fn load_dir(
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            errors.push(InputError {
-                path: crate::source::display_path(dir),
-                location: None,
-                line: None,
-                column: None,
-                message: format!("cannot read rules folder: {e}"),
-            });
+            errors.push(InputError::about(
+                crate::source::display_path(dir),
+                format!("cannot read rules folder: {e}"),
+            ));
             return;
         }
     };
@@ -237,30 +234,20 @@ fn load_one(
 }
 
 fn rule_error(id: SourceId, file: &SourceFile, span: Option<Span>, message: String) -> InputError {
-    let position = span.map(|s| file.line_col(s.start as usize));
-    InputError {
-        path: file.display_path.clone(),
-        location: span.map(|span| Location { file: id, span }),
-        line: position.map(|p| p.0),
-        column: position.map(|p| p.1),
-        message: format!("invalid rule file: {message}"),
-    }
+    InputError::in_file(id, file, span, format!("invalid rule file: {message}"))
 }
 
 fn check_unique_ids(rules: &[Rule], errors: &mut Vec<InputError>) {
     let mut seen = std::collections::HashMap::new();
     for rule in rules {
         if let Some(first) = seen.insert(rule.id.clone(), rule.origin.clone()) {
-            errors.push(InputError {
-                path: rule.origin.clone(),
-                location: None,
-                line: None,
-                column: None,
-                message: format!(
+            errors.push(InputError::about(
+                rule.origin.clone(),
+                format!(
                     "invalid rule file: rule id `{}` is already defined in {first}",
                     rule.id
                 ),
-            });
+            ));
         }
     }
 }
