@@ -331,32 +331,25 @@ fn status_finding(rule: &Rule, model: &Model, entry: &AuditEntry) -> Finding {
         Status::Valid => format!("exception {} is valid", exception.id),
     };
     Finding {
-        rule: rule.id.clone(),
-        code: rule.code.clone(),
-        severity: rule.severity,
-        summary: rule.summary.clone(),
-        message: detail,
-        primary: Label {
-            location: Location {
-                file: exception.source,
-                span,
-            },
-            message: entry.status.name().to_string(),
-        },
-        related: Vec::new(),
         notes: exception
             .owner
             .iter()
             .map(|o| format!("owner: {o}"))
             .collect(),
-        help: rule.fix.clone(),
-        policy: None,
-        setting: None,
-        fingerprint: fingerprint(&[&rule.id, &exception.id]),
         controls: exception.controls.clone(),
         join_types: exception.scope.join_types,
-        targets: Vec::new(),
-        exception: None,
+        ..Finding::new(
+            rule,
+            detail,
+            Label {
+                location: Location {
+                    file: exception.source,
+                    span,
+                },
+                message: entry.status.name().to_string(),
+            },
+            fingerprint(&[&rule.id, &exception.id]),
+        )
     }
 }
 

@@ -51,6 +51,36 @@ pub struct Finding {
     pub exception: Option<Suppression>,
 }
 
+impl Finding {
+    /// A finding of `rule`: its id, code, severity, summary and fix come from the rule; the
+    /// lists are empty and nothing is excepted until the caller says otherwise.
+    pub fn new(
+        rule: &crate::rules::Rule,
+        message: String,
+        primary: Label,
+        fingerprint: String,
+    ) -> Finding {
+        Finding {
+            rule: rule.id.clone(),
+            code: rule.code.clone(),
+            severity: rule.severity,
+            summary: rule.summary.clone(),
+            message,
+            primary,
+            related: Vec::new(),
+            notes: Vec::new(),
+            help: rule.fix.clone(),
+            policy: None,
+            setting: None,
+            fingerprint,
+            controls: Vec::new(),
+            join_types: JoinTypeSet::EMPTY,
+            targets: Vec::new(),
+            exception: None,
+        }
+    }
+}
+
 /// The exception that covers a finding.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Suppression {

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::engine::{Context, possible_reach, setting_title, value_text};
+use super::engine::{Context, policy_ref, possible_reach, setting_title, value_text};
 use super::{Check, Predicate, Rule, Severity, values_equal};
-use crate::finding::{Finding, Label, PolicyRef, fingerprint};
+use crate::finding::{Finding, Label, fingerprint};
 use crate::model::{Control, Expectation, JoinType, JoinTypeSet, Policy, Setting, Value};
 use crate::scope::EffectiveAssignment;
 use crate::source::Location;
@@ -134,14 +134,6 @@ fn control_name(control: &Control) -> String {
     }
 }
 
-fn policy_ref(policy: &Policy) -> PolicyRef {
-    PolicyRef {
-        name: policy.name.clone(),
-        id: policy.id.clone(),
-        source: policy.kind.name().to_string(),
-    }
-}
-
 /// Controls by setting key.
 fn controls_by_key<'m>(ctx: &Context<'_, 'm>) -> HashMap<&'m str, Vec<&'m Control>> {
     let mut index: HashMap<&str, Vec<&Control>> = HashMap::new();
@@ -229,65 +221,54 @@ fn deviation_finding(
         })
         .collect();
     Finding {
-        rule: rule.id.clone(),
-        code: rule.code.clone(),
-        severity: rule.severity,
-        summary: rule.summary.clone(),
-        message: format!(
-            "policy \"{}\" sets {} to {}, but {} ({}) expects {}",
-            policy.name,
-            setting_title(ctx, setting),
-            value_text(setting),
-            control_name(control),
-            control.title,
-            expected.join(", ")
-        ),
-        primary: Label {
-            location: policy.value_location(setting),
-            message: format!("set to {} here", value_text(setting)),
-        },
         related: vec![Label {
             location: control_location(control),
             message: format!("{} expects {}", control_name(control), expected.join(", ")),
         }],
-        notes: Vec::new(),
-        help: rule.fix.clone(),
         policy: Some(policy_ref(policy)),
         setting: Some(setting.key.clone()),
-        fingerprint: fingerprint(&[&rule.id, &control.id, policy.identity(), &setting.key]),
         controls: control_ids(control),
         join_types: deviating,
-        targets: Vec::new(),
-        exception: None,
+        ..Finding::new(
+            rule,
+            format!(
+                "policy \"{}\" sets {} to {}, but {} ({}) expects {}",
+                policy.name,
+                setting_title(ctx, setting),
+                value_text(setting),
+                control_name(control),
+                control.title,
+                expected.join(", ")
+            ),
+            Label {
+                location: policy.value_location(setting),
+                message: format!("set to {} here", value_text(setting)),
+            },
+            fingerprint(&[&rule.id, &control.id, policy.identity(), &setting.key]),
+        )
     }
 }
 
 fn missing_finding(rule: &Rule, control: &Control, severity: Severity) -> Finding {
     Finding {
-        rule: rule.id.clone(),
-        code: rule.code.clone(),
         severity,
-        summary: rule.summary.clone(),
-        message: format!(
-            "{} ({}) is configured by no policy that reaches {} devices",
-            control_name(control),
-            control.title,
-            control.applies_to.describe()
-        ),
-        primary: Label {
-            location: control_location(control),
-            message: "configured nowhere".to_string(),
-        },
-        related: Vec::new(),
-        notes: Vec::new(),
-        help: rule.fix.clone(),
-        policy: None,
         setting: control.key.clone(),
-        fingerprint: fingerprint(&[&rule.id, &control.id, "missing"]),
         controls: control_ids(control),
         join_types: control.applies_to,
-        targets: Vec::new(),
-        exception: None,
+        ..Finding::new(
+            rule,
+            format!(
+                "{} ({}) is configured by no policy that reaches {} devices",
+                control_name(control),
+                control.title,
+                control.applies_to.describe()
+            ),
+            Label {
+                location: control_location(control),
+                message: "configured nowhere".to_string(),
+            },
+            fingerprint(&[&rule.id, &control.id, "missing"]),
+        )
     }
 }
 
@@ -355,34 +336,28 @@ fn contradiction_finding(
 ) -> Finding {
     let expected = control.expected.as_ref().map(describe).unwrap_or_default();
     Finding {
-        rule: rule.id.clone(),
-        code: rule.code.clone(),
-        severity: rule.severity,
-        summary: rule.summary.clone(),
-        message: format!(
-            "{} ({}) asks for {expected}, which `{}` forbids for {} devices: {}",
-            control_name(control),
-            control.title,
-            forbidding.id,
-            clash.describe(),
-            forbidding.summary
-        ),
-        primary: Label {
-            location: control_location(control),
-            message: format!("asks for {expected}"),
-        },
-        related: Vec::new(),
         notes: vec![format!(
             "the fleet has {} devices in scope of this baseline",
             clash.describe()
         )],
-        help: rule.fix.clone(),
-        policy: None,
         setting: control.key.clone(),
-        fingerprint: fingerprint(&[&rule.id, &control.id, &forbidding.id]),
         controls: control_ids(control),
         join_types: clash,
-        targets: Vec::new(),
-        exception: None,
+        ..Finding::new(
+            rule,
+            format!(
+                "{} ({}) asks for {expected}, which `{}` forbids for {} devices: {}",
+                control_name(control),
+                control.title,
+                forbidding.id,
+                clash.describe(),
+                forbidding.summary
+            ),
+            Label {
+                location: control_location(control),
+                message: format!("asks for {expected}"),
+            },
+            fingerprint(&[&rule.id, &control.id, &forbidding.id]),
+        )
     }
 }

@@ -81,7 +81,7 @@ pub fn sort_findings(findings: &mut [Finding], sources: &crate::source::Sources)
     });
 }
 
-fn policy_ref(policy: &Policy) -> PolicyRef {
+pub(crate) fn policy_ref(policy: &Policy) -> PolicyRef {
     PolicyRef {
         name: policy.name.clone(),
         id: policy.id.clone(),
@@ -206,37 +206,34 @@ fn forbid_finding(
         "reaches"
     };
     Finding {
-        rule: rule.id.clone(),
-        code: rule.code.clone(),
-        severity: rule.severity,
-        summary: rule.summary.clone(),
-        message: format!(
-            "policy \"{}\" sets {} to {} and {may} {} devices through {}",
-            policy.name,
-            setting_title(ctx, setting),
-            value_text(setting),
-            reached.describe(),
-            target_phrase(ea)
-        ),
-        primary: Label {
-            location: policy.value_location(setting),
-            message: format!("set to {} here", value_text(setting)),
-        },
         related: reach_labels(policy, ea, reached),
         notes: reach_notes(ea, reached),
-        help: rule.fix.clone(),
         policy: Some(policy_ref(policy)),
         setting: Some(setting.key.clone()),
-        fingerprint: fingerprint(&[
-            &rule.id,
-            policy.identity(),
-            &setting.key,
-            &target_identity(&ea.assignment.target),
-        ]),
         controls: controls_for_key(ctx, &setting.key),
         join_types: reached,
         targets: target_names(ea),
-        exception: None,
+        ..Finding::new(
+            rule,
+            format!(
+                "policy \"{}\" sets {} to {} and {may} {} devices through {}",
+                policy.name,
+                setting_title(ctx, setting),
+                value_text(setting),
+                reached.describe(),
+                target_phrase(ea)
+            ),
+            Label {
+                location: policy.value_location(setting),
+                message: format!("set to {} here", value_text(setting)),
+            },
+            fingerprint(&[
+                &rule.id,
+                policy.identity(),
+                &setting.key,
+                &target_identity(&ea.assignment.target),
+            ]),
+        )
     }
 }
 
@@ -399,35 +396,29 @@ fn conflict_finding(
     let mut identities = [first.identity(), second.identity()];
     identities.sort();
     Finding {
-        rule: rule.id.clone(),
-        code: rule.code.clone(),
-        severity: rule.severity,
-        summary: rule.summary.clone(),
-        message: format!(
-            "\"{}\" sets {} to {} but \"{}\" sets it to {}; {overlap}",
-            second.name,
-            setting_title(ctx, b),
-            value_text(b),
-            first.name,
-            value_text(a)
-        ),
-        primary: Label {
-            location: second.value_location(b),
-            message: format!("set to {} here", value_text(b)),
-        },
         related: vec![Label {
             location: first.value_location(a),
             message: format!("\"{}\" sets {} here", first.name, value_text(a)),
         }],
-        notes: Vec::new(),
-        help: rule.fix.clone(),
         policy: Some(policy_ref(second)),
         setting: Some(b.key.clone()),
-        fingerprint: fingerprint(&[&rule.id, identities[0], identities[1], &b.key]),
         controls: controls_for_key(ctx, &b.key),
-        join_types: JoinTypeSet::EMPTY,
-        targets: Vec::new(),
-        exception: None,
+        ..Finding::new(
+            rule,
+            format!(
+                "\"{}\" sets {} to {} but \"{}\" sets it to {}; {overlap}",
+                second.name,
+                setting_title(ctx, b),
+                value_text(b),
+                first.name,
+                value_text(a)
+            ),
+            Label {
+                location: second.value_location(b),
+                message: format!("set to {} here", value_text(b)),
+            },
+            fingerprint(&[&rule.id, identities[0], identities[1], &b.key]),
+        )
     }
 }
 
@@ -440,35 +431,27 @@ fn unknown_group(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
                 continue;
             }
             let label = target_label(&assignment.target);
+            let message = format!(
+                "policy \"{}\" is assigned to group {label}, which no groups export or inventory knows",
+                policy.name
+            );
+            let primary = Label {
+                location: policy.target_location(assignment),
+                message: "unknown group".to_string(),
+            };
+            let fingerprint = fingerprint(&[
+                &rule.id,
+                policy.identity(),
+                &target_identity(&assignment.target),
+            ]);
             findings.push(Finding {
-                rule: rule.id.clone(),
-                code: rule.code.clone(),
-                severity: rule.severity,
-                summary: rule.summary.clone(),
-                message: format!(
-                    "policy \"{}\" is assigned to group {label}, which no groups export or inventory knows",
-                    policy.name
-                ),
-                primary: Label {
-                    location: policy.target_location(assignment),
-                    message: "unknown group".to_string(),
-                },
-                related: Vec::new(),
                 notes: vec![
-                    "without the group's membership, baselint cannot tell which devices this assignment reaches".to_string(),
+                    "without the group's membership, baselint cannot tell which devices this assignment reaches"
+                        .to_string(),
                 ],
-                help: rule.fix.clone(),
                 policy: Some(policy_ref(policy)),
-                setting: None,
-                fingerprint: fingerprint(&[
-                    &rule.id,
-                    policy.identity(),
-                    &target_identity(&assignment.target),
-                ]),
-                controls: Vec::new(),
-                join_types: JoinTypeSet::EMPTY,
                 targets: vec![label],
-                exception: None,
+                ..Finding::new(rule, message, primary, fingerprint)
             });
         }
     }
@@ -584,23 +567,6 @@ fn channel_finding(
 ) -> Finding {
     let (gpo, mdm) = (&ctx.model.policies[gi], &ctx.model.policies[mi]);
     Finding {
-        rule: rule.id.clone(),
-        code: rule.code.clone(),
-        severity: rule.severity,
-        summary: rule.summary.clone(),
-        message: format!(
-            "GPO \"{}\" sets {} to {} but Intune policy \"{}\" sets it to {}, and both may reach {} devices; {winner}",
-            gpo.name,
-            setting_title(ctx, gs),
-            value_text(gs),
-            mdm.name,
-            value_text(ms),
-            devices.describe()
-        ),
-        primary: Label {
-            location: gpo.value_location(gs),
-            message: format!("Group Policy sets {} here", value_text(gs)),
-        },
         related: vec![Label {
             location: mdm.value_location(ms),
             message: format!(
@@ -609,15 +575,26 @@ fn channel_finding(
                 value_text(ms)
             ),
         }],
-        notes: Vec::new(),
-        help: rule.fix.clone(),
         policy: Some(policy_ref(gpo)),
         setting: Some(gs.key.clone()),
-        fingerprint: fingerprint(&[&rule.id, gpo.identity(), mdm.identity(), &gs.key]),
-        controls: Vec::new(),
         join_types: devices,
-        targets: Vec::new(),
-        exception: None,
+        ..Finding::new(
+            rule,
+            format!(
+                "GPO \"{}\" sets {} to {} but Intune policy \"{}\" sets it to {}, and both may reach {} devices; {winner}",
+                gpo.name,
+                setting_title(ctx, gs),
+                value_text(gs),
+                mdm.name,
+                value_text(ms),
+                devices.describe()
+            ),
+            Label {
+                location: gpo.value_location(gs),
+                message: format!("Group Policy sets {} here", value_text(gs)),
+            },
+            fingerprint(&[&rule.id, gpo.identity(), mdm.identity(), &gs.key]),
+        )
     }
 }
 
@@ -691,28 +668,21 @@ fn override_finding(
     let mut identities = [a.identity(), b.identity()];
     identities.sort();
     Finding {
-        rule: rule.id.clone(),
-        code: rule.code.clone(),
-        severity: rule.severity,
-        summary: rule.summary.clone(),
-        message,
-        primary: Label {
-            location: lose.value_location(ls),
-            message: format!("set to {} here", value_text(ls)),
-        },
         related: vec![Label {
             location: win.value_location(ws),
             message: format!("\"{}\" sets {} here", win.name, value_text(ws)),
         }],
-        notes: Vec::new(),
-        help: rule.fix.clone(),
         policy: Some(policy_ref(lose)),
         setting: Some(ls.key.clone()),
-        fingerprint: fingerprint(&[&rule.id, identities[0], identities[1], &ls.key]),
-        controls: Vec::new(),
-        join_types: JoinTypeSet::EMPTY,
-        targets: Vec::new(),
-        exception: None,
+        ..Finding::new(
+            rule,
+            message,
+            Label {
+                location: lose.value_location(ls),
+                message: format!("set to {} here", value_text(ls)),
+            },
+            fingerprint(&[&rule.id, identities[0], identities[1], &ls.key]),
+        )
     }
 }
 
