@@ -128,21 +128,10 @@ pub fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Parsed {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (control, span) in raw.control.iter().zip(spans) {
         let control = control.get_ref();
-        let key = control.id.get_ref().trim().to_lowercase();
-        if let Some(&first) = seen.get(&key) {
-            let (line, _) = file.line_col(first);
-            parsed.errors.push(error_at(
-                id,
-                file,
-                control.id.span(),
-                format!(
-                    "duplicate control id `{}` (first defined at line {line})",
-                    control.id.get_ref().trim()
-                ),
-            ));
+        if let Some(error) = duplicate_id(&mut seen, &control.id, span, "control", id, file) {
+            parsed.errors.push(error);
             continue;
         }
-        seen.insert(key, span.start as usize);
         let mut v = Validator {
             id,
             file,
@@ -185,6 +174,33 @@ fn trimmed_len(body: &str) -> usize {
         }
         end = body[..line_start].trim_end().len();
     }
+}
+
+/// The error for a table whose id (case-insensitive) an earlier table of the file already used;
+/// otherwise the id is remembered with the table's position.
+pub(crate) fn duplicate_id(
+    seen: &mut BTreeMap<String, usize>,
+    table_id: &Spanned<String>,
+    table: Span,
+    what: &str,
+    id: SourceId,
+    file: &SourceFile,
+) -> Option<InputError> {
+    let key = table_id.get_ref().trim().to_lowercase();
+    if let Some(&first) = seen.get(&key) {
+        let (line, _) = file.line_col(first);
+        return Some(error_at(
+            id,
+            file,
+            table_id.span(),
+            format!(
+                "duplicate {what} id `{}` (first defined at line {line})",
+                table_id.get_ref().trim()
+            ),
+        ));
+    }
+    seen.insert(key, table.start as usize);
+    None
 }
 
 /// A TOML syntax or shape error at its position.

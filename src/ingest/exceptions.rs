@@ -27,7 +27,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Parsed;
-use super::baseline::{error_at, join_type, table_spans, toml_error};
+use super::baseline::{duplicate_id, error_at, join_type, table_spans, toml_error};
 use crate::model::{Date, Exception, ExceptionScope, Expiry, InputError, JoinTypeSet};
 use crate::source::{SourceFile, SourceId, Span};
 
@@ -90,21 +90,10 @@ pub fn read(id: SourceId, file: &SourceFile) -> Parsed {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (raw, span) in raw.exception.iter().zip(spans) {
         let raw = raw.get_ref();
-        let key = raw.id.get_ref().trim().to_lowercase();
-        if let Some(&first) = seen.get(&key) {
-            let (line, _) = file.line_col(first);
-            parsed.errors.push(error_at(
-                id,
-                file,
-                raw.id.span(),
-                format!(
-                    "duplicate exception id `{}` (first defined at line {line})",
-                    raw.id.get_ref().trim()
-                ),
-            ));
+        if let Some(error) = duplicate_id(&mut seen, &raw.id, span, "exception", id, file) {
+            parsed.errors.push(error);
             continue;
         }
-        seen.insert(key, span.start as usize);
         let mut reader = Reader {
             id,
             file,
