@@ -83,9 +83,10 @@ pub struct Scope<'m> {
     model: &'m Model,
     inventory: &'m Inventory,
     groups_by_key: HashMap<String, usize>,
-    group_analysis: Vec<Result<JoinTypeAnalysis, ()>>,
+    /// Per group: the analysis of its rule and where the rule constrains the join type.
+    group_analysis: Vec<Result<(JoinTypeAnalysis, Span), ()>>,
     filters_by_key: HashMap<String, usize>,
-    filter_analysis: Vec<Result<JoinTypeAnalysis, ()>>,
+    filter_analysis: Vec<Result<(JoinTypeAnalysis, Span), ()>>,
 }
 
 impl<'m> Scope<'m> {
@@ -207,16 +208,16 @@ impl<'m> Scope<'m> {
                 )),
                 None,
             ),
-            (Membership::Dynamic { rule, .. }, Ok(analysis)) => {
-                let location = rule_evidence_location(group, rule.as_str());
-                (
-                    group_reach(analysis, &group.name),
-                    Some(Evidence::Rule {
-                        text: rule.clone(),
-                        location,
-                    }),
-                )
-            }
+            (Membership::Dynamic { rule, .. }, Ok((analysis, evidence))) => (
+                group_reach(analysis, &group.name),
+                Some(Evidence::Rule {
+                    text: rule.clone(),
+                    location: Location {
+                        file: group.source,
+                        span: *evidence,
+                    },
+                }),
+            ),
             (Membership::Dynamic { .. }, Err(())) => (
                 Reach::unknown(format!(
                     "the membership rule of \"{}\" does not parse",
@@ -367,8 +368,8 @@ impl<'m> Scope<'m> {
         let found = self
             .filters_by_key
             .get(&filter.reference.to_lowercase())
-            .map(|&i| (&self.model.filters[i], &self.filter_analysis[i]));
-        let Some((filter_def, Ok(analysis))) = found else {
+            .map(|&i| &self.filter_analysis[i]);
+        let Some(Ok((analysis, _))) = found else {
             let note = format!(
                 "assignment filter {} is not in any filters export, so its effect is unknown",
                 filter.reference
@@ -381,7 +382,6 @@ impl<'m> Scope<'m> {
                 unknown: Some(join_notes(reach.unknown, note)),
             };
         };
-        let _ = filter_def;
         match filter.mode {
             Mode::Include => Reach {
                 possible: reach.possible.intersection(analysis.possible),
@@ -630,7 +630,7 @@ fn analyse_group(
     model: &Model,
     group: &Group,
     errors: &mut Vec<InputError>,
-) -> Result<JoinTypeAnalysis, ()> {
+) -> Result<(JoinTypeAnalysis, Span), ()> {
     let Membership::Dynamic { rule, .. } = &group.membership else {
         return Err(());
     };
@@ -659,9 +659,12 @@ fn analyse_rule(
     location: RuleLocation,
     what: &str,
     errors: &mut Vec<InputError>,
-) -> Result<JoinTypeAnalysis, ()> {
+) -> Result<(JoinTypeAnalysis, Span), ()> {
     match membership_rule::parse(text) {
-        Ok(expr) => Ok(membership_rule::analyse(&expr, dialect)),
+        Ok(expr) => Ok((
+            membership_rule::analyse(&expr, dialect),
+            trust_type_span(&expr, location),
+        )),
         Err(e) => {
             let start = map_inner_offset(location.span, location.offsets, e.offset);
             let end = map_inner_offset(location.span, location.offsets, e.offset + e.len.max(1))
@@ -686,22 +689,5 @@ fn trust_type_span(expr: &membership_rule::Expr, location: RuleLocation) -> Span
             map_inner_offset(location.span, location.offsets, end),
         ),
         None => location.span,
-    }
-}
-
-fn rule_evidence_location(group: &Group, rule: &str) -> Location {
-    let span = group.rule_span.unwrap_or(group.span);
-    let location = RuleLocation {
-        file: group.source,
-        span,
-        offsets: &group.rule_offsets,
-    };
-    let span = match membership_rule::parse(rule) {
-        Ok(expr) => trust_type_span(&expr, location),
-        Err(_) => span,
-    };
-    Location {
-        file: group.source,
-        span,
     }
 }
