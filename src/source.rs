@@ -140,6 +140,18 @@ impl SourceFile {
         self.text.get(start..end).unwrap_or("")
     }
 
+    /// The text of a 1-based line, without its line end; empty past the last line.
+    pub fn line(&self, line: usize) -> &str {
+        let Some(&start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |&e| e as usize);
+        self.text[start as usize..end].trim_end_matches(['\n', '\r'])
+    }
+
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
     }
@@ -364,5 +376,8 @@ mod tests {
         assert_eq!(file.line_col(file.text.find("last").unwrap()), (3, 1));
         assert_eq!(file.line_col(file.text.find('z').unwrap()), (4, 1));
         assert_eq!(file.line_count(), 4);
+        assert_eq!(file.line(2), "é€x");
+        assert_eq!(file.line(3), "last");
+        assert_eq!((file.line(0), file.line(5)), ("", ""));
     }
 }

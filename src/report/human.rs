@@ -232,11 +232,7 @@ fn render_error<'a>(sources: &'a Sources, error: &InputError) -> Rendered<'a> {
 fn has_long_context(sources: &Sources, location: Location) -> bool {
     let file = sources.get(location.file);
     let (line, _) = file.line_col(location.span.start as usize);
-    file.text
-        .split('\n')
-        .skip(line.saturating_sub(2))
-        .take(3)
-        .any(|l| l.chars().count() > 240)
+    (line.saturating_sub(1)..=line + 1).any(|n| file.line(n).chars().count() > 240)
 }
 
 /// Render the whole report: open findings, input errors, excepted and fixed findings,
