@@ -628,3 +628,28 @@ fn oversized_files_are_input_errors() {
     assert!(message.contains("over the 512 MiB limit"), "{message}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A STIG benchmark found by a walk is reference material; it applies when `[baselines] use`
+/// names it.
+#[test]
+fn walked_benchmarks_apply_only_when_selected() {
+    let dir = temp_dir("reference");
+    std::fs::copy(
+        root().join("examples/contoso/baselines/U_MS_Windows_11_STIG_V2R6_excerpt-xccdf.xml"),
+        dir.join("stig.xml"),
+    )
+    .unwrap();
+    let controls = |dir: &Path| {
+        let output = baselint(&["inspect", ".", "--format", "json"], dir);
+        let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        view["controls"].as_u64().unwrap()
+    };
+    assert_eq!(controls(&dir), 0);
+    std::fs::write(
+        dir.join("baselint.toml"),
+        "[baselines]\nuse = [\"stig.xml\"]\n",
+    )
+    .unwrap();
+    assert_eq!(controls(&dir), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -361,3 +361,40 @@ fn contradiction_finding(
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rights(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|s| Value::Str((*s).to_string())).collect())
+    }
+
+    #[test]
+    fn principals_mean_only_these_and_includes_mean_at_least_these() {
+        let only = Expectation::Principals(vec!["Administrators".into(), "S-1-5-32-555".into()]);
+        assert!(satisfies(&only, &rights(&["*S-1-5-32-544"])));
+        assert!(satisfies(&only, &Value::NotConfigured));
+        assert!(!satisfies(&only, &rights(&["*S-1-5-32-544", "*S-1-1-0"])));
+        let at_least = Expectation::Includes(vec!["Guests".into(), "S-1-5-113".into()]);
+        assert!(satisfies(
+            &at_least,
+            &rights(&["*S-1-5-32-546", "*S-1-5-113", "*S-1-5-32-544"])
+        ));
+        assert!(!satisfies(&at_least, &rights(&["*S-1-5-113"])));
+        assert!(!satisfies(&at_least, &Value::NotConfigured));
+    }
+
+    #[test]
+    fn numeric_expectations_compare_values_of_any_spelling() {
+        assert!(satisfies(
+            &Expectation::OneOf(vec![Value::Int(0)]),
+            &Value::Str("0".into())
+        ));
+        assert!(satisfies(&Expectation::AtMost(5), &Value::Int(5)));
+        assert!(!satisfies(&Expectation::AtLeast(5), &Value::Int(3)));
+        assert!(satisfies(&Expectation::Between(1, 2), &Value::Int(2)));
+        assert!(satisfies(&Expectation::Absent, &Value::NotConfigured));
+        assert!(!satisfies(&Expectation::Absent, &Value::Int(0)));
+    }
+}
