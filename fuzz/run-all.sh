@@ -18,7 +18,9 @@ status=()
 for t in "${targets[@]}"; do
     mkdir -p "$fuzz/corpus/$t" "$fuzz/artifacts/$t"
     echo "== $t: ${seconds}s" >&2
-    if cargo +nightly fuzz run --fuzz-dir "$fuzz" "$t" "$fuzz/corpus/$t" -- \
+    # FUZZ_BUILD_ARGS=-a builds with debug assertions (overflow checks, Span::new bounds).
+    # shellcheck disable=SC2086
+    if cargo +nightly fuzz run ${FUZZ_BUILD_ARGS:-} --fuzz-dir "$fuzz" "$t" "$fuzz/corpus/$t" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         >"$fuzz/artifacts/$t.log" 2>&1; then
         status+=("$t: ok ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "$fuzz/artifacts/$t.log" | grep -o '[0-9]*$') runs)")

@@ -174,6 +174,22 @@ pub fn load_all(
     (rules, errors)
 }
 
+/// Load one rule from text, as if it were a file of a user's rule folder named `name`. For tools
+/// and fuzzing: `load_all` with a temporary folder would reload the built-in rules every time.
+pub fn load_text(
+    name: &str,
+    text: String,
+    sources: &mut Sources,
+    catalog: &Catalog,
+) -> (Option<Rule>, Vec<InputError>) {
+    let file = SourceFile::from_text(Path::new(name), text, crate::source::Encoding::Utf8);
+    let id = sources.add(file);
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    load_one(id, sources.get(id), false, catalog, &mut rules, &mut errors);
+    (rules.pop(), errors)
+}
+
 fn load_dir(
     dir: &Path,
     sources: &mut Sources,
