@@ -674,7 +674,7 @@ fn analyse_rule(
             errors.push(InputError::at(
                 location.file,
                 file,
-                Span::new(start, end.min(file.text.len())),
+                Span::new(start, end.min(file.len())),
                 format!("membership rule of {what} does not parse: {}", e.message),
             ));
             Err(())

@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Index of a file in [`Sources`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -88,15 +89,33 @@ pub struct DecodeError {
 }
 
 /// One decoded input file.
+///
+/// The text is needed while the file is parsed and, afterwards, only for the few spans a report
+/// shows. A file read from disk can therefore [`release`](SourceFile::release) its text once
+/// parsed: it keeps its line index (line and column of any span stay exact without the text),
+/// and [`text`](SourceFile::text) re-reads and re-decodes the file the first time a report asks
+/// for its bytes. This keeps peak memory near the size of the model, not of the input.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     /// Path as given or found by the walk (used to re-read and to display).
     pub path: PathBuf,
     /// Path shown to users: relative to the working directory where possible, `/` separators.
     pub display_path: String,
-    pub text: String,
     pub encoding: Encoding,
+    text: String,
+    /// Length of the decoded text (kept when the text is released).
+    len: usize,
+    /// The text re-read after [`SourceFile::release`]; `None` inside when the file changed or
+    /// vanished since it was parsed.
+    reloaded: Option<OnceLock<Option<String>>>,
     line_starts: Vec<u32>,
+}
+
+/// A file whose bytes could not be decoded, with the bytes back (to position the error).
+#[derive(Debug)]
+pub struct DecodeFailure {
+    pub error: DecodeError,
+    pub bytes: Vec<u8>,
 }
 
 impl SourceFile {
@@ -106,25 +125,97 @@ impl SourceFile {
         Ok(SourceFile::from_text(path, text, encoding))
     }
 
+    /// Like [`SourceFile::decode`], reusing the buffer for UTF-8 files (no copy of the text).
+    pub fn decode_vec(path: &Path, bytes: Vec<u8>) -> Result<SourceFile, DecodeFailure> {
+        let plain_utf8 = !(bytes.starts_with(&[0xEF, 0xBB, 0xBF])
+            || bytes.starts_with(&[0xFF, 0xFE])
+            || bytes.starts_with(&[0xFE, 0xFF])
+            || looks_like_bomless_utf16le(&bytes));
+        if !plain_utf8 {
+            return SourceFile::decode(path, &bytes)
+                .map_err(|error| DecodeFailure { error, bytes });
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(SourceFile::from_text(path, text, Encoding::Utf8)),
+            Err(e) => Err(DecodeFailure {
+                error: DecodeError {
+                    byte_offset: e.utf8_error().valid_up_to(),
+                    message: "invalid UTF-8 byte sequence".to_string(),
+                },
+                bytes: e.into_bytes(),
+            }),
+        }
+    }
+
     pub fn from_text(path: &Path, text: String, encoding: Encoding) -> SourceFile {
         let line_starts = line_starts(&text);
         SourceFile {
             path: path.to_path_buf(),
             display_path: display_path(path),
-            text,
             encoding,
+            len: text.len(),
+            text,
+            reloaded: None,
             line_starts,
         }
     }
 
+    /// The decoded text (re-read from disk if it was released; empty if the file has changed
+    /// since it was parsed, so that no span ever shows other bytes than those it was read from).
+    pub fn text(&self) -> &str {
+        match &self.reloaded {
+            None => &self.text,
+            Some(cell) => cell.get_or_init(|| self.reread()).as_deref().unwrap_or(""),
+        }
+    }
+
+    /// Length in bytes of the decoded text.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Drop the text of a parsed file to save memory; [`SourceFile::text`] re-reads it on
+    /// demand. Kept as is: files not read from disk (built-in rules, Registry.pol listings) and
+    /// files with non-ASCII text, whose columns (in code points) need the text.
+    pub fn release(&mut self) {
+        let rereadable = !matches!(self.encoding, Encoding::BinaryListing)
+            && !self.path.as_os_str().is_empty()
+            && self.text.is_ascii();
+        if rereadable && self.reloaded.is_none() {
+            self.text = String::new();
+            self.reloaded = Some(OnceLock::new());
+        }
+    }
+
+    /// True when the text was released and has not been re-read.
+    pub fn is_released(&self) -> bool {
+        self.reloaded
+            .as_ref()
+            .is_some_and(|cell| cell.get().is_none())
+    }
+
+    fn reread(&self) -> Option<String> {
+        let bytes = std::fs::read(&self.path).ok()?;
+        let (text, encoding) = decode_bytes(&bytes).ok()?;
+        (encoding == self.encoding && text.len() == self.len && text.is_ascii()).then_some(text)
+    }
+
     /// 1-based line and column (in Unicode code points) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
+        let offset = offset.min(self.len);
         let line = match self.line_starts.binary_search(&(offset as u32)) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
         let start = self.line_starts[line] as usize;
+        if self.reloaded.is_some() {
+            // Released files are ASCII: one byte per code point.
+            return (line + 1, offset - start + 1);
+        }
         let mut boundary = offset;
         while !self.text.is_char_boundary(boundary) {
             boundary -= 1;
@@ -135,9 +226,10 @@ impl SourceFile {
 
     /// The text of a span, clamped to the file.
     pub fn slice(&self, span: Span) -> &str {
-        let end = (span.end as usize).min(self.text.len());
+        let text = self.text();
+        let end = (span.end as usize).min(text.len());
         let start = (span.start as usize).min(end);
-        self.text.get(start..end).unwrap_or("")
+        text.get(start..end).unwrap_or("")
     }
 
     /// The text of a 1-based line, without its line end; empty past the last line.
@@ -145,11 +237,14 @@ impl SourceFile {
         let Some(&start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
             return "";
         };
+        let text = self.text();
         let end = self
             .line_starts
             .get(line)
-            .map_or(self.text.len(), |&e| e as usize);
-        self.text[start as usize..end].trim_end_matches(['\n', '\r'])
+            .map_or(text.len(), |&e| e as usize);
+        text.get(start as usize..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
     }
 
     pub fn line_count(&self) -> usize {
@@ -158,14 +253,16 @@ impl SourceFile {
 }
 
 fn line_starts(text: &str) -> Vec<u32> {
-    let mut starts = vec![0u32];
     let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut starts = Vec::with_capacity(bytes.len() / 40 + 1);
+    starts.push(0u32);
+    for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
         // A lone CR also ends a line (some exports mix CRLF and LF; old Mac files use CR).
-        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+        if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
             starts.push(i as u32 + 1);
         }
     }
+    starts.shrink_to_fit();
     starts
 }
 
@@ -309,8 +406,10 @@ fn placeholder() -> SourceFile {
     SourceFile {
         path: PathBuf::new(),
         display_path: String::new(),
-        text: String::new(),
         encoding: Encoding::Utf8,
+        text: String::new(),
+        len: 0,
+        reloaded: None,
         line_starts: vec![0],
     }
 }
@@ -379,5 +478,63 @@ mod tests {
         assert_eq!(file.line(2), "é€x");
         assert_eq!(file.line(3), "last");
         assert_eq!((file.line(0), file.line(5)), ("", ""));
+    }
+
+    #[test]
+    fn released_text_keeps_positions_and_is_reread_on_demand() {
+        let dir = std::env::temp_dir().join(format!("baselint-release-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.json");
+        let text = "{\r\n  \"a\": 1,\n  \"b\": 2\n}\n";
+        std::fs::write(&path, text).unwrap();
+        let kept = SourceFile::decode_vec(&path, text.as_bytes().to_vec()).unwrap();
+        let mut released = kept.clone();
+        released.release();
+        assert!(released.is_released());
+        let b = text.find("\"b\"").unwrap();
+        for offset in [0, 3, b, text.len()] {
+            assert_eq!(released.line_col(offset), kept.line_col(offset));
+        }
+        assert_eq!(released.len(), text.len());
+        assert_eq!(released.slice(Span::new(b, b + 3)), "\"b\"");
+        assert!(!released.is_released(), "read again for the slice");
+        assert_eq!(released.line(3), "  \"b\": 2");
+
+        // A file changed since it was parsed shows nothing rather than other bytes.
+        let mut stale = kept.clone();
+        stale.release();
+        std::fs::write(&path, "{}").unwrap();
+        assert_eq!(stale.slice(Span::new(b, b + 3)), "");
+        assert_eq!(stale.line_col(b), kept.line_col(b));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn non_ascii_and_generated_texts_are_never_released() {
+        let mut accented =
+            SourceFile::from_text(Path::new("x.json"), "\"é\"".into(), Encoding::Utf8);
+        accented.release();
+        assert!(!accented.is_released());
+        assert_eq!(accented.line_col(3), (1, 3));
+        let mut listing = SourceFile::from_text(
+            Path::new("Registry.pol"),
+            "a".into(),
+            Encoding::BinaryListing,
+        );
+        listing.release();
+        assert_eq!(listing.text(), "a");
+    }
+
+    #[test]
+    fn utf8_buffers_are_decoded_in_place_and_errors_give_the_bytes_back() {
+        let file = SourceFile::decode_vec(Path::new("x"), b"ab\rc".to_vec()).unwrap();
+        assert_eq!(
+            (file.text(), file.encoding, file.line_count()),
+            ("ab\rc", Encoding::Utf8, 2)
+        );
+        let failure = SourceFile::decode_vec(Path::new("x"), b"ab\xFF".to_vec()).unwrap_err();
+        assert_eq!((failure.error.byte_offset, failure.bytes.len()), (2, 3));
+        let bom = SourceFile::decode_vec(Path::new("x"), utf16le_bom("hi")).unwrap();
+        assert_eq!((bom.text(), bom.encoding), ("hi", Encoding::Utf16Le));
     }
 }

@@ -111,7 +111,7 @@ fn example_fires_every_builtin_rule() {
 fn text_at(path: &Path, f: &serde_json::Value) -> String {
     let bytes = std::fs::read(path).unwrap();
     let file = baselint::source::SourceFile::decode(path, &bytes).unwrap();
-    let lines: Vec<&str> = file.text.split_inclusive('\n').collect();
+    let lines: Vec<&str> = file.text().split_inclusive('\n').collect();
     let offset = |line: u64, column: u64| -> usize {
         let before: usize = lines[..line as usize - 1].iter().map(|l| l.len()).sum();
         let in_line: usize = lines[line as usize - 1]
@@ -126,7 +126,7 @@ fn text_at(path: &Path, f: &serde_json::Value) -> String {
         f["end_line"].as_u64().unwrap(),
         f["end_column"].as_u64().unwrap(),
     );
-    file.text[start..end].to_string()
+    file.text()[start..end].to_string()
 }
 
 #[test]

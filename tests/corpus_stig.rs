@@ -151,8 +151,8 @@ fn windows_11_stig_registry_rules_are_machine_checkable() {
     );
     let span = pku2u.expected_span.unwrap();
     assert_eq!(file.slice(span), "0");
-    let line_start = file.text[..span.start as usize].rfind('\n').unwrap() + 1;
-    assert_eq!(&file.text[line_start..span.end as usize], "Value: 0");
+    let line_start = file.text()[..span.start as usize].rfind('\n').unwrap() + 1;
+    assert_eq!(&file.text()[line_start..span.end as usize], "Value: 0");
     assert!(pku2u.aliases.iter().any(|a| a == "V-253459"));
     assert!(
         parsed.controls[0]
@@ -554,7 +554,7 @@ fn no_parser_panics_on_truncated_or_mutated_input() {
     let mut total = 0;
     for (path, reader) in cases {
         let original = fixture(path);
-        for text in variants(&original.text) {
+        for text in variants(&original.text()) {
             let file =
                 SourceFile::from_text(Path::new(path), text, baselint::source::Encoding::Utf8);
             let parsed = reader(&file);

@@ -217,7 +217,7 @@ mod tests {
     fn with_root<R>(text: &str, f: impl FnOnce(&Doc<'_>, &Value<'_>) -> R) -> R {
         let file = SourceFile::from_text(Path::new("g.json"), text.to_string(), Encoding::Utf8);
         let doc = Doc::file(SourceId(3), &file);
-        let root = json::parse(&file.text).unwrap().unwrap();
+        let root = json::parse(&file.text()).unwrap().unwrap();
         f(&doc, &root)
     }
 
@@ -243,7 +243,7 @@ mod tests {
                 r#"(device.deviceTrustType -eq \"AzureAD\")"#
             );
             let at = map_inner_offset(span, &group.rule_offsets, rule.find("AzureAD").unwrap());
-            assert!(doc.file.text[at..].starts_with("AzureAD"));
+            assert!(doc.file.text()[at..].starts_with("AzureAD"));
             assert_eq!(group.source, SourceId(3));
         });
     }
@@ -294,7 +294,7 @@ mod tests {
                 &filter.rule_offsets,
                 filter.rule.find("Dell").unwrap(),
             );
-            assert!(doc.file.text[at..].starts_with("Dell Inc."));
+            assert!(doc.file.text()[at..].starts_with("Dell Inc."));
         });
     }
 

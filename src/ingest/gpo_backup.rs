@@ -236,7 +236,7 @@ impl Metadata {
             ),
         };
         let options = self.options.unwrap_or(0);
-        let file_len = model.sources.get(source).text.len();
+        let file_len = model.sources.get(source).len();
         Policy {
             id: self.guid.clone(),
             name,
@@ -343,7 +343,7 @@ fn raw_gpp_registry(
 /// The tree of an XML source; a syntax error is an input error (the part read is returned).
 fn parse_xml(id: SourceId, model: &mut Model) -> Option<xml::Element> {
     let file = model.sources.get(id);
-    let (root, damage) = xml::parse(&file.text);
+    let (root, damage) = xml::parse(&file.text());
     if let Some(d) = damage {
         let at = Span::new(d.offset, d.offset);
         let error = input_error(id, file, at, format!("malformed XML: {}", d.message));
@@ -374,7 +374,7 @@ pub fn audit_csv(
     let mut errors = Vec::new();
     let mut header: Option<Vec<String>> = None;
     let mut offset = 0;
-    for line in file.text.split_inclusive('\n') {
+    for line in file.text().split_inclusive('\n') {
         let start = offset;
         offset += line.len();
         let content = line.trim_end_matches(['\r', '\n']);

@@ -203,7 +203,7 @@ impl<'a> Reader<'a> {
     }
 
     fn document(&mut self) -> Vec<Policy> {
-        let (root, damage) = xml::parse(&self.file.text);
+        let (root, damage) = xml::parse(&self.file.text());
         if let Some(damage) = damage {
             let at = Span::new(damage.offset, damage.offset);
             self.error(at, format!("malformed XML: {}", damage.message));
@@ -1642,11 +1642,13 @@ mod tests {
             r"MACHINE\System\CurrentControlSet\Control\Lsa\pku2u\AllowOnlineID"
         );
         let expected = line_of(
-            &file.text,
-            file.text.find(r"pku2u\AllowOnlineID</q1:KeyName>").unwrap(),
+            &file.text(),
+            file.text()
+                .find(r"pku2u\AllowOnlineID</q1:KeyName>")
+                .unwrap(),
         ) + 1;
         assert_eq!(file.line_col(pku2u.span.start as usize), (expected, 29));
-        assert!(file.text[..pku2u.span.start as usize].ends_with("<q1:SettingNumber>"));
+        assert!(file.text()[..pku2u.span.start as usize].ends_with("<q1:SettingNumber>"));
     }
 
     #[test]
@@ -1802,10 +1804,7 @@ mod tests {
         assert!(is_user_half_key(&user.key) && !is_user_half_key(&latfp.key));
         assert!(is_user_half_key("admx:user/x/y") && is_user_half_key("gpo:user/scripts/x"));
         for s in &policy.settings {
-            assert!(
-                s.span.end as usize <= file.text.len()
-                    && s.name_span.end as usize <= file.text.len()
-            );
+            assert!(s.span.end as usize <= file.len() && s.name_span.end as usize <= file.len());
             assert_eq!(s.file, None);
         }
     }
@@ -1870,16 +1869,13 @@ mod tests {
     #[test]
     fn truncated_xml_is_a_positioned_error_and_keeps_what_was_read() {
         let file = backup_report();
-        let cut = file.text.find("<q1:SystemServices>").unwrap();
-        let truncated = text(&file.text[..cut]);
+        let cut = file.text().find("<q1:SystemServices>").unwrap();
+        let truncated = text(&file.text()[..cut]);
         let parsed = read_file(&truncated);
         assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
         let error = &parsed.errors[0];
         assert!(error.message.contains("not closed"), "{}", error.message);
-        assert_eq!(
-            error.line,
-            Some(line_of(&truncated.text, truncated.text.len()))
-        );
+        assert_eq!(error.line, Some(line_of(truncated.text(), truncated.len())));
         let policy = &parsed.policies[0];
         assert_eq!(
             setting(policy, "pku2u_allow_online_id").value,
@@ -1928,7 +1924,7 @@ mod tests {
             fixture("troennes/BasicSecDomain/{14144BB4-26AC-4A90-B4E1-BE99F58A4FFF}/gpreport.xml");
         assert!(read_file(&real).errors.is_empty());
         for source in [real, backup_report()] {
-            let t = &source.text;
+            let t = source.text();
             let boundaries: Vec<usize> = (0..t.len()).filter(|&i| t.is_char_boundary(i)).collect();
             for &end in boundaries.iter().step_by(37) {
                 let parsed = read_file(&text(&t[..end]));
@@ -1936,7 +1932,7 @@ mod tests {
             }
             for &at in boundaries.iter().step_by(53) {
                 for replacement in ["<", ">", "&", "\"", "/", "x"] {
-                    let mut mutated = t.clone();
+                    let mut mutated = t.to_string();
                     let end = (at + 1..=t.len())
                         .find(|&e| t.is_char_boundary(e))
                         .unwrap_or(t.len());

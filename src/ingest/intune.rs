@@ -1708,7 +1708,7 @@ mod tests {
             &rule.offsets,
             rule.text.find("ServerAD").unwrap(),
         );
-        assert!(file.text[server_ad..].starts_with("ServerAD\\\")"));
+        assert!(file.text()[server_ad..].starts_with("ServerAD\\\")"));
         let filter = include.filter.as_ref().unwrap();
         assert_eq!(
             (filter.reference.as_str(), filter.mode),
@@ -1812,7 +1812,7 @@ mod tests {
         );
         let span = groups[0].rule_span.unwrap();
         let azure = map_inner_offset(span, &groups[0].rule_offsets, rule.find("AzureAD").unwrap());
-        assert_eq!(&file.text[azure..azure + 7], "AzureAD");
+        assert_eq!(&file.text()[azure..azure + 7], "AzureAD");
         assert_eq!(
             groups[0].id.as_deref(),
             Some("9d2a3c4e-0b1f-4e55-8a66-7b8c9d0e1f20")
@@ -1848,7 +1848,7 @@ mod tests {
             &corporate.rule_offsets,
             corporate.rule.find("Hybrid").unwrap(),
         );
-        assert!(file.text[hybrid..].starts_with("Hybrid Azure AD joined\\\""));
+        assert!(file.text()[hybrid..].starts_with("Hybrid Azure AD joined\\\""));
         assert_eq!(
             file.slice(vms.rule_span),
             r#"(device.model -contains \"Virtual\")"#
@@ -1893,7 +1893,7 @@ mod tests {
         let location = parsed.errors[0].location.unwrap();
         assert_eq!(
             (location.file, location.span.start as usize),
-            (SourceId(7), file.text.trim_end().len())
+            (SourceId(7), file.text().trim_end().len())
         );
     }
 

@@ -120,7 +120,7 @@ impl<'t> Doc<'t> {
         Doc {
             id,
             file,
-            text: &file.text,
+            text: &file.text(),
             map: TextMap::IDENTITY,
         }
     }
@@ -483,7 +483,7 @@ mod tests {
 
     fn parse_error(text: &str) -> InputError {
         let f = file(text);
-        let err = parse(&f.text).unwrap_err();
+        let err = parse(f.text()).unwrap_err();
         Doc::file(SourceId(0), &f).parse_error(&err)
     }
 
@@ -514,7 +514,7 @@ mod tests {
     fn str_content_in_a_double_encoded_text_points_at_file_bytes() {
         let text = r#""{\"rule\": \"a\\\"b\"}""#;
         let f = file(text);
-        let outer = parse(&f.text).unwrap().unwrap();
+        let outer = parse(f.text()).unwrap().unwrap();
         let lit = outer.as_string_lit().unwrap();
         let outer_offsets = string_offsets(&text[lit.range.start..lit.range.end]);
         let doc = Doc {
@@ -590,7 +590,7 @@ mod tests {
     #[test]
     fn property_lookup_is_exact_or_case_insensitive() {
         let f = file(r##"{"TemplateId": "t", "name@odata.type": "#String", "name": "n"}"##);
-        let v = parse(&f.text).unwrap().unwrap();
+        let v = parse(f.text()).unwrap().unwrap();
         let obj = v.as_object().unwrap();
         assert!(get(obj, "templateId").is_none());
         assert_eq!(

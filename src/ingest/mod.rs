@@ -79,7 +79,7 @@ pub enum Format {
 
 /// Detect the format from the decoded text.
 pub fn detect(file: &SourceFile) -> Format {
-    let text = file.text.trim_start_matches('\u{feff}').trim_start();
+    let text = file.text().trim_start_matches('\u{feff}').trim_start();
     if is_ini_section_header(text) {
         return Format::SecurityTemplate;
     }
@@ -152,20 +152,28 @@ fn unreadable(path: &Path, e: &std::io::Error) -> InputError {
 
 /// Decode bytes already read; a decode failure is an input error with its position.
 pub fn decode(path: &Path, bytes: &[u8]) -> Result<SourceFile, InputError> {
-    SourceFile::decode(path, bytes).map_err(|e| {
-        let (line, column) = raw_position(bytes, e.byte_offset);
-        InputError {
-            line: Some(line),
-            column: Some(column),
-            ..InputError::about(
-                display_path(path),
-                format!(
-                    "cannot decode file: {} (byte offset {})",
-                    e.message, e.byte_offset
-                ),
-            )
-        }
-    })
+    SourceFile::decode(path, bytes).map_err(|e| decode_error(path, bytes, &e))
+}
+
+/// Like [`decode`], taking the bytes (a UTF-8 file becomes its text without a copy).
+pub fn decode_owned(path: &Path, bytes: Vec<u8>) -> Result<SourceFile, InputError> {
+    SourceFile::decode_vec(path, bytes)
+        .map_err(|failure| decode_error(path, &failure.bytes, &failure.error))
+}
+
+fn decode_error(path: &Path, bytes: &[u8], e: &crate::source::DecodeError) -> InputError {
+    let (line, column) = raw_position(bytes, e.byte_offset);
+    InputError {
+        line: Some(line),
+        column: Some(column),
+        ..InputError::about(
+            display_path(path),
+            format!(
+                "cannot decode file: {} (byte offset {})",
+                e.message, e.byte_offset
+            ),
+        )
+    }
 }
 
 /// Best-effort line and column of a raw byte offset in a file that failed to decode: count
@@ -419,11 +427,10 @@ fn prepare_file(
             bytes,
         };
     }
-    let file = match decode(path, &bytes) {
+    let mut file = match decode_owned(path, bytes) {
         Ok(file) => file,
         Err(e) => return Prepared::Error(e),
     };
-    drop(bytes);
     let format = detect(&file);
     if !explicit && is_reference(format) {
         return Prepared::Skipped;
@@ -432,6 +439,8 @@ fn prepare_file(
     if !explicit && is_foreign(format, &parsed) {
         return Prepared::Skipped;
     }
+    // Spans are offsets: the text is re-read only if a report shows some of it.
+    file.release();
     Prepared::Parsed { file, parsed }
 }
 

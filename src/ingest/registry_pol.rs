@@ -178,13 +178,13 @@ pub fn load(path: &Path, bytes: &[u8], hive: Option<&str>, model: &mut Model, ca
     let hive = hive.map_or_else(|| Hive::from_path(path), Hive::parse);
     let read = read(path, bytes, hive, model, catalog);
     let listing = model.sources.get(read.source);
-    let first_line = listing.text.find('\n').unwrap_or(listing.text.len());
+    let first_line = listing.text().find('\n').unwrap_or(listing.len());
     model.policies.push(Policy {
         id: None,
         name: gpo_folder_name(path),
         kind: PolicyKind::Gpo,
         source: read.source,
-        span: Span::new(0, listing.text.len()),
+        span: Span::new(0, listing.len()),
         name_span: Span::new(0, first_line),
         settings: read.settings,
         assignments: Vec::new(),
@@ -730,7 +730,7 @@ pub(crate) mod tests {
         assert_eq!(listing.slice(pku2u.name_span), "AllowOnlineID");
         let (line, _) = listing.line_col(pku2u.span.start as usize);
         assert_eq!(line, 3);
-        let line_text = listing.text.lines().nth(2).unwrap();
+        let line_text = listing.text().lines().nth(2).unwrap();
         assert!(line_text.starts_with("0x0000"), "{line_text}");
         assert!(line_text.contains("pku2u;AllowOnlineID;REG_DWORD;4;0]"));
         // The offset in the listing is the entry's real byte offset.
@@ -809,7 +809,11 @@ pub(crate) mod tests {
         // The error points at the damage line of the listing, which names the offset.
         let listing = model.sources.get(model.policies[0].source);
         let at = err.location.unwrap().span;
-        assert!(listing.slice(at).contains("<damaged:"), "{}", listing.text);
+        assert!(
+            listing.slice(at).contains("<damaged:"),
+            "{}",
+            listing.text()
+        );
         assert_eq!(err.line, Some(7));
         assert!(err.message.contains("byte offset"), "{}", err.message);
     }

@@ -43,7 +43,7 @@ pub fn read(id: SourceId, file: &SourceFile, gpo: Option<&str>, catalog: &Catalo
         name,
         kind: PolicyKind::Gpo,
         source: id,
-        span: Span::new(0, file.text.len()),
+        span: Span::new(0, file.len()),
         name_span: Span::new(0, 0),
         settings,
         assignments: Vec::new(),
@@ -71,7 +71,7 @@ pub fn settings(
         settings: Vec::new(),
         errors: Vec::new(),
     };
-    for (start, line) in lines(&file.text) {
+    for (start, line) in lines(&file.text()) {
         reader.line(start, line);
     }
     (reader.settings, reader.errors)
@@ -537,11 +537,11 @@ mod tests {
             r"MACHINE\System\CurrentControlSet\Control\Lsa\pku2u\AllowOnlineID"
         );
         let line_start = f
-            .text
+            .text()
             .find(r"MACHINE\System\CurrentControlSet\Control\Lsa\pku2u")
             .unwrap();
         assert_eq!(
-            &f.text[line_start..s.span.end as usize],
+            &f.text()[line_start..s.span.end as usize],
             r"MACHINE\System\CurrentControlSet\Control\Lsa\pku2u\AllowOnlineID=4,0"
         );
         assert_eq!(f.line_col(s.span.start as usize).0, 16);
@@ -660,13 +660,13 @@ mod tests {
         let parsed = read(SourceId(0), &real, None, Catalog::builtin());
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         assert_eq!(parsed.policies[0].settings.len(), 5);
-        let text = &real.text;
+        let text = real.text();
         for end in (0..text.len()).filter(|&i| text.is_char_boundary(i)) {
             let _ = read_text(&text[..end]);
         }
         for (i, c) in text.char_indices().step_by(2) {
             for replacement in ["=", ",", "[", "\"", ";", "\r\n"] {
-                let mut mutated = text.clone();
+                let mut mutated = text.to_string();
                 mutated.replace_range(i..i + c.len_utf8(), replacement);
                 let (_, parsed) = read_text(&mutated);
                 assert!(parsed.errors.iter().all(|e| e.line.is_some()));
