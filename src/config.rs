@@ -187,7 +187,7 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 /// Parse and validate a config file; problems are returned as positioned input errors.
 pub fn parse(id: SourceId, file: &SourceFile) -> (Config, Vec<InputError>) {
     let mut errors = Vec::new();
-    let raw: RawConfig = match toml::from_str(&file.text()) {
+    let raw: RawConfig = match toml::from_str(file.text()) {
         Ok(raw) => raw,
         Err(e) => {
             let span = e.span().map(|r| Span::new(r.start, r.end));

@@ -554,7 +554,7 @@ fn no_parser_panics_on_truncated_or_mutated_input() {
     let mut total = 0;
     for (path, reader) in cases {
         let original = fixture(path);
-        for text in variants(&original.text()) {
+        for text in variants(original.text()) {
             let file =
                 SourceFile::from_text(Path::new(path), text, baselint::source::Encoding::Utf8);
             let parsed = reader(&file);

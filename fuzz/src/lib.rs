@@ -6,7 +6,7 @@
 //! The replay test at the bottom runs every function over `corpus/<target>/` and
 //! `artifacts/<target>/` on stable Rust, without libFuzzer: `cargo test` in this folder.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use baselint::catalog::Catalog;
 use baselint::ingest::{self, Parsed, membership_rule};
@@ -37,7 +37,7 @@ fn check_range(text: &str, start: usize, end: usize, what: &str) {
 /// Every span of what one file produced lies in that file (`file: Some(_)` spans point into
 /// other files and are skipped).
 fn check_parsed(file: &SourceFile, parsed: &Parsed) {
-    let text = file.text().as_str();
+    let text = file.text();
     for policy in &parsed.policies {
         check_span(text, policy.span, "policy");
         check_span(text, policy.name_span, "policy name");
@@ -144,12 +144,12 @@ pub fn registry_pol(data: &[u8]) {
     );
     for policy in &model.policies {
         let listing = model.sources.get(policy.source);
-        check_span(&listing.text, policy.span, "policy");
-        check_span(&listing.text, policy.name_span, "policy name");
+        check_span(listing.text(), policy.span, "policy");
+        check_span(listing.text(), policy.name_span, "policy name");
         for setting in &policy.settings {
             let file = model.sources.get(setting.file.unwrap_or(policy.source));
-            check_span(&file.text(), setting.span, "setting");
-            check_span(&file.text(), setting.name_span, "setting name");
+            check_span(file.text(), setting.span, "setting");
+            check_span(file.text(), setting.name_span, "setting name");
         }
     }
 }

@@ -103,7 +103,7 @@ struct RawControl {
 /// Read a baseline file into controls (framework [`Framework::Baselint`]).
 pub fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Parsed {
     let mut parsed = Parsed::default();
-    let raw: RawBaseline = match toml::from_str(&file.text()) {
+    let raw: RawBaseline = match toml::from_str(file.text()) {
         Ok(raw) => raw,
         Err(e) => {
             parsed.errors.push(toml_error(id, file, &e, "baseline"));
@@ -124,7 +124,7 @@ pub fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Parsed {
         None => header.name.get_ref().trim().to_string(),
     };
     let headers: Vec<usize> = raw.control.iter().map(|c| c.span().start).collect();
-    let spans = table_spans(&file.text(), &headers, raw.baseline.span().start);
+    let spans = table_spans(file.text(), &headers, raw.baseline.span().start);
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (control, span) in raw.control.iter().zip(spans) {
         let control = control.get_ref();

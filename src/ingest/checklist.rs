@@ -21,7 +21,7 @@ use crate::source::{SourceFile, SourceId, Span};
 /// Read a STIG Viewer 2 checklist (`.ckl`).
 pub fn read_ckl(id: SourceId, file: &SourceFile) -> Parsed {
     let mut parsed = Parsed::default();
-    let root = match xml::parse(&file.text()) {
+    let root = match xml::parse(file.text()) {
         Ok(root) => root,
         Err(e) => {
             parsed
@@ -45,11 +45,11 @@ pub fn read_ckl(id: SourceId, file: &SourceFile) -> Parsed {
     }
     let asset = root
         .child(None, "ASSET")
-        .map(|a| ckl_asset(a, &file.text()))
+        .map(|a| ckl_asset(a, file.text()))
         .unwrap_or_default();
     let stigs = root.child(None, "STIGS");
     for istig in stigs.iter().flat_map(|s| s.children_named(None, "iSTIG")) {
-        let stig = ckl_stig(istig, &file.text());
+        let stig = ckl_stig(istig, file.text());
         for vuln in istig.children_named(None, "VULN") {
             let ckl = Ckl {
                 id,
@@ -146,7 +146,7 @@ struct Ckl<'a> {
 impl Ckl<'_> {
     fn text(&self, vuln: &Element, name: &str) -> Option<String> {
         vuln.child(None, name)
-            .map(|e| e.trimmed_text(&self.file.text()))
+            .map(|e| e.trimmed_text(self.file.text()))
             .filter(|t| !t.is_empty())
     }
 
@@ -155,10 +155,10 @@ impl Ckl<'_> {
         vuln.children_named(None, "STIG_DATA")
             .find(|d| {
                 d.child(None, "VULN_ATTRIBUTE")
-                    .is_some_and(|a| a.trimmed_text(&self.file.text()) == name)
+                    .is_some_and(|a| a.trimmed_text(self.file.text()) == name)
             })
             .and_then(|d| d.child(None, "ATTRIBUTE_DATA"))
-            .map(|d| d.trimmed_text(&self.file.text()))
+            .map(|d| d.trimmed_text(self.file.text()))
             .filter(|t| !t.is_empty())
     }
 
@@ -174,7 +174,7 @@ impl Ckl<'_> {
         let mut errors = Vec::new();
         let status = match vuln.child(None, "STATUS") {
             Some(element) => {
-                let text = element.trimmed_text(&self.file.text());
+                let text = element.trimmed_text(self.file.text());
                 parse_status(&text).unwrap_or_else(|| {
                     errors.push(unknown_status(self.id, self.file, element.content, &text));
                     ChecklistStatus::NotReviewed

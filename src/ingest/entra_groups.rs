@@ -217,7 +217,7 @@ mod tests {
     fn with_root<R>(text: &str, f: impl FnOnce(&Doc<'_>, &Value<'_>) -> R) -> R {
         let file = SourceFile::from_text(Path::new("g.json"), text.to_string(), Encoding::Utf8);
         let doc = Doc::file(SourceId(3), &file);
-        let root = json::parse(&file.text()).unwrap().unwrap();
+        let root = json::parse(file.text()).unwrap().unwrap();
         f(&doc, &root)
     }
 

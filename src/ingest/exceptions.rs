@@ -78,7 +78,7 @@ struct RawScope {
 /// Read an exceptions file.
 pub fn read(id: SourceId, file: &SourceFile) -> Parsed {
     let mut parsed = Parsed::default();
-    let raw: RawFile = match toml::from_str(&file.text()) {
+    let raw: RawFile = match toml::from_str(file.text()) {
         Ok(raw) => raw,
         Err(e) => {
             parsed.errors.push(toml_error(id, file, &e, "exceptions"));
@@ -86,7 +86,7 @@ pub fn read(id: SourceId, file: &SourceFile) -> Parsed {
         }
     };
     let starts: Vec<usize> = raw.exception.iter().map(|e| e.span().start).collect();
-    let spans = table_spans(&file.text(), &starts, file.len());
+    let spans = table_spans(file.text(), &starts, file.len());
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (raw, span) in raw.exception.iter().zip(spans) {
         let raw = raw.get_ref();

@@ -164,7 +164,7 @@ impl Columns {
 /// Read a HardeningKitty finding list into controls.
 pub fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Parsed {
     let mut parsed = Parsed::default();
-    let records = match parse_csv(&file.text()) {
+    let records = match parse_csv(file.text()) {
         Ok(records) => records,
         Err(e) => {
             parsed.errors.push(input_error(

@@ -343,7 +343,7 @@ fn raw_gpp_registry(
 /// The tree of an XML source; a syntax error is an input error (the part read is returned).
 fn parse_xml(id: SourceId, model: &mut Model) -> Option<xml::Element> {
     let file = model.sources.get(id);
-    let (root, damage) = xml::parse(&file.text());
+    let (root, damage) = xml::parse(file.text());
     if let Some(d) = damage {
         let at = Span::new(d.offset, d.offset);
         let error = input_error(id, file, at, format!("malformed XML: {}", d.message));

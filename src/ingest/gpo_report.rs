@@ -203,7 +203,7 @@ impl<'a> Reader<'a> {
     }
 
     fn document(&mut self) -> Vec<Policy> {
-        let (root, damage) = xml::parse(&self.file.text());
+        let (root, damage) = xml::parse(self.file.text());
         if let Some(damage) = damage {
             let at = Span::new(damage.offset, damage.offset);
             self.error(at, format!("malformed XML: {}", damage.message));
@@ -1642,7 +1642,7 @@ mod tests {
             r"MACHINE\System\CurrentControlSet\Control\Lsa\pku2u\AllowOnlineID"
         );
         let expected = line_of(
-            &file.text(),
+            file.text(),
             file.text()
                 .find(r"pku2u\AllowOnlineID</q1:KeyName>")
                 .unwrap(),

@@ -120,7 +120,7 @@ impl<'t> Doc<'t> {
         Doc {
             id,
             file,
-            text: &file.text(),
+            text: file.text(),
             map: TextMap::IDENTITY,
         }
     }

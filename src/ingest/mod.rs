@@ -337,7 +337,7 @@ pub fn load(units: &[Unit], model: &mut crate::model::Model, catalog: &crate::ca
             Prepared::Skipped => {}
             Prepared::Error(e) => model.errors.push(e),
             Prepared::Parsed { file, parsed } => {
-                model.sources.fill(id, file);
+                model.sources.fill(id, *file);
                 parsed.merge_into(model);
             }
             Prepared::RegistryPol { path, bytes } => {
@@ -358,7 +358,7 @@ enum Prepared {
     Skipped,
     Error(InputError),
     Parsed {
-        file: SourceFile,
+        file: Box<SourceFile>,
         parsed: Parsed,
     },
     /// Registry.pol renders its own listing source: read during the merge.
@@ -441,7 +441,10 @@ fn prepare_file(
     }
     // Spans are offsets: the text is re-read only if a report shows some of it.
     file.release();
-    Prepared::Parsed { file, parsed }
+    Prepared::Parsed {
+        file: Box::new(file),
+        parsed,
+    }
 }
 
 fn parse(

@@ -71,7 +71,7 @@ pub fn settings(
         settings: Vec::new(),
         errors: Vec::new(),
     };
-    for (start, line) in lines(&file.text()) {
+    for (start, line) in lines(file.text()) {
         reader.line(start, line);
     }
     (reader.settings, reader.errors)

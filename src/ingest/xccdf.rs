@@ -36,7 +36,7 @@ pub const XCCDF_12: &str = "http://checklists.nist.gov/xccdf/1.2";
 
 /// Read an XCCDF benchmark into controls.
 pub fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Parsed {
-    let root = match xml::parse(&file.text()) {
+    let root = match xml::parse(file.text()) {
         Ok(root) => root,
         Err(e) => return error(id, file, e.span, e.message),
     };
@@ -48,7 +48,7 @@ pub fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Parsed {
         file,
         catalog,
         ns,
-        baseline: baseline_name(&root, ns, &file.text()),
+        baseline: baseline_name(&root, ns, file.text()),
     };
     let mut controls = Vec::new();
     reader.collect(&root, None, &mut controls);
@@ -150,7 +150,7 @@ impl Reader<'_> {
     fn text_of(&self, element: &Element, name: &str) -> Option<String> {
         element
             .child(Some(self.ns), name)
-            .map(|e| e.trimmed_text(&self.file.text()))
+            .map(|e| e.trimmed_text(self.file.text()))
             .filter(|t| !t.is_empty())
     }
 
@@ -194,7 +194,7 @@ impl Reader<'_> {
     fn check_content(&self, rule: &Element) -> Option<Decoded> {
         rule.children_named(Some(self.ns), "check")
             .find_map(|check| check.child(Some(self.ns), "check-content"))
-            .map(|content| content.text(&self.file.text()))
+            .map(|content| content.text(self.file.text()))
     }
 
     /// Group id, rule id, then CCIs and legacy ids from `ident`.
@@ -207,7 +207,7 @@ impl Reader<'_> {
             aliases.push(rule_id);
         }
         for ident in rule.children_named(Some(self.ns), "ident") {
-            let text = ident.trimmed_text(&self.file.text());
+            let text = ident.trimmed_text(self.file.text());
             if !text.is_empty() && !aliases.contains(&text) {
                 aliases.push(text);
             }

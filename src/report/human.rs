@@ -114,7 +114,7 @@ fn file_source(sources: &Sources, id: SourceId) -> FileSource<'_> {
     let file = sources.get(id);
     FileSource {
         name: &file.display_path,
-        text: &file.text(),
+        text: file.text(),
     }
 }
 

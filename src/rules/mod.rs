@@ -232,7 +232,7 @@ fn load_one(
     rules: &mut Vec<Rule>,
     errors: &mut Vec<InputError>,
 ) {
-    match schema::parse(&file.text()) {
+    match schema::parse(file.text()) {
         Ok(raw) => match schema::validate(raw, catalog) {
             Ok(mut rule) => {
                 rule.origin = file.display_path.clone();
