@@ -27,6 +27,7 @@ use support::{Inputs, decode};
 static INPUTS: LazyLock<Inputs> = LazyLock::new(Inputs::build);
 
 fn main() {
+    inputs_read_cleanly();
     // Inputs of a few MB take milliseconds per iteration: a few samples of one iteration each
     // give stable MB/s and keep the whole run near a minute on a busy two-core machine.
     divan::Divan::from_args()
@@ -34,6 +35,73 @@ fn main() {
         .sample_size(1)
         .max_time(Duration::from_secs(3))
         .main();
+}
+
+/// Generated inputs must read without input errors, or the figures measure error paths.
+fn inputs_read_cleanly() {
+    let catalog = Catalog::builtin();
+    let inputs = &*INPUTS;
+    let id = SourceId(0);
+    let parsed = [
+        (
+            "intune",
+            ingest::intune::read_json(id, &decode("p.json", &inputs.intune_json), catalog),
+        ),
+        (
+            "groups",
+            ingest::intune::read_json(id, &decode("g.json", &inputs.groups_json), catalog),
+        ),
+        (
+            "gpo report",
+            ingest::gpo_report::read(id, &decode("r.xml", &inputs.gpo_report), catalog),
+        ),
+        (
+            "GptTmpl.inf",
+            ingest::security_template::read(
+                id,
+                &decode("GptTmpl.inf", &inputs.security_template),
+                None,
+                catalog,
+            ),
+        ),
+        (
+            "xccdf",
+            ingest::xccdf::read(id, &decode("x.xml", &inputs.xccdf), catalog),
+        ),
+        (
+            "ckl",
+            ingest::checklist::read_ckl(id, &decode("h.ckl", &inputs.ckl)),
+        ),
+        (
+            "cklb",
+            ingest::checklist::read_cklb(id, &decode("h.cklb", &inputs.cklb)),
+        ),
+        (
+            "baseline",
+            ingest::baseline::read(id, &decode("b.toml", &inputs.baseline_toml), catalog),
+        ),
+    ];
+    for (name, parsed) in parsed {
+        assert!(
+            parsed.errors.is_empty(),
+            "{name}: {:?}",
+            parsed.errors.first()
+        );
+    }
+    let mut model = Model::default();
+    let pol = std::path::Path::new("Machine/Registry.pol");
+    ingest::registry_pol::load(pol, &inputs.registry_pol, None, &mut model, catalog);
+    assert!(
+        model.errors.is_empty(),
+        "Registry.pol: {:?}",
+        model.errors.first()
+    );
+    let broken = inputs
+        .membership_rules
+        .iter()
+        .filter(|rule| membership_rule::parse(rule).is_err())
+        .count();
+    assert_eq!(broken, 0, "membership rules that do not parse");
 }
 
 /// Decode and read one file's bytes; the counter is the file's size.
