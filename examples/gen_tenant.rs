@@ -1,4 +1,5 @@
-//! A seeded, deterministic generator of a synthetic Intune / Entra tenant, for benchmarks.
+//! A seeded, deterministic generator of a synthetic Intune / Entra / GPO / STIG tenant, for
+//! benchmarks.
 //!
 //! ```text
 //! cargo run --release --example gen_tenant -- --policies 10000 --seed 42 --out DIR
@@ -14,988 +15,133 @@
 //!   group includes and exclusions, all devices, assignment filters, a few unknown groups.
 //! * `entra/groups.json`: a Graph list of dynamic groups (`deviceTrustType` rules, other device
 //!   and user rules) and static groups; `entra/assignmentFilters.json`: filters.
-//! * `baselint.toml`: the inventory of the static groups' join types, every rule selected.
+//! * `gpo/<name>.xml` (unless `--no-gpo`): about one GPO per 20 policies, each a
+//!   `Get-GPOReport -ReportType Xml` report (UTF-16LE with BOM) with 5 to 60 Security Options,
+//!   Administrative Templates and registry values from the catalog, security filtering, and
+//!   links to OUs of `contoso.com` (some hybrid-joined, some domain-joined). `--gpo-all-in-one`
+//!   writes one `Get-GPOReport -All` file `gpo/report-all.xml` instead.
+//! * `stig/U_MS_Windows_11_Synthetic_STIG_V1R1_Manual-xccdf.xml` (unless `--no-stig`): a
+//!   DISA-shaped XCCDF benchmark with `--stig-rules` (default 300) registry rules on settings
+//!   the policies configure.
+//! * `baselint.toml`: the inventory of the static groups' and OUs' join types, the STIG and
+//!   `entra-joined-adjustments` selected as baselines, every rule selected.
 //!
-//! A sprinkle of policies disable PKU2U (Settings Catalog and OMA-URI) and are assigned to
-//! Entra-joined or hybrid-joined groups, so the PKU2U rules fire.
+//! A sprinkle of policies and GPOs disable PKU2U and reach Entra-joined or hybrid-joined
+//! devices, so the PKU2U rules fire.
 //!
-//! The output depends only on `--policies` and `--seed` (splitmix64, no clock, no hash order).
-//! The directory is created; existing files of the same names are overwritten.
+//! The output depends only on the arguments (splitmix64, no clock, no hash order); the Intune
+//! and Entra files depend only on `--policies` and `--seed`. The directory is created; existing
+//! files of the same names are overwritten.
+
+#[path = "gen_tenant/mod.rs"]
+mod generator;
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use baselint::catalog::Catalog;
-use baselint::model::Value;
-
-const PKU2U_DEFINITION: &str = "device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests";
-const PKU2U_URI: &str = "./Device/Vendor/MSFT/Policy/Config/LocalPoliciesSecurityOptions/NetworkSecurity_AllowPKU2UAuthenticationRequests";
-const CATALOG: &str = "#microsoft.graph.deviceManagementConfiguration";
-
-// ---- deterministic randomness ----
-
-/// splitmix64: small, fast, and good enough for synthetic data.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * n as f64) as usize
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// True with probability `p`.
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    fn guid(&mut self) -> String {
-        let a = self.next_u64();
-        let b = self.next_u64();
-        format!(
-            "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            8 + (b >> 62),
-            (b >> 48) & 0xfff,
-            b & 0xffff_ffff_ffff
-        )
-    }
-}
-
-// ---- a tiny ordered JSON tree, pretty-printed like Graph exports (2-space indent) ----
-
-enum J {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Str(String),
-    Arr(Vec<J>),
-    Obj(Vec<(&'static str, J)>),
-}
-
-fn s(text: impl Into<String>) -> J {
-    J::Str(text.into())
-}
-
-fn write_json(out: &mut String, value: &J, indent: usize) {
-    match value {
-        J::Null => out.push_str("null"),
-        J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        J::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        J::Str(text) => out.push_str(&serde_json::to_string(text).expect("a string serialises")),
-        J::Arr(items) if items.is_empty() => out.push_str("[]"),
-        J::Obj(props) if props.is_empty() => out.push_str("{}"),
-        J::Arr(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                out.push_str(if i == 0 { "\n" } else { ",\n" });
-                pad(out, indent + 1);
-                write_json(out, item, indent + 1);
-            }
-            out.push('\n');
-            pad(out, indent);
-            out.push(']');
-        }
-        J::Obj(props) => {
-            out.push('{');
-            for (i, (key, item)) in props.iter().enumerate() {
-                out.push_str(if i == 0 { "\n" } else { ",\n" });
-                pad(out, indent + 1);
-                out.push_str(&serde_json::to_string(key).expect("a string serialises"));
-                out.push_str(": ");
-                write_json(out, item, indent + 1);
-            }
-            out.push('\n');
-            pad(out, indent);
-            out.push('}');
-        }
-    }
-}
-
-fn pad(out: &mut String, indent: usize) {
-    for _ in 0..indent {
-        out.push_str("  ");
-    }
-}
-
-fn pretty(value: &J) -> String {
-    let mut out = String::new();
-    write_json(&mut out, value, 0);
-    out.push('\n');
-    out
-}
+use generator::{Params, Sink, Written};
 
 // ---- command line ----
 
 struct Args {
-    policies: usize,
-    seed: u64,
+    params: Params,
     out: PathBuf,
 }
 
-const USAGE: &str =
-    "usage: gen_tenant --out DIR [--policies N (default 1000)] [--seed S (default 42)]";
+const USAGE: &str = "usage: gen_tenant --out DIR [--policies N (default 1000)] [--seed S (default 42)]\n\
+                     \x20                 [--no-gpo] [--gpo-all-in-one] [--no-stig] [--stig-rules N (default 300)]";
 
 fn parse_args() -> Result<Args, String> {
-    let mut policies = 1000;
-    let mut seed = 42;
+    let mut params = Params {
+        policies: 1000,
+        seed: 42,
+        gpo: true,
+        gpo_all_in_one: false,
+        stig: true,
+        stig_rules: 300,
+    };
     let mut out = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
             "--policies" => {
-                policies = value("--policies")?
+                params.policies = value("--policies")?
                     .parse()
                     .map_err(|e| format!("--policies: {e}"))?
             }
             "--seed" => {
-                seed = value("--seed")?
+                params.seed = value("--seed")?
                     .parse()
                     .map_err(|e| format!("--seed: {e}"))?
             }
+            "--stig-rules" => {
+                params.stig_rules = value("--stig-rules")?
+                    .parse()
+                    .map_err(|e| format!("--stig-rules: {e}"))?
+            }
+            "--no-gpo" => params.gpo = false,
+            "--gpo-all-in-one" => params.gpo_all_in_one = true,
+            "--no-stig" => params.stig = false,
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
     }
     let out = out.ok_or(format!("--out is required\n{USAGE}"))?;
-    Ok(Args {
-        policies,
-        seed,
-        out,
-    })
+    Ok(Args { params, out })
 }
 
-// ---- the settings pool ----
-
-/// A Settings Catalog setting the generator can write.
-enum Def {
-    /// `choiceSettingValue.value` = `<id>_<suffix>`; `standard` is the tenant's usual option.
-    Choice {
-        id: String,
-        suffixes: Vec<String>,
-        standard: usize,
-    },
-    /// `simpleSettingValue` (integer or string).
-    Simple {
-        id: String,
-        integer: bool,
-        values: Vec<String>,
-    },
+/// Writes files under a directory, creating each parent folder once.
+struct DiskSink {
+    root: PathBuf,
+    created: BTreeSet<PathBuf>,
 }
 
-fn settings_pool(catalog: &Catalog, rng: &mut Rng) -> Vec<Def> {
-    let mut pool = Vec::new();
-    for def in catalog.settings() {
-        let Some(id) = def.definition_id.as_deref() else {
-            continue;
-        };
-        // Children of ADMX policies are elements inside their parent's value, not settings of
-        // their own; PKU2U is placed deliberately (see `pku2u_setting`).
-        if def.parent.is_some() || id == PKU2U_DEFINITION {
-            continue;
+impl Sink for DiskSink {
+    fn put(&mut self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        let full = self.root.join(path);
+        if let Some(parent) = full.parent()
+            && !self.created.contains(parent)
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            self.created.insert(parent.to_path_buf());
         }
-        if !def.options.is_empty() {
-            let suffixes: Vec<String> = def.options.iter().map(|(k, _)| k.clone()).collect();
-            let standard = rng.below(suffixes.len());
-            pool.push(Def::Choice {
-                id: id.to_string(),
-                suffixes,
-                standard,
-            });
-        } else {
-            let integer = def.format.as_deref() == Some("int")
-                || def.options.iter().any(|(_, v)| matches!(v, Value::Int(_)));
-            let mut values: Vec<String> = def.values.iter().map(|v| v.value.clone()).collect();
-            values.extend(def.default.iter().cloned());
-            if integer {
-                values.retain(|v| v.parse::<i64>().is_ok());
-            }
-            if values.is_empty() {
-                values = if integer {
-                    vec!["0".into(), "1".into(), "15".into(), "900".into()]
-                } else {
-                    vec!["contoso".into(), "*.contoso.com".into(), String::new()]
-                };
-            }
-            pool.push(Def::Simple {
-                id: id.to_string(),
-                integer,
-                values,
-            });
-        }
+        std::fs::write(&full, bytes).map_err(|e| format!("cannot write {}: {e}", full.display()))
     }
-    pool
 }
 
-fn catalog_setting(index: usize, instance: J) -> J {
-    J::Obj(vec![
-        (
-            "@odata.type",
-            s("#microsoft.graph.deviceManagementConfigurationSetting"),
-        ),
-        ("id", s(index.to_string())),
-        ("settingInstance", instance),
-    ])
-}
-
-fn choice_instance(id: &str, option: &str) -> J {
-    J::Obj(vec![
-        ("@odata.type", s(format!("{CATALOG}ChoiceSettingInstance"))),
-        ("settingDefinitionId", s(id)),
-        ("settingInstanceTemplateReference", J::Null),
-        (
-            "choiceSettingValue",
-            J::Obj(vec![
-                ("@odata.type", s(format!("{CATALOG}ChoiceSettingValue"))),
-                ("settingValueTemplateReference", J::Null),
-                ("value", s(format!("{id}_{option}"))),
-                ("children", J::Arr(Vec::new())),
-            ]),
-        ),
-    ])
-}
-
-fn simple_instance(id: &str, integer: bool, value: &str) -> J {
-    let (value_type, value) = if integer {
-        (
-            "IntegerSettingValue",
-            J::Int(value.parse().unwrap_or_default()),
-        )
-    } else {
-        ("StringSettingValue", s(value))
-    };
-    J::Obj(vec![
-        ("@odata.type", s(format!("{CATALOG}SimpleSettingInstance"))),
-        ("settingDefinitionId", s(id)),
-        ("settingInstanceTemplateReference", J::Null),
-        (
-            "simpleSettingValue",
-            J::Obj(vec![
-                ("@odata.type", s(format!("{CATALOG}{value_type}"))),
-                ("settingValueTemplateReference", J::Null),
-                ("value", value),
-            ]),
-        ),
-    ])
-}
-
-fn pku2u_setting() -> J {
-    choice_instance(PKU2U_DEFINITION, "0")
-}
-
-// ---- groups and filters ----
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum GroupKind {
-    EntraJoined,
-    HybridJoined,
-    Registered,
-    /// A dynamic rule on other device properties (any join type).
-    OtherDevice,
-    /// A dynamic rule on users.
-    User,
-    /// Assigned (static) membership, declared in the inventory with these join types.
-    Static(&'static str),
-}
-
-struct Group {
-    id: String,
-    name: String,
-    kind: GroupKind,
-}
-
-/// Join types declared for static groups in `[inventory.groups]` (the TOML array's inside).
-const STATIC_JOINS: [&str; 4] = ["entra", "hybrid", "domain", "entra\", \"hybrid"];
-
-const DEPARTMENTS: [&str; 12] = [
-    "Finance",
-    "HR",
-    "Sales",
-    "Engineering",
-    "Legal",
-    "Marketing",
-    "Support",
-    "Operations",
-    "Research",
-    "Stores",
-    "Logistics",
-    "IT",
-];
-const SITES: [&str; 10] = [
-    "LON", "LDS", "NYC", "SEA", "BER", "PAR", "SYD", "TOK", "SAO", "JNB",
-];
-
-fn make_groups(count: usize, rng: &mut Rng) -> Vec<Group> {
-    let mut groups = Vec::with_capacity(count);
-    for i in 0..count {
-        let roll = rng.unit();
-        let kind = if roll < 0.22 {
-            GroupKind::EntraJoined
-        } else if roll < 0.36 {
-            GroupKind::HybridJoined
-        } else if roll < 0.40 {
-            GroupKind::Registered
-        } else if roll < 0.52 {
-            GroupKind::OtherDevice
-        } else if roll < 0.60 {
-            GroupKind::User
-        } else {
-            GroupKind::Static(STATIC_JOINS[rng.below(STATIC_JOINS.len())])
-        };
-        let dept = rng.pick(&DEPARTMENTS);
-        let site = rng.pick(&SITES);
-        let label = match kind {
-            GroupKind::EntraJoined => "Entra joined",
-            GroupKind::HybridJoined => "Hybrid joined",
-            GroupKind::Registered => "Registered",
-            GroupKind::OtherDevice => "Devices",
-            GroupKind::User => "Users",
-            GroupKind::Static(_) => "Assigned",
-        };
-        groups.push(Group {
-            id: rng.guid(),
-            name: format!("WIN - {dept} {site} - {label} {i:05}"),
-            kind,
-        });
-    }
-    groups
-}
-
-/// A dynamic rule. The first few groups of each kind are tenant-wide ("every Entra-joined
-/// Windows PC"); every other rule carries a clause of its own (a site prefix, an order id, an
-/// extension attribute), as real groups do: otherwise many groups would have the same members
-/// and every pair of policies on them would overlap for certain.
-fn membership_rule(group: &Group, index: usize, rng: &mut Rng) -> Option<String> {
-    let dept = rng.pick(&DEPARTMENTS);
-    let site = rng.pick(&SITES);
-    let os = "(device.deviceOSType -eq \"Windows\")";
-    let broad = index < 40;
-    let trust = match group.kind {
-        GroupKind::EntraJoined => "AzureAD",
-        GroupKind::HybridJoined => "ServerAD",
-        GroupKind::Registered => "Workplace",
-        _ => "",
-    };
-    let rule = match group.kind {
-        GroupKind::Static(_) => return None,
-        GroupKind::EntraJoined | GroupKind::HybridJoined | GroupKind::Registered if broad => {
-            format!("(device.deviceTrustType -eq \"{trust}\") -and {os}")
-        }
-        GroupKind::EntraJoined | GroupKind::HybridJoined | GroupKind::Registered => {
-            match rng.below(4) {
-                0 => format!(
-                    "(device.deviceTrustType -eq \"{trust}\") -and {os} -and (device.extensionAttribute1 -eq \"{dept}-{index:05}\")"
-                ),
-                1 => format!(
-                    "(device.deviceTrustType -eq \"{trust}\") and (device.displayName -startsWith \"{site}-{index:05}\")"
-                ),
-                2 => format!(
-                    "(device.deviceTrustType -in [\"{trust}\"]) -and (device.devicePhysicalIds -any (_ -eq \"[OrderID]:{dept}{index:05}\"))"
-                ),
-                _ => format!(
-                    "(device.deviceTrustType -eq \"{trust}\") -and (device.deviceOwnership -eq \"Company\") -and (device.displayName -startsWith \"{site}{index:05}\")"
-                ),
-            }
-        }
-        GroupKind::OtherDevice if broad => {
-            format!("{os} -and (device.deviceOwnership -eq \"Company\")")
-        }
-        GroupKind::OtherDevice => match rng.below(3) {
-            0 => format!("(device.displayName -startsWith \"{site}-{index:05}\")"),
-            1 => format!("device.devicePhysicalIds -any _ -eq \"[OrderID]:{dept}{index:05}\""),
-            _ => format!(
-                "(device.deviceModel -contains \"Surface\") -and (device.extensionAttribute2 -eq \"{index:05}\")"
-            ),
-        },
-        GroupKind::User => match rng.below(3) {
-            0 => format!("(user.department -eq \"{dept}-{index:05}\")"),
-            1 => format!(
-                "(user.city -eq \"{site}\") -and (user.accountEnabled -eq true) -and (user.employeeId -startsWith \"{index:05}\")"
-            ),
-            _ => format!(
-                "(user.jobTitle -contains \"Manager\") -and (user.department -eq \"{dept}-{index:05}\")"
-            ),
-        },
-    };
-    Some(rule)
-}
-
-fn group_json(group: &Group, index: usize, rng: &mut Rng) -> J {
-    let rule = membership_rule(group, index, rng);
-    let dynamic = rule.is_some();
-    J::Obj(vec![
-        ("id", s(&group.id)),
-        ("displayName", s(&group.name)),
-        (
-            "description",
-            s(format!("Synthetic group for {}", group.name)),
-        ),
-        (
-            "groupTypes",
-            J::Arr(if dynamic {
-                vec![s("DynamicMembership")]
-            } else {
-                Vec::new()
-            }),
-        ),
-        ("securityEnabled", J::Bool(true)),
-        ("mailEnabled", J::Bool(false)),
-        ("membershipRule", rule.map_or(J::Null, J::Str)),
-        (
-            "membershipRuleProcessingState",
-            if dynamic { s("On") } else { J::Null },
-        ),
-    ])
-}
-
-struct Filter {
-    id: String,
-    name: String,
-    rule: String,
-}
-
-fn make_filters(count: usize, rng: &mut Rng) -> Vec<Filter> {
-    (0..count)
-        .map(|i| {
-            let site = rng.pick(&SITES);
-            let (name, rule) = match i % 5 {
-                0 => (
-                    "Virtual machines",
-                    "(device.model -contains \"Virtual Machine\") or (device.model -startsWith \"Cloud PC\")".to_string(),
-                ),
-                1 => (
-                    "Entra joined",
-                    "(device.deviceTrustType -eq \"Azure AD joined\")".to_string(),
-                ),
-                2 => (
-                    "Hybrid joined",
-                    "(device.deviceTrustType -eq \"Hybrid Azure AD joined\")".to_string(),
-                ),
-                3 => (
-                    "Site",
-                    format!("(device.deviceName -startsWith \"{site}-\")"),
-                ),
-                _ => (
-                    "Corporate",
-                    "(device.deviceOwnership -eq \"Corporate\") and (device.osVersion -startsWith \"10.0.2\")".to_string(),
-                ),
-            };
-            Filter {
-                id: rng.guid(),
-                name: format!("Windows - {name} {i:03}"),
-                rule,
-            }
-        })
-        .collect()
-}
-
-fn filter_json(filter: &Filter) -> J {
-    J::Obj(vec![
-        ("id", s(&filter.id)),
-        ("displayName", s(&filter.name)),
-        ("description", s("Synthetic assignment filter")),
-        ("platform", s("windows10AndLater")),
-        ("rule", s(&filter.rule)),
-        ("assignmentFilterManagementType", s("devices")),
-        ("roleScopeTags", J::Arr(vec![s("0")])),
-    ])
-}
-
-// ---- policies ----
-
-struct Tenant<'a> {
-    groups: &'a [Group],
-    entra: Vec<usize>,
-    hybrid: Vec<usize>,
-    filters: &'a [Filter],
-    /// Probability that a policy targets all devices: about 25 such policies whatever the size
-    /// (a tenant's global baselines), so certain overlaps, and conflicts, grow linearly.
-    all_devices: f64,
-}
-
-fn assignment(
-    policy_id: &str,
-    n: usize,
-    target_type: &str,
-    group: Option<&str>,
-    filter: Option<(&str, &str)>,
-) -> J {
-    let mut target = vec![("@odata.type", s(format!("#microsoft.graph.{target_type}")))];
-    match filter {
-        Some((id, mode)) => {
-            target.push(("deviceAndAppManagementAssignmentFilterId", s(id)));
-            target.push(("deviceAndAppManagementAssignmentFilterType", s(mode)));
-        }
-        None => {
-            target.push(("deviceAndAppManagementAssignmentFilterId", J::Null));
-            target.push(("deviceAndAppManagementAssignmentFilterType", s("none")));
-        }
-    }
-    if let Some(group) = group {
-        target.push(("groupId", s(group)));
-    }
-    let suffix = group.unwrap_or("adadadad-808e-44e2-905a-0b7873a8a531");
-    J::Obj(vec![
-        ("id", s(format!("{policy_id}_{suffix}_{n}"))),
-        ("source", s("direct")),
-        ("sourceId", s(policy_id)),
-        ("target", J::Obj(target)),
-    ])
-}
-
-/// Assignments of one policy: mostly group includes, some exclusions, all devices (about 25
-/// policies in all), filters, a few unknown groups. `pku2u` policies go to Entra-joined or hybrid-joined groups.
-fn assignments(policy_id: &str, pku2u: bool, tenant: &Tenant<'_>, rng: &mut Rng) -> Vec<J> {
-    let mut out = Vec::new();
-    let filter = |rng: &mut Rng| {
-        rng.chance(0.15).then(|| {
-            let f = rng.pick(tenant.filters);
-            (
-                f.id.clone(),
-                if rng.chance(0.5) {
-                    "include"
-                } else {
-                    "exclude"
-                },
-            )
-        })
-    };
-    if pku2u {
-        let pool = if rng.chance(0.6) {
-            &tenant.entra
-        } else {
-            &tenant.hybrid
-        };
-        let group = &tenant.groups[*rng.pick(pool)];
-        out.push(assignment(
-            policy_id,
-            0,
-            "groupAssignmentTarget",
-            Some(&group.id),
-            None,
-        ));
-        return out;
-    }
-    let roll = rng.unit();
-    if roll < 0.04 {
-        return out; // unassigned
-    }
-    if roll < 0.04 + tenant.all_devices {
-        let f = filter(rng);
-        out.push(assignment(
-            policy_id,
-            0,
-            "allDevicesAssignmentTarget",
-            None,
-            f.as_ref().map(|(id, mode)| (id.as_str(), *mode)),
-        ));
-    } else {
-        for n in 0..1 + rng.below(3) {
-            let unknown;
-            let id = if rng.chance(0.005) {
-                unknown = rng.guid();
-                &unknown
-            } else {
-                &rng.pick(tenant.groups).id
-            };
-            let f = filter(rng);
-            out.push(assignment(
-                policy_id,
-                n,
-                "groupAssignmentTarget",
-                Some(id),
-                f.as_ref().map(|(id, mode)| (id.as_str(), *mode)),
-            ));
-        }
-    }
-    if rng.chance(0.25) {
-        let n = out.len();
-        let id = rng.pick(tenant.groups).id.clone();
-        out.push(assignment(
-            policy_id,
-            n,
-            "exclusionGroupAssignmentTarget",
-            Some(&id),
-            None,
-        ));
-    }
-    out
-}
-
-const AREAS: [&str; 16] = [
-    "Security baseline",
-    "Defender",
-    "Edge",
-    "BitLocker",
-    "Firewall",
-    "Update rings",
-    "Office",
-    "Credential Guard",
-    "Start menu",
-    "Kiosk",
-    "Device lock",
-    "Privacy",
-    "Browser",
-    "Networking",
-    "Local policies",
-    "Attack surface reduction",
-];
-
-/// How often a policy uses the tenant's usual value of a setting (the rest conflict, when the
-/// policies overlap for certain: same group, or all devices).
-const STANDARD: f64 = 0.95;
-
-/// Settings in a policy: 5 to 200, most policies small (mean about 37).
-fn setting_count(rng: &mut Rng) -> usize {
-    5 + (195.0 * rng.unit().powi(5)).round() as usize
-}
-
-struct Written {
-    files: usize,
-    bytes: u64,
-    settings: usize,
-    catalog_policies: usize,
-    oma_policies: usize,
-    pku2u_policies: usize,
-    assignments: usize,
-}
-
-fn write(path: &Path, text: &str, written: &mut Written) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    written.files += 1;
-    written.bytes += text.len() as u64;
-    Ok(())
-}
-
-fn catalog_policy(
-    index: usize,
-    pool: &[Def],
-    tenant: &Tenant<'_>,
-    rng: &mut Rng,
-    written: &mut Written,
-) -> (String, J) {
-    let id = rng.guid();
-    let area = rng.pick(&AREAS);
-    let name = format!("WIN - {area} - {index:05}");
-    let pku2u = rng.chance(0.01);
-    let count = setting_count(rng).min(pool.len());
-    let mut chosen = BTreeSet::new();
-    let mut order = Vec::with_capacity(count);
-    while order.len() < count {
-        let i = rng.below(pool.len());
-        if chosen.insert(i) {
-            order.push(i);
-        }
-    }
-    let mut settings = Vec::with_capacity(count + 1);
-    if pku2u {
-        settings.push(catalog_setting(0, pku2u_setting()));
-        written.pku2u_policies += 1;
-    }
-    for i in order {
-        let instance = match &pool[i] {
-            Def::Choice {
-                id,
-                suffixes,
-                standard,
-            } => {
-                let option = if rng.chance(STANDARD) {
-                    &suffixes[*standard]
-                } else {
-                    rng.pick(suffixes)
-                };
-                choice_instance(id, option)
-            }
-            Def::Simple {
-                id,
-                integer,
-                values,
-            } => {
-                let value = if rng.chance(STANDARD) {
-                    &values[0]
-                } else {
-                    rng.pick::<String>(values)
-                };
-                simple_instance(id, *integer, value)
-            }
-        };
-        settings.push(catalog_setting(settings.len(), instance));
-    }
-    written.settings += settings.len();
-    written.catalog_policies += 1;
-    let assignments = assignments(&id, pku2u, tenant, rng);
-    written.assignments += assignments.len();
-    let policy = J::Obj(vec![
-        (
-            "@odata.type",
-            s("#microsoft.graph.deviceManagementConfigurationPolicy"),
-        ),
-        ("id", s(&id)),
-        ("name", s(&name)),
-        (
-            "description",
-            s(format!("{area}: synthetic policy {index}")),
-        ),
-        ("platforms", s("windows10")),
-        ("technologies", s("mdm")),
-        ("roleScopeTagIds", J::Arr(vec![s("0")])),
-        ("settingCount", J::Int(settings.len() as i64)),
-        ("createdDateTime", s("2026-09-14T08:12:44.1234567Z")),
-        ("lastModifiedDateTime", s("2026-11-02T16:40:03.5550000Z")),
-        ("creationSource", J::Null),
-        ("priorityMetaData", J::Null),
-        (
-            "templateReference",
-            J::Obj(vec![
-                ("templateId", s("")),
-                ("templateFamily", s("none")),
-                ("templateDisplayName", J::Null),
-                ("templateDisplayVersion", J::Null),
-            ]),
-        ),
-        ("settings", J::Arr(settings)),
-        ("assignments", J::Arr(assignments)),
-    ]);
-    (name, policy)
-}
-
-/// OMA-URI settings that are not PKU2U, with integer values.
-const OMA_URIS: [(&str, &str, [i64; 3]); 6] = [
-    (
-        "LAN Manager authentication level",
-        "./Device/Vendor/MSFT/Policy/Config/LocalPoliciesSecurityOptions/NetworkSecurity_LANManagerAuthenticationLevel",
-        [3, 5, 5],
-    ),
-    (
-        "Allow Cortana",
-        "./Device/Vendor/MSFT/Policy/Config/Experience/AllowCortana",
-        [0, 0, 1],
-    ),
-    (
-        "Real-time monitoring",
-        "./Device/Vendor/MSFT/Policy/Config/Defender/AllowRealtimeMonitoring",
-        [1, 1, 1],
-    ),
-    (
-        "Cloud protection",
-        "./Device/Vendor/MSFT/Policy/Config/Defender/AllowCloudProtection",
-        [1, 1, 0],
-    ),
-    (
-        "Contoso custom value",
-        "./Device/Vendor/MSFT/Policy/Config/Contoso/CustomValue",
-        [7, 8, 9],
-    ),
-    (
-        "Camera",
-        "./Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera",
-        [0, 1, 1],
-    ),
-];
-
-fn oma_policy(
-    index: usize,
-    tenant: &Tenant<'_>,
-    rng: &mut Rng,
-    written: &mut Written,
-) -> (String, J) {
-    let id = rng.guid();
-    let name = format!("WIN - Custom OMA-URI - {index:05}");
-    let pku2u = rng.chance(0.05);
-    let mut settings = Vec::new();
-    let oma = |display: &str, uri: &str, value: i64| {
-        J::Obj(vec![
-            ("@odata.type", s("#microsoft.graph.omaSettingInteger")),
-            ("displayName", s(display)),
-            ("description", s("Synthetic custom setting")),
-            ("omaUri", s(uri)),
-            ("isReadOnly", J::Bool(false)),
-            ("value", J::Int(value)),
-        ])
-    };
-    if pku2u {
-        settings.push(oma("Disable PKU2U online identities", PKU2U_URI, 0));
-        written.pku2u_policies += 1;
-    }
-    let first = rng.below(OMA_URIS.len());
-    for k in 0..1 + rng.below(4) {
-        let (display, uri, values) = OMA_URIS[(first + k) % OMA_URIS.len()];
-        settings.push(oma(display, uri, *rng.pick(&values)));
-    }
-    written.settings += settings.len();
-    written.oma_policies += 1;
-    let assignments = assignments(&id, pku2u, tenant, rng);
-    written.assignments += assignments.len();
-    let policy = J::Obj(vec![
-        (
-            "@odata.type",
-            s("#microsoft.graph.windows10CustomConfiguration"),
-        ),
-        ("id", s(&id)),
-        ("displayName", s(&name)),
-        ("description", s("Synthetic custom profile")),
-        ("version", J::Int(1 + rng.below(9) as i64)),
-        ("createdDateTime", s("2025-03-02T10:00:00Z")),
-        ("lastModifiedDateTime", s("2026-10-20T09:30:00Z")),
-        ("roleScopeTagIds", J::Arr(vec![s("0")])),
-        ("supportsScopeTags", J::Bool(true)),
-        ("deviceManagementApplicabilityRuleOsEdition", J::Null),
-        ("deviceManagementApplicabilityRuleOsVersion", J::Null),
-        ("deviceManagementApplicabilityRuleDeviceMode", J::Null),
-        ("omaSettings", J::Arr(settings)),
-        ("assignments", J::Arr(assignments)),
-    ]);
-    (name, policy)
-}
-
-fn run(args: &Args) -> Result<Written, String> {
-    let mut rng = Rng(args.seed);
-    let catalog = Catalog::builtin();
-    let pool = settings_pool(catalog, &mut rng);
-    if pool.is_empty() {
-        return Err("the built-in catalog has no Settings Catalog definitions".into());
-    }
-    let intune = args.out.join("intune");
-    let entra = args.out.join("entra");
-    for dir in [&intune, &entra] {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    let mut written = Written {
-        files: 0,
-        bytes: 0,
-        settings: 0,
-        catalog_policies: 0,
-        oma_policies: 0,
-        pku2u_policies: 0,
-        assignments: 0,
-    };
-
-    // Groups: about 0.5 per policy (10k policies: 5,200 groups).
-    let groups = make_groups(args.policies / 2 + 200, &mut rng);
-    let group_list: Vec<J> = groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| group_json(g, i, &mut rng))
-        .collect();
-    let groups_doc = J::Obj(vec![
-        (
-            "@odata.context",
-            s("https://graph.microsoft.com/v1.0/$metadata#groups"),
-        ),
-        ("value", J::Arr(group_list)),
-    ]);
-    write(
-        &entra.join("groups.json"),
-        &pretty(&groups_doc),
-        &mut written,
-    )?;
-
-    let filters = make_filters(10 + args.policies / 500, &mut rng);
-    let filters_doc = J::Obj(vec![
-        (
-            "@odata.context",
-            s("https://graph.microsoft.com/beta/$metadata#deviceManagement/assignmentFilters"),
-        ),
-        ("value", J::Arr(filters.iter().map(filter_json).collect())),
-    ]);
-    write(
-        &entra.join("assignmentFilters.json"),
-        &pretty(&filters_doc),
-        &mut written,
-    )?;
-
-    let indices = |kind: GroupKind| -> Vec<usize> {
-        groups
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| g.kind == kind)
-            .map(|(i, _)| i)
-            .collect()
-    };
-    let tenant = Tenant {
-        entra: indices(GroupKind::EntraJoined),
-        hybrid: indices(GroupKind::HybridJoined),
-        groups: &groups,
-        filters: &filters,
-        all_devices: (25.0 / args.policies.max(1) as f64).min(0.05),
-    };
-    if tenant.entra.is_empty() || tenant.hybrid.is_empty() {
-        return Err("too few groups: use --policies 10 or more".into());
-    }
-
-    for index in 0..args.policies {
-        let (name, policy) = if rng.chance(0.07) {
-            oma_policy(index, &tenant, &mut rng, &mut written)
-        } else {
-            catalog_policy(index, &pool, &tenant, &mut rng, &mut written)
-        };
-        write(
-            &intune.join(format!("{name}.json")),
-            &pretty(&policy),
-            &mut written,
-        )?;
-    }
-
-    let mut config = String::from(
-        "# Synthetic tenant written by `cargo run --example gen_tenant`.\n\n[inventory.groups]\n\
-         # Static groups: their members' join types cannot be read from Entra.\n",
-    );
-    for group in &groups {
-        if let GroupKind::Static(join) = group.kind {
-            let _ = writeln!(config, "\"{}\" = [\"{join}\"]", group.name);
-        }
-    }
-    config.push_str("\n[rules]\nselect = [\"ALL\"]\n");
-    write(&args.out.join("baselint.toml"), &config, &mut written)?;
-
-    let dynamic = groups
-        .iter()
-        .filter(|g| !matches!(g.kind, GroupKind::Static(_)))
-        .count();
+fn print_summary(args: &Args, written: &Written) {
+    let p = &args.params;
     println!(
         "wrote {} to {}\n  files:       {}\n  bytes:       {} ({:.1} MB)\n  policies:    {} ({} Settings Catalog, {} custom OMA-URI, {} disabling PKU2U)\n  settings:    {}\n  assignments: {}\n  groups:      {} ({} dynamic, {} static)\n  filters:     {}",
-        args.policies,
+        p.policies,
         args.out.display(),
         written.files,
         written.bytes,
         written.bytes as f64 / 1e6,
-        args.policies,
+        p.policies,
         written.catalog_policies,
         written.oma_policies,
         written.pku2u_policies,
         written.settings,
         written.assignments,
-        groups.len(),
-        dynamic,
-        groups.len() - dynamic,
-        filters.len(),
+        written.groups,
+        written.dynamic_groups,
+        written.groups - written.dynamic_groups,
+        written.filters,
     );
-    Ok(written)
+    if p.gpo {
+        println!(
+            "  gpos:        {} ({} settings, {} links to {} OUs, {} disabling PKU2U)",
+            written.gpos, written.gpo_settings, written.gpo_links, written.ous, written.pku2u_gpos
+        );
+    }
+    if p.stig {
+        println!("  stig rules:  {}", written.stig_rules);
+    }
 }
 
 fn main() -> ExitCode {
@@ -1006,8 +152,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&args) {
-        Ok(_) => ExitCode::SUCCESS,
+    let mut sink = DiskSink {
+        root: args.out.clone(),
+        created: BTreeSet::new(),
+    };
+    match generator::generate(&args.params, &mut sink) {
+        Ok(written) => {
+            print_summary(&args, &written);
+            ExitCode::SUCCESS
+        }
         Err(message) => {
             eprintln!("gen_tenant: {message}");
             ExitCode::FAILURE
