@@ -348,7 +348,13 @@ fn check(args: CheckArgs) -> Exit {
     if let Err(exit) = deliver(&report, &args) {
         return exit;
     }
-    exit_status(&report, args.fail_on)
+    let status = exit_status(&report, args.fail_on);
+    // The process ends here: freeing the model piece by piece costs about 5 % of a large run,
+    // and the operating system reclaims it at once (as rustc and ruff do).
+    std::mem::forget(report);
+    std::mem::forget(previous);
+    std::mem::forget(outcome);
+    status
 }
 
 /// 2 for input errors, 1 for an open finding at or above `--fail-on`, else 0.

@@ -185,6 +185,11 @@ impl Catalog {
     /// option name (with or without a trailing period), privilege constant, audit subcategory
     /// GUID. Case-insensitive.
     pub fn resolve(&self, alias: &str) -> Option<&SettingDef> {
+        // Exports mostly spell ids as the index does (lower-case definition ids): look the name
+        // up as written first, and normalise (which allocates) only when that misses.
+        if let Some(&i) = self.by_alias.get(alias) {
+            return Some(&self.settings[i]);
+        }
         let normal = normalise_alias(alias);
         self.by_alias.get(&normal).map(|&i| &self.settings[i])
     }

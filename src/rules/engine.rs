@@ -25,6 +25,11 @@ pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
         .iter()
         .map(|p| ctx.scope.effective_assignments(p))
         .collect();
+    // Each policy's settings by key, built once for the rules that compare policies.
+    let singles = std::cell::OnceCell::new();
+    let singles = || -> &Vec<SingleSettings> {
+        singles.get_or_init(|| ctx.model.policies.iter().map(single_settings).collect())
+    };
     let mut findings = Vec::new();
     for rule in rules {
         match &rule.check {
@@ -42,14 +47,20 @@ pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
                 *join_types,
                 &mut findings,
             ),
-            Check::Conflict { policy_kinds } => {
-                conflict(rule, ctx, &effective, policy_kinds, &mut findings)
-            }
+            Check::Conflict { policy_kinds } => conflict(
+                rule,
+                ctx,
+                &effective,
+                singles(),
+                policy_kinds,
+                &mut findings,
+            ),
             Check::UnknownGroup => unknown_group(rule, ctx, &mut findings),
             Check::ChannelConflict { join_types } => {
-                channel_conflict(rule, ctx, &effective, *join_types, &mut findings)
+                let singles = singles();
+                channel_conflict(rule, ctx, &effective, singles, *join_types, &mut findings)
             }
-            Check::Overridden => overridden(rule, ctx, &mut findings),
+            Check::Overridden => overridden(rule, ctx, singles(), &mut findings),
             Check::BaselineDeviation => super::controls::deviation(
                 rule,
                 ctx,
@@ -71,7 +82,7 @@ pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
 /// The report order: by file, position, rule and fingerprint (stable whatever the input order).
 pub fn sort_findings(findings: &mut [Finding], sources: &crate::source::Sources) {
     findings.sort_by(|a, b| {
-        let path = |f: &Finding| sources.get(f.primary.location.file).display_path.clone();
+        let path = |f: &Finding| sources.get(f.primary.location.file).display_path.as_str();
         (path(a), a.primary.location.span, &a.rule, &a.fingerprint).cmp(&(
             path(b),
             b.primary.location.span,
@@ -269,7 +280,10 @@ fn target_names(ea: &EffectiveAssignment) -> Vec<String> {
 
 /// Settings that occur once in a policy, by key (repeated keys are collection items, such as
 /// firewall rules, and are not comparable one to one).
-fn single_settings(policy: &Policy) -> HashMap<&str, &Setting> {
+/// A policy's settings by key, without keys it sets twice (ambiguous within the policy).
+type SingleSettings<'m> = HashMap<&'m str, &'m Setting>;
+
+fn single_settings(policy: &Policy) -> SingleSettings<'_> {
     let mut counts: HashMap<&str, (usize, &Setting)> = HashMap::new();
     for s in &policy.settings {
         counts.entry(s.key.as_str()).or_insert((0, s)).0 += 1;
@@ -315,6 +329,7 @@ fn conflict(
     rule: &Rule,
     ctx: &Context,
     effective: &[Vec<EffectiveAssignment>],
+    all_singles: &[SingleSettings],
     kinds: &[String],
     findings: &mut Vec<Finding>,
 ) {
@@ -323,15 +338,12 @@ fn conflict(
             kinds.is_empty() || kinds.iter().any(|k| k == ctx.model.policies[i].kind.name())
         })
         .collect();
-    let singles: Vec<HashMap<&str, &Setting>> = eligible
-        .iter()
-        .map(|&i| single_settings(&ctx.model.policies[i]))
-        .collect();
+    let singles: Vec<&SingleSettings> = eligible.iter().map(|&i| &all_singles[i]).collect();
     // Per key, the policies that set it, bucketed by value: only policies in different
     // buckets can conflict, and most policies of a tenant agree on most settings.
     let mut by_key: HashMap<&str, ValueBuckets> = HashMap::new();
     for (slot, settings) in singles.iter().enumerate() {
-        for (key, setting) in settings {
+        for (key, setting) in settings.iter() {
             by_key
                 .entry(key)
                 .or_default()
@@ -470,6 +482,7 @@ type ChannelIndex<'m> = HashMap<&'m str, Vec<(usize, &'m Setting, JoinTypeSet)>>
 fn channel_index<'m>(
     ctx: &Context<'_, 'm>,
     effective: &[Vec<EffectiveAssignment>],
+    singles: &[SingleSettings<'m>],
     join_types: JoinTypeSet,
     gpo: bool,
 ) -> ChannelIndex<'m> {
@@ -487,7 +500,7 @@ fn channel_index<'m>(
         if reached.is_empty() {
             continue;
         }
-        for (key, setting) in single_settings(policy) {
+        for (&key, &setting) in &singles[i] {
             if ctx.scope.setting_applies(policy, setting) {
                 index.entry(key).or_default().push((i, setting, reached));
             }
@@ -525,15 +538,16 @@ fn channel_winner(ctx: &Context, mdm: &ChannelIndex, key: &str, devices: JoinTyp
     }
 }
 
-fn channel_conflict(
+fn channel_conflict<'m>(
     rule: &Rule,
-    ctx: &Context,
+    ctx: &Context<'_, 'm>,
     effective: &[Vec<EffectiveAssignment>],
+    singles: &[SingleSettings<'m>],
     join_types: JoinTypeSet,
     findings: &mut Vec<Finding>,
 ) {
-    let gp = channel_index(ctx, effective, join_types, true);
-    let mdm = channel_index(ctx, effective, join_types, false);
+    let gp = channel_index(ctx, effective, singles, join_types, true);
+    let mdm = channel_index(ctx, effective, singles, join_types, false);
     let mut keys: Vec<&&str> = gp.keys().filter(|k| mdm.contains_key(**k)).collect();
     keys.sort();
     for key in keys {
@@ -598,14 +612,16 @@ fn channel_finding(
     }
 }
 
-fn overridden(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
+fn overridden(
+    rule: &Rule,
+    ctx: &Context,
+    all_singles: &[SingleSettings],
+    findings: &mut Vec<Finding>,
+) {
     let gpos: Vec<usize> = (0..ctx.model.policies.len())
         .filter(|&i| channel(&ctx.model.policies[i]) == Channel::GroupPolicy)
         .collect();
-    let singles: Vec<HashMap<&str, &Setting>> = gpos
-        .iter()
-        .map(|&i| single_settings(&ctx.model.policies[i]))
-        .collect();
+    let singles: Vec<&SingleSettings> = gpos.iter().map(|&i| &all_singles[i]).collect();
     for (n, &ia) in gpos.iter().enumerate() {
         for (m, &ib) in gpos.iter().enumerate().skip(n + 1) {
             let (a, b) = (&ctx.model.policies[ia], &ctx.model.policies[ib]);
