@@ -110,18 +110,21 @@ wall_seconds() {
 }
 
 # measure NAME RUNS OUT CMD...: one run under /usr/bin/time -v (standard output to OUT, standard
-# error to OUT.err) for peak RSS and the output, then hyperfine over RUNS runs. Sets m_mean
-# (seconds), m_wall ("mean ± σ" or "x (1 run)") and m_rss (MB or n/a).
+# error to OUT.err) for peak RSS, CPU time and the output, then hyperfine over RUNS runs. Sets
+# m_mean (seconds), m_wall ("mean ± σ" or "x (1 run)"), m_rss (MB) and m_cpu (user + system
+# seconds of that one run: steadier than wall time on a busy machine); n/a without GNU time.
 measure() {
     local name="$1" r="$2" out="$3"
     shift 3
     local single start rss_kb
     m_rss="n/a"
+    m_cpu="n/a"
     if [ -n "$gnu_time" ]; then
         "$gnu_time" -v -o "$work/time-$name.txt" "$@" >"$out" 2>"$out.err"
         rss_kb="$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time-$name.txt")"
         m_rss="$(awk -v k="$rss_kb" 'BEGIN { printf "%.0f", k / 1024 }')"
         single="$(wall_seconds "$work/time-$name.txt")"
+        m_cpu="$(awk -F': ' '/(User|System) time \(seconds\)/ { s += $2 } END { printf "%.2f", s }' "$work/time-$name.txt")"
     else
         start="$(date +%s.%N)"
         "$@" >"$out" 2>"$out.err"
@@ -183,6 +186,7 @@ for n in $sizes; do
     base_mean="$m_mean"
     base_wall="$m_wall"
     base_rss="$m_rss"
+    base_cpu="$m_cpu"
     "${cmd[@]}" >"$work/report-$n.again.json"
     findings="$(grep -o '"findings": [0-9]*' "$work/report-$n.json" | tail -1 | grep -o '[0-9]*$')"
     hash="$(sha256sum "$work/report-$n.json" | cut -c1-12)"
@@ -199,7 +203,7 @@ for n in $sizes; do
     fi
     "$python" "$bench/compare.py" baselint "$work/report-$n.json" >"$work/pku2u-baselint-$n.txt"
     pku2u="$(wc -l <"$work/pku2u-baselint-$n.txt")"
-    cmp_rows+=("| $n | baselint \`check\` (every rule) | $base_wall | $base_rss | $pku2u | 1.00x | 1.00x | $findings findings in all |")
+    cmp_rows+=("| $n | baselint \`check\` (every rule) | $base_wall | $base_cpu | $base_rss | $pku2u | 1.00x | 1.00x | 1.00x | $findings findings in all |")
 
     # The same two rules alone: what baselint costs for the work the Rego does.
     measure "baselint-select-$n" "$tr" "$work/report-select-$n.json" \
@@ -207,7 +211,7 @@ for n in $sizes; do
         --select pku2u-disabled-on-entra-joined --select pku2u-disabled-on-hybrid-joined "$dir"
     "$python" "$bench/compare.py" baselint "$work/report-select-$n.json" >"$work/pku2u-select-$n.txt"
     check_same "baselint --select" "$work/pku2u-select-$n.txt" || true
-    cmp_rows+=("| $n | baselint \`check --select\` the 2 PKU2U rules | $m_wall | $m_rss | $(wc -l <"$work/pku2u-select-$n.txt") | $(ratio "$m_mean" "$base_mean") | $(ratio "$m_rss" "$base_rss") | |")
+    cmp_rows+=("| $n | baselint \`check --select\` the 2 PKU2U rules | $m_wall | $m_cpu | $m_rss | $(wc -l <"$work/pku2u-select-$n.txt") | $(ratio "$m_mean" "$base_mean") | $(ratio "$m_cpu" "$base_cpu") | $(ratio "$m_rss" "$base_rss") | |")
 
     if [ "$have_opa" = 1 ]; then
         # One process: merge the files in Python, evaluate in the Go engine.
@@ -215,7 +219,7 @@ for n in $sizes; do
         "$python" "$bench/compare.py" rego "$work/opa-$n.jsonl" >"$work/pku2u-opa-$n.txt"
         check_same "OPA" "$work/pku2u-opa-$n.txt" || true
         split="$(sed -n 's/^opa_eval: merge \([0-9.]*\) s.*evaluation \([0-9.]*\) s.*/merge \1 s + load and eval \2 s (one run)/p' "$work/opa-$n.jsonl.err")"
-        cmp_rows+=("| $n | OPA (Go engine via opa_eval.py): merge + eval | $m_wall | $m_rss | $(wc -l <"$work/pku2u-opa-$n.txt") | $(ratio "$m_mean" "$base_mean") | $(ratio "$m_rss" "$base_rss") | $split |")
+        cmp_rows+=("| $n | OPA (Go engine via opa_eval.py): merge + eval | $m_wall | $m_cpu | $m_rss | $(wc -l <"$work/pku2u-opa-$n.txt") | $(ratio "$m_mean" "$base_mean") | $(ratio "$m_cpu" "$base_cpu") | $(ratio "$m_rss" "$base_rss") | $split |")
     fi
 
     if [ "$have_regorus" = 1 ]; then
@@ -225,6 +229,7 @@ for n in $sizes; do
         merge_mean="$m_mean"
         merge_wall="$m_wall"
         merge_rss="$m_rss"
+        merge_cpu="$m_cpu"
         measure "regorus-eval-$n" "$tr" "$work/regorus-$n.json" \
             "$regorus" eval -d "$bench/pku2u.rego" -i "$input" data.pku2u.findings
         eval_mean="$m_mean"
@@ -234,7 +239,8 @@ for n in $sizes; do
         "$python" "$bench/compare.py" rego "$work/regorus-$n.json" >"$work/pku2u-regorus-$n.txt"
         check_same "regorus" "$work/pku2u-regorus-$n.txt" || true
         total="$(awk -v a="$merge_mean" -v b="$eval_mean" 'BEGIN { printf "%.3f", a + b }')"
-        cmp_rows+=("| $n | regorus: merge + eval | $total | $eval_rss | $(wc -l <"$work/pku2u-regorus-$n.txt") | $(ratio "$total" "$base_mean") | $(ratio "$eval_rss" "$base_rss") | merge $merge_wall s (tenant_input.py, $(awk -v b="$(stat -c %s "$input")" 'BEGIN { printf "%.0f", b / 1e6 }') MB) + eval $eval_wall s |")
+        total_cpu="$(awk -v a="$merge_cpu" -v b="$m_cpu" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else printf "%.2f", a + b }')"
+        cmp_rows+=("| $n | regorus: merge + eval | $total | $total_cpu | $eval_rss | $(wc -l <"$work/pku2u-regorus-$n.txt") | $(ratio "$total" "$base_mean") | $(ratio "$total_cpu" "$base_cpu") | $(ratio "$eval_rss" "$base_rss") | merge $merge_wall s (tenant_input.py, $(awk -v b="$(stat -c %s "$input")" 'BEGIN { printf "%.0f", b / 1e6 }') MB) + eval $eval_wall s |")
     fi
 done
 
@@ -288,10 +294,10 @@ if [ "${#cmp_rows[@]}" -gt 0 ]; then
     echo "PKU2U rules in Rego (scripts/bench/pku2u.rego) against baselint, same files.$(
         [ "$have_opa" = 1 ] && printf ' OPA: opa-golib-python-bindings %s.' "$("$python" -m pip show opa-golib-python-bindings 2>/dev/null | sed -n 's/^Version: //p')")$(
         [ "$have_regorus" = 1 ] && printf ' regorus: %s.' "$("$regorus" --version 2>/dev/null | awk '{ print $NF }')")"
-    echo "Ratios are to baselint's full \`check\` (time, peak RSS); PKU2U findings: distinct (rule, policy, target), each tool's checked against baselint's."
+    echo "Ratios are to baselint's full \`check\` (wall time, CPU time, peak RSS); PKU2U findings: distinct (rule, policy, target), each tool's checked against baselint's."
     echo
-    echo "| policies | tool | wall s | peak RSS MB | PKU2U findings | time ratio | RSS ratio | notes |"
-    echo "|---:|---|---|---:|---:|---:|---:|---|"
+    echo "| policies | tool | wall s | CPU s (1 run) | peak RSS MB | PKU2U findings | time ratio | CPU ratio | RSS ratio | notes |"
+    echo "|---:|---|---|---:|---:|---:|---:|---:|---:|---|"
     printf '%s\n' "${cmp_rows[@]}"
 fi
 if [ -n "$semantics" ]; then
