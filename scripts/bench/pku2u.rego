@@ -122,8 +122,11 @@ target_label(target) := "All devices" if {
 	target_type(target) == "allLicensedUsersAssignmentTarget"
 } else := target.groupName if {
 	is_string(object.get(target, "groupName", null))
-} else := groups_by_id[lower(target.groupId)].displayName if {
+} else := name if {
+	# The lookup is in the body, not the head: when an `else` head's value is undefined, OPA
+	# goes on to the next `else` but regorus 0.14 makes the whole function undefined.
 	is_string(object.get(target, "groupId", null))
+	name := groups_by_id[lower(target.groupId)].displayName
 } else := target.groupId if {
 	is_string(object.get(target, "groupId", null))
 } else := target_type(target)
