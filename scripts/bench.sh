@@ -44,7 +44,9 @@ fi
 seed="${BENCH_SEED:-42}"
 runs="${BENCH_RUNS:-5}"
 tool_runs="${BENCH_TOOL_RUNS:-3}"
-python="${PYTHON:-python3}"
+# The interpreter itself, not a wrapper such as a pyenv shim (which costs a few tenths of a
+# second per start, charged to the Rego tools' rows).
+python="$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)' 2>/dev/null || echo "${PYTHON:-python3}")"
 bench="$root/scripts/bench"
 
 echo "building release binaries..." >&2
