@@ -129,7 +129,7 @@ pub fn xml_root(text: &str) -> Option<&str> {
         } else if let Some(after) = rest.strip_prefix("<!--") {
             rest = &after[after.find("-->")? + 3..];
         } else if let Some(after) = rest.strip_prefix("<!") {
-            rest = &after[after.find('>')? + 1..];
+            rest = after_declaration(after)?;
         } else {
             let after = rest.strip_prefix('<')?;
             let end = after
@@ -138,6 +138,17 @@ pub fn xml_root(text: &str) -> Option<&str> {
             return Some(&after[..end]);
         }
     }
+}
+
+/// The text after a `<!...>` declaration; a DOCTYPE's internal subset (`[...]`) holds `>`s.
+fn after_declaration(after: &str) -> Option<&str> {
+    let first = after.find(['[', '>'])?;
+    let close = if after[first..].starts_with('[') {
+        first + after[first..].find(']')?
+    } else {
+        first
+    };
+    Some(&after[close + after[close..].find('>')? + 1..])
 }
 
 /// Read and decode one file; an unreadable or undecodable file is a positioned input error.
@@ -530,6 +541,10 @@ mod tests {
             Format::FindingList
         );
         assert_eq!(detect_text("hello"), Format::Unsupported);
+        assert_eq!(
+            detect_text("<?xml version=\"1.0\"?>\n<!DOCTYPE GPO [\n<!ENTITY a \"b\">\n]>\n<GPO>"),
+            Format::GpoReport
+        );
     }
 
     #[test]
