@@ -177,6 +177,12 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
     } else {
         start
     };
+    // The parent of a bare file name (`policy.json`) is the empty path: the working directory.
+    let start = if start.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        start
+    };
     let absolute = std::path::absolute(start).ok()?;
     absolute
         .ancestors()
