@@ -48,6 +48,8 @@ pub struct Options {
     pub expiring_within: Option<i64>,
     /// Read the inputs and run no rule (`baselint inspect`).
     pub read_only: bool,
+    /// Walk folders without honouring `.gitignore` files (`--no-ignore`).
+    pub no_ignore: bool,
 }
 
 /// The result of a run.
@@ -87,7 +89,7 @@ pub fn check(options: &Options) -> Outcome {
     } else {
         all_rules
     };
-    let (files, walk_errors) = ingest::collect_files(&options.paths);
+    let (files, walk_errors) = ingest::collect_files_with(&options.paths, !options.no_ignore);
     model.errors.extend(walk_errors);
     ingest::load(&files, &mut model, catalog);
     drop_companion_duplicates(&mut model);

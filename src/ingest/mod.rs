@@ -6,6 +6,7 @@ pub mod checklist;
 pub mod entra_groups;
 pub mod exceptions;
 pub mod finding_list;
+pub mod gitignore;
 pub mod gpo_backup;
 pub mod gpo_report;
 pub mod intune;
@@ -230,20 +231,32 @@ fn is_gpo_backup(dir: &Path) -> bool {
 }
 
 /// Units to lint under the given paths: directories are walked recursively in a stable order,
-/// skipping hidden entries (`.git`) and build output; a GPO backup folder is one unit; a file
-/// given explicitly is always read.
+/// skipping hidden entries (`.git`), build output and what `.gitignore` files exclude
+/// ([`gitignore`]); a GPO backup folder is one unit; a path given explicitly is always read.
 pub fn collect_files(paths: &[PathBuf]) -> (Vec<Unit>, Vec<InputError>) {
+    collect_files_with(paths, true)
+}
+
+/// [`collect_files`], honouring `.gitignore` files or not (`--no-ignore`).
+pub fn collect_files_with(paths: &[PathBuf], gitignore: bool) -> (Vec<Unit>, Vec<InputError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
         if path.is_dir() {
+            let root = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            let ignores = if gitignore {
+                gitignore::Ignores::above(&root, &mut errors)
+            } else {
+                gitignore::Ignores::disabled()
+            };
             let mut walk = Walk {
-                root: std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()),
+                root: root.clone(),
                 visited: std::collections::HashSet::new(),
+                ignores,
                 files: &mut files,
                 errors: &mut errors,
             };
-            walk.dir(path);
+            walk.dir(path, &root);
         } else if path.exists() {
             files.push(Unit::File(path.clone()));
         } else {
@@ -261,12 +274,14 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<Unit>, Vec<InputError>) {
 struct Walk<'a> {
     root: PathBuf,
     visited: std::collections::HashSet<PathBuf>,
+    ignores: gitignore::Ignores,
     files: &'a mut Vec<Unit>,
     errors: &'a mut Vec<InputError>,
 }
 
 impl Walk<'_> {
-    fn dir(&mut self, dir: &Path) {
+    /// Walk `dir`; `seen_as` is its path under the canonical root, which ignore files match.
+    fn dir(&mut self, dir: &Path, seen_as: &Path) {
         let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         if !self.visited.insert(canonical) {
             return;
@@ -287,20 +302,27 @@ impl Walk<'_> {
         };
         let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
         paths.sort();
+        let mark = self.ignores.enter(dir, seen_as, self.errors);
         for path in paths {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let Some(name) = path.file_name() else {
+                continue;
+            };
+            let entry_seen_as = seen_as.join(name);
+            let name = name.to_string_lossy();
             if name.starts_with('.') || name == "target" || !self.stays_inside(&path) {
                 continue;
             }
-            if path.is_dir() {
-                self.dir(&path);
+            let is_dir = path.is_dir();
+            if self.ignores.ignores(&entry_seen_as, is_dir) {
+                continue;
+            }
+            if is_dir {
+                self.dir(&path, &entry_seen_as);
             } else if is_input_candidate(&path) {
                 self.files.push(Unit::Found(path));
             }
         }
+        self.ignores.leave(mark);
     }
 
     /// False for a symbolic link whose target is outside the walked root (or dangling).
