@@ -154,8 +154,50 @@ fn after_declaration(after: &str) -> Option<&str> {
 
 /// Read and decode one file; an unreadable or undecodable file is a positioned input error.
 pub fn read_source(path: &Path) -> Result<SourceFile, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e))?;
+    read_source_within(path, MAX_FILE_SIZE)
+}
+
+/// [`read_source`] with a size limit: a larger file is an input error and is not read.
+pub fn read_source_within(path: &Path, max_file_size: u64) -> Result<SourceFile, InputError> {
+    let bytes = read_bytes_within(path, max_file_size)?;
     decode(path, &bytes)
+}
+
+/// The bytes of a file no larger than `max_file_size`.
+pub fn read_bytes_within(path: &Path, max_file_size: u64) -> Result<Vec<u8>, InputError> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > max_file_size
+    {
+        return Err(too_large(path, meta.len(), max_file_size));
+    }
+    std::fs::read(path).map_err(|e| unreadable(path, &e))
+}
+
+fn too_large(path: &Path, size: u64, limit: u64) -> InputError {
+    InputError::about(
+        display_path(path),
+        format!(
+            "file is {}, over the {} limit: not read (raise the limit with --max-file-size \
+             or `[limits] max-file-size` in baselint.toml)",
+            format_size(size),
+            format_size(limit)
+        ),
+    )
+}
+
+/// `512 MiB`, `1.5 GiB`, `300 bytes`: binary units, one decimal when not whole.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
+    match UNITS.iter().find(|(_, size)| bytes >= *size) {
+        Some((unit, size)) if bytes.is_multiple_of(*size) => format!("{} {unit}", bytes / size),
+        Some((unit, size)) => format!("{:.1} {unit}", bytes as f64 / *size as f64),
+        None => format!("{bytes} bytes"),
+    }
 }
 
 fn unreadable(path: &Path, e: &std::io::Error) -> InputError {
@@ -349,12 +391,22 @@ fn is_input_candidate(path: &Path) -> bool {
 /// number of threads. Registry.pol files and GPO backups, which add their own sources, are read
 /// in order during the merge.
 pub fn load(units: &[Unit], model: &mut crate::model::Model, catalog: &crate::catalog::Catalog) {
+    load_within(units, model, catalog, MAX_FILE_SIZE);
+}
+
+/// [`load`], refusing files over `max_file_size` bytes.
+pub fn load_within(
+    units: &[Unit],
+    model: &mut crate::model::Model,
+    catalog: &crate::catalog::Catalog,
+    max_file_size: u64,
+) {
     use rayon::prelude::*;
     let first = model.sources.reserve(units.len());
     let prepared: Vec<Prepared> = units
         .par_iter()
         .enumerate()
-        .map(|(i, unit)| prepare(unit, SourceId(first + i as u32), catalog))
+        .map(|(i, unit)| prepare(unit, SourceId(first + i as u32), catalog, max_file_size))
         .collect();
     for (i, (unit, prepared)) in units.iter().zip(prepared).enumerate() {
         let id = SourceId(first + i as u32);
@@ -395,10 +447,15 @@ enum Prepared {
     Backup,
 }
 
-fn prepare(unit: &Unit, id: SourceId, catalog: &crate::catalog::Catalog) -> Prepared {
+fn prepare(
+    unit: &Unit,
+    id: SourceId,
+    catalog: &crate::catalog::Catalog,
+    max_file_size: u64,
+) -> Prepared {
     match unit {
-        Unit::File(path) => prepare_file(path, true, id, catalog),
-        Unit::Found(path) => prepare_file(path, false, id, catalog),
+        Unit::File(path) => prepare_file(path, true, id, catalog, max_file_size),
+        Unit::Found(path) => prepare_file(path, false, id, catalog, max_file_size),
         Unit::GpoBackup(_) => Prepared::Backup,
     }
 }
@@ -419,7 +476,8 @@ pub fn load_file(
     load(&[unit], model, catalog);
 }
 
-/// Files larger than this are not read (a pull request can contain anything).
+/// Files larger than this are not read unless the limit is raised (`--max-file-size`,
+/// `[limits] max-file-size`): a pull request can contain anything.
 pub const MAX_FILE_SIZE: u64 = 512 * 1024 * 1024;
 
 fn prepare_file(
@@ -427,24 +485,11 @@ fn prepare_file(
     explicit: bool,
     id: SourceId,
     catalog: &crate::catalog::Catalog,
+    max_file_size: u64,
 ) -> Prepared {
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.len() > MAX_FILE_SIZE
-    {
-        return Prepared::Error(InputError::about(
-            display_path(path),
-            format!(
-                "file is {} MiB, over the {} MiB limit: not read",
-                meta.len() / (1024 * 1024),
-                MAX_FILE_SIZE / (1024 * 1024)
-            ),
-        ));
-    }
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_bytes_within(path, max_file_size) {
         Ok(bytes) => bytes,
-        Err(e) => {
-            return Prepared::Error(unreadable(path, &e));
-        }
+        Err(e) => return Prepared::Error(e),
     };
     if registry_pol::is_registry_pol(&bytes) || registry_pol::is_pol_file_name(path) {
         return Prepared::RegistryPol {
