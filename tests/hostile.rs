@@ -188,6 +188,31 @@ fn a_size_that_is_not_one_is_a_usage_error() {
     );
 }
 
+// ---- fuzz crash regressions ----
+
+/// Fuzz crash (pipeline, crash-aa009ee4...): in a UTF-16LE file, a `0A` byte as the high half
+/// of a code unit followed by an unpaired surrogate made the decode error's column computation
+/// underflow (a panic with overflow checks, a wrapped column without).
+#[test]
+fn a_decode_error_after_a_line_feed_byte_out_of_step_is_positioned() {
+    let dir = TempDir::new("utf16-step");
+    dir.write(
+        "GptTmpl.inf",
+        [0xFF, 0xFE, 0x41, 0x00, 0x00, 0x0A, 0x00, 0xD8, 0x41, 0x00],
+    );
+    dir.write("good.json", good_policy());
+    let report = check_json(&["GptTmpl.inf", "good.json"], dir.path());
+    assert_eq!(report.code, Some(2));
+    let error = error_about(&report.errors, "GptTmpl.inf");
+    assert_eq!((error.line, error.column), (Some(2), Some(1)));
+    assert!(
+        error.message.starts_with("cannot decode file"),
+        "{}",
+        error.message
+    );
+    assert!(report.finding_paths.contains("good.json"));
+}
+
 // ---- nesting depth ----
 
 /// `n` nested arrays, never closed.

@@ -225,7 +225,8 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<SourceFile, InputError> {
 /// Best-effort line and column of a raw byte offset in a file that failed to decode: count
 /// line feeds in either byte order (a UTF-16 line feed is `0A 00`).
 fn raw_position(bytes: &[u8], offset: usize) -> (usize, usize) {
-    let before = &bytes[..offset.min(bytes.len())];
+    let offset = offset.min(bytes.len());
+    let before = &bytes[..offset];
     let bom = match bytes {
         [0xEF, 0xBB, 0xBF, ..] => 3,
         [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => 2,
@@ -245,7 +246,9 @@ fn raw_position(bytes: &[u8], offset: usize) -> (usize, usize) {
             } else {
                 i + unit
             }
-        });
+        })
+        // A line feed byte just before the offset but out of step with the code units.
+        .min(offset);
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
     let column = (offset - line_start).div_ceil(unit) + 1;
     (line, column)
@@ -622,5 +625,14 @@ mod tests {
         let mut bom: Vec<u8> = vec![0xFF, 0xFE];
         bom.extend("abc".encode_utf16().flat_map(u16::to_le_bytes));
         assert_eq!(raw_position(&bom, 6), (1, 3));
+    }
+
+    /// Fuzz crash (pipeline): a `0A` byte as the high half of a UTF-16LE unit, then an
+    /// unpaired surrogate right after it, put the line start past the error offset.
+    #[test]
+    fn raw_position_survives_a_line_feed_out_of_step() {
+        let bytes = [0xFF, 0xFE, 0x41, 0x00, 0x00, 0x0A, 0x00, 0xD8, 0x41, 0x00];
+        assert_eq!(raw_position(&bytes, 6), (2, 1));
+        assert_eq!(raw_position(&bytes, 99), (2, 3));
     }
 }
