@@ -85,6 +85,26 @@ Direct Reports for "62e19b97-8b3d-4d4a-a106-4ce66896a863"
 (user.department -notIn ["Sales","HR"]) -and (user.accountEnabled -eq true)
 RULES
 
+# pipeline: the inputs above behind the first byte that makes the target name the file
+# alike (fuzz/src/lib.rs, PIPELINE_NAMES), plus the HardeningKitty lists.
+pipeline_dir="$fuzz/corpus/pipeline"
+mkdir -p "$pipeline_dir"
+seed_pipeline() {
+    local selector="$1" f
+    shift
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        { printf '%b' "\\$(printf '%03o' "$selector")"; cat "$f"; } \
+            >"$pipeline_dir/$selector-$(basename "$f" | tr ' /' '__')"
+    done
+}
+for pair in 0:intune_json 1:gpo_report 1:xccdf 2:security_template 3:registry_pol 4:ckl 5:cklb \
+    6:config_toml 6:baseline_toml 6:exceptions_toml; do
+    seed_pipeline "${pair%%:*}" "$fuzz/corpus/${pair#*:}"/*
+done
+while IFS= read -r -d '' f; do seed_pipeline 7 "$f"; done \
+    < <(find "${sources[@]}" -type f -name '*.csv' -print0 | sort -z)
+
 for d in "$fuzz"/corpus/*/; do
     printf '%-20s %3d inputs\n' "$(basename "$d")" "$(find "$d" -type f | wc -l)"
 done

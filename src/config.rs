@@ -25,6 +25,16 @@ struct RawConfig {
     baselines: RawBaselines,
     #[serde(default)]
     exceptions: RawExceptions,
+    #[serde(default)]
+    limits: RawLimits,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLimits {
+    /// Largest file read: bytes, or a size such as "64M" or "512MiB" ([`parse_size`]).
+    #[serde(default)]
+    max_file_size: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +169,8 @@ pub struct Config {
     pub missing_controls: Option<Severity>,
     pub exceptions_file: Option<PathBuf>,
     pub expiring_within: Option<i64>,
+    /// `[limits] max-file-size`, in bytes.
+    pub max_file_size: Option<u64>,
 }
 
 /// A `[baselines] use` entry.
@@ -174,6 +186,12 @@ pub struct BaselineRef {
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let start = if start.is_file() {
         start.parent()?
+    } else {
+        start
+    };
+    // The parent of a bare file name (`policy.json`) is the empty path: the working directory.
+    let start = if start.as_os_str().is_empty() {
+        Path::new(".")
     } else {
         start
     };
@@ -216,8 +234,64 @@ pub fn parse(id: SourceId, file: &SourceFile) -> (Config, Vec<InputError>) {
         missing_controls: missing_severity(raw.baselines.missing.as_ref(), id, file, &mut errors),
         exceptions_file: raw.exceptions.file.as_ref().map(|f| base.join(f.get_ref())),
         expiring_within: raw.exceptions.expiring_within.map(Spanned::into_inner),
+        max_file_size: max_file_size(raw.limits.max_file_size.as_ref(), id, file, &mut errors),
     };
     (config, errors)
+}
+
+/// `[limits] max-file-size`: a number of bytes or a size string.
+fn max_file_size(
+    value: Option<&Spanned<toml::Value>>,
+    id: SourceId,
+    file: &SourceFile,
+    errors: &mut Vec<InputError>,
+) -> Option<u64> {
+    let value = value?;
+    let size = match value.get_ref() {
+        toml::Value::Integer(n) => u64::try_from(*n).map_err(|_| format!("`{n}` is not a size")),
+        toml::Value::String(text) => parse_size(text),
+        other => Err(format!(
+            "expected a size (\"64M\", \"512MiB\" or bytes), found {}",
+            other.type_str()
+        )),
+    };
+    size.map_err(|message| {
+        let span = spanned_location(id, value).span;
+        errors.push(error_at(
+            file,
+            id,
+            Some(span),
+            format!("max-file-size: {message}"),
+        ));
+    })
+    .ok()
+}
+
+/// A size as written on the command line or in `[limits]`: bytes (`1048576`), or a whole
+/// number with a binary unit (`64K`, `64M`, `2G`, `512MiB`; K, KB and KiB all mean 1024 bytes).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let not_a_size = || {
+        format!(
+            "`{text}` is not a size: write bytes or a whole number with K, M, G or T (64M, 512MiB)"
+        )
+    };
+    let trimmed = text.trim();
+    let digits = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(digits);
+    let number: u64 = number.parse().map_err(|_| not_a_size())?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(not_a_size()),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// A `use` entry is a shipped baseline when it names one (`entra-joined-adjustments`), else a
@@ -469,5 +543,34 @@ mod tests {
         let (_, errors) =
             parse_text("[inventory.ous]\n\"OU=PCs,DC=contoso,DC=com\" = [\"entra\"]\n");
         assert!(errors[0].message.contains("not in Active Directory"));
+    }
+
+    #[test]
+    fn sizes_take_bytes_or_binary_units() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("2 gb"), Ok(2 << 30));
+        assert_eq!(parse_size("10k"), Ok(10 << 10));
+        for bad in ["", "M", "1.5G", "12 parsecs", "-1", "99999999999999T"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn limits_max_file_size_is_read_and_checked() {
+        let (config, errors) = parse_text("[limits]\nmax-file-size = \"64M\"\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(config.max_file_size, Some(64 << 20));
+        let (config, _) = parse_text("[limits]\nmax-file-size = 4096\n");
+        assert_eq!(config.max_file_size, Some(4096));
+        let (config, errors) = parse_text("[limits]\nmax-file-size = \"lots\"\n");
+        assert_eq!(config.max_file_size, None);
+        assert_eq!((errors[0].line, errors[0].column), (Some(2), Some(17)));
+        assert!(
+            errors[0].message.contains("`lots` is not a size"),
+            "{}",
+            errors[0].message
+        );
     }
 }

@@ -48,6 +48,11 @@ pub struct Options {
     pub expiring_within: Option<i64>,
     /// Read the inputs and run no rule (`baselint inspect`).
     pub read_only: bool,
+    /// Largest file read, in bytes (`--max-file-size`); None = the config's `[limits]
+    /// max-file-size`, else [`ingest::MAX_FILE_SIZE`].
+    pub max_file_size: Option<u64>,
+    /// Walk folders without honouring `.gitignore` files (`--no-ignore`).
+    pub no_ignore: bool,
 }
 
 /// The result of a run.
@@ -87,12 +92,16 @@ pub fn check(options: &Options) -> Outcome {
     } else {
         all_rules
     };
-    let (files, walk_errors) = ingest::collect_files(&options.paths);
+    let max_file_size = options
+        .max_file_size
+        .or(config.max_file_size)
+        .unwrap_or(ingest::MAX_FILE_SIZE);
+    let (files, walk_errors) = ingest::collect_files_with(&options.paths, !options.no_ignore);
     model.errors.extend(walk_errors);
-    ingest::load(&files, &mut model, catalog);
+    ingest::load_within(&files, &mut model, catalog, max_file_size);
     drop_companion_duplicates(&mut model);
-    load_baselines(&config, &mut model, catalog);
-    load_exceptions(&config, &mut model);
+    load_baselines(&config, &mut model, catalog, max_file_size);
+    load_exceptions(&config, &mut model, max_file_size);
 
     let (scope, scope_errors) = scope::Scope::new(&model, &config.inventory);
     let ctx = rules::engine::Context {
@@ -149,7 +158,7 @@ fn drop_companion_duplicates(model: &mut Model) {
 }
 
 /// Read the baselines `[baselines] use` selects: shipped ones from the binary, files by format.
-fn load_baselines(config: &Config, model: &mut Model, catalog: &Catalog) {
+fn load_baselines(config: &Config, model: &mut Model, catalog: &Catalog, max_file_size: u64) {
     for baseline in &config.baselines {
         match &baseline.path {
             None => {
@@ -168,7 +177,7 @@ fn load_baselines(config: &Config, model: &mut Model, catalog: &Catalog) {
                     .extension()
                     .is_some_and(|e| e.eq_ignore_ascii_case("toml")) =>
             {
-                match ingest::read_source(path) {
+                match ingest::read_source_within(path, max_file_size) {
                     Ok(file) => {
                         let id = model.sources.add(file);
                         ingest::baseline::read(id, model.sources.get(id), catalog)
@@ -177,17 +186,20 @@ fn load_baselines(config: &Config, model: &mut Model, catalog: &Catalog) {
                     Err(e) => model.errors.push(e),
                 }
             }
-            Some(path) => ingest::load_file(path, true, model, catalog),
+            Some(path) => {
+                let unit = ingest::Unit::File(path.clone());
+                ingest::load_within(&[unit], model, catalog, max_file_size);
+            }
         }
     }
 }
 
 /// Read `[exceptions] file`.
-fn load_exceptions(config: &Config, model: &mut Model) {
+fn load_exceptions(config: &Config, model: &mut Model, max_file_size: u64) {
     let Some(path) = &config.exceptions_file else {
         return;
     };
-    match ingest::read_source(path) {
+    match ingest::read_source_within(path, max_file_size) {
         Ok(file) => {
             let id = model.sources.add(file);
             ingest::exceptions::read(id, model.sources.get(id)).merge_into(model);
@@ -208,7 +220,8 @@ fn load_config(options: &Options, model: &mut Model) -> Config {
     let Some(path) = path else {
         return Config::default();
     };
-    match ingest::read_source(&path) {
+    let max_file_size = options.max_file_size.unwrap_or(ingest::MAX_FILE_SIZE);
+    match ingest::read_source_within(&path, max_file_size) {
         Ok(file) => {
             let id = model.sources.add(file);
             let (config, errors) = config::parse(id, model.sources.get(id));

@@ -136,6 +136,14 @@ struct CheckArgs {
     /// Days before expiry from which an exception is "expiring" [default: 30].
     #[arg(long, value_name = "DAYS")]
     within: Option<i64>,
+    /// Refuse files larger than SIZE (bytes, or 64M, 512MiB...) [default: [limits]
+    /// max-file-size in baselint.toml, else 512MiB].
+    #[arg(long, value_name = "SIZE", value_parser = baselint::config::parse_size)]
+    max_file_size: Option<u64>,
+    /// Also lint files that .gitignore files or .git/info/exclude leave out of folder walks
+    /// (not related to --ignore, which skips rules).
+    #[arg(long)]
+    no_ignore: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -310,6 +318,8 @@ fn check(args: CheckArgs) -> Exit {
         today: args.today,
         expiring_within: args.within,
         read_only: false,
+        max_file_size: args.max_file_size,
+        no_ignore: args.no_ignore,
     };
     let progress = Progress::for_run(&options);
     progress.show(&format!("reading {} files", progress.files));
@@ -488,7 +498,9 @@ impl Progress {
                 files: 0,
             };
         }
-        let files = baselint::ingest::collect_files(&options.paths).0.len();
+        let files = baselint::ingest::collect_files_with(&options.paths, !options.no_ignore)
+            .0
+            .len();
         Progress {
             enabled: files >= Progress::MIN_FILES,
             files,

@@ -6,7 +6,7 @@
 //! The replay test at the bottom runs every function over `corpus/<target>/` and
 //! `artifacts/<target>/` on stable Rust, without libFuzzer: `cargo test` in this folder.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use baselint::catalog::Catalog;
 use baselint::ingest::{self, Parsed, membership_rule};
@@ -214,11 +214,77 @@ pub fn rule_toml(data: &[u8]) {
     }
 }
 
+/// The file names the `pipeline` target gives its input, chosen by the first byte.
+const PIPELINE_NAMES: [&str; 8] = [
+    "input.json",
+    "input.xml",
+    "GptTmpl.inf",
+    "Registry.pol",
+    "input.ckl",
+    "input.cklb",
+    "baselint.toml",
+    "input.csv",
+];
+
+/// The whole pipeline: the input (after its first byte, which picks the file name) is written
+/// to a per-process temporary folder, `baselint::check` runs every rule over it, and every
+/// report format is rendered. `baselint.toml` is also the run's config file, so the config,
+/// and what it names (baselines, exceptions, rule folders), goes through the same path.
+pub fn pipeline(data: &[u8]) {
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
+    let name = PIPELINE_NAMES[usize::from(selector) % PIPELINE_NAMES.len()];
+    let dir = pipeline_dir().join(name.replace('.', "-"));
+    std::fs::create_dir_all(&dir).expect("create the fuzz folder");
+    let path = dir.join(name);
+    std::fs::write(&path, body).expect("write the fuzz input");
+    let config = if name == "baselint.toml" {
+        path.clone()
+    } else {
+        let empty = dir.join("empty-baselint.toml");
+        std::fs::write(&empty, "").expect("write an empty config");
+        empty
+    };
+    let outcome = baselint::check(&baselint::Options {
+        paths: vec![path],
+        config: Some(config),
+        select: vec!["ALL".to_string()],
+        today: baselint::model::Date::parse("2026-11-25"),
+        ..Default::default()
+    });
+    let report = baselint::report::Report::new(&outcome);
+    let style = baselint::report::human::Style {
+        color: true,
+        width: 80,
+    };
+    for format in PIPELINE_FORMATS {
+        let _ = baselint::report::render(format, &report, style);
+    }
+}
+
+const PIPELINE_FORMATS: [baselint::report::Format; 6] = {
+    use baselint::report::Format;
+    [
+        Format::Human,
+        Format::Json,
+        Format::Sarif,
+        Format::Github,
+        Format::Markdown,
+        Format::Junit,
+    ]
+};
+
+/// `$TMPDIR/baselint-fuzz-pipeline-<pid>`: one folder per fuzzing process.
+fn pipeline_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("baselint-fuzz-pipeline-{}", std::process::id()))
+}
+
 /// A fuzz target: bytes in, panics on a bug.
 pub type Target = fn(&[u8]);
 
 /// Every target by name, for the replay test.
-pub const TARGETS: [(&str, Target); 12] = [
+pub const TARGETS: [(&str, Target); 13] = [
     ("intune_json", intune_json),
     ("membership_rule", membership_rule),
     ("gpo_report", gpo_report),
@@ -231,6 +297,7 @@ pub const TARGETS: [(&str, Target); 12] = [
     ("exceptions_toml", exceptions_toml),
     ("rule_toml", rule_toml),
     ("config_toml", config_toml),
+    ("pipeline", pipeline),
 ];
 
 #[cfg(test)]

@@ -297,16 +297,13 @@ fn raw_registry_pol(
     catalog: &Catalog,
     out: &mut Vec<Setting>,
 ) {
-    match std::fs::read(path) {
+    match crate::ingest::read_bytes_within(path, crate::ingest::MAX_FILE_SIZE) {
         Ok(bytes) => {
             let read = registry_pol::read(path, &bytes, hive, model, catalog);
             out.extend(read.settings);
             model.errors.extend(read.errors);
         }
-        Err(e) => model.errors.push(InputError::about(
-            crate::source::display_path(path),
-            format!("cannot read file: {e}"),
-        )),
+        Err(e) => model.errors.push(e),
     }
 }
 

@@ -1365,6 +1365,10 @@ pub mod xml {
         }
     }
 
+    /// Deeper nesting is refused: reports nest a dozen levels, and the tree is walked and
+    /// dropped recursively, so a hostile file must not be able to exhaust the stack.
+    pub const MAX_DEPTH: usize = 256;
+
     /// Parse a document. Returns the root element (as far as it was read) and the first error.
     pub fn parse(text: &str) -> (Option<Element>, Option<XmlError>) {
         let mut builder = Builder {
@@ -1386,6 +1390,13 @@ pub mod xml {
             let end = reader.buffer_position() as usize;
             match event {
                 Event::Start(e) => {
+                    if builder.stack.len() >= MAX_DEPTH {
+                        builder.fail(
+                            start,
+                            format!("elements are nested more than {MAX_DEPTH} deep"),
+                        );
+                        break;
+                    }
                     let element = builder.open(&reader, ns, &e, start, end);
                     builder.stack.push(element);
                 }
@@ -1909,6 +1920,20 @@ mod tests {
         ));
         assert!(parsed.errors[0].message.contains("Identifier"));
         assert_eq!(parsed.policies.len(), 1);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_at_its_position() {
+        let open = "<a>".repeat(100_000);
+        let text = format!("<GPO xmlns=\"{NS_SETTINGS}\">{open}");
+        let (root, error) = xml::parse(&text);
+        let error = error.unwrap();
+        assert_eq!(error.message, "elements are nested more than 256 deep");
+        assert_eq!(
+            error.offset,
+            "<GPO xmlns=\"\">".len() + NS_SETTINGS.len() + 3 * 255
+        );
+        assert!(root.is_some());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod checklist;
 pub mod entra_groups;
 pub mod exceptions;
 pub mod finding_list;
+pub mod gitignore;
 pub mod gpo_backup;
 pub mod gpo_report;
 pub mod intune;
@@ -129,7 +130,7 @@ pub fn xml_root(text: &str) -> Option<&str> {
         } else if let Some(after) = rest.strip_prefix("<!--") {
             rest = &after[after.find("-->")? + 3..];
         } else if let Some(after) = rest.strip_prefix("<!") {
-            rest = &after[after.find('>')? + 1..];
+            rest = after_declaration(after)?;
         } else {
             let after = rest.strip_prefix('<')?;
             let end = after
@@ -140,10 +141,63 @@ pub fn xml_root(text: &str) -> Option<&str> {
     }
 }
 
+/// The text after a `<!...>` declaration; a DOCTYPE's internal subset (`[...]`) holds `>`s.
+fn after_declaration(after: &str) -> Option<&str> {
+    let first = after.find(['[', '>'])?;
+    let close = if after[first..].starts_with('[') {
+        first + after[first..].find(']')?
+    } else {
+        first
+    };
+    Some(&after[close + after[close..].find('>')? + 1..])
+}
+
 /// Read and decode one file; an unreadable or undecodable file is a positioned input error.
 pub fn read_source(path: &Path) -> Result<SourceFile, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e))?;
+    read_source_within(path, MAX_FILE_SIZE)
+}
+
+/// [`read_source`] with a size limit: a larger file is an input error and is not read.
+pub fn read_source_within(path: &Path, max_file_size: u64) -> Result<SourceFile, InputError> {
+    let bytes = read_bytes_within(path, max_file_size)?;
     decode(path, &bytes)
+}
+
+/// The bytes of a file no larger than `max_file_size`.
+pub fn read_bytes_within(path: &Path, max_file_size: u64) -> Result<Vec<u8>, InputError> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > max_file_size
+    {
+        return Err(too_large(path, meta.len(), max_file_size));
+    }
+    std::fs::read(path).map_err(|e| unreadable(path, &e))
+}
+
+fn too_large(path: &Path, size: u64, limit: u64) -> InputError {
+    InputError::about(
+        display_path(path),
+        format!(
+            "file is {}, over the {} limit: not read (raise the limit with --max-file-size \
+             or `[limits] max-file-size` in baselint.toml)",
+            format_size(size),
+            format_size(limit)
+        ),
+    )
+}
+
+/// `512 MiB`, `1.5 GiB`, `300 bytes`: binary units, one decimal when not whole.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
+    match UNITS.iter().find(|(_, size)| bytes >= *size) {
+        Some((unit, size)) if bytes.is_multiple_of(*size) => format!("{} {unit}", bytes / size),
+        Some((unit, size)) => format!("{:.1} {unit}", bytes as f64 / *size as f64),
+        None => format!("{bytes} bytes"),
+    }
 }
 
 fn unreadable(path: &Path, e: &std::io::Error) -> InputError {
@@ -179,7 +233,8 @@ fn decode_error(path: &Path, bytes: &[u8], e: &crate::source::DecodeError) -> In
 /// Best-effort line and column of a raw byte offset in a file that failed to decode: count
 /// line feeds in either byte order (a UTF-16 line feed is `0A 00`).
 fn raw_position(bytes: &[u8], offset: usize) -> (usize, usize) {
-    let before = &bytes[..offset.min(bytes.len())];
+    let offset = offset.min(bytes.len());
+    let before = &bytes[..offset];
     let bom = match bytes {
         [0xEF, 0xBB, 0xBF, ..] => 3,
         [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => 2,
@@ -199,7 +254,9 @@ fn raw_position(bytes: &[u8], offset: usize) -> (usize, usize) {
             } else {
                 i + unit
             }
-        });
+        })
+        // A line feed byte just before the offset but out of step with the code units.
+        .min(offset);
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
     let column = (offset - line_start).div_ceil(unit) + 1;
     (line, column)
@@ -227,20 +284,32 @@ fn is_gpo_backup(dir: &Path) -> bool {
 }
 
 /// Units to lint under the given paths: directories are walked recursively in a stable order,
-/// skipping hidden entries (`.git`) and build output; a GPO backup folder is one unit; a file
-/// given explicitly is always read.
+/// skipping hidden entries (`.git`), build output and what `.gitignore` files exclude
+/// ([`gitignore`]); a GPO backup folder is one unit; a path given explicitly is always read.
 pub fn collect_files(paths: &[PathBuf]) -> (Vec<Unit>, Vec<InputError>) {
+    collect_files_with(paths, true)
+}
+
+/// [`collect_files`], honouring `.gitignore` files or not (`--no-ignore`).
+pub fn collect_files_with(paths: &[PathBuf], gitignore: bool) -> (Vec<Unit>, Vec<InputError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
         if path.is_dir() {
+            let root = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            let ignores = if gitignore {
+                gitignore::Ignores::above(&root, &mut errors)
+            } else {
+                gitignore::Ignores::disabled()
+            };
             let mut walk = Walk {
-                root: std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()),
+                root: root.clone(),
                 visited: std::collections::HashSet::new(),
+                ignores,
                 files: &mut files,
                 errors: &mut errors,
             };
-            walk.dir(path);
+            walk.dir(path, &root);
         } else if path.exists() {
             files.push(Unit::File(path.clone()));
         } else {
@@ -258,12 +327,14 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<Unit>, Vec<InputError>) {
 struct Walk<'a> {
     root: PathBuf,
     visited: std::collections::HashSet<PathBuf>,
+    ignores: gitignore::Ignores,
     files: &'a mut Vec<Unit>,
     errors: &'a mut Vec<InputError>,
 }
 
 impl Walk<'_> {
-    fn dir(&mut self, dir: &Path) {
+    /// Walk `dir`; `seen_as` is its path under the canonical root, which ignore files match.
+    fn dir(&mut self, dir: &Path, seen_as: &Path) {
         let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         if !self.visited.insert(canonical) {
             return;
@@ -284,20 +355,27 @@ impl Walk<'_> {
         };
         let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
         paths.sort();
+        let mark = self.ignores.enter(dir, seen_as, self.errors);
         for path in paths {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let Some(name) = path.file_name() else {
+                continue;
+            };
+            let entry_seen_as = seen_as.join(name);
+            let name = name.to_string_lossy();
             if name.starts_with('.') || name == "target" || !self.stays_inside(&path) {
                 continue;
             }
-            if path.is_dir() {
-                self.dir(&path);
+            let is_dir = path.is_dir();
+            if self.ignores.ignores(&entry_seen_as, is_dir) {
+                continue;
+            }
+            if is_dir {
+                self.dir(&path, &entry_seen_as);
             } else if is_input_candidate(&path) {
                 self.files.push(Unit::Found(path));
             }
         }
+        self.ignores.leave(mark);
     }
 
     /// False for a symbolic link whose target is outside the walked root (or dangling).
@@ -324,12 +402,22 @@ fn is_input_candidate(path: &Path) -> bool {
 /// number of threads. Registry.pol files and GPO backups, which add their own sources, are read
 /// in order during the merge.
 pub fn load(units: &[Unit], model: &mut crate::model::Model, catalog: &crate::catalog::Catalog) {
+    load_within(units, model, catalog, MAX_FILE_SIZE);
+}
+
+/// [`load`], refusing files over `max_file_size` bytes.
+pub fn load_within(
+    units: &[Unit],
+    model: &mut crate::model::Model,
+    catalog: &crate::catalog::Catalog,
+    max_file_size: u64,
+) {
     use rayon::prelude::*;
     let first = model.sources.reserve(units.len());
     let prepared: Vec<Prepared> = units
         .par_iter()
         .enumerate()
-        .map(|(i, unit)| prepare(unit, SourceId(first + i as u32), catalog))
+        .map(|(i, unit)| prepare(unit, SourceId(first + i as u32), catalog, max_file_size))
         .collect();
     for (i, (unit, prepared)) in units.iter().zip(prepared).enumerate() {
         let id = SourceId(first + i as u32);
@@ -370,10 +458,15 @@ enum Prepared {
     Backup,
 }
 
-fn prepare(unit: &Unit, id: SourceId, catalog: &crate::catalog::Catalog) -> Prepared {
+fn prepare(
+    unit: &Unit,
+    id: SourceId,
+    catalog: &crate::catalog::Catalog,
+    max_file_size: u64,
+) -> Prepared {
     match unit {
-        Unit::File(path) => prepare_file(path, true, id, catalog),
-        Unit::Found(path) => prepare_file(path, false, id, catalog),
+        Unit::File(path) => prepare_file(path, true, id, catalog, max_file_size),
+        Unit::Found(path) => prepare_file(path, false, id, catalog, max_file_size),
         Unit::GpoBackup(_) => Prepared::Backup,
     }
 }
@@ -394,7 +487,8 @@ pub fn load_file(
     load(&[unit], model, catalog);
 }
 
-/// Files larger than this are not read (a pull request can contain anything).
+/// Files larger than this are not read unless the limit is raised (`--max-file-size`,
+/// `[limits] max-file-size`): a pull request can contain anything.
 pub const MAX_FILE_SIZE: u64 = 512 * 1024 * 1024;
 
 fn prepare_file(
@@ -402,24 +496,11 @@ fn prepare_file(
     explicit: bool,
     id: SourceId,
     catalog: &crate::catalog::Catalog,
+    max_file_size: u64,
 ) -> Prepared {
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.len() > MAX_FILE_SIZE
-    {
-        return Prepared::Error(InputError::about(
-            display_path(path),
-            format!(
-                "file is {} MiB, over the {} MiB limit: not read",
-                meta.len() / (1024 * 1024),
-                MAX_FILE_SIZE / (1024 * 1024)
-            ),
-        ));
-    }
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_bytes_within(path, max_file_size) {
         Ok(bytes) => bytes,
-        Err(e) => {
-            return Prepared::Error(unreadable(path, &e));
-        }
+        Err(e) => return Prepared::Error(e),
     };
     if registry_pol::is_registry_pol(&bytes) || registry_pol::is_pol_file_name(path) {
         return Prepared::RegistryPol {
@@ -542,6 +623,10 @@ mod tests {
             Format::FindingList
         );
         assert_eq!(detect_text("hello"), Format::Unsupported);
+        assert_eq!(
+            detect_text("<?xml version=\"1.0\"?>\n<!DOCTYPE GPO [\n<!ENTITY a \"b\">\n]>\n<GPO>"),
+            Format::GpoReport
+        );
     }
 
     #[test]
@@ -552,5 +637,14 @@ mod tests {
         let mut bom: Vec<u8> = vec![0xFF, 0xFE];
         bom.extend("abc".encode_utf16().flat_map(u16::to_le_bytes));
         assert_eq!(raw_position(&bom, 6), (1, 3));
+    }
+
+    /// Fuzz crash (pipeline): a `0A` byte as the high half of a UTF-16LE unit, then an
+    /// unpaired surrogate right after it, put the line start past the error offset.
+    #[test]
+    fn raw_position_survives_a_line_feed_out_of_step() {
+        let bytes = [0xFF, 0xFE, 0x41, 0x00, 0x00, 0x0A, 0x00, 0xD8, 0x41, 0x00];
+        assert_eq!(raw_position(&bytes, 6), (2, 1));
+        assert_eq!(raw_position(&bytes, 99), (2, 3));
     }
 }

@@ -93,7 +93,8 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
         match event {
             Ok(Event::Start(start)) => {
                 if stack.len() >= MAX_DEPTH {
-                    return Err(error(before, after, "elements are nested too deeply"));
+                    let message = format!("elements are nested more than {MAX_DEPTH} deep");
+                    return Err(error(before, after, &message));
                 }
                 let (ns, _) = reader.resolver().resolve_element(start.name());
                 stack.push(open(&ns, &start, before, after)?);
@@ -324,7 +325,7 @@ mod tests {
             parse(&deep)
                 .unwrap_err()
                 .message
-                .contains("nested too deeply")
+                .contains("nested more than 256 deep")
         );
         assert_eq!(decode_str("&éééééé;x").text, "&éééééé;x");
     }

@@ -1,0 +1,646 @@
+//! Hostile input, end to end: size and nesting limits, XML entities, `.gitignore` in walks,
+//! and a lint that never writes to the tree it reads. Every limit is an input error (exit 2)
+//! naming the file and, where there is one, the position; the other files are still linted.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn baselint(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_baselint"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "110")
+        .output()
+        .expect("baselint runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A fresh folder for one test, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("baselint-hostile-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn write(&self, relative: &str, content: impl AsRef<[u8]>) {
+        let path = self.0.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An Intune policy with findings: proof that a good file beside a refused one is linted.
+fn good_policy() -> String {
+    std::fs::read_to_string(root().join("examples/contoso/intune/Win11 - NTLM hardening.json"))
+        .unwrap()
+}
+
+/// One input error of the JSON report.
+#[derive(Debug)]
+struct InputError {
+    path: String,
+    line: Option<u64>,
+    column: Option<u64>,
+    message: String,
+}
+
+/// What `check --format json` said.
+struct Report {
+    code: Option<i32>,
+    errors: Vec<InputError>,
+    /// The files findings point at: files that were linted.
+    finding_paths: BTreeSet<String>,
+}
+
+/// `check --format json` over `args`.
+fn check_json(args: &[&str], dir: &Path) -> Report {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend(args);
+    let output = baselint(&all, dir);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output))
+        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&output)));
+    let errors = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| InputError {
+            path: e["path"].as_str().unwrap().to_string(),
+            line: e["line"].as_u64(),
+            column: e["column"].as_u64(),
+            message: e["message"].as_str().unwrap().to_string(),
+        })
+        .collect();
+    let finding_paths = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str().map(str::to_string))
+        .collect();
+    Report {
+        code: output.status.code(),
+        errors,
+        finding_paths,
+    }
+}
+
+/// The one error about `path`, positioned.
+fn error_about<'e>(errors: &'e [InputError], path: &str) -> &'e InputError {
+    let about: Vec<&InputError> = errors.iter().filter(|e| e.path == path).collect();
+    assert_eq!(about.len(), 1, "{errors:#?}");
+    about[0]
+}
+
+// ---- file size ----
+
+/// A valid policy padded with spaces to `size` bytes.
+fn padded_policy(size: usize) -> String {
+    let mut text = good_policy();
+    text.push_str(&" ".repeat(size - text.len()));
+    text
+}
+
+#[test]
+fn files_over_the_size_limit_are_refused_and_the_others_linted() {
+    let dir = TempDir::new("size");
+    dir.write("big.json", padded_policy(2 << 20));
+    dir.write("good.json", good_policy());
+    let report = check_json(&[".", "--max-file-size", "1M"], dir.path());
+    assert_eq!(report.code, Some(2));
+    let error = error_about(&report.errors, "big.json");
+    assert_eq!(
+        error.message,
+        "file is 2 MiB, over the 1 MiB limit: not read (raise the limit with --max-file-size \
+         or `[limits] max-file-size` in baselint.toml)"
+    );
+    assert_eq!(report.errors.len(), 1);
+    assert_eq!(report.finding_paths, BTreeSet::from(["good.json".into()]));
+
+    let report = check_json(&[".", "--max-file-size", "3MiB"], dir.path());
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert!(report.finding_paths.contains("big.json"));
+}
+
+#[test]
+fn the_config_sets_the_size_limit_and_the_command_line_wins() {
+    let dir = TempDir::new("size-config");
+    dir.write("big.json", padded_policy(5000));
+    dir.write("baselint.toml", "[limits]\nmax-file-size = \"4K\"\n");
+    let report = check_json(&["big.json"], dir.path());
+    assert_eq!(report.code, Some(2));
+    let message = &error_about(&report.errors, "big.json").message;
+    assert!(
+        message.starts_with("file is 4.9 KiB, over the 4 KiB limit"),
+        "{message}"
+    );
+
+    let report = check_json(&["big.json", "--max-file-size", "8K"], dir.path());
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(report.finding_paths, BTreeSet::from(["big.json".into()]));
+}
+
+#[test]
+fn a_size_that_is_not_one_is_a_usage_error() {
+    let dir = TempDir::new("size-usage");
+    let output = baselint(&["check", ".", "--max-file-size", "1.5G"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("`1.5G` is not a size"),
+        "{}",
+        stderr(&output)
+    );
+    dir.write("baselint.toml", "[limits]\nmax-file-size = \"huge\"\n");
+    let report = check_json(&["."], dir.path());
+    assert_eq!(report.code, Some(2));
+    let error = error_about(&report.errors, "baselint.toml");
+    assert_eq!((error.line, error.column), (Some(2), Some(17)));
+    assert!(
+        error.message.contains("`huge` is not a size"),
+        "{}",
+        error.message
+    );
+}
+
+// ---- fuzz crash regressions ----
+
+/// Fuzz crash (pipeline, crash-aa009ee4...): in a UTF-16LE file, a `0A` byte as the high half
+/// of a code unit followed by an unpaired surrogate made the decode error's column computation
+/// underflow (a panic with overflow checks, a wrapped column without).
+#[test]
+fn a_decode_error_after_a_line_feed_byte_out_of_step_is_positioned() {
+    let dir = TempDir::new("utf16-step");
+    dir.write(
+        "GptTmpl.inf",
+        [0xFF, 0xFE, 0x41, 0x00, 0x00, 0x0A, 0x00, 0xD8, 0x41, 0x00],
+    );
+    dir.write("good.json", good_policy());
+    let report = check_json(&["GptTmpl.inf", "good.json"], dir.path());
+    assert_eq!(report.code, Some(2));
+    let error = error_about(&report.errors, "GptTmpl.inf");
+    assert_eq!((error.line, error.column), (Some(2), Some(1)));
+    assert!(
+        error.message.starts_with("cannot decode file"),
+        "{}",
+        error.message
+    );
+    assert!(report.finding_paths.contains("good.json"));
+}
+
+// ---- nesting depth ----
+
+/// `n` nested arrays, never closed.
+fn deep_json(n: usize) -> String {
+    "[".repeat(n)
+}
+
+/// Write `file` into a folder beside a good policy, run `check good.json` with `args`, and
+/// return the first error about `file`; the process must exit 2 (not die of a stack
+/// overflow) and the good policy must be linted.
+fn nesting_error(file: &str, content: &str, args: &[&str]) -> InputError {
+    let dir = TempDir::new(&format!("deep-{}", file.replace(['/', '.'], "-")));
+    dir.write(file, content);
+    dir.write("good.json", good_policy());
+    let mut all = vec!["good.json"];
+    all.extend(args);
+    let mut report = check_json(&all, dir.path());
+    assert_eq!(report.code, Some(2), "{:#?}", report.errors);
+    assert!(
+        report.finding_paths.contains("good.json"),
+        "good.json is still linted"
+    );
+    let at = report.errors.iter().position(|e| e.path == file);
+    report
+        .errors
+        .swap_remove(at.expect("an error about the file"))
+}
+
+#[test]
+fn deeply_nested_json_is_a_positioned_error_in_every_json_reader() {
+    let error = nesting_error("deep.json", &deep_json(100_000), &["deep.json"]);
+    assert_eq!((error.line, error.column), (Some(1), Some(513)));
+    assert_eq!(
+        error.message,
+        "invalid JSON: maximum nesting depth exceeded"
+    );
+
+    // A STIG Viewer 3 checklist.
+    let cklb = format!("{{\"target_data\": {{}}, \"stigs\": {}", deep_json(100_000));
+    let error = nesting_error("deep.cklb", &cklb, &["deep.cklb"]);
+    assert_eq!(error.line, Some(1));
+    assert!(error.message.contains("nesting depth"), "{}", error.message);
+
+    // A file holding its JSON as one string (as some exports write it).
+    let encoded = serde_json::to_string(&deep_json(100_000)).unwrap();
+    let error = nesting_error("encoded.json", &encoded, &["encoded.json"]);
+    assert_eq!(error.line, Some(1));
+    assert!(error.message.contains("nesting depth"), "{}", error.message);
+
+    // An endpoint-security setting's `valueJson` (JSON text inside JSON).
+    let intent = serde_json::json!({
+        "id": "i-1", "displayName": "Deep", "templateId": "t-1",
+        "settings": [{
+            "@odata.type": "#microsoft.graph.deviceManagementStringSettingInstance",
+            "definitionId": "deviceConfiguration--x_y",
+            "valueJson": deep_json(100_000),
+        }],
+    });
+    let error = nesting_error("intent.json", &intent.to_string(), &["intent.json"]);
+    assert!(error.line.is_some());
+    assert!(
+        error.message.contains("recursion limit exceeded"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn a_deeply_nested_baseline_file_is_refused() {
+    let dir = TempDir::new("deep-baseline-file");
+    dir.write("good.json", good_policy());
+    // serde_json skips an unknown member without recursing: no stack to exhaust there.
+    let known = format!(
+        "{{\"version\": 1, \"findings\": [], \"x\": {}",
+        deep_json(100_000)
+    );
+    dir.write("known.json", known);
+    let output = baselint(
+        &["check", "good.json", "--baseline-file", "known.json"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("known.json:1:100036: not a baselint baseline file"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn deeply_nested_membership_rules_are_refused() {
+    let rule = format!(
+        "{}device.deviceTrustType -eq \"AzureAD\"",
+        "(".repeat(10_000)
+    );
+    let groups = serde_json::json!({"value": [{
+        "id": "9d2a3c4e-0b1f-4e55-8a66-7b8c9d0e1f20",
+        "displayName": "Deep",
+        "groupTypes": ["DynamicMembership"],
+        "membershipRule": rule,
+        "membershipRuleProcessingState": "On",
+    }]});
+    let error = nesting_error("groups.json", &groups.to_string(), &["groups.json"]);
+    assert!(error.line.is_some() && error.column.is_some());
+    assert!(
+        error
+            .message
+            .contains("nesting too deep: more than 32 levels"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn deeply_nested_xml_is_a_positioned_error_in_every_xml_reader() {
+    let open = "<a>".repeat(100_000);
+    let gpo = format!("<GPO xmlns=\"http://www.microsoft.com/GroupPolicy/Settings\">{open}");
+    let error = nesting_error("gpo.xml", &gpo, &["gpo.xml"]);
+    assert_eq!(error.line, Some(1));
+    assert_eq!(
+        error.message,
+        "malformed XML: elements are nested more than 256 deep"
+    );
+
+    let xccdf = format!("<Benchmark xmlns=\"http://checklists.nist.gov/xccdf/1.1\">{open}");
+    let error = nesting_error("stig.xml", &xccdf, &["stig.xml"]);
+    assert_eq!(error.message, "elements are nested more than 256 deep");
+
+    let ckl = format!("<CHECKLIST>{open}");
+    let error = nesting_error("review.ckl", &ckl, &["review.ckl"]);
+    assert_eq!(error.message, "elements are nested more than 256 deep");
+}
+
+#[test]
+fn deeply_nested_toml_is_a_positioned_error_in_every_toml_reader() {
+    let deep = format!("a = {}\n", "[".repeat(100_000));
+    for (file, args, what) in [
+        ("deep.toml", vec!["--config", "deep.toml"], "baselint.toml"),
+        ("rules/deep.toml", vec!["--rules", "rules"], "rule file"),
+    ] {
+        let error = nesting_error(file, &deep, &args);
+        assert_eq!(error.line, Some(1), "{what}");
+        assert!(
+            error.message.contains(what) && error.message.contains("max recursion depth"),
+            "{}",
+            error.message
+        );
+    }
+    let dir = TempDir::new("deep-toml-config");
+    dir.write("good.json", good_policy());
+    dir.write("deep-baseline.toml", &deep);
+    dir.write("deep-exceptions.toml", &deep);
+    dir.write(
+        "baselint.toml",
+        "[baselines]\nuse = [\"deep-baseline.toml\"]\n[exceptions]\nfile = \"deep-exceptions.toml\"\n",
+    );
+    let report = check_json(&["good.json"], dir.path());
+    assert_eq!(report.code, Some(2));
+    assert!(report.finding_paths.contains("good.json"));
+    for (file, what) in [
+        ("deep-baseline.toml", "baseline file"),
+        ("deep-exceptions.toml", "exceptions file"),
+    ] {
+        let error = error_about(&report.errors, file);
+        assert_eq!(error.line, Some(1));
+        assert!(
+            error.message.contains(what) && error.message.contains("max recursion depth"),
+            "{}",
+            error.message
+        );
+    }
+}
+
+// ---- XML entities ----
+
+/// A DTD declaring "billion laughs" entities and an external entity pointing at a file whose
+/// content must never appear anywhere.
+fn hostile_doctype(root: &str, secret: &Path) -> String {
+    let mut dtd = format!(
+        "<!DOCTYPE {root} [\n  <!ENTITY xxe SYSTEM \"file://{}\">\n  <!ENTITY lol0 \"lol\">\n",
+        secret.display()
+    );
+    for i in 1..10 {
+        let previous = format!("&lol{};", i - 1);
+        dtd.push_str(&format!("  <!ENTITY lol{i} \"{}\">\n", previous.repeat(10)));
+    }
+    dtd.push_str("]>\n");
+    dtd
+}
+
+const SECRET: &str = "SECRET-MARKER-3f9c";
+
+/// Insert the hostile DTD after the XML declaration and the entity references in place of
+/// `text`.
+fn with_entities(original: &str, root_name: &str, text: &str, secret: &Path) -> String {
+    let declaration_end = original.find("?>").map_or(0, |i| i + 2);
+    let (head, body) = original.split_at(declaration_end);
+    assert!(body.contains(text), "{text}");
+    let body = body.replacen(text, "&xxe;&lol9;", 1);
+    format!("{head}\n{}{body}", hostile_doctype(root_name, secret))
+}
+
+#[test]
+fn xml_entities_are_neither_expanded_nor_fetched() {
+    let dir = TempDir::new("entities");
+    dir.write("secret.txt", SECRET);
+    let secret = dir.path().join("secret.txt");
+
+    let gpo = "<?xml version=\"1.0\"?><GPO xmlns=\"http://www.microsoft.com/GroupPolicy/Settings\">\
+         <Identifier><Identifier xmlns=\"http://www.microsoft.com/GroupPolicy/Types\">{A}\
+         </Identifier></Identifier><Name>NAME</Name></GPO>";
+    dir.write("gpo.xml", with_entities(gpo, "GPO", "NAME", &secret));
+    let output = baselint(&["inspect", "gpo.xml", "--format", "json"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(view["policies"][0]["name"], "&xxe;&lol9;");
+
+    let stig = std::fs::read_to_string(
+        root().join("examples/contoso/baselines/U_MS_Windows_11_STIG_V2R6_excerpt-xccdf.xml"),
+    )
+    .unwrap();
+    let title = "PKU2U authentication using online identities must be prevented.";
+    dir.write(
+        "stig.xml",
+        with_entities(&stig, "Benchmark", title, &secret),
+    );
+    let output = baselint(&["import", "stig", "stig.xml"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("title = \"&xxe;&lol9;\""));
+
+    let ckl = std::fs::read_to_string(
+        root().join("examples/contoso/checklists/WS-HYB-0142 - Windows 11 STIG.ckl"),
+    )
+    .unwrap();
+    dir.write(
+        "review.ckl",
+        with_entities(&ckl, "CHECKLIST", "WS-HYB-0142", &secret),
+    );
+
+    for args in [
+        &[
+            "check",
+            "gpo.xml",
+            "stig.xml",
+            "review.ckl",
+            "--format",
+            "json",
+        ][..],
+        &[
+            "inspect",
+            "gpo.xml",
+            "stig.xml",
+            "review.ckl",
+            "--format",
+            "json",
+        ],
+    ] {
+        let output = baselint(args, dir.path());
+        let everything = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(!everything.contains(SECRET), "{everything}");
+        assert!(!everything.contains("lollollol"), "an entity was expanded");
+        assert!(
+            everything.len() < 200_000,
+            "{} bytes of output",
+            everything.len()
+        );
+        assert!(!everything.contains("\"errors\": [\n    {"), "{everything}");
+    }
+}
+
+// ---- .gitignore ----
+
+/// Every candidate file holds broken JSON, so the errors name exactly the files linted.
+fn linted_files(args: &[&str], dir: &Path) -> Vec<String> {
+    let report = check_json(args, dir);
+    let mut paths: Vec<String> = report.errors.into_iter().map(|e| e.path).collect();
+    paths.sort();
+    paths
+}
+
+fn broken_tree(dir: &TempDir, files: &[&str]) {
+    for file in files {
+        dir.write(file, "{");
+    }
+}
+
+#[test]
+fn walks_honour_gitignore_files_with_nesting_and_negation() {
+    let dir = TempDir::new("gitignore");
+    broken_tree(
+        &dir,
+        &[
+            "a.json",
+            "ignored.json",
+            "scratch/x.json",
+            "keep.xml",
+            "drop.xml",
+            "sub/ignored.json",
+            "sub/a.json",
+            "sub/deeper/scratch.json",
+        ],
+    );
+    dir.write(".gitignore", "ignored.json\nscratch/\n*.xml\n!keep.xml\n");
+    dir.write("sub/.gitignore", "!ignored.json\na.json\n");
+    let all = linted_files(&[".", "--no-ignore"], dir.path());
+    assert_eq!(all.len(), 8, "{all:?}");
+    assert_eq!(
+        linted_files(&["."], dir.path()),
+        [
+            "a.json",
+            "keep.xml",
+            "sub/deeper/scratch.json",
+            "sub/ignored.json"
+        ]
+    );
+    // Paths named on the command line are linted even when ignored.
+    assert_eq!(
+        linted_files(&["ignored.json", "scratch"], dir.path()),
+        ["ignored.json", "scratch/x.json"]
+    );
+}
+
+#[test]
+fn in_a_repository_parent_gitignores_and_info_exclude_apply() {
+    let dir = TempDir::new("gitignore-repo");
+    let init = Command::new("git")
+        .args(["init", "-q", "."])
+        .current_dir(dir.path())
+        .status();
+    if !init.is_ok_and(|s| s.success()) {
+        eprintln!("git is not available: skipped");
+        return;
+    }
+    broken_tree(
+        &dir,
+        &[
+            "exports/a.json",
+            "exports/scratch/x.json",
+            "exports/local.json",
+            "exports/sub/local.json",
+        ],
+    );
+    dir.write(".gitignore", "/exports/scratch/\n");
+    // Patterns with a slash are relative to the repository root.
+    dir.write(".git/info/exclude", "local.json\n!exports/sub/local.json\n");
+    assert_eq!(
+        linted_files(&["exports"], dir.path()),
+        ["exports/a.json", "exports/sub/local.json"]
+    );
+    assert_eq!(
+        linted_files(&["exports", "--no-ignore"], dir.path()).len(),
+        4
+    );
+}
+
+// ---- nothing is written to the input tree ----
+
+/// Every file and folder under `dir`: path, then size, modification time and content.
+fn tree_state(dir: &Path) -> BTreeMap<PathBuf, (u64, std::time::SystemTime, Vec<u8>)> {
+    let mut state = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let content = if meta.is_file() {
+                std::fs::read(&path).unwrap()
+            } else {
+                pending.push(path.clone());
+                Vec::new()
+            };
+            let relative = path.strip_prefix(dir).unwrap().to_path_buf();
+            state.insert(relative, (meta.len(), meta.modified().unwrap(), content));
+        }
+    }
+    state
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn git(args: &[&str], dir: &Path) -> bool {
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn no_command_writes_to_the_tree_it_reads() {
+    let dir = TempDir::new("read-only");
+    let tree = dir.path().join("contoso");
+    copy_tree(&root().join("examples/contoso"), &tree);
+    let in_repo = git(&["init", "-q", "."], &tree)
+        && git(&["add", "."], &tree)
+        && git(&["commit", "-q", "-m", "tree"], &tree);
+    let before = tree_state(&tree);
+    let mut runs: Vec<Vec<&str>> = ["human", "json", "sarif", "github", "markdown", "junit"]
+        .iter()
+        .map(|format| vec!["check", ".", "--format", format])
+        .collect();
+    runs.push(vec!["inspect", ".", "--format", "json"]);
+    runs.push(vec!["exceptions", ".", "--format", "json"]);
+    if in_repo {
+        runs.push(vec!["check", ".", "--since", "HEAD", "--show-fixed"]);
+    }
+    for args in &runs {
+        let output = baselint(args, &tree);
+        assert!(
+            matches!(output.status.code(), Some(0..=1)),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    assert!(tree_state(&tree) == before, "a run changed the tree");
+}
