@@ -59,7 +59,7 @@ fn setting_view(outcome: &Outcome, policy: &Policy, setting: &Setting) -> Settin
         None => setting.value.to_string(),
     };
     SettingView {
-        key: setting.key.clone(),
+        key: setting.key.to_string(),
         name: setting.raw_name.clone(),
         value,
         position: position(&outcome.model.sources, policy.value_location(setting)),

@@ -144,7 +144,7 @@ fn windows_11_stig_registry_rules_are_machine_checkable() {
         .resolve("pku2u_allow_online_id")
         .unwrap()
         .key;
-    assert_eq!(pku2u.key.as_ref(), Some(key));
+    assert_eq!(pku2u.key.as_deref(), Some(key.as_str()));
     assert_eq!(
         pku2u.expected,
         Some(Expectation::OneOf(vec![Value::Int(0)]))
@@ -260,7 +260,7 @@ fn every_corpus_finding_list_loads() {
         .resolve("pku2u_allow_online_id")
         .unwrap()
         .key;
-    assert_eq!(pku2u.key.as_ref(), Some(key));
+    assert_eq!(pku2u.key.as_deref(), Some(key.as_str()));
     assert_eq!(
         pku2u.expected,
         Some(Expectation::OneOf(vec![Value::Int(0)]))

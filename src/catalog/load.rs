@@ -68,7 +68,7 @@ pub(super) fn settings_from_json(text: &str) -> serde_json::Result<Vec<SettingDe
     let index: HashMap<String, usize> = settings
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.key.clone(), i))
+        .map(|(i, s)| (s.key.to_string(), i))
         .collect();
     for (i, (parent, scope_given)) in parents.iter().enumerate() {
         if let Some(&p) = parent.as_ref().and_then(|key| index.get(key)) {
@@ -128,7 +128,7 @@ fn own_fields(r: Record) -> SettingDef {
         options,
         parent: r.parent,
         element: r.element,
-        key: r.key,
+        key: r.key.into(),
     }
 }
 

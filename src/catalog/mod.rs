@@ -56,7 +56,7 @@ pub struct SettingDef {
     /// Canonical key: `HKLM\<path>\<value name>` (or `HKCU\...`) where the setting has a registry
     /// value, otherwise the Policy CSP OMA-URI (`./Device/Vendor/MSFT/Policy/Config/<Area>/<Policy>`),
     /// or for an ADMX element child whose registry value another record owns, its definition id.
-    pub key: String,
+    pub key: crate::model::Name,
     /// Human title ("Network security: Allow PKU2U authentication requests ...").
     pub title: String,
     /// Short curated id where one exists (`pku2u_allow_online_id`).
@@ -100,19 +100,18 @@ impl SettingDef {
     /// Every name this setting is found by (not normalised).
     pub fn aliases(&self) -> impl Iterator<Item = &str> {
         let single = [
-            Some(&self.key),
-            self.short_id.as_ref(),
-            self.oma_uri.as_ref(),
-            self.definition_id.as_ref(),
-            self.registry.as_ref().filter(|r| **r != self.key),
-            self.security_option.as_ref(),
+            Some(self.key.as_str()),
+            self.short_id.as_deref(),
+            self.oma_uri.as_deref(),
+            self.definition_id.as_deref(),
+            self.registry.as_deref().filter(|r| *r != self.key.as_str()),
+            self.security_option.as_deref(),
         ];
         single
             .into_iter()
             .flatten()
-            .chain(&self.registry_aliases)
-            .chain(&self.other_names)
-            .map(String::as_str)
+            .chain(self.registry_aliases.iter().map(String::as_str))
+            .chain(self.other_names.iter().map(String::as_str))
     }
 
     /// The value a Settings Catalog option suffix (`"0"`, `"block"`) stands for.
@@ -749,7 +748,7 @@ mod tests {
     fn records_are_consistent() {
         for def in catalog().settings() {
             if let Some(registry) = &def.registry {
-                assert_eq!(registry, &def.key);
+                assert_eq!(registry, def.key.as_str());
             }
             if let Some(uri) = &def.oma_uri {
                 let user = uri.starts_with("./User/");

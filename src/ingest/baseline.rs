@@ -460,7 +460,7 @@ pub fn resolve_setting(catalog: &Catalog, setting: &str) -> Option<String> {
         return None;
     }
     if let Some(def) = catalog.resolve(setting) {
-        return Some(def.key.clone());
+        return Some(def.key.to_string());
     }
     let normal = crate::catalog::normalise_alias(setting);
     let registry = ["hklm\\", "hkcu\\"].iter().any(|h| {

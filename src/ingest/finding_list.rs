@@ -406,10 +406,10 @@ impl List<'_> {
             .catalog
             .resolve(guid)
             .map(|d| d.key.clone())
-            .unwrap_or_else(|| audit_key(self.catalog, self.columns.text(row, "Name")));
+            .unwrap_or_else(|| audit_key(self.catalog, self.columns.text(row, "Name")).into());
         Check {
             kind: ControlKind::AuditPolicy,
-            key: Some(key),
+            key: Some(key.to_string()),
             expected: audit_expectation(value, operator),
         }
     }

@@ -416,7 +416,7 @@ fn audit_row(
     };
     let value_norm = registry_pol::normalise(catalog, def, gpo_report::scalar(&value.0));
     Ok(Some(Setting {
-        key,
+        key: key.into(),
         raw_name: name.0.clone(),
         value_label: registry_pol::label(catalog, def, &value_norm),
         value: value_norm,
@@ -524,14 +524,14 @@ pub fn compare(report: &[Setting], raw: &[Setting]) -> Agreement {
             .iter()
             .position(|r| r.is_some_and(|r| r.key == setting.key));
         match same_key {
-            None => agreement.only_in_report.push(setting.key.clone()),
+            None => agreement.only_in_report.push(setting.key.to_string()),
             Some(i) => {
                 let raw_setting = unused[i].take().unwrap_or(setting);
                 if same_value(&setting.value, &raw_setting.value) {
                     agreement.matched += 1;
                 } else {
                     agreement.differ.push((
-                        setting.key.clone(),
+                        setting.key.to_string(),
                         setting.value.clone(),
                         raw_setting.value.clone(),
                     ));
@@ -542,7 +542,7 @@ pub fn compare(report: &[Setting], raw: &[Setting]) -> Agreement {
     agreement.only_in_raw = unused
         .into_iter()
         .flatten()
-        .map(|s| s.key.clone())
+        .map(|s| s.key.to_string())
         .collect();
     agreement
 }
@@ -607,7 +607,7 @@ mod tests {
     fn key_of(alias: &str) -> String {
         Catalog::builtin()
             .resolve(alias)
-            .map_or_else(|| alias.to_string(), |d| d.key.clone())
+            .map_or_else(|| alias.to_string(), |d| d.key.to_string())
     }
 
     #[test]

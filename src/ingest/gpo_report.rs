@@ -547,7 +547,7 @@ impl<'a> Reader<'a> {
         let enabled = state.text().eq_ignore_ascii_case("enabled");
         let (value, label) = admx_state_value(self.catalog, def, state.text());
         out.push(Setting {
-            key: def.map_or_else(|| alias.to_lowercase(), |d| d.key.clone()),
+            key: def.map_or_else(|| alias.to_lowercase().into(), |d| d.key.clone()),
             raw_name: alias.clone(),
             value,
             value_label: label,
@@ -618,7 +618,7 @@ impl<'a> Reader<'a> {
         fallback: impl FnOnce() -> String,
     ) -> (String, Option<&SettingDef>) {
         match self.catalog.resolve(alias) {
-            Some(def) => (def.key.clone(), Some(def)),
+            Some(def) => (def.key.to_string(), Some(def)),
             None => (fallback(), None),
         }
     }
@@ -634,7 +634,7 @@ impl<'a> Reader<'a> {
     ) -> Setting {
         let value = normalise(self.catalog, def, raw);
         Setting {
-            key,
+            key: key.into(),
             raw_name: raw_name.to_string(),
             value_label: label(self.catalog, def, &value),
             value,
@@ -653,7 +653,7 @@ fn plain_setting(
     name_span: Span,
 ) -> Setting {
     Setting {
-        key,
+        key: key.into(),
         raw_name: raw_name.to_string(),
         value,
         value_label: None,
@@ -903,7 +903,7 @@ pub(crate) fn audit_key<'c>(
         .filter(|a| !a.trim().is_empty())
         .find_map(|a| catalog.resolve(a));
     if let Some(def) = def {
-        return Some((def.key.clone(), Some(def)));
+        return Some((def.key.to_string(), Some(def)));
     }
     let guid = guid.trim().trim_start_matches('{').trim_end_matches('}');
     match (guid.is_empty(), name.trim().is_empty()) {
@@ -1132,7 +1132,7 @@ fn gpp_item(
     let span = attr("value").map_or(props.name_span, |a| a.span);
     let name_span = attr("name").map_or(key_attr.span, |a| a.span);
     Some(Setting {
-        key,
+        key: key.into(),
         raw_name: format!("{hive_name}\\{path}\\{value_name}"),
         value_label: label(catalog, def, &value),
         value,
@@ -1617,7 +1617,7 @@ mod tests {
     fn setting<'p>(policy: &'p Policy, alias: &str) -> &'p Setting {
         let key = Catalog::builtin()
             .resolve(alias)
-            .map_or_else(|| alias.to_string(), |d| d.key.clone());
+            .map_or_else(|| alias.to_string(), |d| d.key.to_string());
         policy
             .settings
             .iter()

@@ -34,7 +34,8 @@ use crate::ingest::Parsed;
 use crate::ingest::entra_groups;
 use crate::ingest::json::{self, Doc, TextMap, get, get_ignore_case, get_str, has, string_offsets};
 use crate::model::{
-    Assignment, FilterRef, InlineRule, InputError, Mode, Policy, PolicyKind, Setting, Target, Value,
+    Assignment, FilterRef, InlineRule, InputError, Mode, Name, Policy, PolicyKind, Setting, Target,
+    Value,
 };
 use crate::source::{SourceFile, SourceId, Span};
 
@@ -574,7 +575,7 @@ impl Reader<'_> {
 
     /// Key, value and label of a choice option: through the catalog's option table when it knows
     /// the setting, else the option id as `Value::Choice`.
-    fn choice_value(&self, definition: &str, option: &str) -> (String, Value, Option<String>) {
+    fn choice_value(&self, definition: &str, option: &str) -> (Name, Value, Option<String>) {
         // The option must extend this instance's definition id (never an ancestor's).
         if let Some((def, value, label)) = self.catalog.choice_of(definition, option) {
             return (def.key.clone(), value, label.map(str::to_string));
@@ -583,10 +584,10 @@ impl Reader<'_> {
         (key, Value::Choice(option.to_string()), None)
     }
 
-    fn definition_key(&self, definition: &str) -> String {
+    fn definition_key(&self, definition: &str) -> Name {
         match self.catalog.by_definition_id(definition) {
             Some(def) => def.key.clone(),
-            None => format!("intune:{}", definition.to_ascii_lowercase()),
+            None => format!("intune:{}", definition.to_ascii_lowercase()).into(),
         }
     }
 
@@ -713,7 +714,7 @@ impl Reader<'_> {
                 (def.key.clone(), value, label)
             }
             None => (
-                format!("{prefix}:{}", raw_name.to_ascii_lowercase()),
+                Name::from(format!("{prefix}:{}", raw_name.to_ascii_lowercase())),
                 raw,
                 None,
             ),
@@ -830,7 +831,7 @@ impl Reader<'_> {
             return self.pku2u_from_block_flag(name, block, span, name_span);
         }
         Setting {
-            key: format!("graph:{type_name}/{name}"),
+            key: format!("graph:{type_name}/{name}").into(),
             raw_name: name.to_string(),
             value: raw,
             value_label: None,
@@ -866,7 +867,7 @@ impl Reader<'_> {
                 file: None,
             },
             None => Setting {
-                key: format!("intune:{PKU2U_DEFINITION}"),
+                key: format!("intune:{PKU2U_DEFINITION}").into(),
                 raw_name: raw_name.to_string(),
                 value,
                 value_label: None,
@@ -918,7 +919,7 @@ impl Reader<'_> {
             return Some(self.pku2u_from_block_flag(&definition.value, block, span, name_span));
         }
         Some(Setting {
-            key: format!("intent:{}", definition.value),
+            key: format!("intent:{}", definition.value).into(),
             raw_name: definition.value.to_string(),
             value: raw,
             value_label: None,
@@ -1329,7 +1330,7 @@ mod tests {
     fn key_of(definition: &str) -> String {
         Catalog::builtin()
             .by_definition_id(definition)
-            .map_or_else(|| format!("intune:{definition}"), |d| d.key.clone())
+            .map_or_else(|| format!("intune:{definition}"), |d| d.key.to_string())
     }
 
     fn setting<'p>(parsed: &'p Parsed, raw_name: &str) -> &'p Setting {
@@ -1546,7 +1547,7 @@ mod tests {
             rdp.key,
             def.map_or_else(
                 || format!("omauri:{}", rdp_uri.to_ascii_lowercase()),
-                |d| d.key.clone()
+                |d| d.key.to_string()
             )
         );
         assert_eq!(

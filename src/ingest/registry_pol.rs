@@ -113,7 +113,7 @@ pub(crate) fn registry_key<'c>(
         && !value.is_empty()
         && let Some(def) = catalog.by_registry(&full)
     {
-        return (def.key.clone(), Some(def));
+        return (def.key.to_string(), Some(def));
     }
     (full.to_lowercase(), None)
 }
@@ -583,7 +583,7 @@ fn entry_settings(
     };
     for (key, value, label) in entry_values(catalog, hive, entry) {
         out.push(Setting {
-            key,
+            key: key.into(),
             raw_name: format!("{}\\{}\\{}", hive.prefix(), entry.key, entry.value),
             value,
             value_label: label,

@@ -240,7 +240,7 @@ impl Reader<'_> {
         at: Piece<'_>,
     ) {
         self.settings.push(Setting {
-            key,
+            key: key.into(),
             raw_name: raw_name.to_string(),
             value,
             value_label: label,
@@ -281,7 +281,14 @@ impl Reader<'_> {
             Some(def) => {
                 let value_norm = self.catalog.normalise(def, raw);
                 let label = label(self.catalog, Some(def), &value_norm);
-                self.push(def.key.clone(), name.text, value_norm, label, name, value);
+                self.push(
+                    def.key.to_string(),
+                    name.text,
+                    value_norm,
+                    label,
+                    name,
+                    value,
+                );
             }
             None => {
                 let key = format!("system_access:{}", name.text.to_lowercase());
@@ -298,9 +305,9 @@ impl Reader<'_> {
         let members = principal_list(value.text);
         let key = match self.catalog.resolve(name.text) {
             Some(def) => def.key.clone(),
-            None => format!("privilege:{}", name.text.to_lowercase()),
+            None => format!("privilege:{}", name.text.to_lowercase()).into(),
         };
-        self.push(key, name.text, members, None, name, value);
+        self.push(key.to_string(), name.text, members, None, name, value);
     }
 
     fn group_membership(&mut self, name: Piece<'_>, value: Piece<'_>) {
@@ -515,7 +522,7 @@ mod tests {
     fn value<'p>(parsed: &'p Parsed, alias: &str) -> &'p Setting {
         let key = Catalog::builtin()
             .resolve(alias)
-            .map_or_else(|| alias.to_string(), |d| d.key.clone());
+            .map_or_else(|| alias.to_string(), |d| d.key.to_string());
         parsed.policies[0]
             .settings
             .iter()

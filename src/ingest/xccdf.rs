@@ -281,7 +281,8 @@ pub fn registry_key(catalog: &Catalog, full_path: &str) -> String {
     catalog
         .resolve(full_path)
         .map(|def| def.key.clone())
-        .unwrap_or_else(|| full_path.to_lowercase())
+        .unwrap_or_else(|| full_path.to_lowercase().into())
+        .to_string()
 }
 
 fn user_right(catalog: &Catalog, right: check_text::UserRight) -> Interpretation {
@@ -325,9 +326,10 @@ pub fn user_right_key(catalog: &Catalog, right: &str) -> String {
         .or_else(|| constant.and_then(|c| catalog.resolve(c)))
         .map(|def| def.key.clone())
         .unwrap_or_else(|| match constant {
-            Some(c) => format!("privilege:{}", c.to_lowercase()),
-            None => format!("user_right:{}", right.to_lowercase()),
+            Some(c) => format!("privilege:{}", c.to_lowercase()).into(),
+            None => format!("user_right:{}", right.to_lowercase()).into(),
         })
+        .to_string()
 }
 
 /// The privilege constant of a user right's display name.
@@ -451,7 +453,8 @@ pub fn audit_key(catalog: &Catalog, subcategory: &str) -> String {
     .iter()
     .find_map(|name| catalog.resolve(name))
     .map(|def| def.key.clone())
-    .unwrap_or_else(|| format!("audit:{}", sub.to_lowercase()))
+    .unwrap_or_else(|| format!("audit:{}", sub.to_lowercase()).into())
+    .to_string()
 }
 
 /// Account policy names (secpol.msc) and their `[System Access]` names in GptTmpl.inf.
@@ -517,7 +520,7 @@ pub fn system_access_key(catalog: &Catalog, name: &str) -> Option<String> {
         .resolve(name)
         .or_else(|| inf.and_then(|i| catalog.resolve(i)));
     match (def, inf) {
-        (Some(def), _) => Some(def.key.clone()),
+        (Some(def), _) => Some(def.key.to_string()),
         (None, Some(inf)) => Some(format!("system_access:{}", inf.to_lowercase())),
         (None, None) => None,
     }

@@ -226,7 +226,7 @@ fn deviation_finding(
             message: format!("{} expects {}", control_name(control), expected.join(", ")),
         }],
         policy: Some(policy_ref(policy)),
-        setting: Some(setting.key.clone()),
+        setting: Some(setting.key.to_string()),
         controls: control_ids(control),
         join_types: deviating,
         ..Finding::new(

@@ -220,7 +220,7 @@ fn forbid_finding(
         related: reach_labels(policy, ea, reached),
         notes: reach_notes(ea, reached),
         policy: Some(policy_ref(policy)),
-        setting: Some(setting.key.clone()),
+        setting: Some(setting.key.to_string()),
         controls: controls_for_key(ctx, &setting.key),
         join_types: reached,
         targets: target_names(ea),
@@ -413,7 +413,7 @@ fn conflict_finding(
             message: format!("\"{}\" sets {} here", first.name, value_text(a)),
         }],
         policy: Some(policy_ref(second)),
-        setting: Some(b.key.clone()),
+        setting: Some(b.key.to_string()),
         controls: controls_for_key(ctx, &b.key),
         ..Finding::new(
             rule,
@@ -590,7 +590,7 @@ fn channel_finding(
             ),
         }],
         policy: Some(policy_ref(gpo)),
-        setting: Some(gs.key.clone()),
+        setting: Some(gs.key.to_string()),
         join_types: devices,
         ..Finding::new(
             rule,
@@ -689,7 +689,7 @@ fn override_finding(
             message: format!("\"{}\" sets {} here", win.name, value_text(ws)),
         }],
         policy: Some(policy_ref(lose)),
-        setting: Some(ls.key.clone()),
+        setting: Some(ls.key.to_string()),
         ..Finding::new(
             rule,
             message,

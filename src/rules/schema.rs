@@ -285,7 +285,7 @@ fn validate_forbid(
         }
     };
     Some(Check::Forbid {
-        setting: def.key.clone(),
+        setting: def.key.to_string(),
         setting_title: def.title.clone(),
         value,
         join_types,
