@@ -278,21 +278,55 @@ fn target_names(ea: &EffectiveAssignment) -> Vec<String> {
     names
 }
 
-/// Settings that occur once in a policy, by key (repeated keys are collection items, such as
-/// firewall rules, and are not comparable one to one).
-/// A policy's settings by key, without keys it sets twice (ambiguous within the policy).
-type SingleSettings<'m> = HashMap<&'m str, &'m Setting>;
+/// A policy's settings that occur once in it, sorted by key (repeated keys are collection
+/// items, such as firewall rules, and are not comparable one to one). A sorted list, not a
+/// hash map: policies hold tens of settings, and two lists meet in one linear pass.
+struct SingleSettings<'m>(Vec<(&'m str, &'m Setting)>);
+
+impl<'m> SingleSettings<'m> {
+    fn iter(&self) -> impl Iterator<Item = (&'m str, &'m Setting)> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// The settings both policies set once, in key order.
+    fn shared_with<'s>(
+        &'s self,
+        other: &'s SingleSettings<'m>,
+    ) -> impl Iterator<Item = (&'m Setting, &'m Setting)> + 's {
+        let (mut i, mut j) = (0, 0);
+        std::iter::from_fn(move || {
+            while i < self.0.len() && j < other.0.len() {
+                let ((ka, sa), (kb, sb)) = (self.0[i], other.0[j]);
+                match ka.cmp(kb) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal => {
+                        (i, j) = (i + 1, j + 1);
+                        return Some((sa, sb));
+                    }
+                }
+            }
+            None
+        })
+    }
+}
 
 fn single_settings(policy: &Policy) -> SingleSettings<'_> {
-    let mut counts: HashMap<&str, (usize, &Setting)> = HashMap::new();
-    for s in &policy.settings {
-        counts.entry(s.key.as_str()).or_insert((0, s)).0 += 1;
+    let mut all: Vec<(&str, &Setting)> = policy
+        .settings
+        .iter()
+        .map(|s| (s.key.as_str(), s))
+        .collect();
+    all.sort_by(|a, b| a.0.cmp(b.0));
+    let mut once = Vec::with_capacity(all.len());
+    for (n, entry) in all.iter().enumerate() {
+        let repeated = (n > 0 && all[n - 1].0 == entry.0)
+            || all.get(n + 1).is_some_and(|next| next.0 == entry.0);
+        if !repeated {
+            once.push(*entry);
+        }
     }
-    counts
-        .into_iter()
-        .filter(|(_, (n, _))| *n == 1)
-        .map(|(k, (_, s))| (k, s))
-        .collect()
+    SingleSettings(once)
 }
 
 /// Devices two policies certainly both reach: a shared group, or one reaching every device of
@@ -500,7 +534,7 @@ fn channel_index<'m>(
         if reached.is_empty() {
             continue;
         }
-        for (&key, &setting) in &singles[i] {
+        for (key, setting) in singles[i].iter() {
             if ctx.scope.setting_applies(policy, setting) {
                 index.entry(key).or_default().push((i, setting, reached));
             }
@@ -628,13 +662,7 @@ fn overridden(
             let Some(precedence) = ctx.scope.precedence(a, b) else {
                 continue;
             };
-            let mut keys: Vec<&&str> = singles[n]
-                .keys()
-                .filter(|k| singles[m].contains_key(**k))
-                .collect();
-            keys.sort();
-            for key in keys {
-                let (sa, sb) = (singles[n][*key], singles[m][*key]);
+            for (sa, sb) in singles[n].shared_with(singles[m]) {
                 if values_equal(&sa.value, &sb.value)
                     || !ctx.scope.setting_applies(a, sa)
                     || !ctx.scope.setting_applies(b, sb)
