@@ -14,6 +14,7 @@
 #   BENCH_COMPARE=0  skip the comparison with OPA and regorus
 #   BENCH_SEMANTICS=0  skip its semantics check (findings on a copy of the smallest tenant where
 #                every policy disables PKU2U; not timed)
+#   BENCH_PARSE=0  skip the parse-only throughput per format (`cargo bench --bench parse`)
 #   BENCH_KEEP=1 keep the generated tenants (the script prints where they are)
 #   REGORUS      the regorus CLI (default: `regorus` on PATH)
 #   PYTHON       Python 3.11+ for the OPA driver and the merge (default python3)
@@ -305,6 +306,14 @@ fi
 if [ -n "$semantics" ]; then
     echo
     echo "$semantics"
+fi
+
+if [ "${BENCH_PARSE:-1}" = 1 ]; then
+    # Parse-only throughput per format (benches/parse.rs, divan): MB/s per reader.
+    echo
+    echo "Parse-only throughput (cargo bench --bench parse; median MB/s is the 'median' column of each row's throughput line):"
+    echo
+    cargo bench --quiet --bench parse 2>/dev/null | sed 's/^/    /'
 fi
 
 if [ "$mismatch" = 1 ]; then

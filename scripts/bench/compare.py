@@ -11,7 +11,8 @@ when the two sets differ. Standard library only.
 
 A finding is identified by (rule, policy, target): baselint reports one finding per include
 assignment that may reach the rule's join type, and so does pku2u.rego. baselint's target is read
-from its "assigned to ..." label; its rule ids are selected by prefix.
+from its "assigned to ..." label; its rule ids are selected by prefix. Findings on GPOs (the
+generated tenant has GPO reports too) are left out: the Rego policy reads the Intune exports.
 """
 
 import difflib
@@ -36,6 +37,9 @@ def from_baselint(path: str) -> list[str]:
     out = set()
     for finding in report["findings"]:
         if finding["rule"] not in RULES:
+            continue
+        if finding.get("policy", {}).get("source") == "gpo":
+            # The Rego policy reads the Intune exports only; GPO findings are baselint's own.
             continue
         targets = [
             m.group("group") if m.group("group") is not None else m.group("other")
