@@ -60,7 +60,7 @@ fn setting_view(outcome: &Outcome, policy: &Policy, setting: &Setting) -> Settin
     };
     SettingView {
         key: setting.key.to_string(),
-        name: setting.raw_name.clone(),
+        name: setting.raw_name.to_string(),
         value,
         position: position(&outcome.model.sources, policy.value_location(setting)),
     }

@@ -264,7 +264,7 @@ pub struct Setting {
     /// catalog does not know (`intune:<definition id>`, `omauri:<uri>`...).
     pub key: Name,
     /// The name as the source wrote it (definition id, OMA-URI, registry path...).
-    pub raw_name: String,
+    pub raw_name: Name,
     pub value: Value,
     /// The value's label where the catalog knows it ("Block").
     pub value_label: Option<String>,

@@ -103,7 +103,7 @@ fn assert_spans_slice_their_text(file: &SourceFile, parsed: &Parsed) {
             let (name, value) = (file.slice(setting.name_span), file.slice(setting.span));
             assert!(!value.is_empty(), "{}: empty span", setting.key);
             assert!(
-                !plain(&setting.raw_name) || name.contains(&setting.raw_name),
+                !plain(&setting.raw_name) || name.contains(setting.raw_name.as_str()),
                 "{}: {name}",
                 setting.key
             );

@@ -115,7 +115,7 @@ fn own_fields(r: Record) -> SettingDef {
         short_id: r.short_id,
         scope: r.scope.unwrap_or_default(),
         oma_uri,
-        definition_id,
+        definition_id: definition_id.map(Into::into),
         registry,
         registry_aliases: r.registry_aliases,
         shares_registry_with: r.shares_registry_with,
@@ -136,7 +136,7 @@ fn parent_facts(parent: &SettingDef) -> (String, Scope, Option<String>) {
     (
         parent.title.clone(),
         parent.scope,
-        parent.definition_id.clone(),
+        parent.definition_id.as_deref().map(str::to_string),
     )
 }
 
@@ -156,7 +156,7 @@ fn inherit_from_parent(
         child.scope = scope;
     }
     if child.definition_id.is_none() {
-        child.definition_id = id.map(|id| format!("{id}_{}", element.to_ascii_lowercase()));
+        child.definition_id = id.map(|id| format!("{id}_{}", element.to_ascii_lowercase()).into());
     }
 }
 

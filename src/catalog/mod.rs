@@ -64,7 +64,7 @@ pub struct SettingDef {
     /// Device or user.
     pub scope: Scope,
     pub oma_uri: Option<String>,
-    pub definition_id: Option<String>,
+    pub definition_id: Option<crate::model::Name>,
     /// Hive-qualified registry value; equal to `key` when present.
     pub registry: Option<String>,
     /// Other registry values that express the same setting (RunAsPPL's policy location).

@@ -417,7 +417,7 @@ fn audit_row(
     let value_norm = registry_pol::normalise(catalog, def, gpo_report::scalar(&value.0));
     Ok(Some(Setting {
         key: key.into(),
-        raw_name: name.0.clone(),
+        raw_name: name.0.clone().into(),
         value_label: registry_pol::label(catalog, def, &value_norm),
         value: value_norm,
         span: value.1,

@@ -548,7 +548,7 @@ impl<'a> Reader<'a> {
         let (value, label) = admx_state_value(self.catalog, def, state.text());
         out.push(Setting {
             key: def.map_or_else(|| alias.to_lowercase().into(), |d| d.key.clone()),
-            raw_name: alias.clone(),
+            raw_name: alias.clone().into(),
             value,
             value_label: label,
             span: state.text_span(),
@@ -582,7 +582,7 @@ impl<'a> Reader<'a> {
         let setting = match (child, mapped) {
             (Some(child), Some(value)) => Setting {
                 key: child.key.clone(),
-                raw_name,
+                raw_name: raw_name.into(),
                 value_label: self.catalog.label(child, &value).map(str::to_string),
                 value,
                 span,
@@ -635,7 +635,7 @@ impl<'a> Reader<'a> {
         let value = normalise(self.catalog, def, raw);
         Setting {
             key: key.into(),
-            raw_name: raw_name.to_string(),
+            raw_name: raw_name.to_string().into(),
             value_label: label(self.catalog, def, &value),
             value,
             span,
@@ -654,7 +654,7 @@ fn plain_setting(
 ) -> Setting {
     Setting {
         key: key.into(),
-        raw_name: raw_name.to_string(),
+        raw_name: raw_name.to_string().into(),
         value,
         value_label: None,
         span,
@@ -1133,7 +1133,7 @@ fn gpp_item(
     let name_span = attr("name").map_or(key_attr.span, |a| a.span);
     Some(Setting {
         key: key.into(),
-        raw_name: format!("{hive_name}\\{path}\\{value_name}"),
+        raw_name: format!("{hive_name}\\{path}\\{value_name}").into(),
         value_label: label(catalog, def, &value),
         value,
         span,

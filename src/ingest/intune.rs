@@ -121,7 +121,7 @@ struct Reader<'c> {
     out: Parsed,
 }
 
-impl Reader<'_> {
+impl<'c> Reader<'c> {
     fn error(&mut self, error: InputError) {
         self.out.errors.push(error);
     }
@@ -549,10 +549,11 @@ impl Reader<'_> {
     ) {
         match get(choice, "value") {
             Some(Node::StringLit(option)) => {
-                let (key, value, label) = self.choice_value(&definition.value, &option.value);
+                let (def, value, label) = self.choice_value(&definition.value, &option.value);
                 out.push(Setting {
-                    key,
-                    raw_name: definition.value.to_string(),
+                    key: def
+                        .map_or_else(|| self.definition_key(&definition.value), |d| d.key.clone()),
+                    raw_name: Self::written_name(def, &definition.value),
                     value,
                     value_label: label,
                     span: doc.span(option),
@@ -575,13 +576,25 @@ impl Reader<'_> {
 
     /// Key, value and label of a choice option: through the catalog's option table when it knows
     /// the setting, else the option id as `Value::Choice`.
-    fn choice_value(&self, definition: &str, option: &str) -> (Name, Value, Option<String>) {
+    fn choice_value(
+        &self,
+        definition: &str,
+        option: &str,
+    ) -> (Option<&'c SettingDef>, Value, Option<String>) {
         // The option must extend this instance's definition id (never an ancestor's).
         if let Some((def, value, label)) = self.catalog.choice_of(definition, option) {
-            return (def.key.clone(), value, label.map(str::to_string));
+            return (Some(def), value, label.map(str::to_string));
         }
-        let key = self.definition_key(definition);
-        (key, Value::Choice(option.to_string()), None)
+        (None, Value::Choice(option.to_string()), None)
+    }
+
+    /// The name as written, shared with the catalog record when it is spelled the same (most
+    /// exports), so hundreds of thousands of settings do not each copy their definition id.
+    fn written_name(def: Option<&SettingDef>, written: &str) -> Name {
+        match def.and_then(|d| d.definition_id.as_ref()) {
+            Some(id) if id.as_str() == written => id.clone(),
+            _ => written.into(),
+        }
     }
 
     fn definition_key(&self, definition: &str) -> Name {
@@ -650,7 +663,7 @@ impl Reader<'_> {
         }
         out.push(Setting {
             key: self.definition_key(&definition.value),
-            raw_name: definition.value.to_string(),
+            raw_name: definition.value.to_string().into(),
             value: Value::List(items),
             value_label: None,
             span: doc.span(list),
@@ -686,7 +699,7 @@ impl Reader<'_> {
         }
         out.push(Setting {
             key: self.definition_key(&definition.value),
-            raw_name: definition.value.to_string(),
+            raw_name: definition.value.to_string().into(),
             value: Value::List(items),
             value_label: None,
             span: doc.span(list),
@@ -721,7 +734,7 @@ impl Reader<'_> {
         };
         Setting {
             key,
-            raw_name: raw_name.to_string(),
+            raw_name: Self::written_name(def, raw_name),
             value,
             value_label,
             span,
@@ -783,7 +796,7 @@ impl Reader<'_> {
             .into_iter()
             .map(|(child, value)| Setting {
                 key: child.key.clone(),
-                raw_name: raw_name.to_string(),
+                raw_name: raw_name.to_string().into(),
                 value_label: self.catalog.label(child, &value).map(str::to_string),
                 value,
                 span,
@@ -832,7 +845,7 @@ impl Reader<'_> {
         }
         Setting {
             key: format!("graph:{type_name}/{name}").into(),
-            raw_name: name.to_string(),
+            raw_name: name.to_string().into(),
             value: raw,
             value_label: None,
             span,
@@ -859,7 +872,7 @@ impl Reader<'_> {
         match self.catalog.by_definition_id(PKU2U_DEFINITION) {
             Some(def) => Setting {
                 key: def.key.clone(),
-                raw_name: raw_name.to_string(),
+                raw_name: raw_name.to_string().into(),
                 value_label: self.catalog.label(def, &value).map(str::to_string),
                 value,
                 span,
@@ -868,7 +881,7 @@ impl Reader<'_> {
             },
             None => Setting {
                 key: format!("intune:{PKU2U_DEFINITION}").into(),
-                raw_name: raw_name.to_string(),
+                raw_name: raw_name.to_string().into(),
                 value,
                 value_label: None,
                 span,
@@ -920,7 +933,7 @@ impl Reader<'_> {
         }
         Some(Setting {
             key: format!("intent:{}", definition.value).into(),
-            raw_name: definition.value.to_string(),
+            raw_name: definition.value.to_string().into(),
             value: raw,
             value_label: None,
             span,

@@ -584,7 +584,7 @@ fn entry_settings(
     for (key, value, label) in entry_values(catalog, hive, entry) {
         out.push(Setting {
             key: key.into(),
-            raw_name: format!("{}\\{}\\{}", hive.prefix(), entry.key, entry.value),
+            raw_name: format!("{}\\{}\\{}", hive.prefix(), entry.key, entry.value).into(),
             value,
             value_label: label,
             span: spans.data,

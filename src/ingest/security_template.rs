@@ -241,7 +241,7 @@ impl Reader<'_> {
     ) {
         self.settings.push(Setting {
             key: key.into(),
-            raw_name: raw_name.to_string(),
+            raw_name: raw_name.to_string().into(),
             value,
             value_label: label,
             span: at.span,

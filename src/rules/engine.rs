@@ -111,7 +111,7 @@ pub(crate) fn setting_title(ctx: &Context, setting: &Setting) -> String {
     ctx.catalog
         .resolve(&setting.key)
         .map(|d| d.title.trim_end_matches('.').to_string())
-        .unwrap_or_else(|| setting.raw_name.clone())
+        .unwrap_or_else(|| setting.raw_name.to_string())
 }
 
 fn target_identity(target: &Target) -> String {
