@@ -267,7 +267,7 @@ pub struct Setting {
     pub raw_name: Name,
     pub value: Value,
     /// The value's label where the catalog knows it ("Block").
-    pub value_label: Option<String>,
+    pub value_label: Option<Name>,
     /// The offending bytes: the value itself.
     pub span: Span,
     /// The setting's name in the file (definition id, OMA-URI...).

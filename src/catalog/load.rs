@@ -87,7 +87,10 @@ fn own_fields(r: Record) -> SettingDef {
     let values: Vec<ValueLabel> = r
         .values
         .into_iter()
-        .map(|(value, label)| ValueLabel { value, label })
+        .map(|(value, label)| ValueLabel {
+            value,
+            label: label.into(),
+        })
         .collect();
     let mut options: Vec<(String, Value)> =
         r.options.into_iter().map(|(k, v)| (k, v.into())).collect();
@@ -203,7 +206,7 @@ fn admx_values(options: &[(String, Value)]) -> Vec<ValueLabel> {
             let value = options.iter().find(|(s, _)| s == suffix)?;
             Some(ValueLabel {
                 value: value_text(&value.1)?,
-                label: label.to_string(),
+                label: label.into(),
             })
         })
         .collect()

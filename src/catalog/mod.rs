@@ -16,6 +16,8 @@
 mod load;
 
 use std::collections::HashMap;
+
+use crate::model::Name;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -29,7 +31,7 @@ const CATALOG_JSON: &str = include_str!("catalog.json");
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValueLabel {
     pub value: String,
-    pub label: String,
+    pub label: Name,
 }
 
 /// Whether a setting applies to the device (`./Device/...`, HKLM) or the user (`./User/...`, HKCU).
@@ -56,7 +58,7 @@ pub struct SettingDef {
     /// Canonical key: `HKLM\<path>\<value name>` (or `HKCU\...`) where the setting has a registry
     /// value, otherwise the Policy CSP OMA-URI (`./Device/Vendor/MSFT/Policy/Config/<Area>/<Policy>`),
     /// or for an ADMX element child whose registry value another record owns, its definition id.
-    pub key: crate::model::Name,
+    pub key: Name,
     /// Human title ("Network security: Allow PKU2U authentication requests ...").
     pub title: String,
     /// Short curated id where one exists (`pku2u_allow_online_id`).
@@ -64,7 +66,7 @@ pub struct SettingDef {
     /// Device or user.
     pub scope: Scope,
     pub oma_uri: Option<String>,
-    pub definition_id: Option<crate::model::Name>,
+    pub definition_id: Option<Name>,
     /// Hive-qualified registry value; equal to `key` when present.
     pub registry: Option<String>,
     /// Other registry values that express the same setting (RunAsPPL's policy location).
@@ -124,6 +126,10 @@ impl SettingDef {
 
     /// The label listed for a value's text ("0" -> "Block").
     pub fn label_of(&self, text: &str) -> Option<&str> {
+        self.label_name_of(text).map(Name::as_str)
+    }
+
+    fn label_name_of(&self, text: &str) -> Option<&Name> {
         let found = self.values.iter().find(|v| v.value == text);
         found
             .or_else(|| {
@@ -131,7 +137,7 @@ impl SettingDef {
                     .iter()
                     .find(|v| v.value.eq_ignore_ascii_case(text))
             })
-            .map(|v| v.label.as_str())
+            .map(|v| &v.label)
     }
 
     fn is_int(&self) -> bool {
@@ -217,7 +223,7 @@ impl Catalog {
     ///
     /// The value comes from the setting's option table; a suffix the table lacks gives
     /// `Value::Choice(option_id)`. Only a setting without a table (ranges) reads a numeric suffix.
-    pub fn choice(&self, option_id: &str) -> Option<(&SettingDef, Value, Option<&str>)> {
+    pub fn choice(&self, option_id: &str) -> Option<(&SettingDef, Value, Option<&Name>)> {
         let (def, suffix) = self.split_option(option_id)?;
         Some(self.option_value(def, option_id, suffix))
     }
@@ -229,7 +235,7 @@ impl Catalog {
         &self,
         definition_id: &str,
         option_id: &str,
-    ) -> Option<(&SettingDef, Value, Option<&str>)> {
+    ) -> Option<(&SettingDef, Value, Option<&Name>)> {
         let def = self.by_definition_id(definition_id)?;
         let option = option_id.trim();
         let prefix = option.get(..definition_id.len())?;
@@ -245,7 +251,7 @@ impl Catalog {
         def: &'a SettingDef,
         option_id: &str,
         suffix: &str,
-    ) -> (&'a SettingDef, Value, Option<&'a str>) {
+    ) -> (&'a SettingDef, Value, Option<&'a Name>) {
         let value = match def.option(suffix) {
             Some(value) => value.clone(),
             None => match suffix.parse::<i64>() {
@@ -253,7 +259,7 @@ impl Catalog {
                 _ => Value::Choice(option_id.to_string()),
             },
         };
-        let label = self.label(def, &value);
+        let label = self.label_name(def, &value);
         (def, value, label)
     }
 
@@ -296,7 +302,12 @@ impl Catalog {
 
     /// The label of a value where the catalog knows it.
     pub fn label<'a>(&'a self, def: &'a SettingDef, value: &Value) -> Option<&'a str> {
-        def.label_of(&load::value_text(value)?)
+        self.label_name(def, value).map(Name::as_str)
+    }
+
+    /// The label of a value, shared with the catalog (for settings, which keep it).
+    pub fn label_name<'a>(&'a self, def: &'a SettingDef, value: &Value) -> Option<&'a Name> {
+        def.label_name_of(&load::value_text(value)?)
     }
 }
 
@@ -485,7 +496,7 @@ mod tests {
         let upper = format!("{}_0", PKU2U_ID.to_ascii_uppercase());
         let (def, value, label) = catalog().choice_of(PKU2U_ID, &upper).unwrap();
         assert_eq!(
-            (def.key.as_str(), value, label),
+            (def.key.as_str(), value, label.map(Name::as_str)),
             (PKU2U_KEY, Value::Int(0), Some("Block"))
         );
         assert!(catalog().choice_of(PKU2U_ID, "something_else_0").is_none());
@@ -501,11 +512,14 @@ mod tests {
     fn pku2u_choice_options_map_to_block_and_allow() {
         let (def, value, label) = catalog().choice(&format!("{PKU2U_ID}_0")).unwrap();
         assert_eq!(
-            (def.key.as_str(), value, label),
+            (def.key.as_str(), value, label.map(Name::as_str)),
             (PKU2U_KEY, Value::Int(0), Some("Block"))
         );
         let (_, value, label) = catalog().choice(&format!("{PKU2U_ID}_1")).unwrap();
-        assert_eq!((value, label), (Value::Int(1), Some("Allow")));
+        assert_eq!(
+            (value, label.map(Name::as_str)),
+            (Value::Int(1), Some("Allow"))
+        );
         let (_, value, label) = catalog().choice(&format!("{PKU2U_ID}_7")).unwrap();
         assert_eq!(
             (value, label),
@@ -534,11 +548,17 @@ mod tests {
             def.key,
             r"HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services\UserAuthentication"
         );
-        assert_eq!((value, label), (Value::Int(1), Some("Enabled")));
+        assert_eq!(
+            (value, label.map(Name::as_str)),
+            (Value::Int(1), Some("Enabled"))
+        );
         let (_, value, label) = catalog()
             .choice(&id.replace("_policy_1", "_policy_0"))
             .unwrap();
-        assert_eq!((value, label), (Value::Int(0), Some("Disabled")));
+        assert_eq!(
+            (value, label.map(Name::as_str)),
+            (Value::Int(0), Some("Disabled"))
+        );
     }
 
     #[test]
@@ -546,7 +566,10 @@ mod tests {
         let id = "device_vendor_msft_policy_config_mssecurityguide_applyuacrestrictionstolocalaccountsonnetworklogon";
         let (def, value, label) = catalog().choice(&format!("{id}_1")).unwrap();
         assert!(def.key.ends_with(r"\LocalAccountTokenFilterPolicy"));
-        assert_eq!((value, label), (Value::Int(0), Some("Enabled")));
+        assert_eq!(
+            (value, label.map(Name::as_str)),
+            (Value::Int(0), Some("Enabled"))
+        );
     }
 
     #[test]
@@ -560,7 +583,10 @@ mod tests {
             child.key,
             r"HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services\SecurityLayer"
         );
-        assert_eq!((value, label), (Value::Int(2), Some("SSL")));
+        assert_eq!(
+            (value, label.map(Name::as_str)),
+            (Value::Int(2), Some("SSL"))
+        );
         let parent = catalog().resolve(parent_id).unwrap();
         assert_eq!(child.parent.as_deref(), Some(parent.key.as_str()));
         assert_eq!(child.element.as_deref(), Some("TS_SECURITY_LAYER"));
@@ -585,7 +611,10 @@ mod tests {
         let option = format!("{parent_id}_cse_nochanges10_1");
         let (child, value, label) = catalog().choice(&option).unwrap();
         assert!(child.key.ends_with(r"\NoGPOListChanges"));
-        assert_eq!((value, label), (Value::Int(0), Some("Enabled")));
+        assert_eq!(
+            (value, label.map(Name::as_str)),
+            (Value::Int(0), Some("Enabled"))
+        );
         let parent = catalog().resolve(parent_id).unwrap();
         let payload = r#"<enabled/><data id="CSE_NOCHANGES10" value="true"/><data id="CSE_NOBACKGROUND10" value="false"/>"#;
         let values: Vec<Value> = catalog()
@@ -601,7 +630,7 @@ mod tests {
         let id = "device_vendor_msft_policy_config_admx_windowsexplorer_enablesmartscreen_enablesmartscreendropdown_block";
         let (_, value, label) = catalog().choice(id).unwrap();
         assert_eq!(
-            (value, label),
+            (value, label.map(Name::as_str)),
             (Value::Str("Block".into()), Some("Warn and prevent bypass"))
         );
     }

@@ -418,7 +418,7 @@ fn audit_row(
     Ok(Some(Setting {
         key: key.into(),
         raw_name: name.0.clone().into(),
-        value_label: registry_pol::label(catalog, def, &value_norm),
+        value_label: registry_pol::label(catalog, def, &value_norm).map(crate::model::Name::from),
         value: value_norm,
         span: value.1,
         name_span: name.1,

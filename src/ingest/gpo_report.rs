@@ -550,7 +550,7 @@ impl<'a> Reader<'a> {
             key: def.map_or_else(|| alias.to_lowercase().into(), |d| d.key.clone()),
             raw_name: alias.clone().into(),
             value,
-            value_label: label,
+            value_label: label.map(crate::model::Name::from),
             span: state.text_span(),
             name_span: name.text_span(),
             file: None,
@@ -583,7 +583,7 @@ impl<'a> Reader<'a> {
             (Some(child), Some(value)) => Setting {
                 key: child.key.clone(),
                 raw_name: raw_name.into(),
-                value_label: self.catalog.label(child, &value).map(str::to_string),
+                value_label: self.catalog.label_name(child, &value).cloned(),
                 value,
                 span,
                 name_span: name.text_span(),
@@ -636,7 +636,7 @@ impl<'a> Reader<'a> {
         Setting {
             key: key.into(),
             raw_name: raw_name.to_string().into(),
-            value_label: label(self.catalog, def, &value),
+            value_label: label(self.catalog, def, &value).map(crate::model::Name::from),
             value,
             span,
             name_span,
@@ -1134,7 +1134,7 @@ fn gpp_item(
     Some(Setting {
         key: key.into(),
         raw_name: format!("{hive_name}\\{path}\\{value_name}").into(),
-        value_label: label(catalog, def, &value),
+        value_label: label(catalog, def, &value).map(crate::model::Name::from),
         value,
         span,
         name_span,

@@ -580,10 +580,10 @@ impl<'c> Reader<'c> {
         &self,
         definition: &str,
         option: &str,
-    ) -> (Option<&'c SettingDef>, Value, Option<String>) {
+    ) -> (Option<&'c SettingDef>, Value, Option<Name>) {
         // The option must extend this instance's definition id (never an ancestor's).
         if let Some((def, value, label)) = self.catalog.choice_of(definition, option) {
-            return (Some(def), value, label.map(str::to_string));
+            return (Some(def), value, label.cloned());
         }
         (None, Value::Choice(option.to_string()), None)
     }
@@ -723,7 +723,7 @@ impl<'c> Reader<'c> {
         let (key, value, value_label) = match def {
             Some(def) => {
                 let value = self.catalog.normalise(def, raw);
-                let label = self.catalog.label(def, &value).map(str::to_string);
+                let label = self.catalog.label_name(def, &value).cloned();
                 (def.key.clone(), value, label)
             }
             None => (
@@ -797,7 +797,7 @@ impl<'c> Reader<'c> {
             .map(|(child, value)| Setting {
                 key: child.key.clone(),
                 raw_name: raw_name.to_string().into(),
-                value_label: self.catalog.label(child, &value).map(str::to_string),
+                value_label: self.catalog.label_name(child, &value).cloned(),
                 value,
                 span,
                 name_span,
@@ -873,7 +873,7 @@ impl<'c> Reader<'c> {
             Some(def) => Setting {
                 key: def.key.clone(),
                 raw_name: raw_name.to_string().into(),
-                value_label: self.catalog.label(def, &value).map(str::to_string),
+                value_label: self.catalog.label_name(def, &value).cloned(),
                 value,
                 span,
                 name_span,

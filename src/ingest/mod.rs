@@ -516,12 +516,16 @@ fn prepare_file(
     if !explicit && is_reference(format) {
         return Prepared::Skipped;
     }
-    let parsed = parse(id, &file, format, catalog);
+    let mut parsed = parse(id, &file, format, catalog);
     if !explicit && is_foreign(format, &parsed) {
         return Prepared::Skipped;
     }
     // Spans are offsets: the text is re-read only if a report shows some of it.
     file.release();
+    // Settings vectors grew by doubling; a tenant keeps hundreds of thousands of settings.
+    for policy in &mut parsed.policies {
+        policy.settings.shrink_to_fit();
+    }
     Prepared::Parsed {
         file: Box::new(file),
         parsed,

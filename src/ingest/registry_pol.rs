@@ -586,7 +586,7 @@ fn entry_settings(
             key: key.into(),
             raw_name: format!("{}\\{}\\{}", hive.prefix(), entry.key, entry.value).into(),
             value,
-            value_label: label,
+            value_label: label.map(crate::model::Name::from),
             span: spans.data,
             name_span,
             file: Some(source),

@@ -243,7 +243,7 @@ impl Reader<'_> {
             key: key.into(),
             raw_name: raw_name.to_string().into(),
             value,
-            value_label: label,
+            value_label: label.map(crate::model::Name::from),
             span: at.span,
             name_span: name.span,
             file: Some(self.id),
