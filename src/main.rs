@@ -427,14 +427,20 @@ fn deliver(report: &Report, args: &CheckArgs) -> Result<(), Exit> {
             color: use_color(args.color, std::io::stdout().is_terminal()),
             width,
         };
-        emit(&report::render(args.format, report, style));
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        if let Err(e) =
+            report::write(args.format, report, style, &mut stdout).and_then(|()| stdout.flush())
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            eprintln!("baselint: cannot write output: {e}");
+        }
         return Ok(());
     };
     let plain = report::human::Style {
         color: false,
         width,
     };
-    write_file(path, &report::render(args.format, report, plain))?;
+    write_report(path, args.format, report, plain)?;
     if args.format != Format::Human {
         let style = report::human::Style {
             color: use_color(args.color, std::io::stderr().is_terminal()),
@@ -443,6 +449,24 @@ fn deliver(report: &Report, args: &CheckArgs) -> Result<(), Exit> {
         eprint!("{}", report::human::render(report, style));
     }
     Ok(())
+}
+
+/// `--output`: the report streamed into a file.
+fn write_report(
+    path: &Path,
+    format: Format,
+    report: &Report,
+    style: report::human::Style,
+) -> Result<(), Exit> {
+    let written = std::fs::File::create(path).and_then(|file| {
+        let mut out = std::io::BufWriter::new(file);
+        report::write(format, report, style, &mut out)?;
+        out.flush()
+    });
+    written.map_err(|e| {
+        eprintln!("baselint: cannot write {}: {e}", path.display());
+        Exit::Error
+    })
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), Exit> {

@@ -182,6 +182,14 @@ fn excepted<'a>(item: &'a Item<'a>) -> JsonFinding<'a> {
 
 /// Render the whole report as pretty JSON.
 pub fn render(report: &Report) -> String {
+    let mut out = Vec::new();
+    write(report, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// Write the report as pretty JSON to `out` as it is serialised (a report of tens of
+/// thousands of findings is never held in memory as one string).
+pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let counts = report.counts();
     let json = JsonReport {
         version: SCHEMA_VERSION,
@@ -217,7 +225,6 @@ pub fn render(report: &Report) -> String {
         }),
         excepted: report.excepted().map(excepted).collect(),
     };
-    let mut text = serde_json::to_string_pretty(&json).expect("report serialises");
-    text.push('\n');
-    text
+    serde_json::to_writer_pretty(&mut *out, &json)?;
+    out.write_all(b"\n")
 }

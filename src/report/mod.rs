@@ -368,6 +368,20 @@ pub fn render(format: Format, report: &Report, style: human::Style) -> String {
     }
 }
 
+/// Write a report to `out`; JSON and SARIF are streamed as they are serialised.
+pub fn write(
+    format: Format,
+    report: &Report,
+    style: human::Style,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, out),
+        Format::Sarif => sarif::write(report, out),
+        _ => out.write_all(render(format, report, style).as_bytes()),
+    }
+}
+
 /// Turns display paths (relative to the working directory) into paths relative to the
 /// repository root, which code scanning and workflow annotations require.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -190,8 +190,15 @@ struct Notification {
     locations: Vec<SarifLocation>,
 }
 
-/// Render the report as a SARIF 2.1.0 log (pretty JSON).
+/// Render the report as a SARIF 2.1.0 log.
 pub fn render(report: &Report) -> String {
+    let mut out = Vec::new();
+    write(report, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// Write the SARIF log to `out` as it is serialised.
+pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let errors = report.outcome.errors();
     let log = Log {
         schema: SCHEMA_URI,
@@ -221,9 +228,8 @@ pub fn render(report: &Report) -> String {
             column_kind: "unicodeCodePoints",
         }],
     };
-    let mut text = serde_json::to_string_pretty(&log).expect("SARIF serialises");
-    text.push('\n');
-    text
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
 }
 
 /// SARIF's level for a severity.
