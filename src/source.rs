@@ -127,21 +127,14 @@ impl SourceFile {
 
     /// Like [`SourceFile::decode`], reusing the buffer for UTF-8 files (no copy of the text).
     pub fn decode_vec(path: &Path, bytes: Vec<u8>) -> Result<SourceFile, DecodeFailure> {
-        let plain_utf8 = !(bytes.starts_with(&[0xEF, 0xBB, 0xBF])
-            || bytes.starts_with(&[0xFF, 0xFE])
-            || bytes.starts_with(&[0xFE, 0xFF])
-            || looks_like_bomless_utf16le(&bytes));
-        if !plain_utf8 {
+        if sniff(&bytes) != Encoding::Utf8 {
             return SourceFile::decode(path, &bytes)
                 .map_err(|error| DecodeFailure { error, bytes });
         }
         match String::from_utf8(bytes) {
             Ok(text) => Ok(SourceFile::from_text(path, text, Encoding::Utf8)),
             Err(e) => Err(DecodeFailure {
-                error: DecodeError {
-                    byte_offset: e.utf8_error().valid_up_to(),
-                    message: "invalid UTF-8 byte sequence".to_string(),
-                },
+                error: invalid_utf8(e.utf8_error().valid_up_to()),
                 bytes: e.into_bytes(),
             }),
         }
@@ -279,20 +272,32 @@ pub fn display_path(path: &Path) -> String {
         .unwrap_or(shown)
 }
 
+/// The encoding a file's first bytes announce: a BOM, the NUL pattern of BOM-less UTF-16LE,
+/// else UTF-8.
+fn sniff(bytes: &[u8]) -> Encoding {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        Encoding::Utf8Bom
+    } else if bytes.starts_with(&[0xFF, 0xFE]) {
+        Encoding::Utf16Le
+    } else if bytes.starts_with(&[0xFE, 0xFF]) {
+        Encoding::Utf16Be
+    } else if looks_like_bomless_utf16le(bytes) {
+        Encoding::Utf16LeNoBom
+    } else {
+        Encoding::Utf8
+    }
+}
+
 fn decode_bytes(bytes: &[u8]) -> Result<(String, Encoding), DecodeError> {
-    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return decode_utf8(rest, 3).map(|t| (t, Encoding::Utf8Bom));
-    }
-    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return decode_utf16(rest, 2, u16::from_le_bytes).map(|t| (t, Encoding::Utf16Le));
-    }
-    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return decode_utf16(rest, 2, u16::from_be_bytes).map(|t| (t, Encoding::Utf16Be));
-    }
-    if looks_like_bomless_utf16le(bytes) {
-        return decode_utf16(bytes, 0, u16::from_le_bytes).map(|t| (t, Encoding::Utf16LeNoBom));
-    }
-    decode_utf8(bytes, 0).map(|t| (t, Encoding::Utf8))
+    let encoding = sniff(bytes);
+    let text = match encoding {
+        Encoding::Utf8Bom => decode_utf8(&bytes[3..], 3),
+        Encoding::Utf16Le => decode_utf16(&bytes[2..], 2, u16::from_le_bytes),
+        Encoding::Utf16Be => decode_utf16(&bytes[2..], 2, u16::from_be_bytes),
+        Encoding::Utf16LeNoBom => decode_utf16(bytes, 0, u16::from_le_bytes),
+        Encoding::Utf8 | Encoding::BinaryListing => decode_utf8(bytes, 0),
+    }?;
+    Ok((text, encoding))
 }
 
 /// Text formats start with an ASCII character; in BOM-less UTF-16LE it is followed by a NUL.
@@ -306,10 +311,16 @@ fn looks_like_bomless_utf16le(bytes: &[u8]) -> bool {
 }
 
 fn decode_utf8(bytes: &[u8], base: usize) -> Result<String, DecodeError> {
-    String::from_utf8(bytes.to_vec()).map_err(|e| DecodeError {
-        byte_offset: base + e.utf8_error().valid_up_to(),
+    std::str::from_utf8(bytes)
+        .map(str::to_string)
+        .map_err(|e| invalid_utf8(base + e.valid_up_to()))
+}
+
+fn invalid_utf8(byte_offset: usize) -> DecodeError {
+    DecodeError {
+        byte_offset,
         message: "invalid UTF-8 byte sequence".to_string(),
-    })
+    }
 }
 
 fn decode_utf16(
