@@ -278,10 +278,13 @@ fn print_input_errors(errors: &[baselint::model::InputError]) {
 
 /// Write to stdout; a closed pipe (`baselint check | head`) is not an error.
 fn emit(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
+    write_stdout(|out| out.write_all(text.as_bytes()));
+}
+
+/// Write to stdout through a buffer; a closed pipe (`| head`) is not an error.
+fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    if let Err(e) = write(&mut stdout).and_then(|()| stdout.flush())
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         eprintln!("baselint: cannot write output: {e}");
@@ -427,13 +430,7 @@ fn deliver(report: &Report, args: &CheckArgs) -> Result<(), Exit> {
             color: use_color(args.color, std::io::stdout().is_terminal()),
             width,
         };
-        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-        if let Err(e) =
-            report::write(args.format, report, style, &mut stdout).and_then(|()| stdout.flush())
-            && e.kind() != std::io::ErrorKind::BrokenPipe
-        {
-            eprintln!("baselint: cannot write output: {e}");
-        }
+        write_stdout(|out| report::write(args.format, report, style, out));
         return Ok(());
     };
     let plain = report::human::Style {
