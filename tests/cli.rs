@@ -1,28 +1,13 @@
 //! The binary end to end: the README's example, output formats, exit codes, bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{baselint, root, stdout};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// The example's exceptions are judged on this day, so the reports do not change with the date.
 const TODAY: &str = "2026-11-25";
-
-fn baselint(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_baselint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "110")
-        .output()
-        .expect("baselint runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
-}
 
 #[test]
 fn example_human_report() {

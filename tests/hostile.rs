@@ -2,31 +2,12 @@
 //! and a lint that never writes to the tree it reads. Every limit is an input error (exit 2)
 //! naming the file and, where there is one, the position; the other files are still linted.
 
+mod common;
+use common::{baselint, root, stderr, stdout};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn baselint(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_baselint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "110")
-        .output()
-        .expect("baselint runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use std::process::Command;
 
 /// A fresh folder for one test, removed when dropped.
 struct TempDir(PathBuf);

@@ -2,6 +2,9 @@
 //! what a change introduces, fingerprints survive reordering, reformatting and moving,
 //! `--show-fixed` lists what disappeared, and baseline files round-trip.
 
+mod common;
+use common::stdout;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -89,10 +92,6 @@ impl Repo {
             .output()
             .expect("baselint runs")
     }
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
 }
 
 fn json(output: &Output) -> Value {

@@ -2,29 +2,13 @@
 //! commands, Markdown and JUnit; SARIF validated against the official 2.1.0 schema; escaping
 //! of annotations, Markdown cells and XML; `--output`.
 
+mod common;
+use common::{baselint, root, stdout};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use baselint::report::{self, Report, Suppression, github};
 use serde_json::Value;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn baselint(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_baselint"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "110")
-        .output()
-        .expect("baselint runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
-}
 
 /// The example in one format; the exit code is 1 (the example has errors) whatever the format.
 fn example(format: &str) -> String {
