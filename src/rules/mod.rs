@@ -381,3 +381,25 @@ pub fn explain(rule: &Rule) -> String {
     out.push_str(&format!("\nDefined in {}\n", rule.origin));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_text_reads_one_rule_and_positions_its_errors() {
+        let catalog = Catalog::builtin();
+        let (name, text) = builtin_files()[0];
+        let mut sources = Sources::default();
+        let (rule, errors) = load_text(name, text.to_string(), &mut sources, catalog);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(!rule.expect("a built-in rule loads").builtin);
+
+        let broken = text.replacen("id = ", "id = 3 #", 1);
+        let (rule, errors) = load_text("mine.toml", broken, &mut sources, catalog);
+        assert!(rule.is_none());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].path, "mine.toml");
+        assert!(errors[0].location.is_some() && errors[0].line.is_some());
+    }
+}
