@@ -26,9 +26,9 @@ pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
         .map(|p| ctx.scope.effective_assignments(p))
         .collect();
     // Each policy's settings by key, built once for the rules that compare policies.
-    let singles = std::cell::OnceCell::new();
+    let singles_cell = std::cell::OnceCell::new();
     let singles = || -> &Vec<SingleSettings> {
-        singles.get_or_init(|| ctx.model.policies.iter().map(single_settings).collect())
+        singles_cell.get_or_init(|| ctx.model.policies.iter().map(single_settings).collect())
     };
     let mut findings = Vec::new();
     for rule in rules {
