@@ -88,12 +88,23 @@ fn read_with(name: &str, data: &[u8], read: impl Fn(SourceId, &SourceFile) -> Pa
     }
 }
 
-/// Intune / Entra Graph JSON (`ingest::intune::read_json`).
+/// Intune / Entra Graph JSON (`ingest::intune::read_json`). When the typed fast path accepts the
+/// input, its result must be the reference reader's, to the last span.
 pub fn intune_json(data: &[u8]) {
     let catalog = Catalog::builtin();
     read_with("fuzz.json", data, |id, file| {
         ingest::intune::read_json(id, file, catalog)
     });
+    if let Some(file) = decode("fuzz.json", data)
+        && let Some(fast) = ingest::intune::read_json_typed(SourceId(0), &file, catalog)
+    {
+        let reference = ingest::intune::read_json_reference(SourceId(0), &file, catalog);
+        assert_eq!(
+            format!("{fast:?}"),
+            format!("{reference:?}"),
+            "the typed fast path and the reference reader disagree"
+        );
+    }
 }
 
 /// Entra dynamic membership rules and Intune assignment filter rules.

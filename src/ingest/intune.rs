@@ -2,11 +2,14 @@
 //! templates), compliance policies, endpoint-security intents, plus the Entra groups and
 //! assignment filters found in the same exports (delegated to [`super::entra_groups`]).
 //!
-//! Every file is parsed once into a `jsonc-parser` AST and classified by SHAPE, never by file
-//! name (formats.md section 3): one object, an array, a Graph list `{"value": [...]}`, an
-//! IntuneManagement intent companion `{"settings": [...]}`, group / filter templates, IntuneCD's
-//! assignment report, and a top-level JSON string holding JSON (double-encoded), whose inner
-//! spans are mapped back to file bytes. Span conventions are documented in [`super::json`].
+//! Plain Graph Settings Catalog policy files, the bulk of a tenant, go through a typed serde_json
+//! fast path first (module `typed`), which reads them exactly as the reader below would or
+//! declines. Every other file, and every file the fast path declines, is parsed once into a
+//! `jsonc-parser` AST and classified by SHAPE, never by file name (formats.md section 3): one
+//! object, an array, a Graph list `{"value": [...]}`, an IntuneManagement intent companion
+//! `{"settings": [...]}`, group / filter templates, IntuneCD's assignment report, and a
+//! top-level JSON string holding JSON (double-encoded), whose inner spans are mapped back to
+//! file bytes. Span conventions are documented in [`super::json`].
 //!
 //! What each setting's spans cover (JSON nodes; strings with their quotes):
 //!
@@ -27,6 +30,8 @@
 //! "no value": it yields no setting. Anything malformed becomes an [`InputError`] pointing at
 //! the offending node, and reading continues with the rest of the file.
 
+mod typed;
+
 use jsonc_parser::ast::{Array, Object, ObjectProp, StringLit, Value as Node};
 
 use crate::catalog::{Catalog, SettingDef};
@@ -42,6 +47,17 @@ use crate::source::{SourceFile, SourceId, Span};
 /// Read one decoded JSON file: policies, groups and filters, with an input error for each
 /// problem (parse errors, unknown types, wrong field types), each at its position in the file.
 pub fn read_json(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Parsed {
+    typed::read(id, file, catalog).unwrap_or_else(|| read_json_reference(id, file, catalog))
+}
+
+/// The typed fast path alone (module `typed`): `None` when it declines the file.
+pub fn read_json_typed(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option<Parsed> {
+    typed::read(id, file, catalog)
+}
+
+/// [`read_json`] without the typed fast path: the reader every file can go through, and the
+/// reference the fast path is tested against.
+pub fn read_json_reference(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Parsed {
     let mut reader = Reader {
         catalog,
         out: Parsed::default(),
@@ -548,19 +564,11 @@ impl<'c> Reader<'c> {
         out: &mut Vec<Setting>,
     ) {
         match get(choice, "value") {
-            Some(Node::StringLit(option)) => {
-                let (def, value, label) = self.choice_value(&definition.value, &option.value);
-                out.push(Setting {
-                    key: def
-                        .map_or_else(|| self.definition_key(&definition.value), |d| d.key.clone()),
-                    raw_name: Self::written_name(def, &definition.value),
-                    value,
-                    value_label: label,
-                    span: doc.span(option),
-                    name_span: doc.span(definition),
-                    file: None,
-                });
-            }
+            Some(Node::StringLit(option)) => out.push(self.choice_setting(
+                (&definition.value, doc.span(definition)),
+                &option.value,
+                doc.span(option),
+            )),
             Some(Node::NullKeyword(_)) | None => {}
             Some(other) => self.error(wrong_type(doc, other, "value", "a choice option id string")),
         }
@@ -571,6 +579,45 @@ impl<'c> Reader<'c> {
                     None => self.error(expected_object(doc, child, "a setting instance")),
                 }
             }
+        }
+    }
+
+    /// The setting a choice instance sets: `definition` is the definition id and its span,
+    /// `option` the option id (`choiceSettingValue.value`) at `span`.
+    fn choice_setting(&self, definition: (&str, Span), option: &str, span: Span) -> Setting {
+        let (def, value, label) = self.choice_value(definition.0, option);
+        Setting {
+            key: def.map_or_else(|| self.definition_key(definition.0), |d| d.key.clone()),
+            raw_name: Self::written_name(def, definition.0),
+            value,
+            value_label: label,
+            span,
+            name_span: definition.1,
+            file: None,
+        }
+    }
+
+    /// The setting a simple instance sets (`simpleSettingValue.value`, already a scalar).
+    fn simple_setting(&self, definition: (&str, Span), raw: Value, span: Span) -> Setting {
+        let def = self.catalog.by_definition_id(definition.0);
+        self.catalog_setting(def, definition.0, raw, span, definition.1, "intune")
+    }
+
+    /// The setting a simple or choice collection sets: its items as one list.
+    fn collection_setting(
+        &self,
+        definition: (&str, Span),
+        items: Vec<Value>,
+        span: Span,
+    ) -> Setting {
+        Setting {
+            key: self.definition_key(definition.0),
+            raw_name: definition.0.to_string().into(),
+            value: Value::List(items),
+            value_label: None,
+            span,
+            name_span: definition.1,
+            file: None,
         }
     }
 
@@ -626,14 +673,10 @@ impl<'c> Reader<'c> {
                 ));
             }
         };
-        let def = self.catalog.by_definition_id(&definition.value);
-        out.push(self.catalog_setting(
-            def,
-            &definition.value,
+        out.push(self.simple_setting(
+            (&definition.value, doc.span(definition)),
             raw,
             doc.span(node),
-            doc.span(definition),
-            "intune",
         ));
     }
 
@@ -661,15 +704,11 @@ impl<'c> Reader<'c> {
                 _ => {}
             }
         }
-        out.push(Setting {
-            key: self.definition_key(&definition.value),
-            raw_name: definition.value.to_string().into(),
-            value: Value::List(items),
-            value_label: None,
-            span: doc.span(list),
-            name_span: doc.span(definition),
-            file: None,
-        });
+        out.push(self.collection_setting(
+            (&definition.value, doc.span(definition)),
+            items,
+            doc.span(list),
+        ));
     }
 
     fn read_choice_collection(
@@ -697,15 +736,11 @@ impl<'c> Reader<'c> {
             }
             self.read_children_of(doc, element, &mut children);
         }
-        out.push(Setting {
-            key: self.definition_key(&definition.value),
-            raw_name: definition.value.to_string().into(),
-            value: Value::List(items),
-            value_label: None,
-            span: doc.span(list),
-            name_span: doc.span(definition),
-            file: None,
-        });
+        out.push(self.collection_setting(
+            (&definition.value, doc.span(definition)),
+            items,
+            doc.span(list),
+        ));
         out.append(&mut children);
     }
 
@@ -974,9 +1009,13 @@ impl<'c> Reader<'c> {
     // ---- assignments ----
 
     fn read_assignments(&mut self, doc: &Doc<'_>, obj: &Object<'_>, policy: &mut Policy) {
-        let Some(list) = self.array_field(doc, obj, "assignments") else {
-            return;
-        };
+        if let Some(list) = self.array_field(doc, obj, "assignments") {
+            self.read_assignment_list(doc, list, policy);
+        }
+    }
+
+    /// The items of an `assignments` array.
+    fn read_assignment_list(&mut self, doc: &Doc<'_>, list: &Array<'_>, policy: &mut Policy) {
         policy.assignments_exported = true;
         policy.assignments.reserve(list.elements.len());
         for element in &list.elements {

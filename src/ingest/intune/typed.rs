@@ -1,0 +1,734 @@
+//! The typed fast path for the bulk of a tenant: Graph Settings Catalog policy files.
+//!
+//! A tenant export is mostly one `deviceManagementConfigurationPolicy` object per file, and a
+//! full AST of every file (the reference reader in the parent module) costs about twice a typed
+//! pass (architecture.md, "Speed"). Such files are therefore first deserialised by serde_json
+//! into the few typed structs below. Every value a diagnostic may point at is kept as a
+//! `&RawValue`: a slice of the file's own text, so its byte span is its offset in that text,
+//! exact, with no second parse and no JSON pointer to resolve later.
+//!
+//! The fast path accepts or declines, and never reports. Anything outside the common shape
+//! makes it decline: a missing or mistyped field, a duplicate or escaped key, an instance without
+//! `@odata.type`, a value serde_json rejects. The reference reader then reads the file and says
+//! what is wrong with it. When the fast path accepts, its result is the reference reader's, field
+//! for field: the setting constructors are shared, and tests compare both readers on every
+//! fixture and corpus file (a fuzz target does so on arbitrary input).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::{CATALOG_INSTANCE, GRAPH, INSTANCE_KINDS, Reader, number_value};
+use crate::catalog::Catalog;
+use crate::ingest::Parsed;
+use crate::ingest::json::{self, Doc, TextMap};
+use crate::model::{Policy, PolicyKind, Setting, Value};
+use crate::source::{SourceFile, SourceId, Span};
+
+/// A JSON value as written in the file.
+type Raw<'a> = &'a RawValue;
+
+/// A field that may be absent, `null` or a value: `Some(None)` is an explicit `null`.
+type Nullable<T> = Option<Option<T>>;
+
+/// Read a Graph Settings Catalog policy file, or decline with `None` (see the module docs).
+pub(super) fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option<Parsed> {
+    let text = file.text();
+    // Cheap refusal of everything else (groups, filters, lists, other policy types).
+    let body = text.trim_matches(JSON_WHITESPACE);
+    if !body.starts_with('{') || !mentions_catalog_policy(body) {
+        return None;
+    }
+    let doc: PolicyDoc = serde_json::from_str(text).ok()?;
+    let mut fast = Fast {
+        text,
+        id,
+        file,
+        reader: Reader {
+            catalog,
+            out: Parsed::default(),
+        },
+    };
+    let mut policy = fast.policy(&doc, body)?;
+    for item in nested(&doc.settings).into_iter().flatten() {
+        // A `null` instance is skipped; a missing one declines (a bare instance, or an error).
+        if let Some(instance) = item.instance.as_ref()? {
+            fast.instance(instance, &mut policy.settings)?;
+        }
+    }
+    if let Some(assignments) = doc.assignments {
+        fast.assignments(assignments, &mut policy)?;
+    }
+    fast.reader.out.policies.push(policy);
+    Some(fast.reader.out)
+}
+
+const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
+
+fn mentions_catalog_policy(body: &str) -> bool {
+    memchr::memmem::find(body.as_bytes(), b"deviceManagementConfigurationPolicy\"").is_some()
+}
+
+/// What the fast path reads with: the file's text (for spans) and the reference reader's
+/// setting constructors.
+struct Fast<'t, 'c> {
+    text: &'t str,
+    id: SourceId,
+    file: &'t SourceFile,
+    reader: Reader<'c>,
+}
+
+impl Fast<'_, '_> {
+    /// The span of a value: where its text sits in the file's text.
+    fn span(&self, raw: Raw<'_>) -> Span {
+        let start = raw.get().as_ptr() as usize - self.text.as_ptr() as usize;
+        debug_assert!(start + raw.get().len() <= self.text.len());
+        Span::new(start, start + raw.get().len())
+    }
+
+    /// A string value and its span; None (decline) for anything else.
+    fn string<'a>(&self, raw: Option<Raw<'a>>) -> Option<(Cow<'a, str>, Span)> {
+        let raw = raw?;
+        Some((string_value(raw)?, self.span(raw)))
+    }
+
+    /// The policy itself: type, name and id, as the reference reader takes them.
+    fn policy(&self, doc: &PolicyDoc<'_>, body: &str) -> Option<Policy> {
+        let odata_type = string_value(doc.odata_type?)?;
+        if odata_type.strip_prefix(GRAPH) != Some("deviceManagementConfigurationPolicy")
+            || (doc.tenant_id && doc.objects)
+        {
+            return None;
+        }
+        let name = doc
+            .name
+            .filter(|raw| raw.get().starts_with('"'))
+            .or(doc.display_name);
+        let (name, name_span) = self.string(name)?;
+        let id = doc
+            .id
+            .and_then(string_value)
+            .filter(|id| !id.is_empty())
+            .map(Cow::into_owned);
+        let start = body.as_ptr() as usize - self.text.as_ptr() as usize;
+        Some(Policy {
+            id,
+            name: name.into_owned(),
+            kind: PolicyKind::SettingsCatalog,
+            source: self.id,
+            span: Span::new(start, start + body.len()),
+            name_span,
+            settings: Vec::new(),
+            assignments: Vec::new(),
+            assignments_exported: false,
+            gpo: None,
+        })
+    }
+
+    /// One setting instance and, recursively, its children (as `Reader::read_instance`).
+    fn instance(&self, instance: &Instance<'_>, out: &mut Vec<Setting>) -> Option<()> {
+        let kind = instance_kind(instance.odata_type?)?;
+        let (definition, name_span) = self.string(instance.definition)?;
+        let definition = (definition.as_ref(), name_span);
+        match kind {
+            "ChoiceSettingInstance" => {
+                if let Some(choice) = nested(&instance.choice) {
+                    self.choice(definition, choice, out)?;
+                }
+            }
+            "SimpleSettingInstance" => {
+                if let Some(simple) = nested(&instance.simple)
+                    && let Some((raw, span)) = self.simple_value(simple)?
+                {
+                    out.push(self.reader.simple_setting(definition, raw, span));
+                }
+            }
+            "SimpleSettingCollectionInstance" => {
+                if let Some(raw) = instance.simple_collection
+                    && let Some(list) = array(raw)?
+                {
+                    self.simple_collection(definition, list, out)?;
+                }
+            }
+            "ChoiceSettingCollectionInstance" => {
+                if let Some(raw) = instance.choice_collection
+                    && let Some(list) = array(raw)?
+                {
+                    self.choice_collection(definition, list, out)?;
+                }
+            }
+            "GroupSettingCollectionInstance" => {
+                // `null` items are skipped, as the reference reader does.
+                let values = nested(&instance.group_collection).into_iter().flatten();
+                for value in values.flatten() {
+                    self.children(&value.children, out)?;
+                }
+            }
+            _ => {
+                if let Some(group) = nested(&instance.group) {
+                    self.children(&group.children, out)?;
+                }
+            }
+        }
+        Some(())
+    }
+
+    fn children(
+        &self,
+        children: &Nullable<Vec<Instance<'_>>>,
+        out: &mut Vec<Setting>,
+    ) -> Option<()> {
+        for child in nested(children).into_iter().flatten() {
+            self.instance(child, out)?;
+        }
+        Some(())
+    }
+
+    /// A choice value: the setting (when it has an option), then its children.
+    fn choice(
+        &self,
+        definition: (&str, Span),
+        choice: &ChoiceValue<'_>,
+        out: &mut Vec<Setting>,
+    ) -> Option<()> {
+        if let Some((option, span)) = self.option(choice)? {
+            out.push(self.reader.choice_setting(definition, &option, span));
+        }
+        self.children(&choice.children, out)
+    }
+
+    /// The option id of a choice value: None when absent or null; decline when not a string.
+    fn option<'a>(&self, choice: &ChoiceValue<'a>) -> Option<Option<(Cow<'a, str>, Span)>> {
+        match choice.value {
+            None => Some(None),
+            Some(raw) if raw.get() == "null" => Some(None),
+            Some(raw) => self.string(Some(raw)).map(Some),
+        }
+    }
+
+    /// A simple value as the reference reader's `scalar_value` takes it, with its span.
+    fn simple_value(&self, simple: &SimpleValue<'_>) -> Option<Option<(Value, Span)>> {
+        let Some(raw) = simple.value else {
+            return Some(None);
+        };
+        let integer = simple
+            .odata_type
+            .and_then(string_value)
+            .is_some_and(|t| t.ends_with("IntegerSettingValue"));
+        Some(scalar(raw, integer)?.map(|value| (value, self.span(raw))))
+    }
+
+    fn simple_collection(
+        &self,
+        definition: (&str, Span),
+        list: Raw<'_>,
+        out: &mut Vec<Setting>,
+    ) -> Option<()> {
+        let values: Vec<SimpleValue> = serde_json::from_str(list.get()).ok()?;
+        let mut items = Vec::with_capacity(values.len());
+        for simple in &values {
+            if let Some((value, _)) = self.simple_value(simple)? {
+                items.push(value);
+            }
+        }
+        out.push(
+            self.reader
+                .collection_setting(definition, items, self.span(list)),
+        );
+        Some(())
+    }
+
+    fn choice_collection(
+        &self,
+        definition: (&str, Span),
+        list: Raw<'_>,
+        out: &mut Vec<Setting>,
+    ) -> Option<()> {
+        let values: Vec<ChoiceValue> = serde_json::from_str(list.get()).ok()?;
+        let mut items = Vec::with_capacity(values.len());
+        let mut children = Vec::new();
+        for choice in &values {
+            if let Some((option, _)) = self.option(choice)? {
+                items.push(self.reader.choice_value(definition.0, &option).1);
+            }
+            self.children(&choice.children, &mut children)?;
+        }
+        out.push(
+            self.reader
+                .collection_setting(definition, items, self.span(list)),
+        );
+        out.append(&mut children);
+        Some(())
+    }
+
+    /// The `assignments` array, read by the reference reader from its slice of the file (they
+    /// are a few percent of a policy's bytes, and come in many shapes).
+    fn assignments(&mut self, raw: Raw<'_>, policy: &mut Policy) -> Option<()> {
+        let Some(list) = array(raw)? else {
+            return Some(());
+        };
+        let ast = json::parse(list.get()).ok()??;
+        let list_ast = ast.as_array()?;
+        let doc = Doc {
+            id: self.id,
+            file: self.file,
+            text: list.get(),
+            map: TextMap::inner(self.span(list).start as usize, &[]),
+        };
+        self.reader.read_assignment_list(&doc, list_ast, policy);
+        self.reader.out.errors.is_empty().then_some(())
+    }
+}
+
+/// The value of a present field, `None` when absent or null.
+fn nested<T>(field: &Nullable<T>) -> Option<&T> {
+    field.as_ref().and_then(Option::as_ref)
+}
+
+/// An array field: `Some(None)` for null, `Some(Some(raw))` for an array; decline otherwise.
+fn array(raw: Raw<'_>) -> Option<Option<Raw<'_>>> {
+    match raw.get().as_bytes().first() {
+        Some(b'[') => Some(Some(raw)),
+        _ if raw.get() == "null" => Some(None),
+        _ => None,
+    }
+}
+
+/// The decoded text of a JSON string; None when the value is not a string.
+fn string_value(raw: Raw<'_>) -> Option<Cow<'_, str>> {
+    let text = raw.get();
+    let content = text.strip_prefix('"')?.strip_suffix('"')?;
+    if content.contains('\\') {
+        serde_json::from_str::<String>(text).ok().map(Cow::Owned)
+    } else {
+        Some(Cow::Borrowed(content))
+    }
+}
+
+/// The instance kind its `@odata.type` names; decline for anything else (the reference reader
+/// reports unknown types and infers missing ones).
+fn instance_kind(raw: Raw<'_>) -> Option<&'static str> {
+    let odata_type = string_value(raw)?;
+    let rest = odata_type.strip_prefix(CATALOG_INSTANCE)?;
+    INSTANCE_KINDS
+        .iter()
+        .find(|(kind, _)| *kind == rest)
+        .map(|(kind, _)| *kind)
+}
+
+/// A scalar setting value as the reference reader's `scalar_value` makes it: `Some(None)` for
+/// null; decline for objects and arrays.
+fn scalar(raw: Raw<'_>, integer: bool) -> Option<Option<Value>> {
+    let text = raw.get();
+    Some(Some(match text.as_bytes().first()? {
+        b'"' => {
+            let s = string_value(raw)?;
+            if integer {
+                s.trim()
+                    .parse()
+                    .map_or_else(|_| Value::Str(s.to_string()), Value::Int)
+            } else {
+                Value::Str(s.into_owned())
+            }
+        }
+        b't' => Value::Bool(true),
+        b'f' => Value::Bool(false),
+        b'n' => return Some(None),
+        b'-' | b'0'..=b'9' => number_value(text),
+        _ => return None,
+    }))
+}
+
+// ---- the typed structs and their deserialisation ----
+
+/// A `deviceManagementConfigurationPolicy` object (only what the model takes from it).
+#[derive(Default)]
+struct PolicyDoc<'a> {
+    odata_type: Option<Raw<'a>>,
+    name: Option<Raw<'a>>,
+    display_name: Option<Raw<'a>>,
+    id: Option<Raw<'a>>,
+    settings: Nullable<Vec<Item<'a>>>,
+    assignments: Option<Raw<'a>>,
+    /// IntuneManagement's migration table carries both (the reference reader skips it).
+    tenant_id: bool,
+    objects: bool,
+}
+
+/// One item of `settings`: `{"id": .., "settingInstance": {..}}`.
+#[derive(Default)]
+struct Item<'a> {
+    instance: Nullable<Instance<'a>>,
+}
+
+/// A setting instance; only the value property its type names is read.
+#[derive(Default)]
+struct Instance<'a> {
+    odata_type: Option<Raw<'a>>,
+    definition: Option<Raw<'a>>,
+    choice: Nullable<ChoiceValue<'a>>,
+    simple: Nullable<SimpleValue<'a>>,
+    /// Collections are kept whole: the setting's span is the array.
+    simple_collection: Option<Raw<'a>>,
+    choice_collection: Option<Raw<'a>>,
+    group_collection: Nullable<Vec<Option<GroupValue<'a>>>>,
+    group: Nullable<GroupValue<'a>>,
+}
+
+#[derive(Default)]
+struct ChoiceValue<'a> {
+    value: Option<Raw<'a>>,
+    children: Nullable<Vec<Instance<'a>>>,
+}
+
+#[derive(Default)]
+struct SimpleValue<'a> {
+    odata_type: Option<Raw<'a>>,
+    value: Option<Raw<'a>>,
+}
+
+#[derive(Default)]
+struct GroupValue<'a> {
+    children: Nullable<Vec<Instance<'a>>>,
+}
+
+/// An object read key by key: known keys fill a field (once: a duplicate declines), others
+/// are skipped.
+trait Fields<'de>: Default {
+    const WHAT: &'static str;
+    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error>;
+}
+
+impl<'de> Fields<'de> for PolicyDoc<'de> {
+    const WHAT: &'static str = "a Settings Catalog policy";
+    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            "@odata.type" => once(&mut self.odata_type, map.next_value()?),
+            "name" => once(&mut self.name, map.next_value()?),
+            "displayName" => once(&mut self.display_name, map.next_value()?),
+            "id" => once(&mut self.id, map.next_value()?),
+            "settings" => once(&mut self.settings, map.next_value()?),
+            "assignments" => once(&mut self.assignments, map.next_value()?),
+            "TenantId" => flag(&mut self.tenant_id, map),
+            "Objects" => flag(&mut self.objects, map),
+            _ => skip(map),
+        }
+    }
+}
+
+impl<'de> Fields<'de> for Item<'de> {
+    const WHAT: &'static str = "a setting";
+    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            "settingInstance" => once(&mut self.instance, map.next_value()?),
+            _ => skip(map),
+        }
+    }
+}
+
+impl<'de> Fields<'de> for Instance<'de> {
+    const WHAT: &'static str = "a setting instance";
+    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            "@odata.type" => once(&mut self.odata_type, map.next_value()?),
+            "settingDefinitionId" => once(&mut self.definition, map.next_value()?),
+            "choiceSettingValue" => once(&mut self.choice, map.next_value()?),
+            "simpleSettingValue" => once(&mut self.simple, map.next_value()?),
+            "simpleSettingCollectionValue" => once(&mut self.simple_collection, map.next_value()?),
+            "choiceSettingCollectionValue" => once(&mut self.choice_collection, map.next_value()?),
+            "groupSettingCollectionValue" => once(&mut self.group_collection, map.next_value()?),
+            "groupSettingValue" => once(&mut self.group, map.next_value()?),
+            _ => skip(map),
+        }
+    }
+}
+
+impl<'de> Fields<'de> for ChoiceValue<'de> {
+    const WHAT: &'static str = "a choice setting value";
+    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            "value" => once(&mut self.value, map.next_value()?),
+            "children" => once(&mut self.children, map.next_value()?),
+            _ => skip(map),
+        }
+    }
+}
+
+impl<'de> Fields<'de> for SimpleValue<'de> {
+    const WHAT: &'static str = "a simple setting value";
+    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            "@odata.type" => once(&mut self.odata_type, map.next_value()?),
+            "value" => once(&mut self.value, map.next_value()?),
+            _ => skip(map),
+        }
+    }
+}
+
+impl<'de> Fields<'de> for GroupValue<'de> {
+    const WHAT: &'static str = "a group setting value";
+    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            "children" => once(&mut self.children, map.next_value()?),
+            _ => skip(map),
+        }
+    }
+}
+
+/// Fill a field once; a second occurrence of the key declines (the reference reader takes the
+/// first, and reports nothing: such files are rare enough to leave to it).
+fn once<T, E: de::Error>(slot: &mut Option<T>, value: T) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(E::custom("duplicate key"));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// Note that a key is present, whatever its value.
+fn flag<'de, A: MapAccess<'de>>(present: &mut bool, map: &mut A) -> Result<(), A::Error> {
+    *present = true;
+    skip(map)
+}
+
+fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    map.next_value::<IgnoredAny>().map(drop)
+}
+
+struct ObjectVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Fields<'de>> Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(T::WHAT)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut fields = T::default();
+        while let Some(Key(key)) = map.next_key()? {
+            fields.field(key, &mut map)?;
+        }
+        Ok(fields)
+    }
+}
+
+fn deserialize_object<'de, D: Deserializer<'de>, T: Fields<'de>>(d: D) -> Result<T, D::Error> {
+    d.deserialize_map(ObjectVisitor(PhantomData))
+}
+
+impl<'de> Deserialize<'de> for PolicyDoc<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_object(deserializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Item<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_object(deserializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Instance<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_object(deserializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ChoiceValue<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_object(deserializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for SimpleValue<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_object(deserializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for GroupValue<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_object(deserializer)
+    }
+}
+
+/// An object key as written in the file; a key with escapes declines (keys are compared as
+/// written, and the reference reader decodes them).
+struct Key<'a>(&'a str);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key without escapes")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(key))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::ingest::intune::read_json_reference;
+
+    /// Read `text` both ways; when the fast path accepts, its result must be the reference
+    /// reader's. Returns whether it accepted.
+    fn agrees(path: &Path, bytes: &[u8]) -> bool {
+        let Ok(file) = SourceFile::decode(path, bytes) else {
+            return false;
+        };
+        let catalog = Catalog::builtin();
+        let Some(fast) = read(SourceId(3), &file, catalog) else {
+            return false;
+        };
+        let reference = read_json_reference(SourceId(3), &file, catalog);
+        assert_eq!(
+            format!("{fast:#?}"),
+            format!("{reference:#?}"),
+            "{}",
+            path.display()
+        );
+        true
+    }
+
+    fn text_agrees(text: &str) -> bool {
+        agrees(Path::new("inline.json"), text.as_bytes())
+    }
+
+    fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                json_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_reference_reader_on_every_fixture_example_and_corpus_file() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["tests/fixtures", "examples", "../shared/corpus"] {
+            json_files(&root.join(dir), &mut files);
+        }
+        let accepted = files
+            .iter()
+            .filter(|path| agrees(path, &std::fs::read(path).unwrap()))
+            .count();
+        // The fixtures and the example alone hold several plain Settings Catalog policies.
+        assert!(
+            accepted >= 5,
+            "the fast path accepted only {accepted} files"
+        );
+        if !root.join("../shared/corpus").exists() {
+            println!("skipping the corpus: ../shared/corpus not found");
+        }
+    }
+
+    const POLICY_HEAD: &str = r##"{"@odata.type": "#microsoft.graph.deviceManagementConfigurationPolicy", "id": "p1", "name": "P", "settings": ["##;
+
+    fn policy(settings: &str, tail: &str) -> String {
+        format!("{POLICY_HEAD}{settings}]{tail}}}")
+    }
+
+    fn choice(definition: &str, option: &str, children: &str) -> String {
+        format!(
+            r##"{{"settingInstance": {{"@odata.type": "#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance", "settingDefinitionId": {definition}, "choiceSettingValue": {{"value": {option}, "children": [{children}]}}}}}}"##
+        )
+    }
+
+    const PKU2U: &str = "\"device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests\"";
+    const PKU2U_0: &str = "\"device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests_0\"";
+
+    #[test]
+    fn accepts_every_instance_kind_with_the_reference_spans() {
+        let simple = r##"{"settingInstance": {"@odata.type": "#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance", "settingDefinitionId": "x_simple", "simpleSettingValue": {"@odata.type": "#microsoft.graph.deviceManagementConfigurationIntegerSettingValue", "value": " 42 "}}}"##;
+        let collections = r##"{"settingInstance": {"@odata.type": "#microsoft.graph.deviceManagementConfigurationSimpleSettingCollectionInstance", "settingDefinitionId": "x_list", "simpleSettingCollectionValue": [{"value": "a"}, {"value": null}, {"value": 2.5}]}},
+            {"settingInstance": {"@odata.type": "#microsoft.graph.deviceManagementConfigurationChoiceSettingCollectionInstance", "settingDefinitionId": "x_choices", "choiceSettingCollectionValue": [{"value": "x_choices_1", "children": []}, {"value": null}]}},
+            {"settingInstance": {"@odata.type": "#microsoft.graph.deviceManagementConfigurationGroupSettingCollectionInstance", "settingDefinitionId": "x_group", "groupSettingCollectionValue": [null, {"children": [{"@odata.type": "#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance", "settingDefinitionId": "x_inner", "simpleSettingValue": {"value": true}}]}]}},
+            {"settingInstance": {"@odata.type": "#microsoft.graph.deviceManagementConfigurationGroupSettingInstance", "settingDefinitionId": "x_g", "groupSettingValue": {"children": null}}},
+            {"settingInstance": null}"##;
+        let child = r##"{"@odata.type": "#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance", "settingDefinitionId": "x_child", "choiceSettingValue": {"value": "x_child_1"}}"##;
+        let nested = choice(PKU2U, PKU2U_0, child);
+        let settings = [nested.as_str(), simple, collections].join(",\n");
+        let assignments = r##", "assignments": [{"target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": "g1", "deviceAndAppManagementAssignmentFilterType": "include", "deviceAndAppManagementAssignmentFilterId": "f1"}}, {"target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}}]"##;
+        let text = policy(&settings, assignments);
+        assert!(text_agrees(&text), "declined:\n{text}");
+        let file = SourceFile::decode(Path::new("inline.json"), text.as_bytes()).unwrap();
+        let parsed = read(SourceId(0), &file, Catalog::builtin()).unwrap();
+        let policy = &parsed.policies[0];
+        assert_eq!(policy.settings.len(), 6);
+        assert_eq!(policy.assignments.len(), 2);
+        assert_eq!(file.slice(policy.settings[0].span), PKU2U_0);
+        assert_eq!(file.slice(policy.settings[0].name_span), PKU2U);
+        assert_eq!(file.slice(policy.span), text.trim());
+    }
+
+    #[test]
+    fn escapes_decode_and_spans_cover_the_escaped_bytes() {
+        let text = policy(
+            &choice("\"x_\\u0061\"", "\"x_a_\\u0031\"", ""),
+            r#", "name": "ignored""#,
+        )
+        .replace("\"name\": \"P\"", "\"displayName\": \"P \\\"quoted\\\"\"")
+        .replace(", \"name\": \"ignored\"", "");
+        assert!(text_agrees(&text), "declined:\n{text}");
+        let file = SourceFile::decode(Path::new("inline.json"), text.as_bytes()).unwrap();
+        let parsed = read(SourceId(0), &file, Catalog::builtin()).unwrap();
+        assert_eq!(parsed.policies[0].name, "P \"quoted\"");
+        let setting = &parsed.policies[0].settings[0];
+        assert_eq!(setting.raw_name, "x_a");
+        assert_eq!(file.slice(setting.span), "\"x_a_\\u0031\"");
+    }
+
+    #[test]
+    fn declines_what_the_reference_reader_reports_or_reads_otherwise() {
+        let pku2u = choice(PKU2U, PKU2U_0, "");
+        let cases = [
+            // Duplicate key: the reference reader takes the first.
+            policy(&pku2u, r#", "name": "again""#),
+            // An instance without `@odata.type`: the reference reader infers it.
+            policy(&pku2u.replace("\"@odata.type\": \"#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance\", ", ""), ""),
+            // Wrong types, which the reference reader reports.
+            policy(&choice(PKU2U, "0", ""), ""),
+            policy(&pku2u.replace("\"children\": []", "\"children\": {}"), ""),
+            policy(&pku2u, r#", "assignments": {}"#),
+            policy(&pku2u, r#", "assignments": [{"target": "g"}]"#),
+            // An unknown instance type.
+            policy(&pku2u.replace("ChoiceSettingInstance", "FancySettingInstance"), ""),
+            // A bare instance without its `settingInstance` wrapper.
+            policy(pku2u.replacen("{\"settingInstance\": ", "", 1).strip_suffix('}').unwrap(), ""),
+            // No name.
+            policy(&pku2u, "").replace("\"name\": \"P\", ", ""),
+            // An escaped key, and other shapes.
+            policy(&pku2u, "").replace("\"settings\"", "\"s\\u0065ttings\""),
+            r##"{"value": [{"@odata.type": "#microsoft.graph.deviceManagementConfigurationPolicy", "name": "P"}]}"##.to_string(),
+            r##"[{"@odata.type": "#microsoft.graph.deviceManagementConfigurationPolicy", "name": "P"}]"##.to_string(),
+            policy(&pku2u, "").replace("deviceManagementConfigurationPolicy", "deviceManagementIntent"),
+            policy(&pku2u, r#", "TenantId": 1, "Objects": []"#),
+            // Invalid JSON.
+            policy(&pku2u, ",").to_string(),
+        ];
+        for text in cases {
+            assert!(!text_agrees(&text), "accepted:\n{text}");
+        }
+    }
+}
