@@ -129,6 +129,21 @@ fn files_over_the_size_limit_are_refused_and_the_others_linted() {
     assert!(report.finding_paths.contains("big.json"));
 }
 
+/// A device reports no size: reading stops at the limit instead of never ending.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_device_is_read_up_to_the_limit_only() {
+    let dir = TempDir::new("size-device");
+    let report = check_json(&["/dev/zero", "--max-file-size", "1K"], dir.path());
+    assert_eq!(report.code, Some(2));
+    let error = error_about(&report.errors, "/dev/zero");
+    assert_eq!(
+        error.message,
+        "file is over the 1 KiB limit: not read (raise the limit with --max-file-size \
+         or `[limits] max-file-size` in baselint.toml)"
+    );
+}
+
 #[test]
 fn the_config_sets_the_size_limit_and_the_command_line_wins() {
     let dir = TempDir::new("size-config");

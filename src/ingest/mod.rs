@@ -114,7 +114,9 @@ fn is_ini_section_header(text: &str) -> bool {
 }
 
 fn looks_like_cklb(text: &str) -> bool {
-    let head: String = text.chars().take(4096).collect();
+    // The first 4096 characters, without copying them.
+    let end = text.char_indices().nth(4096).map_or(text.len(), |(i, _)| i);
+    let head = &text[..end];
     head.contains("\"target_data\"")
         || (head.contains("\"stigs\"") && head.contains("\"cklb_version\""))
 }
@@ -164,22 +166,38 @@ pub fn read_source_within(path: &Path, max_file_size: u64) -> Result<SourceFile,
 }
 
 /// The bytes of a file no larger than `max_file_size`.
+///
+/// The size is checked on the open file (one path lookup per file), and reading stops past the
+/// limit, so a file that grows while it is read, or a device, never makes baselint read more.
 pub fn read_bytes_within(path: &Path, max_file_size: u64) -> Result<Vec<u8>, InputError> {
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.len() > max_file_size
-    {
-        return Err(too_large(path, meta.len(), max_file_size));
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e))?;
+    let size = file.metadata().map_or(0, |meta| meta.len());
+    if size > max_file_size {
+        return Err(too_large(path, Some(size), max_file_size));
     }
-    std::fs::read(path).map_err(|e| unreadable(path, &e))
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max_file_size.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| unreadable(path, &e))?;
+    if bytes.len() as u64 > max_file_size {
+        return Err(too_large(path, None, max_file_size));
+    }
+    Ok(bytes)
 }
 
-fn too_large(path: &Path, size: u64, limit: u64) -> InputError {
+/// The error for a file over the limit; `size` is None when the file did not say its size (a
+/// device, a pipe) or grew while it was read.
+fn too_large(path: &Path, size: Option<u64>, limit: u64) -> InputError {
+    let is = match size {
+        Some(size) => format!("is {},", format_size(size)),
+        None => "is".to_string(),
+    };
     InputError::about(
         display_path(path),
         format!(
-            "file is {}, over the {} limit: not read (raise the limit with --max-file-size \
+            "file {is} over the {} limit: not read (raise the limit with --max-file-size \
              or `[limits] max-file-size` in baselint.toml)",
-            format_size(size),
             format_size(limit)
         ),
     )
