@@ -15,7 +15,7 @@
 
 mod load;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use crate::model::Name;
 use std::sync::OnceLock;
@@ -307,8 +307,35 @@ impl Catalog {
 
     /// The label of a value, shared with the catalog (for settings, which keep it).
     pub fn label_name<'a>(&'a self, def: &'a SettingDef, value: &Value) -> Option<&'a Name> {
-        def.label_name_of(&load::value_text(value)?)
+        // As `load::value_text` spells the value, without allocating (once per setting read).
+        let mut digits = [0u8; 20];
+        let text = match value {
+            Value::Int(i) => decimal(*i, &mut digits),
+            Value::Str(s) => s.as_str(),
+            Value::Bool(b) => ["0", "1"][usize::from(*b)],
+            _ => return None,
+        };
+        def.label_name_of(text)
     }
+}
+
+/// The decimal text of an integer, written into `buf` (20 bytes hold every `i64`).
+fn decimal(i: i64, buf: &mut [u8; 20]) -> &str {
+    let mut n = i.unsigned_abs();
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    std::str::from_utf8(&buf[at..]).expect("ASCII digits")
 }
 
 /// The Enabled/Disabled value of an ADMX payload, by its leading element.
@@ -719,6 +746,33 @@ mod tests {
             (None, None)
         );
         assert_eq!(catalog().label(def, &Value::Int(4)), Some("Disabled"));
+    }
+
+    #[test]
+    fn decimal_spells_integers_as_to_string_does() {
+        for i in [0, 7, -7, 10, 42, -100, 1_000_000_007, i64::MAX, i64::MIN] {
+            assert_eq!(decimal(i, &mut [0; 20]), i.to_string());
+        }
+    }
+
+    #[test]
+    fn labels_are_found_for_ints_bools_and_strings() {
+        let catalog = catalog();
+        let def = catalog.resolve("pku2u_allow_online_id").unwrap();
+        let block = catalog.label_name(def, &Value::Int(0)).map(Name::as_str);
+        assert_eq!(block, def.label_of("0"));
+        assert!(block.is_some());
+        let allow = catalog
+            .label_name(def, &Value::Bool(true))
+            .map(Name::as_str);
+        assert_eq!(allow, def.label_of("1"));
+        assert_eq!(
+            catalog
+                .label_name(def, &Value::Str("1".into()))
+                .map(Name::as_str),
+            allow
+        );
+        assert_eq!(catalog.label_name(def, &Value::NotConfigured), None);
     }
 
     #[test]
