@@ -291,14 +291,10 @@ pub enum Unit {
     GpoBackup(PathBuf),
 }
 
-/// A GPMC backup folder (`{backup id}/` holding `Backup.xml` or `bkupInfo.xml`).
-fn is_gpo_backup(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|entries| {
-        entries.filter_map(Result::ok).any(|e| {
-            let name = e.file_name().to_string_lossy().to_lowercase();
-            name == "backup.xml" || name == "bkupinfo.xml"
-        })
-    })
+/// The file whose presence makes a folder a GPMC backup (`{backup id}/` holding `Backup.xml`
+/// or `bkupInfo.xml`).
+fn is_backup_marker(name: &str) -> bool {
+    name.eq_ignore_ascii_case("backup.xml") || name.eq_ignore_ascii_case("bkupinfo.xml")
 }
 
 /// Units to lint under the given paths: directories are walked recursively in a stable order,
@@ -352,38 +348,54 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     /// Walk `dir`; `seen_as` is its path under the canonical root, which ignore files match.
+    ///
+    /// Each folder is listed once, and the entries' types come with the listing: only symbolic
+    /// links cost more system calls (to see where they lead).
     fn dir(&mut self, dir: &Path, seen_as: &Path) {
         let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         if !self.visited.insert(canonical) {
             return;
         }
-        if is_gpo_backup(dir) {
+        let mut entries: Vec<(std::ffi::OsString, Option<std::fs::FileType>)> =
+            match std::fs::read_dir(dir) {
+                Ok(listing) => listing
+                    .filter_map(Result::ok)
+                    .map(|e| (e.file_name(), e.file_type().ok()))
+                    .collect(),
+                Err(e) => {
+                    self.errors.push(InputError::about(
+                        display_path(dir),
+                        format!("cannot read directory: {e}"),
+                    ));
+                    return;
+                }
+            };
+        if entries
+            .iter()
+            .any(|(name, _)| is_backup_marker(&name.to_string_lossy()))
+        {
             self.files.push(Unit::GpoBackup(dir.to_path_buf()));
             return;
         }
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) => {
-                self.errors.push(InputError::about(
-                    display_path(dir),
-                    format!("cannot read directory: {e}"),
-                ));
-                return;
-            }
-        };
-        let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-        paths.sort();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
         let mark = self.ignores.enter(dir, seen_as, self.errors);
-        for path in paths {
-            let Some(name) = path.file_name() else {
-                continue;
-            };
-            let entry_seen_as = seen_as.join(name);
-            let name = name.to_string_lossy();
-            if name.starts_with('.') || name == "target" || !self.stays_inside(&path) {
+        for (name, file_type) in entries {
+            let shown = name.to_string_lossy();
+            if shown.starts_with('.') || shown == "target" {
                 continue;
             }
-            let is_dir = path.is_dir();
+            let path = dir.join(&name);
+            let is_dir = match file_type {
+                Some(t) if t.is_symlink() => {
+                    if !self.stays_inside(&path) {
+                        continue;
+                    }
+                    path.is_dir()
+                }
+                Some(t) => t.is_dir(),
+                None => path.is_dir(),
+            };
+            let entry_seen_as = seen_as.join(&name);
             if self.ignores.ignores(&entry_seen_as, is_dir) {
                 continue;
             }
@@ -397,9 +409,8 @@ impl Walk<'_> {
     }
 
     /// False for a symbolic link whose target is outside the walked root (or dangling).
-    fn stays_inside(&self, path: &Path) -> bool {
-        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-        !is_link || std::fs::canonicalize(path).is_ok_and(|target| target.starts_with(&self.root))
+    fn stays_inside(&self, link: &Path) -> bool {
+        std::fs::canonicalize(link).is_ok_and(|target| target.starts_with(&self.root))
     }
 }
 
