@@ -20,6 +20,7 @@ pub mod report;
 pub mod rules;
 pub mod scope;
 pub mod source;
+pub mod timings;
 
 use std::path::PathBuf;
 
@@ -79,7 +80,9 @@ impl Outcome {
 
 /// Load the config and rules, read the inputs, and run the rules.
 pub fn check(options: &Options) -> Outcome {
+    timings::start();
     let catalog = Catalog::builtin();
+    timings::phase("catalog");
     let mut model = Model::default();
     let config = load_config(options, &mut model);
     let mut rule_dirs = config.rule_paths.clone();
@@ -87,6 +90,7 @@ pub fn check(options: &Options) -> Outcome {
     let (all_rules, rule_errors) = rules::load_all(&rule_dirs, &mut model.sources, catalog);
     model.errors.extend(rule_errors);
     let (all_rules, selected) = select_rules(all_rules, &config, options, &mut model);
+    timings::phase("config, rules");
     let all_rules = if options.read_only {
         Vec::new()
     } else {
@@ -98,12 +102,15 @@ pub fn check(options: &Options) -> Outcome {
         .unwrap_or(ingest::MAX_FILE_SIZE);
     let (files, walk_errors) = ingest::collect_files_with(&options.paths, !options.no_ignore);
     model.errors.extend(walk_errors);
+    timings::phase("walk");
     ingest::load_within(&files, &mut model, catalog, max_file_size);
     drop_companion_duplicates(&mut model);
     load_baselines(&config, &mut model, catalog, max_file_size);
     load_exceptions(&config, &mut model, max_file_size);
+    timings::phase("read, parse");
 
     let (scope, scope_errors) = scope::Scope::new(&model, &config.inventory);
+    timings::phase("scope");
     let ctx = rules::engine::Context {
         model: &model,
         scope: &scope,
@@ -113,6 +120,7 @@ pub fn check(options: &Options) -> Outcome {
     // Every rule runs, so that exceptions see every finding they may cover; only the selected
     // rules are reported.
     let mut findings = rules::engine::run(&all_rules, &ctx);
+    timings::phase("rules");
     drop(scope);
     model.errors.extend(scope_errors);
     let today = options.today.unwrap_or_else(model::Date::today);
@@ -126,6 +134,7 @@ pub fn check(options: &Options) -> Outcome {
     findings.retain(is_selected);
     excepted.retain(is_selected);
     rules::engine::sort_findings(&mut findings, &model.sources);
+    timings::phase("exceptions");
     let rules: Vec<Rule> = all_rules
         .into_iter()
         .filter(|r| selected.contains(&r.id))

@@ -1,0 +1,41 @@
+//! Phase timings for profiling a run: with `BASELINT_TIMINGS` set in the environment, each phase
+//! of `check` prints its wall time to stderr (docs/performance.md). Off, a phase costs one
+//! relaxed atomic load.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Instant;
+
+/// 0 = not looked up yet, 1 = off, 2 = on.
+static STATE: AtomicU8 = AtomicU8::new(0);
+static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+
+fn enabled() -> bool {
+    match STATE.load(Ordering::Relaxed) {
+        0 => {
+            let on = std::env::var_os("BASELINT_TIMINGS").is_some_and(|v| !v.is_empty());
+            STATE.store(if on { 2 } else { 1 }, Ordering::Relaxed);
+            on
+        }
+        state => state == 2,
+    }
+}
+
+/// Start timing (the first phase is measured from here).
+pub fn start() {
+    if enabled() {
+        *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+    }
+}
+
+/// The phase that just ended: `baselint: timing: <phase> <ms since the previous mark>`.
+pub fn phase(name: &str) {
+    if !enabled() {
+        return;
+    }
+    let now = Instant::now();
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    let since = last.map_or(0.0, |t| (now - t).as_secs_f64() * 1000.0);
+    *last = Some(now);
+    eprintln!("baselint: timing: {name:<14} {since:>8.1} ms");
+}
