@@ -1,6 +1,7 @@
 //! The engine: the few primitives every rule file is built from, implemented once.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
+use rayon::prelude::*;
 
 use super::{Check, Predicate, Rule, values_equal};
 use crate::catalog::Catalog;
@@ -19,16 +20,17 @@ pub struct Context<'a, 'm> {
 
 /// Run every rule; findings come back in a deterministic order.
 pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
+    // Per policy, on all cores (collected in policy order): what its assignments reach.
     let effective: Vec<Vec<EffectiveAssignment>> = ctx
         .model
         .policies
-        .iter()
+        .par_iter()
         .map(|p| ctx.scope.effective_assignments(p))
         .collect();
     // Each policy's settings by key, built once for the rules that compare policies.
     let singles_cell = std::cell::OnceCell::new();
     let singles = || -> &Vec<SingleSettings> {
-        singles_cell.get_or_init(|| ctx.model.policies.iter().map(single_settings).collect())
+        singles_cell.get_or_init(|| ctx.model.policies.par_iter().map(single_settings).collect())
     };
     let mut findings = Vec::new();
     for rule in rules {
@@ -333,6 +335,27 @@ fn single_settings(policy: &Policy) -> SingleSettings<'_> {
 /// every join type the other may reach (an unknown group may hold any device, so only "all
 /// devices" certainly overlaps it).
 fn definite_overlap(a: &[EffectiveAssignment], b: &[EffectiveAssignment]) -> Option<String> {
+    let (x, y) = overlapping_assignments(a, b)?;
+    let same_group =
+        matches!((&x.group, &y.group), (Some(g), Some(h)) if g.name.eq_ignore_ascii_case(&h.name));
+    if same_group {
+        return Some(format!("both are assigned to {}", target_phrase(x)));
+    }
+    let shared = x.reach.possible.intersection(y.reach.possible);
+    Some(format!(
+        "{} devices get both ({} and {})",
+        shared.describe(),
+        target_phrase(x),
+        target_phrase(y)
+    ))
+}
+
+/// The first pair of assignments (in assignment order) through which two policies certainly
+/// reach the same devices: a shared group, or one covering every device the other may reach.
+fn overlapping_assignments<'e, 'm>(
+    a: &'e [EffectiveAssignment<'m>],
+    b: &'e [EffectiveAssignment<'m>],
+) -> Option<(&'e EffectiveAssignment<'m>, &'e EffectiveAssignment<'m>)> {
     let covers = |x: &EffectiveAssignment, y: &EffectiveAssignment| {
         !y.reach.possible.is_empty() && y.reach.possible.difference(x.reach.certain).is_empty()
     };
@@ -342,17 +365,8 @@ fn definite_overlap(a: &[EffectiveAssignment], b: &[EffectiveAssignment]) -> Opt
                 continue;
             }
             let same_group = matches!((&x.group, &y.group), (Some(g), Some(h)) if g.name.eq_ignore_ascii_case(&h.name));
-            if same_group {
-                return Some(format!("both are assigned to {}", target_phrase(x)));
-            }
-            if covers(x, y) || covers(y, x) {
-                let shared = x.reach.possible.intersection(y.reach.possible);
-                return Some(format!(
-                    "{} devices get both ({} and {})",
-                    shared.describe(),
-                    target_phrase(x),
-                    target_phrase(y)
-                ));
+            if same_group || covers(x, y) || covers(y, x) {
+                return Some((x, y));
             }
         }
     }
@@ -372,62 +386,81 @@ fn conflict(
             kinds.is_empty() || kinds.iter().any(|k| k == ctx.model.policies[i].kind.name())
         })
         .collect();
-    let singles: Vec<&SingleSettings> = eligible.iter().map(|&i| &all_singles[i]).collect();
     // Per key, the policies that set it, bucketed by value: only policies in different
     // buckets can conflict, and most policies of a tenant agree on most settings.
     let mut by_key: HashMap<&str, ValueBuckets> = HashMap::new();
-    for (slot, settings) in singles.iter().enumerate() {
-        for (key, setting) in settings.iter() {
+    for &i in &eligible {
+        for (key, setting) in all_singles[i].iter() {
             by_key
                 .entry(key)
                 .or_default()
                 .entry(value_class(&setting.value))
                 .or_default()
-                .push((eligible[slot], setting));
+                .push((i, setting));
         }
     }
     let mut keys: Vec<_> = by_key.into_iter().filter(|(_, b)| b.len() > 1).collect();
     keys.sort_by(|a, b| a.0.cmp(b.0));
-    for (_, buckets) in keys {
-        let mut buckets: Vec<Vec<(usize, &Setting)>> = buckets.into_values().collect();
-        buckets.sort_by_key(|bucket| bucket[0].0);
-        for (n, left) in buckets.iter().enumerate() {
-            for right in &buckets[n + 1..] {
-                for &x in left {
-                    for &y in right {
-                        // The policy read later carries the finding.
-                        let ((pa, a), (pb, b)) = if x.0 < y.0 { (x, y) } else { (y, x) };
-                        if let Some(overlap) = definite_overlap(&effective[pa], &effective[pb]) {
-                            findings.push(conflict_finding(rule, ctx, (pa, a), (pb, b), overlap));
-                        }
+    // Keys are independent: compare their policies on all cores, collected in key order.
+    let found: Vec<Vec<Finding>> = keys
+        .into_par_iter()
+        .map(|(_, buckets)| key_conflicts(rule, ctx, effective, buckets))
+        .collect();
+    findings.extend(found.into_iter().flatten());
+}
+
+/// The conflicts over one key: every pair of policies in different value buckets that
+/// certainly reach the same devices.
+fn key_conflicts(
+    rule: &Rule,
+    ctx: &Context,
+    effective: &[Vec<EffectiveAssignment>],
+    buckets: ValueBuckets,
+) -> Vec<Finding> {
+    let mut buckets: Vec<Vec<(usize, &Setting)>> = buckets.into_values().collect();
+    buckets.sort_by_key(|bucket| bucket[0].0);
+    let mut findings = Vec::new();
+    for (n, left) in buckets.iter().enumerate() {
+        for right in &buckets[n + 1..] {
+            for &x in left {
+                for &y in right {
+                    // The policy read later carries the finding.
+                    let ((pa, a), (pb, b)) = if x.0 < y.0 { (x, y) } else { (y, x) };
+                    if let Some(overlap) = definite_overlap(&effective[pa], &effective[pb]) {
+                        findings.push(conflict_finding(rule, ctx, (pa, a), (pb, b), overlap));
                     }
                 }
             }
         }
     }
+    findings
 }
 
 /// Policies (index, setting) that set one key, by value class.
-type ValueBuckets<'m> = HashMap<String, Vec<(usize, &'m Setting)>>;
+type ValueBuckets<'m> = HashMap<ValueClass<'m>, Vec<(usize, &'m Setting)>>;
 
 /// A value's equality class for `values_equal`: numbers whatever their spelling, strings as
 /// written, lists element by element.
-fn value_class(value: &Value) -> String {
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum ValueClass<'m> {
+    Int(i64),
+    Str(&'m str),
+    List(Vec<ValueClass<'m>>),
+    Choice(&'m str),
+    NotConfigured,
+}
+
+fn value_class(value: &Value) -> ValueClass<'_> {
     match value {
         Value::Str(s) => match s.trim().parse::<i64>() {
-            Ok(i) => format!("i:{i}"),
-            Err(_) => format!("s:{s}"),
+            Ok(i) => ValueClass::Int(i),
+            Err(_) => ValueClass::Str(s),
         },
-        Value::List(items) => {
-            let inner: Vec<String> = items.iter().map(value_class).collect();
-            format!("l:[{}]", inner.join("\u{1f}"))
-        }
-        Value::Choice(c) => format!("c:{c}"),
-        Value::NotConfigured => "n".to_string(),
-        other => match other.as_int() {
-            Some(i) => format!("i:{i}"),
-            None => format!("o:{other}"),
-        },
+        Value::List(items) => ValueClass::List(items.iter().map(value_class).collect()),
+        Value::Choice(c) => ValueClass::Choice(c),
+        Value::NotConfigured => ValueClass::NotConfigured,
+        Value::Int(i) => ValueClass::Int(*i),
+        Value::Bool(b) => ValueClass::Int(i64::from(*b)),
     }
 }
 
@@ -581,6 +614,10 @@ fn channel_conflict<'m>(
     findings: &mut Vec<Finding>,
 ) {
     let gp = channel_index(ctx, effective, singles, join_types, true);
+    if gp.is_empty() {
+        // No GPO reaches these devices: nothing to compare the Intune settings with.
+        return;
+    }
     let mdm = channel_index(ctx, effective, singles, join_types, false);
     let mut keys: Vec<&&str> = gp.keys().filter(|k| mdm.contains_key(**k)).collect();
     keys.sort();
