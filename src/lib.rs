@@ -81,16 +81,20 @@ impl Outcome {
 /// Load the config and rules, read the inputs, and run the rules.
 pub fn check(options: &Options) -> Outcome {
     timings::start();
-    let catalog = Catalog::builtin();
-    timings::phase("catalog");
     let mut model = Model::default();
-    let config = load_config(options, &mut model);
+    // The embedded catalog is built (about 10 ms) while the config is read and the folders walked.
+    let (catalog, (config, (files, walk_errors))) = rayon::join(Catalog::builtin, || {
+        let config = load_config(options, &mut model);
+        let walk = ingest::collect_files_with(&options.paths, !options.no_ignore);
+        (config, walk)
+    });
+    timings::phase("catalog, config, walk");
     let mut rule_dirs = config.rule_paths.clone();
     rule_dirs.extend(options.rule_dirs.iter().cloned());
     let (all_rules, rule_errors) = rules::load_all(&rule_dirs, &mut model.sources, catalog);
     model.errors.extend(rule_errors);
     let (all_rules, selected) = select_rules(all_rules, &config, options, &mut model);
-    timings::phase("config, rules");
+    timings::phase("rules");
     let all_rules = if options.read_only {
         Vec::new()
     } else {
@@ -100,9 +104,7 @@ pub fn check(options: &Options) -> Outcome {
         .max_file_size
         .or(config.max_file_size)
         .unwrap_or(ingest::MAX_FILE_SIZE);
-    let (files, walk_errors) = ingest::collect_files_with(&options.paths, !options.no_ignore);
     model.errors.extend(walk_errors);
-    timings::phase("walk");
     ingest::load_within(&files, &mut model, catalog, max_file_size);
     drop_companion_duplicates(&mut model);
     load_baselines(&config, &mut model, catalog, max_file_size);
@@ -120,7 +122,7 @@ pub fn check(options: &Options) -> Outcome {
     // Every rule runs, so that exceptions see every finding they may cover; only the selected
     // rules are reported.
     let mut findings = rules::engine::run(&all_rules, &ctx);
-    timings::phase("rules");
+    timings::phase("checks");
     drop(scope);
     model.errors.extend(scope_errors);
     let today = options.today.unwrap_or_else(model::Date::today);
