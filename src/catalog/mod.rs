@@ -150,6 +150,11 @@ impl SettingDef {
 pub struct Catalog {
     settings: Vec<SettingDef>,
     by_alias: HashMap<String, usize>,
+    /// Every option id of the choice settings as exports spell it (`<definition id>_<suffix>`),
+    /// with the setting's index and what [`Catalog::choice_of`] makes of it: a tenant reads
+    /// hundreds of thousands of choices, and this is one lookup each. Only settings that own
+    /// their definition id (it resolves to them) are listed.
+    options_by_id: HashMap<Box<str>, (usize, Value, Option<Name>)>,
 }
 
 impl Catalog {
@@ -169,7 +174,37 @@ impl Catalog {
     /// A catalog over the given settings; when two claim one alias, the first keeps it.
     pub fn from_settings(settings: Vec<SettingDef>) -> Catalog {
         let by_alias = alias_index(&settings);
-        Catalog { settings, by_alias }
+        let mut catalog = Catalog {
+            settings,
+            by_alias,
+            options_by_id: HashMap::new(),
+        };
+        catalog.options_by_id = catalog.option_index();
+        catalog
+    }
+
+    fn option_index(&self) -> HashMap<Box<str>, (usize, Value, Option<Name>)> {
+        let mut index = HashMap::new();
+        for (i, def) in self.settings.iter().enumerate() {
+            let Some(id) = def.definition_id.as_deref() else {
+                continue;
+            };
+            if !self
+                .resolve(id)
+                .is_some_and(|owner| std::ptr::eq(owner, def))
+            {
+                continue;
+            }
+            for (suffix, _) in &def.options {
+                let option_id = format!("{id}_{suffix}");
+                let (_, value, label) = self.option_value(def, &option_id, suffix);
+                let label = label.cloned();
+                index
+                    .entry(option_id.into_boxed_str())
+                    .or_insert((i, value, label));
+            }
+        }
+        index
     }
 
     pub fn len(&self) -> usize {
@@ -232,6 +267,21 @@ impl Catalog {
     /// instance names it): one lookup instead of trying every prefix of the option id. None
     /// when the catalog does not know the definition or the option does not extend it.
     pub fn choice_of(
+        &self,
+        definition_id: &str,
+        option_id: &str,
+    ) -> Option<(&SettingDef, Value, Option<&Name>)> {
+        if let Some((i, value, label)) = self.options_by_id.get(option_id) {
+            let def = &self.settings[*i];
+            if def.definition_id.as_deref() == Some(definition_id) {
+                return Some((def, value.clone(), label.as_ref()));
+            }
+        }
+        self.choice_of_by_parts(definition_id, option_id)
+    }
+
+    /// [`Catalog::choice_of`] without the option index: the definition, then its option table.
+    fn choice_of_by_parts(
         &self,
         definition_id: &str,
         option_id: &str,
@@ -746,6 +796,34 @@ mod tests {
             (None, None)
         );
         assert_eq!(catalog().label(def, &Value::Int(4)), Some("Disabled"));
+    }
+
+    #[test]
+    fn the_option_index_agrees_with_the_option_tables() {
+        let catalog = catalog();
+        let mut indexed = 0;
+        for def in catalog.settings() {
+            let Some(id) = def.definition_id.as_deref() else {
+                continue;
+            };
+            for (suffix, _) in &def.options {
+                for option in [
+                    format!("{id}_{suffix}"),
+                    format!("{id}_{}", suffix.to_ascii_uppercase()),
+                    format!(" {id}_{suffix}"),
+                ] {
+                    indexed += usize::from(catalog.options_by_id.contains_key(option.as_str()));
+                    let fast = catalog.choice_of(id, &option);
+                    let by_parts = catalog.choice_of_by_parts(id, &option);
+                    assert_eq!(
+                        fast.map(|(d, v, l)| (&d.key, v, l)),
+                        by_parts.map(|(d, v, l)| (&d.key, v, l)),
+                        "{option}"
+                    );
+                }
+            }
+        }
+        assert!(indexed > 1000, "only {indexed} options indexed");
     }
 
     #[test]

@@ -114,8 +114,13 @@ fn is_ini_section_header(text: &str) -> bool {
 }
 
 fn looks_like_cklb(text: &str) -> bool {
-    // The first 4096 characters, without copying them.
-    let end = text.char_indices().nth(4096).map_or(text.len(), |(i, _)| i);
+    // The first 4096 characters, without copying them (bytes when those are ASCII).
+    const HEAD: usize = 4096;
+    let end = match text.as_bytes().get(..HEAD) {
+        None => text.len(),
+        Some(bytes) if bytes.is_ascii() => HEAD,
+        Some(_) => text.char_indices().nth(HEAD).map_or(text.len(), |(i, _)| i),
+    };
     let head = &text[..end];
     head.contains("\"target_data\"")
         || (head.contains("\"stigs\"") && head.contains("\"cklb_version\""))
@@ -623,6 +628,15 @@ mod tests {
             text.to_string(),
             crate::source::Encoding::Utf8,
         ))
+    }
+
+    #[test]
+    fn checklists_are_recognised_by_their_first_4096_characters() {
+        let after = |filler: &str| format!("{{\"title\": \"{filler}\", \"target_data\": {{}}}}");
+        assert_eq!(detect_text(&after(&"é".repeat(3000))), Format::Cklb);
+        assert_eq!(detect_text(&after(&"e".repeat(4000))), Format::Cklb);
+        assert_eq!(detect_text(&after(&"e".repeat(5000))), Format::GraphJson);
+        assert_eq!(detect_text(&after(&"é".repeat(5000))), Format::GraphJson);
     }
 
     #[test]
