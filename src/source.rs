@@ -108,7 +108,7 @@ pub struct SourceFile {
     /// The text re-read after [`SourceFile::release`]; `None` inside when the file changed or
     /// vanished since it was parsed.
     reloaded: Option<OnceLock<Option<String>>>,
-    line_starts: Vec<u32>,
+    lines: LineIndex,
 }
 
 /// A file whose bytes could not be decoded, with the bytes back (to position the error).
@@ -141,7 +141,7 @@ impl SourceFile {
     }
 
     pub fn from_text(path: &Path, text: String, encoding: Encoding) -> SourceFile {
-        let line_starts = line_starts(&text);
+        let lines = LineIndex::new(&text);
         SourceFile {
             path: path.to_path_buf(),
             display_path: display_path(path),
@@ -149,7 +149,7 @@ impl SourceFile {
             len: text.len(),
             text,
             reloaded: None,
-            line_starts,
+            lines,
         }
     }
 
@@ -200,11 +200,8 @@ impl SourceFile {
     /// 1-based line and column (in Unicode code points) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.len);
-        let line = match self.line_starts.binary_search(&(offset as u32)) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        let start = self.line_starts[line] as usize;
+        let (line, start) = self.lines.line_of(offset as u32);
+        let start = start as usize;
         if self.reloaded.is_some() {
             // Released files are ASCII: one byte per code point.
             return (line + 1, offset - start + 1);
@@ -227,36 +224,123 @@ impl SourceFile {
 
     /// The text of a 1-based line, without its line end; empty past the last line.
     pub fn line(&self, line: usize) -> &str {
-        let Some(&start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
+        let Some(start) = line.checked_sub(1).and_then(|i| self.lines.start(i)) else {
             return "";
         };
         let text = self.text();
-        let end = self
-            .line_starts
-            .get(line)
-            .map_or(text.len(), |&e| e as usize);
+        let end = self.lines.start(line).map_or(text.len(), |e| e as usize);
         text.get(start as usize..end)
             .unwrap_or("")
             .trim_end_matches(['\n', '\r'])
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.lines.len()
     }
 }
 
-fn line_starts(text: &str) -> Vec<u32> {
-    let bytes = text.as_bytes();
-    let mut starts = Vec::with_capacity(bytes.len() / 40 + 1);
-    starts.push(0u32);
-    for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
-        // A lone CR also ends a line (some exports mix CRLF and LF; old Mac files use CR).
-        if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
-            starts.push(i as u32 + 1);
+/// Where the lines of a text start, in about a byte per line: each line's length as a varint
+/// (LEB128), with the absolute start of every 64th line as a checkpoint. A tenant export has
+/// millions of lines and keeps this index for every file (positions stay exact after the text
+/// is released), so four bytes per line would be a sixth of the model.
+///
+/// A line ends at `\n`, `\r\n` or a lone `\r` (some exports mix CRLF and LF; old Mac files use
+/// CR).
+#[derive(Clone, Debug, Default)]
+struct LineIndex {
+    /// The length of every line but the last, in order, as varints.
+    lengths: Vec<u8>,
+    /// For lines 0, 64, 128...: the line's start and where its length begins in `lengths`.
+    checkpoints: Vec<(u32, u32)>,
+    lines: u32,
+}
+
+impl LineIndex {
+    const EVERY: usize = 64;
+
+    fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
+        let mut index = LineIndex {
+            lengths: Vec::with_capacity(bytes.len() / 40 + 1),
+            checkpoints: vec![(0, 0)],
+            lines: 1,
+        };
+        let mut previous = 0u32;
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
+                let start = i as u32 + 1;
+                index.push(start - previous, start);
+                previous = start;
+            }
+        }
+        index.lengths.shrink_to_fit();
+        index.checkpoints.shrink_to_fit();
+        index
+    }
+
+    /// Record a line of `length` bytes, the next one starting at `next_start`.
+    fn push(&mut self, mut length: u32, next_start: u32) {
+        while length >= 0x80 {
+            self.lengths.push((length as u8) | 0x80);
+            length >>= 7;
+        }
+        self.lengths.push(length as u8);
+        if (self.lines as usize).is_multiple_of(Self::EVERY) {
+            self.checkpoints
+                .push((next_start, self.lengths.len() as u32));
+        }
+        self.lines += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.lines as usize
+    }
+
+    /// The 0-based line holding `offset`, and that line's start.
+    fn line_of(&self, offset: u32) -> (usize, u32) {
+        let k = self
+            .checkpoints
+            .partition_point(|&(start, _)| start <= offset)
+            - 1;
+        let (mut start, mut at) = self.checkpoints[k];
+        let mut line = k * Self::EVERY;
+        while line + 1 < self.len() && (line + 1) % Self::EVERY != 0 {
+            let (length, next) = self.length_at(at);
+            if start + length > offset {
+                break;
+            }
+            (start, at, line) = (start + length, next, line + 1);
+        }
+        (line, start)
+    }
+
+    /// The start of a 0-based line, None past the last line.
+    fn start(&self, line: usize) -> Option<u32> {
+        if line >= self.len() {
+            return None;
+        }
+        let (mut start, mut at) = self.checkpoints[line / Self::EVERY];
+        for _ in 0..line % Self::EVERY {
+            let (length, next) = self.length_at(at);
+            (start, at) = (start + length, next);
+        }
+        Some(start)
+    }
+
+    /// The varint at `at` in `lengths`, and where the next one begins.
+    fn length_at(&self, mut at: u32) -> (u32, u32) {
+        let mut value = 0u32;
+        let mut shift = 0;
+        loop {
+            let byte = self.lengths[at as usize];
+            at += 1;
+            value |= u32::from(byte & 0x7F) << shift;
+            if byte < 0x80 {
+                return (value, at);
+            }
+            shift += 7;
         }
     }
-    starts.shrink_to_fit();
-    starts
 }
 
 /// Paths for display: relative to the working directory when below it, always with `/`.
@@ -421,7 +505,7 @@ fn placeholder() -> SourceFile {
         text: String::new(),
         len: 0,
         reloaded: None,
-        line_starts: vec![0],
+        lines: LineIndex::new(""),
     }
 }
 
@@ -473,6 +557,65 @@ mod tests {
     fn invalid_utf8_reports_its_byte_offset() {
         let err = SourceFile::decode(Path::new("x"), b"ab\xFFcd").unwrap_err();
         assert_eq!(err.byte_offset, 2);
+    }
+
+    /// Line starts as the index must find them: after `\n`, after `\r` not followed by `\n`.
+    fn naive_line_starts(text: &str) -> Vec<u32> {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                starts.push(i as u32 + 1);
+            }
+        }
+        starts
+    }
+
+    #[test]
+    fn the_compact_line_index_agrees_with_a_plain_list_of_line_starts() {
+        // Short, long (several varint bytes) and empty lines, every line end, many blocks.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut texts = vec![String::new(), "\n".into(), "\r".into(), "a\r\nb".into()];
+        for _ in 0..20 {
+            let mut text = String::new();
+            for _ in 0..(next() % 400) {
+                let len = match next() % 10 {
+                    0 => 0,
+                    1 => 128 + (next() % 300) as usize,
+                    2 => 16_384 + (next() % 100) as usize,
+                    _ => (next() % 90) as usize,
+                };
+                text.push_str(&"x".repeat(len));
+                text.push_str(["\n", "\r\n", "\r"][(next() % 3) as usize]);
+            }
+            texts.push(text);
+        }
+        for text in &texts {
+            let starts = naive_line_starts(text);
+            let index = LineIndex::new(text);
+            assert_eq!(index.len(), starts.len());
+            for (line, &start) in starts.iter().enumerate() {
+                assert_eq!(index.start(line), Some(start));
+            }
+            assert_eq!(index.start(starts.len()), None);
+            // Around every line start, and a spread of offsets in between.
+            let around = starts.iter().flat_map(|&s| [s.saturating_sub(1), s, s + 1]);
+            let spread = (0..=text.len() as u32).step_by(61);
+            for offset in around.chain(spread).filter(|&o| o as usize <= text.len()) {
+                let line = starts.partition_point(|&s| s <= offset) - 1;
+                assert_eq!(
+                    index.line_of(offset),
+                    (line, starts[line]),
+                    "offset {offset}"
+                );
+            }
+        }
     }
 
     #[test]
