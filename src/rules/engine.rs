@@ -331,42 +331,71 @@ fn single_settings(policy: &Policy) -> SingleSettings<'_> {
     SingleSettings(once)
 }
 
-/// Devices two policies certainly both reach: a shared group, or one reaching every device of
-/// every join type the other may reach (an unknown group may hold any device, so only "all
-/// devices" certainly overlaps it).
-fn definite_overlap(a: &[EffectiveAssignment], b: &[EffectiveAssignment]) -> Option<String> {
-    let (x, y) = overlapping_assignments(a, b)?;
+/// Devices two policies certainly both reach, through the pair of their assignments that
+/// `overlapping` found: a shared group, or one reaching every device of every join type the
+/// other may reach (an unknown group may hold any device, so only "all devices" certainly
+/// overlaps it).
+fn definite_overlap(x: &EffectiveAssignment, y: &EffectiveAssignment) -> String {
     let same_group =
         matches!((&x.group, &y.group), (Some(g), Some(h)) if g.name.eq_ignore_ascii_case(&h.name));
     if same_group {
-        return Some(format!("both are assigned to {}", target_phrase(x)));
+        return format!("both are assigned to {}", target_phrase(x));
     }
     let shared = x.reach.possible.intersection(y.reach.possible);
-    Some(format!(
+    format!(
         "{} devices get both ({} and {})",
         shared.describe(),
         target_phrase(x),
         target_phrase(y)
-    ))
+    )
 }
 
-/// The first pair of assignments (in assignment order) through which two policies certainly
-/// reach the same devices: a shared group, or one covering every device the other may reach.
-fn overlapping_assignments<'e, 'm>(
-    a: &'e [EffectiveAssignment<'m>],
-    b: &'e [EffectiveAssignment<'m>],
-) -> Option<(&'e EffectiveAssignment<'m>, &'e EffectiveAssignment<'m>)> {
-    let covers = |x: &EffectiveAssignment, y: &EffectiveAssignment| {
-        !y.reach.possible.is_empty() && y.reach.possible.difference(x.reach.certain).is_empty()
+/// An effective assignment as the pairwise overlap test needs it: its group, interned
+/// case-insensitively (comparing two is comparing integers), and the join types it reaches.
+#[derive(Clone, Copy)]
+struct AssignmentReach {
+    group: Option<u32>,
+    possible: JoinTypeSet,
+    certain: JoinTypeSet,
+}
+
+/// Per policy, its effective assignments (in the same order) as [`AssignmentReach`]es.
+fn reach_profiles(effective: &[Vec<EffectiveAssignment>]) -> Vec<Vec<AssignmentReach>> {
+    let mut groups: HashMap<String, u32> = HashMap::new();
+    let mut intern = |name: &str| {
+        let next = groups.len() as u32;
+        *groups.entry(name.to_ascii_lowercase()).or_insert(next)
     };
-    for x in a {
-        for y in b {
-            if x.reach.possible.is_empty() || y.reach.possible.is_empty() {
+    effective
+        .iter()
+        .map(|assignments| {
+            assignments
+                .iter()
+                .map(|ea| AssignmentReach {
+                    group: ea.group.as_ref().map(|g| intern(&g.name)),
+                    possible: ea.reach.possible,
+                    certain: ea.reach.certain,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The first pair of assignments (their indices, in assignment order) through which two
+/// policies certainly reach the same devices: a shared group, or one covering every device the
+/// other may reach.
+fn overlapping(a: &[AssignmentReach], b: &[AssignmentReach]) -> Option<(usize, usize)> {
+    let covers = |x: &AssignmentReach, y: &AssignmentReach| {
+        !y.possible.is_empty() && y.possible.difference(x.certain).is_empty()
+    };
+    for (i, x) in a.iter().enumerate() {
+        for (j, y) in b.iter().enumerate() {
+            if x.possible.is_empty() || y.possible.is_empty() {
                 continue;
             }
-            let same_group = matches!((&x.group, &y.group), (Some(g), Some(h)) if g.name.eq_ignore_ascii_case(&h.name));
+            let same_group = x.group.is_some() && x.group == y.group;
             if same_group || covers(x, y) || covers(y, x) {
-                return Some((x, y));
+                return Some((i, j));
             }
         }
     }
@@ -386,54 +415,101 @@ fn conflict(
             kinds.is_empty() || kinds.iter().any(|k| k == ctx.model.policies[i].kind.name())
         })
         .collect();
-    // Per key, the policies that set it, bucketed by value: only policies in different
-    // buckets can conflict, and most policies of a tenant agree on most settings.
-    let mut by_key: HashMap<&str, ValueBuckets> = HashMap::new();
-    for &i in &eligible {
-        for (key, setting) in all_singles[i].iter() {
-            by_key
-                .entry(key)
-                .or_default()
-                .entry(value_class(&setting.value))
-                .or_default()
-                .push((i, setting));
-        }
-    }
+    let by_key = settings_by_key_and_value(&eligible, all_singles);
     let mut keys: Vec<_> = by_key.into_iter().filter(|(_, b)| b.len() > 1).collect();
     keys.sort_by(|a, b| a.0.cmp(b.0));
+    let reaches = reach_profiles(effective);
+    let pairs = Pairs {
+        rule,
+        ctx,
+        effective,
+        reaches: &reaches,
+    };
     // Keys are independent: compare their policies on all cores, collected in key order.
     let found: Vec<Vec<Finding>> = keys
         .into_par_iter()
-        .map(|(_, buckets)| key_conflicts(rule, ctx, effective, buckets))
+        .map(|(_, buckets)| pairs.key_conflicts(buckets))
         .collect();
     findings.extend(found.into_iter().flatten());
 }
 
-/// The conflicts over one key: every pair of policies in different value buckets that
-/// certainly reach the same devices.
-fn key_conflicts(
-    rule: &Rule,
-    ctx: &Context,
-    effective: &[Vec<EffectiveAssignment>],
-    buckets: ValueBuckets,
-) -> Vec<Finding> {
-    let mut buckets: Vec<Vec<(usize, &Setting)>> = buckets.into_values().collect();
-    buckets.sort_by_key(|bucket| bucket[0].0);
-    let mut findings = Vec::new();
-    for (n, left) in buckets.iter().enumerate() {
-        for right in &buckets[n + 1..] {
-            for &x in left {
-                for &y in right {
-                    // The policy read later carries the finding.
-                    let ((pa, a), (pb, b)) = if x.0 < y.0 { (x, y) } else { (y, x) };
-                    if let Some(overlap) = definite_overlap(&effective[pa], &effective[pb]) {
-                        findings.push(conflict_finding(rule, ctx, (pa, a), (pb, b), overlap));
+/// Per key, the policies that set it, bucketed by value: only policies in different buckets
+/// can conflict, and most policies of a tenant agree on most settings. Built on all cores (one
+/// map per run of policies, merged in policy order, so each bucket lists its policies in order).
+fn settings_by_key_and_value<'m>(
+    eligible: &[usize],
+    singles: &[SingleSettings<'m>],
+) -> HashMap<&'m str, ValueBuckets<'m>> {
+    let run = eligible.len().div_ceil(rayon::current_num_threads()).max(1);
+    let maps: Vec<HashMap<&str, ValueBuckets>> = eligible
+        .par_chunks(run)
+        .map(|policies| {
+            let mut by_key: HashMap<&str, ValueBuckets> = HashMap::new();
+            for &i in policies {
+                for (key, setting) in singles[i].iter() {
+                    by_key
+                        .entry(key)
+                        .or_default()
+                        .entry(value_class(&setting.value))
+                        .or_default()
+                        .push((i, setting));
+                }
+            }
+            by_key
+        })
+        .collect();
+    let mut maps = maps.into_iter();
+    let mut merged = maps.next().unwrap_or_default();
+    for map in maps {
+        for (key, buckets) in map {
+            let into = merged.entry(key).or_default();
+            for (class, policies) in buckets {
+                into.entry(class).or_default().extend(policies);
+            }
+        }
+    }
+    merged
+}
+
+/// What comparing the policies of one key needs.
+struct Pairs<'r, 'c, 'a, 'm, 'e> {
+    rule: &'r Rule,
+    ctx: &'c Context<'a, 'm>,
+    effective: &'e [Vec<EffectiveAssignment<'m>>],
+    reaches: &'e [Vec<AssignmentReach>],
+}
+
+impl Pairs<'_, '_, '_, '_, '_> {
+    /// The conflicts over one key: every pair of policies in different value buckets that
+    /// certainly reach the same devices.
+    fn key_conflicts(&self, buckets: ValueBuckets) -> Vec<Finding> {
+        let mut buckets: Vec<Vec<(usize, &Setting)>> = buckets.into_values().collect();
+        buckets.sort_by_key(|bucket| bucket[0].0);
+        let mut findings = Vec::new();
+        for (n, left) in buckets.iter().enumerate() {
+            for right in &buckets[n + 1..] {
+                for &x in left {
+                    for &y in right {
+                        // The policy read later carries the finding.
+                        let ((pa, a), (pb, b)) = if x.0 < y.0 { (x, y) } else { (y, x) };
+                        let Some((i, j)) = overlapping(&self.reaches[pa], &self.reaches[pb]) else {
+                            continue;
+                        };
+                        let overlap =
+                            definite_overlap(&self.effective[pa][i], &self.effective[pb][j]);
+                        findings.push(conflict_finding(
+                            self.rule,
+                            self.ctx,
+                            (pa, a),
+                            (pb, b),
+                            overlap,
+                        ));
                     }
                 }
             }
         }
+        findings
     }
-    findings
 }
 
 /// Policies (index, setting) that set one key, by value class.
