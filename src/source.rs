@@ -109,6 +109,8 @@ pub struct SourceFile {
     /// vanished since it was parsed.
     reloaded: Option<OnceLock<Option<String>>>,
     lines: LineIndex,
+    /// The text is ASCII (noted while it is hot in the cache, for [`SourceFile::release`]).
+    ascii: bool,
 }
 
 /// A file whose bytes could not be decoded, with the bytes back (to position the error).
@@ -147,6 +149,7 @@ impl SourceFile {
             display_path: display_path(path),
             encoding,
             len: text.len(),
+            ascii: text.is_ascii(),
             text,
             reloaded: None,
             lines,
@@ -177,7 +180,7 @@ impl SourceFile {
     pub fn release(&mut self) {
         let rereadable = !matches!(self.encoding, Encoding::BinaryListing)
             && !self.path.as_os_str().is_empty()
-            && self.text.is_ascii();
+            && self.ascii;
         if rereadable && self.reloaded.is_none() {
             self.text = String::new();
             self.reloaded = Some(OnceLock::new());
@@ -506,6 +509,7 @@ fn placeholder() -> SourceFile {
         len: 0,
         reloaded: None,
         lines: LineIndex::new(""),
+        ascii: true,
     }
 }
 
