@@ -22,11 +22,13 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{CATALOG_INSTANCE, GRAPH, INSTANCE_KINDS, Reader, number_value};
+use super::{ALL_ZERO_GUID, CATALOG_INSTANCE, GRAPH, INSTANCE_KINDS, Reader, number_value};
 use crate::catalog::Catalog;
 use crate::ingest::Parsed;
-use crate::ingest::json::{self, Doc, TextMap};
-use crate::model::{Policy, PolicyKind, Setting, Value};
+use crate::ingest::json;
+use crate::model::{
+    Assignment, FilterRef, InlineRule, Mode, Policy, PolicyKind, Setting, Target, Value,
+};
 use crate::source::{SourceFile, SourceId, Span};
 
 /// A JSON value as written in the file.
@@ -47,7 +49,6 @@ pub(super) fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option
     let mut fast = Fast {
         text,
         id,
-        file,
         reader: Reader {
             catalog,
             out: Parsed::default(),
@@ -78,7 +79,6 @@ fn mentions_catalog_policy(body: &str) -> bool {
 struct Fast<'t, 'c> {
     text: &'t str,
     id: SourceId,
-    file: &'t SourceFile,
     reader: Reader<'c>,
 }
 
@@ -265,22 +265,120 @@ impl Fast<'_, '_> {
         Some(())
     }
 
-    /// The `assignments` array, read by the reference reader from its slice of the file (they
-    /// are a few percent of a policy's bytes, and come in many shapes).
-    fn assignments(&mut self, raw: Raw<'_>, policy: &mut Policy) -> Option<()> {
+    /// The `assignments` array, as `Reader::read_assignment_list` reads it.
+    fn assignments(&self, raw: Raw<'_>, policy: &mut Policy) -> Option<()> {
         let Some(list) = array(raw)? else {
             return Some(());
         };
-        let ast = json::parse(list.get()).ok()??;
-        let list_ast = ast.as_array()?;
-        let doc = Doc {
-            id: self.id,
-            file: self.file,
-            text: list.get(),
-            map: TextMap::inner(self.span(list).start as usize, &[]),
+        // Each item kept whole first: an assignment's span is its object.
+        let items: Vec<Raw> = serde_json::from_str(list.get()).ok()?;
+        policy.assignments_exported = true;
+        policy.assignments.reserve(items.len());
+        for item in items {
+            policy.assignments.push(self.assignment(item)?);
+        }
+        Some(())
+    }
+
+    /// One assignment, as the reference reader's `read_assignment` takes it.
+    fn assignment(&self, raw: Raw<'_>) -> Option<Assignment> {
+        if !raw.get().starts_with('{') {
+            return None;
+        }
+        let doc: AssignmentDoc = serde_json::from_str(raw.get()).ok()?;
+        let target = doc.target?;
+        let type_node = match target.odata_type {
+            Some(node) => Some((string_value(node)?, node)),
+            None => None,
         };
-        self.reader.read_assignment_list(&doc, list_ast, policy);
-        self.reader.out.errors.is_empty().then_some(())
+        let type_name = type_node
+            .as_ref()
+            .map(|(t, _)| t.strip_prefix(GRAPH).unwrap_or(t));
+        let group_id = self.optional_string(target.group_id)?;
+        let group_name = self.optional_string(target.group_name)?;
+        let has_group = group_id.is_some() || group_name.is_some();
+        let group = || self.group_target(&target, &group_id, &group_name);
+        let (target_value, mode) = match type_name {
+            Some("groupAssignmentTarget") => (group()?, Mode::Include),
+            Some("exclusionGroupAssignmentTarget") => (group()?, Mode::Exclude),
+            Some("allDevicesAssignmentTarget") => (Target::AllDevices, Mode::Include),
+            Some("allLicensedUsersAssignmentTarget") => (Target::AllLicensedUsers, Mode::Include),
+            Some(other) => (Target::Other(other.to_string()), Mode::Include),
+            None if has_group => (group()?, Mode::Include),
+            None => return None,
+        };
+        let target_span = match (&group_id, &group_name, &type_node) {
+            (Some((_, span)), _, _) | (None, Some((_, span)), _) => *span,
+            (None, None, Some((_, node))) => self.span(node),
+            (None, None, None) => return None,
+        };
+        Some(Assignment {
+            target: target_value,
+            mode,
+            filter: self.filter_ref(&target)?,
+            span: self.span(raw),
+            target_span,
+            file: None,
+        })
+    }
+
+    /// A string field that may be absent or null (`groupId`, `groupName`): `Some(None)` then,
+    /// decline for another type.
+    fn optional_string<'a>(&self, raw: Option<Raw<'a>>) -> Option<Option<(Cow<'a, str>, Span)>> {
+        match raw {
+            None => Some(None),
+            Some(raw) if raw.get() == "null" => Some(None),
+            Some(raw) => self.string(Some(raw)).map(Some),
+        }
+    }
+
+    /// A group target: its id and/or name, and the membership rule IntuneCD writes inline.
+    fn group_target(
+        &self,
+        target: &TargetDoc<'_>,
+        id: &Option<(Cow<'_, str>, Span)>,
+        name: &Option<(Cow<'_, str>, Span)>,
+    ) -> Option<Target> {
+        if id.is_none() && name.is_none() {
+            return None;
+        }
+        let inline_rule = match self.optional_string(target.membership_rule)? {
+            Some((text, span)) if !text.trim().is_empty() => Some(InlineRule {
+                offsets: json::string_offsets(self.slice(span)),
+                text: text.into_owned(),
+                // The rule's text, without its quotes.
+                span: Span::new(span.start as usize + 1, span.end as usize - 1),
+            }),
+            _ => None,
+        };
+        Some(Target::Group {
+            id: id.as_ref().map(|(id, _)| id.to_string()),
+            name: name.as_ref().map(|(name, _)| name.to_string()),
+            inline_rule,
+        })
+    }
+
+    /// The assignment filter of a target, when its type is include or exclude and it names one.
+    fn filter_ref(&self, target: &TargetDoc<'_>) -> Option<Option<FilterRef>> {
+        let kind = target.filter_type.and_then(string_value);
+        let mode = match kind.as_deref() {
+            Some(t) if t.eq_ignore_ascii_case("include") => Mode::Include,
+            Some(t) if t.eq_ignore_ascii_case("exclude") => Mode::Exclude,
+            _ => return Some(None),
+        };
+        Some(match self.optional_string(target.filter_id)? {
+            Some((id, span)) if !id.is_empty() && id != ALL_ZERO_GUID => Some(FilterRef {
+                reference: id.into_owned(),
+                mode,
+                span,
+            }),
+            _ => None,
+        })
+    }
+
+    /// The text of a span of the file.
+    fn slice(&self, span: Span) -> &str {
+        &self.text[span.range()]
     }
 }
 
@@ -396,6 +494,23 @@ struct GroupValue<'a> {
     children: Nullable<Vec<Instance<'a>>>,
 }
 
+/// One item of `assignments`: `{"id": .., "target": {..}}`.
+#[derive(Default)]
+struct AssignmentDoc<'a> {
+    /// Must be an object: `null` and other types decline (the reference reader reports them).
+    target: Option<TargetDoc<'a>>,
+}
+
+#[derive(Default)]
+struct TargetDoc<'a> {
+    odata_type: Option<Raw<'a>>,
+    group_id: Option<Raw<'a>>,
+    group_name: Option<Raw<'a>>,
+    membership_rule: Option<Raw<'a>>,
+    filter_type: Option<Raw<'a>>,
+    filter_id: Option<Raw<'a>>,
+}
+
 /// An object read key by key: known keys fill a field (once: a duplicate declines), others
 /// are skipped.
 trait Fields<'de>: Default {
@@ -479,6 +594,35 @@ impl<'de> Fields<'de> for GroupValue<'de> {
     }
 }
 
+impl<'de> Fields<'de> for AssignmentDoc<'de> {
+    const WHAT: &'static str = "an assignment";
+    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            "target" => once(&mut self.target, map.next_value()?),
+            _ => skip(map),
+        }
+    }
+}
+
+impl<'de> Fields<'de> for TargetDoc<'de> {
+    const WHAT: &'static str = "an assignment target";
+    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            "@odata.type" => once(&mut self.odata_type, map.next_value()?),
+            "groupId" => once(&mut self.group_id, map.next_value()?),
+            "groupName" => once(&mut self.group_name, map.next_value()?),
+            "membershipRule" => once(&mut self.membership_rule, map.next_value()?),
+            "deviceAndAppManagementAssignmentFilterType" => {
+                once(&mut self.filter_type, map.next_value()?)
+            }
+            "deviceAndAppManagementAssignmentFilterId" => {
+                once(&mut self.filter_id, map.next_value()?)
+            }
+            _ => skip(map),
+        }
+    }
+}
+
 /// Fill a field once; a second occurrence of the key declines (the reference reader takes the
 /// first, and reports nothing: such files are rare enough to leave to it).
 fn once<T, E: de::Error>(slot: &mut Option<T>, value: T) -> Result<(), E> {
@@ -546,6 +690,18 @@ impl<'de> Deserialize<'de> for ChoiceValue<'de> {
 }
 
 impl<'de> Deserialize<'de> for SimpleValue<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_object(deserializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for AssignmentDoc<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_object(deserializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for TargetDoc<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserialize_object(deserializer)
     }
@@ -680,6 +836,88 @@ mod tests {
         assert_eq!(file.slice(policy.settings[0].span), PKU2U_0);
         assert_eq!(file.slice(policy.settings[0].name_span), PKU2U);
         assert_eq!(file.slice(policy.span), text.trim());
+    }
+
+    #[test]
+    fn assignments_agree_in_every_shape_the_reference_reader_accepts() {
+        let pku2u = choice(PKU2U, PKU2U_0, "");
+        let target = |fields: &str| format!(r#"{{"id": "a", "target": {{{fields}}}}}"#);
+        let accepted = [
+            target(r##""@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": "g1""##),
+            target(
+                r##""@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget", "groupId": "g2", "groupName": "Kiosks""##,
+            ),
+            target(
+                r##""@odata.type": "#microsoft.graph.allLicensedUsersAssignmentTarget", "groupId": null"##,
+            ),
+            target(
+                r##""@odata.type": "#microsoft.graph.configurationManagerCollectionAssignmentTarget""##,
+            ),
+            target(r##""@odata.type": "groupAssignmentTarget", "groupName": "No prefix""##),
+            target(
+                r#""groupName": "Untyped", "membershipRule": "(device.deviceTrustType -eq \"AzureAD\")""#,
+            ),
+            target(r#""groupId": "g3", "membershipRule": "  ""#),
+            target(
+                r##""@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": "g4", "deviceAndAppManagementAssignmentFilterType": "Include", "deviceAndAppManagementAssignmentFilterId": "f1""##,
+            ),
+            target(
+                r##""@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": "g5", "deviceAndAppManagementAssignmentFilterType": "exclude", "deviceAndAppManagementAssignmentFilterId": "00000000-0000-0000-0000-000000000000""##,
+            ),
+            target(
+                r##""@odata.type": "#microsoft.graph.allDevicesAssignmentTarget", "deviceAndAppManagementAssignmentFilterType": "none", "deviceAndAppManagementAssignmentFilterId": 7"##,
+            ),
+        ];
+        let list = accepted.join(", ");
+        let text = policy(&pku2u, &format!(r#", "assignments": [{list}]"#));
+        assert!(text_agrees(&text), "declined:\n{text}");
+        assert!(text_agrees(&policy(&pku2u, r#", "assignments": []"#)));
+        assert!(text_agrees(&policy(&pku2u, r#", "assignments": null"#)));
+
+        let declined = [
+            r#"{"id": "a"}"#.to_string(),
+            r#"{"target": null}"#.to_string(),
+            r#"{"target": []}"#.to_string(),
+            target(r#""groupId": 5"#),
+            target(
+                r##""@odata.type": "#microsoft.graph.allDevicesAssignmentTarget", "groupName": {}"##,
+            ),
+            target(r##""@odata.type": 1, "groupId": "g""##),
+            target(r#""deviceAndAppManagementAssignmentFilterType": "include""#),
+            target(r##""@odata.type": "#microsoft.graph.groupAssignmentTarget""##),
+            target(r#""groupId": "g", "membershipRule": 3"#),
+            target(
+                r##""@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": "g", "deviceAndAppManagementAssignmentFilterType": "include", "deviceAndAppManagementAssignmentFilterId": []"##,
+            ),
+            "\"not an object\"".to_string(),
+        ];
+        for item in declined {
+            let text = policy(&pku2u, &format!(r#", "assignments": [{item}]"#));
+            assert!(!text_agrees(&text), "accepted:\n{text}");
+        }
+    }
+
+    #[test]
+    fn an_inline_rule_with_escapes_keeps_a_map_to_the_file_bytes() {
+        let item = r#"{"target": {"groupName": "G", "membershipRule": "device.deviceTrustType -eq \u0022AzureAD\""}}"#;
+        let text = policy(
+            &choice(PKU2U, PKU2U_0, ""),
+            &format!(r#", "assignments": [{item}]"#),
+        );
+        assert!(text_agrees(&text), "declined:\n{text}");
+        let file = SourceFile::decode(Path::new("inline.json"), text.as_bytes()).unwrap();
+        let parsed = read(SourceId(0), &file, Catalog::builtin()).unwrap();
+        let Target::Group {
+            inline_rule: Some(rule),
+            ..
+        } = &parsed.policies[0].assignments[0].target
+        else {
+            panic!("an inline rule")
+        };
+        assert_eq!(rule.text, "device.deviceTrustType -eq \"AzureAD\"");
+        let quote = rule.text.find('"').unwrap();
+        let at = crate::model::map_inner_offset(rule.span, &rule.offsets, quote);
+        assert!(text[at..].starts_with("\\u0022"));
     }
 
     #[test]
