@@ -113,12 +113,7 @@ pub fn check(options: &Options) -> Outcome {
 
     let (scope, scope_errors) = scope::Scope::new(&model, &config.inventory);
     timings::phase("scope");
-    let ctx = rules::engine::Context {
-        model: &model,
-        scope: &scope,
-        catalog,
-        missing_controls: config.missing_controls,
-    };
+    let ctx = rules::engine::Context::new(&model, &scope, catalog, config.missing_controls);
     // Every rule runs, so that exceptions see every finding they may cover; only the selected
     // rules are reported.
     let mut findings = rules::engine::run(&all_rules, &ctx);

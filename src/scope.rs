@@ -162,10 +162,7 @@ impl<'m> Scope<'m> {
                 });
             }
         }
-        if let Some(&i) = keys
-            .iter()
-            .find_map(|k| self.groups_by_key.get(&k.to_lowercase()))
-        {
+        if let Some(i) = keys.iter().find_map(|k| self.exported_index(k)) {
             return Some(self.exported_group(i, display));
         }
         if let Some(rule) = inline_rule {
@@ -192,10 +189,18 @@ impl<'m> Scope<'m> {
             return name.to_string();
         }
         let id = id.unwrap_or("?");
-        self.groups_by_key
-            .get(&id.to_lowercase())
-            .map(|&i| self.model.groups[i].name.clone())
+        self.exported_index(id)
+            .map(|i| self.model.groups[i].name.clone())
             .unwrap_or_else(|| id.to_string())
+    }
+
+    /// The exported group with this id or name, case-insensitively (keys are lower case: one
+    /// written so is found without lower-casing a copy).
+    fn exported_index(&self, id_or_name: &str) -> Option<usize> {
+        self.groups_by_key
+            .get(id_or_name)
+            .or_else(|| self.groups_by_key.get(&id_or_name.to_lowercase()))
+            .copied()
     }
 
     fn exported_group(&self, i: usize, display: String) -> ResolvedGroup {
@@ -365,9 +370,11 @@ impl<'m> Scope<'m> {
         let Some(filter) = &assignment.filter else {
             return reach;
         };
+        let reference = filter.reference.as_str();
         let found = self
             .filters_by_key
-            .get(&filter.reference.to_lowercase())
+            .get(reference)
+            .or_else(|| self.filters_by_key.get(&reference.to_lowercase()))
             .map(|&i| &self.filter_analysis[i]);
         let Some(Ok((analysis, _))) = found else {
             let note = format!(
@@ -468,8 +475,20 @@ impl<'m> Scope<'m> {
     }
 
     /// True when the target group is known to an export, an inline rule or the inventory.
-    pub fn group_is_known(&self, policy: &Policy, target: &Target) -> bool {
-        self.resolve_group(policy, target).is_none_or(|g| g.known)
+    /// (What [`Scope::resolve_group`] says in `known`, without building the group.)
+    pub fn group_is_known(&self, _policy: &Policy, target: &Target) -> bool {
+        let Target::Group {
+            id,
+            name,
+            inline_rule,
+        } = target
+        else {
+            return true;
+        };
+        inline_rule.is_some()
+            || id.iter().chain(name.iter()).any(|key| {
+                self.inventory.group(key).is_some() || self.exported_index(key).is_some()
+            })
     }
 }
 
@@ -689,5 +708,94 @@ fn trust_type_span(expr: &membership_rule::Expr, location: RuleLocation) -> Span
             map_inner_offset(location.span, location.offsets, end),
         ),
         None => location.span,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::InventoryEntry;
+    use crate::model::{InlineRule, PolicyKind};
+    use crate::source::Span;
+
+    fn group(id: &str, name: &str, membership: Membership) -> Group {
+        Group {
+            id: Some(id.to_string()),
+            name: name.to_string(),
+            membership,
+            source: SourceId(0),
+            span: Span::default(),
+            rule_span: None,
+            rule_offsets: Vec::new(),
+        }
+    }
+
+    fn target(id: Option<&str>, name: Option<&str>, rule: Option<&str>) -> Target {
+        Target::Group {
+            id: id.map(str::to_string),
+            name: name.map(str::to_string),
+            inline_rule: rule.map(|text| InlineRule {
+                text: text.to_string(),
+                span: Span::default(),
+                offsets: Vec::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_known_group_is_one_resolve_group_knows() {
+        let mut model = Model::default();
+        model
+            .groups
+            .push(group("AB-1", "Windows - Entra joined", Membership::Static));
+        let rule = "(device.deviceTrustType -eq \"AzureAD\")".to_string();
+        let dynamic = Membership::Dynamic {
+            rule,
+            paused: false,
+        };
+        model.groups.push(group("cd-2", "Hybrid", dynamic));
+        let mut inventory = Inventory::default();
+        let entry = InventoryEntry {
+            join_types: JoinTypeSet::of(&[JoinType::Entra]),
+            location: Location {
+                file: SourceId(0),
+                span: Span::default(),
+            },
+        };
+        inventory.groups.insert("kiosks".to_string(), entry);
+        let (scope, _) = Scope::new(&model, &inventory);
+        let policy = Policy {
+            id: None,
+            name: "p".into(),
+            kind: PolicyKind::SettingsCatalog,
+            source: SourceId(0),
+            span: Span::default(),
+            name_span: Span::default(),
+            settings: Vec::new(),
+            assignments: Vec::new(),
+            assignments_exported: true,
+            gpo: None,
+        };
+        let targets = [
+            (target(Some("ab-1"), None, None), true),
+            (target(Some("AB-1"), None, None), true),
+            (target(None, Some("HYBRID"), None), true),
+            (target(Some("x"), Some("Kiosks"), None), true),
+            (target(Some("KIOSKS"), None, None), true),
+            (
+                target(Some("x"), None, Some("device.deviceOSType -eq \"Windows\"")),
+                true,
+            ),
+            (target(Some("x"), None, Some("not a rule")), true),
+            (target(Some("x"), Some("y"), None), false),
+            (Target::AllDevices, true),
+        ];
+        for (target, known) in targets {
+            let resolved = scope
+                .resolve_group(&policy, &target)
+                .is_none_or(|g| g.known);
+            assert_eq!(resolved, known, "{target:?}");
+            assert_eq!(scope.group_is_known(&policy, &target), known, "{target:?}");
+        }
     }
 }

@@ -16,6 +16,25 @@ pub struct Context<'a, 'm> {
     pub catalog: &'a Catalog,
     /// Severity of "control configured nowhere" findings (`[baselines] missing`).
     pub missing_controls: Option<super::Severity>,
+    /// Per setting key, the ids of the baseline controls about it (built on first use).
+    control_ids: std::sync::OnceLock<HashMap<String, Vec<String>>>,
+}
+
+impl<'a, 'm> Context<'a, 'm> {
+    pub fn new(
+        model: &'m Model,
+        scope: &'a Scope<'m>,
+        catalog: &'a Catalog,
+        missing_controls: Option<super::Severity>,
+    ) -> Context<'a, 'm> {
+        Context {
+            model,
+            scope,
+            catalog,
+            missing_controls,
+            control_ids: std::sync::OnceLock::new(),
+        }
+    }
 }
 
 /// Run every rule; findings come back in a deterministic order.
@@ -83,10 +102,31 @@ pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
 
 /// The report order: by file, position, rule and fingerprint (stable whatever the input order).
 pub fn sort_findings(findings: &mut [Finding], sources: &crate::source::Sources) {
+    // The files ranked by path once (equal paths, equal ranks), so that ordering two findings
+    // compares integers, not paths.
+    let mut files: Vec<u32> = findings.iter().map(|f| f.primary.location.file.0).collect();
+    files.sort_unstable();
+    files.dedup();
+    let path = |file: u32| {
+        sources
+            .get(crate::source::SourceId(file))
+            .display_path
+            .as_str()
+    };
+    files.sort_by(|a, b| path(*a).cmp(path(*b)));
+    let ids = files.iter().max().map_or(0, |&max| max as usize + 1);
+    let mut rank = vec![0u32; ids];
+    let mut current = 0;
+    for (n, &file) in files.iter().enumerate() {
+        if n > 0 && path(file) != path(files[n - 1]) {
+            current += 1;
+        }
+        rank[file as usize] = current;
+    }
     findings.sort_by(|a, b| {
-        let path = |f: &Finding| sources.get(f.primary.location.file).display_path.as_str();
-        (path(a), a.primary.location.span, &a.rule, &a.fingerprint).cmp(&(
-            path(b),
+        let rank = |f: &Finding| rank[f.primary.location.file.0 as usize];
+        (rank(a), a.primary.location.span, &a.rule, &a.fingerprint).cmp(&(
+            rank(b),
             b.primary.location.span,
             &b.rule,
             &b.fingerprint,
@@ -252,16 +292,21 @@ fn forbid_finding(
 
 /// Ids of every loaded baseline control about a setting (so exceptions can name controls).
 fn controls_for_key(ctx: &Context, key: &str) -> Vec<String> {
-    let mut ids: Vec<String> = ctx
-        .model
-        .controls
-        .iter()
-        .filter(|c| c.key.as_deref() == Some(key))
-        .flat_map(super::controls::control_ids)
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
+    let index = ctx.control_ids.get_or_init(|| {
+        let mut index: HashMap<String, Vec<String>> = HashMap::new();
+        for control in &ctx.model.controls {
+            if let Some(key) = &control.key {
+                let ids = index.entry(key.to_string()).or_default();
+                ids.extend(super::controls::control_ids(control));
+            }
+        }
+        for ids in index.values_mut() {
+            ids.sort();
+            ids.dedup();
+        }
+        index
+    });
+    index.get(key).cloned().unwrap_or_default()
 }
 
 /// Names and ids a finding reaches devices through (for exception scopes).
