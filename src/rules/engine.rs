@@ -327,12 +327,20 @@ fn target_names(ea: &EffectiveAssignment) -> Vec<String> {
 
 /// A policy's settings that occur once in it, sorted by key (repeated keys are collection
 /// items, such as firewall rules, and are not comparable one to one). A sorted list, not a
-/// hash map: policies hold tens of settings, and two lists meet in one linear pass.
-struct SingleSettings<'m>(Vec<(&'m str, &'m Setting)>);
+/// hash map: policies hold tens of settings, and two lists meet in one linear pass. Each entry
+/// carries its value's class, taken while the setting is in the cache (the conflict index
+/// would otherwise read every setting of the tenant again).
+struct SingleSettings<'m>(Vec<Single<'m>>);
+
+struct Single<'m> {
+    key: &'m str,
+    class: ValueClass<'m>,
+    setting: &'m Setting,
+}
 
 impl<'m> SingleSettings<'m> {
     fn iter(&self) -> impl Iterator<Item = (&'m str, &'m Setting)> + '_ {
-        self.0.iter().copied()
+        self.0.iter().map(|single| (single.key, single.setting))
     }
 
     /// The settings both policies set once, in key order.
@@ -343,13 +351,13 @@ impl<'m> SingleSettings<'m> {
         let (mut i, mut j) = (0, 0);
         std::iter::from_fn(move || {
             while i < self.0.len() && j < other.0.len() {
-                let ((ka, sa), (kb, sb)) = (self.0[i], other.0[j]);
-                match ka.cmp(kb) {
+                let (a, b) = (&self.0[i], &other.0[j]);
+                match a.key.cmp(b.key) {
                     std::cmp::Ordering::Less => i += 1,
                     std::cmp::Ordering::Greater => j += 1,
                     std::cmp::Ordering::Equal => {
                         (i, j) = (i + 1, j + 1);
-                        return Some((sa, sb));
+                        return Some((a.setting, b.setting));
                     }
                 }
             }
@@ -359,18 +367,25 @@ impl<'m> SingleSettings<'m> {
 }
 
 fn single_settings(policy: &Policy) -> SingleSettings<'_> {
-    let mut all: Vec<(&str, &Setting)> = policy
+    let mut all: Vec<Single> = policy
         .settings
         .iter()
-        .map(|s| (s.key.as_str(), s))
+        .map(|s| Single {
+            key: s.key.as_str(),
+            class: value_class(&s.value),
+            setting: s,
+        })
         .collect();
-    all.sort_by(|a, b| a.0.cmp(b.0));
+    all.sort_by(|a, b| a.key.cmp(b.key));
     let mut once = Vec::with_capacity(all.len());
-    for (n, entry) in all.iter().enumerate() {
-        let repeated = (n > 0 && all[n - 1].0 == entry.0)
-            || all.get(n + 1).is_some_and(|next| next.0 == entry.0);
+    let mut entries = all.into_iter().peekable();
+    while let Some(entry) = entries.next() {
+        let mut repeated = false;
+        while entries.next_if(|next| next.key == entry.key).is_some() {
+            repeated = true;
+        }
         if !repeated {
-            once.push(*entry);
+            once.push(entry);
         }
     }
     SingleSettings(once)
@@ -491,13 +506,13 @@ fn settings_by_key_and_value<'m>(
         .map(|policies| {
             let mut by_key: HashMap<&str, ValueBuckets> = HashMap::new();
             for &i in policies {
-                for (key, setting) in singles[i].iter() {
+                for single in &singles[i].0 {
                     by_key
-                        .entry(key)
+                        .entry(single.key)
                         .or_default()
-                        .entry(value_class(&setting.value))
+                        .entry(single.class.clone())
                         .or_default()
-                        .push((i, setting));
+                        .push((i, single.setting));
                 }
             }
             by_key
@@ -566,7 +581,7 @@ type ValueBuckets<'m> = HashMap<ValueClass<'m>, Vec<(usize, &'m Setting)>>;
 enum ValueClass<'m> {
     Int(i64),
     Str(&'m str),
-    List(Vec<ValueClass<'m>>),
+    List(Box<[ValueClass<'m>]>),
     Choice(&'m str),
     NotConfigured,
 }
