@@ -19,7 +19,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::{ALL_ZERO_GUID, CATALOG_INSTANCE, GRAPH, INSTANCE_KINDS, Reader, number_value};
@@ -45,7 +45,6 @@ pub(super) fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option
     if !body.starts_with('{') || !mentions_catalog_policy(body) {
         return None;
     }
-    let doc: PolicyDoc = serde_json::from_str(text).ok()?;
     let mut fast = Fast {
         text,
         id,
@@ -54,13 +53,13 @@ pub(super) fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option
             out: Parsed::default(),
         },
     };
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let (doc, settings) = PolicySeed { fast: &fast }
+        .deserialize(&mut deserializer)
+        .ok()?;
+    deserializer.end().ok()?;
     let mut policy = fast.policy(&doc, body)?;
-    for item in nested(&doc.settings).into_iter().flatten() {
-        // A `null` instance is skipped; a missing one declines (a bare instance, or an error).
-        if let Some(instance) = item.instance.as_ref()? {
-            fast.instance(instance, &mut policy.settings)?;
-        }
-    }
+    policy.settings = settings;
     if let Some(assignments) = doc.assignments {
         fast.assignments(assignments, &mut policy)?;
     }
@@ -443,18 +442,107 @@ fn scalar(raw: Raw<'_>, integer: bool) -> Option<Option<Value>> {
 
 // ---- the typed structs and their deserialisation ----
 
-/// A `deviceManagementConfigurationPolicy` object (only what the model takes from it).
+/// A `deviceManagementConfigurationPolicy` object (only what the model takes from it; its
+/// `settings` are read by [`PolicySeed`]).
 #[derive(Default)]
 struct PolicyDoc<'a> {
     odata_type: Option<Raw<'a>>,
     name: Option<Raw<'a>>,
     display_name: Option<Raw<'a>>,
     id: Option<Raw<'a>>,
-    settings: Nullable<Vec<Item<'a>>>,
     assignments: Option<Raw<'a>>,
     /// IntuneManagement's migration table carries both (the reference reader skips it).
     tenant_id: bool,
     objects: bool,
+}
+
+/// The policy object, with its `settings` turned into [`Setting`]s item by item as they are
+/// read: no tree of the whole list is built, and each item is mapped while it is in the cache.
+struct PolicySeed<'f, 't, 'c> {
+    fast: &'f Fast<'t, 'c>,
+}
+
+impl<'de> DeserializeSeed<'de> for PolicySeed<'_, '_, '_> {
+    type Value = (PolicyDoc<'de>, Vec<Setting>);
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PolicySeed<'_, '_, '_> {
+    type Value = (PolicyDoc<'de>, Vec<Setting>);
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Settings Catalog policy")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut doc = PolicyDoc::default();
+        let mut settings = Vec::new();
+        let mut seen_settings = false;
+        while let Some(Key(key)) = map.next_key()? {
+            if key != "settings" {
+                doc.field(key, &mut map)?;
+                continue;
+            }
+            if std::mem::replace(&mut seen_settings, true) {
+                return Err(de::Error::custom("duplicate key"));
+            }
+            let seed = SettingsSeed {
+                fast: self.fast,
+                out: &mut settings,
+            };
+            map.next_value_seed(seed)?;
+        }
+        Ok((doc, settings))
+    }
+}
+
+/// The `settings` array (or `null`), each item mapped to settings as soon as it is read.
+struct SettingsSeed<'f, 't, 'c, 'o> {
+    fast: &'f Fast<'t, 'c>,
+    out: &'o mut Vec<Setting>,
+}
+
+impl<'de> DeserializeSeed<'de> for SettingsSeed<'_, '_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SettingsSeed<'_, '_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of settings")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<Item>()? {
+            // A `null` instance is skipped; a missing one declines (a bare instance, or an
+            // error the reference reader reports).
+            let Some(instance) = item.instance else {
+                return Err(de::Error::custom("decline"));
+            };
+            if let Some(instance) = instance {
+                self.fast
+                    .instance(&instance, self.out)
+                    .ok_or_else(|| de::Error::custom("decline"))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One item of `settings`: `{"id": .., "settingInstance": {..}}`.
@@ -526,7 +614,6 @@ impl<'de> Fields<'de> for PolicyDoc<'de> {
             "name" => once(&mut self.name, map.next_value()?),
             "displayName" => once(&mut self.display_name, map.next_value()?),
             "id" => once(&mut self.id, map.next_value()?),
-            "settings" => once(&mut self.settings, map.next_value()?),
             "assignments" => once(&mut self.assignments, map.next_value()?),
             "TenantId" => flag(&mut self.tenant_id, map),
             "Objects" => flag(&mut self.objects, map),
@@ -663,12 +750,6 @@ impl<'de, T: Fields<'de>> Visitor<'de> for ObjectVisitor<T> {
 
 fn deserialize_object<'de, D: Deserializer<'de>, T: Fields<'de>>(d: D) -> Result<T, D::Error> {
     d.deserialize_map(ObjectVisitor(PhantomData))
-}
-
-impl<'de> Deserialize<'de> for PolicyDoc<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserialize_object(deserializer)
-    }
 }
 
 impl<'de> Deserialize<'de> for Item<'de> {
