@@ -113,7 +113,7 @@ fn dated_status(exception: &Exception, today: Date, within: i64) -> (Status, Opt
 /// Does an exception cover a finding? Rule ids or control ids must match, and every scope the
 /// exception gives must hold.
 pub fn covers(exception: &Exception, finding: &Finding) -> bool {
-    let by_rule = exception.rules.iter().any(|r| r == &finding.rule);
+    let by_rule = exception.rules.iter().any(|r| finding.rule == *r);
     let by_control = exception
         .controls
         .iter()
@@ -386,7 +386,7 @@ mod tests {
             rule: "pku2u-disabled-on-entra-joined".into(),
             code: None,
             severity: Severity::Error,
-            summary: String::new(),
+            summary: crate::model::Name::default(),
             message: String::new(),
             primary: Label {
                 location: Location {
@@ -397,7 +397,7 @@ mod tests {
             },
             related: vec![],
             notes: vec![],
-            help: String::new(),
+            help: crate::model::Name::default(),
             policy: None,
             setting: None,
             fingerprint: "f1".into(),

@@ -1,6 +1,6 @@
 //! One diagnostic type for everything a rule reports.
 
-use crate::model::JoinTypeSet;
+use crate::model::{JoinTypeSet, Name};
 use crate::rules::Severity;
 use crate::source::Location;
 
@@ -23,11 +23,13 @@ pub struct PolicyRef {
 /// A rule's finding.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
-    pub rule: String,
-    pub code: Option<String>,
+    /// The rule's id, code, summary and fix are shared with the rule (a run can report tens of
+    /// thousands of findings).
+    pub rule: Name,
+    pub code: Option<Name>,
     pub severity: Severity,
     /// The rule's summary: the headline of the human report.
-    pub summary: String,
+    pub summary: Name,
     /// One sentence with the specifics: which policy, which value, which devices, through what.
     pub message: String,
     /// The offending bytes (a setting's value).
@@ -36,7 +38,7 @@ pub struct Finding {
     pub related: Vec<Label>,
     /// Facts the reader needs: unknowns, partial exclusions.
     pub notes: Vec<String>,
-    pub help: String,
+    pub help: Name,
     pub policy: Option<PolicyRef>,
     pub setting: Option<String>,
     /// Stable across unrelated edits: rule id, policy identity, setting key, target.

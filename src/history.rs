@@ -60,7 +60,7 @@ impl Baseline {
             .iter()
             .map(|f| BaselineEntry {
                 fingerprint: f.fingerprint.clone(),
-                rule: f.rule.clone(),
+                rule: f.rule.to_string(),
                 path: outcome
                     .model
                     .sources

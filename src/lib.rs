@@ -127,14 +127,14 @@ pub fn check(options: &Options) -> Outcome {
         .unwrap_or(exceptions::DEFAULT_EXPIRING_WITHIN);
     let (mut excepted, audit) = exceptions::apply(&mut findings, &model, today, within);
     findings.extend(exceptions::status_findings(&all_rules, &model, &audit));
-    let is_selected = |f: &Finding| selected.contains(&f.rule);
+    let is_selected = |f: &Finding| selected.iter().any(|id| f.rule == *id);
     findings.retain(is_selected);
     excepted.retain(is_selected);
     rules::engine::sort_findings(&mut findings, &model.sources);
     timings::phase("exceptions");
     let rules: Vec<Rule> = all_rules
         .into_iter()
-        .filter(|r| selected.contains(&r.id))
+        .filter(|r| selected.iter().any(|id| r.id == *id))
         .collect();
     Outcome {
         model,
@@ -291,12 +291,12 @@ fn select_rules(
         .iter()
         .filter(|r| select.is_empty() || select.contains(&"ALL") || select.contains(&r.id.as_str()))
         .filter(|r| !ignore.contains(&r.id.as_str()))
-        .map(|r| r.id.clone())
+        .map(|r| r.id.to_string())
         .collect();
     let all = all
         .into_iter()
         .map(|mut r| {
-            if let Some((_, severity)) = config.severity.iter().find(|(s, _)| s.id == r.id) {
+            if let Some((_, severity)) = config.severity.iter().find(|(s, _)| r.id == s.id) {
                 r.severity = *severity;
             }
             r

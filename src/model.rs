@@ -39,8 +39,9 @@ impl std::borrow::Borrow<str> for Name {
 }
 
 impl fmt::Display for Name {
+    /// As `str` displays: width, fill and alignment apply.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        fmt::Display::fmt(&*self.0, f)
     }
 }
 

@@ -15,7 +15,7 @@ fn builtin_ids() -> Vec<String> {
     let (rules, errors) =
         baselint::rules::load_all(&[], &mut sources, baselint::catalog::Catalog::builtin());
     assert!(errors.is_empty(), "built-in rules must load: {errors:?}");
-    rules.into_iter().map(|r| r.id).collect()
+    rules.into_iter().map(|r| r.id.to_string()).collect()
 }
 
 fn run_rule(rule: &str, dir: &Path) -> baselint::Outcome {

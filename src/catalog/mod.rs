@@ -155,6 +155,10 @@ pub struct Catalog {
     /// hundreds of thousands of choices, and this is one lookup each. Only settings that own
     /// their definition id (it resolves to them) are listed.
     options_by_id: HashMap<Box<str>, (usize, Value, Option<Name>)>,
+    /// Every setting by its canonical key as written (`HKLM\Software\...`, mixed case): the
+    /// model's settings carry these keys, and rules resolve them once per finding. Only keys
+    /// that resolve to their own setting are listed, so the answer is `resolve`'s.
+    by_key: HashMap<Name, usize>,
 }
 
 impl Catalog {
@@ -178,9 +182,24 @@ impl Catalog {
             settings,
             by_alias,
             options_by_id: HashMap::new(),
+            by_key: HashMap::new(),
         };
         catalog.options_by_id = catalog.option_index();
+        catalog.by_key = catalog.key_index();
         catalog
+    }
+
+    fn key_index(&self) -> HashMap<Name, usize> {
+        let mut index = HashMap::with_capacity(self.settings.len());
+        for (i, def) in self.settings.iter().enumerate() {
+            if self
+                .resolve(&def.key)
+                .is_some_and(|owner| std::ptr::eq(owner, def))
+            {
+                index.entry(def.key.clone()).or_insert(i);
+            }
+        }
+        index
     }
 
     fn option_index(&self) -> HashMap<Box<str>, (usize, Value, Option<Name>)> {
@@ -227,7 +246,7 @@ impl Catalog {
     pub fn resolve(&self, alias: &str) -> Option<&SettingDef> {
         // Exports mostly spell ids as the index does (lower-case definition ids): look the name
         // up as written first, and normalise (which allocates) only when that misses.
-        if let Some(&i) = self.by_alias.get(alias) {
+        if let Some(&i) = self.by_alias.get(alias).or_else(|| self.by_key.get(alias)) {
             return Some(&self.settings[i]);
         }
         let normal = normalise_alias(alias);
@@ -824,6 +843,20 @@ mod tests {
             }
         }
         assert!(indexed > 1000, "only {indexed} options indexed");
+    }
+
+    #[test]
+    fn canonical_keys_resolve_as_through_their_normalised_form() {
+        let catalog = catalog();
+        for def in catalog.settings() {
+            let direct = catalog.resolve(&def.key).map(|d| &d.key);
+            let normalised = catalog
+                .by_alias
+                .get(&normalise_alias(&def.key))
+                .map(|&i| &catalog.settings[i].key);
+            assert_eq!(direct, normalised, "{}", def.key);
+        }
+        assert!(catalog.by_key.len() > 3000);
     }
 
     #[test]

@@ -195,7 +195,7 @@ fn render_finding<'a>(
             finding.severity, finding.rule, finding.summary
         ),
         severity: miette_severity(finding.severity),
-        help: (!finding.help.is_empty()).then(|| finding.help.clone()),
+        help: (!finding.help.is_empty()).then(|| finding.help.to_string()),
         source: Some(file_source(sources, file)),
         labels,
         related: Vec::new(),

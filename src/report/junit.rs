@@ -93,7 +93,7 @@ fn policy_cases<'r>(report: &'r Report<'r>) -> Vec<Case<'r>> {
             .unwrap_or_default();
         let slot = *index.entry(key(&f.rule, &identity)).or_insert_with(|| {
             cases.push(Case {
-                classname: f.rule.clone(),
+                classname: f.rule.to_string(),
                 name: f
                     .policy
                     .as_ref()

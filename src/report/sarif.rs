@@ -252,7 +252,7 @@ fn rule_descriptor(rule: &Rule) -> RuleDescriptor<'_> {
     RuleDescriptor {
         id: &rule.id,
         short_description: Message {
-            text: rule.summary.clone(),
+            text: rule.summary.to_string(),
         },
         full_description: Message {
             text: unwrap_paragraphs(&rule.rationale),

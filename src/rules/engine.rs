@@ -610,10 +610,11 @@ fn conflict_finding(
     let (first, second) = (&ctx.model.policies[pa], &ctx.model.policies[pb]);
     let mut identities = [first.identity(), second.identity()];
     identities.sort();
+    let (value_a, value_b) = (value_text(a), value_text(b));
     Finding {
         related: vec![Label {
             location: first.value_location(a),
-            message: format!("\"{}\" sets {} here", first.name, value_text(a)),
+            message: format!("\"{}\" sets {value_a} here", first.name),
         }],
         policy: Some(policy_ref(second)),
         setting: Some(b.key.to_string()),
@@ -621,16 +622,14 @@ fn conflict_finding(
         ..Finding::new(
             rule,
             format!(
-                "\"{}\" sets {} to {} but \"{}\" sets it to {}; {overlap}",
+                "\"{}\" sets {} to {value_b} but \"{}\" sets it to {value_a}; {overlap}",
                 second.name,
                 setting_title(ctx, b),
-                value_text(b),
                 first.name,
-                value_text(a)
             ),
             Label {
                 location: second.value_location(b),
-                message: format!("set to {} here", value_text(b)),
+                message: format!("set to {value_b} here"),
             },
             fingerprint(&[&rule.id, identities[0], identities[1], &b.key]),
         )

@@ -12,6 +12,7 @@ use std::path::Path;
 use regex::Regex;
 
 use crate::catalog::Catalog;
+use crate::model::Name;
 use crate::model::{InputError, JoinType, JoinTypeSet, Value};
 use crate::source::{SourceFile, SourceId, Sources, Span};
 
@@ -129,12 +130,12 @@ pub enum Check {
 /// A validated rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
-    pub id: String,
-    pub code: Option<String>,
+    pub id: Name,
+    pub code: Option<Name>,
     pub severity: Severity,
-    pub summary: String,
+    pub summary: Name,
     pub rationale: String,
-    pub fix: String,
+    pub fix: Name,
     pub references: Vec<String>,
     pub check: Check,
     /// The rule file (for diagnostics about the rule itself).

@@ -149,12 +149,12 @@ pub fn validate(raw: RawRule, catalog: &Catalog) -> Result<Rule, Vec<Problem>> {
         return Err(problems);
     }
     Ok(Rule {
-        id: raw.id.into_inner(),
-        code: raw.code.map(Spanned::into_inner),
+        id: raw.id.into_inner().into(),
+        code: raw.code.map(|code| code.into_inner().into()),
         severity,
-        summary: raw.summary.into_inner(),
+        summary: raw.summary.into_inner().into(),
         rationale: reflow(&raw.rationale),
-        fix: reflow(&raw.fix),
+        fix: reflow(&raw.fix).into(),
         references: raw.references,
         check: check.unwrap_or(Check::UnknownGroup),
         origin: String::new(),
