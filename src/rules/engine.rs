@@ -333,9 +333,28 @@ fn target_names(ea: &EffectiveAssignment) -> Vec<String> {
 struct SingleSettings<'m>(Vec<Single<'m>>);
 
 struct Single<'m> {
+    /// The key's hash: lists are ordered by it (then by the key), and the conflict index is
+    /// keyed by it, so that long registry paths are hashed once and rarely compared.
+    hash: u64,
     key: &'m str,
     class: ValueClass<'m>,
     setting: &'m Setting,
+}
+
+impl Single<'_> {
+    /// The order of every setting list: any total order works as long as all lists share it.
+    fn order(&self, other: &Single) -> std::cmp::Ordering {
+        self.hash
+            .cmp(&other.hash)
+            .then_with(|| self.key.cmp(other.key))
+    }
+}
+
+/// The hash of a setting key (seeded once per run, so crafted keys cannot be made to collide).
+fn key_hash(key: &str) -> u64 {
+    use std::hash::BuildHasher;
+    static STATE: std::sync::OnceLock<foldhash::fast::RandomState> = std::sync::OnceLock::new();
+    STATE.get_or_init(Default::default).hash_one(key)
 }
 
 impl<'m> SingleSettings<'m> {
@@ -352,7 +371,7 @@ impl<'m> SingleSettings<'m> {
         std::iter::from_fn(move || {
             while i < self.0.len() && j < other.0.len() {
                 let (a, b) = (&self.0[i], &other.0[j]);
-                match a.key.cmp(b.key) {
+                match a.order(b) {
                     std::cmp::Ordering::Less => i += 1,
                     std::cmp::Ordering::Greater => j += 1,
                     std::cmp::Ordering::Equal => {
@@ -371,17 +390,18 @@ fn single_settings(policy: &Policy) -> SingleSettings<'_> {
         .settings
         .iter()
         .map(|s| Single {
+            hash: key_hash(&s.key),
             key: s.key.as_str(),
             class: value_class(&s.value),
             setting: s,
         })
         .collect();
-    all.sort_by(|a, b| a.key.cmp(b.key));
+    all.sort_by(Single::order);
     let mut once = Vec::with_capacity(all.len());
     let mut entries = all.into_iter().peekable();
     while let Some(entry) = entries.next() {
         let mut repeated = false;
-        while entries.next_if(|next| next.key == entry.key).is_some() {
+        while entries.next_if(|next| next.order(&entry).is_eq()).is_some() {
             repeated = true;
         }
         if !repeated {
@@ -477,7 +497,7 @@ fn conflict(
         .collect();
     let by_key = settings_by_key_and_value(&eligible, all_singles);
     let mut keys: Vec<_> = by_key.into_iter().filter(|(_, b)| b.len() > 1).collect();
-    keys.sort_by(|a, b| a.0.cmp(b.0));
+    keys.sort_by(|a, b| a.0.key.cmp(b.0.key));
     let reaches = reach_profiles(effective);
     let pairs = Pairs {
         rule,
@@ -499,16 +519,20 @@ fn conflict(
 fn settings_by_key_and_value<'m>(
     eligible: &[usize],
     singles: &[SingleSettings<'m>],
-) -> HashMap<&'m str, ValueBuckets<'m>> {
+) -> KeyMap<'m, ValueBuckets<'m>> {
     let run = eligible.len().div_ceil(rayon::current_num_threads()).max(1);
-    let maps: Vec<HashMap<&str, ValueBuckets>> = eligible
+    let maps: Vec<KeyMap<ValueBuckets>> = eligible
         .par_chunks(run)
         .map(|policies| {
-            let mut by_key: HashMap<&str, ValueBuckets> = HashMap::new();
+            let mut by_key: KeyMap<ValueBuckets> = KeyMap::default();
             for &i in policies {
                 for single in &singles[i].0 {
+                    let key = HashedKey {
+                        hash: single.hash,
+                        key: single.key,
+                    };
                     by_key
-                        .entry(single.key)
+                        .entry(key)
                         .or_default()
                         .entry(single.class.clone())
                         .or_default()
@@ -569,6 +593,59 @@ impl Pairs<'_, '_, '_, '_, '_> {
             }
         }
         findings
+    }
+}
+
+/// A map by setting key whose hash was computed with the setting lists (never hashed again).
+type KeyMap<'m, V> = std::collections::HashMap<HashedKey<'m>, V, BuildPassThrough>;
+
+#[derive(Clone, Copy, Debug)]
+struct HashedKey<'m> {
+    hash: u64,
+    key: &'m str,
+}
+
+impl PartialEq for HashedKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.key == other.key
+    }
+}
+
+impl Eq for HashedKey<'_> {}
+
+impl std::hash::Hash for HashedKey<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// Hashes a [`HashedKey`] to the hash it carries.
+#[derive(Clone, Copy, Default)]
+struct BuildPassThrough;
+
+impl std::hash::BuildHasher for BuildPassThrough {
+    type Hasher = PassThrough;
+    fn build_hasher(&self) -> PassThrough {
+        PassThrough(0)
+    }
+}
+
+struct PassThrough(u64);
+
+impl std::hash::Hasher for PassThrough {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; fold anything else in rather than lose it.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(5) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
