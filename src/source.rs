@@ -243,7 +243,7 @@ impl SourceFile {
 }
 
 /// Where the lines of a text start, in about a byte per line: each line's length as a varint
-/// (LEB128), with the absolute start of every 64th line as a checkpoint. A tenant export has
+/// (LEB128), with the absolute start of every 32nd line as a checkpoint. A tenant export has
 /// millions of lines and keeps this index for every file (positions stay exact after the text
 /// is released), so four bytes per line would be a sixth of the model.
 ///
@@ -253,13 +253,13 @@ impl SourceFile {
 struct LineIndex {
     /// The length of every line but the last, in order, as varints.
     lengths: Vec<u8>,
-    /// For lines 0, 64, 128...: the line's start and where its length begins in `lengths`.
+    /// For lines 0, 32, 64...: the line's start and where its length begins in `lengths`.
     checkpoints: Vec<(u32, u32)>,
     lines: u32,
 }
 
 impl LineIndex {
-    const EVERY: usize = 64;
+    const EVERY: usize = 32;
 
     fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
