@@ -180,13 +180,14 @@ pub fn apply(
             }
         })
         .collect();
-    let mut excepted = Vec::new();
-    let mut kept = Vec::new();
-    for mut finding in findings.drain(..) {
+    // Which findings an exception suppresses; only those move (a run can have tens of
+    // thousands of findings and no exception).
+    let mut suppressed: Vec<(usize, Suppression)> = Vec::new();
+    for (i, finding) in findings.iter().enumerate() {
         let mut suppression = None;
         for entry in entries.iter_mut() {
             let exception = &model.exceptions[entry.index];
-            if !covers(exception, &finding) {
+            if !covers(exception, finding) {
                 continue;
             }
             entry.covers.push(finding.fingerprint.clone());
@@ -202,22 +203,32 @@ pub fn apply(
                 });
             }
         }
-        match suppression {
-            Some(s) => {
-                finding.exception = Some(s);
-                excepted.push(finding);
-            }
-            None => kept.push(finding),
+        if let Some(s) = suppression {
+            suppressed.push((i, s));
         }
+    }
+    let mut excepted = Vec::with_capacity(suppressed.len());
+    if !suppressed.is_empty() {
+        let mut suppressed = suppressed.into_iter().peekable();
+        let mut kept = Vec::with_capacity(findings.len() - excepted.capacity());
+        for (i, mut finding) in findings.drain(..).enumerate() {
+            match suppressed.next_if(|(at, _)| *at == i) {
+                Some((_, s)) => {
+                    finding.exception = Some(s);
+                    excepted.push(finding);
+                }
+                None => kept.push(finding),
+            }
+        }
+        *findings = kept;
     }
     for entry in &mut entries {
         if entry.status == Status::Valid && entry.covers.is_empty() {
             entry.status = Status::Unused;
         }
     }
-    let checklist = checklist_documentation(model, &kept, &excepted);
-    annotate_documented(&mut kept, model, &checklist);
-    *findings = kept;
+    let checklist = checklist_documentation(model, findings, &excepted);
+    annotate_documented(findings, model, &checklist);
     (
         excepted,
         Audit {

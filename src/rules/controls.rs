@@ -1,7 +1,7 @@
 //! Checks against baseline controls (STIG, CIS, baselint TOML): deviations, and controls that
 //! contradict a join-type rule.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use super::engine::{Context, policy_ref, possible_reach, setting_title, value_text};
 use super::{Check, Predicate, Rule, Severity, values_equal};
@@ -155,34 +155,24 @@ pub fn deviation(
     missing: Option<Severity>,
     findings: &mut Vec<Finding>,
 ) {
+    use rayon::prelude::*;
+    if ctx.model.controls.is_empty() {
+        return;
+    }
     let index = controls_by_key(ctx);
-    let mut configured: HashMap<&str, bool> = HashMap::new();
-    for (policy, assignments) in ctx.model.policies.iter().zip(effective) {
-        let reach = possible_reach(assignments);
-        if reach.is_empty() {
-            continue;
-        }
-        for setting in &policy.settings {
-            let Some(controls) = index.get(setting.key.as_str()) else {
-                continue;
-            };
-            if !ctx.scope.setting_applies(policy, setting) {
-                continue;
-            }
-            for control in controls {
-                let applies = reach.intersection(control.applies_to);
-                if applies.is_empty() {
-                    continue;
-                }
-                configured.insert(setting.key.as_str(), true);
-                let deviating = deviating_join_types(control, &setting.value, applies);
-                if !deviating.is_empty() {
-                    findings.push(deviation_finding(
-                        rule, ctx, policy, setting, control, deviating,
-                    ));
-                }
-            }
-        }
+    // Per policy on all cores (collected in policy order): its deviations, and the keys of
+    // the controls it configures.
+    let per_policy: Vec<(Vec<Finding>, Vec<&str>)> = ctx
+        .model
+        .policies
+        .par_iter()
+        .zip(effective)
+        .map(|(policy, assignments)| policy_deviations(rule, ctx, &index, policy, assignments))
+        .collect();
+    let mut configured: HashSet<&str> = HashSet::new();
+    for (found, keys) in per_policy {
+        findings.extend(found);
+        configured.extend(keys);
     }
     if let Some(severity) = missing {
         for control in &ctx.model.controls {
@@ -191,11 +181,49 @@ pub fn deviation(
                 .expected
                 .as_ref()
                 .is_some_and(|e| satisfies(e, &Value::NotConfigured));
-            if control.expected.is_some() && !absent_ok && !configured.contains_key(key.as_str()) {
+            if control.expected.is_some() && !absent_ok && !configured.contains(key.as_str()) {
                 findings.push(missing_finding(rule, control, severity));
             }
         }
     }
+}
+
+/// One policy's deviations from the controls, and the keys of the controls it configures.
+fn policy_deviations<'m>(
+    rule: &Rule,
+    ctx: &Context,
+    index: &HashMap<&str, Vec<&Control>>,
+    policy: &'m Policy,
+    assignments: &[EffectiveAssignment],
+) -> (Vec<Finding>, Vec<&'m str>) {
+    let mut found = Vec::new();
+    let mut configured = Vec::new();
+    let reach = possible_reach(assignments);
+    if reach.is_empty() {
+        return (found, configured);
+    }
+    for setting in &policy.settings {
+        let Some(controls) = index.get(setting.key.as_str()) else {
+            continue;
+        };
+        if !ctx.scope.setting_applies(policy, setting) {
+            continue;
+        }
+        for control in controls {
+            let applies = reach.intersection(control.applies_to);
+            if applies.is_empty() {
+                continue;
+            }
+            configured.push(setting.key.as_str());
+            let deviating = deviating_join_types(control, &setting.value, applies);
+            if !deviating.is_empty() {
+                found.push(deviation_finding(
+                    rule, ctx, policy, setting, control, deviating,
+                ));
+            }
+        }
+    }
+    (found, configured)
 }
 
 fn deviating_join_types(control: &Control, value: &Value, applies: JoinTypeSet) -> JoinTypeSet {

@@ -49,8 +49,13 @@ pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
     // Each policy's settings by key, built once for the rules that compare policies.
     let singles_cell = std::cell::OnceCell::new();
     let singles = || -> &Vec<SingleSettings> {
-        singles_cell.get_or_init(|| ctx.model.policies.par_iter().map(single_settings).collect())
+        singles_cell.get_or_init(|| {
+            let singles = ctx.model.policies.par_iter().map(single_settings).collect();
+            crate::timings::phase("setting lists");
+            singles
+        })
     };
+    crate::timings::phase("assignments");
     let mut findings = Vec::new();
     for rule in rules {
         match &rule.check {
@@ -95,6 +100,7 @@ pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
             // Exceptions are audited after every other finding is known (see `exceptions`).
             Check::ExceptionStatus(_) => {}
         }
+        crate::timings::phase(&rule.id);
     }
     sort_findings(&mut findings, &ctx.model.sources);
     findings
@@ -123,15 +129,37 @@ pub fn sort_findings(findings: &mut [Finding], sources: &crate::source::Sources)
         }
         rank[file as usize] = current;
     }
-    findings.sort_by(|a, b| {
-        let rank = |f: &Finding| rank[f.primary.location.file.0 as usize];
-        (rank(a), a.primary.location.span, &a.rule, &a.fingerprint).cmp(&(
-            rank(b),
-            b.primary.location.span,
-            &b.rule,
-            &b.fingerprint,
-        ))
-    });
+    // Sort compact keys, not the findings themselves (hundreds of bytes each); the index
+    // last keeps findings with equal keys in their order (a stable sort).
+    let mut keys: Vec<_> = findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let location = f.primary.location;
+            let rank = rank[location.file.0 as usize];
+            (
+                rank,
+                location.span,
+                f.rule.as_str(),
+                f.fingerprint.as_str(),
+                i,
+            )
+        })
+        .collect();
+    keys.sort_unstable();
+    // Where each finding goes; then the findings are swapped into place (no second vector of
+    // tens of megabytes, and nothing moves when they were in order already).
+    let mut destination = vec![0; keys.len()];
+    for (to, key) in keys.iter().enumerate() {
+        destination[key.4] = to;
+    }
+    for i in 0..findings.len() {
+        while destination[i] != i {
+            let to = destination[i];
+            findings.swap(i, to);
+            destination.swap(i, to);
+        }
+    }
 }
 
 pub(crate) fn policy_ref(policy: &Policy) -> PolicyRef {
