@@ -145,6 +145,20 @@ impl SettingDef {
     }
 }
 
+/// A choice option as [`Catalog::choice_of`] reads it, with what a setting of it carries, so
+/// that reading one touches this entry only (not the record: a tenant reads hundreds of
+/// thousands of choices, and the catalog does not stay in the processor's caches).
+#[derive(Debug)]
+pub struct IndexedChoice {
+    setting: usize,
+    /// Length of the definition id the option id starts with (then `_` and the suffix).
+    definition_len: usize,
+    pub key: Name,
+    pub definition_id: Name,
+    pub value: Value,
+    pub label: Option<Name>,
+}
+
 /// The catalog: settings plus lookup indexes over every alias (all lower-cased).
 #[derive(Debug, Default)]
 pub struct Catalog {
@@ -154,7 +168,7 @@ pub struct Catalog {
     /// with the setting's index and what [`Catalog::choice_of`] makes of it: a tenant reads
     /// hundreds of thousands of choices, and this is one lookup each. Only settings that own
     /// their definition id (it resolves to them) are listed.
-    options_by_id: HashMap<Box<str>, (usize, Value, Option<Name>)>,
+    options_by_id: HashMap<Box<str>, IndexedChoice>,
     /// Every setting by its canonical key as written (`HKLM\Software\...`, mixed case): the
     /// model's settings carry these keys, and rules resolve them once per finding. Only keys
     /// that resolve to their own setting are listed, so the answer is `resolve`'s.
@@ -202,12 +216,13 @@ impl Catalog {
         index
     }
 
-    fn option_index(&self) -> HashMap<Box<str>, (usize, Value, Option<Name>)> {
+    fn option_index(&self) -> HashMap<Box<str>, IndexedChoice> {
         let mut index = HashMap::new();
         for (i, def) in self.settings.iter().enumerate() {
-            let Some(id) = def.definition_id.as_deref() else {
+            let Some(definition_id) = &def.definition_id else {
                 continue;
             };
+            let id = definition_id.as_str();
             if !self
                 .resolve(id)
                 .is_some_and(|owner| std::ptr::eq(owner, def))
@@ -217,10 +232,15 @@ impl Catalog {
             for (suffix, _) in &def.options {
                 let option_id = format!("{id}_{suffix}");
                 let (_, value, label) = self.option_value(def, &option_id, suffix);
-                let label = label.cloned();
-                index
-                    .entry(option_id.into_boxed_str())
-                    .or_insert((i, value, label));
+                let choice = IndexedChoice {
+                    setting: i,
+                    definition_len: id.len(),
+                    key: def.key.clone(),
+                    definition_id: definition_id.clone(),
+                    value,
+                    label: label.cloned(),
+                };
+                index.entry(option_id.into_boxed_str()).or_insert(choice);
             }
         }
         index
@@ -290,13 +310,21 @@ impl Catalog {
         definition_id: &str,
         option_id: &str,
     ) -> Option<(&SettingDef, Value, Option<&Name>)> {
-        if let Some((i, value, label)) = self.options_by_id.get(option_id) {
-            let def = &self.settings[*i];
-            if def.definition_id.as_deref() == Some(definition_id) {
-                return Some((def, value.clone(), label.as_ref()));
-            }
+        if let Some(choice) = self.indexed_choice(definition_id, option_id) {
+            let def = &self.settings[choice.setting];
+            return Some((def, choice.value.clone(), choice.label.as_ref()));
         }
         self.choice_of_by_parts(definition_id, option_id)
+    }
+
+    /// [`Catalog::choice_of`] for the options of the option index (most of an export's):
+    /// None for the others. The record is not read.
+    pub fn indexed_choice(&self, definition_id: &str, option_id: &str) -> Option<&IndexedChoice> {
+        let choice = self.options_by_id.get(option_id)?;
+        // The option id is the entry's: `<its definition id>_<suffix>`. It names this
+        // definition when that is the option id's start, of the entry definition's length.
+        (definition_id.len() == choice.definition_len && option_id.starts_with(definition_id))
+            .then_some(choice)
     }
 
     /// [`Catalog::choice_of`] without the option index: the definition, then its option table.

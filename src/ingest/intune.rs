@@ -585,6 +585,18 @@ impl<'c> Reader<'c> {
     /// The setting a choice instance sets: `definition` is the definition id and its span,
     /// `option` the option id (`choiceSettingValue.value`) at `span`.
     fn choice_setting(&self, definition: (&str, Span), option: &str, span: Span) -> Setting {
+        if let Some(choice) = self.catalog.indexed_choice(definition.0, option) {
+            // What the lines below make of it, without reading the catalog record.
+            return Setting {
+                key: choice.key.clone(),
+                raw_name: choice.definition_id.clone(),
+                value: choice.value.clone(),
+                value_label: choice.label.clone(),
+                span,
+                name_span: definition.1,
+                file: None,
+            };
+        }
         let (def, value, label) = self.choice_value(definition.0, option);
         Setting {
             key: def.map_or_else(|| self.definition_key(definition.0), |d| d.key.clone()),
