@@ -544,6 +544,7 @@ impl EnterDir {
             .map_err(|e| Error(format!("cannot read the working directory: {e}")))?;
         std::env::set_current_dir(dir)
             .map_err(|e| Error(format!("cannot enter {}: {e}", dir.display())))?;
+        crate::source::working_directory_changed();
         Ok(EnterDir { previous })
     }
 }
@@ -551,6 +552,7 @@ impl EnterDir {
 impl Drop for EnterDir {
     fn drop(&mut self) {
         let _ = std::env::set_current_dir(&self.previous);
+        crate::source::working_directory_changed();
     }
 }
 

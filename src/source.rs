@@ -262,23 +262,27 @@ impl LineIndex {
     const EVERY: usize = 32;
 
     fn new(text: &str) -> LineIndex {
-        let bytes = text.as_bytes();
-        let mut index = LineIndex {
-            lengths: Vec::with_capacity(bytes.len() / 40 + 1),
-            checkpoints: vec![(0, 0)],
-            lines: 1,
-        };
-        let mut previous = 0u32;
-        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
-            if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
-                let start = i as u32 + 1;
-                index.push(start - previous, start);
-                previous = start;
-            }
+        // Built in a buffer each thread reuses, then copied at its exact size (one allocation
+        // per file, not a growing vector shrunk afterwards).
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<LineIndex> = std::cell::RefCell::default();
         }
-        index.lengths.shrink_to_fit();
-        index.checkpoints.shrink_to_fit();
-        index
+        SCRATCH.with_borrow_mut(|index| {
+            index.lengths.clear();
+            index.checkpoints.clear();
+            index.checkpoints.push((0, 0));
+            index.lines = 1;
+            let bytes = text.as_bytes();
+            let mut previous = 0u32;
+            for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+                if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
+                    let start = i as u32 + 1;
+                    index.push(start - previous, start);
+                    previous = start;
+                }
+            }
+            index.clone()
+        })
     }
 
     /// Record a line of `length` bytes, the next one starting at `next_start`.
@@ -348,15 +352,43 @@ impl LineIndex {
 
 /// Paths for display: relative to the working directory when below it, always with `/`.
 pub fn display_path(path: &Path) -> String {
-    let relative = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| path.to_path_buf());
+    let relative = with_working_directory(|cwd| {
+        cwd.and_then(|cwd| path.strip_prefix(cwd).ok())
+            .unwrap_or(path)
+            .to_path_buf()
+    });
     let shown = relative.to_string_lossy().replace('\\', "/");
     shown
         .strip_prefix("./")
         .map(str::to_string)
         .unwrap_or(shown)
+}
+
+/// The working directory, read once rather than once per file (a system call each), and again
+/// after [`working_directory_changed`].
+static WORKING_DIRECTORY: std::sync::RwLock<Option<Option<PathBuf>>> = std::sync::RwLock::new(None);
+
+fn with_working_directory<T>(f: impl FnOnce(Option<&Path>) -> T) -> T {
+    let known = WORKING_DIRECTORY
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(cwd) = &*known {
+        return f(cwd.as_deref());
+    }
+    drop(known);
+    let cwd = std::env::current_dir().ok();
+    let result = f(cwd.as_deref());
+    *WORKING_DIRECTORY
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cwd);
+    result
+}
+
+/// Say that the process changed its working directory (display paths are relative to it).
+pub fn working_directory_changed() {
+    *WORKING_DIRECTORY
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
 }
 
 /// The encoding a file's first bytes announce: a BOM, the NUL pattern of BOM-less UTF-16LE,

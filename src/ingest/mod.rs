@@ -172,16 +172,25 @@ pub fn read_source_within(path: &Path, max_file_size: u64) -> Result<SourceFile,
 
 /// The bytes of a file no larger than `max_file_size`.
 ///
-/// The size is checked on the open file (one path lookup per file), and reading stops past the
-/// limit, so a file that grows while it is read, or a device, never makes baselint read more.
+/// The size is checked on the open file (one path lookup per file). A regular file is read up
+/// to the size it had then (in one read, with no probe for more); anything else (a device, a
+/// pipe) up to the limit, so that nothing makes baselint read more than the limit.
 pub fn read_bytes_within(path: &Path, max_file_size: u64) -> Result<Vec<u8>, InputError> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e))?;
-    let size = file.metadata().map_or(0, |meta| meta.len());
+    let meta = file.metadata().map_err(|e| unreadable(path, &e))?;
+    let size = meta.len();
     if size > max_file_size {
         return Err(too_large(path, Some(size), max_file_size));
     }
-    let mut bytes = Vec::with_capacity(size as usize);
+    if meta.is_file() {
+        let mut bytes = vec![0; size as usize];
+        let mut file = file;
+        file.read_exact(&mut bytes)
+            .map_err(|e| unreadable(path, &e))?;
+        return Ok(bytes);
+    }
+    let mut bytes = Vec::new();
     file.take(max_file_size.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| unreadable(path, &e))?;
@@ -192,7 +201,7 @@ pub fn read_bytes_within(path: &Path, max_file_size: u64) -> Result<Vec<u8>, Inp
 }
 
 /// The error for a file over the limit; `size` is None when the file did not say its size (a
-/// device, a pipe) or grew while it was read.
+/// device, a pipe).
 fn too_large(path: &Path, size: Option<u64>, limit: u64) -> InputError {
     let is = match size {
         Some(size) => format!("is {},", format_size(size)),

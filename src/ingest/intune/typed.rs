@@ -478,24 +478,33 @@ impl<'de> Visitor<'de> for PolicySeed<'_, '_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut doc = PolicyDoc::default();
-        let mut settings = Vec::new();
-        let mut seen_settings = false;
-        while let Some(Key(key)) = map.next_key()? {
-            if key != "settings" {
-                doc.field(key, &mut map)?;
-                continue;
-            }
-            if std::mem::replace(&mut seen_settings, true) {
-                return Err(de::Error::custom("duplicate key"));
-            }
-            let seed = SettingsSeed {
-                fast: self.fast,
-                out: &mut settings,
-            };
-            map.next_value_seed(seed)?;
+        // The settings go to a vector each thread reuses, then are copied at their exact
+        // number (one allocation per policy, not a growing vector shrunk afterwards).
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<Setting>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        Ok((doc, settings))
+        SCRATCH.with_borrow_mut(|settings| {
+            settings.clear();
+            let mut doc = PolicyDoc::default();
+            let mut seen_settings = false;
+            while let Some(Key(key)) = map.next_key()? {
+                if key != "settings" {
+                    doc.field(key, &mut map)?;
+                    continue;
+                }
+                if std::mem::replace(&mut seen_settings, true) {
+                    return Err(de::Error::custom("duplicate key"));
+                }
+                let seed = SettingsSeed {
+                    fast: self.fast,
+                    out: settings,
+                };
+                map.next_value_seed(seed)?;
+            }
+            let mut exact = Vec::with_capacity(settings.len());
+            exact.append(settings);
+            Ok((doc, exact))
+        })
     }
 }
 
