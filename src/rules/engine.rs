@@ -524,7 +524,11 @@ fn conflict(
         })
         .collect();
     let by_key = settings_by_key_and_value(&eligible, all_singles);
-    let mut keys: Vec<_> = by_key.into_iter().filter(|(_, b)| b.len() > 1).collect();
+    let mut keys: Vec<_> = by_key
+        .into_iter()
+        .flatten()
+        .filter(|(_, b)| b.len() > 1)
+        .collect();
     keys.sort_by(|a, b| a.0.key.cmp(b.0.key));
     let reaches = reach_profiles(effective);
     let pairs = Pairs {
@@ -542,19 +546,20 @@ fn conflict(
 }
 
 /// Per key, the policies that set it, bucketed by value: only policies in different buckets
-/// can conflict, and most policies of a tenant agree on most settings. Built on all cores (one
-/// map per run of policies, merged in policy order, so each bucket lists its policies in order).
+/// can conflict, and most policies of a tenant agree on most settings. Built on all cores:
+/// each takes the keys whose hash falls to it (the maps share no key, and each bucket lists
+/// its policies in order).
 fn settings_by_key_and_value<'m>(
     eligible: &[usize],
     singles: &[SingleSettings<'m>],
-) -> KeyMap<'m, ValueBuckets<'m>> {
-    let run = eligible.len().div_ceil(rayon::current_num_threads()).max(1);
-    let maps: Vec<KeyMap<ValueBuckets>> = eligible
-        .par_chunks(run)
-        .map(|policies| {
+) -> Vec<KeyMap<'m, ValueBuckets<'m>>> {
+    let shards = rayon::current_num_threads() as u64;
+    (0..shards)
+        .into_par_iter()
+        .map(|shard| {
             let mut by_key: KeyMap<ValueBuckets> = KeyMap::default();
-            for &i in policies {
-                for single in &singles[i].0 {
+            for &i in eligible {
+                for single in singles[i].0.iter().filter(|s| s.hash % shards == shard) {
                     let key = HashedKey {
                         hash: single.hash,
                         key: single.key,
@@ -569,18 +574,7 @@ fn settings_by_key_and_value<'m>(
             }
             by_key
         })
-        .collect();
-    let mut maps = maps.into_iter();
-    let mut merged = maps.next().unwrap_or_default();
-    for map in maps {
-        for (key, buckets) in map {
-            let into = merged.entry(key).or_default();
-            for (class, policies) in buckets {
-                into.entry(class).or_default().extend(policies);
-            }
-        }
-    }
-    merged
+        .collect()
 }
 
 /// What comparing the policies of one key needs.
