@@ -93,15 +93,27 @@ impl<'m> Scope<'m> {
     /// Index groups and filters and analyse their rules; broken rules are returned as
     /// positioned input errors.
     pub fn new(model: &'m Model, inventory: &'m Inventory) -> (Scope<'m>, Vec<InputError>) {
+        use rayon::prelude::*;
         let mut errors = Vec::new();
         let mut groups_by_key = HashMap::new();
+        // Membership rules are parsed and analysed on all cores, in group order.
+        let analysed: Vec<_> = model
+            .groups
+            .par_iter()
+            .map(|group| {
+                let mut errors = Vec::new();
+                (analyse_group(model, group, &mut errors), errors)
+            })
+            .collect();
         let mut group_analysis = Vec::with_capacity(model.groups.len());
-        for (i, group) in model.groups.iter().enumerate() {
+        for (i, (group, (analysis, group_errors))) in model.groups.iter().zip(analysed).enumerate()
+        {
             if let Some(id) = &group.id {
                 groups_by_key.entry(id.to_lowercase()).or_insert(i);
             }
             groups_by_key.entry(group.name.to_lowercase()).or_insert(i);
-            group_analysis.push(analyse_group(model, group, &mut errors));
+            group_analysis.push(analysis);
+            errors.extend(group_errors);
         }
         let mut filters_by_key = HashMap::new();
         let mut filter_analysis = Vec::with_capacity(model.filters.len());
