@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use crate::config::Inventory;
 use crate::ingest::membership_rule::{self, Dialect, JoinTypeAnalysis};
 use crate::model::{
-    Assignment, GpoLink, Group, InputError, JoinType, JoinTypeSet, Membership, Mode, Model, Policy,
-    Target, map_inner_offset,
+    Assignment, GpoLink, Group, InputError, JoinType, JoinTypeSet, Membership, Mode, Model, Name,
+    Policy, Target, map_inner_offset,
 };
 use crate::source::{Location, SourceId, Span};
 
@@ -20,7 +20,7 @@ pub struct Reach {
     /// Join types of which every device is reached.
     pub certain: JoinTypeSet,
     /// Why the join types are not known exactly (`possible` is then a conservative guess).
-    pub unknown: Option<String>,
+    pub unknown: Option<Name>,
 }
 
 impl Reach {
@@ -36,7 +36,7 @@ impl Reach {
         Reach {
             possible: JoinTypeSet::MDM,
             certain: JoinTypeSet::EMPTY,
-            unknown: Some(reason),
+            unknown: Some(reason.into()),
         }
     }
 
@@ -50,7 +50,7 @@ impl Reach {
 pub enum Evidence {
     /// A dynamic membership rule (in a groups export or inline in an assignment).
     Rule {
-        text: String,
+        text: Name,
         /// Where the rule's deviceTrustType comparison is, or the whole rule.
         location: Location,
     },
@@ -61,7 +61,7 @@ pub enum Evidence {
 /// A target group as resolved against the exports and inventory.
 #[derive(Clone, Debug)]
 pub struct ResolvedGroup {
-    pub name: String,
+    pub name: Name,
     pub reach: Reach,
     pub evidence: Option<Evidence>,
     /// The group was found in a groups export, an inline rule or the inventory.
@@ -80,11 +80,11 @@ pub struct EffectiveAssignment<'m> {
 
 /// Resolves groups and filters once, then answers reach questions.
 pub struct Scope<'m> {
-    model: &'m Model,
     inventory: &'m Inventory,
     groups_by_key: HashMap<String, usize>,
-    /// Per group: the analysis of its rule and where the rule constrains the join type.
-    group_analysis: Vec<Result<(JoinTypeAnalysis, Span), ()>>,
+    /// Per exported group: its name, what it reaches and the evidence, worked out once (every
+    /// assignment to the group shares them).
+    exported: Vec<(Name, Reach, Option<Evidence>)>,
     filters_by_key: HashMap<String, usize>,
     filter_analysis: Vec<Result<(JoinTypeAnalysis, Span), ()>>,
 }
@@ -102,17 +102,17 @@ impl<'m> Scope<'m> {
             .par_iter()
             .map(|group| {
                 let mut errors = Vec::new();
-                (analyse_group(model, group, &mut errors), errors)
+                let analysis = analyse_group(model, group, &mut errors);
+                (exported_facts(group, &analysis), errors)
             })
             .collect();
-        let mut group_analysis = Vec::with_capacity(model.groups.len());
-        for (i, (group, (analysis, group_errors))) in model.groups.iter().zip(analysed).enumerate()
-        {
+        let mut exported = Vec::with_capacity(model.groups.len());
+        for (i, (group, (facts, group_errors))) in model.groups.iter().zip(analysed).enumerate() {
             if let Some(id) = &group.id {
                 groups_by_key.entry(id.to_lowercase()).or_insert(i);
             }
             groups_by_key.entry(group.name.to_lowercase()).or_insert(i);
-            group_analysis.push(analysis);
+            exported.push(facts);
             errors.extend(group_errors);
         }
         let mut filters_by_key = HashMap::new();
@@ -139,10 +139,9 @@ impl<'m> Scope<'m> {
             ));
         }
         let scope = Scope {
-            model,
             inventory,
             groups_by_key,
-            group_analysis,
+            exported,
             filters_by_key,
             filter_analysis,
         };
@@ -196,14 +195,14 @@ impl<'m> Scope<'m> {
         })
     }
 
-    fn display_name(&self, id: Option<&str>, name: Option<&str>) -> String {
+    fn display_name(&self, id: Option<&str>, name: Option<&str>) -> Name {
         if let Some(name) = name {
-            return name.to_string();
+            return name.into();
         }
         let id = id.unwrap_or("?");
         self.exported_index(id)
-            .map(|i| self.model.groups[i].name.clone())
-            .unwrap_or_else(|| id.to_string())
+            .map(|i| self.exported[i].0.clone())
+            .unwrap_or_else(|| id.into())
     }
 
     /// The exported group with this id or name, case-insensitively (keys are lower case: one
@@ -215,43 +214,17 @@ impl<'m> Scope<'m> {
             .copied()
     }
 
-    fn exported_group(&self, i: usize, display: String) -> ResolvedGroup {
-        let group = &self.model.groups[i];
-        let (reach, evidence) = match (&group.membership, &self.group_analysis[i]) {
-            (Membership::Static, _) => (
-                Reach::unknown(format!(
-                    "\"{}\" is a static group and [inventory.groups] does not declare its join types",
-                    group.name
-                )),
-                None,
-            ),
-            (Membership::Dynamic { rule, .. }, Ok((analysis, evidence))) => (
-                group_reach(analysis, &group.name),
-                Some(Evidence::Rule {
-                    text: rule.clone(),
-                    location: Location {
-                        file: group.source,
-                        span: *evidence,
-                    },
-                }),
-            ),
-            (Membership::Dynamic { .. }, Err(())) => (
-                Reach::unknown(format!(
-                    "the membership rule of \"{}\" does not parse",
-                    group.name
-                )),
-                None,
-            ),
-        };
+    fn exported_group(&self, i: usize, display: Name) -> ResolvedGroup {
+        let (_, reach, evidence) = &self.exported[i];
         ResolvedGroup {
             name: display,
-            reach,
-            evidence,
+            reach: reach.clone(),
+            evidence: evidence.clone(),
             known: true,
         }
     }
 
-    fn inline_group(&self, text: &str, location: RuleLocation, display: String) -> ResolvedGroup {
+    fn inline_group(&self, text: &str, location: RuleLocation, display: Name) -> ResolvedGroup {
         match membership_rule::parse(text) {
             Ok(expr) => {
                 let analysis = membership_rule::analyse(&expr, Dialect::GroupRule);
@@ -259,7 +232,7 @@ impl<'m> Scope<'m> {
                 ResolvedGroup {
                     reach: group_reach(&analysis, &display),
                     evidence: Some(Evidence::Rule {
-                        text: text.to_string(),
+                        text: text.into(),
                         location: Location {
                             file: location.file,
                             span,
@@ -324,10 +297,13 @@ impl<'m> Scope<'m> {
             None => Reach {
                 possible: gpo_scope,
                 certain: JoinTypeSet::EMPTY,
-                unknown: Some(format!(
-                    "{} is not in [inventory.ous]: it may hold domain-joined or hybrid-joined devices, unknown mix",
-                    link.som_path
-                )),
+                unknown: Some(
+                    format!(
+                        "{} is not in [inventory.ous]: it may hold domain-joined or hybrid-joined devices, unknown mix",
+                        link.som_path
+                    )
+                    .into(),
+                ),
             },
         };
         if let Some(declared) = self.filtered_join_types(policy) {
@@ -417,7 +393,7 @@ impl<'m> Scope<'m> {
 
     /// Every include assignment of a policy with filters and the policy's exclusions applied.
     pub fn effective_assignments(&self, policy: &'m Policy) -> Vec<EffectiveAssignment<'m>> {
-        let exclusions: Vec<(String, Reach)> = policy
+        let exclusions: Vec<(Name, Reach)> = policy
             .assignments
             .iter()
             .filter(|a| a.mode == Mode::Exclude)
@@ -425,7 +401,7 @@ impl<'m> Scope<'m> {
                 let (reach, group) = self.target_reach(policy, &a.target);
                 let name = group
                     .map(|g| g.name)
-                    .unwrap_or_else(|| target_label(&a.target));
+                    .unwrap_or_else(|| target_label(&a.target).into());
                 (name, self.apply_filter(reach, a))
             })
             .collect();
@@ -601,7 +577,7 @@ fn gpo_narrowing(policy: &Policy) -> Option<String> {
 
 /// Exclusions remove only the join types they certainly cover; what they may cover makes
 /// `certain` shrink.
-fn subtract_exclusions(reach: Reach, exclusions: &[(String, Reach)]) -> (Reach, Vec<String>) {
+fn subtract_exclusions(reach: Reach, exclusions: &[(Name, Reach)]) -> (Reach, Vec<String>) {
     let mut out = reach;
     let mut partial = Vec::new();
     for (name, excluded) in exclusions {
@@ -609,17 +585,51 @@ fn subtract_exclusions(reach: Reach, exclusions: &[(String, Reach)]) -> (Reach, 
         out.certain = out.certain.difference(excluded.possible);
         let uncovered = out.possible.intersection(excluded.possible);
         if !uncovered.is_empty() {
-            partial.push(name.clone());
+            partial.push(name.to_string());
         }
     }
     (out, partial)
 }
 
-fn join_notes(a: Option<String>, b: String) -> String {
+fn join_notes(a: Option<Name>, b: String) -> Name {
     match a {
-        Some(a) => format!("{a}; {b}"),
-        None => b,
+        Some(a) => format!("{a}; {b}").into(),
+        None => b.into(),
     }
+}
+
+/// What an exported group reaches and the evidence for it.
+fn exported_facts(
+    group: &Group,
+    analysis: &Result<(JoinTypeAnalysis, Span), ()>,
+) -> (Name, Reach, Option<Evidence>) {
+    let (reach, evidence) = match (&group.membership, analysis) {
+        (Membership::Static, _) => (
+            Reach::unknown(format!(
+                "\"{}\" is a static group and [inventory.groups] does not declare its join types",
+                group.name
+            )),
+            None,
+        ),
+        (Membership::Dynamic { rule, .. }, Ok((analysis, evidence))) => (
+            group_reach(analysis, &group.name),
+            Some(Evidence::Rule {
+                text: rule.as_str().into(),
+                location: Location {
+                    file: group.source,
+                    span: *evidence,
+                },
+            }),
+        ),
+        (Membership::Dynamic { .. }, Err(())) => (
+            Reach::unknown(format!(
+                "the membership rule of \"{}\" does not parse",
+                group.name
+            )),
+            None,
+        ),
+    };
+    (group.name.as_str().into(), reach, evidence)
 }
 
 /// A user rule says nothing about devices: their users' devices may be of any join type.
@@ -628,9 +638,12 @@ fn group_reach(analysis: &JoinTypeAnalysis, name: &str) -> Reach {
         return Reach {
             possible: JoinTypeSet::MDM,
             certain: JoinTypeSet::EMPTY,
-            unknown: Some(format!(
-                "\"{name}\" is a group of users; the policy reaches the devices they sign in to"
-            )),
+            unknown: Some(
+                format!(
+                    "\"{name}\" is a group of users; the policy reaches the devices they sign in to"
+                )
+                .into(),
+            ),
         };
     }
     Reach::from_analysis(*analysis)

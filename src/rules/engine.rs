@@ -346,9 +346,9 @@ fn target_names(ea: &EffectiveAssignment) -> Vec<String> {
         _ => {}
     }
     if let Some(group) = &ea.group
-        && !names.contains(&group.name)
+        && !names.iter().any(|name| *name == *group.name)
     {
-        names.push(group.name.clone());
+        names.push(group.name.to_string());
     }
     names
 }
