@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # End-to-end benchmark of `baselint check --format json` on synthetic tenants, and a comparison
 # with the PKU2U rules written in Rego (scripts/bench/pku2u.rego) and evaluated by OPA and by
-# regorus over the same files, with the findings checked identical.
+# regorus over the same files, with the findings checked identical, and with the floor issue 6
+# sets: a typed serde_json program that reads only what the PKU2U rule needs, on all cores
+# (examples/pku2u_floor.rs).
+#
+# Each size is generated in two shapes: `intune` (Intune policies, Entra groups and filters:
+# the shape of issue 6's reference export; the comparison runs on it) and `full` (the same
+# plus GPO reports and a STIG benchmark).
 #
 #   scripts/bench.sh                 # 1k and 10k policies
 #   BENCH_LARGE=1 scripts/bench.sh   # also 50k (about 1.3 GB of JSON in the temp dir)
 #
 # Environment:
 #   BENCH_SIZES  policy counts (default "1000 10000"; BENCH_LARGE=1 appends 50000)
+#   BENCH_SHAPES tenant shapes (default "intune full")
 #   BENCH_SEED   generator seed (default 42)
 #   BENCH_RUNS   hyperfine runs per size for baselint (default 5; 50k uses 2)
 #   BENCH_TOOL_RUNS  hyperfine runs for the Rego tools and `--select` (default 3; 50k uses 1)
@@ -43,6 +50,7 @@ if [ "${BENCH_LARGE:-0}" = 1 ]; then
     sizes="$sizes 50000"
 fi
 seed="${BENCH_SEED:-42}"
+shapes="${BENCH_SHAPES:-intune full}"
 runs="${BENCH_RUNS:-5}"
 tool_runs="${BENCH_TOOL_RUNS:-3}"
 # The interpreter itself, not a wrapper such as a pyenv shim (which costs a few tenths of a
@@ -51,10 +59,11 @@ python="$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)' 2>/dev/nul
 bench="$root/scripts/bench"
 
 echo "building release binaries..." >&2
-cargo build --release --quiet --bin baselint --example gen_tenant
+cargo build --release --quiet --bin baselint --example gen_tenant --example pku2u_floor
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 baselint="$target_dir/release/baselint"
 gen="$target_dir/release/examples/gen_tenant"
+floor="$target_dir/release/examples/pku2u_floor"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/baselint-bench.XXXXXX")"
 case "$work" in
@@ -170,14 +179,17 @@ check_same() {
 rows=()
 cmp_rows=()
 for n in $sizes; do
-    dir="$work/tenant-$n"
-    echo "== $n policies: generating into $dir" >&2
-    "$gen" --policies "$n" --seed "$seed" --out "$dir" >"$work/gen-$n.txt"
-    sed 's/^/   /' "$work/gen-$n.txt" >&2
+  for shape in $shapes; do
+    dir="$work/tenant-$n-$shape"
+    echo "== $n policies, $shape: generating into $dir" >&2
+    shape_args=()
+    if [ "$shape" = intune ]; then shape_args=(--no-gpo --no-stig); fi
+    "$gen" --policies "$n" --seed "$seed" --out "$dir" "${shape_args[@]}" >"$work/gen-$n-$shape.txt"
+    sed 's/^/   /' "$work/gen-$n-$shape.txt" >&2
     bytes="$(du -sb "$dir" | cut -f1)"
     mb="$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')"
     files="$(find "$dir" -type f | wc -l)"
-    settings="$(sed -n 's/^ *settings: *//p' "$work/gen-$n.txt")"
+    settings="$(sed -n 's/^ *settings: *//p' "$work/gen-$n-$shape.txt")"
     cmd=("$baselint" check --format json --fail-on never "$dir")
     r="$runs"
     tr="$tool_runs"
@@ -185,28 +197,32 @@ for n in $sizes; do
 
     # One measured run for peak RSS and the report, hyperfine for the time; a second report
     # for the determinism check.
-    measure "baselint-$n" "$r" "$work/report-$n.json" "${cmd[@]}"
+    measure "baselint-$n-$shape" "$r" "$work/report-$n-$shape.json" "${cmd[@]}"
     base_mean="$m_mean"
     base_wall="$m_wall"
     base_rss="$m_rss"
     base_cpu="$m_cpu"
-    "${cmd[@]}" >"$work/report-$n.again.json"
-    findings="$(grep -o '"findings": [0-9]*' "$work/report-$n.json" | tail -1 | grep -o '[0-9]*$')"
-    hash="$(sha256sum "$work/report-$n.json" | cut -c1-12)"
-    if cmp -s "$work/report-$n.json" "$work/report-$n.again.json"; then
+    "${cmd[@]}" >"$work/report-$n-$shape.again.json"
+    findings="$(grep -o '"findings": [0-9]*' "$work/report-$n-$shape.json" | tail -1 | grep -o '[0-9]*$')"
+    hash="$(sha256sum "$work/report-$n-$shape.json" | cut -c1-12)"
+    if cmp -s "$work/report-$n-$shape.json" "$work/report-$n-$shape.again.json"; then
         same="yes"
     else
         same="**NO**"
     fi
     mbps="$(awk -v m="$mb" -v t="$base_mean" 'BEGIN { printf "%.0f", m / t }')"
-    rows+=("| $n | $files | $settings | $mb | $base_wall | $mbps | $base_rss | $findings | $hash | $same |")
+    rows+=("| $n | $shape | $files | $settings | $mb | $base_wall | $mbps | $base_rss | $findings | $hash | $same |")
 
-    if [ "$compare" != 1 ]; then
+    if [ "$compare" != 1 ] || [ "$shape" != intune ]; then
         continue
     fi
-    "$python" "$bench/compare.py" baselint "$work/report-$n.json" >"$work/pku2u-baselint-$n.txt"
+    "$python" "$bench/compare.py" baselint "$work/report-$n-$shape.json" >"$work/pku2u-baselint-$n.txt"
     pku2u="$(wc -l <"$work/pku2u-baselint-$n.txt")"
     cmp_rows+=("| $n | baselint \`check\` (every rule) | $base_wall | $base_cpu | $base_rss | $pku2u | 1.00x | 1.00x | 1.00x | $findings findings in all |")
+
+    # The floor: the least that reading and parsing the export for this one rule costs.
+    measure "floor-$n" "$tr" "$work/floor-$n.txt" "$floor" "$dir"
+    cmp_rows+=("| $n | floor: typed serde_json, PKU2U fields only (examples/pku2u_floor.rs) | $m_wall | $m_cpu | $m_rss | $(cat "$work/floor-$n.txt") (pairs) | $(ratio "$m_mean" "$base_mean") | $(ratio "$m_cpu" "$base_cpu") | $(ratio "$m_rss" "$base_rss") | baselint takes $(ratio "$base_mean" "$m_mean") the floor's time |")
 
     # The same two rules alone: what baselint costs for the work the Rego does.
     measure "baselint-select-$n" "$tr" "$work/report-select-$n.json" \
@@ -245,6 +261,7 @@ for n in $sizes; do
         total_cpu="$(awk -v a="$merge_cpu" -v b="$m_cpu" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else printf "%.2f", a + b }')"
         cmp_rows+=("| $n | regorus: merge + eval | $total | $total_cpu | $eval_rss | $(wc -l <"$work/pku2u-regorus-$n.txt") | $(ratio "$total" "$base_mean") | $(ratio "$total_cpu" "$base_cpu") | $(ratio "$eval_rss" "$base_rss") | merge $merge_wall s (tenant_input.py, $(awk -v b="$(stat -c %s "$input")" 'BEGIN { printf "%.0f", b / 1e6 }') MB) + eval $eval_wall s |")
     fi
+  done
 done
 
 # The generated tenant's PKU2U policies all take one path (a single Entra-joined or hybrid-joined
@@ -252,11 +269,12 @@ done
 # shape, compare findings once more on a copy of the smallest tenant where every policy disables
 # PKU2U (not timed).
 semantics=""
-if [ "$compare" = 1 ] && [ "${BENCH_SEMANTICS:-1}" = 1 ] && [ $((have_opa + have_regorus)) -gt 0 ]; then
+if [ "$compare" = 1 ] && [ "${BENCH_SEMANTICS:-1}" = 1 ] && [ $((have_opa + have_regorus)) -gt 0 ] &&
+    [[ " $shapes " == *" intune "* ]]; then
     read -r n _ <<<"$sizes"
     dir="$work/everywhere-$n"
     echo "== semantics check: every policy of the $n-policy tenant disables PKU2U ($dir)" >&2
-    "$python" "$bench/disable_pku2u_everywhere.py" "$work/tenant-$n" "$dir"
+    "$python" "$bench/disable_pku2u_everywhere.py" "$work/tenant-$n-intune" "$dir"
     "$baselint" check --format json --fail-on never \
         --select pku2u-disabled-on-entra-joined --select pku2u-disabled-on-hybrid-joined \
         "$dir" >"$work/everywhere-report-$n.json"
@@ -288,13 +306,13 @@ fi
 echo
 echo "baselint $("$baselint" --version | awk '{ print $2 }'), $(date -u +%Y-%m-%d), $(nproc) cores, $(free -h | awk '/^Mem:/ { print $2 }') RAM, seed $seed"
 echo
-echo "| policies | files | settings | input MB | wall s (check --format json) | MB/s | peak RSS MB | findings | report sha256 | identical on rerun |"
-echo "|---:|---:|---:|---:|---|---:|---:|---:|---|---|"
+echo "| policies | shape | files | settings | input MB | wall s (check --format json) | MB/s | peak RSS MB | findings | report sha256 | identical on rerun |"
+echo "|---:|---|---:|---:|---:|---|---:|---:|---:|---|---|"
 printf '%s\n' "${rows[@]}"
 
 if [ "${#cmp_rows[@]}" -gt 0 ]; then
     echo
-    echo "PKU2U rules in Rego (scripts/bench/pku2u.rego) against baselint, same files.$(
+    echo "The \`intune\` tenants: the floor, and the PKU2U rules in Rego (scripts/bench/pku2u.rego), against baselint, same files.$(
         [ "$have_opa" = 1 ] && printf ' OPA: opa-golib-python-bindings %s.' "$("$python" -m pip show opa-golib-python-bindings 2>/dev/null | sed -n 's/^Version: //p')")$(
         [ "$have_regorus" = 1 ] && printf ' regorus: %s.' "$("$regorus" --version 2>/dev/null | awk '{ print $NF }')")"
     echo "Ratios are to baselint's full \`check\` (wall time, CPU time, peak RSS); PKU2U findings: distinct (rule, policy, target), each tool's checked against baselint's."
