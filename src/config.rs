@@ -91,8 +91,8 @@ pub struct InventoryEntry {
 /// Join types the user declared for things exports cannot tell (static groups, OUs).
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
-    /// By lower-cased group id or display name.
-    pub groups: BTreeMap<String, InventoryEntry>,
+    /// By lower-cased group id or display name (looked up once per assignment).
+    pub groups: foldhash::HashMap<String, InventoryEntry>,
     /// By OU as written (distinguished name or canonical path).
     pub ous: BTreeMap<String, InventoryEntry>,
 }
@@ -221,7 +221,9 @@ pub fn parse(id: SourceId, file: &SourceFile) -> (Config, Vec<InputError>) {
         path: Some(file.path.clone()),
         source: Some(id),
         inventory: Inventory {
-            groups: inventory_table(&raw.inventory.groups, id, file, &mut errors, false),
+            groups: inventory_table(&raw.inventory.groups, id, file, &mut errors, false)
+                .into_iter()
+                .collect(),
             ous: inventory_table(&raw.inventory.ous, id, file, &mut errors, true),
         },
         select: rule_refs(&raw.rules.select, id),

@@ -592,6 +592,9 @@ impl Pairs<'_, '_, '_, '_, '_> {
         let mut buckets: Vec<Vec<(usize, &Setting)>> = buckets.into_values().collect();
         buckets.sort_by_key(|bucket| bucket[0].0);
         let mut findings = Vec::new();
+        // What every finding of this key says alike, worked out on its first finding.
+        let mut shared: Option<KeyTexts> = None;
+        let mut values: HashMap<*const Setting, String> = HashMap::new();
         for (n, left) in buckets.iter().enumerate() {
             for right in &buckets[n + 1..] {
                 for &x in left {
@@ -603,11 +606,19 @@ impl Pairs<'_, '_, '_, '_, '_> {
                         };
                         let overlap =
                             definite_overlap(&self.effective[pa][i], &self.effective[pb][j]);
+                        let texts = shared.get_or_insert_with(|| KeyTexts::of(self.ctx, b));
+                        for setting in [a, b] {
+                            values
+                                .entry(std::ptr::from_ref(setting))
+                                .or_insert_with(|| value_text(setting));
+                        }
+                        let value = |s: &Setting| values[&std::ptr::from_ref(s)].as_str();
                         findings.push(conflict_finding(
                             self.rule,
                             self.ctx,
-                            (pa, a),
-                            (pb, b),
+                            (pa, a, value(a)),
+                            (pb, b, value(b)),
+                            texts,
                             overlap,
                         ));
                     }
@@ -699,17 +710,38 @@ fn value_class(value: &Value) -> ValueClass<'_> {
     }
 }
 
+/// What the conflicts over one key say alike: the setting's title where the catalog knows it
+/// (else each finding names the setting as its policy writes it) and the controls about it.
+struct KeyTexts {
+    title: Option<String>,
+    controls: Vec<String>,
+}
+
+impl KeyTexts {
+    fn of(ctx: &Context, setting: &Setting) -> KeyTexts {
+        KeyTexts {
+            title: ctx
+                .catalog
+                .resolve(&setting.key)
+                .map(|d| d.title.trim_end_matches('.').to_string()),
+            controls: controls_for_key(ctx, &setting.key),
+        }
+    }
+}
+
 fn conflict_finding(
     rule: &Rule,
     ctx: &Context,
-    (pa, a): (usize, &Setting),
-    (pb, b): (usize, &Setting),
+    (pa, a, value_a): (usize, &Setting, &str),
+    (pb, b, value_b): (usize, &Setting, &str),
+    texts: &KeyTexts,
     overlap: String,
 ) -> Finding {
     let (first, second) = (&ctx.model.policies[pa], &ctx.model.policies[pb]);
     let mut identities = [first.identity(), second.identity()];
     identities.sort();
-    let (value_a, value_b) = (value_text(a), value_text(b));
+    // As `setting_title` says it.
+    let title = texts.title.as_deref().unwrap_or(&b.raw_name);
     Finding {
         related: vec![Label {
             location: first.value_location(a),
@@ -717,14 +749,12 @@ fn conflict_finding(
         }],
         policy: Some(policy_ref(second)),
         setting: Some(b.key.to_string()),
-        controls: controls_for_key(ctx, &b.key),
+        controls: texts.controls.clone(),
         ..Finding::new(
             rule,
             format!(
-                "\"{}\" sets {} to {value_b} but \"{}\" sets it to {value_a}; {overlap}",
-                second.name,
-                setting_title(ctx, b),
-                first.name,
+                "\"{}\" sets {title} to {value_b} but \"{}\" sets it to {value_a}; {overlap}",
+                second.name, first.name,
             ),
             Label {
                 location: second.value_location(b),
