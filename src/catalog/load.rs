@@ -58,13 +58,20 @@ impl From<OptionValue> for Value {
 
 /// Parse the catalog file and fill in every derived field.
 pub(super) fn settings_from_json(text: &str) -> serde_json::Result<Vec<SettingDef>> {
-    let records: Vec<Record> = serde_json::from_str(text)?;
-    let mut settings: Vec<SettingDef> = Vec::with_capacity(records.len());
-    let mut parents: Vec<(Option<String>, bool)> = Vec::with_capacity(records.len());
-    for record in records {
-        parents.push((record.parent.clone(), record.scope.is_some()));
-        settings.push(own_fields(record));
-    }
+    use rayon::prelude::*;
+    let records = match records_by_line(text) {
+        Some(records) => records,
+        None => serde_json::from_str::<Vec<Record>>(text)?,
+    };
+    let (parents, mut settings): (Vec<(Option<String>, bool)>, Vec<SettingDef>) = records
+        .into_par_iter()
+        .map(|record| {
+            (
+                (record.parent.clone(), record.scope.is_some()),
+                own_fields(record),
+            )
+        })
+        .unzip();
     let index: HashMap<String, usize> = settings
         .iter()
         .enumerate()
@@ -77,6 +84,31 @@ pub(super) fn settings_from_json(text: &str) -> serde_json::Result<Vec<SettingDe
         }
     }
     Ok(settings)
+}
+
+/// The records of a catalog written one per line, as `scripts/gen-catalog.py` writes it,
+/// parsed on all cores; None when the text is not laid out so (it is then parsed whole).
+fn records_by_line(text: &str) -> Option<Vec<Record>> {
+    use rayon::prelude::*;
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let (first, rest) = lines.split_first()?;
+    let (last, records) = rest.split_last()?;
+    if *first != "[" || *last != "]" {
+        return None;
+    }
+    records
+        .par_iter()
+        .enumerate()
+        .map(|(n, line)| {
+            // Every record but the last ends with the comma that separates it from the next.
+            let line = if n + 1 < records.len() {
+                line.strip_suffix(',')?
+            } else {
+                line
+            };
+            serde_json::from_str::<Record>(line).ok()
+        })
+        .collect()
 }
 
 /// Everything a record gives or derives without looking at its parent.
@@ -219,5 +251,29 @@ pub(super) fn value_text(value: &Value) -> Option<String> {
         Value::Str(s) => Some(s.clone()),
         Value::Bool(b) => Some(u8::from(*b).to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalog_read_by_line_is_the_catalog_read_whole() {
+        let text = super::super::CATALOG_JSON;
+        let by_line = records_by_line(text).expect("the catalog is written one record per line");
+        let whole: Vec<Record> = serde_json::from_str(text).unwrap();
+        assert_eq!(by_line.len(), whole.len());
+        for (a, b) in by_line.iter().zip(&whole) {
+            assert_eq!(
+                (&a.key, &a.title, a.options.len()),
+                (&b.key, &b.title, b.options.len())
+            );
+        }
+        // A catalog laid out otherwise is read whole.
+        assert!(records_by_line("[{\"key\": \"a\"}, {\"key\": \"b\"}]").is_none());
+        let pretty = "[\n  {\n    \"key\": \"a\"\n  }\n]";
+        assert!(records_by_line(pretty).is_none());
+        assert_eq!(settings_from_json(pretty).unwrap().len(), 1);
     }
 }

@@ -217,19 +217,36 @@ impl Catalog {
     }
 
     fn option_index(&self) -> HashMap<Box<str>, IndexedChoice> {
-        let mut index = HashMap::new();
-        for (i, def) in self.settings.iter().enumerate() {
-            let Some(definition_id) = &def.definition_id else {
-                continue;
-            };
-            let id = definition_id.as_str();
-            if !self
-                .resolve(id)
-                .is_some_and(|owner| std::ptr::eq(owner, def))
-            {
-                continue;
-            }
-            for (suffix, _) in &def.options {
+        use rayon::prelude::*;
+        // Entries worked out on all cores, inserted in record order (the first keeps an id).
+        let per_setting: Vec<Vec<(Box<str>, IndexedChoice)>> = self
+            .settings
+            .par_iter()
+            .enumerate()
+            .map(|(i, def)| self.indexed_choices(i, def))
+            .collect();
+        let mut index = HashMap::with_capacity(per_setting.iter().map(Vec::len).sum());
+        for (option_id, choice) in per_setting.into_iter().flatten() {
+            index.entry(option_id).or_insert(choice);
+        }
+        index
+    }
+
+    /// The option index entries of one record (none unless it owns its definition id).
+    fn indexed_choices(&self, i: usize, def: &SettingDef) -> Vec<(Box<str>, IndexedChoice)> {
+        let Some(definition_id) = &def.definition_id else {
+            return Vec::new();
+        };
+        let id = definition_id.as_str();
+        if !self
+            .resolve(id)
+            .is_some_and(|owner| std::ptr::eq(owner, def))
+        {
+            return Vec::new();
+        }
+        def.options
+            .iter()
+            .map(|(suffix, _)| {
                 let option_id = format!("{id}_{suffix}");
                 let (_, value, label) = self.option_value(def, &option_id, suffix);
                 let choice = IndexedChoice {
@@ -240,10 +257,9 @@ impl Catalog {
                     value,
                     label: label.cloned(),
                 };
-                index.entry(option_id.into_boxed_str()).or_insert(choice);
-            }
-        }
-        index
+                (option_id.into_boxed_str(), choice)
+            })
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -499,11 +515,17 @@ fn attribute(element: &str, name: &str) -> Option<String> {
 /// Every alias of every setting, normalised; hive-less registry forms only where one setting
 /// has the path (HKLM and HKCU twins share it). The first setting to claim an alias keeps it.
 fn alias_index(settings: &[SettingDef]) -> HashMap<String, usize> {
+    use rayon::prelude::*;
+    // Normalised on all cores; inserted in record order (the first to claim an alias keeps it).
+    let normalised: Vec<Vec<String>> = settings
+        .par_iter()
+        .map(|def| def.aliases().map(normalise_alias).collect())
+        .collect();
     let mut index: HashMap<String, usize> = HashMap::with_capacity(settings.len() * 6);
     let mut hiveless: HashMap<String, Option<usize>> = HashMap::new();
-    for (i, def) in settings.iter().enumerate() {
-        for alias in def.aliases() {
-            index.entry(normalise_alias(alias)).or_insert(i);
+    for (i, (def, aliases)) in settings.iter().zip(normalised).enumerate() {
+        for alias in aliases {
+            index.entry(alias).or_insert(i);
         }
         for path in def.registry.iter().chain(&def.registry_aliases) {
             if let Some(rest) = without_hive(&normalise_alias(path)) {
