@@ -88,6 +88,14 @@ fn inputs_read_cleanly() {
             parsed.errors.first()
         );
     }
+    for bytes in &inputs.intune_files {
+        let parsed = ingest::intune::read_json(id, &decode("p.json", bytes), catalog);
+        assert!(
+            parsed.errors.is_empty(),
+            "policy file: {:?}",
+            parsed.errors.first()
+        );
+    }
     let mut model = Model::default();
     let pol = std::path::Path::new("Machine/Registry.pol");
     ingest::registry_pol::load(pol, &inputs.registry_pol, None, &mut model, catalog);
@@ -124,6 +132,24 @@ fn intune_json(bencher: Bencher) {
                 .len()
         },
     );
+}
+
+/// The list's policies one per file: most go through the Settings Catalog fast path.
+#[divan::bench]
+fn intune_policy_files(bencher: Bencher) {
+    let files = &INPUTS.intune_files;
+    let bytes: usize = files.iter().map(Vec::len).sum();
+    bencher.counter(BytesCount::new(bytes)).bench(|| {
+        files
+            .iter()
+            .map(|bytes| {
+                let file = decode("policy.json", divan::black_box(bytes));
+                ingest::intune::read_json(SourceId(0), &file, Catalog::builtin())
+                    .policies
+                    .len()
+            })
+            .sum::<usize>()
+    });
 }
 
 #[divan::bench]

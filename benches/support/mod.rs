@@ -20,6 +20,8 @@ use generator::{Params, Sink};
 pub struct Inputs {
     /// A Graph list response of Settings Catalog policies.
     pub intune_json: Vec<u8>,
+    /// The same policies one per file, as most exports write them.
+    pub intune_files: Vec<Vec<u8>>,
     pub groups_json: Vec<u8>,
     /// `Get-GPOReport -All`, UTF-16LE with BOM.
     pub gpo_report: Vec<u8>,
@@ -105,6 +107,7 @@ impl Inputs {
             .collect();
         Inputs {
             intune_json: graph_list(&policies),
+            intune_files: policies,
             groups_json,
             gpo_report: sink.take("gpo/report-all.xml"),
             security_template: utf16le(&security_template(catalog, 8)),

@@ -488,6 +488,11 @@ impl<'de> Visitor<'de> for PolicySeed<'_, '_, '_> {
             let mut doc = PolicyDoc::default();
             let mut seen_settings = false;
             while let Some(Key(key)) = map.next_key()? {
+                if key == "value" {
+                    // A Graph list response (`{"value": [...]}`): the reference reader's, and
+                    // better declined before skipping the whole list.
+                    return Err(de::Error::custom("decline"));
+                }
                 if key != "settings" {
                     doc.field(key, &mut map)?;
                     continue;
