@@ -3,9 +3,11 @@
 //! A tenant export is mostly one `deviceManagementConfigurationPolicy` object per file, and a
 //! full AST of every file (the reference reader in the parent module) costs about twice a typed
 //! pass (architecture.md, "Speed"). Such files are therefore first deserialised by serde_json
-//! into the few typed structs below. Every value a diagnostic may point at is kept as a
-//! `&RawValue`: a slice of the file's own text, so its byte span is its offset in that text,
-//! exact, with no second parse and no JSON pointer to resolve later.
+//! into the few typed structs below; the `settings` list is mapped to [`Setting`]s item by item
+//! as it is read (a `DeserializeSeed`), so no tree of the whole file is built. Every value a
+//! diagnostic may point at is kept as a `&RawValue`: a slice of the file's own text, so its
+//! byte span is its offset in that text, exact, with no second parse and no JSON pointer to
+//! resolve later (docs/performance.md, "Decisions").
 //!
 //! The fast path accepts or declines, and never reports. Anything outside the common shape
 //! makes it decline: a missing or mistyped field, a duplicate or escaped key, an instance without
