@@ -240,6 +240,15 @@ impl SourceFile {
     pub fn line_count(&self) -> usize {
         self.lines.len()
     }
+
+    /// Where context of `lines_before` lines above the line of `offset` starts: that line's
+    /// 0-based number and byte offset (the first line's when the file has fewer lines above).
+    pub fn context_start(&self, offset: usize, lines_before: usize) -> (usize, usize) {
+        let (line, _) = self.lines.line_of(offset.min(self.len) as u32);
+        let first = line.saturating_sub(lines_before);
+        let start = self.lines.start(first).unwrap_or(0) as usize;
+        (first, start)
+    }
 }
 
 /// Where the lines of a text start, in about a byte per line: each line's length as a varint

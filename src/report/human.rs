@@ -12,7 +12,7 @@ use super::{BaselineUse, Item, Report};
 use crate::finding::{Finding, Label};
 use crate::model::InputError;
 use crate::rules::Severity;
-use crate::source::{Location, SourceId, Sources};
+use crate::source::{Location, SourceFile, SourceId, Sources};
 
 /// Rendering options.
 #[derive(Clone, Copy, Debug)]
@@ -24,24 +24,45 @@ pub struct Style {
 /// A file's text as miette source code, named by its display path.
 struct FileSource<'a> {
     name: &'a str,
-    text: &'a str,
+    file: &'a SourceFile,
 }
 
 impl SourceCode for FileSource<'_> {
+    /// miette's own reading of a text counts lines from its start for every span: a report of
+    /// thousands of findings in large files (a groups export is megabytes) would read them
+    /// again for each label. The line index gives the line the context starts on, and miette
+    /// reads from there; its answer is then moved back to the whole file's lines and offsets
+    /// (the same answer: tested on random texts and spans).
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.text.read_span(span, before, after)?;
+        let text = self.file.text();
+        if span.offset() + span.len() > text.len() {
+            // (miette panics on some of these; a span of a parsed file never is one, but the
+            // file may have been changed since it was parsed.)
+            return Err(MietteError::OutOfBounds);
+        }
+        // From the line of the byte before the span: miette looks at it for empty spans.
+        let (line, start) = self
+            .file
+            .context_start(span.offset().saturating_sub(1), before);
+        // A file re-read since it was parsed may be shorter (then it shows nothing).
+        let window = text
+            .as_bytes()
+            .get(start..)
+            .ok_or(MietteError::OutOfBounds)?;
+        let local = SourceSpan::new((span.offset() - start).into(), span.len());
+        let inner = window.read_span(&local, before, after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            SourceSpan::new((inner.span().offset() + start).into(), inner.span().len()),
+            inner.line() + line,
             inner.column(),
-            inner.line_count(),
+            inner.line_count() + line,
         )))
     }
 }
@@ -114,7 +135,7 @@ fn file_source(sources: &Sources, id: SourceId) -> FileSource<'_> {
     let file = sources.get(id);
     FileSource {
         name: &file.display_path,
-        text: file.text(),
+        file,
     }
 }
 
@@ -407,4 +428,65 @@ fn summary_line(report: &Report) -> String {
     }
     line.push('\n');
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What miette reads for a span, as comparable values.
+    fn contents(
+        read: Result<Box<dyn SpanContents<'_> + '_>, MietteError>,
+    ) -> Option<(Vec<u8>, usize, usize, usize, usize, usize)> {
+        let c = read.ok()?;
+        let span = *c.span();
+        Some((
+            c.data().to_vec(),
+            span.offset(),
+            span.len(),
+            c.line(),
+            c.column(),
+            c.line_count(),
+        ))
+    }
+
+    #[test]
+    fn spans_read_through_the_line_index_are_what_miette_reads_from_the_start() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound as u64) as usize
+        };
+        for _ in 0..60 {
+            let mut text = String::new();
+            for _ in 0..next(40) {
+                text.push_str(&"ab".repeat(next(30)));
+                text.push_str(["\n", "\r\n", "\r", "\n\n"][next(4)]);
+            }
+            let file = SourceFile::from_text(
+                std::path::Path::new("t.json"),
+                text.clone(),
+                crate::source::Encoding::Utf8,
+            );
+            let source = FileSource {
+                name: "t.json",
+                file: &file,
+            };
+            for _ in 0..40 {
+                // Spans inside the text, as parsed files give them (miette panics on some
+                // beyond it, which `read_span` refuses first).
+                let offset = next(text.len() + 1);
+                let len = next(12).min(text.len() - offset);
+                let span = SourceSpan::new(offset.into(), len);
+                let (before, after) = (next(3), next(3));
+                let ours = contents(source.read_span(&span, before, after));
+                let miette = contents(text.as_bytes().read_span(&span, before, after));
+                assert_eq!(ours, miette, "{text:?} {offset} {before} {after}");
+            }
+            let beyond = SourceSpan::new((text.len() + 1).into(), 0);
+            assert!(source.read_span(&beyond, 1, 1).is_err());
+        }
+    }
 }
