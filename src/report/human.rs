@@ -259,69 +259,108 @@ fn has_long_context(sources: &Sources, location: Location) -> bool {
 /// Render the whole report: open findings, input errors, excepted and fixed findings,
 /// baseline entries that match nothing, and a summary line.
 pub fn render(report: &Report, style: Style) -> String {
-    let theme = if style.color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme.clone())
-        .with_width(style.width)
-        .with_links(false);
-    // One-line XML (XCCDF benchmarks) would fill the screen with context lines.
-    let compact = GraphicalReportHandler::new_themed(theme)
-        .with_width(style.width)
-        .with_links(false)
-        .with_context_lines(0);
-    let pick = |sources: &Sources, location: Location| {
-        if has_long_context(sources, location) {
-            &compact
-        } else {
-            &handler
+    let mut out = Vec::new();
+    write(report, style, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("the report is UTF-8")
+}
+
+/// [`render`] into `out` as it is rendered: findings are rendered on all cores a chunk at a
+/// time and written in order (a report of tens of thousands is never held whole).
+pub fn write(report: &Report, style: Style, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    /// Findings rendered together: enough to keep every core busy, few enough to stay small.
+    const CHUNK: usize = 256;
+    let handlers = Handlers::new(style);
+    let open: Vec<&Item> = report.open().collect();
+    for chunk in open.chunks(CHUNK) {
+        let rendered: Vec<String> = chunk
+            .par_iter()
+            .map(|item| handlers.finding(item, style.width))
+            .collect();
+        for text in rendered {
+            out.write_all(text.as_bytes())?;
         }
-    };
-    let mut out = String::new();
-    for item in report.open() {
+    }
+    let mut rest = String::new();
+    let sources = &report.outcome.model.sources;
+    for error in report.outcome.errors() {
+        let chosen = match error.location {
+            Some(location) => handlers.pick(sources, location),
+            None => &handlers.full,
+        };
+        chosen
+            .render_report(&mut rest, &render_error(sources, error))
+            .expect("rendering to a String cannot fail");
+        rest.push('\n');
+    }
+    for item in report.excepted() {
+        rest.push_str(&excepted_lines(item, style.width));
+    }
+    if let Some(comparison) = &report.comparison {
+        for item in report.fixed() {
+            rest.push_str(&fixed_lines(item, &comparison.revision, style.width));
+        }
+    }
+    if let Some(baseline) = &report.baseline {
+        rest.push_str(&unmatched_lines(baseline, style.width));
+    }
+    rest.push_str(&summary_line(report));
+    out.write_all(rest.as_bytes())
+}
+
+/// The two miette renderers: with context lines, and without for one-line files (XCCDF
+/// benchmarks would fill the screen with context lines).
+struct Handlers {
+    full: GraphicalReportHandler,
+    compact: GraphicalReportHandler,
+}
+
+impl Handlers {
+    fn new(style: Style) -> Handlers {
+        let theme = if style.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let full = GraphicalReportHandler::new_themed(theme.clone())
+            .with_width(style.width)
+            .with_links(false);
+        let compact = GraphicalReportHandler::new_themed(theme)
+            .with_width(style.width)
+            .with_links(false)
+            .with_context_lines(0);
+        Handlers { full, compact }
+    }
+
+    fn pick(&self, sources: &Sources, location: Location) -> &GraphicalReportHandler {
+        if has_long_context(sources, location) {
+            &self.compact
+        } else {
+            &self.full
+        }
+    }
+
+    /// One open finding: its diagnostic, notes, and the blocks of its labels in other files.
+    fn finding(&self, item: &Item, width: usize) -> String {
+        let mut out = String::new();
         let (main, elsewhere) = render_finding(item.sources, item.finding);
-        pick(item.sources, item.finding.primary.location)
+        self.pick(item.sources, item.finding.primary.location)
             .render_report(&mut out, &main)
             .expect("rendering to a String cannot fail");
-        out.push_str(&note_lines(item.finding, style.width));
-        for (block, label) in elsewhere.iter().zip(
-            item.finding
-                .related
-                .iter()
-                .filter(|l| l.location.file != item.finding.primary.location.file),
-        ) {
-            pick(item.sources, label.location)
+        out.push_str(&note_lines(item.finding, width));
+        let other_files = item
+            .finding
+            .related
+            .iter()
+            .filter(|l| l.location.file != item.finding.primary.location.file);
+        for (block, label) in elsewhere.iter().zip(other_files) {
+            self.pick(item.sources, label.location)
                 .render_report(&mut out, block)
                 .expect("rendering to a String cannot fail");
         }
         out.push('\n');
+        out
     }
-    let sources = &report.outcome.model.sources;
-    for error in report.outcome.errors() {
-        let chosen = match error.location {
-            Some(location) => pick(sources, location),
-            None => &handler,
-        };
-        chosen
-            .render_report(&mut out, &render_error(sources, error))
-            .expect("rendering to a String cannot fail");
-        out.push('\n');
-    }
-    for item in report.excepted() {
-        out.push_str(&excepted_lines(item, style.width));
-    }
-    if let Some(comparison) = &report.comparison {
-        for item in report.fixed() {
-            out.push_str(&fixed_lines(item, &comparison.revision, style.width));
-        }
-    }
-    if let Some(baseline) = &report.baseline {
-        out.push_str(&unmatched_lines(baseline, style.width));
-    }
-    out.push_str(&summary_line(report));
-    out
 }
 
 /// An excepted finding in a few lines: what it is, where, and the exception that covers it.

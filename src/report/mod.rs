@@ -368,7 +368,8 @@ pub fn render(format: Format, report: &Report, style: human::Style) -> String {
     }
 }
 
-/// Write a report to `out`; JSON and SARIF are streamed as they are serialised.
+/// Write a report to `out`; the human, JSON and SARIF reports are streamed as they are
+/// rendered.
 pub fn write(
     format: Format,
     report: &Report,
@@ -376,6 +377,7 @@ pub fn write(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     match format {
+        Format::Human => human::write(report, style, out),
         Format::Json => json::write(report, out),
         Format::Sarif => sarif::write(report, out),
         _ => out.write_all(render(format, report, style).as_bytes()),
