@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::pretty::{at_depth, write_list};
 use super::{Item, Position, Report, position};
 use crate::Outcome;
 use crate::history::BaselineEntry;
@@ -176,7 +177,8 @@ pub fn render(report: &Report) -> String {
 ///
 /// The bytes are those of `serde_json::to_writer_pretty` on the whole report (two-space
 /// indentation, fields in this order): the top level is written here, each value is
-/// serialised at its depth by [`at_depth`], and the finding lists are rendered on all cores.
+/// serialised at its depth (`pretty::at_depth`), and the finding lists are rendered on all
+/// cores.
 pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let counts = report.counts();
     write!(
@@ -237,113 +239,18 @@ fn write_field(
     out.write_all(at_depth(value, 1)?.bytes())
 }
 
-/// A list of findings (items of the report object's lists, depth 2), rendered on all cores
-/// a chunk at a time and written in order.
+/// A list of findings, a field of the report object: rendered on all cores, in order.
 fn write_findings(
     out: &mut dyn std::io::Write,
     items: &[&Item],
     excepted: bool,
 ) -> std::io::Result<()> {
-    use rayon::prelude::*;
-    /// Enough findings to keep every core busy, few enough to stay small in memory.
-    const CHUNK: usize = 1024;
-    if items.is_empty() {
-        return out.write_all(b"[]");
-    }
-    out.write_all(b"[")?;
-    for (n, chunk) in items.chunks(CHUNK).enumerate() {
-        let rendered: Vec<std::io::Result<Rendered>> = chunk
-            .par_iter()
-            .map(|item| {
-                let json = if excepted {
-                    self::excepted(item)
-                } else {
-                    finding(item)
-                };
-                at_depth(&json, 2)
-            })
-            .collect();
-        for (i, text) in rendered.into_iter().enumerate() {
-            let separator: &[u8] = if n == 0 && i == 0 {
-                b"\n    "
-            } else {
-                b",\n    "
-            };
-            out.write_all(separator)?;
-            out.write_all(text?.bytes())?;
-        }
-    }
-    out.write_all(b"\n  ]")
-}
-
-/// A value as pretty JSON at `depth` (1 or 2) of a document: its inner lines indented two
-/// spaces per level, its first line not. Serialised inside as many one-element arrays, whose
-/// brackets are then cut off: serde_json indents it exactly as in place.
-fn at_depth(value: &impl Serialize, depth: usize) -> std::io::Result<Rendered> {
-    struct Wrapped<'v, V>(&'v V, usize);
-    impl<V: Serialize> Serialize for Wrapped<'_, V> {
-        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            match self.1 {
-                0 => self.0.serialize(serializer),
-                depth => [Wrapped(self.0, depth - 1)].serialize(serializer),
-            }
-        }
-    }
-    let mut text = Vec::with_capacity(2048);
-    serde_json::to_writer_pretty(&mut text, &Wrapped(value, depth))?;
-    // `[\n  `, `[\n    `... before the value; `\n]`, `\n  ]`... after it.
-    let start = (1..=depth).map(|level| 2 + 2 * level).sum();
-    let end = text.len() - (0..depth).map(|level| 2 + 2 * level).sum::<usize>();
-    Ok(Rendered { text, start, end })
-}
-
-/// Serialised text and the part of it that is the value.
-struct Rendered {
-    text: Vec<u8>,
-    start: usize,
-    end: usize,
-}
-
-impl Rendered {
-    fn bytes(&self) -> &[u8] {
-        &self.text[self.start..self.end]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn pretty(value: &serde_json::Value) -> String {
-        serde_json::to_string_pretty(value).unwrap()
-    }
-
-    fn rendered(value: &serde_json::Value, depth: usize) -> String {
-        String::from_utf8(at_depth(value, depth).unwrap().bytes().to_vec()).unwrap()
-    }
-
-    /// `at_depth` gives the bytes serde_json writes for a value in place, at both depths the
-    /// report uses, for every kind of value (nested, empty, escaped).
-    #[test]
-    fn values_at_depth_are_what_serde_json_writes_in_place() {
-        let values = [
-            json!({"rule": "x", "line": 3, "related": [{"message": "m\nn", "line": 1}],
-                   "notes": [], "policy": {"name": "é \"q\"", "id": null}, "empty": {}}),
-            json!([]),
-            json!({}),
-            json!("text"),
-            json!([1, [2, []], {"a": {"b": []}}]),
-        ];
-        for value in &values {
-            let field = pretty(&json!({ "k": value }));
-            assert_eq!(field, format!("{{\n  \"k\": {}\n}}", rendered(value, 1)));
-            let listed = pretty(&json!({ "k": [value, value] }));
-            let item = rendered(value, 2);
-            assert_eq!(
-                listed,
-                format!("{{\n  \"k\": [\n    {item},\n    {item}\n  ]\n}}")
-            );
-        }
-    }
+    write_list(out, items, 1, |item| {
+        let json = if excepted {
+            self::excepted(item)
+        } else {
+            finding(item)
+        };
+        at_depth(&json, 2)
+    })
 }

@@ -11,6 +11,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+mod pretty;
 pub mod sarif;
 
 use std::collections::HashSet;

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::pretty::{at_depth, write_list};
 use super::{INFORMATION_URI, Item, Position, RepoPaths, Report, State, framework_ids, position};
 use crate::model::InputError;
 use crate::rules::{Rule, Severity};
@@ -23,23 +24,6 @@ pub const SCHEMA_URI: &str =
 
 /// The `partialFingerprints` key of the stable fingerprint.
 pub const FINGERPRINT_KEY: &str = "baselint/v1";
-
-#[derive(Serialize)]
-struct Log<'a> {
-    #[serde(rename = "$schema")]
-    schema: &'static str,
-    version: &'static str,
-    runs: [Run<'a>; 1],
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Run<'a> {
-    tool: Tool<'a>,
-    invocations: [Invocation; 1],
-    results: Vec<SarifResult<'a>>,
-    column_kind: &'static str,
-}
 
 #[derive(Serialize)]
 struct Tool<'a> {
@@ -197,39 +181,35 @@ pub fn render(report: &Report) -> String {
     String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
-/// Write the SARIF log to `out` as it is serialised.
+/// Write the SARIF log to `out` as it is serialised: one run (`$schema`, `version`, `runs`:
+/// `tool`, `invocations`, `results`, `columnKind`), pretty-printed as serde_json prints it, the
+/// results rendered on all cores (`pretty::write_list`).
 pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let errors = report.outcome.errors();
-    let log = Log {
-        schema: SCHEMA_URI,
-        version: "2.1.0",
-        runs: [Run {
-            tool: Tool {
-                driver: Driver {
-                    name: "baselint",
-                    version: env!("CARGO_PKG_VERSION"),
-                    semantic_version: env!("CARGO_PKG_VERSION"),
-                    information_uri: INFORMATION_URI,
-                    rules: report.rules.iter().map(|r| rule_descriptor(r)).collect(),
-                },
-            },
-            invocations: [Invocation {
-                execution_successful: errors.is_empty(),
-                tool_execution_notifications: errors
-                    .iter()
-                    .map(|e| notification(report, e))
-                    .collect(),
-            }],
-            results: report
-                .items
-                .iter()
-                .map(|item| result(report, item))
-                .collect(),
-            column_kind: "unicodeCodePoints",
-        }],
+    let tool = Tool {
+        driver: Driver {
+            name: "baselint",
+            version: env!("CARGO_PKG_VERSION"),
+            semantic_version: env!("CARGO_PKG_VERSION"),
+            information_uri: INFORMATION_URI,
+            rules: report.rules.iter().map(|r| rule_descriptor(r)).collect(),
+        },
     };
-    serde_json::to_writer_pretty(&mut *out, &log)?;
-    out.write_all(b"\n")
+    let invocations = [Invocation {
+        execution_successful: errors.is_empty(),
+        tool_execution_notifications: errors.iter().map(|e| notification(report, e)).collect(),
+    }];
+    out.write_all(b"{\n  \"$schema\": ")?;
+    out.write_all(at_depth(&SCHEMA_URI, 1)?.bytes())?;
+    out.write_all(b",\n  \"version\": \"2.1.0\",\n  \"runs\": [\n    {\n      \"tool\": ")?;
+    out.write_all(at_depth(&tool, 3)?.bytes())?;
+    out.write_all(b",\n      \"invocations\": ")?;
+    out.write_all(at_depth(&invocations, 3)?.bytes())?;
+    out.write_all(b",\n      \"results\": ")?;
+    write_list(out, &report.items, 3, |item| {
+        at_depth(&result(report, item), 4)
+    })?;
+    out.write_all(b",\n      \"columnKind\": \"unicodeCodePoints\"\n    }\n  ]\n}\n")
 }
 
 /// SARIF's level for a severity.
