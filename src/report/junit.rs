@@ -3,8 +3,9 @@
 //! is a `<failure>`, an excepted one makes its case `<skipped>`, and each input error is a
 //! test case of class `input`, named by its position, with an `<error>`.
 
-use std::collections::HashMap;
 use std::fmt::Write;
+
+use foldhash::{HashMap, HashMapExt};
 
 use super::{Item, Report};
 use crate::model::{InputError, Policy};
@@ -63,19 +64,15 @@ struct Case<'r> {
     error: Option<&'r InputError>,
 }
 
-/// The key that ties a finding to a policy: rule id and the policy's identity.
-fn key(rule: &str, policy_identity: &str) -> (String, String) {
-    (rule.to_string(), policy_identity.to_string())
-}
-
 fn policy_cases<'r>(report: &'r Report<'r>) -> Vec<Case<'r>> {
     let model = &report.outcome.model;
     let mut cases = Vec::new();
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    // By rule id and policy identity: the key that ties a finding to a policy.
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
     for rule in &report.outcome.rules {
         for policy in &model.policies {
             index
-                .entry(key(&rule.id, policy.identity()))
+                .entry((rule.id.as_str(), policy.identity()))
                 .or_insert(cases.len());
             cases.push(policy_case(report, &rule.id, policy));
         }
@@ -89,9 +86,9 @@ fn policy_cases<'r>(report: &'r Report<'r>) -> Vec<Case<'r>> {
         let identity = f
             .policy
             .as_ref()
-            .map(|p| p.id.clone().unwrap_or_else(|| p.name.clone()))
+            .map(|p| p.id.as_deref().unwrap_or(&p.name))
             .unwrap_or_default();
-        let slot = *index.entry(key(&f.rule, &identity)).or_insert_with(|| {
+        let slot = *index.entry((f.rule.as_str(), identity)).or_insert_with(|| {
             cases.push(Case {
                 classname: f.rule.to_string(),
                 name: f
