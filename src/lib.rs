@@ -82,7 +82,7 @@ impl Outcome {
 pub fn check(options: &Options) -> Outcome {
     timings::start();
     let mut model = Model::default();
-    // The embedded catalog is built (about 10 ms) while the config is read and the folders walked.
+    // The embedded catalog is built (about 20 ms) while the config is read and the folders walked.
     let (catalog, (config, (files, walk_errors))) = rayon::join(Catalog::builtin, || {
         let config = load_config(options, &mut model);
         let walk = ingest::collect_files_with(&options.paths, !options.no_ignore);
