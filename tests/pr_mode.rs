@@ -293,6 +293,31 @@ fn show_fixed_lists_a_removed_finding_in_every_format() {
     );
 }
 
+/// A path given absolute is shown relative to the working directory for the revision too:
+/// its files are read inside the revision's tree, which the process enters for that lint.
+#[test]
+fn fixed_findings_of_an_absolute_path_are_shown_relative() {
+    if !git_available() {
+        return;
+    }
+    let repo = two_commits("fixed-absolute");
+    repo.remove("tenant/intune/pku2u.json");
+    repo.commit("remove the policy");
+    let tenant = repo.dir.join("tenant");
+    let output = repo.baselint(&[
+        "check",
+        tenant.to_str().unwrap(),
+        "--since",
+        "HEAD~1",
+        "--show-fixed",
+        "--format",
+        "json",
+    ]);
+    let report = json(&output);
+    assert_eq!(report["fixed"][0]["path"], "tenant/intune/pku2u.json");
+    assert_eq!(report["since"]["fixed"], 1);
+}
+
 #[test]
 fn the_revision_is_linted_with_its_own_config_at_the_same_place() {
     if !git_available() {
