@@ -1034,6 +1034,83 @@ fn override_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::{Encoding, Location, SourceFile, SourceId, Sources, Span};
+    use std::path::Path;
+
+    /// A finding at `file` and `span`, told apart from its equals by its message.
+    fn finding_at(
+        file: u32,
+        span: (usize, usize),
+        rule: &str,
+        fingerprint: &str,
+        n: usize,
+    ) -> Finding {
+        Finding {
+            rule: rule.into(),
+            code: None,
+            severity: super::super::Severity::Warning,
+            summary: crate::model::Name::default(),
+            message: n.to_string(),
+            primary: Label {
+                location: Location {
+                    file: SourceId(file),
+                    span: Span::new(span.0, span.1),
+                },
+                message: String::new(),
+            },
+            related: vec![],
+            notes: vec![],
+            help: crate::model::Name::default(),
+            policy: None,
+            setting: None,
+            fingerprint: fingerprint.into(),
+            controls: vec![],
+            join_types: JoinTypeSet::EMPTY,
+            targets: vec![],
+            exception: None,
+        }
+    }
+
+    /// The report order is a stable sort by display path, span, rule and fingerprint: files
+    /// that share a display path rank alike, and equal findings keep their order.
+    #[test]
+    fn findings_sort_by_path_span_rule_and_fingerprint() {
+        let mut sources = Sources::default();
+        for path in ["b.json", "a.json", "b.json", "c/a.json", "a.json"] {
+            let file = SourceFile::from_text(Path::new(path), String::new(), Encoding::Utf8);
+            sources.add(file);
+        }
+        let mut seed = 0x853C_49E6_748F_EA9Bu64;
+        let mut next = move |bound: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound) as usize
+        };
+        for round in 0..20 {
+            let mut findings: Vec<Finding> = (0..next(200) + round)
+                .map(|n| {
+                    let start = next(4);
+                    let span = (start, start + next(3));
+                    let rule = ["b-rule", "a-rule"][next(2)];
+                    let fingerprint = ["f2", "f1", "f3"][next(3)];
+                    finding_at(next(5) as u32, span, rule, fingerprint, n)
+                })
+                .collect();
+            let mut expected = findings.clone();
+            expected.sort_by(|a, b| {
+                let path = |f: &Finding| sources.get(f.primary.location.file).display_path.as_str();
+                (path(a), a.primary.location.span, &a.rule, &a.fingerprint).cmp(&(
+                    path(b),
+                    b.primary.location.span,
+                    &b.rule,
+                    &b.fingerprint,
+                ))
+            });
+            sort_findings(&mut findings, &sources);
+            assert_eq!(findings, expected);
+        }
+    }
 
     #[test]
     fn value_classes_agree_with_values_equal() {
