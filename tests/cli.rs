@@ -639,3 +639,44 @@ fn walked_benchmarks_apply_only_when_selected() {
     assert_eq!(controls(&dir), 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `BASELINT_TIMINGS` prints each phase and each rule to stderr, and changes nothing else.
+#[test]
+fn timings_go_to_stderr_only_when_asked_for() {
+    let args = [
+        "check",
+        "examples/contoso",
+        "--today",
+        TODAY,
+        "--format",
+        "json",
+    ];
+    let run = |timings: &str| {
+        Command::new(env!("CARGO_BIN_EXE_baselint"))
+            .args(args)
+            .current_dir(root())
+            .env("BASELINT_TIMINGS", timings)
+            .output()
+            .expect("baselint runs")
+    };
+    // Empty is off, as unset is.
+    let (plain, timed) = (run(""), run("1"));
+    assert_eq!(timed.status.code(), plain.status.code());
+    assert_eq!(stdout(&timed), stdout(&plain));
+    let timings = common::stderr(&timed);
+    for phase in [
+        "catalog, config, walk",
+        "read, parse",
+        "scope",
+        "checks",
+        "report",
+    ] {
+        let line = format!("baselint: timing: {phase:<14}");
+        assert!(timings.contains(&line), "no {phase:?} in:\n{timings}");
+    }
+    assert!(
+        timings.contains("baselint: timing: pku2u-disabled-on-entra-joined"),
+        "no rule in:\n{timings}"
+    );
+    assert!(!common::stderr(&plain).contains("timing"));
+}
