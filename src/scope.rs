@@ -767,6 +767,56 @@ mod tests {
         }
     }
 
+    /// Filter ids are GUIDs that exports spell in either case.
+    #[test]
+    fn assignment_filters_are_found_whatever_the_case_of_their_reference() {
+        use crate::model::{AssignmentFilter, FilterRef};
+        let mut model = Model::default();
+        model.filters.push(AssignmentFilter {
+            id: Some("0f1e2d3c-aaaa-bbbb-cccc-000000000001".into()),
+            name: "Entra-joined only".into(),
+            platform: None,
+            rule: "(device.deviceTrustType -eq \"Azure AD joined\")".into(),
+            source: SourceId(0),
+            span: Span::default(),
+            rule_span: Span::default(),
+            rule_offsets: Vec::new(),
+        });
+        let inventory = Inventory::default();
+        let (scope, errors) = Scope::new(&model, &inventory);
+        assert!(errors.is_empty(), "{errors:?}");
+        let assigned = |reference: &str| {
+            let assignment = Assignment {
+                target: Target::AllDevices,
+                mode: Mode::Include,
+                filter: Some(FilterRef {
+                    reference: reference.into(),
+                    mode: Mode::Include,
+                    span: Span::default(),
+                }),
+                span: Span::default(),
+                target_span: Span::default(),
+                file: None,
+            };
+            scope.apply_filter(
+                Reach::exact(JoinTypeSet::MDM, JoinTypeSet::EMPTY),
+                &assignment,
+            )
+        };
+        let entra = JoinTypeSet::of(&[JoinType::Entra]);
+        for reference in [
+            "0f1e2d3c-aaaa-bbbb-cccc-000000000001",
+            "0F1E2D3C-AAAA-BBBB-CCCC-000000000001",
+            "ENTRA-JOINED ONLY",
+        ] {
+            let reach = assigned(reference);
+            assert_eq!(reach.possible, entra, "{reference}");
+            assert_eq!(reach.unknown, None, "{reference}");
+        }
+        let unknown = assigned("0f1e2d3c-aaaa-bbbb-cccc-000000000002");
+        assert!(unknown.unknown.is_some());
+    }
+
     #[test]
     fn a_known_group_is_one_resolve_group_knows() {
         let mut model = Model::default();
