@@ -1,24 +1,17 @@
 //! Phase timings for profiling a run: with `BASELINT_TIMINGS` set in the environment, each phase
 //! of `check` prints its wall time to stderr (docs/performance.md). Off, a phase costs one
-//! relaxed atomic load.
+//! atomic load.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{LazyLock, Mutex};
 use std::time::Instant;
 
-/// 0 = not looked up yet, 1 = off, 2 = on.
-static STATE: AtomicU8 = AtomicU8::new(0);
+/// Read from the environment on first use.
+static ENABLED: LazyLock<bool> =
+    LazyLock::new(|| std::env::var_os("BASELINT_TIMINGS").is_some_and(|v| !v.is_empty()));
 static LAST: Mutex<Option<Instant>> = Mutex::new(None);
 
 fn enabled() -> bool {
-    match STATE.load(Ordering::Relaxed) {
-        0 => {
-            let on = std::env::var_os("BASELINT_TIMINGS").is_some_and(|v| !v.is_empty());
-            STATE.store(if on { 2 } else { 1 }, Ordering::Relaxed);
-            on
-        }
-        state => state == 2,
-    }
+    *ENABLED
 }
 
 /// Start timing (the first phase is measured from here).
