@@ -237,26 +237,55 @@ fn admx_values(options: &[(String, Value)]) -> Vec<ValueLabel> {
         .filter_map(|(suffix, label)| {
             let value = options.iter().find(|(s, _)| s == suffix)?;
             Some(ValueLabel {
-                value: value_text(&value.1)?,
+                value: with_value_text(&value.1, str::to_string)?,
                 label: label.into(),
             })
         })
         .collect()
 }
 
-/// The text a value is listed under in `values`.
-pub(super) fn value_text(value: &Value) -> Option<String> {
-    match value {
-        Value::Int(i) => Some(i.to_string()),
-        Value::Str(s) => Some(s.clone()),
-        Value::Bool(b) => Some(u8::from(*b).to_string()),
-        _ => None,
+/// The text a value is listed under in `values`, given to `f` without allocating (labels are
+/// looked up for every setting read); None for values without one.
+pub(super) fn with_value_text<T>(value: &Value, f: impl FnOnce(&str) -> T) -> Option<T> {
+    let mut digits = [0u8; 20];
+    let text = match value {
+        Value::Int(i) => decimal(*i, &mut digits),
+        Value::Str(s) => s.as_str(),
+        Value::Bool(b) => ["0", "1"][usize::from(*b)],
+        _ => return None,
+    };
+    Some(f(text))
+}
+
+/// The decimal text of an integer, written into `buf` (20 bytes hold every `i64`).
+fn decimal(i: i64, buf: &mut [u8; 20]) -> &str {
+    let mut n = i.unsigned_abs();
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
+    if i < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    std::str::from_utf8(&buf[at..]).expect("ASCII digits")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_spells_integers_as_to_string_does() {
+        for i in [0, 7, -7, 10, 42, -100, 1_000_000_007, i64::MAX, i64::MIN] {
+            assert_eq!(decimal(i, &mut [0; 20]), i.to_string());
+        }
+    }
 
     #[test]
     fn the_catalog_read_by_line_is_the_catalog_read_whole() {

@@ -420,35 +420,8 @@ impl Catalog {
 
     /// The label of a value, shared with the catalog (for settings, which keep it).
     pub fn label_name<'a>(&'a self, def: &'a SettingDef, value: &Value) -> Option<&'a Name> {
-        // As `load::value_text` spells the value, without allocating (once per setting read).
-        let mut digits = [0u8; 20];
-        let text = match value {
-            Value::Int(i) => decimal(*i, &mut digits),
-            Value::Str(s) => s.as_str(),
-            Value::Bool(b) => ["0", "1"][usize::from(*b)],
-            _ => return None,
-        };
-        def.label_name_of(text)
+        load::with_value_text(value, |text| def.label_name_of(text)).flatten()
     }
-}
-
-/// The decimal text of an integer, written into `buf` (20 bytes hold every `i64`).
-fn decimal(i: i64, buf: &mut [u8; 20]) -> &str {
-    let mut n = i.unsigned_abs();
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if i < 0 {
-        at -= 1;
-        buf[at] = b'-';
-    }
-    std::str::from_utf8(&buf[at..]).expect("ASCII digits")
 }
 
 /// The Enabled/Disabled value of an ADMX payload, by its leading element.
@@ -907,13 +880,6 @@ mod tests {
             assert_eq!(direct, normalised, "{}", def.key);
         }
         assert!(catalog.by_key.len() > 3000);
-    }
-
-    #[test]
-    fn decimal_spells_integers_as_to_string_does() {
-        for i in [0, 7, -7, 10, 42, -100, 1_000_000_007, i64::MAX, i64::MIN] {
-            assert_eq!(decimal(i, &mut [0; 20]), i.to_string());
-        }
     }
 
     #[test]
