@@ -178,10 +178,14 @@ pub(crate) fn value_text(setting: &Setting) -> String {
 }
 
 pub(crate) fn setting_title(ctx: &Context, setting: &Setting) -> String {
+    catalog_title(ctx, &setting.key).unwrap_or_else(|| setting.raw_name.to_string())
+}
+
+/// A setting's title as the catalog gives it, without its final full stop.
+fn catalog_title(ctx: &Context, key: &str) -> Option<String> {
     ctx.catalog
-        .resolve(&setting.key)
+        .resolve(key)
         .map(|d| d.title.trim_end_matches('.').to_string())
-        .unwrap_or_else(|| setting.raw_name.to_string())
 }
 
 fn target_identity(target: &Target) -> String {
@@ -720,10 +724,7 @@ struct KeyTexts {
 impl KeyTexts {
     fn of(ctx: &Context, setting: &Setting) -> KeyTexts {
         KeyTexts {
-            title: ctx
-                .catalog
-                .resolve(&setting.key)
-                .map(|d| d.title.trim_end_matches('.').to_string()),
+            title: catalog_title(ctx, &setting.key),
             controls: controls_for_key(ctx, &setting.key),
         }
     }
