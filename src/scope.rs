@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use crate::config::Inventory;
+use crate::config::{Inventory, InventoryEntry};
 use crate::ingest::membership_rule::{self, Dialect, JoinTypeAnalysis};
 use crate::model::{
-    Assignment, GpoLink, Group, InputError, JoinType, JoinTypeSet, Membership, Mode, Model, Name,
-    Policy, Target, map_inner_offset,
+    Assignment, GpoLink, Group, InlineRule, InputError, JoinType, JoinTypeSet, Membership, Mode,
+    Model, Name, Policy, Target, map_inner_offset,
 };
 use crate::source::{Location, SourceId, Span};
 
@@ -66,6 +66,15 @@ pub struct ResolvedGroup {
     pub evidence: Option<Evidence>,
     /// The group was found in a groups export, an inline rule or the inventory.
     pub known: bool,
+}
+
+/// Where a group target's join types come from (see [`Scope::group_source`]).
+enum GroupSource<'s, 't> {
+    Inventory(&'s InventoryEntry),
+    /// The index of the group in the model's groups.
+    Exported(usize),
+    Inline(&'t InlineRule),
+    Unknown,
 }
 
 /// One include assignment of a policy, with exclusions and its filter applied.
@@ -159,40 +168,59 @@ impl<'m> Scope<'m> {
         else {
             return None;
         };
-        let keys: Vec<&String> = id.iter().chain(name.iter()).collect();
         let display = self.display_name(id.as_deref(), name.as_deref());
-        for key in &keys {
-            if let Some(entry) = self.inventory.group(key) {
-                return Some(ResolvedGroup {
-                    name: display,
-                    reach: Reach::exact(entry.join_types, JoinTypeSet::EMPTY),
-                    evidence: Some(Evidence::Inventory {
-                        location: entry.location,
-                    }),
-                    known: true,
-                });
+        let resolved = match self.group_source(id, name, inline_rule) {
+            GroupSource::Inventory(entry) => ResolvedGroup {
+                name: display,
+                reach: Reach::exact(entry.join_types, JoinTypeSet::EMPTY),
+                evidence: Some(Evidence::Inventory {
+                    location: entry.location,
+                }),
+                known: true,
+            },
+            GroupSource::Exported(i) => self.exported_group(i, display),
+            GroupSource::Inline(rule) => {
+                let location = RuleLocation {
+                    file: policy.source,
+                    span: rule.span,
+                    offsets: &rule.offsets,
+                };
+                self.inline_group(&rule.text, location, display)
             }
+            GroupSource::Unknown => {
+                let reason = format!(
+                    "group \"{display}\" is in no groups export and not in [inventory.groups]; it may contain any device"
+                );
+                ResolvedGroup {
+                    name: display,
+                    reach: Reach::unknown(reason),
+                    evidence: None,
+                    known: false,
+                }
+            }
+        };
+        Some(resolved)
+    }
+
+    /// Where a group target's join types are learnt, in the order [`Scope::resolve_group`]
+    /// trusts them: the inventory, a groups export, a rule written inline.
+    fn group_source<'t>(
+        &self,
+        id: &'t Option<String>,
+        name: &'t Option<String>,
+        inline_rule: &'t Option<InlineRule>,
+    ) -> GroupSource<'_, 't> {
+        let keys = || id.iter().chain(name.iter());
+        if let Some(entry) = keys().find_map(|key| self.inventory.group(key)) {
+            return GroupSource::Inventory(entry);
         }
-        if let Some(i) = keys.iter().find_map(|k| self.exported_index(k)) {
-            return Some(self.exported_group(i, display));
+        if let Some(i) = keys().find_map(|key| self.exported_index(key)) {
+            return GroupSource::Exported(i);
         }
-        if let Some(rule) = inline_rule {
-            let location = RuleLocation {
-                file: policy.source,
-                span: rule.span,
-                offsets: &rule.offsets,
-            };
-            return Some(self.inline_group(&rule.text, location, display));
+        match inline_rule {
+            Some(rule) => GroupSource::Inline(rule),
+            None => GroupSource::Unknown,
         }
-        let reason = format!(
-            "group \"{display}\" is in no groups export and not in [inventory.groups]; it may contain any device"
-        );
-        Some(ResolvedGroup {
-            name: display,
-            reach: Reach::unknown(reason),
-            evidence: None,
-            known: false,
-        })
     }
 
     fn display_name(&self, id: Option<&str>, name: Option<&str>) -> Name {
@@ -462,21 +490,20 @@ impl<'m> Scope<'m> {
         None
     }
 
-    /// True when the target group is known to an export, an inline rule or the inventory.
-    /// (What [`Scope::resolve_group`] says in `known`, without building the group.)
-    pub fn group_is_known(&self, _policy: &Policy, target: &Target) -> bool {
-        let Target::Group {
-            id,
-            name,
-            inline_rule,
-        } = target
-        else {
-            return true;
-        };
-        inline_rule.is_some()
-            || id.iter().chain(name.iter()).any(|key| {
-                self.inventory.group(key).is_some() || self.exported_index(key).is_some()
-            })
+    /// True when the target group is known to an export, an inline rule or the inventory
+    /// (what [`Scope::resolve_group`] says in `known`, without building the group).
+    pub fn group_is_known(&self, target: &Target) -> bool {
+        match target {
+            Target::Group {
+                id,
+                name,
+                inline_rule,
+            } => !matches!(
+                self.group_source(id, name, inline_rule),
+                GroupSource::Unknown
+            ),
+            _ => true,
+        }
     }
 }
 
@@ -870,7 +897,7 @@ mod tests {
                 .resolve_group(&policy, &target)
                 .is_none_or(|g| g.known);
             assert_eq!(resolved, known, "{target:?}");
-            assert_eq!(scope.group_is_known(&policy, &target), known, "{target:?}");
+            assert_eq!(scope.group_is_known(&target), known, "{target:?}");
         }
     }
 }

@@ -770,7 +770,7 @@ fn unknown_group(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
     for policy in &ctx.model.policies {
         for assignment in &policy.assignments {
             if !matches!(assignment.target, Target::Group { .. })
-                || ctx.scope.group_is_known(policy, &assignment.target)
+                || ctx.scope.group_is_known(&assignment.target)
             {
                 continue;
             }
