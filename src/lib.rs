@@ -20,6 +20,8 @@ pub mod report;
 pub mod rules;
 pub mod scope;
 pub mod source;
+#[cfg(test)]
+mod testing;
 pub mod timings;
 
 use std::path::PathBuf;

@@ -1135,6 +1135,7 @@ fn matches_regex(actual: &str, value: &Value) -> Truth {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::json_files;
 
     fn comparison(expr: &Expr) -> &Comparison {
         match expr {
@@ -1840,23 +1841,6 @@ mod tests {
             }
             serde_json::Value::Array(items) => items.iter().for_each(|v| collect_rules(v, out)),
             _ => {}
-        }
-    }
-
-    fn json_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                json_files(&path, out);
-            } else if path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-            {
-                out.push(path);
-            }
         }
     }
 

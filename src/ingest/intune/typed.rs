@@ -832,10 +832,11 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use super::*;
     use crate::ingest::intune::read_json_reference;
+    use crate::testing::json_files;
 
     /// Read `text` both ways; when the fast path accepts, its result must be the reference
     /// reader's. Returns whether it accepted.
@@ -859,20 +860,6 @@ mod tests {
 
     fn text_agrees(text: &str) -> bool {
         agrees(Path::new("inline.json"), text.as_bytes())
-    }
-
-    fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                json_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "json") {
-                out.push(path);
-            }
-        }
     }
 
     #[test]
