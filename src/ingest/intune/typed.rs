@@ -764,51 +764,26 @@ impl<'de, T: Fields<'de>> Visitor<'de> for ObjectVisitor<T> {
     }
 }
 
-fn deserialize_object<'de, D: Deserializer<'de>, T: Fields<'de>>(d: D) -> Result<T, D::Error> {
-    d.deserialize_map(ObjectVisitor(PhantomData))
+/// `Deserialize` for the typed structs: each is an object read through its [`Fields`].
+macro_rules! deserialize_through_fields {
+    ($($name:ident),+) => {$(
+        impl<'de> Deserialize<'de> for $name<'de> {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_map(ObjectVisitor(PhantomData))
+            }
+        }
+    )+};
 }
 
-impl<'de> Deserialize<'de> for Item<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserialize_object(deserializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Instance<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserialize_object(deserializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for ChoiceValue<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserialize_object(deserializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for SimpleValue<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserialize_object(deserializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for AssignmentDoc<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserialize_object(deserializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for TargetDoc<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserialize_object(deserializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for GroupValue<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserialize_object(deserializer)
-    }
-}
+deserialize_through_fields!(
+    Item,
+    Instance,
+    ChoiceValue,
+    SimpleValue,
+    AssignmentDoc,
+    TargetDoc,
+    GroupValue
+);
 
 /// An object key as written in the file; a key with escapes declines (keys are compared as
 /// written, and the reference reader decodes them).
