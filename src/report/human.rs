@@ -267,20 +267,16 @@ pub fn render(report: &Report, style: Style) -> String {
 /// [`render`] into `out` as it is rendered: findings are rendered on all cores a chunk at a
 /// time and written in order (a report of tens of thousands is never held whole).
 pub fn write(report: &Report, style: Style, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    use rayon::prelude::*;
     /// Findings rendered together: enough to keep every core busy, few enough to stay small.
     const CHUNK: usize = 256;
     let handlers = Handlers::new(style);
     let open: Vec<&Item> = report.open().collect();
-    for chunk in open.chunks(CHUNK) {
-        let rendered: Vec<String> = chunk
-            .par_iter()
-            .map(|item| handlers.finding(item, style.width))
-            .collect();
-        for text in rendered {
-            out.write_all(text.as_bytes())?;
-        }
-    }
+    super::write_in_order(
+        &open,
+        CHUNK,
+        |item| handlers.finding(item, style.width),
+        |text| out.write_all(text.as_bytes()),
+    )?;
     let mut rest = String::new();
     let sources = &report.outcome.model.sources;
     for error in report.outcome.errors() {

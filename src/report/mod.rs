@@ -385,6 +385,24 @@ pub fn write(
     }
 }
 
+/// Render `items` on all cores, `chunk` of them at a time, and hand each rendering to `write`
+/// in order (the streamed reports: tens of thousands of findings are never held rendered).
+fn write_in_order<T: Sync, R: Send>(
+    items: &[T],
+    chunk: usize,
+    render: impl Fn(&T) -> R + Sync,
+    mut write: impl FnMut(R) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    for chunk in items.chunks(chunk) {
+        let rendered: Vec<R> = chunk.par_iter().map(&render).collect();
+        for item in rendered {
+            write(item)?;
+        }
+    }
+    Ok(())
+}
+
 /// Turns display paths (relative to the working directory) into paths relative to the
 /// repository root, which code scanning and workflow annotations require.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -46,7 +46,6 @@ pub(super) fn write_list<T: Sync>(
     depth: usize,
     render: impl Fn(&T) -> std::io::Result<Rendered> + Sync,
 ) -> std::io::Result<()> {
-    use rayon::prelude::*;
     /// Enough items to keep every core busy, few enough to stay small in memory.
     const CHUNK: usize = 1024;
     if items.is_empty() {
@@ -54,15 +53,13 @@ pub(super) fn write_list<T: Sync>(
     }
     let item_indent = "  ".repeat(depth + 1);
     out.write_all(b"[")?;
-    for (n, chunk) in items.chunks(CHUNK).enumerate() {
-        let rendered: Vec<std::io::Result<Rendered>> = chunk.par_iter().map(&render).collect();
-        for (i, text) in rendered.into_iter().enumerate() {
-            let separator = if n == 0 && i == 0 { "\n" } else { ",\n" };
-            out.write_all(separator.as_bytes())?;
-            out.write_all(item_indent.as_bytes())?;
-            out.write_all(text?.bytes())?;
-        }
-    }
+    let mut separator = "\n";
+    super::write_in_order(items, CHUNK, render, |text| {
+        out.write_all(separator.as_bytes())?;
+        separator = ",\n";
+        out.write_all(item_indent.as_bytes())?;
+        out.write_all(text?.bytes())
+    })?;
     write!(out, "\n{}]", "  ".repeat(depth))
 }
 
