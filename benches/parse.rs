@@ -119,18 +119,21 @@ fn bench_file(bencher: Bencher, name: &str, bytes: &'static [u8], read: fn(&str,
         .bench(|| read(name, divan::black_box(bytes)));
 }
 
+/// Decode and read one Intune JSON file; the number of policies read.
+fn intune_policies(name: &str, bytes: &[u8]) -> usize {
+    let file = decode(name, bytes);
+    ingest::intune::read_json(SourceId(0), &file, Catalog::builtin())
+        .policies
+        .len()
+}
+
 #[divan::bench]
 fn intune_json(bencher: Bencher) {
     bench_file(
         bencher,
         "policies.json",
         &INPUTS.intune_json,
-        |name, bytes| {
-            let file = decode(name, bytes);
-            ingest::intune::read_json(SourceId(0), &file, Catalog::builtin())
-                .policies
-                .len()
-        },
+        intune_policies,
     );
 }
 
@@ -142,12 +145,7 @@ fn intune_policy_files(bencher: Bencher) {
     bencher.counter(BytesCount::new(bytes)).bench(|| {
         files
             .iter()
-            .map(|bytes| {
-                let file = decode("policy.json", divan::black_box(bytes));
-                ingest::intune::read_json(SourceId(0), &file, Catalog::builtin())
-                    .policies
-                    .len()
-            })
+            .map(|bytes| intune_policies("policy.json", divan::black_box(bytes)))
             .sum::<usize>()
     });
 }
