@@ -209,8 +209,8 @@ pub fn apply(
     }
     let mut excepted = Vec::with_capacity(suppressed.len());
     if !suppressed.is_empty() {
+        let mut kept = Vec::with_capacity(findings.len() - suppressed.len());
         let mut suppressed = suppressed.into_iter().peekable();
-        let mut kept = Vec::with_capacity(findings.len() - excepted.capacity());
         for (i, mut finding) in findings.drain(..).enumerate() {
             match suppressed.next_if(|(at, _)| *at == i) {
                 Some((_, s)) => {
