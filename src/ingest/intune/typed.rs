@@ -196,19 +196,10 @@ impl Fast<'_, '_> {
         choice: &ChoiceValue<'_>,
         out: &mut Vec<Setting>,
     ) -> Option<()> {
-        if let Some((option, span)) = self.option(choice)? {
+        if let Some((option, span)) = self.optional_string(choice.value)? {
             out.push(self.reader.choice_setting(definition, &option, span));
         }
         self.children(&choice.children, out)
-    }
-
-    /// The option id of a choice value: None when absent or null; decline when not a string.
-    fn option<'a>(&self, choice: &ChoiceValue<'a>) -> Option<Option<(Cow<'a, str>, Span)>> {
-        match choice.value {
-            None => Some(None),
-            Some(raw) if raw.get() == "null" => Some(None),
-            Some(raw) => self.string(Some(raw)).map(Some),
-        }
     }
 
     /// A simple value as the reference reader's `scalar_value` takes it, with its span.
@@ -253,7 +244,7 @@ impl Fast<'_, '_> {
         let mut items = Vec::with_capacity(values.len());
         let mut children = Vec::new();
         for choice in &values {
-            if let Some((option, _)) = self.option(choice)? {
+            if let Some((option, _)) = self.optional_string(choice.value)? {
                 items.push(self.reader.choice_value(definition.0, &option).1);
             }
             self.children(&choice.children, &mut children)?;
@@ -323,8 +314,8 @@ impl Fast<'_, '_> {
         })
     }
 
-    /// A string field that may be absent or null (`groupId`, `groupName`): `Some(None)` then,
-    /// decline for another type.
+    /// A string field that may be absent or null (`groupId`, a choice's option id):
+    /// `Some(None)` then, decline for another type.
     fn optional_string<'a>(&self, raw: Option<Raw<'a>>) -> Option<Option<(Cow<'a, str>, Span)>> {
         match raw {
             None => Some(None),
