@@ -1122,22 +1122,10 @@ fn read_assignment(doc: &Doc<'_>, obj: &Object<'_>) -> Result<Assignment, InputE
     };
     let group_id = group_field(doc, target, "groupId")?;
     let group_name = group_field(doc, target, "groupName")?;
-    let (target_value, mode) = match type_name {
-        Some("groupAssignmentTarget") => (
-            group_target(doc, target, group_id, group_name)?,
-            Mode::Include,
-        ),
-        Some("exclusionGroupAssignmentTarget") => (
-            group_target(doc, target, group_id, group_name)?,
-            Mode::Exclude,
-        ),
-        Some("allDevicesAssignmentTarget") => (Target::AllDevices, Mode::Include),
-        Some("allLicensedUsersAssignmentTarget") => (Target::AllLicensedUsers, Mode::Include),
-        Some(other) => (Target::Other(other.to_string()), Mode::Include),
-        None if group_id.is_some() || group_name.is_some() => (
-            group_target(doc, target, group_id, group_name)?,
-            Mode::Include,
-        ),
+    let has_group = group_id.is_some() || group_name.is_some();
+    let (target_value, mode) = match target_kind(type_name, has_group) {
+        Some(TargetKind::Group(mode)) => (group_target(doc, target, group_id, group_name)?, mode),
+        Some(TargetKind::Other(target)) => (target, Mode::Include),
         None => return Err(doc.error_at(target, "assignment target has no `@odata.type`")),
     };
     let target_span = group_id
@@ -1152,6 +1140,28 @@ fn read_assignment(doc: &Doc<'_>, obj: &Object<'_>) -> Result<Assignment, InputE
         span: doc.span(obj),
         target_span,
         file: None,
+    })
+}
+
+/// What an assignment target's `@odata.type` (without the Graph prefix) makes of it.
+enum TargetKind {
+    /// A group, included or excluded: its id, name and inline rule are read next.
+    Group(Mode),
+    /// Anything else, included.
+    Other(Target),
+}
+
+/// The kind of a target by its type; a target without a type is a group when it names one
+/// (IntuneCD's reports), else None.
+fn target_kind(type_name: Option<&str>, has_group: bool) -> Option<TargetKind> {
+    Some(match type_name {
+        Some("groupAssignmentTarget") => TargetKind::Group(Mode::Include),
+        Some("exclusionGroupAssignmentTarget") => TargetKind::Group(Mode::Exclude),
+        Some("allDevicesAssignmentTarget") => TargetKind::Other(Target::AllDevices),
+        Some("allLicensedUsersAssignmentTarget") => TargetKind::Other(Target::AllLicensedUsers),
+        Some(other) => TargetKind::Other(Target::Other(other.to_string())),
+        None if has_group => TargetKind::Group(Mode::Include),
+        None => return None,
     })
 }
 

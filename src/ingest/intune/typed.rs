@@ -24,7 +24,10 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{ALL_ZERO_GUID, CATALOG_INSTANCE, GRAPH, INSTANCE_KINDS, Reader, number_value};
+use super::{
+    ALL_ZERO_GUID, CATALOG_INSTANCE, GRAPH, INSTANCE_KINDS, Reader, TargetKind, number_value,
+    target_kind,
+};
 use crate::catalog::Catalog;
 use crate::ingest::Parsed;
 use crate::ingest::json;
@@ -289,15 +292,9 @@ impl Fast<'_, '_> {
         let group_id = self.optional_string(target.group_id)?;
         let group_name = self.optional_string(target.group_name)?;
         let has_group = group_id.is_some() || group_name.is_some();
-        let group = || self.group_target(&target, &group_id, &group_name);
-        let (target_value, mode) = match type_name {
-            Some("groupAssignmentTarget") => (group()?, Mode::Include),
-            Some("exclusionGroupAssignmentTarget") => (group()?, Mode::Exclude),
-            Some("allDevicesAssignmentTarget") => (Target::AllDevices, Mode::Include),
-            Some("allLicensedUsersAssignmentTarget") => (Target::AllLicensedUsers, Mode::Include),
-            Some(other) => (Target::Other(other.to_string()), Mode::Include),
-            None if has_group => (group()?, Mode::Include),
-            None => return None,
+        let (target_value, mode) = match target_kind(type_name, has_group)? {
+            TargetKind::Group(mode) => (self.group_target(&target, &group_id, &group_name)?, mode),
+            TargetKind::Other(target) => (target, Mode::Include),
         };
         let target_span = match (&group_id, &group_name, &type_node) {
             (Some((_, span)), _, _) | (None, Some((_, span)), _) => *span,
