@@ -99,10 +99,7 @@ pub struct Inventory {
 
 impl Inventory {
     pub fn group(&self, id_or_name: &str) -> Option<&InventoryEntry> {
-        // Keys are lower case: a name written so is found without lower-casing a copy.
-        self.groups
-            .get(id_or_name)
-            .or_else(|| self.groups.get(&id_or_name.to_lowercase()))
+        crate::model::get_lowercase_keyed(&self.groups, id_or_name)
     }
 
     /// The most specific `[inventory.ous]` entry covering an OU, given as a distinguished name

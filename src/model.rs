@@ -45,6 +45,15 @@ impl fmt::Display for Name {
     }
 }
 
+/// A map keyed by lower-cased ids and names, looked up case-insensitively: a key already
+/// written in lower case (most ids are) is found without lower-casing a copy of it.
+pub fn get_lowercase_keyed<'m, V, S: std::hash::BuildHasher>(
+    map: &'m std::collections::HashMap<String, V, S>,
+    key: &str,
+) -> Option<&'m V> {
+    map.get(key).or_else(|| map.get(&key.to_lowercase()))
+}
+
 impl From<String> for Name {
     fn from(s: String) -> Name {
         Name(s.into())
@@ -789,6 +798,15 @@ pub fn map_inner_offset(span: Span, offsets: &[u32], inner: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lowercase_keyed_maps_are_read_whatever_the_case() {
+        let map: std::collections::HashMap<String, u8> = [("ab-1".to_string(), 1)].into();
+        for key in ["ab-1", "AB-1", "Ab-1"] {
+            assert_eq!(get_lowercase_keyed(&map, key), Some(&1), "{key}");
+        }
+        assert_eq!(get_lowercase_keyed(&map, "ab-2"), None);
+    }
 
     #[test]
     fn dates_parse_validate_and_count_days() {

@@ -8,7 +8,7 @@ use crate::config::{Inventory, InventoryEntry};
 use crate::ingest::membership_rule::{self, Dialect, JoinTypeAnalysis};
 use crate::model::{
     Assignment, GpoLink, Group, InlineRule, InputError, JoinType, JoinTypeSet, Membership, Mode,
-    Model, Name, Policy, Target, map_inner_offset,
+    Model, Name, Policy, Target, get_lowercase_keyed, map_inner_offset,
 };
 use crate::source::{Location, SourceId, Span};
 
@@ -233,13 +233,9 @@ impl<'m> Scope<'m> {
             .unwrap_or_else(|| id.into())
     }
 
-    /// The exported group with this id or name, case-insensitively (keys are lower case: one
-    /// written so is found without lower-casing a copy).
+    /// The exported group with this id or name, case-insensitively.
     fn exported_index(&self, id_or_name: &str) -> Option<usize> {
-        self.groups_by_key
-            .get(id_or_name)
-            .or_else(|| self.groups_by_key.get(&id_or_name.to_lowercase()))
-            .copied()
+        get_lowercase_keyed(&self.groups_by_key, id_or_name).copied()
     }
 
     fn exported_group(&self, i: usize, display: Name) -> ResolvedGroup {
@@ -386,11 +382,7 @@ impl<'m> Scope<'m> {
         let Some(filter) = &assignment.filter else {
             return reach;
         };
-        let reference = filter.reference.as_str();
-        let found = self
-            .filters_by_key
-            .get(reference)
-            .or_else(|| self.filters_by_key.get(&reference.to_lowercase()))
+        let found = get_lowercase_keyed(&self.filters_by_key, &filter.reference)
             .map(|&i| &self.filter_analysis[i]);
         let Some(Ok((analysis, _))) = found else {
             let note = format!(
