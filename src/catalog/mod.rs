@@ -203,13 +203,16 @@ impl Catalog {
         catalog
     }
 
+    /// True when `alias` resolves to this very record (not to another that claimed it first).
+    fn resolves_to(&self, alias: &str, def: &SettingDef) -> bool {
+        self.resolve(alias)
+            .is_some_and(|owner| std::ptr::eq(owner, def))
+    }
+
     fn key_index(&self) -> HashMap<Name, usize> {
         let mut index = HashMap::with_capacity(self.settings.len());
         for (i, def) in self.settings.iter().enumerate() {
-            if self
-                .resolve(&def.key)
-                .is_some_and(|owner| std::ptr::eq(owner, def))
-            {
+            if self.resolves_to(&def.key, def) {
                 index.entry(def.key.clone()).or_insert(i);
             }
         }
@@ -238,10 +241,7 @@ impl Catalog {
             return Vec::new();
         };
         let id = definition_id.as_str();
-        if !self
-            .resolve(id)
-            .is_some_and(|owner| std::ptr::eq(owner, def))
-        {
+        if !self.resolves_to(id, def) {
             return Vec::new();
         }
         def.options
