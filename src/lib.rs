@@ -116,9 +116,13 @@ pub fn check(options: &Options) -> Outcome {
     let (scope, scope_errors) = scope::Scope::new(&model, &config.inventory);
     timings::phase("scope");
     let ctx = rules::engine::Context::new(&model, &scope, catalog, config.missing_controls);
-    // Every rule runs, so that exceptions see every finding they may cover; only the selected
-    // rules are reported.
-    let mut findings = rules::engine::run(&all_rules, &ctx);
+    // Only the selected rules are reported, but a rule an exception may cover runs whether
+    // selected or not, so that the exception audit (used, unused) is the same either way.
+    let needed = |rule: &Rule| {
+        selected.iter().any(|id| rule.id == *id)
+            || exceptions::may_cover_rule(&model.exceptions, &rule.id)
+    };
+    let mut findings = rules::engine::run(&all_rules, needed, &ctx);
     timings::phase("checks");
     drop(scope);
     model.errors.extend(scope_errors);

@@ -680,3 +680,61 @@ fn timings_go_to_stderr_only_when_asked_for() {
     );
     assert!(!common::stderr(&plain).contains("timing"));
 }
+
+/// `--select` evaluates the selected rules, plus those an exception may cover: the exception
+/// audit does not change with the selection, and the other rules cost nothing.
+#[test]
+fn select_skips_rules_no_exception_can_cover() {
+    let dir = temp_dir("select-skips");
+    copy_dir(&root().join("examples/contoso"), &dir);
+    // Keep the two exceptions that name a rule (a control may be on any rule's finding).
+    let exceptions = std::fs::read_to_string(dir.join("exceptions.toml")).unwrap();
+    let by_rule: Vec<&str> = exceptions
+        .split("[[exception]]")
+        .filter(|e| e.contains("\nrules = "))
+        .collect();
+    assert_eq!(by_rule.len(), 2, "{exceptions}");
+    std::fs::write(
+        dir.join("exceptions.toml"),
+        format!("[[exception]]{}", by_rule.join("[[exception]]")),
+    )
+    .unwrap();
+    let run = |select: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_baselint"))
+            .args(["check", ".", "--today", TODAY, "--format", "json"])
+            .args(["--select", select])
+            .current_dir(&dir)
+            .env("BASELINT_TIMINGS", "1")
+            .output()
+            .expect("baselint runs");
+        let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        (report, common::stderr(&output))
+    };
+    let of_rule = |report: &serde_json::Value, rule: &str| -> Vec<serde_json::Value> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .cloned()
+            .collect()
+    };
+    let (all, _) = run("ALL");
+    // EXC-0060 covers a finding of a rule that is not selected: it is not unused (EXC-0013
+    // matches nothing in the example, selected or not).
+    let (report, timings) = run("exception-unused");
+    let unused = of_rule(&report, "exception-unused");
+    assert_eq!(unused, of_rule(&all, "exception-unused"));
+    assert_eq!(unused.len(), 1, "{report}");
+    assert!(unused[0]["message"].as_str().unwrap().contains("EXC-0013"));
+    let ran = |rule: &str| timings.contains(&format!("baselint: timing: {rule} "));
+    assert!(ran("conflicting-setting-values") && ran("gpo-setting-overridden"));
+    assert!(!ran("gpo-intune-conflict"), "{timings}");
+    assert!(!ran("pku2u-disabled-on-entra-joined"), "{timings}");
+    // The selected rule's findings are those of a full run.
+    let (selected, _) = run("pku2u-disabled-on-entra-joined");
+    let pku2u = of_rule(&all, "pku2u-disabled-on-entra-joined");
+    assert!(!pku2u.is_empty());
+    assert_eq!(of_rule(&selected, "pku2u-disabled-on-entra-joined"), pku2u);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -37,8 +37,9 @@ impl<'a, 'm> Context<'a, 'm> {
     }
 }
 
-/// Run every rule; findings come back in a deterministic order.
-pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
+/// Run the rules `wanted` keeps (all of `rules` stay visible to the checks that look at other
+/// rules); findings come back in a deterministic order.
+pub fn run(rules: &[Rule], wanted: impl Fn(&Rule) -> bool, ctx: &Context) -> Vec<Finding> {
     // Per policy, on all cores (collected in policy order): what its assignments reach.
     let effective: Vec<Vec<EffectiveAssignment>> = ctx
         .model
@@ -57,7 +58,7 @@ pub fn run(rules: &[Rule], ctx: &Context) -> Vec<Finding> {
     };
     crate::timings::phase("assignments");
     let mut findings = Vec::new();
-    for rule in rules {
+    for rule in rules.iter().filter(|rule| wanted(rule)) {
         match &rule.check {
             Check::Forbid {
                 setting,
