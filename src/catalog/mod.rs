@@ -179,9 +179,17 @@ impl Catalog {
     /// The catalog embedded in the binary.
     pub fn builtin() -> &'static Catalog {
         static CATALOG: OnceLock<Catalog> = OnceLock::new();
-        CATALOG.get_or_init(|| {
-            Catalog::from_json(CATALOG_JSON).expect("embedded catalog.json is valid")
-        })
+        if let Some(catalog) = CATALOG.get() {
+            return catalog;
+        }
+        // Built outside the cell's lock, not in `get_or_init`: the build runs on rayon, and a
+        // rayon thread waiting for its part may run another job that asks for the catalog
+        // (two `check`s at once in one process). Inside `get_or_init` that thread would wait
+        // for itself forever; here it builds a catalog of its own, and the first one stored is
+        // kept.
+        let built = Catalog::from_json(CATALOG_JSON).expect("embedded catalog.json is valid");
+        let _ = CATALOG.set(built);
+        CATALOG.get().expect("the catalog was just stored")
     }
 
     /// A catalog from text in the `catalog.json` format.
