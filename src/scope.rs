@@ -457,31 +457,6 @@ impl<'m> Scope<'m> {
         }
     }
 
-    /// Which of two GPOs wins where their links meet on one OU chain: an enforced link beats
-    /// a plain one (the higher enforced link if both are), otherwise the link closer to the
-    /// computers wins, and on the same OU the link order decides.
-    pub fn precedence<'p>(&self, a: &'p Policy, b: &'p Policy) -> Option<Precedence<'p>> {
-        let links = |p: &'p Policy| {
-            p.assignments.iter().filter_map(|asg| match &asg.target {
-                Target::GpoLink(link) if link.enabled && p.gpo.is_some() => Some((asg, link)),
-                _ => None,
-            })
-        };
-        for (asg_a, la) in links(a) {
-            for (asg_b, lb) in links(b) {
-                if let Some((winner, reason)) = link_winner(la, lb) {
-                    return Some(Precedence {
-                        winner,
-                        reason,
-                        a_link: asg_a,
-                        b_link: asg_b,
-                    });
-                }
-            }
-        }
-        None
-    }
-
     /// True when the target group is known to an export, an inline rule or the inventory
     /// (what [`Scope::resolve_group`] says in `known`, without building the group).
     pub fn group_is_known(&self, target: &Target) -> bool {
@@ -515,59 +490,111 @@ pub fn channel(policy: &Policy) -> Channel {
     }
 }
 
+/// A GPO's enabled links, each with its OU in canonical form and its depth, worked out once
+/// per GPO: the override rule compares every pair of GPOs.
+pub struct GpoLinks<'p> {
+    links: Vec<PlacedLink<'p>>,
+}
+
+struct PlacedLink<'p> {
+    link: &'p GpoLink,
+    ou: String,
+    depth: usize,
+}
+
+impl<'p> GpoLinks<'p> {
+    pub fn of(policy: &'p Policy) -> GpoLinks<'p> {
+        let links = policy
+            .assignments
+            .iter()
+            .filter_map(|asg| match &asg.target {
+                Target::GpoLink(link) if link.enabled && policy.gpo.is_some() => {
+                    let ou = crate::config::canonical_ou(&link.som_path);
+                    let depth = ou.matches('/').count();
+                    Some(PlacedLink { link, ou, depth })
+                }
+                _ => None,
+            })
+            .collect();
+        GpoLinks { links }
+    }
+
+    /// Which of two GPOs wins where their links meet on one OU chain (the first pair of links
+    /// that meets): an enforced link beats a plain one (the higher enforced link if both are),
+    /// otherwise the link closer to the computers wins, and on the same OU the link order
+    /// decides. None when no links meet.
+    pub fn precedence(&self, other: &GpoLinks<'p>) -> Option<Precedence<'p>> {
+        self.links
+            .iter()
+            .find_map(|a| other.links.iter().find_map(|b| link_winner(a, b)))
+    }
+}
+
 /// The outcome of comparing two GPOs' links.
 #[derive(Clone, Debug)]
 pub struct Precedence<'p> {
     /// `Some(true)` when the first GPO wins, `Some(false)` when the second does, `None` when
     /// the export cannot tell (same OU, link order unknown).
     pub winner: Option<bool>,
-    pub reason: String,
-    pub a_link: &'p Assignment,
-    pub b_link: &'p Assignment,
+    why: Why,
+    /// The links that meet: the first GPO's and the second's.
+    links: (&'p GpoLink, &'p GpoLink),
+}
+
+/// What decided a [`Precedence`], spelled out by [`Precedence::reason`] only when a finding
+/// needs it (most GPO pairs compared set no setting differently).
+#[derive(Clone, Copy, Debug)]
+enum Why {
+    FirstEnforced,
+    SecondEnforced,
+    BothEnforced,
+    Closer,
+    LinkOrder,
+    Unknown,
+}
+
+impl Precedence<'_> {
+    /// Why the winner wins, or why it is unknown.
+    pub fn reason(&self) -> String {
+        let (a, b) = self.links;
+        match self.why {
+            Why::FirstEnforced => format!("its link to {} is enforced", a.som_path),
+            Why::SecondEnforced => format!("its link to {} is enforced", b.som_path),
+            Why::BothEnforced => "both links are enforced and the higher one wins".to_string(),
+            Why::Closer => "it is linked closer to the computers".to_string(),
+            Why::LinkOrder => format!("it comes first in the link order of {}", a.som_path),
+            Why::Unknown => format!(
+                "both are linked to {}; the link order decides and the export does not give it",
+                a.som_path
+            ),
+        }
+    }
 }
 
 /// Compare two links on one OU chain; None when neither OU contains the other.
-fn link_winner(a: &GpoLink, b: &GpoLink) -> Option<(Option<bool>, String)> {
-    let (pa, pb) = (
-        crate::config::canonical_ou(&a.som_path),
-        crate::config::canonical_ou(&b.som_path),
-    );
-    let under =
-        |inner: &str, outer: &str| inner == outer || inner.starts_with(&format!("{outer}/"));
-    if !under(&pa, &pb) && !under(&pb, &pa) {
+fn link_winner<'p>(a: &PlacedLink<'p>, b: &PlacedLink<'p>) -> Option<Precedence<'p>> {
+    let under = |inner: &str, outer: &str| {
+        inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    if !under(&a.ou, &b.ou) && !under(&b.ou, &a.ou) {
         return None;
     }
-    let depth = |p: &str| p.matches('/').count();
-    Some(match (a.enforced, b.enforced) {
-        (true, false) => (
-            Some(true),
-            format!("its link to {} is enforced", a.som_path),
-        ),
-        (false, true) => (
-            Some(false),
-            format!("its link to {} is enforced", b.som_path),
-        ),
-        (true, true) if depth(&pa) != depth(&pb) => (
-            Some(depth(&pa) < depth(&pb)),
-            "both links are enforced and the higher one wins".to_string(),
-        ),
-        _ if depth(&pa) != depth(&pb) => (
-            Some(depth(&pa) > depth(&pb)),
-            "it is linked closer to the computers".to_string(),
-        ),
-        _ => match (a.order, b.order) {
-            (Some(x), Some(y)) if x != y => (
-                Some(x < y),
-                format!("it comes first in the link order of {}", a.som_path),
-            ),
-            _ => (
-                None,
-                format!(
-                    "both are linked to {}; the link order decides and the export does not give it",
-                    a.som_path
-                ),
-            ),
+    let (winner, why) = match (a.link.enforced, b.link.enforced) {
+        (true, false) => (Some(true), Why::FirstEnforced),
+        (false, true) => (Some(false), Why::SecondEnforced),
+        (true, true) if a.depth != b.depth => (Some(a.depth < b.depth), Why::BothEnforced),
+        _ if a.depth != b.depth => (Some(a.depth > b.depth), Why::Closer),
+        _ => match (a.link.order, b.link.order) {
+            (Some(x), Some(y)) if x != y => (Some(x < y), Why::LinkOrder),
+            _ => (None, Why::Unknown),
         },
+    };
+    Some(Precedence {
+        winner,
+        why,
+        links: (a.link, b.link),
     })
 }
 

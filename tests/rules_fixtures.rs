@@ -260,3 +260,91 @@ fn missing_controls_are_reported_when_configured() {
         missing[1].0
     );
 }
+
+/// A copy of a rule's `fires` fixture in a fresh folder, to add files to.
+fn fires_copy(rule: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("baselint-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(fixtures().join(rule).join("fires")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// One GPO setting against many Intune policies is one finding, whatever their number: it
+/// labels and names the first few, counts the rest, and keeps its fingerprint as more come.
+#[test]
+fn gpo_intune_conflict_is_one_finding_per_gpo_setting() {
+    let dir = fires_copy("gpo-intune-conflict", "channel-grouped");
+    let policy = std::fs::read_to_string(dir.join("intune.json")).unwrap();
+    let add = |n: usize| {
+        let text = policy
+            .replace("\"id\": \"p1\"", &format!("\"id\": \"p-extra-{n}\""))
+            .replace("\"Win - NTLM\"", &format!("\"Win - NTLM {n}\""));
+        std::fs::write(dir.join(format!("extra-{n}.json")), text).unwrap();
+    };
+    let three = "3 (Send LM and NTLMv2 responses only)";
+    let one = run_rule("gpo-intune-conflict", &dir);
+    assert_eq!(one.findings.len(), 1);
+    let single = format!("but Intune policy \"Win - NTLM\" sets it to {three}, and both may reach");
+    assert!(
+        one.findings[0].message.contains(&single),
+        "{}",
+        one.findings[0].message
+    );
+    (1..=6).for_each(add);
+    let seven = run_rule("gpo-intune-conflict", &dir);
+    assert_eq!(seven.findings.len(), 1, "{:#?}", seven.findings);
+    let finding = &seven.findings[0];
+    let listed = format!(
+        "but 7 Intune policies set it otherwise (to {three} in \"Win - NTLM 1\", \
+         \"Win - NTLM 2\", \"Win - NTLM 3\", \"Win - NTLM 4\", \"Win - NTLM 5\" and 2 more), \
+         and they may reach hybrid-joined devices"
+    );
+    assert!(finding.message.contains(&listed), "{}", finding.message);
+    assert_eq!(finding.related.len(), 5);
+    assert_eq!(finding.fingerprint, one.findings[0].fingerprint);
+    assert_eq!(finding.policy, one.findings[0].policy);
+    assert_eq!(
+        finding.primary.location.span,
+        one.findings[0].primary.location.span
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A GPO setting overridden by several GPOs on its OU chain is one finding at the loser.
+#[test]
+fn gpo_setting_overridden_is_one_finding_per_overridden_setting() {
+    let dir = fires_copy("gpo-setting-overridden", "override-grouped");
+    let winner = std::fs::read_to_string(dir.join("workstations.xml")).unwrap();
+    let one = run_rule("gpo-setting-overridden", &dir);
+    assert_eq!(one.findings.len(), 1);
+    for n in 1..=2 {
+        let text = winner
+            .replace("{22222222-", &format!("{{3333333{n}-"))
+            .replace(
+                "Workstation hardening",
+                &format!("Workstation hardening {n}"),
+            );
+        std::fs::write(dir.join(format!("more-{n}.xml")), text).unwrap();
+    }
+    let three = run_rule("gpo-setting-overridden", &dir);
+    assert_eq!(three.findings.len(), 1, "{:#?}", three.findings);
+    let finding = &three.findings[0];
+    assert_eq!(finding.policy.as_ref().unwrap().name, "Domain baseline");
+    // Found first through the first file read; the others are counted in.
+    let five = "5 (Send LM and NTLMv2 responses only. Refuse LM and NTLM)";
+    let headline = format!(
+        "GPO \"Domain baseline\" sets Network security: LAN Manager authentication level to \
+         3 (Send LM and NTLMv2 responses only), but GPO \"Workstation hardening 1\" sets it to \
+         {five} and wins because it is linked closer to the computers; 2 more GPOs linked on its \
+         OU chain set it otherwise (to {five} in \"Workstation hardening 2\", \
+         \"Workstation hardening\")"
+    );
+    assert_eq!(finding.message, headline);
+    assert_eq!(finding.related.len(), 3);
+    assert_eq!(finding.fingerprint, one.findings[0].fingerprint);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,7 +7,9 @@ use super::{Check, Predicate, Rule, values_equal};
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Label, PolicyRef, fingerprint};
 use crate::model::{JoinTypeSet, Model, Policy, PolicyKind, Setting, Target, Value};
-use crate::scope::{Channel, EffectiveAssignment, Evidence, Scope, channel, target_label};
+use crate::scope::{
+    Channel, EffectiveAssignment, Evidence, GpoLinks, Scope, channel, target_label,
+};
 
 /// Everything a check needs to look at.
 pub struct Context<'a, 'm> {
@@ -871,6 +873,10 @@ fn channel_winner(ctx: &Context, mdm: &ChannelIndex, key: &str, devices: JoinTyp
     }
 }
 
+/// An Intune setting a GPO's setting disagrees with: the policy, its setting and the devices
+/// both may reach.
+type Disagreeing<'m> = (usize, &'m Setting, JoinTypeSet);
+
 fn channel_conflict<'m>(
     rule: &Rule,
     ctx: &Context<'_, 'm>,
@@ -888,63 +894,141 @@ fn channel_conflict<'m>(
     let mut keys: Vec<&&str> = gp.keys().filter(|k| mdm.contains_key(**k)).collect();
     keys.sort();
     for key in keys {
+        // One finding per GPO setting, whatever the number of Intune policies it disagrees
+        // with: a pair per finding grows with the square of the tenant (docs/performance.md).
         for &(gi, gs, greach) in &gp[*key] {
-            for &(mi, ms, mreach) in &mdm[*key] {
-                let devices = greach.intersection(mreach);
-                if devices.is_empty() || values_equal(&gs.value, &ms.value) {
-                    continue;
-                }
-                let winner = channel_winner(ctx, &mdm, key, devices);
-                findings.push(channel_finding(
-                    rule,
-                    ctx,
-                    (gi, gs),
-                    (mi, ms),
-                    devices,
-                    winner,
-                ));
+            let disagreeing: Vec<Disagreeing> = mdm[*key]
+                .iter()
+                .filter_map(|&(mi, ms, mreach)| {
+                    let devices = greach.intersection(mreach);
+                    let differ = !devices.is_empty() && !values_equal(&gs.value, &ms.value);
+                    differ.then_some((mi, ms, devices))
+                })
+                .collect();
+            if disagreeing.is_empty() {
+                continue;
             }
+            let devices = disagreeing
+                .iter()
+                .fold(JoinTypeSet::EMPTY, |all, d| all.union(d.2));
+            let winner = channel_winner(ctx, &mdm, key, devices);
+            findings.push(channel_finding(
+                rule,
+                ctx,
+                (gi, gs),
+                &disagreeing,
+                devices,
+                winner,
+            ));
         }
     }
+}
+
+/// How many of the other policies a grouped finding labels and names; the rest are counted,
+/// so that a finding stays small whatever the size of the tenant.
+const LISTED_AT_MOST: usize = 5;
+
+/// `to 1 in "A", "B"; to 0 in "C" and 3 more`: the policies of `settings` by value (in the
+/// order first met), the first [`LISTED_AT_MOST`] named, the others counted.
+fn listing(ctx: &Context, settings: &[(usize, &Setting)]) -> String {
+    struct ByValue<'p> {
+        value: String,
+        named: Vec<&'p str>,
+        unnamed: usize,
+    }
+    let mut groups: Vec<ByValue> = Vec::new();
+    let mut slots: HashMap<String, usize> = HashMap::new();
+    for (n, &(i, setting)) in settings.iter().enumerate() {
+        let value = value_text(setting);
+        let slot = *slots.entry(value.clone()).or_insert_with(|| {
+            groups.push(ByValue {
+                value,
+                named: Vec::new(),
+                unnamed: 0,
+            });
+            groups.len() - 1
+        });
+        if n < LISTED_AT_MOST {
+            groups[slot].named.push(&ctx.model.policies[i].name);
+        } else {
+            groups[slot].unnamed += 1;
+        }
+    }
+    let described: Vec<String> = groups
+        .iter()
+        .map(|group| {
+            let named: Vec<String> = group.named.iter().map(|n| format!("\"{n}\"")).collect();
+            let policies = match (named.is_empty(), group.unnamed) {
+                (false, 0) => named.join(", "),
+                (false, more) => format!("{} and {more} more", named.join(", ")),
+                (true, 1) => "1 other policy".to_string(),
+                (true, more) => format!("{more} other policies"),
+            };
+            format!("to {} in {policies}", group.value)
+        })
+        .collect();
+    described.join("; ")
 }
 
 fn channel_finding(
     rule: &Rule,
     ctx: &Context,
     (gi, gs): (usize, &Setting),
-    (mi, ms): (usize, &Setting),
+    disagreeing: &[Disagreeing],
     devices: JoinTypeSet,
     winner: String,
 ) -> Finding {
-    let (gpo, mdm) = (&ctx.model.policies[gi], &ctx.model.policies[mi]);
+    let gpo = &ctx.model.policies[gi];
+    let related = disagreeing
+        .iter()
+        .take(LISTED_AT_MOST)
+        .map(|&(mi, ms, _)| {
+            let mdm = &ctx.model.policies[mi];
+            Label {
+                location: mdm.value_location(ms),
+                message: format!(
+                    "Intune policy \"{}\" sets {} here",
+                    mdm.name,
+                    value_text(ms)
+                ),
+            }
+        })
+        .collect();
+    let others = match disagreeing {
+        [(mi, ms, _)] => format!(
+            "Intune policy \"{}\" sets it to {}, and both may reach",
+            ctx.model.policies[*mi].name,
+            value_text(ms)
+        ),
+        _ => {
+            let settings: Vec<(usize, &Setting)> =
+                disagreeing.iter().map(|&(mi, ms, _)| (mi, ms)).collect();
+            format!(
+                "{} Intune policies set it otherwise ({}), and they may reach",
+                disagreeing.len(),
+                listing(ctx, &settings)
+            )
+        }
+    };
     Finding {
-        related: vec![Label {
-            location: mdm.value_location(ms),
-            message: format!(
-                "Intune policy \"{}\" sets {} here",
-                mdm.name,
-                value_text(ms)
-            ),
-        }],
+        related,
         policy: Some(policy_ref(gpo)),
         setting: Some(gs.key.to_string()),
         join_types: devices,
         ..Finding::new(
             rule,
             format!(
-                "GPO \"{}\" sets {} to {} but Intune policy \"{}\" sets it to {}, and both may reach {} devices; {winner}",
+                "GPO \"{}\" sets {} to {} but {others} {} devices; {winner}",
                 gpo.name,
                 setting_title(ctx, gs),
                 value_text(gs),
-                mdm.name,
-                value_text(ms),
                 devices.describe()
             ),
             Label {
                 location: gpo.value_location(gs),
                 message: format!("Group Policy sets {} here", value_text(gs)),
             },
-            fingerprint(&[&rule.id, gpo.identity(), mdm.identity(), &gs.key]),
+            fingerprint(&[&rule.id, gpo.identity(), &gs.key]),
         )
     }
 }
@@ -959,10 +1043,18 @@ fn overridden(
         .filter(|&i| channel(&ctx.model.policies[i]) == Channel::GroupPolicy)
         .collect();
     let singles: Vec<&SingleSettings> = gpos.iter().map(|&i| &all_singles[i]).collect();
+    let links: Vec<GpoLinks> = gpos
+        .iter()
+        .map(|&i| GpoLinks::of(&ctx.model.policies[i]))
+        .collect();
+    // One finding per overridden setting of a GPO, found at its first overriding GPO, with
+    // the others counted in: a pair per finding grows with the square of the GPOs.
+    let mut overridden: Vec<Overridden> = Vec::new();
+    let mut by_setting: HashMap<(usize, &str), usize> = HashMap::new();
     for (n, &ia) in gpos.iter().enumerate() {
         for (m, &ib) in gpos.iter().enumerate().skip(n + 1) {
             let (a, b) = (&ctx.model.policies[ia], &ctx.model.policies[ib]);
-            let Some(precedence) = ctx.scope.precedence(a, b) else {
+            let Some(precedence) = links[n].precedence(&links[m]) else {
                 continue;
             };
             for (sa, sb) in singles[n].shared_with(singles[m]) {
@@ -972,26 +1064,70 @@ fn overridden(
                 {
                     continue;
                 }
-                findings.push(override_finding(rule, ctx, (a, sa), (b, sb), &precedence));
+                // The loser's value is the one that never applies (`a`'s when unknown).
+                let (lose, win) = if precedence.winner == Some(true) {
+                    ((ib, sb), (ia, sa))
+                } else {
+                    ((ia, sa), (ib, sb))
+                };
+                match by_setting.entry((lose.0, lose.1.key.as_str())) {
+                    std::collections::hash_map::Entry::Occupied(slot) => {
+                        overridden[*slot.get()].others.push(win);
+                    }
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(overridden.len());
+                        overridden.push(Overridden {
+                            finding: override_finding(rule, ctx, lose, win, &precedence),
+                            others: Vec::new(),
+                        });
+                    }
+                }
             }
         }
+    }
+    findings.extend(overridden.into_iter().map(|o| o.finish(ctx)));
+}
+
+/// A GPO's overridden setting: the finding of the first GPO found to override it, and the
+/// other GPOs (policy index, setting) that set it to other values on its OU chain.
+struct Overridden<'m> {
+    finding: Finding,
+    others: Vec<(usize, &'m Setting)>,
+}
+
+impl Overridden<'_> {
+    fn finish(mut self, ctx: &Context) -> Finding {
+        if self.others.is_empty() {
+            return self.finding;
+        }
+        let labels = self.others.iter().take(LISTED_AT_MOST).map(|&(i, s)| {
+            let policy = &ctx.model.policies[i];
+            Label {
+                location: policy.value_location(s),
+                message: format!("\"{}\" sets {} here", policy.name, value_text(s)),
+            }
+        });
+        self.finding.related.extend(labels);
+        let more = match self.others.len() {
+            1 => "1 more GPO linked on its OU chain sets".to_string(),
+            n => format!("{n} more GPOs linked on its OU chain set"),
+        };
+        let listed = listing(ctx, &self.others);
+        self.finding
+            .message
+            .push_str(&format!("; {more} it otherwise ({listed})"));
+        self.finding
     }
 }
 
 fn override_finding(
     rule: &Rule,
     ctx: &Context,
-    (a, sa): (&Policy, &Setting),
-    (b, sb): (&Policy, &Setting),
+    (li, ls): (usize, &Setting),
+    (wi, ws): (usize, &Setting),
     precedence: &crate::scope::Precedence,
 ) -> Finding {
-    // The loser's value is the one that never applies; with no known winner, report at `b`.
-    let a_wins = precedence.winner == Some(true);
-    let ((win, ws), (lose, ls)) = if a_wins {
-        ((a, sa), (b, sb))
-    } else {
-        ((b, sb), (a, sa))
-    };
+    let (lose, win) = (&ctx.model.policies[li], &ctx.model.policies[wi]);
     let message = match precedence.winner {
         Some(_) => format!(
             "GPO \"{}\" sets {} to {}, but GPO \"{}\" sets it to {} and wins because {}",
@@ -1000,7 +1136,7 @@ fn override_finding(
             value_text(ls),
             win.name,
             value_text(ws),
-            precedence.reason
+            precedence.reason()
         ),
         None => format!(
             "GPOs \"{}\" and \"{}\" set {} to {} and {}; {}",
@@ -1009,11 +1145,9 @@ fn override_finding(
             setting_title(ctx, ls),
             value_text(ls),
             value_text(ws),
-            precedence.reason
+            precedence.reason()
         ),
     };
-    let mut identities = [a.identity(), b.identity()];
-    identities.sort();
     Finding {
         related: vec![Label {
             location: win.value_location(ws),
@@ -1028,7 +1162,7 @@ fn override_finding(
                 location: lose.value_location(ls),
                 message: format!("set to {} here", value_text(ls)),
             },
-            fingerprint(&[&rule.id, identities[0], identities[1], &ls.key]),
+            fingerprint(&[&rule.id, lose.identity(), &ls.key]),
         )
     }
 }
