@@ -176,7 +176,7 @@ fn expectation(expected: &Expectation) -> String {
         Expectation::AtLeast(n) => format!("{{ at_least = {n} }}"),
         Expectation::Between(lo, hi) => format!("{{ between = [{lo}, {hi}] }}"),
         Expectation::Absent => "{ absent = true }".to_string(),
-        Expectation::Matches(re) => format!("{{ matches = {} }}", string(re)),
+        Expectation::Matches(re) => format!("{{ matches = {} }}", string(re.as_str())),
         Expectation::Principals(p) => {
             format!("{{ principals = {} }}", array(p.iter().map(|s| string(s))))
         }
@@ -313,7 +313,7 @@ mod tests {
             Expectation::AtLeast(32768),
             Expectation::Between(1, 900),
             Expectation::Absent,
-            Expectation::Matches(r"^[\s,]*You[\s,]+are$".into()),
+            Expectation::Matches(crate::model::Pattern::new(r"^[\s,]*You[\s,]+are$").unwrap()),
             Expectation::Principals(vec!["S-1-5-32-544".into(), "Enterprise Admins".into()]),
         ];
         let controls: Vec<Control> = shapes

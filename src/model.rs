@@ -527,12 +527,51 @@ pub enum Expectation {
     /// The value must not exist / the policy must not be configured.
     Absent,
     /// A string matching this regular expression.
-    Matches(String),
+    Matches(Pattern),
     /// A list of principals (user rights): only these may hold the right (any subset of them,
     /// including none), in any order.
     Principals(Vec<String>),
     /// A list of principals that must all hold the right (deny rights: at least these).
     Includes(Vec<String>),
+}
+
+/// A regular expression, compiled once where the baseline is read (a control is checked
+/// against every policy that sets its setting). Two patterns are equal when written alike.
+#[derive(Clone)]
+pub struct Pattern(regex::Regex);
+
+impl Pattern {
+    pub fn new(source: &str) -> Result<Pattern, regex::Error> {
+        regex::Regex::new(source).map(Pattern)
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.0.is_match(text)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+/// Shown as the string it was written as.
+impl std::fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl std::fmt::Display for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One control of a baseline (a STIG rule, a CIS recommendation, a baselint control).

@@ -40,7 +40,7 @@ use super::json::input_error;
 use crate::catalog::Catalog;
 use crate::model::{
     ALL_JOIN_TYPES, Control, ControlKind, Expectation, Framework, InputError, JoinType,
-    JoinTypeSet, Value,
+    JoinTypeSet, Pattern, Value,
 };
 use crate::source::{SourceFile, SourceId, Span};
 
@@ -537,8 +537,9 @@ fn predicate(key: &str, arg: &toml::Value) -> Result<Expectation, String> {
             let re = arg
                 .as_str()
                 .ok_or_else(|| format!("`matches` needs a string, found {}", arg.type_str()))?;
-            regex::Regex::new(re).map_err(|e| format!("invalid regular expression: {e}"))?;
-            Ok(Expectation::Matches(re.to_string()))
+            let pattern =
+                Pattern::new(re).map_err(|e| format!("invalid regular expression: {e}"))?;
+            Ok(Expectation::Matches(pattern))
         }
         "principals" | "includes" => {
             let names = list(arg)?

@@ -28,7 +28,7 @@ use super::json::input_error;
 use super::xccdf::check_text::principal;
 use super::xccdf::{audit_key, registry_key, system_access_key, user_right_key};
 use crate::catalog::Catalog;
-use crate::model::{ALL_JOIN_TYPES, Control, ControlKind, Expectation, Framework, Value};
+use crate::model::{ALL_JOIN_TYPES, Control, ControlKind, Expectation, Framework, Pattern, Value};
 use crate::source::{SourceFile, SourceId, Span};
 
 /// One CSV field: its unescaped text and where it is.
@@ -479,9 +479,11 @@ fn expectation(operator: &str, value: Value) -> Option<Expectation> {
         ("<=", Some(n)) => Some(Expectation::AtMost(n)),
         ("<", Some(n)) => Some(Expectation::AtMost(n - 1)),
         ("<=!0", Some(n)) => Some(Expectation::Between(1, n)),
-        ("!=", _) if empty => Some(Expectation::Matches(r"\S".to_string())),
+        ("!=", _) if empty => Pattern::new(r"\S").ok().map(Expectation::Matches),
         ("contains", _) => match value {
-            Value::Str(s) if !s.is_empty() => Some(Expectation::Matches(regex::escape(&s))),
+            Value::Str(s) if !s.is_empty() => Pattern::new(&regex::escape(&s))
+                .ok()
+                .map(Expectation::Matches),
             _ => None,
         },
         _ => None,
@@ -600,7 +602,7 @@ mod tests {
         );
         assert_eq!(
             expectation("!=", Value::Str(String::new())),
-            Some(Expectation::Matches(r"\S".into()))
+            Some(Expectation::Matches(Pattern::new(r"\S").unwrap()))
         );
         assert_eq!(expectation("!=", Value::Str("Administrator".into())), None);
         assert_eq!(

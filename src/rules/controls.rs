@@ -18,10 +18,9 @@ pub fn satisfies(expected: &Expectation, value: &Value) -> bool {
         Expectation::AtLeast(n) => value.as_int().is_some_and(|i| i >= *n),
         Expectation::Between(lo, hi) => value.as_int().is_some_and(|i| *lo <= i && i <= *hi),
         Expectation::Absent => matches!(value, Value::NotConfigured),
-        Expectation::Matches(re) => match (regex::Regex::new(re), value) {
-            (Ok(re), Value::Str(s)) => re.is_match(s),
-            (Ok(re), other) => re.is_match(&other.to_string()),
-            (Err(_), _) => false,
+        Expectation::Matches(re) => match value {
+            Value::Str(s) => re.is_match(s),
+            other => re.is_match(&other.to_string()),
         },
         Expectation::Principals(allowed) => principals(value)
             .is_some_and(|have| have.iter().all(|p| contains_principal(allowed, p))),

@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::model::{Expectation, Value};
+use crate::model::{Expectation, Pattern, Value};
 
 /// A registry hive named by a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -257,7 +257,9 @@ fn value_line(
     };
     let value_type = state.value_type.clone();
     let expected = if banner && !value_text.is_empty() {
-        Some(Expectation::Matches(text_pattern(&value_text)))
+        Pattern::new(&text_pattern(&value_text))
+            .ok()
+            .map(Expectation::Matches)
     } else if rest.to_ascii_lowercase().contains("title") {
         title_pattern(&lines[i + 1..])
     } else {
@@ -297,10 +299,9 @@ fn title_pattern(lines: &[Line<'_>]) -> Option<Expectation> {
                 .collect::<Vec<_>>()
         })
         .find(|found| !found.is_empty())?;
-    Some(Expectation::Matches(format!(
-        r"(?i)^\s*(?:{})\s*$",
-        titles.join("|")
-    )))
+    Pattern::new(&format!(r"(?i)^\s*(?:{})\s*$", titles.join("|")))
+        .ok()
+        .map(Expectation::Matches)
 }
 
 /// The value text starting at `rest` on line `i`, with alternatives on the following lines (one
@@ -1084,7 +1085,6 @@ mod tests {
         let Some(Expectation::Matches(re)) = &fact.expected else {
             panic!("{:?}", fact.expected)
         };
-        let re = Regex::new(re).unwrap();
         assert!(
             re.is_match("You are accessing a U.S. Government (USG) system.,,-At any time, yes.")
         );
