@@ -32,14 +32,7 @@ enum Command {
         rule_dirs: Vec<PathBuf>,
     },
     /// Show what baselint read from files and folders: policies, settings, assignments, links.
-    Inspect {
-        /// Files or folders [default: .]
-        paths: Vec<PathBuf>,
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
-        format: InspectFormat,
-    },
+    Inspect(InspectArgs),
     /// Audit the exceptions: status, what each covers, days left.
     Exceptions(ExceptionsArgs),
     /// Write a baseline in baselint's TOML format from another format.
@@ -72,6 +65,31 @@ enum InspectFormat {
 }
 
 #[derive(clap::Args)]
+struct InspectArgs {
+    /// Files or folders [default: .]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = InspectFormat::Text)]
+    format: InspectFormat,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+/// How the inputs are found and read: the same for every command that reads a tenant.
+#[derive(clap::Args)]
+struct InputArgs {
+    /// Refuse files larger than SIZE (bytes, or 64M, 512MiB...) [default: [limits]
+    /// max-file-size in baselint.toml, else 512MiB].
+    #[arg(long, value_name = "SIZE", value_parser = baselint::config::parse_size)]
+    max_file_size: Option<u64>,
+    /// Also read files that .gitignore files or .git/info/exclude leave out of folder walks
+    /// (not related to --ignore, which skips rules).
+    #[arg(long)]
+    no_ignore: bool,
+}
+
+#[derive(clap::Args)]
 struct ExceptionsArgs {
     /// Files or folders to lint against the exceptions [default: .]
     paths: Vec<PathBuf>,
@@ -85,6 +103,8 @@ struct ExceptionsArgs {
     /// Days before expiry from which an exception is "expiring" [default: 30].
     #[arg(long, value_name = "DAYS")]
     within: Option<i64>,
+    #[command(flatten)]
+    input: InputArgs,
 }
 
 fn parse_date(text: &str) -> Result<baselint::model::Date, String> {
@@ -136,14 +156,8 @@ struct CheckArgs {
     /// Days before expiry from which an exception is "expiring" [default: 30].
     #[arg(long, value_name = "DAYS")]
     within: Option<i64>,
-    /// Refuse files larger than SIZE (bytes, or 64M, 512MiB...) [default: [limits]
-    /// max-file-size in baselint.toml, else 512MiB].
-    #[arg(long, value_name = "SIZE", value_parser = baselint::config::parse_size)]
-    max_file_size: Option<u64>,
-    /// Also lint files that .gitignore files or .git/info/exclude leave out of folder walks
-    /// (not related to --ignore, which skips rules).
-    #[arg(long)]
-    no_ignore: bool,
+    #[command(flatten)]
+    input: InputArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -184,11 +198,7 @@ fn main() -> ExitCode {
     };
     let exit = match cli.command {
         Command::Check(args) => check(args),
-        Command::Inspect {
-            paths,
-            config,
-            format,
-        } => inspect(paths, config, format),
+        Command::Inspect(args) => inspect(args),
         Command::Exceptions(args) => exceptions(args),
         Command::Import {
             what: ImportKind::Stig { file },
@@ -221,14 +231,16 @@ fn import_stig(file: &std::path::Path) -> Exit {
     }
 }
 
-fn inspect(paths: Vec<PathBuf>, config: Option<PathBuf>, format: InspectFormat) -> Exit {
+fn inspect(args: InspectArgs) -> Exit {
     let outcome = baselint::check(&baselint::Options {
-        paths: default_paths(paths),
-        config,
+        paths: default_paths(args.paths),
+        config: args.config,
         read_only: true,
+        max_file_size: args.input.max_file_size,
+        no_ignore: args.input.no_ignore,
         ..Default::default()
     });
-    let text = match format {
+    let text = match args.format {
         InspectFormat::Text => baselint::inspect::render_text(&outcome),
         InspectFormat::Json => baselint::inspect::render_json(&outcome),
     };
@@ -246,6 +258,8 @@ fn exceptions(args: ExceptionsArgs) -> Exit {
         config: args.config,
         today: args.today,
         expiring_within: args.within,
+        max_file_size: args.input.max_file_size,
+        no_ignore: args.input.no_ignore,
         ..Default::default()
     });
     if outcome.config.exceptions_file.is_none() {
@@ -321,8 +335,8 @@ fn check(args: CheckArgs) -> Exit {
         today: args.today,
         expiring_within: args.within,
         read_only: false,
-        max_file_size: args.max_file_size,
-        no_ignore: args.no_ignore,
+        max_file_size: args.input.max_file_size,
+        no_ignore: args.input.no_ignore,
     };
     let progress = Progress::for_run(&options);
     progress.show(&format!("reading {} files", progress.files));

@@ -129,6 +129,47 @@ fn files_over_the_size_limit_are_refused_and_the_others_linted() {
     assert!(report.finding_paths.contains("big.json"));
 }
 
+/// `inspect` and `exceptions` read the same inputs as `check`, with the same limit and walk.
+#[test]
+fn inspect_and_exceptions_take_the_size_limit_and_no_ignore() {
+    let dir = TempDir::new("size-other-commands");
+    dir.write("big.json", padded_policy(2 << 20));
+    dir.write("exceptions.toml", "");
+    dir.write(
+        "baselint.toml",
+        "[exceptions]\nfile = \"exceptions.toml\"\n",
+    );
+    dir.write(".gitignore", "ignored/\n");
+    dir.write("ignored/policy.json", good_policy());
+    for command in ["inspect", "exceptions"] {
+        let limited = baselint(&[command, ".", "--max-file-size", "1M"], dir.path());
+        assert_eq!(limited.status.code(), Some(2), "{command}");
+        assert!(
+            stderr(&limited).contains("over the 1 MiB limit")
+                || stdout(&limited).contains("over the 1 MiB limit"),
+            "{command}: {}",
+            stderr(&limited)
+        );
+        let default = baselint(&[command, "."], dir.path());
+        assert_ne!(
+            default.status.code(),
+            Some(2),
+            "{command}: {}",
+            stderr(&default)
+        );
+    }
+    let policies = |args: &[&str]| -> usize {
+        let output = baselint(
+            &[&["inspect", ".", "--format", "json"][..], args].concat(),
+            dir.path(),
+        );
+        let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        json["policies"].as_array().unwrap().len()
+    };
+    assert_eq!(policies(&[]), 1);
+    assert_eq!(policies(&["--no-ignore"]), 2);
+}
+
 /// A device reports no size: reading stops at the limit instead of never ending.
 #[cfg(target_os = "linux")]
 #[test]
