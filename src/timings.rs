@@ -21,6 +21,15 @@ pub fn start() {
     }
 }
 
+/// A task that ran beside others (a rule): `baselint: timing: <name> <its own wall time>`. It
+/// does not move the mark [`phase`] measures from.
+pub fn took(name: &str, elapsed: std::time::Duration) {
+    if enabled() {
+        let ms = elapsed.as_secs_f64() * 1000.0;
+        eprintln!("baselint: timing: {name:<14} {ms:>8.1} ms");
+    }
+}
+
 /// The phase that just ended: `baselint: timing: <phase> <ms since the previous mark>`.
 pub fn phase(name: &str) {
     if !enabled() {

@@ -49,64 +49,75 @@ pub fn run(rules: &[Rule], wanted: impl Fn(&Rule) -> bool, ctx: &Context) -> Vec
         .par_iter()
         .map(|p| ctx.scope.effective_assignments(p))
         .collect();
-    // Each policy's settings by key, built once for the rules that compare policies.
-    let singles_cell = std::cell::OnceCell::new();
-    let singles = || -> &Vec<SingleSettings> {
-        singles_cell.get_or_init(|| {
-            let singles = ctx.model.policies.par_iter().map(single_settings).collect();
-            crate::timings::phase("setting lists");
-            singles
-        })
-    };
     crate::timings::phase("assignments");
-    let mut findings = Vec::new();
-    for rule in rules.iter().filter(|rule| wanted(rule)) {
-        match &rule.check {
-            Check::Forbid {
-                setting,
-                value,
-                join_types,
-                ..
-            } => forbid(
-                rule,
-                ctx,
-                &effective,
-                setting,
-                value,
-                *join_types,
-                &mut findings,
-            ),
-            Check::Conflict { policy_kinds } => conflict(
-                rule,
-                ctx,
-                &effective,
-                singles(),
-                policy_kinds,
-                &mut findings,
-            ),
-            Check::UnknownGroup => unknown_group(rule, ctx, &mut findings),
-            Check::ChannelConflict { join_types } => {
-                let singles = singles();
-                channel_conflict(rule, ctx, &effective, singles, *join_types, &mut findings)
-            }
-            Check::Overridden => overridden(rule, ctx, singles(), &mut findings),
-            Check::BaselineDeviation => super::controls::deviation(
-                rule,
-                ctx,
-                &effective,
-                ctx.missing_controls,
-                &mut findings,
-            ),
-            Check::BaselineContradiction => {
-                super::controls::contradictions(rule, rules, ctx, &effective, &mut findings)
-            }
-            // Exceptions are audited after every other finding is known (see `exceptions`).
-            Check::ExceptionStatus(_) => {}
-        }
-        crate::timings::phase(&rule.id);
-    }
+    let chosen: Vec<&Rule> = rules.iter().filter(|rule| wanted(rule)).collect();
+    // Each policy's settings by key, for the rules that compare policies: built once, on all
+    // cores, before the rules start (not lazily behind a lock, which a rayon thread waiting
+    // inside the build could re-enter through another rule's job).
+    let compares_policies = |rule: &&Rule| {
+        matches!(
+            rule.check,
+            Check::Conflict { .. } | Check::ChannelConflict { .. } | Check::Overridden
+        )
+    };
+    let singles: Vec<SingleSettings> = if chosen.iter().any(compares_policies) {
+        let singles = ctx.model.policies.par_iter().map(single_settings).collect();
+        crate::timings::phase("setting lists");
+        singles
+    } else {
+        Vec::new()
+    };
+    // Rules are independent of each other's findings: they run at once (one rule's serial
+    // parts fill the cores another leaves idle), and their findings are joined in rule order.
+    let per_rule: Vec<Vec<Finding>> = chosen
+        .par_iter()
+        .map(|rule| {
+            let started = std::time::Instant::now();
+            let mut findings = Vec::new();
+            run_rule(rule, rules, ctx, &effective, &singles, &mut findings);
+            crate::timings::took(&rule.id, started.elapsed());
+            findings
+        })
+        .collect();
+    crate::timings::phase("rules (at once)");
+    let mut findings: Vec<Finding> = per_rule.into_iter().flatten().collect();
     sort_findings(&mut findings, &ctx.model.sources);
     findings
+}
+
+/// One rule's findings (`rules` is every rule, for the checks that look at the others).
+fn run_rule(
+    rule: &Rule,
+    rules: &[Rule],
+    ctx: &Context,
+    effective: &[Vec<EffectiveAssignment>],
+    singles: &[SingleSettings],
+    findings: &mut Vec<Finding>,
+) {
+    match &rule.check {
+        Check::Forbid {
+            setting,
+            value,
+            join_types,
+            ..
+        } => forbid(rule, ctx, effective, setting, value, *join_types, findings),
+        Check::Conflict { policy_kinds } => {
+            conflict(rule, ctx, effective, singles, policy_kinds, findings)
+        }
+        Check::UnknownGroup => unknown_group(rule, ctx, findings),
+        Check::ChannelConflict { join_types } => {
+            channel_conflict(rule, ctx, effective, singles, *join_types, findings)
+        }
+        Check::Overridden => overridden(rule, ctx, singles, findings),
+        Check::BaselineDeviation => {
+            super::controls::deviation(rule, ctx, effective, ctx.missing_controls, findings)
+        }
+        Check::BaselineContradiction => {
+            super::controls::contradictions(rule, rules, ctx, effective, findings)
+        }
+        // Exceptions are audited after every other finding is known (see `exceptions`).
+        Check::ExceptionStatus(_) => {}
+    }
 }
 
 /// The report order: by file, position, rule and fingerprint (stable whatever the input order).
