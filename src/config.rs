@@ -204,6 +204,84 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 
 /// Parse and validate a config file; problems are returned as positioned input errors.
 pub fn parse(id: SourceId, file: &SourceFile) -> (Config, Vec<InputError>) {
+    parse_within(id, file, None)
+}
+
+/// Where the files a config names may be: its repository (the nearest folder above it with a
+/// `.git`), else its own folder. A config found in the linted tree comes with the tree (a
+/// pull request can change it), so it must not make baselint read, and quote in a report, other
+/// files of the machine (`[exceptions] file = "/home/runner/.ssh/id_rsa"`).
+pub fn confinement_root(config_path: &Path) -> Option<PathBuf> {
+    let folder = std::fs::canonicalize(config_path)
+        .ok()?
+        .parent()?
+        .to_path_buf();
+    let repository = folder
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_path_buf);
+    Some(repository.unwrap_or(folder))
+}
+
+/// True when `path` is inside `root` (a canonical path): symbolic links resolved when the path
+/// exists, `..` resolved as written when it does not.
+fn is_inside(root: &Path, path: &Path) -> bool {
+    match std::fs::canonicalize(path) {
+        Ok(real) => real.starts_with(root),
+        Err(_) => {
+            let Ok(absolute) = std::path::absolute(path) else {
+                return false;
+            };
+            let mut resolved = PathBuf::new();
+            for part in absolute.components() {
+                match part {
+                    std::path::Component::ParentDir => {
+                        resolved.pop();
+                    }
+                    std::path::Component::CurDir => {}
+                    other => resolved.push(other),
+                }
+            }
+            resolved.starts_with(root)
+        }
+    }
+}
+
+/// Where a config's relative paths start, and the folder they must stay in (if any).
+struct Place<'a> {
+    base: &'a Path,
+    root: Option<&'a Path>,
+    id: SourceId,
+    file: &'a SourceFile,
+}
+
+impl Place<'_> {
+    /// The path a config entry names, or None (with a positioned error) when it leaves the
+    /// root.
+    fn path(&self, name: &Spanned<String>, errors: &mut Vec<InputError>) -> Option<PathBuf> {
+        let path = self.base.join(name.get_ref());
+        let Some(root) = self.root.filter(|root| !is_inside(root, &path)) else {
+            return Some(path);
+        };
+        let message = format!(
+            "`{}` is outside {}: a baselint.toml found in the linted tree may name only files \
+             inside its repository (pass a trusted config with --config to lift this)",
+            name.get_ref(),
+            root.display()
+        );
+        let span = spanned_location(self.id, name).span;
+        errors.push(error_at(self.file, self.id, Some(span), message));
+        None
+    }
+}
+
+/// [`parse`], and with `root`, every path the config names must be inside it (see
+/// [`confinement_root`]): one that is not is a positioned error and is not used.
+pub fn parse_within(
+    id: SourceId,
+    file: &SourceFile,
+    root: Option<&Path>,
+) -> (Config, Vec<InputError>) {
     let mut errors = Vec::new();
     let raw: RawConfig = match toml::from_str(file.text()) {
         Ok(raw) => raw,
@@ -214,6 +292,24 @@ pub fn parse(id: SourceId, file: &SourceFile) -> (Config, Vec<InputError>) {
         }
     };
     let base = file.path.parent().unwrap_or(Path::new("."));
+    let place = Place {
+        base,
+        root,
+        id,
+        file,
+    };
+    let rule_paths = raw
+        .rules
+        .paths
+        .iter()
+        .filter_map(|p| place.path(p, &mut errors))
+        .collect();
+    let exceptions_file = raw
+        .exceptions
+        .file
+        .as_ref()
+        .and_then(|f| place.path(f, &mut errors));
+    let baselines = baseline_refs(&raw.baselines.use_, &place, &mut errors);
     let config = Config {
         path: Some(file.path.clone()),
         source: Some(id),
@@ -226,15 +322,10 @@ pub fn parse(id: SourceId, file: &SourceFile) -> (Config, Vec<InputError>) {
         select: rule_refs(&raw.rules.select, id),
         ignore: rule_refs(&raw.rules.ignore, id),
         severity: severities(&raw.rules.severity, id, file, &mut errors),
-        rule_paths: raw
-            .rules
-            .paths
-            .iter()
-            .map(|p| base.join(p.get_ref()))
-            .collect(),
-        baselines: baseline_refs(&raw.baselines.use_, base, id, file, &mut errors),
+        rule_paths,
+        baselines,
         missing_controls: missing_severity(raw.baselines.missing.as_ref(), id, file, &mut errors),
-        exceptions_file: raw.exceptions.file.as_ref().map(|f| base.join(f.get_ref())),
+        exceptions_file,
         expiring_within: raw.exceptions.expiring_within.map(Spanned::into_inner),
         max_file_size: max_file_size(raw.limits.max_file_size.as_ref(), id, file, &mut errors),
     };
@@ -300,18 +391,27 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 /// path relative to the config file.
 fn baseline_refs(
     list: &[Spanned<String>],
-    base: &Path,
-    id: SourceId,
-    file: &SourceFile,
+    place: &Place,
     errors: &mut Vec<InputError>,
 ) -> Vec<BaselineRef> {
+    let (id, file) = (place.id, place.file);
     let mut out = Vec::new();
     for entry in list {
         let name = entry.get_ref().clone();
         let location = spanned_location(id, entry);
         let shipped = crate::baselines::shipped(&name).is_some();
-        let path = base.join(&name);
-        if !shipped && !path.exists() {
+        if shipped {
+            out.push(BaselineRef {
+                path: None,
+                name,
+                location,
+            });
+            continue;
+        }
+        let Some(path) = place.path(entry, errors) else {
+            continue;
+        };
+        if !path.exists() {
             errors.push(error_at(
                 file,
                 id,
@@ -324,7 +424,7 @@ fn baseline_refs(
             continue;
         }
         out.push(BaselineRef {
-            path: (!shipped).then_some(path),
+            path: Some(path),
             name,
             location,
         });

@@ -221,22 +221,31 @@ fn load_exceptions(config: &Config, model: &mut Model, max_file_size: u64) {
 }
 
 fn load_config(options: &Options, model: &mut Model) -> Config {
-    let path = options.config.clone().or_else(|| {
+    let found = || {
         let start = options
             .paths
             .first()
             .cloned()
             .unwrap_or_else(|| PathBuf::from("."));
         config::discover(&start)
-    });
-    let Some(path) = path else {
-        return Config::default();
+    };
+    // A config found in the linted tree names files inside its repository only; one given
+    // with --config is the caller's, and trusted.
+    let (path, found_in_tree) = match &options.config {
+        Some(path) => (path.clone(), false),
+        None => match found() {
+            Some(path) => (path, true),
+            None => return Config::default(),
+        },
     };
     let max_file_size = options.max_file_size.unwrap_or(ingest::MAX_FILE_SIZE);
     match ingest::read_source_within(&path, max_file_size) {
         Ok(file) => {
+            let root = found_in_tree
+                .then(|| config::confinement_root(&path))
+                .flatten();
             let id = model.sources.add(file);
-            let (config, errors) = config::parse(id, model.sources.get(id));
+            let (config, errors) = config::parse_within(id, model.sources.get(id), root.as_deref());
             model.errors.extend(errors);
             config
         }

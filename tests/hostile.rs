@@ -681,3 +681,119 @@ fn no_command_writes_to_the_tree_it_reads() {
     }
     assert!(tree_state(&tree) == before, "a run changed the tree");
 }
+
+// ---- paths named by baselint.toml ----
+
+/// What an attacker's baselint.toml would like quoted in a public CI log.
+const SECRET_FILE: &str = "token = \"SECRET-1234\"\n[[[broken\n";
+
+/// A repository `repo/` (no .git: its folder is the root) beside a secret, whose config names
+/// `names` for the exceptions file, a baseline and a rule folder.
+fn tree_naming(dir: &TempDir, exceptions: &str, baseline: &str, rules: &str) {
+    dir.write("secret.toml", SECRET_FILE);
+    dir.write("repo/policy.json", good_policy());
+    dir.write(
+        "repo/baselint.toml",
+        format!(
+            "[exceptions]\nfile = \"{exceptions}\"\n[baselines]\nuse = [\"{baseline}\", \
+             \"entra-joined-adjustments\"]\n[rules]\npaths = [\"{rules}\"]\n"
+        ),
+    );
+}
+
+#[test]
+fn a_config_found_in_the_tree_names_no_file_outside_its_repository() {
+    let dir = TempDir::new("config-outside");
+    tree_naming(&dir, "../secret.toml", "../secret.toml", "..");
+    let output = baselint(&["check", "repo", "--format", "json"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        !stdout(&output).contains("SECRET-1234"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(!stderr(&output).contains("SECRET-1234"));
+    let report = check_json(&["repo"], dir.path());
+    let outside: Vec<&InputError> = report
+        .errors
+        .iter()
+        .filter(|e| e.message.contains("is outside"))
+        .collect();
+    assert_eq!(outside.len(), 3, "{:#?}", report.errors);
+    // Each at the value that names the file, in baselint.toml.
+    let mut positions: Vec<(Option<u64>, Option<u64>)> =
+        outside.iter().map(|e| (e.line, e.column)).collect();
+    positions.sort();
+    assert_eq!(
+        positions,
+        [(Some(2), Some(8)), (Some(4), Some(8)), (Some(6), Some(10))]
+    );
+    assert!(outside.iter().all(|e| e.path == "repo/baselint.toml"));
+    let secret = outside
+        .iter()
+        .find(|e| e.line == Some(2))
+        .expect("the exceptions file");
+    assert!(
+        secret
+            .message
+            .starts_with("`../secret.toml` is outside /tmp/baselint-hostile-config-outside-")
+            && secret.message.ends_with(
+            "a baselint.toml found in the linted tree may name only files inside its repository \
+             (pass a trusted config with --config to lift this)"
+        ),
+        "{}",
+        secret.message
+    );
+    // The policy is linted all the same.
+    assert!(report.finding_paths.contains("repo/policy.json"));
+
+    // A config given on the command line is the caller's: its paths are read.
+    let given = check_json(&["repo", "--config", "repo/baselint.toml"], dir.path());
+    assert!(
+        given
+            .errors
+            .iter()
+            .all(|e| !e.message.contains("is outside")),
+        "{:#?}",
+        given.errors
+    );
+    assert!(given.errors.iter().any(|e| e.path == "repo/../secret.toml"));
+}
+
+#[test]
+fn a_config_in_a_repository_names_files_anywhere_inside_it() {
+    let dir = TempDir::new("config-repository");
+    std::fs::create_dir_all(dir.path().join("repo/.git")).unwrap();
+    dir.write("repo/shared/exceptions.toml", "");
+    dir.write("repo/shared/rules/.keep", "");
+    dir.write("repo/tenant/policy.json", good_policy());
+    dir.write(
+        "repo/tenant/baselint.toml",
+        "[exceptions]\nfile = \"../shared/exceptions.toml\"\n\
+         [rules]\npaths = [\"../shared/rules\"]\n",
+    );
+    let report = check_json(&["repo/tenant"], dir.path());
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert!(report.finding_paths.contains("repo/tenant/policy.json"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_inside_the_repository_to_a_file_outside_is_outside() {
+    let dir = TempDir::new("config-link");
+    tree_naming(&dir, "link.toml", "entra-joined-adjustments", ".");
+    std::os::unix::fs::symlink(
+        dir.path().join("secret.toml"),
+        dir.path().join("repo/link.toml"),
+    )
+    .unwrap();
+    let report = check_json(&["repo"], dir.path());
+    let outside: Vec<&InputError> = report
+        .errors
+        .iter()
+        .filter(|e| e.message.contains("is outside"))
+        .collect();
+    assert_eq!(outside.len(), 1, "{:#?}", report.errors);
+    assert!(outside[0].message.starts_with("`link.toml` is outside"));
+    assert!(report.errors.iter().all(|e| !e.message.contains("SECRET")));
+}
