@@ -211,16 +211,22 @@ pub fn parse(id: SourceId, file: &SourceFile) -> (Config, Vec<InputError>) {
 /// `.git`), else its own folder. A config found in the linted tree comes with the tree (a
 /// pull request can change it), so it must not make baselint read, and quote in a report, other
 /// files of the machine (`[exceptions] file = "/home/runner/.ssh/id_rsa"`).
-pub fn confinement_root(config_path: &Path) -> Option<PathBuf> {
-    let folder = std::fs::canonicalize(config_path)
-        .ok()?
-        .parent()?
+pub fn confinement_root(config_path: &Path) -> PathBuf {
+    // The config was just read, so it resolves; were it not to, its folder as written still
+    // confines, and with no folder at all nothing is inside (never everything).
+    let real = std::fs::canonicalize(config_path)
+        .or_else(|_| std::path::absolute(config_path))
+        .unwrap_or_else(|_| config_path.to_path_buf());
+    let folder = real
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty())
+        .unwrap_or(&real)
         .to_path_buf();
     let repository = folder
         .ancestors()
         .find(|dir| dir.join(".git").exists())
         .map(Path::to_path_buf);
-    Some(repository.unwrap_or(folder))
+    repository.unwrap_or(folder)
 }
 
 /// True when `path` is inside `root` (a canonical path): symbolic links resolved when the path

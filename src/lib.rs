@@ -241,9 +241,7 @@ fn load_config(options: &Options, model: &mut Model) -> Config {
     let max_file_size = options.max_file_size.unwrap_or(ingest::MAX_FILE_SIZE);
     match ingest::read_source_within(&path, max_file_size) {
         Ok(file) => {
-            let root = found_in_tree
-                .then(|| config::confinement_root(&path))
-                .flatten();
+            let root = found_in_tree.then(|| config::confinement_root(&path));
             let id = model.sources.add(file);
             let (config, errors) = config::parse_within(id, model.sources.get(id), root.as_deref());
             model.errors.extend(errors);
