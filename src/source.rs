@@ -165,6 +165,20 @@ impl SourceFile {
         }
     }
 
+    /// The text, without keeping it: borrowed when the file holds it, else read again and
+    /// handed over (a report quoting thousands of files then holds each only while it needs
+    /// it). Empty if the file has changed since it was parsed, as [`SourceFile::text`].
+    pub fn text_unkept(&self) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        match &self.reloaded {
+            None => Cow::Borrowed(&self.text),
+            Some(cell) => match cell.get() {
+                Some(text) => Cow::Borrowed(text.as_deref().unwrap_or("")),
+                None => Cow::Owned(self.reread().unwrap_or_default()),
+            },
+        }
+    }
+
     /// Length in bytes of the decoded text.
     pub fn len(&self) -> usize {
         self.len
@@ -196,7 +210,11 @@ impl SourceFile {
 
     fn reread(&self) -> Option<String> {
         let bytes = std::fs::read(&self.path).ok()?;
-        let (text, encoding) = decode_bytes(&bytes).ok()?;
+        // UTF-8 in place (no second copy of the text); anything else decoded.
+        let (text, encoding) = match sniff(&bytes) {
+            Encoding::Utf8 => (String::from_utf8(bytes).ok()?, Encoding::Utf8),
+            _ => decode_bytes(&bytes).ok()?,
+        };
         (encoding == self.encoding && text.len() == self.len && text.is_ascii()).then_some(text)
     }
 
@@ -227,10 +245,14 @@ impl SourceFile {
 
     /// The text of a 1-based line, without its line end; empty past the last line.
     pub fn line(&self, line: usize) -> &str {
+        self.line_in(self.text(), line)
+    }
+
+    /// [`SourceFile::line`] of `text`, this file's text as [`SourceFile::text_unkept`] gave it.
+    pub fn line_in<'t>(&self, text: &'t str, line: usize) -> &'t str {
         let Some(start) = line.checked_sub(1).and_then(|i| self.lines.start(i)) else {
             return "";
         };
-        let text = self.text();
         let end = self.lines.start(line).map_or(text.len(), |e| e as usize);
         text.get(start as usize..end)
             .unwrap_or("")

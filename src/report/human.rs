@@ -1,6 +1,8 @@
 //! The human report: every finding and input error rendered by miette, with the offending
 //! bytes underlined, labels on the assignment, and the membership rule shown in its own file.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
 
 use miette::{
@@ -25,6 +27,84 @@ pub struct Style {
 struct FileSource<'a> {
     name: &'a str,
     file: &'a SourceFile,
+    text: &'a str,
+}
+
+/// The texts of the files a chunk of findings quotes: parsed files released their text, so
+/// each is read again before a chunk that quotes it, and kept for later chunks only within a
+/// budget (a report of thousands of findings quotes thousands of files; holding them all took
+/// more memory than the whole model).
+#[derive(Default)]
+struct Texts<'s> {
+    /// By the file's address (files of the working tree and of a revision share ids).
+    held: HashMap<usize, Cow<'s, str>>,
+}
+
+impl<'s> Texts<'s> {
+    fn key(file: &SourceFile) -> usize {
+        std::ptr::from_ref(file) as usize
+    }
+
+    /// The text of `file`: held, else the file's own (which keeps it).
+    fn of<'t>(&'t self, file: &'t SourceFile) -> &'t str {
+        self.held
+            .get(&Texts::key(file))
+            .map_or_else(|| file.text(), |text| text.as_ref())
+    }
+
+    /// Bytes of text kept between chunks, at most.
+    const BUDGET: usize = 16 << 20;
+
+    /// After chunk `done`: drop what no later chunk quotes, then, over `budget` bytes, what
+    /// is quoted again last (`uses`: the chunks quoting each file, in order).
+    fn keep_for_later(&mut self, done: usize, uses: &HashMap<usize, Vec<usize>>, budget: usize) {
+        let next_use = |file: &usize| {
+            let chunks = uses.get(file).map_or(&[][..], Vec::as_slice);
+            chunks.get(chunks.partition_point(|&n| n <= done)).copied()
+        };
+        self.held.retain(|file, _| next_use(file).is_some());
+        let mut bytes: usize = self.held.values().map(|text| text.len()).sum();
+        if bytes <= budget {
+            return;
+        }
+        let mut by_next_use: Vec<(usize, usize)> = self
+            .held
+            .keys()
+            .map(|&file| (next_use(&file).unwrap_or(usize::MAX), file))
+            .collect();
+        by_next_use.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, file) in by_next_use {
+            if bytes <= budget {
+                break;
+            }
+            if let Some(text) = self.held.remove(&file) {
+                bytes -= text.len();
+            }
+        }
+    }
+
+    /// Read the texts of `files` not held yet, on all cores.
+    fn hold(&mut self, files: &[&'s SourceFile]) {
+        use rayon::prelude::*;
+        let missing: Vec<&SourceFile> = files
+            .iter()
+            .copied()
+            .filter(|f| !self.held.contains_key(&Texts::key(f)))
+            .collect();
+        let read: Vec<(usize, Cow<str>)> = missing
+            .par_iter()
+            .map(|f| (Texts::key(f), f.text_unkept()))
+            .collect();
+        self.held.extend(read);
+    }
+}
+
+/// The files an open finding quotes: its own and those of its related labels.
+fn quoted_files<'s>(item: &Item<'s>) -> impl Iterator<Item = &'s SourceFile> {
+    let sources = item.sources;
+    std::iter::once(&item.finding.primary)
+        .chain(&item.finding.related)
+        .map(move |label| sources.get(label.location.file))
 }
 
 impl SourceCode for FileSource<'_> {
@@ -39,7 +119,7 @@ impl SourceCode for FileSource<'_> {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let text = self.file.text();
+        let text = self.text;
         if span.offset() + span.len() > text.len() {
             // (miette panics on some of these; a span of a parsed file never is one, but the
             // file may have been changed since it was parsed.)
@@ -131,11 +211,12 @@ fn miette_severity(severity: Severity) -> miette::Severity {
     }
 }
 
-fn file_source(sources: &Sources, id: SourceId) -> FileSource<'_> {
+fn file_source<'a>(sources: &'a Sources, texts: &'a Texts, id: SourceId) -> FileSource<'a> {
     let file = sources.get(id);
     FileSource {
         name: &file.display_path,
         file,
+        text: texts.of(file),
     }
 }
 
@@ -180,13 +261,13 @@ fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
     out
 }
 
-fn related_block<'a>(sources: &'a Sources, label: &Label) -> Rendered<'a> {
+fn related_block<'a>(sources: &'a Sources, texts: &'a Texts, label: &Label) -> Rendered<'a> {
     let span = label.location.span;
     Rendered {
         header: label.message.clone(),
         severity: miette::Severity::Advice,
         help: None,
-        source: Some(file_source(sources, label.location.file)),
+        source: Some(file_source(sources, texts, label.location.file)),
         labels: vec![LabeledSpan::new_primary_with_span(
             None,
             SourceSpan::new((span.start as usize).into(), span.len()),
@@ -198,6 +279,7 @@ fn related_block<'a>(sources: &'a Sources, label: &Label) -> Rendered<'a> {
 /// The main diagnostic (labels in the primary file) and the blocks for other files.
 fn render_finding<'a>(
     sources: &'a Sources,
+    texts: &'a Texts,
     finding: &Finding,
 ) -> (Rendered<'a>, Vec<Rendered<'a>>) {
     let file = finding.primary.location.file;
@@ -207,7 +289,7 @@ fn render_finding<'a>(
         if label.location.file == file {
             labels.push(labeled(label, false));
         } else {
-            elsewhere.push(related_block(sources, label));
+            elsewhere.push(related_block(sources, texts, label));
         }
     }
     let main = Rendered {
@@ -217,18 +299,18 @@ fn render_finding<'a>(
         ),
         severity: miette_severity(finding.severity),
         help: (!finding.help.is_empty()).then(|| finding.help.to_string()),
-        source: Some(file_source(sources, file)),
+        source: Some(file_source(sources, texts, file)),
         labels,
         related: Vec::new(),
     };
     (main, elsewhere)
 }
 
-fn render_error<'a>(sources: &'a Sources, error: &InputError) -> Rendered<'a> {
+fn render_error<'a>(sources: &'a Sources, texts: &'a Texts, error: &InputError) -> Rendered<'a> {
     let position = error.position();
     let (source, labels) = match error.location {
         Some(location) => (
-            Some(file_source(sources, location.file)),
+            Some(file_source(sources, texts, location.file)),
             vec![labeled(
                 &Label {
                     location,
@@ -250,10 +332,11 @@ fn render_error<'a>(sources: &'a Sources, error: &InputError) -> Rendered<'a> {
 }
 
 /// True when a line next to the location is too long to show as context.
-fn has_long_context(sources: &Sources, location: Location) -> bool {
+fn has_long_context(sources: &Sources, texts: &Texts, location: Location) -> bool {
     let file = sources.get(location.file);
+    let text = texts.of(file);
     let (line, _) = file.line_col(location.span.start as usize);
-    (line.saturating_sub(1)..=line + 1).any(|n| file.line(n).chars().count() > 240)
+    (line.saturating_sub(1)..=line + 1).any(|n| file.line_in(text, n).chars().count() > 240)
 }
 
 /// Render the whole report: open findings, input errors, excepted and fixed findings,
@@ -268,24 +351,43 @@ pub fn render(report: &Report, style: Style) -> String {
 /// time and written in order (a report of tens of thousands is never held whole).
 pub fn write(report: &Report, style: Style, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     /// Findings rendered together: enough to keep every core busy, few enough to stay small.
-    const CHUNK: usize = 256;
+    const CHUNK: usize = 64;
+    use rayon::prelude::*;
     let handlers = Handlers::new(style);
     let open: Vec<&Item> = report.open().collect();
-    super::write_in_order(
-        &open,
-        CHUNK,
-        |item| handlers.finding(item, style.width),
-        |text| out.write_all(text.as_bytes()),
-    )?;
+    let chunks: Vec<&[&Item]> = open.chunks(CHUNK).collect();
+    // The chunks that quote each file, in order.
+    let mut uses: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (n, chunk) in chunks.iter().enumerate() {
+        for file in chunk.iter().flat_map(|item| quoted_files(item)) {
+            let chunks = uses.entry(Texts::key(file)).or_default();
+            if chunks.last() != Some(&n) {
+                chunks.push(n);
+            }
+        }
+    }
+    let mut texts = Texts::default();
+    for (n, chunk) in chunks.iter().enumerate() {
+        let files: Vec<&SourceFile> = chunk.iter().flat_map(|item| quoted_files(item)).collect();
+        texts.hold(&files);
+        let rendered: Vec<String> = chunk
+            .par_iter()
+            .map(|item| handlers.finding(item, &texts, style.width))
+            .collect();
+        for text in rendered {
+            out.write_all(text.as_bytes())?;
+        }
+        texts.keep_for_later(n, &uses, Texts::BUDGET);
+    }
     let mut rest = String::new();
     let sources = &report.outcome.model.sources;
     for error in report.outcome.errors() {
         let chosen = match error.location {
-            Some(location) => handlers.pick(sources, location),
+            Some(location) => handlers.pick(sources, &texts, location),
             None => &handlers.full,
         };
         chosen
-            .render_report(&mut rest, &render_error(sources, error))
+            .render_report(&mut rest, &render_error(sources, &texts, error))
             .expect("rendering to a String cannot fail");
         rest.push('\n');
     }
@@ -328,8 +430,13 @@ impl Handlers {
         Handlers { full, compact }
     }
 
-    fn pick(&self, sources: &Sources, location: Location) -> &GraphicalReportHandler {
-        if has_long_context(sources, location) {
+    fn pick(
+        &self,
+        sources: &Sources,
+        texts: &Texts,
+        location: Location,
+    ) -> &GraphicalReportHandler {
+        if has_long_context(sources, texts, location) {
             &self.compact
         } else {
             &self.full
@@ -337,10 +444,10 @@ impl Handlers {
     }
 
     /// One open finding: its diagnostic, notes, and the blocks of its labels in other files.
-    fn finding(&self, item: &Item, width: usize) -> String {
+    fn finding(&self, item: &Item, texts: &Texts, width: usize) -> String {
         let mut out = String::new();
-        let (main, elsewhere) = render_finding(item.sources, item.finding);
-        self.pick(item.sources, item.finding.primary.location)
+        let (main, elsewhere) = render_finding(item.sources, texts, item.finding);
+        self.pick(item.sources, texts, item.finding.primary.location)
             .render_report(&mut out, &main)
             .expect("rendering to a String cannot fail");
         out.push_str(&note_lines(item.finding, width));
@@ -350,7 +457,7 @@ impl Handlers {
             .iter()
             .filter(|l| l.location.file != item.finding.primary.location.file);
         for (block, label) in elsewhere.iter().zip(other_files) {
-            self.pick(item.sources, label.location)
+            self.pick(item.sources, texts, label.location)
                 .render_report(&mut out, block)
                 .expect("rendering to a String cannot fail");
         }
@@ -508,6 +615,7 @@ mod tests {
             let source = FileSource {
                 name: "t.json",
                 file: &file,
+                text: &text,
             };
             for _ in 0..40 {
                 // Spans inside the text, as parsed files give them (miette panics on some
@@ -523,5 +631,34 @@ mod tests {
             let beyond = SourceSpan::new((text.len() + 1).into(), 0);
             assert!(source.read_span(&beyond, 1, 1).is_err());
         }
+    }
+
+    #[test]
+    fn texts_kept_between_chunks_are_those_quoted_again_soonest_within_the_budget() {
+        let text = |n: usize| Cow::Owned("x".repeat(n));
+        let mut texts = Texts::default();
+        // Files 1..=4 of 10 bytes each; file 5 is quoted by no later chunk.
+        for file in 1..=5 {
+            texts.held.insert(file, text(10));
+        }
+        let uses: HashMap<usize, Vec<usize>> = [
+            (1, vec![0, 3]),
+            (2, vec![0, 1]),
+            (3, vec![0, 2, 5]),
+            (4, vec![0, 9]),
+            (5, vec![0]),
+        ]
+        .into_iter()
+        .collect();
+        texts.keep_for_later(0, &uses, 25);
+        let mut kept: Vec<usize> = texts.held.keys().copied().collect();
+        kept.sort_unstable();
+        // 5 is never quoted again; of 40 bytes over a 25-byte budget, 4 (chunk 9) and 1
+        // (chunk 3) go, 2 (chunk 1) and 3 (chunk 2) stay.
+        assert_eq!(kept, [2, 3]);
+        texts.keep_for_later(1, &uses, 25);
+        assert_eq!(texts.held.keys().copied().collect::<Vec<_>>(), [3]);
+        texts.keep_for_later(5, &uses, 25);
+        assert!(texts.held.is_empty());
     }
 }
