@@ -86,11 +86,14 @@ impl<'s> Texts<'s> {
     /// Read the texts of `files` not held yet, on all cores.
     fn hold(&mut self, files: &[&'s SourceFile]) {
         use rayon::prelude::*;
-        let missing: Vec<&SourceFile> = files
+        let mut missing: Vec<&SourceFile> = files
             .iter()
             .copied()
             .filter(|f| !self.held.contains_key(&Texts::key(f)))
             .collect();
+        // Findings of a chunk quote the same files (their own, a groups export): read each once.
+        missing.sort_unstable_by_key(|f| Texts::key(f));
+        missing.dedup_by_key(|f| Texts::key(f));
         let read: Vec<(usize, Cow<str>)> = missing
             .par_iter()
             .map(|f| (Texts::key(f), f.text_unkept()))
