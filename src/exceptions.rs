@@ -424,6 +424,7 @@ mod tests {
             join_types,
             targets: vec![],
             exception: None,
+            members: vec![],
         }
     }
 

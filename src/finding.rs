@@ -51,6 +51,10 @@ pub struct Finding {
     pub targets: Vec<String>,
     /// Set when a valid exception covers the finding: it is then reported as excepted.
     pub exception: Option<Suppression>,
+    /// For a finding that stands for several facts (a GPO setting against several policies):
+    /// a hash of each, so that `--since` reports the finding when it gains one that the
+    /// revision did not have, although its fingerprint is unchanged. Empty otherwise.
+    pub members: Vec<u64>,
 }
 
 impl Finding {
@@ -79,6 +83,7 @@ impl Finding {
             join_types: JoinTypeSet::EMPTY,
             targets: Vec::new(),
             exception: None,
+            members: Vec::new(),
         }
     }
 }
@@ -92,9 +97,12 @@ pub struct Suppression {
     pub location: Location,
 }
 
-/// A 64-bit FNV-1a hash of the parts, as 16 hex digits. Stable across platforms and releases,
-/// unlike `std`'s hasher, so fingerprints can be stored.
-pub fn fingerprint(parts: &[&str]) -> String {
+/// The hash of one fact of a grouped finding ([`Finding::members`]): FNV-1a of the parts.
+pub fn member(parts: &[&str]) -> u64 {
+    fnv1a(parts)
+}
+
+fn fnv1a(parts: &[&str]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for byte in part.bytes().chain([0x1f]) {
@@ -102,7 +110,13 @@ pub fn fingerprint(parts: &[&str]) -> String {
             hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
-    format!("{hash:016x}")
+    hash
+}
+
+/// A 64-bit FNV-1a hash of the parts, as 16 hex digits. Stable across platforms and releases,
+/// unlike `std`'s hasher, so fingerprints can be stored.
+pub fn fingerprint(parts: &[&str]) -> String {
+    format!("{:016x}", fnv1a(parts))
 }
 
 #[cfg(test)]

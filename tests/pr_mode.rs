@@ -548,3 +548,52 @@ fn write_baseline_refuses_on_input_errors() {
     assert!(!dir.join("known.json").exists());
     assert!(String::from_utf8_lossy(&output.stderr).contains("fix the input errors first"));
 }
+
+/// A grouped finding (one GPO setting against several Intune policies) keeps its fingerprint
+/// as policies join it, but `--since` reports it when it gains one the revision did not have.
+#[test]
+fn since_reports_a_grouped_finding_that_gains_a_policy() {
+    if !git_available() {
+        return;
+    }
+    let fires = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/rules/gpo-intune-conflict/fires");
+    let repo = Repo::new("since-grouped");
+    for name in ["gpo.xml", "groups.json", "intune.json", "baselint.toml"] {
+        repo.write(name, &std::fs::read_to_string(fires.join(name)).unwrap());
+    }
+    repo.commit("a GPO and an Intune policy in conflict");
+    let check = |args: &[&str]| {
+        let mut all = vec!["check", ".", "--format", "json"];
+        all.extend(args);
+        json(&repo.baselint(&all))
+    };
+    let before = check(&[]);
+    assert_eq!(rules_of(&before, "findings"), ["gpo-intune-conflict"]);
+    assert_eq!(rules_of(&check(&["--since", "HEAD"]), "findings").len(), 0);
+
+    let second = std::fs::read_to_string(fires.join("intune.json"))
+        .unwrap()
+        .replace("\"id\": \"p1\"", "\"id\": \"p2\"")
+        .replace("\"Win - NTLM\"", "\"Win - NTLM 2\"");
+    repo.write("intune-2.json", &second);
+    let after = check(&[]);
+    assert_eq!(rules_of(&after, "findings"), ["gpo-intune-conflict"]);
+    assert_eq!(
+        after["findings"][0]["fingerprint"],
+        before["findings"][0]["fingerprint"]
+    );
+    let since = check(&["--since", "HEAD"]);
+    assert_eq!(
+        rules_of(&since, "findings"),
+        ["gpo-intune-conflict"],
+        "{since:#}"
+    );
+    assert_eq!(since["since"]["new"], 1);
+    assert!(
+        since["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 Intune policies set it otherwise")
+    );
+}

@@ -243,7 +243,8 @@ impl<'a> Report<'a> {
     }
 
     /// Keep only the findings whose fingerprint `previous` (the lint of `revision`) did not
-    /// have; with `show_fixed`, add the findings of `previous` that are gone.
+    /// have, or that stand for a fact it did not have (a policy added to a grouped finding,
+    /// [`Finding::members`]); with `show_fixed`, add the findings of `previous` that are gone.
     pub fn compare(
         &mut self,
         previous: &'a Outcome,
@@ -257,9 +258,22 @@ impl<'a> Report<'a> {
             .chain(&previous.excepted)
             .map(|f| f.fingerprint.as_str())
             .collect();
+        let old_members: HashSet<u64> = previous
+            .findings
+            .iter()
+            .chain(&previous.excepted)
+            .flat_map(|f| f.members.iter().copied())
+            .collect();
         let now = self.current_fingerprints();
         let before = self.items.len();
-        self.items.retain(|item| !old.contains(item.fingerprint()));
+        self.items.retain(|item| {
+            !old.contains(item.fingerprint())
+                || item
+                    .finding
+                    .members
+                    .iter()
+                    .any(|m| !old_members.contains(m))
+        });
         self.mark_new();
         let fixed: Vec<&'a Finding> = previous
             .findings

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use super::{Check, Predicate, Rule, values_equal};
 use crate::catalog::Catalog;
-use crate::finding::{Finding, Label, PolicyRef, fingerprint};
+use crate::finding::{Finding, Label, PolicyRef, fingerprint, member};
 use crate::model::{JoinTypeSet, Model, Policy, PolicyKind, Setting, Target, Value};
 use crate::scope::{
     Channel, EffectiveAssignment, Evidence, GpoLinks, Scope, channel, target_label,
@@ -1021,8 +1021,17 @@ fn channel_finding(
             )
         }
     };
+    // One fact per Intune policy, so that `--since` sees a policy added to the group.
+    let members = disagreeing
+        .iter()
+        .map(|&(mi, _, _)| {
+            let mdm = &ctx.model.policies[mi];
+            member(&[&rule.id, gpo.identity(), mdm.identity(), &gs.key])
+        })
+        .collect();
     Finding {
         related,
+        members,
         policy: Some(policy_ref(gpo)),
         setting: Some(gs.key.to_string()),
         join_types: devices,
@@ -1089,6 +1098,8 @@ fn overridden(
                         slot.insert(overridden.len());
                         overridden.push(Overridden {
                             finding: override_finding(rule, ctx, lose, win, &precedence),
+                            lose: lose.0,
+                            key: lose.1.key.as_str(),
                             others: Vec::new(),
                         });
                     }
@@ -1103,6 +1114,9 @@ fn overridden(
 /// other GPOs (policy index, setting) that set it to other values on its OU chain.
 struct Overridden<'m> {
     finding: Finding,
+    /// The losing GPO and the setting's key.
+    lose: usize,
+    key: &'m str,
     others: Vec<(usize, &'m Setting)>,
 }
 
@@ -1119,6 +1133,14 @@ impl Overridden<'_> {
             }
         });
         self.finding.related.extend(labels);
+        let (rule, key) = (&self.finding.rule, &self.key);
+        let lose = ctx.model.policies[self.lose].identity();
+        let members: Vec<u64> = self
+            .others
+            .iter()
+            .map(|&(i, _)| member(&[rule, lose, ctx.model.policies[i].identity(), key]))
+            .collect();
+        self.finding.members.extend(members);
         let more = match self.others.len() {
             1 => "1 more GPO linked on its OU chain sets".to_string(),
             n => format!("{n} more GPOs linked on its OU chain set"),
@@ -1164,6 +1186,12 @@ fn override_finding(
             location: win.value_location(ws),
             message: format!("\"{}\" sets {} here", win.name, value_text(ws)),
         }],
+        members: vec![member(&[
+            &rule.id,
+            lose.identity(),
+            win.identity(),
+            &ls.key,
+        ])],
         policy: Some(policy_ref(lose)),
         setting: Some(ls.key.to_string()),
         ..Finding::new(
@@ -1215,6 +1243,7 @@ mod tests {
             join_types: JoinTypeSet::EMPTY,
             targets: vec![],
             exception: None,
+            members: vec![],
         }
     }
 
