@@ -403,28 +403,11 @@ mod tests {
     fn finding(join_types: JoinTypeSet) -> Finding {
         Finding {
             rule: "pku2u-disabled-on-entra-joined".into(),
-            code: None,
             severity: Severity::Error,
-            summary: crate::model::Name::default(),
-            message: String::new(),
-            primary: Label {
-                location: Location {
-                    file: SourceId(0),
-                    span: Span::new(0, 1),
-                },
-                message: String::new(),
-            },
-            related: vec![],
-            notes: vec![],
-            help: crate::model::Name::default(),
-            policy: None,
-            setting: None,
             fingerprint: "f1".into(),
             controls: vec!["wn11-so-000185".into()],
             join_types,
-            targets: vec![],
-            exception: None,
-            members: vec![],
+            ..crate::testing::finding()
         }
     }
 

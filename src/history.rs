@@ -39,7 +39,7 @@ pub struct Baseline {
     pub findings: Vec<BaselineEntry>,
 }
 
-/// One known finding. Only the fingerprint is matched; the rest is for humans.
+/// One known finding. The fingerprint and the members are matched; the rest is for humans.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BaselineEntry {
     /// [`crate::finding::Finding::fingerprint`].
@@ -50,6 +50,35 @@ pub struct BaselineEntry {
     pub path: String,
     #[serde(default)]
     pub message: String,
+    /// For a grouped finding, the facts it stood for ([`crate::finding::Finding::members`], 16
+    /// hex digits each, sorted): the finding is new again when it gains one. Absent for other
+    /// findings, and in files written before baselint recorded them (those match by
+    /// fingerprint alone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
+}
+
+impl BaselineEntry {
+    /// Whether this entry accepts `finding`: same fingerprint, and no member the entry lacks
+    /// (an entry without members accepts any, as files of older versions were written).
+    pub fn accepts(&self, finding: &crate::finding::Finding) -> bool {
+        if self.fingerprint != finding.fingerprint {
+            return false;
+        }
+        if self.members.is_empty() {
+            return true;
+        }
+        finding
+            .members
+            .iter()
+            .all(|m| self.members.binary_search(&member_text(*m)).is_ok())
+    }
+}
+
+/// How a member hash is written in a baseline file: a string, since JSON readers lose digits
+/// of integers past 2^53.
+fn member_text(member: u64) -> String {
+    format!("{member:016x}")
 }
 
 impl Baseline {
@@ -68,6 +97,7 @@ impl Baseline {
                     .display_path
                     .clone(),
                 message: format!("{}: {}", f.summary, f.message),
+                members: sorted_members(&f.members),
             })
             .collect();
         findings.sort_by(|a, b| {
@@ -91,7 +121,7 @@ impl Baseline {
     /// Parse a baseline file; errors name the line and column.
     pub fn parse(text: &str) -> Result<Baseline, Error> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let baseline: Baseline = serde_json::from_str(text).map_err(|e| {
+        let mut baseline: Baseline = serde_json::from_str(text).map_err(|e| {
             Error(format!(
                 "{}:{}: not a baselint baseline file: {e}",
                 e.line(),
@@ -103,6 +133,10 @@ impl Baseline {
                 "version {} was written by a newer baselint (this one reads version {BASELINE_VERSION})",
                 baseline.version
             )));
+        }
+        // Matching looks members up by binary search; a hand-edited file may be unsorted.
+        for entry in &mut baseline.findings {
+            entry.members.sort();
         }
         Ok(baseline)
     }
@@ -119,6 +153,13 @@ impl Baseline {
     pub fn fingerprints(&self) -> impl Iterator<Item = &str> {
         self.findings.iter().map(|e| e.fingerprint.as_str())
     }
+}
+
+fn sorted_members(members: &[u64]) -> Vec<String> {
+    let mut texts: Vec<String> = members.iter().copied().map(member_text).collect();
+    texts.sort();
+    texts.dedup();
+    texts
 }
 
 /// A git working tree: its top level, and where the working directory is below it.
@@ -598,6 +639,7 @@ mod tests {
                 rule: "r".into(),
                 path: "a.json".into(),
                 message: "m".into(),
+                members: vec![member_text(1), member_text(u64::MAX)],
             }],
         };
         assert_eq!(Baseline::parse(&baseline.to_json()).unwrap(), baseline);
@@ -607,6 +649,34 @@ mod tests {
         assert!(newer.0.contains("newer baselint"), "{newer}");
         let broken = Baseline::parse("{\n  \"version\": 1,\n  \"findings\": [}").unwrap_err();
         assert!(broken.0.starts_with("3:"), "{broken}");
+    }
+
+    #[test]
+    fn an_entry_accepts_its_finding_while_it_gains_no_member() {
+        let file = r#"{"version":1,"findings":[{"fingerprint":"f",
+            "members":["000000000000000b","000000000000000a"]}]}"#;
+        let baseline = Baseline::parse(file).unwrap();
+        let entry = &baseline.findings[0];
+        let finding = |fingerprint: &str, members: &[u64]| crate::finding::Finding {
+            fingerprint: fingerprint.into(),
+            members: members.to_vec(),
+            ..crate::testing::finding()
+        };
+        assert!(
+            entry.accepts(&finding("f", &[0xa, 0xb])),
+            "unsorted in the file"
+        );
+        assert!(entry.accepts(&finding("f", &[0xb])), "a member left");
+        assert!(
+            !entry.accepts(&finding("f", &[0xa, 0xc])),
+            "a member joined"
+        );
+        assert!(!entry.accepts(&finding("g", &[0xa])), "another finding");
+        let old = BaselineEntry {
+            fingerprint: "f".into(),
+            ..BaselineEntry::default()
+        };
+        assert!(old.accepts(&finding("f", &[0xc])), "no members recorded");
     }
 
     #[test]

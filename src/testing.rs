@@ -21,3 +21,35 @@ pub fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// A finding with every field empty (rule `test`, a warning over the first byte of source 0),
+/// for tests to fill in what they look at: `Finding { fingerprint: .., ..finding() }`.
+pub fn finding() -> crate::finding::Finding {
+    use crate::finding::{Finding, Label};
+    use crate::source::{Location, SourceId, Span};
+    Finding {
+        rule: "test".into(),
+        code: None,
+        severity: crate::rules::Severity::Warning,
+        summary: crate::model::Name::default(),
+        message: String::new(),
+        primary: Label {
+            location: Location {
+                file: SourceId(0),
+                span: Span::new(0, 1),
+            },
+            message: String::new(),
+        },
+        related: vec![],
+        notes: vec![],
+        help: crate::model::Name::default(),
+        policy: None,
+        setting: None,
+        fingerprint: String::new(),
+        controls: vec![],
+        join_types: crate::model::JoinTypeSet::EMPTY,
+        targets: vec![],
+        exception: None,
+        members: vec![],
+    }
+}

@@ -597,3 +597,86 @@ fn since_reports_a_grouped_finding_that_gains_a_policy() {
             .contains("2 Intune policies set it otherwise")
     );
 }
+
+/// A baseline file records what a grouped finding stood for: the finding is reported again
+/// when a policy joins it, and stays accepted when one leaves it. Entries without members
+/// (files of older versions) match by fingerprint alone.
+#[test]
+fn baseline_file_reports_a_grouped_finding_that_gains_a_policy() {
+    let fires = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/rules/gpo-intune-conflict/fires");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pr_mode-baseline-grouped");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["gpo.xml", "groups.json", "intune.json", "baselint.toml"] {
+        std::fs::copy(fires.join(name), dir.join(name)).unwrap();
+    }
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_baselint"))
+            .args(["check", "."])
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(
+        run(&["--write-baseline", "known.json"]).status.code(),
+        Some(0)
+    );
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("known.json")).unwrap()).unwrap();
+    let members = file["findings"][0]["members"].as_array().unwrap();
+    assert_eq!(members.len(), 1, "{file:#}");
+    assert_eq!(members[0].as_str().unwrap().len(), 16);
+
+    let with_baseline = ["--baseline-file", "known.json", "--format", "json"];
+    let report = json(&run(&with_baseline));
+    assert_eq!(report["baseline"]["suppressed"], 1);
+    assert_eq!(rules_of(&report, "findings").len(), 0);
+
+    // A second Intune policy joins the GPO setting's finding: same fingerprint, new member.
+    let second = std::fs::read_to_string(fires.join("intune.json"))
+        .unwrap()
+        .replace("\"id\": \"p1\"", "\"id\": \"p2\"")
+        .replace("\"Win - NTLM\"", "\"Win - NTLM 2\"");
+    std::fs::write(dir.join("intune-2.json"), &second).unwrap();
+    let output = run(&with_baseline);
+    assert_eq!(output.status.code(), Some(1));
+    let report = json(&output);
+    assert_eq!(rules_of(&report, "findings"), ["gpo-intune-conflict"]);
+    assert_eq!(
+        report["findings"][0]["fingerprint"],
+        file["findings"][0]["fingerprint"]
+    );
+    assert_eq!(report["baseline"]["suppressed"], 0);
+    assert_eq!(report["baseline"]["unmatched"].as_array().unwrap().len(), 0);
+
+    // Recorded with both policies, the finding stays accepted when the first one leaves.
+    assert_eq!(
+        run(&["--write-baseline", "known.json"]).status.code(),
+        Some(0)
+    );
+    std::fs::remove_file(dir.join("intune.json")).unwrap();
+    let report = json(&run(&with_baseline));
+    assert_eq!(rules_of(&report, "findings").len(), 0, "{report:#}");
+    assert_eq!(report["baseline"]["suppressed"], 1);
+
+    // An entry without members (an older file) accepts the finding whatever it stands for.
+    std::fs::copy(fires.join("intune.json"), dir.join("intune.json")).unwrap();
+    let mut old: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("known.json")).unwrap()).unwrap();
+    old["findings"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("members");
+    std::fs::write(dir.join("known.json"), old.to_string()).unwrap();
+    std::fs::write(
+        dir.join("intune-3.json"),
+        second
+            .replace("\"p2\"", "\"p3\"")
+            .replace("NTLM 2", "NTLM 3"),
+    )
+    .unwrap();
+    let report = json(&run(&with_baseline));
+    assert_eq!(rules_of(&report, "findings").len(), 0, "{report:#}");
+}

@@ -14,7 +14,7 @@ pub mod markdown;
 mod pretty;
 pub mod sarif;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::Outcome;
 use crate::finding::Finding;
@@ -223,12 +223,21 @@ impl<'a> Report<'a> {
         self
     }
 
-    /// Drop the findings listed in a baseline file and record its entries that match nothing.
+    /// Drop the findings listed in a baseline file (a grouped finding stays when it gained a
+    /// member the file's entry lacks) and record its entries that match nothing.
     pub fn apply_baseline(&mut self, path: &str, baseline: &'a Baseline) {
-        let known: HashSet<&str> = baseline.fingerprints().collect();
+        let known: HashMap<&str, &BaselineEntry> = baseline
+            .findings
+            .iter()
+            .map(|entry| (entry.fingerprint.as_str(), entry))
+            .collect();
         let before = self.items.len();
-        self.items
-            .retain(|item| item.state == State::Fixed || !known.contains(item.fingerprint()));
+        self.items.retain(|item| {
+            item.state == State::Fixed
+                || !known
+                    .get(item.fingerprint())
+                    .is_some_and(|entry| entry.accepts(item.finding))
+        });
         let current = self.current_fingerprints();
         self.mark_new();
         self.baseline = Some(BaselineUse {

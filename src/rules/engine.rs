@@ -1222,9 +1222,6 @@ mod tests {
     ) -> Finding {
         Finding {
             rule: rule.into(),
-            code: None,
-            severity: super::super::Severity::Warning,
-            summary: crate::model::Name::default(),
             message: n.to_string(),
             primary: Label {
                 location: Location {
@@ -1233,17 +1230,8 @@ mod tests {
                 },
                 message: String::new(),
             },
-            related: vec![],
-            notes: vec![],
-            help: crate::model::Name::default(),
-            policy: None,
-            setting: None,
             fingerprint: fingerprint.into(),
-            controls: vec![],
-            join_types: JoinTypeSet::EMPTY,
-            targets: vec![],
-            exception: None,
-            members: vec![],
+            ..crate::testing::finding()
         }
     }
 
