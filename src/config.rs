@@ -617,6 +617,27 @@ mod tests {
         assert_eq!(errors[0].line, Some(1));
     }
 
+    /// A config path that does not resolve still confines to its folder as written, never to
+    /// everything (the fail-closed fallback: `check` only gets here for a file it just read).
+    #[test]
+    fn an_unresolvable_config_confines_to_its_folder_as_written() {
+        let gone = std::env::temp_dir().join("baselint-no-such-dir/sub/baselint.toml");
+        let root = confinement_root(&gone);
+        assert_eq!(root, std::env::temp_dir().join("baselint-no-such-dir/sub"));
+        assert!(is_inside(&root, &root.join("exceptions.toml")));
+        assert!(!is_inside(&root, &root.join("../../etc/passwd")));
+        assert!(!is_inside(&root, Path::new("/etc/passwd")));
+        // A relative path is taken from the working directory: its folder there, or the
+        // repository that holds it (the tests run inside one when run from a clone).
+        let relative = confinement_root(Path::new("baselint-no-such-dir/baselint.toml"));
+        let folder = std::env::current_dir()
+            .unwrap()
+            .join("baselint-no-such-dir");
+        assert!(relative.is_absolute(), "{relative:?}");
+        assert!(folder.starts_with(&relative), "{relative:?}");
+        assert_ne!(relative, Path::new("/"));
+    }
+
     #[test]
     fn ou_lookup_takes_the_most_specific_entry_in_either_notation() {
         let (config, errors) = parse_text(
