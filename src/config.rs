@@ -29,11 +29,13 @@ struct RawConfig {
     limits: RawLimits,
 }
 
+// Keys of several words are kebab-case, as in Cargo.toml and ruff.toml; the snake_case
+// spelling is accepted too (`expiring_within` was the documented one before).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawLimits {
     /// Largest file read: bytes, or a size such as "64M" or "512MiB" ([`parse_size`]).
-    #[serde(default)]
+    #[serde(default, alias = "max_file_size")]
     max_file_size: Option<Spanned<toml::Value>>,
 }
 
@@ -49,12 +51,12 @@ struct RawBaselines {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawExceptions {
     #[serde(default)]
     file: Option<Spanned<String>>,
     /// Days before expiry from which an exception is reported as expiring.
-    #[serde(default)]
+    #[serde(default, alias = "expiring_within")]
     expiring_within: Option<Spanned<i64>>,
 }
 
@@ -672,6 +674,21 @@ mod tests {
         let (_, errors) =
             parse_text("[inventory.ous]\n\"OU=PCs,DC=contoso,DC=com\" = [\"entra\"]\n");
         assert!(errors[0].message.contains("not in Active Directory"));
+    }
+
+    #[test]
+    fn keys_of_several_words_take_either_spelling() {
+        for text in [
+            "[exceptions]\nexpiring-within = 14\n[limits]\nmax-file-size = 4096\n",
+            "[exceptions]\nexpiring_within = 14\n[limits]\nmax_file_size = 4096\n",
+        ] {
+            let (config, errors) = parse_text(text);
+            assert!(errors.is_empty(), "{text}: {errors:?}");
+            assert_eq!(config.expiring_within, Some(14), "{text}");
+            assert_eq!(config.max_file_size, Some(4096), "{text}");
+        }
+        let (_, errors) = parse_text("[exceptions]\nexpiring-within = 1\nexpiring_within = 2\n");
+        assert_eq!(errors.len(), 1, "both spellings at once: {errors:?}");
     }
 
     #[test]

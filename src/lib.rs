@@ -47,7 +47,7 @@ pub struct Options {
     /// The day exceptions are judged on (`--today`); None = the system date.
     pub today: Option<model::Date>,
     /// Days before expiry from which an exception is "expiring" (`--within`); None = the
-    /// config's `expiring_within`, else 30.
+    /// config's `expiring-within`, else 30.
     pub expiring_within: Option<i64>,
     /// Read the inputs and run no rule (`baselint inspect`).
     pub read_only: bool,
