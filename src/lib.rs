@@ -4,6 +4,10 @@
 //! [`ingest`] reads every file into the [`model`], [`scope`] works out which devices each
 //! assignment reaches, the [`rules`] engine evaluates the rule files, and [`report`] writes
 //! the findings.
+//!
+//! No unsafe code: every input is untrusted, and the speed comes from the design
+//! (docs/performance.md).
+#![forbid(unsafe_code)]
 
 pub mod audit;
 pub mod baselines;

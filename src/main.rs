@@ -1,4 +1,5 @@
 //! The `baselint` command: parses arguments, calls the library, sets the exit code.
+#![forbid(unsafe_code)]
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
