@@ -13,6 +13,7 @@
 //!   `LocalAccountTokenFilterPolicy` is Enabled = `Int(0)`), and to `Int(1)`/`Int(0)` otherwise.
 //!   The labels are "Enabled" and "Disabled".
 
+mod digest;
 mod load;
 
 use foldhash::{HashMap, HashMapExt};
@@ -25,7 +26,10 @@ use serde::Deserialize;
 use crate::model::Value;
 
 /// The generated catalog (one record per line).
+/// The source of the built-in catalog; the binary carries its digest (module `digest`).
+#[cfg(test)]
 const CATALOG_JSON: &str = include_str!("catalog.json");
+const CATALOG_DIGEST: &[u8] = include_bytes!("catalog.digest");
 
 /// One allowed value of a setting, with its label ("0" = "Block").
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,7 +57,7 @@ impl Scope {
 }
 
 /// A setting the catalog knows.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SettingDef {
     /// Canonical key: `HKLM\<path>\<value name>` (or `HKCU\...`) where the setting has a registry
     /// value, otherwise the Policy CSP OMA-URI (`./Device/Vendor/MSFT/Policy/Config/<Area>/<Policy>`),
@@ -148,7 +152,7 @@ impl SettingDef {
 /// A choice option as [`Catalog::choice_of`] reads it, with what a setting of it carries, so
 /// that reading one touches this entry only (not the record: a tenant reads hundreds of
 /// thousands of choices, and the catalog does not stay in the processor's caches).
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct IndexedChoice {
     setting: usize,
     /// Length of the definition id the option id starts with (then `_` and the suffix).
@@ -182,12 +186,11 @@ impl Catalog {
         if let Some(catalog) = CATALOG.get() {
             return catalog;
         }
-        // Built outside the cell's lock, not in `get_or_init`: the build runs on rayon, and a
-        // rayon thread waiting for its part may run another job that asks for the catalog
-        // (two `check`s at once in one process). Inside `get_or_init` that thread would wait
-        // for itself forever; here it builds a catalog of its own, and the first one stored is
-        // kept.
-        let built = Catalog::from_json(CATALOG_JSON).expect("embedded catalog.json is valid");
+        // Read outside the cell's lock, not in `get_or_init`: `check` asks for the catalog from
+        // rayon jobs, and a rayon thread waiting inside `get_or_init` may run another job that
+        // asks for it too (two `check`s at once in one process), then wait for itself forever.
+        // Here a second reader reads a catalog of its own, and the first one stored is kept.
+        let built = digest::read(CATALOG_DIGEST).expect("the embedded catalog digest is valid");
         let _ = CATALOG.set(built);
         CATALOG.get().expect("the catalog was just stored")
     }
