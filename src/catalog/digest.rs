@@ -98,7 +98,7 @@ pub(super) fn read(bytes: &[u8]) -> Option<Catalog> {
         let (option_id, choice) = raw.choice(&settings)?;
         options_by_id.insert(option_id, choice);
     }
-    let count = keys_in.len()?;
+    let count = keys_in.count()?;
     let mut by_key = HashMap::with_capacity(count);
     for _ in 0..count {
         let i = keys_in.index(settings.len())?;
@@ -301,6 +301,12 @@ impl<'a> In<'a> {
         self.u32().map(|n| n as usize)
     }
 
+    /// A number of entries to come: each takes a byte at least, so a count past the bytes
+    /// left is refused rather than trusted with an allocation.
+    fn count(&mut self) -> Option<usize> {
+        self.len().filter(|&n| n <= self.bytes.len() - self.at)
+    }
+
     /// An index below `bound`.
     fn index(&mut self, bound: usize) -> Option<usize> {
         self.len().filter(|&i| i < bound)
@@ -420,7 +426,7 @@ impl<'a> In<'a> {
 
     /// The alias map; its indices are checked against the settings by the caller.
     fn aliases(&mut self) -> Option<HashMap<String, usize>> {
-        let count = self.len()?;
+        let count = self.count()?;
         let mut by_alias = HashMap::with_capacity(count);
         for _ in 0..count {
             let alias = self.string()?;
@@ -522,5 +528,10 @@ mod tests {
         let mut longer = digest.clone();
         longer.push(0);
         assert!(read(&longer).is_none());
+        // A count past the bytes left (here the number of aliases) is refused, not allocated.
+        let aliases = u32::from_le_bytes(digest[8..12].try_into().unwrap()) as usize;
+        let mut huge = digest.clone();
+        huge[aliases..aliases + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(read(&huge).is_none());
     }
 }
