@@ -371,11 +371,11 @@ fn target_names(ea: &EffectiveAssignment) -> Vec<String> {
     names
 }
 
-/// A policy's settings that occur once in it, sorted by key (repeated keys are collection
-/// items, such as firewall rules, and are not comparable one to one). A sorted list, not a
-/// hash map: policies hold tens of settings, and two lists meet in one linear pass. Each entry
-/// carries its value's class, taken while the setting is in the cache (the conflict index
-/// would otherwise read every setting of the tenant again).
+/// A policy's settings that occur once in it (repeated keys are collection items, such as
+/// firewall rules, and are not comparable one to one), found by sorting them by key hash. Each
+/// entry carries its key's hash and its value's class, taken while the setting is in the
+/// cache (the comparing rules' key indexes would otherwise read every setting of the tenant
+/// again).
 struct SingleSettings<'m>(Vec<Single<'m>>);
 
 struct Single<'m> {
@@ -406,28 +406,6 @@ fn key_hash(key: &str) -> u64 {
 impl<'m> SingleSettings<'m> {
     fn iter(&self) -> impl Iterator<Item = (&'m str, &'m Setting)> + '_ {
         self.0.iter().map(|single| (single.key, single.setting))
-    }
-
-    /// The settings both policies set once, in key order.
-    fn shared_with<'s>(
-        &'s self,
-        other: &'s SingleSettings<'m>,
-    ) -> impl Iterator<Item = (&'m Setting, &'m Setting)> + 's {
-        let (mut i, mut j) = (0, 0);
-        std::iter::from_fn(move || {
-            while i < self.0.len() && j < other.0.len() {
-                let (a, b) = (&self.0[i], &other.0[j]);
-                match a.order(b) {
-                    std::cmp::Ordering::Less => i += 1,
-                    std::cmp::Ordering::Greater => j += 1,
-                    std::cmp::Ordering::Equal => {
-                        (i, j) = (i + 1, j + 1);
-                        return Some((a.setting, b.setting));
-                    }
-                }
-            }
-            None
-        })
     }
 }
 
@@ -1062,28 +1040,43 @@ fn overridden(
     let gpos: Vec<usize> = (0..ctx.model.policies.len())
         .filter(|&i| channel(&ctx.model.policies[i]) == Channel::GroupPolicy)
         .collect();
-    let singles: Vec<&SingleSettings> = gpos.iter().map(|&i| &all_singles[i]).collect();
     let links: Vec<GpoLinks> = gpos
         .iter()
         .map(|&i| GpoLinks::of(&ctx.model.policies[i]))
         .collect();
+    // Only GPOs that set one key can override each other on it: compare the GPOs of each key,
+    // not every pair of GPOs (which grew with the square of the GPOs). Within a key, pairs
+    // come in GPO order, as a loop over every pair would meet them, so each finding's first
+    // overriding GPO and the order of the others are the same.
+    let mut by_key: HashMap<&str, Vec<(usize, &Setting)>> = HashMap::new();
+    for (n, &i) in gpos.iter().enumerate() {
+        for (key, setting) in all_singles[i].iter() {
+            by_key.entry(key).or_default().push((n, setting));
+        }
+    }
+    let mut keys: Vec<(&str, Vec<(usize, &Setting)>)> = by_key
+        .into_iter()
+        .filter(|(_, set)| set.len() > 1)
+        .collect();
+    keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
     // One finding per overridden setting of a GPO, found at its first overriding GPO, with
-    // the others counted in: a pair per finding grows with the square of the GPOs.
+    // the others counted in.
     let mut overridden: Vec<Overridden> = Vec::new();
     let mut by_setting: HashMap<(usize, &str), usize> = HashMap::new();
-    for (n, &ia) in gpos.iter().enumerate() {
-        for (m, &ib) in gpos.iter().enumerate().skip(n + 1) {
-            let (a, b) = (&ctx.model.policies[ia], &ctx.model.policies[ib]);
-            let Some(precedence) = links[n].precedence(&links[m]) else {
-                continue;
-            };
-            for (sa, sb) in singles[n].shared_with(singles[m]) {
+    for (_, set) in &keys {
+        for (k, &(n, sa)) in set.iter().enumerate() {
+            for &(m, sb) in &set[k + 1..] {
+                let (ia, ib) = (gpos[n], gpos[m]);
+                let (a, b) = (&ctx.model.policies[ia], &ctx.model.policies[ib]);
                 if values_equal(&sa.value, &sb.value)
                     || !ctx.scope.setting_applies(a, sa)
                     || !ctx.scope.setting_applies(b, sb)
                 {
                     continue;
                 }
+                let Some(precedence) = links[n].precedence(&links[m]) else {
+                    continue;
+                };
                 // The loser's value is the one that never applies (`a`'s when unknown).
                 let (lose, win) = if precedence.winner == Some(true) {
                     ((ib, sb), (ia, sa))
