@@ -102,8 +102,26 @@ pub fn member(parts: &[&str]) -> u64 {
     fnv1a(parts)
 }
 
+/// [`member`] for facts whose parts start alike (a GPO setting against each of thousands of
+/// policies): the shared start is hashed once, and `MemberPrefix::new(&[a, b]).member(&[c, d])`
+/// is `member(&[a, b, c, d])`.
+pub struct MemberPrefix(u64);
+
+impl MemberPrefix {
+    pub fn new(parts: &[&str]) -> MemberPrefix {
+        MemberPrefix(fnv1a(parts))
+    }
+
+    pub fn member(&self, rest: &[&str]) -> u64 {
+        fnv1a_from(self.0, rest)
+    }
+}
+
 fn fnv1a(parts: &[&str]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a_from(0xcbf2_9ce4_8422_2325, parts)
+}
+
+fn fnv1a_from(mut hash: u64, parts: &[&str]) -> u64 {
     for part in parts {
         for byte in part.bytes().chain([0x1f]) {
             hash ^= u64::from(byte);
@@ -122,6 +140,20 @@ pub fn fingerprint(parts: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_member_prefix_hashes_as_the_whole() {
+        let prefix = MemberPrefix::new(&["rule", "gpo"]);
+        assert_eq!(
+            prefix.member(&["policy", "key"]),
+            member(&["rule", "gpo", "policy", "key"])
+        );
+        assert_ne!(
+            prefix.member(&["policy", "key"]),
+            member(&["rule", "gpopolicy", "key"])
+        );
+        assert_eq!(MemberPrefix::new(&[]).member(&["a"]), member(&["a"]));
+    }
 
     #[test]
     fn fingerprint_is_stable_and_separates_parts() {

@@ -223,7 +223,7 @@ impl fmt::Debug for JoinTypeSet {
 }
 
 /// A normalised setting value.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Value {
     Int(i64),
     Str(String),

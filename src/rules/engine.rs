@@ -5,8 +5,8 @@ use rayon::prelude::*;
 
 use super::{Check, Predicate, Rule, values_equal};
 use crate::catalog::Catalog;
-use crate::finding::{Finding, Label, PolicyRef, fingerprint, member};
-use crate::model::{JoinTypeSet, Model, Policy, PolicyKind, Setting, Target, Value};
+use crate::finding::{Finding, Label, MemberPrefix, PolicyRef, fingerprint, member};
+use crate::model::{JoinTypeSet, Model, Name, Policy, PolicyKind, Setting, Target, Value};
 use crate::scope::{
     Channel, EffectiveAssignment, Evidence, GpoLinks, Scope, channel, target_label,
 };
@@ -880,36 +880,88 @@ fn channel_conflict<'m>(
         return;
     }
     let mdm = channel_index(ctx, effective, singles, join_types, false);
-    let mut keys: Vec<&&str> = gp.keys().filter(|k| mdm.contains_key(**k)).collect();
-    keys.sort();
-    for key in keys {
-        // One finding per GPO setting, whatever the number of Intune policies it disagrees
-        // with: a pair per finding grows with the square of the tenant (docs/performance.md).
-        for &(gi, gs, greach) in &gp[*key] {
-            let disagreeing: Vec<Disagreeing> = mdm[*key]
+    let mut keys: Vec<&str> = gp.keys().copied().filter(|k| mdm.contains_key(k)).collect();
+    keys.sort_unstable();
+    // Keys are independent: on all cores, findings joined in key order.
+    let found: Vec<Vec<Finding>> = keys
+        .par_iter()
+        .map(|&key| {
+            let by_value = SameValues::of(&mdm[key]);
+            // One finding per GPO setting, whatever the number of Intune policies it
+            // disagrees with: a pair per finding grows with the square of the tenant
+            // (docs/performance.md).
+            gp[key]
                 .iter()
-                .filter_map(|&(mi, ms, mreach)| {
-                    let devices = greach.intersection(mreach);
-                    let differ = !devices.is_empty() && !values_equal(&gs.value, &ms.value);
-                    differ.then_some((mi, ms, devices))
+                .filter_map(|&(gi, gs, greach)| {
+                    let disagreeing = by_value.disagreeing(&gs.value, greach);
+                    if disagreeing.is_empty() {
+                        return None;
+                    }
+                    let devices = disagreeing
+                        .iter()
+                        .fold(JoinTypeSet::EMPTY, |all, d| all.union(d.2));
+                    let winner = channel_winner(ctx, &mdm, key, devices);
+                    Some(channel_finding(
+                        rule,
+                        ctx,
+                        (gi, gs),
+                        &disagreeing,
+                        devices,
+                        winner,
+                    ))
                 })
-                .collect();
-            if disagreeing.is_empty() {
+                .collect()
+        })
+        .collect();
+    findings.extend(found.into_iter().flatten());
+}
+
+/// The Intune settings of one key, grouped by identical value: a GPO setting is compared with
+/// each group once, not with each policy, and most policies of a tenant agree on most settings.
+struct SameValues<'e, 'm> {
+    entries: &'e [(usize, &'m Setting, JoinTypeSet)],
+    /// Each value (as written in the model) and the positions in `entries` that have it.
+    groups: Vec<(&'m Value, Vec<usize>)>,
+}
+
+impl<'e, 'm> SameValues<'e, 'm> {
+    fn of(entries: &'e [(usize, &'m Setting, JoinTypeSet)]) -> SameValues<'e, 'm> {
+        let mut slots: HashMap<&Value, usize> = HashMap::new();
+        let mut groups: Vec<(&Value, Vec<usize>)> = Vec::new();
+        for (at, &(_, setting, _)) in entries.iter().enumerate() {
+            let slot = *slots.entry(&setting.value).or_insert_with(|| {
+                groups.push((&setting.value, Vec::new()));
+                groups.len() - 1
+            });
+            groups[slot].1.push(at);
+        }
+        SameValues { entries, groups }
+    }
+
+    /// The Intune settings that differ from `value` (`values_equal`) on devices both reach,
+    /// with those devices, in the order of `entries`. Identical values compare alike, so
+    /// one comparison decides for a whole group.
+    fn disagreeing(&self, value: &Value, reach: JoinTypeSet) -> Vec<Disagreeing<'m>> {
+        let mut found: Vec<usize> = Vec::new();
+        for (group_value, positions) in &self.groups {
+            if values_equal(value, group_value) {
                 continue;
             }
-            let devices = disagreeing
-                .iter()
-                .fold(JoinTypeSet::EMPTY, |all, d| all.union(d.2));
-            let winner = channel_winner(ctx, &mdm, key, devices);
-            findings.push(channel_finding(
-                rule,
-                ctx,
-                (gi, gs),
-                &disagreeing,
-                devices,
-                winner,
-            ));
+            found.extend(
+                positions
+                    .iter()
+                    .copied()
+                    .filter(|&at| !reach.intersection(self.entries[at].2).is_empty()),
+            );
         }
+        found.sort_unstable();
+        found
+            .into_iter()
+            .map(|at| {
+                let (mi, ms, mreach) = self.entries[at];
+                (mi, ms, reach.intersection(mreach))
+            })
+            .collect()
     }
 }
 
@@ -927,15 +979,21 @@ fn listing(ctx: &Context, settings: &[(usize, &Setting)]) -> String {
     }
     let mut groups: Vec<ByValue> = Vec::new();
     let mut slots: HashMap<String, usize> = HashMap::new();
+    // A grouped finding may stand for thousands of policies with a value or two among them:
+    // each value is spelled once.
+    let mut spelled: HashMap<(&Value, Option<&Name>), usize> = HashMap::new();
     for (n, &(i, setting)) in settings.iter().enumerate() {
-        let value = value_text(setting);
-        let slot = *slots.entry(value.clone()).or_insert_with(|| {
-            groups.push(ByValue {
-                value,
-                named: Vec::new(),
-                unnamed: 0,
-            });
-            groups.len() - 1
+        let written = (&setting.value, setting.value_label.as_ref());
+        let slot = *spelled.entry(written).or_insert_with(|| {
+            let value = value_text(setting);
+            *slots.entry(value.clone()).or_insert_with(|| {
+                groups.push(ByValue {
+                    value,
+                    named: Vec::new(),
+                    unnamed: 0,
+                });
+                groups.len() - 1
+            })
         });
         if n < LISTED_AT_MOST {
             groups[slot].named.push(&ctx.model.policies[i].name);
@@ -1000,12 +1058,10 @@ fn channel_finding(
         }
     };
     // One fact per Intune policy, so that `--since` sees a policy added to the group.
+    let prefix = MemberPrefix::new(&[&rule.id, gpo.identity()]);
     let members = disagreeing
         .iter()
-        .map(|&(mi, _, _)| {
-            let mdm = &ctx.model.policies[mi];
-            member(&[&rule.id, gpo.identity(), mdm.identity(), &gs.key])
-        })
+        .map(|&(mi, _, _)| prefix.member(&[ctx.model.policies[mi].identity(), &gs.key]))
         .collect();
     Finding {
         related,
@@ -1127,11 +1183,11 @@ impl Overridden<'_> {
         });
         self.finding.related.extend(labels);
         let (rule, key) = (&self.finding.rule, &self.key);
-        let lose = ctx.model.policies[self.lose].identity();
+        let prefix = MemberPrefix::new(&[rule, ctx.model.policies[self.lose].identity()]);
         let members: Vec<u64> = self
             .others
             .iter()
-            .map(|&(i, _)| member(&[rule, lose, ctx.model.policies[i].identity(), key]))
+            .map(|&(i, _)| prefix.member(&[ctx.model.policies[i].identity(), key]))
             .collect();
         self.finding.members.extend(members);
         let more = match self.others.len() {
