@@ -519,14 +519,17 @@ fn conflict(
             kinds.is_empty() || kinds.iter().any(|k| k == ctx.model.policies[i].kind.name())
         })
         .collect();
-    let by_key = settings_by_key_and_value(&eligible, all_singles);
+    // The reach profiles (a serial pass over every assignment) while the key index is built.
+    let (by_key, reaches) = rayon::join(
+        || settings_by_key_and_value(&eligible, all_singles),
+        || reach_profiles(effective),
+    );
     let mut keys: Vec<_> = by_key
         .into_iter()
         .flatten()
         .filter(|(_, b)| b.len() > 1)
         .collect();
     keys.sort_by(|a, b| a.0.key.cmp(b.0.key));
-    let reaches = reach_profiles(effective);
     let pairs = Pairs {
         rule,
         ctx,
