@@ -87,10 +87,15 @@ impl Predicate {
 }
 
 /// Equality across sources: numbers compare numerically whatever their spelling (`0`, `"0"`,
-/// `false`); strings exactly.
+/// `" 00"`, `false`); other strings exactly. Two numeric strings compare as numbers too, so
+/// that the relation is transitive (`"01"` and `"1"` both equal `1`) and agrees with the
+/// conflict rule's value classes (`engine::value_class`).
 pub fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Str(x), Value::Str(y)) => match (a.as_int(), b.as_int()) {
+            (Some(i), Some(j)) => i == j,
+            _ => x == y,
+        },
         (Value::List(x), Value::List(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
         }
@@ -386,6 +391,29 @@ pub fn explain(rule: &Rule) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_compare_whatever_their_spelling_and_other_strings_exactly() {
+        let s = |t: &str| Value::Str(t.into());
+        for (a, b) in [
+            (s("01"), s("1")),
+            (s(" 1 "), Value::Int(1)),
+            (s("0"), Value::Bool(false)),
+            (s("-0"), s("0")),
+            (s("01"), s("1 ")),
+        ] {
+            assert!(values_equal(&a, &b) && values_equal(&b, &a), "{a:?} {b:?}");
+        }
+        for (a, b) in [
+            (s("Block"), s("block")),
+            (s("1.0"), s("1")),
+            (s("x1"), s("1")),
+        ] {
+            assert!(!values_equal(&a, &b), "{a:?} {b:?}");
+        }
+        // A predicate asks the same: a baseline's "1" is met by a policy's "01".
+        assert!(Predicate::Eq(s("1")).matches(&s("01")));
+    }
 
     #[test]
     fn load_text_reads_one_rule_and_positions_its_errors() {
