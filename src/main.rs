@@ -88,6 +88,22 @@ struct InputArgs {
     /// (not related to --ignore, which skips rules).
     #[arg(long)]
     no_ignore: bool,
+    /// Threads to read files and run rules on [default: one per core, or RAYON_NUM_THREADS].
+    /// The output is the same whatever the number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+}
+
+impl InputArgs {
+    /// Size the thread pool before anything runs on it.
+    fn apply_threads(&self) {
+        if let Some(n) = self.threads {
+            // Only fails once the pool exists, and nothing has used it yet.
+            let _ = rayon::ThreadPoolBuilder::new()
+                .num_threads(usize::from(n))
+                .build_global();
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -233,6 +249,7 @@ fn import_stig(file: &std::path::Path) -> Exit {
 }
 
 fn inspect(args: InspectArgs) -> Exit {
+    args.input.apply_threads();
     let outcome = baselint::check(&baselint::Options {
         paths: default_paths(args.paths),
         config: args.config,
@@ -254,6 +271,7 @@ fn inspect(args: InspectArgs) -> Exit {
 }
 
 fn exceptions(args: ExceptionsArgs) -> Exit {
+    args.input.apply_threads();
     let outcome = baselint::check(&baselint::Options {
         paths: default_paths(args.paths),
         config: args.config,
@@ -323,6 +341,7 @@ fn terminal_width() -> usize {
 }
 
 fn check(args: CheckArgs) -> Exit {
+    args.input.apply_threads();
     let options = baselint::Options {
         paths: if args.paths.is_empty() {
             vec![PathBuf::from(".")]

@@ -14,9 +14,10 @@ fn enabled() -> bool {
     *ENABLED
 }
 
-/// Start timing (the first phase is measured from here).
+/// Start timing (the first phase is measured from here), and say on how many threads.
 pub fn start() {
     if enabled() {
+        eprintln!("baselint: timing: threads {}", rayon::current_num_threads());
         *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
     }
 }

@@ -569,6 +569,31 @@ fn output_does_not_depend_on_the_thread_count() {
     assert!(one.contains("\"findings\""));
     assert_eq!(one, run("4"));
     assert_eq!(one, run("7"));
+    // `--threads` sizes the pool (over RAYON_NUM_THREADS), with the same output.
+    let flag = Command::new(env!("CARGO_BIN_EXE_baselint"))
+        .args([
+            "check",
+            "examples/contoso",
+            "--format",
+            "json",
+            "--today",
+            TODAY,
+        ])
+        .args(["--threads", "3"])
+        .current_dir(root())
+        .env("RAYON_NUM_THREADS", "1")
+        .env("BASELINT_TIMINGS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&flag), one);
+    let stderr = String::from_utf8_lossy(&flag.stderr);
+    assert!(stderr.contains("baselint: timing: threads 3"), "{stderr}");
+    let zero = Command::new(env!("CARGO_BIN_EXE_baselint"))
+        .args(["check", "examples/contoso", "--threads", "0"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(zero.status.code(), Some(2));
 }
 
 /// A walk never follows a link out of the linted folder, and a link back to a parent cannot
