@@ -549,8 +549,8 @@ fn intent_and_its_settings_companion_are_one_policy() {
 /// the number of threads.
 #[test]
 fn output_does_not_depend_on_the_thread_count() {
-    let run = |threads: &str| {
-        let output = Command::new(env!("CARGO_BIN_EXE_baselint"))
+    let run = |threads: &[&str], env: &[(&str, &str)]| {
+        Command::new(env!("CARGO_BIN_EXE_baselint"))
             .args([
                 "check",
                 "examples/contoso",
@@ -559,40 +559,26 @@ fn output_does_not_depend_on_the_thread_count() {
                 "--today",
                 TODAY,
             ])
+            .args(threads)
             .current_dir(root())
-            .env("RAYON_NUM_THREADS", threads)
+            .envs(env.iter().copied())
             .output()
-            .unwrap();
-        stdout(&output)
+            .unwrap()
     };
-    let one = run("1");
+    let with_env = |n: &str| stdout(&run(&[], &[("RAYON_NUM_THREADS", n)]));
+    let one = with_env("1");
     assert!(one.contains("\"findings\""));
-    assert_eq!(one, run("4"));
-    assert_eq!(one, run("7"));
+    assert_eq!(one, with_env("4"));
+    assert_eq!(one, with_env("7"));
     // `--threads` sizes the pool (over RAYON_NUM_THREADS), with the same output.
-    let flag = Command::new(env!("CARGO_BIN_EXE_baselint"))
-        .args([
-            "check",
-            "examples/contoso",
-            "--format",
-            "json",
-            "--today",
-            TODAY,
-        ])
-        .args(["--threads", "3"])
-        .current_dir(root())
-        .env("RAYON_NUM_THREADS", "1")
-        .env("BASELINT_TIMINGS", "1")
-        .output()
-        .unwrap();
+    let flag = run(
+        &["--threads", "3"],
+        &[("RAYON_NUM_THREADS", "1"), ("BASELINT_TIMINGS", "1")],
+    );
     assert_eq!(stdout(&flag), one);
     let stderr = String::from_utf8_lossy(&flag.stderr);
     assert!(stderr.contains("baselint: timing: threads 3"), "{stderr}");
-    let zero = Command::new(env!("CARGO_BIN_EXE_baselint"))
-        .args(["check", "examples/contoso", "--threads", "0"])
-        .current_dir(root())
-        .output()
-        .unwrap();
+    let zero = baselint(&["check", "examples/contoso", "--threads", "0"], root());
     assert_eq!(zero.status.code(), Some(2));
 }
 
