@@ -110,8 +110,6 @@ fn dated_status(exception: &Exception, today: Date, within: i64) -> (Status, Opt
     }
 }
 
-/// Does an exception cover a finding? Rule ids or control ids must match, and every scope the
-/// exception gives must hold.
 /// Whether any of `exceptions` may cover a finding of the rule `rule_id`: one naming the rule,
 /// or one naming controls (any rule's finding may carry a control).
 pub fn may_cover_rule(exceptions: &[Exception], rule_id: &str) -> bool {
@@ -120,6 +118,8 @@ pub fn may_cover_rule(exceptions: &[Exception], rule_id: &str) -> bool {
         .any(|e| !e.controls.is_empty() || e.rules.iter().any(|r| r == rule_id))
 }
 
+/// Does an exception cover a finding? Rule ids or control ids must match, and every scope the
+/// exception gives must hold.
 pub fn covers(exception: &Exception, finding: &Finding) -> bool {
     let by_rule = exception.rules.iter().any(|r| finding.rule == *r);
     let by_control = exception
