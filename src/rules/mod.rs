@@ -87,15 +87,11 @@ impl Predicate {
 }
 
 /// Equality across sources: numbers compare numerically whatever their spelling (`0`, `"0"`,
-/// `" 00"`, `false`); other strings exactly. Two numeric strings compare as numbers too, so
-/// that the relation is transitive (`"01"` and `"1"` both equal `1`) and agrees with the
-/// conflict rule's value classes (`engine::value_class`).
+/// `" 00"`, `false`), two numeric strings included, so that the relation is transitive
+/// (`"01"` and `"1"` both equal `1`) and agrees with the conflict rule's value classes
+/// (`engine::value_class`); other strings exactly.
 pub fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Str(x), Value::Str(y)) => match (a.as_int(), b.as_int()) {
-            (Some(i), Some(j)) => i == j,
-            _ => x == y,
-        },
         (Value::List(x), Value::List(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
         }
