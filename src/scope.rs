@@ -491,7 +491,8 @@ pub fn channel(policy: &Policy) -> Channel {
 }
 
 /// A GPO's enabled links, each with its OU in canonical form and its depth, worked out once
-/// per GPO: the override rule compares every pair of GPOs.
+/// per GPO: the override rule compares each GPO with every other that sets one of its
+/// settings.
 pub struct GpoLinks<'p> {
     links: Vec<PlacedLink<'p>>,
 }

@@ -388,7 +388,8 @@ struct Single<'m> {
 }
 
 impl Single<'_> {
-    /// The order of every setting list: any total order works as long as all lists share it.
+    /// The order a setting list is sorted in, so that repeated keys are neighbours (any total
+    /// order on keys would do; the hash decides most comparisons).
     fn order(&self, other: &Single) -> std::cmp::Ordering {
         self.hash
             .cmp(&other.hash)
@@ -945,25 +946,20 @@ impl<'e, 'm> SameValues<'e, 'm> {
     /// with those devices, in the order of `entries`. Identical values compare alike, so
     /// one comparison decides for a whole group.
     fn disagreeing(&self, value: &Value, reach: JoinTypeSet) -> Vec<Disagreeing<'m>> {
-        let mut found: Vec<usize> = Vec::new();
+        let mut found: Vec<(usize, JoinTypeSet)> = Vec::new();
         for (group_value, positions) in &self.groups {
             if values_equal(value, group_value) {
                 continue;
             }
-            found.extend(
-                positions
-                    .iter()
-                    .copied()
-                    .filter(|&at| !reach.intersection(self.entries[at].2).is_empty()),
-            );
+            found.extend(positions.iter().filter_map(|&at| {
+                let devices = reach.intersection(self.entries[at].2);
+                (!devices.is_empty()).then_some((at, devices))
+            }));
         }
-        found.sort_unstable();
+        found.sort_unstable_by_key(|&(at, _)| at);
         found
             .into_iter()
-            .map(|at| {
-                let (mi, ms, mreach) = self.entries[at];
-                (mi, ms, reach.intersection(mreach))
-            })
+            .map(|(at, devices)| (self.entries[at].0, self.entries[at].1, devices))
             .collect()
     }
 }
