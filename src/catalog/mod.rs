@@ -25,8 +25,8 @@ use serde::Deserialize;
 
 use crate::model::Value;
 
-/// The generated catalog (one record per line).
-/// The source of the built-in catalog; the binary carries its digest (module `digest`).
+/// The generated catalog (one record per line): the source of the built-in catalog, which the
+/// binary carries as its digest (module `digest`), and which tests check the digest against.
 #[cfg(test)]
 const CATALOG_JSON: &str = include_str!("catalog.json");
 const CATALOG_DIGEST: &[u8] = include_bytes!("catalog.digest");
