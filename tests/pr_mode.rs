@@ -3,7 +3,7 @@
 //! `--show-fixed` lists what disappeared, and baseline files round-trip.
 
 mod common;
-use common::stdout;
+use common::{baselint, stdout};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -549,6 +549,22 @@ fn write_baseline_refuses_on_input_errors() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("fix the input errors first"));
 }
 
+/// The `gpo-intune-conflict` fixture that fires: a GPO and one Intune policy in conflict.
+fn grouped_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules/gpo-intune-conflict/fires")
+}
+
+const GROUPED_FILES: [&str; 4] = ["gpo.xml", "groups.json", "intune.json", "baselint.toml"];
+
+/// The fixture's Intune policy under another id and name (`p{n}`, "Win - NTLM {n}"): one more
+/// policy for the GPO setting's grouped finding.
+fn another_intune_policy(n: usize) -> String {
+    std::fs::read_to_string(grouped_fixture().join("intune.json"))
+        .unwrap()
+        .replace("\"id\": \"p1\"", &format!("\"id\": \"p{n}\""))
+        .replace("\"Win - NTLM\"", &format!("\"Win - NTLM {n}\""))
+}
+
 /// A grouped finding (one GPO setting against several Intune policies) keeps its fingerprint
 /// as policies join it, but `--since` reports it when it gains one the revision did not have.
 #[test]
@@ -556,11 +572,10 @@ fn since_reports_a_grouped_finding_that_gains_a_policy() {
     if !git_available() {
         return;
     }
-    let fires = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/rules/gpo-intune-conflict/fires");
     let repo = Repo::new("since-grouped");
-    for name in ["gpo.xml", "groups.json", "intune.json", "baselint.toml"] {
-        repo.write(name, &std::fs::read_to_string(fires.join(name)).unwrap());
+    for name in GROUPED_FILES {
+        let text = std::fs::read_to_string(grouped_fixture().join(name)).unwrap();
+        repo.write(name, &text);
     }
     repo.commit("a GPO and an Intune policy in conflict");
     let check = |args: &[&str]| {
@@ -572,11 +587,7 @@ fn since_reports_a_grouped_finding_that_gains_a_policy() {
     assert_eq!(rules_of(&before, "findings"), ["gpo-intune-conflict"]);
     assert_eq!(rules_of(&check(&["--since", "HEAD"]), "findings").len(), 0);
 
-    let second = std::fs::read_to_string(fires.join("intune.json"))
-        .unwrap()
-        .replace("\"id\": \"p1\"", "\"id\": \"p2\"")
-        .replace("\"Win - NTLM\"", "\"Win - NTLM 2\"");
-    repo.write("intune-2.json", &second);
+    repo.write("intune-2.json", &another_intune_policy(2));
     let after = check(&[]);
     assert_eq!(rules_of(&after, "findings"), ["gpo-intune-conflict"]);
     assert_eq!(
@@ -603,22 +614,13 @@ fn since_reports_a_grouped_finding_that_gains_a_policy() {
 /// (files of older versions) match by fingerprint alone.
 #[test]
 fn baseline_file_reports_a_grouped_finding_that_gains_a_policy() {
-    let fires = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/rules/gpo-intune-conflict/fires");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pr_mode-baseline-grouped");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    for name in ["gpo.xml", "groups.json", "intune.json", "baselint.toml"] {
-        std::fs::copy(fires.join(name), dir.join(name)).unwrap();
+    for name in GROUPED_FILES {
+        std::fs::copy(grouped_fixture().join(name), dir.join(name)).unwrap();
     }
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_baselint"))
-            .args(["check", "."])
-            .args(args)
-            .current_dir(&dir)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| baselint(&[&["check", "."], args].concat(), &dir);
     assert_eq!(
         run(&["--write-baseline", "known.json"]).status.code(),
         Some(0)
@@ -635,11 +637,7 @@ fn baseline_file_reports_a_grouped_finding_that_gains_a_policy() {
     assert_eq!(rules_of(&report, "findings").len(), 0);
 
     // A second Intune policy joins the GPO setting's finding: same fingerprint, new member.
-    let second = std::fs::read_to_string(fires.join("intune.json"))
-        .unwrap()
-        .replace("\"id\": \"p1\"", "\"id\": \"p2\"")
-        .replace("\"Win - NTLM\"", "\"Win - NTLM 2\"");
-    std::fs::write(dir.join("intune-2.json"), &second).unwrap();
+    std::fs::write(dir.join("intune-2.json"), another_intune_policy(2)).unwrap();
     let output = run(&with_baseline);
     assert_eq!(output.status.code(), Some(1));
     let report = json(&output);
@@ -662,7 +660,11 @@ fn baseline_file_reports_a_grouped_finding_that_gains_a_policy() {
     assert_eq!(report["baseline"]["suppressed"], 1);
 
     // An entry without members (an older file) accepts the finding whatever it stands for.
-    std::fs::copy(fires.join("intune.json"), dir.join("intune.json")).unwrap();
+    std::fs::copy(
+        grouped_fixture().join("intune.json"),
+        dir.join("intune.json"),
+    )
+    .unwrap();
     let mut old: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("known.json")).unwrap()).unwrap();
     old["findings"][0]
@@ -670,13 +672,7 @@ fn baseline_file_reports_a_grouped_finding_that_gains_a_policy() {
         .unwrap()
         .remove("members");
     std::fs::write(dir.join("known.json"), old.to_string()).unwrap();
-    std::fs::write(
-        dir.join("intune-3.json"),
-        second
-            .replace("\"p2\"", "\"p3\"")
-            .replace("NTLM 2", "NTLM 3"),
-    )
-    .unwrap();
+    std::fs::write(dir.join("intune-3.json"), another_intune_policy(3)).unwrap();
     let report = json(&run(&with_baseline));
     assert_eq!(rules_of(&report, "findings").len(), 0, "{report:#}");
 }
