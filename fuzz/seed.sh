@@ -20,6 +20,7 @@ while IFS= read -r -d '' f; do
     case "$f" in
         *.json)
             add intune_json "$f"
+            add json_cursor "$f"
             # CKLB detection is by content: a JSON with target_data/stigs is a checklist too.
             if grep -q '"target_data"' "$f"; then add cklb "$f"; fi ;;
         *.cklb) add cklb "$f"; add intune_json "$f" ;;

@@ -107,6 +107,21 @@ pub fn intune_json(data: &[u8]) {
     }
 }
 
+/// The Settings Catalog fast path's JSON cursor: it accepts exactly what serde_json accepts,
+/// up to its lower nesting bound (where it may only decline).
+pub fn json_cursor(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let cursor = ingest::intune::json_cursor_accepts(text);
+    let serde = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+    let deep = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count() > 100;
+    assert!(
+        cursor == serde || (deep && serde && !cursor),
+        "the JSON cursor says {cursor}, serde_json {serde}"
+    );
+}
+
 /// Entra dynamic membership rules and Intune assignment filter rules.
 pub fn membership_rule(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -295,8 +310,9 @@ fn pipeline_dir() -> PathBuf {
 pub type Target = fn(&[u8]);
 
 /// Every target by name, for the replay test.
-pub const TARGETS: [(&str, Target); 13] = [
+pub const TARGETS: [(&str, Target); 14] = [
     ("intune_json", intune_json),
+    ("json_cursor", json_cursor),
     ("membership_rule", membership_rule),
     ("gpo_report", gpo_report),
     ("security_template", security_template),

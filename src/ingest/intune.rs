@@ -2,9 +2,9 @@
 //! templates), compliance policies, endpoint-security intents, plus the Entra groups and
 //! assignment filters found in the same exports (delegated to [`super::entra_groups`]).
 //!
-//! Plain Graph Settings Catalog policy files, the bulk of a tenant, go through a typed serde_json
-//! fast path first (module `typed`), which reads them exactly as the reader below would or
-//! declines. Every other file, and every file the fast path declines, is parsed once into a
+//! Plain Graph Settings Catalog policy files, the bulk of a tenant, go through a typed fast path
+//! first (module `typed`, over the validating JSON cursor of module `cursor`), which reads them
+//! exactly as the reader below would or declines. Every other file, and every file the fast path declines, is parsed once into a
 //! `jsonc-parser` AST and classified by SHAPE, never by file name (formats.md section 3): one
 //! object, an array, a Graph list `{"value": [...]}`, an IntuneManagement intent companion
 //! `{"settings": [...]}`, group / filter templates, IntuneCD's assignment report, and a
@@ -30,6 +30,7 @@
 //! "no value": it yields no setting. Anything malformed becomes an [`InputError`] pointing at
 //! the offending node, and reading continues with the rest of the file.
 
+mod cursor;
 mod typed;
 
 use jsonc_parser::ast::{Array, Object, ObjectProp, StringLit, Value as Node};
@@ -48,6 +49,14 @@ use crate::source::{SourceFile, SourceId, Span};
 /// problem (parse errors, unknown types, wrong field types), each at its position in the file.
 pub fn read_json(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Parsed {
     typed::read(id, file, catalog).unwrap_or_else(|| read_json_reference(id, file, catalog))
+}
+
+/// Whether the fast path's JSON cursor reads `text` as one JSON value (for the `json_cursor`
+/// fuzz target, which holds it to serde_json: it must never accept more).
+#[doc(hidden)]
+pub fn json_cursor_accepts(text: &str) -> bool {
+    let mut cursor = cursor::Cursor::new(text);
+    cursor.value().is_some() && cursor.end().is_some()
 }
 
 /// The typed fast path alone (module `typed`): `None` when it declines the file.

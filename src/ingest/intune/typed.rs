@@ -2,28 +2,23 @@
 //!
 //! A tenant export is mostly one `deviceManagementConfigurationPolicy` object per file, and a
 //! full AST of every file (the reference reader in the parent module) costs about twice a typed
-//! pass (architecture.md, "Speed"). Such files are therefore first deserialised by serde_json
-//! into the few typed structs below; the `settings` list is mapped to [`Setting`]s item by item
-//! as it is read (a `DeserializeSeed`), so no tree of the whole file is built. Every value a
-//! diagnostic may point at is kept as a `&RawValue`: a slice of the file's own text, so its
-//! byte span is its offset in that text, exact, with no second parse and no JSON pointer to
-//! resolve later (docs/performance.md, "Decisions").
+//! pass (architecture.md, "Speed"). Such files are therefore read by a [`Cursor`] into the few
+//! typed structs below, field by field; the `settings` list is mapped to [`Setting`]s item by
+//! item as it is read, so no tree of the whole file is built. Every value a diagnostic may
+//! point at is kept as a [`Raw`]: a slice of the file's own text, so its byte span is its
+//! offset in that text, exact, with no second parse and no JSON pointer to resolve later
+//! (docs/performance.md, "Decisions").
 //!
 //! The fast path accepts or declines, and never reports. Anything outside the common shape
 //! makes it decline: a missing or mistyped field, a duplicate or escaped key, an instance without
-//! `@odata.type`, a value serde_json rejects. The reference reader then reads the file and says
-//! what is wrong with it. When the fast path accepts, its result is the reference reader's, field
-//! for field: the setting constructors are shared, and tests compare both readers on every
-//! fixture and corpus file (a fuzz target does so on arbitrary input).
+//! `@odata.type`, JSON that serde_json would reject. The reference reader then reads the file
+//! and says what is wrong with it. When the fast path accepts, its result is the reference
+//! reader's, field for field: the setting constructors are shared, and tests compare both
+//! readers on every fixture and corpus file (a fuzz target does so on arbitrary input).
 
 use std::borrow::Cow;
-use std::fmt;
-use std::marker::PhantomData;
 
-use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
-
+use super::cursor::Cursor;
 use super::{
     ALL_ZERO_GUID, CATALOG_INSTANCE, GRAPH, INSTANCE_KINDS, Reader, TargetKind, number_value,
     target_kind,
@@ -36,8 +31,8 @@ use crate::model::{
 };
 use crate::source::{SourceFile, SourceId, Span};
 
-/// A JSON value as written in the file.
-type Raw<'a> = &'a RawValue;
+/// A JSON value as written in the file: a slice of the file's text.
+type Raw<'a> = &'a str;
 
 /// A field that may be absent, `null` or a value: `Some(None)` is an explicit `null`.
 type Nullable<T> = Option<Option<T>>;
@@ -58,11 +53,9 @@ pub(super) fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option
             out: Parsed::default(),
         },
     };
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let (doc, settings) = PolicySeed { fast: &fast }
-        .deserialize(&mut deserializer)
-        .ok()?;
-    deserializer.end().ok()?;
+    let mut cursor = Cursor::new(text);
+    let (doc, settings) = fast.policy_doc(&mut cursor)?;
+    cursor.end()?;
     let mut policy = fast.policy(&doc, body)?;
     policy.settings = settings;
     if let Some(assignments) = doc.assignments {
@@ -89,9 +82,9 @@ struct Fast<'t, 'c> {
 impl Fast<'_, '_> {
     /// The span of a value: where its text sits in the file's text.
     fn span(&self, raw: Raw<'_>) -> Span {
-        let start = raw.get().as_ptr() as usize - self.text.as_ptr() as usize;
-        debug_assert!(start + raw.get().len() <= self.text.len());
-        Span::new(start, start + raw.get().len())
+        let start = raw.as_ptr() as usize - self.text.as_ptr() as usize;
+        debug_assert!(start + raw.len() <= self.text.len());
+        Span::new(start, start + raw.len())
     }
 
     /// A string value and its span; None (decline) for anything else.
@@ -110,7 +103,7 @@ impl Fast<'_, '_> {
         }
         let name = doc
             .name
-            .filter(|raw| raw.get().starts_with('"'))
+            .filter(|raw| raw.starts_with('"'))
             .or(doc.display_name);
         let (name, name_span) = self.string(name)?;
         let id = doc
@@ -223,7 +216,7 @@ impl Fast<'_, '_> {
         list: Raw<'_>,
         out: &mut Vec<Setting>,
     ) -> Option<()> {
-        let values: Vec<SimpleValue> = serde_json::from_str(list.get()).ok()?;
+        let values = list_of(&mut Cursor::new(list), read_fields::<SimpleValue>)?;
         let mut items = Vec::with_capacity(values.len());
         for simple in &values {
             if let Some((value, _)) = self.simple_value(simple)? {
@@ -243,7 +236,7 @@ impl Fast<'_, '_> {
         list: Raw<'_>,
         out: &mut Vec<Setting>,
     ) -> Option<()> {
-        let values: Vec<ChoiceValue> = serde_json::from_str(list.get()).ok()?;
+        let values = list_of(&mut Cursor::new(list), read_fields::<ChoiceValue>)?;
         let mut items = Vec::with_capacity(values.len());
         let mut children = Vec::new();
         for choice in &values {
@@ -266,7 +259,7 @@ impl Fast<'_, '_> {
             return Some(());
         };
         // Each item kept whole first: an assignment's span is its object.
-        let items: Vec<Raw> = serde_json::from_str(list.get()).ok()?;
+        let items = list_of(&mut Cursor::new(list), Cursor::value)?;
         policy.assignments_exported = true;
         policy.assignments.reserve(items.len());
         for item in items {
@@ -277,10 +270,12 @@ impl Fast<'_, '_> {
 
     /// One assignment, as the reference reader's `read_assignment` takes it.
     fn assignment(&self, raw: Raw<'_>) -> Option<Assignment> {
-        if !raw.get().starts_with('{') {
+        if !raw.starts_with('{') {
             return None;
         }
-        let doc: AssignmentDoc = serde_json::from_str(raw.get()).ok()?;
+        let mut cursor = Cursor::new(raw);
+        let doc = read_fields::<AssignmentDoc>(&mut cursor)?;
+        cursor.end()?;
         let target = doc.target?;
         let type_node = match target.odata_type {
             Some(node) => Some((string_value(node)?, node)),
@@ -316,7 +311,7 @@ impl Fast<'_, '_> {
     fn optional_string<'a>(&self, raw: Option<Raw<'a>>) -> Option<Option<(Cow<'a, str>, Span)>> {
         match raw {
             None => Some(None),
-            Some(raw) if raw.get() == "null" => Some(None),
+            Some("null") => Some(None),
             Some(raw) => self.string(Some(raw)).map(Some),
         }
     }
@@ -378,16 +373,16 @@ fn nested<T>(field: &Nullable<T>) -> Option<&T> {
 
 /// An array field: `Some(None)` for null, `Some(Some(raw))` for an array; decline otherwise.
 fn array(raw: Raw<'_>) -> Option<Option<Raw<'_>>> {
-    match raw.get().as_bytes().first() {
+    match raw.as_bytes().first() {
         Some(b'[') => Some(Some(raw)),
-        _ if raw.get() == "null" => Some(None),
+        _ if raw == "null" => Some(None),
         _ => None,
     }
 }
 
 /// The decoded text of a JSON string; None when the value is not a string.
 fn string_value(raw: Raw<'_>) -> Option<Cow<'_, str>> {
-    let text = raw.get();
+    let text = raw;
     let content = text.strip_prefix('"')?.strip_suffix('"')?;
     if content.contains('\\') {
         serde_json::from_str::<String>(text).ok().map(Cow::Owned)
@@ -410,7 +405,7 @@ fn instance_kind(raw: Raw<'_>) -> Option<&'static str> {
 /// A scalar setting value as the reference reader's `scalar_value` makes it: `Some(None)` for
 /// null; decline for objects and arrays.
 fn scalar(raw: Raw<'_>, integer: bool) -> Option<Option<Value>> {
-    let text = raw.get();
+    let text = raw;
     Some(Some(match text.as_bytes().first()? {
         b'"' => {
             let s = string_value(raw)?;
@@ -430,10 +425,55 @@ fn scalar(raw: Raw<'_>, integer: bool) -> Option<Option<Value>> {
     }))
 }
 
-// ---- the typed structs and their deserialisation ----
+// ---- the typed structs and how they are read ----
+
+impl<'t> Fast<'t, '_> {
+    /// The policy object, with its `settings` turned into [`Setting`]s item by item as they
+    /// are read: no tree of the whole list is built, and each item is mapped while it is in
+    /// the cache.
+    fn policy_doc(&self, cursor: &mut Cursor<'t>) -> Option<(PolicyDoc<'t>, Vec<Setting>)> {
+        // The settings go to a vector each thread reuses, then are copied at their exact
+        // number (one allocation per policy, not a growing vector shrunk afterwards).
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<Setting>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        SCRATCH.with_borrow_mut(|settings| {
+            settings.clear();
+            let mut doc = PolicyDoc::default();
+            let mut seen_settings = false;
+            cursor.object(|cursor, key| match key {
+                // A Graph list response (`{"value": [...]}`): the reference reader's, and
+                // better declined before skipping the whole list.
+                "value" => None,
+                "settings" if std::mem::replace(&mut seen_settings, true) => None,
+                "settings" => self.settings(cursor, settings),
+                _ => doc.field(key, cursor),
+            })?;
+            let mut exact = Vec::with_capacity(settings.len());
+            exact.append(settings);
+            Some((doc, exact))
+        })
+    }
+
+    /// The `settings` array (or `null`), each item mapped to settings as soon as it is read.
+    fn settings(&self, cursor: &mut Cursor<'t>, out: &mut Vec<Setting>) -> Option<()> {
+        if cursor.null() {
+            return Some(());
+        }
+        cursor.array(|cursor| {
+            // A `null` instance is skipped; a missing one declines (a bare instance, or an
+            // error the reference reader reports).
+            let item = read_fields::<Item>(cursor)?;
+            match item.instance? {
+                Some(instance) => self.instance(&instance, out),
+                None => Some(()),
+            }
+        })
+    }
+}
 
 /// A `deviceManagementConfigurationPolicy` object (only what the model takes from it; its
-/// `settings` are read by [`PolicySeed`]).
+/// `settings` are read by [`Fast::policy_doc`]).
 #[derive(Default)]
 struct PolicyDoc<'a> {
     odata_type: Option<Raw<'a>>,
@@ -444,109 +484,6 @@ struct PolicyDoc<'a> {
     /// IntuneManagement's migration table carries both (the reference reader skips it).
     tenant_id: bool,
     objects: bool,
-}
-
-/// The policy object, with its `settings` turned into [`Setting`]s item by item as they are
-/// read: no tree of the whole list is built, and each item is mapped while it is in the cache.
-struct PolicySeed<'f, 't, 'c> {
-    fast: &'f Fast<'t, 'c>,
-}
-
-impl<'de> DeserializeSeed<'de> for PolicySeed<'_, '_, '_> {
-    type Value = (PolicyDoc<'de>, Vec<Setting>);
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for PolicySeed<'_, '_, '_> {
-    type Value = (PolicyDoc<'de>, Vec<Setting>);
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a Settings Catalog policy")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        // The settings go to a vector each thread reuses, then are copied at their exact
-        // number (one allocation per policy, not a growing vector shrunk afterwards).
-        thread_local! {
-            static SCRATCH: std::cell::RefCell<Vec<Setting>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        SCRATCH.with_borrow_mut(|settings| {
-            settings.clear();
-            let mut doc = PolicyDoc::default();
-            let mut seen_settings = false;
-            while let Some(Key(key)) = map.next_key()? {
-                if key == "value" {
-                    // A Graph list response (`{"value": [...]}`): the reference reader's, and
-                    // better declined before skipping the whole list.
-                    return Err(de::Error::custom("decline"));
-                }
-                if key != "settings" {
-                    doc.field(key, &mut map)?;
-                    continue;
-                }
-                if std::mem::replace(&mut seen_settings, true) {
-                    return Err(de::Error::custom("duplicate key"));
-                }
-                let seed = SettingsSeed {
-                    fast: self.fast,
-                    out: settings,
-                };
-                map.next_value_seed(seed)?;
-            }
-            let mut exact = Vec::with_capacity(settings.len());
-            exact.append(settings);
-            Ok((doc, exact))
-        })
-    }
-}
-
-/// The `settings` array (or `null`), each item mapped to settings as soon as it is read.
-struct SettingsSeed<'f, 't, 'c, 'o> {
-    fast: &'f Fast<'t, 'c>,
-    out: &'o mut Vec<Setting>,
-}
-
-impl<'de> DeserializeSeed<'de> for SettingsSeed<'_, '_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SettingsSeed<'_, '_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of settings")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(item) = seq.next_element::<Item>()? {
-            // A `null` instance is skipped; a missing one declines (a bare instance, or an
-            // error the reference reader reports).
-            let Some(instance) = item.instance else {
-                return Err(de::Error::custom("decline"));
-            };
-            if let Some(instance) = instance {
-                self.fast
-                    .instance(&instance, self.out)
-                    .ok_or_else(|| de::Error::custom("decline"))?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// One item of `settings`: `{"id": .., "settingInstance": {..}}`.
@@ -604,192 +541,171 @@ struct TargetDoc<'a> {
 }
 
 /// An object read key by key: known keys fill a field (once: a duplicate declines), others
-/// are skipped.
-trait Fields<'de>: Default {
-    const WHAT: &'static str;
-    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error>;
+/// are skipped. `field` must consume the key's value.
+trait Fields<'t>: Default {
+    fn field(&mut self, key: &'t str, cursor: &mut Cursor<'t>) -> Option<()>;
 }
 
-impl<'de> Fields<'de> for PolicyDoc<'de> {
-    const WHAT: &'static str = "a Settings Catalog policy";
-    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "@odata.type" => once(&mut self.odata_type, map.next_value()?),
-            "name" => once(&mut self.name, map.next_value()?),
-            "displayName" => once(&mut self.display_name, map.next_value()?),
-            "id" => once(&mut self.id, map.next_value()?),
-            "assignments" => once(&mut self.assignments, map.next_value()?),
-            "TenantId" => flag(&mut self.tenant_id, map),
-            "Objects" => flag(&mut self.objects, map),
-            _ => skip(map),
-        }
-    }
+/// An object through its [`Fields`]; anything but an object declines.
+fn read_fields<'t, T: Fields<'t>>(cursor: &mut Cursor<'t>) -> Option<T> {
+    let mut fields = T::default();
+    cursor.object(|cursor, key| fields.field(key, cursor))?;
+    Some(fields)
 }
 
-impl<'de> Fields<'de> for Item<'de> {
-    const WHAT: &'static str = "a setting";
-    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "settingInstance" => once(&mut self.instance, map.next_value()?),
-            _ => skip(map),
-        }
-    }
+/// An array of items read by `item`; anything but an array declines.
+fn list_of<'t, T>(
+    cursor: &mut Cursor<'t>,
+    mut item: impl FnMut(&mut Cursor<'t>) -> Option<T>,
+) -> Option<Vec<T>> {
+    let mut items = Vec::new();
+    cursor.array(|cursor| {
+        items.push(item(cursor)?);
+        Some(())
+    })?;
+    Some(items)
 }
 
-impl<'de> Fields<'de> for Instance<'de> {
-    const WHAT: &'static str = "a setting instance";
-    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "@odata.type" => once(&mut self.odata_type, map.next_value()?),
-            "settingDefinitionId" => once(&mut self.definition, map.next_value()?),
-            "choiceSettingValue" => once(&mut self.choice, map.next_value()?),
-            "simpleSettingValue" => once(&mut self.simple, map.next_value()?),
-            "simpleSettingCollectionValue" => once(&mut self.simple_collection, map.next_value()?),
-            "choiceSettingCollectionValue" => once(&mut self.choice_collection, map.next_value()?),
-            "groupSettingCollectionValue" => once(&mut self.group_collection, map.next_value()?),
-            "groupSettingValue" => once(&mut self.group, map.next_value()?),
-            _ => skip(map),
-        }
-    }
-}
-
-impl<'de> Fields<'de> for ChoiceValue<'de> {
-    const WHAT: &'static str = "a choice setting value";
-    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "value" => once(&mut self.value, map.next_value()?),
-            "children" => once(&mut self.children, map.next_value()?),
-            _ => skip(map),
-        }
-    }
-}
-
-impl<'de> Fields<'de> for SimpleValue<'de> {
-    const WHAT: &'static str = "a simple setting value";
-    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "@odata.type" => once(&mut self.odata_type, map.next_value()?),
-            "value" => once(&mut self.value, map.next_value()?),
-            _ => skip(map),
-        }
-    }
-}
-
-impl<'de> Fields<'de> for GroupValue<'de> {
-    const WHAT: &'static str = "a group setting value";
-    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "children" => once(&mut self.children, map.next_value()?),
-            _ => skip(map),
-        }
-    }
-}
-
-impl<'de> Fields<'de> for AssignmentDoc<'de> {
-    const WHAT: &'static str = "an assignment";
-    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "target" => once(&mut self.target, map.next_value()?),
-            _ => skip(map),
-        }
-    }
-}
-
-impl<'de> Fields<'de> for TargetDoc<'de> {
-    const WHAT: &'static str = "an assignment target";
-    fn field<A: MapAccess<'de>>(&mut self, key: &'de str, map: &mut A) -> Result<(), A::Error> {
-        match key {
-            "@odata.type" => once(&mut self.odata_type, map.next_value()?),
-            "groupId" => once(&mut self.group_id, map.next_value()?),
-            "groupName" => once(&mut self.group_name, map.next_value()?),
-            "membershipRule" => once(&mut self.membership_rule, map.next_value()?),
-            "deviceAndAppManagementAssignmentFilterType" => {
-                once(&mut self.filter_type, map.next_value()?)
-            }
-            "deviceAndAppManagementAssignmentFilterId" => {
-                once(&mut self.filter_id, map.next_value()?)
-            }
-            _ => skip(map),
-        }
+/// A value that may be `null` (`None` then), else read by `read`.
+fn nullable<'t, T>(
+    cursor: &mut Cursor<'t>,
+    read: impl FnOnce(&mut Cursor<'t>) -> Option<T>,
+) -> Option<Option<T>> {
+    if cursor.null() {
+        Some(None)
+    } else {
+        read(cursor).map(Some)
     }
 }
 
 /// Fill a field once; a second occurrence of the key declines (the reference reader takes the
 /// first, and reports nothing: such files are rare enough to leave to it).
-fn once<T, E: de::Error>(slot: &mut Option<T>, value: T) -> Result<(), E> {
+fn once<T>(slot: &mut Option<T>, value: Option<T>) -> Option<()> {
     if slot.is_some() {
-        return Err(E::custom("duplicate key"));
+        return None;
     }
-    *slot = Some(value);
-    Ok(())
+    *slot = Some(value?);
+    Some(())
 }
 
-/// Note that a key is present, whatever its value.
-fn flag<'de, A: MapAccess<'de>>(present: &mut bool, map: &mut A) -> Result<(), A::Error> {
-    *present = true;
-    skip(map)
+/// Instances as the `children` of a value: `null` or an array of objects.
+fn children<'t>(cursor: &mut Cursor<'t>) -> Option<Option<Vec<Instance<'t>>>> {
+    nullable(cursor, |cursor| list_of(cursor, read_fields::<Instance>))
 }
 
-fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
-    map.next_value::<IgnoredAny>().map(drop)
-}
-
-struct ObjectVisitor<T>(PhantomData<T>);
-
-impl<'de, T: Fields<'de>> Visitor<'de> for ObjectVisitor<T> {
-    type Value = T;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(T::WHAT)
+impl<'t> Fields<'t> for PolicyDoc<'t> {
+    fn field(&mut self, key: &'t str, cursor: &mut Cursor<'t>) -> Option<()> {
+        match key {
+            "@odata.type" => once(&mut self.odata_type, cursor.value()),
+            "name" => once(&mut self.name, cursor.value()),
+            "displayName" => once(&mut self.display_name, cursor.value()),
+            "id" => once(&mut self.id, cursor.value()),
+            "assignments" => once(&mut self.assignments, cursor.value()),
+            // Noted whatever their value.
+            "TenantId" => {
+                self.tenant_id = true;
+                cursor.skip()
+            }
+            "Objects" => {
+                self.objects = true;
+                cursor.skip()
+            }
+            _ => cursor.skip(),
+        }
     }
+}
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
-        let mut fields = T::default();
-        while let Some(Key(key)) = map.next_key()? {
-            fields.field(key, &mut map)?;
+impl<'t> Fields<'t> for Item<'t> {
+    fn field(&mut self, key: &'t str, cursor: &mut Cursor<'t>) -> Option<()> {
+        match key {
+            "settingInstance" => once(
+                &mut self.instance,
+                nullable(cursor, read_fields::<Instance>),
+            ),
+            _ => cursor.skip(),
         }
-        Ok(fields)
     }
 }
 
-/// `Deserialize` for the typed structs: each is an object read through its [`Fields`].
-macro_rules! deserialize_through_fields {
-    ($($name:ident),+) => {$(
-        impl<'de> Deserialize<'de> for $name<'de> {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer.deserialize_map(ObjectVisitor(PhantomData))
+impl<'t> Fields<'t> for Instance<'t> {
+    fn field(&mut self, key: &'t str, cursor: &mut Cursor<'t>) -> Option<()> {
+        match key {
+            "@odata.type" => once(&mut self.odata_type, cursor.value()),
+            "settingDefinitionId" => once(&mut self.definition, cursor.value()),
+            "choiceSettingValue" => once(
+                &mut self.choice,
+                nullable(cursor, read_fields::<ChoiceValue>),
+            ),
+            "simpleSettingValue" => once(
+                &mut self.simple,
+                nullable(cursor, read_fields::<SimpleValue>),
+            ),
+            "simpleSettingCollectionValue" => once(&mut self.simple_collection, cursor.value()),
+            "choiceSettingCollectionValue" => once(&mut self.choice_collection, cursor.value()),
+            "groupSettingCollectionValue" => {
+                let group = |cursor: &mut Cursor<'t>| nullable(cursor, read_fields::<GroupValue>);
+                let list = nullable(cursor, |cursor| list_of(cursor, group));
+                once(&mut self.group_collection, list)
             }
+            "groupSettingValue" => {
+                once(&mut self.group, nullable(cursor, read_fields::<GroupValue>))
+            }
+            _ => cursor.skip(),
         }
-    )+};
+    }
 }
 
-deserialize_through_fields!(
-    Item,
-    Instance,
-    ChoiceValue,
-    SimpleValue,
-    AssignmentDoc,
-    TargetDoc,
-    GroupValue
-);
-
-/// An object key as written in the file; a key with escapes declines (keys are compared as
-/// written, and the reference reader decodes them).
-struct Key<'a>(&'a str);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a key without escapes")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(key))
-            }
+impl<'t> Fields<'t> for ChoiceValue<'t> {
+    fn field(&mut self, key: &'t str, cursor: &mut Cursor<'t>) -> Option<()> {
+        match key {
+            "value" => once(&mut self.value, cursor.value()),
+            "children" => once(&mut self.children, children(cursor)),
+            _ => cursor.skip(),
         }
-        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+impl<'t> Fields<'t> for SimpleValue<'t> {
+    fn field(&mut self, key: &'t str, cursor: &mut Cursor<'t>) -> Option<()> {
+        match key {
+            "@odata.type" => once(&mut self.odata_type, cursor.value()),
+            "value" => once(&mut self.value, cursor.value()),
+            _ => cursor.skip(),
+        }
+    }
+}
+
+impl<'t> Fields<'t> for GroupValue<'t> {
+    fn field(&mut self, key: &'t str, cursor: &mut Cursor<'t>) -> Option<()> {
+        match key {
+            "children" => once(&mut self.children, children(cursor)),
+            _ => cursor.skip(),
+        }
+    }
+}
+
+impl<'t> Fields<'t> for AssignmentDoc<'t> {
+    fn field(&mut self, key: &'t str, cursor: &mut Cursor<'t>) -> Option<()> {
+        match key {
+            "target" => once(&mut self.target, read_fields::<TargetDoc>(cursor)),
+            _ => cursor.skip(),
+        }
+    }
+}
+
+impl<'t> Fields<'t> for TargetDoc<'t> {
+    fn field(&mut self, key: &'t str, cursor: &mut Cursor<'t>) -> Option<()> {
+        match key {
+            "@odata.type" => once(&mut self.odata_type, cursor.value()),
+            "groupId" => once(&mut self.group_id, cursor.value()),
+            "groupName" => once(&mut self.group_name, cursor.value()),
+            "membershipRule" => once(&mut self.membership_rule, cursor.value()),
+            "deviceAndAppManagementAssignmentFilterType" => {
+                once(&mut self.filter_type, cursor.value())
+            }
+            "deviceAndAppManagementAssignmentFilterId" => once(&mut self.filter_id, cursor.value()),
+            _ => cursor.skip(),
+        }
     }
 }
 
