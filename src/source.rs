@@ -108,7 +108,9 @@ pub struct SourceFile {
     /// The text re-read after [`SourceFile::release`]; `None` inside when the file changed or
     /// vanished since it was parsed.
     reloaded: Option<OnceLock<Option<String>>>,
-    lines: LineIndex,
+    /// Built on first use, or handed over by a parser that saw every line end
+    /// ([`SourceFile::offer_line_starts`]); always built before the text is released.
+    lines: OnceLock<LineIndex>,
     /// The text is ASCII (noted while it is hot in the cache, for [`SourceFile::release`]).
     ascii: bool,
 }
@@ -143,7 +145,6 @@ impl SourceFile {
     }
 
     pub fn from_text(path: &Path, text: String, encoding: Encoding) -> SourceFile {
-        let lines = LineIndex::new(&text);
         SourceFile {
             path: path.to_path_buf(),
             display_path: display_path(path),
@@ -152,7 +153,7 @@ impl SourceFile {
             ascii: text.is_ascii(),
             text,
             reloaded: None,
-            lines,
+            lines: OnceLock::new(),
         }
     }
 
@@ -196,6 +197,7 @@ impl SourceFile {
             && !self.path.as_os_str().is_empty()
             && self.ascii;
         if rereadable && self.reloaded.is_none() {
+            self.lines();
             self.text = String::new();
             self.reloaded = Some(OnceLock::new());
         }
@@ -218,10 +220,24 @@ impl SourceFile {
         (encoding == self.encoding && text.len() == self.len && text.is_ascii()).then_some(text)
     }
 
+    /// The line index, built from the text the first time it is needed.
+    fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
+    }
+
+    /// Take the start of every line but the first, in order, from a parser that saw every line
+    /// end of the text (`\n`, `\r\n`, a lone `\r`), instead of scanning the text again. Ignored
+    /// when the index is already built.
+    pub(crate) fn offer_line_starts(&self, starts: &[u32]) {
+        self.lines
+            .get_or_init(|| LineIndex::from_starts(starts.iter().copied()));
+        debug_assert_eq!(self.lines.get().map(LineIndex::len), Some(starts.len() + 1));
+    }
+
     /// 1-based line and column (in Unicode code points) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.len);
-        let (line, start) = self.lines.line_of(offset as u32);
+        let (line, start) = self.lines().line_of(offset as u32);
         let start = start as usize;
         if self.reloaded.is_some() {
             // Released files are ASCII: one byte per code point.
@@ -250,25 +266,25 @@ impl SourceFile {
 
     /// [`SourceFile::line`] of `text`, this file's text as [`SourceFile::text_unkept`] gave it.
     pub fn line_in<'t>(&self, text: &'t str, line: usize) -> &'t str {
-        let Some(start) = line.checked_sub(1).and_then(|i| self.lines.start(i)) else {
+        let Some(start) = line.checked_sub(1).and_then(|i| self.lines().start(i)) else {
             return "";
         };
-        let end = self.lines.start(line).map_or(text.len(), |e| e as usize);
+        let end = self.lines().start(line).map_or(text.len(), |e| e as usize);
         text.get(start as usize..end)
             .unwrap_or("")
             .trim_end_matches(['\n', '\r'])
     }
 
     pub fn line_count(&self) -> usize {
-        self.lines.len()
+        self.lines().len()
     }
 
     /// Where context of `lines_before` lines above the line of `offset` starts: that line's
     /// 0-based number and byte offset (the first line's when the file has fewer lines above).
     pub fn context_start(&self, offset: usize, lines_before: usize) -> (usize, usize) {
-        let (line, _) = self.lines.line_of(offset.min(self.len) as u32);
+        let (line, _) = self.lines().line_of(offset.min(self.len) as u32);
         let first = line.saturating_sub(lines_before);
-        let start = self.lines.start(first).unwrap_or(0) as usize;
+        let start = self.lines().start(first).unwrap_or(0) as usize;
         (first, start)
     }
 }
@@ -293,6 +309,14 @@ impl LineIndex {
     const EVERY: usize = 32;
 
     fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
+        let line_ends = memchr::memchr2_iter(b'\n', b'\r', bytes)
+            .filter(|&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'));
+        LineIndex::from_starts(line_ends.map(|i| i as u32 + 1))
+    }
+
+    /// The index of a text whose lines after the first start at `starts` (ascending).
+    fn from_starts(starts: impl IntoIterator<Item = u32>) -> LineIndex {
         // Built in a buffer each thread reuses, then copied at its exact size (one allocation
         // per file, not a growing vector shrunk afterwards).
         thread_local! {
@@ -303,14 +327,10 @@ impl LineIndex {
             index.checkpoints.clear();
             index.checkpoints.push((0, 0));
             index.lines = 1;
-            let bytes = text.as_bytes();
             let mut previous = 0u32;
-            for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
-                if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
-                    let start = i as u32 + 1;
-                    index.push(start - previous, start);
-                    previous = start;
-                }
+            for start in starts {
+                index.push(start - previous, start);
+                previous = start;
             }
             index.clone()
         })
@@ -571,7 +591,7 @@ fn placeholder() -> SourceFile {
         text: String::new(),
         len: 0,
         reloaded: None,
-        lines: LineIndex::new(""),
+        lines: OnceLock::new(),
         ascii: true,
     }
 }

@@ -104,6 +104,16 @@ pub fn intune_json(data: &[u8]) {
             format!("{reference:?}"),
             "the typed fast path and the reference reader disagree"
         );
+        // The fast path hands its line starts to the file: they must be the text's.
+        let fresh = decode("fuzz.json", data).expect("decoded once already");
+        assert_eq!(file.line_count(), fresh.line_count(), "line count");
+        for line in 1..=fresh.line_count() {
+            assert_eq!(file.line(line), fresh.line(line), "line {line}");
+        }
+        let step = 1 + file.len() / 512;
+        for offset in (0..=file.len()).step_by(step).chain([file.len()]) {
+            assert_eq!(file.line_col(offset), fresh.line_col(offset), "offset {offset}");
+        }
     }
 }
 

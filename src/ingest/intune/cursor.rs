@@ -18,6 +18,8 @@ pub(super) struct Cursor<'t> {
     text: &'t str,
     pos: usize,
     depth: u32,
+    /// Where each line after the first starts, when recorded (see [`Cursor::recording_lines`]).
+    line_starts: Option<Vec<u32>>,
 }
 
 impl<'t> Cursor<'t> {
@@ -26,28 +28,90 @@ impl<'t> Cursor<'t> {
             text,
             pos: 0,
             depth: 0,
+            line_starts: None,
         }
+    }
+
+    /// A cursor that also records where the lines of `text` start, into `line_starts` (cleared
+    /// first): JSON has line ends only in whitespace, which the cursor reads byte by byte
+    /// anyway, so a file it reads to the end needs no second scan for its line index.
+    pub(super) fn recording_lines(text: &'t str, mut line_starts: Vec<u32>) -> Cursor<'t> {
+        line_starts.clear();
+        Cursor {
+            line_starts: Some(line_starts),
+            ..Cursor::new(text)
+        }
+    }
+
+    /// The line starts recorded so far (empty when not recording), and the vector back.
+    pub(super) fn into_line_starts(self) -> Vec<u32> {
+        self.line_starts.unwrap_or_default()
     }
 
     fn bytes(&self) -> &'t [u8] {
         self.text.as_bytes()
     }
 
-    /// Skip JSON whitespace. Pretty-printed exports indent with runs of spaces: those are
-    /// skipped eight at a time.
+    /// Skip JSON whitespace, noting line ends (`\n`, `\r\n`, a lone `\r`) when recording.
+    /// Pretty-printed exports indent with runs of spaces: those are skipped eight at a time.
+    #[inline]
     fn skip_whitespace(&mut self) {
+        // Most calls stand on a token already, or on the one space after a colon.
+        let bytes = self.bytes();
+        let at = self.pos;
+        match bytes.get(at) {
+            Some(&b) if b > b' ' => return,
+            Some(b' ') if bytes.get(at + 1).is_some_and(|&b| b > b' ') => {
+                self.pos = at + 1;
+                return;
+            }
+            _ => {}
+        }
+        self.skip_whitespace_run();
+    }
+
+    #[inline(never)]
+    fn skip_whitespace_run(&mut self) {
+        const SPACES: u64 = u64::from_le_bytes(*b"        ");
         let bytes = self.bytes();
         let mut at = self.pos;
-        while let Some(word) = bytes.get(at..at + 8) {
-            if word != b"        " {
-                break;
+        loop {
+            // The spaces here, eight at a time: the first byte of a word that is not a space
+            // ends the run of spaces.
+            if let Some(word) = bytes.get(at..at + 8) {
+                let others = u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ SPACES;
+                if others == 0 {
+                    at += 8;
+                    continue;
+                }
+                at += (others.trailing_zeros() / 8) as usize;
+            } else {
+                while bytes.get(at) == Some(&b' ') {
+                    at += 1;
+                }
             }
-            at += 8;
-        }
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(at) {
-            at += 1;
+            match bytes.get(at) {
+                Some(b'\t') => at += 1,
+                Some(b'\n') => {
+                    at += 1;
+                    self.line_starts_at(at);
+                }
+                Some(b'\r') => {
+                    at += 1;
+                    if bytes.get(at) != Some(&b'\n') {
+                        self.line_starts_at(at);
+                    }
+                }
+                _ => break,
+            }
         }
         self.pos = at;
+    }
+
+    fn line_starts_at(&mut self, at: usize) {
+        if let Some(starts) = &mut self.line_starts {
+            starts.push(at as u32);
+        }
     }
 
     /// The next byte after whitespace, not consumed.
@@ -383,6 +447,35 @@ mod tests {
         let value = seen[0].1;
         let offset = value.as_ptr() as usize - text.as_ptr() as usize;
         assert_eq!(&text[offset..offset + value.len()], value);
+    }
+
+    #[test]
+    fn recorded_line_starts_are_those_of_the_text() {
+        let texts = [
+            "{}",
+            "\n{\n  \"a\": [1,\r\n    2],\r  \"b\":\n\n\"x\"\r\n}\n",
+            "\r\n\r\r\n[\r]\r",
+            "[                 \n                  1]",
+        ];
+        for text in texts {
+            let mut cursor = Cursor::recording_lines(text, vec![7]);
+            assert!(
+                cursor.value().is_some() && cursor.end().is_some(),
+                "{text:?}"
+            );
+            let bytes = text.as_bytes();
+            let expected: Vec<u32> = (0..bytes.len())
+                .filter(|&i| {
+                    bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+                })
+                .map(|i| i as u32 + 1)
+                .collect();
+            assert_eq!(cursor.into_line_starts(), expected, "{text:?}");
+        }
+        // A cursor that does not record hands back nothing.
+        let mut cursor = Cursor::new("[\n1\n]");
+        assert!(cursor.value().is_some());
+        assert!(cursor.into_line_starts().is_empty());
     }
 
     #[test]

@@ -53,15 +53,19 @@ pub(super) fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option
             out: Parsed::default(),
         },
     };
-    let mut cursor = Cursor::new(text);
-    let (doc, settings) = fast.policy_doc(&mut cursor)?;
-    cursor.end()?;
-    let mut policy = fast.policy(&doc, body)?;
-    policy.settings = settings;
-    if let Some(assignments) = doc.assignments {
-        fast.assignments(assignments, &mut policy)?;
+    // The cursor notes where lines start as it goes (into a vector each thread reuses), so an
+    // accepted file needs no second scan for its line index.
+    thread_local! {
+        static LINE_STARTS: std::cell::Cell<Vec<u32>> = const { std::cell::Cell::new(Vec::new()) };
     }
-    fast.reader.out.policies.push(policy);
+    let mut cursor = Cursor::recording_lines(text, LINE_STARTS.take());
+    let policy = fast.whole_policy(&mut cursor, body);
+    let line_starts = cursor.into_line_starts();
+    if policy.is_some() {
+        file.offer_line_starts(&line_starts);
+    }
+    LINE_STARTS.set(line_starts);
+    fast.reader.out.policies.push(policy?);
     Some(fast.reader.out)
 }
 
@@ -79,7 +83,7 @@ struct Fast<'t, 'c> {
     reader: Reader<'c>,
 }
 
-impl Fast<'_, '_> {
+impl<'t> Fast<'t, '_> {
     /// The span of a value: where its text sits in the file's text.
     fn span(&self, raw: Raw<'_>) -> Span {
         let start = raw.as_ptr() as usize - self.text.as_ptr() as usize;
@@ -91,6 +95,18 @@ impl Fast<'_, '_> {
     fn string<'a>(&self, raw: Option<Raw<'a>>) -> Option<(Cow<'a, str>, Span)> {
         let raw = raw?;
         Some((string_value(raw)?, self.span(raw)))
+    }
+
+    /// The file's policy, with its settings and assignments: the file read to its end.
+    fn whole_policy(&self, cursor: &mut Cursor<'t>, body: &str) -> Option<Policy> {
+        let (doc, settings) = self.policy_doc(cursor)?;
+        cursor.end()?;
+        let mut policy = self.policy(&doc, body)?;
+        policy.settings = settings;
+        if let Some(assignments) = doc.assignments {
+            self.assignments(assignments, &mut policy)?;
+        }
+        Some(policy)
     }
 
     /// The policy itself: type, name and id, as the reference reader takes them.
@@ -384,7 +400,7 @@ fn array(raw: Raw<'_>) -> Option<Option<Raw<'_>>> {
 fn string_value(raw: Raw<'_>) -> Option<Cow<'_, str>> {
     let text = raw;
     let content = text.strip_prefix('"')?.strip_suffix('"')?;
-    if content.contains('\\') {
+    if memchr::memchr(b'\\', content.as_bytes()).is_some() {
         serde_json::from_str::<String>(text).ok().map(Cow::Owned)
     } else {
         Some(Cow::Borrowed(content))
@@ -734,6 +750,12 @@ mod tests {
             "{}",
             path.display()
         );
+        // The line index the cursor handed over is the one the text gives.
+        let fresh = SourceFile::decode(path, bytes).unwrap();
+        assert_eq!(file.line_count(), fresh.line_count(), "{}", path.display());
+        for offset in (0..=file.len()).step_by(7).chain([file.len()]) {
+            assert_eq!(file.line_col(offset), fresh.line_col(offset), "{offset}");
+        }
         true
     }
 
