@@ -287,6 +287,20 @@ fn deeply_nested_json_is_a_positioned_error_in_every_json_reader() {
         "invalid JSON: maximum nesting depth exceeded"
     );
 
+    // A Settings Catalog policy (the shape the typed fast path reads) with a deep value: the
+    // fast path declines at its own bound, and the reference reader reports the nesting.
+    let policy = format!(
+        r##"{{"@odata.type": "#microsoft.graph.deviceManagementConfigurationPolicy", "name": "Deep",
+  "settings": [{{"settingInstance": {{"settingDefinitionId": "x", "extra": {}}}}}]}}"##,
+        deep_json(100_000)
+    );
+    let error = nesting_error("policy.json", &policy, &["policy.json"]);
+    assert_eq!(error.line, Some(2));
+    assert_eq!(
+        error.message,
+        "invalid JSON: maximum nesting depth exceeded"
+    );
+
     // A STIG Viewer 3 checklist.
     let cklb = format!("{{\"target_data\": {{}}, \"stigs\": {}", deep_json(100_000));
     let error = nesting_error("deep.cklb", &cklb, &["deep.cklb"]);
