@@ -71,8 +71,12 @@ pub(super) fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option
 
 const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
+/// The policy type, or (for exports without `@odata.type`: a saved Graph `$entity`, IntuneCD)
+/// a setting instance's key.
 fn mentions_catalog_policy(body: &str) -> bool {
-    memchr::memmem::find(body.as_bytes(), b"deviceManagementConfigurationPolicy\"").is_some()
+    let bytes = body.as_bytes();
+    memchr::memmem::find(bytes, b"deviceManagementConfigurationPolicy\"").is_some()
+        || memchr::memmem::find(bytes, b"\"settingDefinitionId\"").is_some()
 }
 
 /// What the fast path reads with: the file's text (for spans) and the reference reader's
@@ -111,10 +115,14 @@ impl<'t> Fast<'t, '_> {
 
     /// The policy itself: type, name and id, as the reference reader takes them.
     fn policy(&self, doc: &PolicyDoc<'_>, body: &str) -> Option<Policy> {
-        let odata_type = string_value(doc.odata_type?)?;
-        if odata_type.strip_prefix(GRAPH) != Some("deviceManagementConfigurationPolicy")
-            || (doc.tenant_id && doc.objects)
-        {
+        let catalog_policy = match doc.odata_type {
+            Some(raw) => {
+                string_value(raw)?.strip_prefix(GRAPH)
+                    == Some("deviceManagementConfigurationPolicy")
+            }
+            None => doc.untyped_catalog_policy(),
+        };
+        if !catalog_policy || (doc.tenant_id && doc.objects) {
             return None;
         }
         let name = doc
@@ -462,7 +470,10 @@ impl<'t> Fast<'t, '_> {
                 // better declined before skipping the whole list.
                 "value" => None,
                 "settings" if std::mem::replace(&mut seen_settings, true) => None,
-                "settings" => self.settings(cursor, settings),
+                "settings" => {
+                    doc.untyped.settings = true;
+                    self.settings(cursor, settings)
+                }
                 _ => doc.field(key, cursor),
             })?;
             let mut exact = Vec::with_capacity(settings.len());
@@ -500,6 +511,33 @@ struct PolicyDoc<'a> {
     /// IntuneManagement's migration table carries both (the reference reader skips it).
     tenant_id: bool,
     objects: bool,
+    /// The keys the reference reader classifies an object without `@odata.type` by.
+    untyped: UntypedKeys,
+}
+
+/// Which of the keys that tell an object's shape without `@odata.type` it has
+/// (`classify_untyped` in the parent module), whatever their values.
+#[derive(Default)]
+struct UntypedKeys {
+    settings: bool,
+    settings_delta: bool,
+    /// `templateId` in any case (portal import shapes write `TemplateId`).
+    template_id: bool,
+    template_reference: bool,
+    platforms: bool,
+    technologies: bool,
+}
+
+impl PolicyDoc<'_> {
+    /// What the reference reader reads as a Settings Catalog policy when it has no
+    /// `@odata.type` (an endpoint-security intent otherwise, or another shape).
+    fn untyped_catalog_policy(&self) -> bool {
+        let keys = &self.untyped;
+        let intent =
+            keys.settings_delta || (keys.template_id && keys.settings && !keys.template_reference);
+        let named = self.name.is_some() || keys.platforms || keys.technologies;
+        !intent && ((keys.settings && named) || (keys.platforms && keys.technologies))
+    }
 }
 
 /// One item of `settings`: `{"id": .., "settingInstance": {..}}`.
@@ -604,6 +642,12 @@ fn once<T>(slot: &mut Option<T>, value: Option<T>) -> Option<()> {
     Some(())
 }
 
+/// Note that a key is present, whatever its value.
+fn flag(present: &mut bool, cursor: &mut Cursor<'_>) -> Option<()> {
+    *present = true;
+    cursor.skip()
+}
+
 /// Instances as the `children` of a value: `null` or an array of objects.
 fn children<'t>(cursor: &mut Cursor<'t>) -> Option<Option<Vec<Instance<'t>>>> {
     nullable(cursor, |cursor| list_of(cursor, read_fields::<Instance>))
@@ -617,14 +661,14 @@ impl<'t> Fields<'t> for PolicyDoc<'t> {
             "displayName" => once(&mut self.display_name, cursor.value()),
             "id" => once(&mut self.id, cursor.value()),
             "assignments" => once(&mut self.assignments, cursor.value()),
-            // Noted whatever their value.
-            "TenantId" => {
-                self.tenant_id = true;
-                cursor.skip()
-            }
-            "Objects" => {
-                self.objects = true;
-                cursor.skip()
+            "TenantId" => flag(&mut self.tenant_id, cursor),
+            "Objects" => flag(&mut self.objects, cursor),
+            "settingsDelta" => flag(&mut self.untyped.settings_delta, cursor),
+            "templateReference" => flag(&mut self.untyped.template_reference, cursor),
+            "platforms" => flag(&mut self.untyped.platforms, cursor),
+            "technologies" => flag(&mut self.untyped.technologies, cursor),
+            key if key.eq_ignore_ascii_case("templateId") => {
+                flag(&mut self.untyped.template_id, cursor)
             }
             _ => cursor.skip(),
         }
@@ -920,6 +964,43 @@ mod tests {
         let setting = &parsed.policies[0].settings[0];
         assert_eq!(setting.raw_name, "x_a");
         assert_eq!(file.slice(setting.span), "\"x_a_\\u0031\"");
+    }
+
+    #[test]
+    fn exports_without_odata_type_are_read_as_the_reference_reader_classifies_them() {
+        let settings = format!(r#""settings": [{}]"#, choice(PKU2U, PKU2U_0, ""));
+        let untyped = |fields: &str| format!("{{{fields}}}");
+        // A saved Graph `$entity` and IntuneCD's backups carry no `@odata.type`.
+        let accepted = [
+            untyped(&format!(
+                r#""@odata.context": "https://graph.microsoft.com/beta/$metadata#deviceManagement/configurationPolicies/$entity", "name": "P", {settings}"#
+            )),
+            untyped(&format!(
+                r#""name": "P", "platforms": "windows10", "technologies": "mdm", "templateReference": {{"templateId": ""}}, {settings}"#
+            )),
+            untyped(&format!(
+                r#""platforms": "windows10", "technologies": "mdm", "displayName": "P", {settings}"#
+            )),
+            untyped(&format!(
+                r#""name": "P", "templateId": "t", "templateReference": null, {settings}"#
+            )),
+        ];
+        for text in &accepted {
+            assert!(text_agrees(text), "declined:\n{text}");
+        }
+        // What the reference reader reads as something else (an intent, a companion file) or
+        // reports.
+        let declined = [
+            untyped(&format!(r#""name": "P", "settingsDelta": [], {settings}"#)),
+            untyped(&format!(r#""name": "P", "templateId": "t", {settings}"#)),
+            untyped(&format!(r#""name": "P", "TemplateId": "t", {settings}"#)),
+            untyped(&settings),
+            untyped(&format!(r#""description": "no name", {settings}"#)),
+            untyped(&format!(r#""platforms": "windows10", {settings}"#)),
+        ];
+        for text in &declined {
+            assert!(!text_agrees(text), "accepted:\n{text}");
+        }
     }
 
     #[test]
