@@ -2,14 +2,15 @@
 //! templates), compliance policies, endpoint-security intents, plus the Entra groups and
 //! assignment filters found in the same exports (delegated to [`super::entra_groups`]).
 //!
-//! Plain Graph Settings Catalog policy files, the bulk of a tenant, go through a typed fast path
-//! first (module `typed`, over the validating JSON cursor of module `cursor`), which reads them
-//! exactly as the reader below would or declines. Every other file, and every file the fast path declines, is parsed once into a
-//! `jsonc-parser` AST and classified by SHAPE, never by file name (formats.md section 3): one
-//! object, an array, a Graph list `{"value": [...]}`, an IntuneManagement intent companion
-//! `{"settings": [...]}`, group / filter templates, IntuneCD's assignment report, and a
-//! top-level JSON string holding JSON (double-encoded), whose inner spans are mapped back to
-//! file bytes. Span conventions are documented in [`super::json`].
+//! Settings Catalog policy files (one policy each), the bulk of a tenant, go through a typed
+//! fast path first (module `typed`, over the validating JSON cursor of module `cursor`), which
+//! reads them exactly as the reader below would or declines. Every other file, and every file
+//! the fast path declines, is parsed once into a `jsonc-parser` AST and classified by SHAPE,
+//! never by file name (formats.md section 3): one object, an array, a Graph list
+//! `{"value": [...]}`, an IntuneManagement intent companion `{"settings": [...]}`, group /
+//! filter templates, IntuneCD's assignment report, and a top-level JSON string holding JSON
+//! (double-encoded), whose inner spans are mapped back to file bytes. Span conventions are
+//! documented in [`super::json`].
 //!
 //! What each setting's spans cover (JSON nodes; strings with their quotes):
 //!

@@ -1,7 +1,8 @@
 //! The typed fast path for the bulk of a tenant: Graph Settings Catalog policy files.
 //!
-//! A tenant export is mostly one `deviceManagementConfigurationPolicy` object per file, and a
-//! full AST of every file (the reference reader in the parent module) costs about twice a typed
+//! A tenant export is mostly one `deviceManagementConfigurationPolicy` object per file (with
+//! its `@odata.type`, or without it as a saved Graph `$entity` response or an IntuneCD backup
+//! writes it), and a full AST of every file (the reference reader in the parent module) costs about twice a typed
 //! pass (architecture.md, "Speed"). Such files are therefore read by a [`Cursor`] into the few
 //! typed structs below, field by field; the `settings` list is mapped to [`Setting`]s item by
 //! item as it is read, so no tree of the whole file is built. Every value a diagnostic may
