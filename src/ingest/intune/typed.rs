@@ -406,8 +406,7 @@ fn array(raw: Raw<'_>) -> Option<Option<Raw<'_>>> {
 }
 
 /// The decoded text of a JSON string; None when the value is not a string.
-fn string_value(raw: Raw<'_>) -> Option<Cow<'_, str>> {
-    let text = raw;
+fn string_value(text: Raw<'_>) -> Option<Cow<'_, str>> {
     let content = text.strip_prefix('"')?.strip_suffix('"')?;
     if memchr::memchr(b'\\', content.as_bytes()).is_some() {
         serde_json::from_str::<String>(text).ok().map(Cow::Owned)
@@ -429,11 +428,10 @@ fn instance_kind(raw: Raw<'_>) -> Option<&'static str> {
 
 /// A scalar setting value as the reference reader's `scalar_value` makes it: `Some(None)` for
 /// null; decline for objects and arrays.
-fn scalar(raw: Raw<'_>, integer: bool) -> Option<Option<Value>> {
-    let text = raw;
+fn scalar(text: Raw<'_>, integer: bool) -> Option<Option<Value>> {
     Some(Some(match text.as_bytes().first()? {
         b'"' => {
-            let s = string_value(raw)?;
+            let s = string_value(text)?;
             if integer {
                 s.trim()
                     .parse()
