@@ -2,8 +2,8 @@
 //! templates), compliance policies, endpoint-security intents, plus the Entra groups and
 //! assignment filters found in the same exports (delegated to [`super::entra_groups`]).
 //!
-//! Settings Catalog policy files (one policy each), the bulk of a tenant, go through a typed
-//! fast path first (module `typed`, over the validating JSON cursor of module `cursor`), which
+//! Settings Catalog policy files (one policy each, or lists of policies only), the bulk of a
+//! tenant, go through a typed fast path first (module `typed`, over the validating JSON cursor of module `cursor`), which
 //! reads them exactly as the reader below would or declines. Every other file, and every file
 //! the fast path declines, is parsed once into a `jsonc-parser` AST and classified by SHAPE,
 //! never by file name (formats.md section 3): one object, an array, a Graph list

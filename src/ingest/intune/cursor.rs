@@ -115,7 +115,7 @@ impl<'t> Cursor<'t> {
     }
 
     /// The next byte after whitespace, not consumed.
-    fn peek(&mut self) -> Option<u8> {
+    pub(super) fn peek(&mut self) -> Option<u8> {
         self.skip_whitespace();
         self.bytes().get(self.pos).copied()
     }
@@ -147,6 +147,17 @@ impl<'t> Cursor<'t> {
         let start = self.pos;
         self.skip_value()?;
         Some(&self.text[start..self.pos])
+    }
+
+    /// Read the next value with `read`, and return its text beside what `read` made of it.
+    pub(super) fn with_text<T>(
+        &mut self,
+        read: impl FnOnce(&mut Cursor<'t>) -> Option<T>,
+    ) -> Option<(T, &'t str)> {
+        self.skip_whitespace();
+        let start = self.pos;
+        let value = read(self)?;
+        Some((value, &self.text[start..self.pos]))
     }
 
     /// Skip the next value.

@@ -2,7 +2,8 @@
 //!
 //! A tenant export is mostly one `deviceManagementConfigurationPolicy` object per file (with
 //! its `@odata.type`, or without it as a saved Graph `$entity` response or an IntuneCD backup
-//! writes it), and a full AST of every file (the reference reader in the parent module) costs about twice a typed
+//! writes it), or a list of them (a Graph list response `{"value": [...]}`, a JSON array), and
+//! a full AST of every file (the reference reader in the parent module) costs about twice a typed
 //! pass (architecture.md, "Speed"). Such files are therefore read by a [`Cursor`] into the few
 //! typed structs below, field by field; the `settings` list is mapped to [`Setting`]s item by
 //! item as it is read, so no tree of the whole file is built. Every value a diagnostic may
@@ -41,9 +42,9 @@ type Nullable<T> = Option<Option<T>>;
 /// Read a Graph Settings Catalog policy file, or decline with `None` (see the module docs).
 pub(super) fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option<Parsed> {
     let text = file.text();
-    // Cheap refusal of everything else (groups, filters, lists, other policy types).
+    // Cheap refusal of everything else (groups, filters, other policy types).
     let body = text.trim_matches(JSON_WHITESPACE);
-    if !body.starts_with('{') || !mentions_catalog_policy(body) {
+    if !(body.starts_with('{') || body.starts_with('[')) || !mentions_catalog_policy(body) {
         return None;
     }
     let mut fast = Fast {
@@ -60,13 +61,18 @@ pub(super) fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option
         static LINE_STARTS: std::cell::Cell<Vec<u32>> = const { std::cell::Cell::new(Vec::new()) };
     }
     let mut cursor = Cursor::recording_lines(text, LINE_STARTS.take());
-    let policy = fast.whole_policy(&mut cursor, body);
+    let mut policies = fast.whole_policy(&mut cursor).map(|policy| vec![policy]);
+    if policies.is_none() {
+        // A list of policies, which the first try declines at its first key or bracket.
+        cursor = Cursor::recording_lines(text, cursor.into_line_starts());
+        policies = fast.policy_list(&mut cursor);
+    }
     let line_starts = cursor.into_line_starts();
-    if policy.is_some() {
+    if policies.is_some() {
         file.offer_line_starts(&line_starts);
     }
     LINE_STARTS.set(line_starts);
-    fast.reader.out.policies.push(policy?);
+    fast.reader.out.policies = policies?;
     Some(fast.reader.out)
 }
 
@@ -103,9 +109,37 @@ impl<'t> Fast<'t, '_> {
     }
 
     /// The file's policy, with its settings and assignments: the file read to its end.
-    fn whole_policy(&self, cursor: &mut Cursor<'t>, body: &str) -> Option<Policy> {
-        let (doc, settings) = self.policy_doc(cursor)?;
+    fn whole_policy(&self, cursor: &mut Cursor<'t>) -> Option<Policy> {
+        let policy = self.policy_object(cursor)?;
         cursor.end()?;
+        Some(policy)
+    }
+
+    /// The policies of a Graph list response (`{"value": [...]}`, annotations beside it) or of
+    /// a top-level array: every item must be a policy the fast path reads, or it declines.
+    fn policy_list(&self, cursor: &mut Cursor<'t>) -> Option<Vec<Policy>> {
+        let items = |cursor: &mut Cursor<'t>| list_of(cursor, |cursor| self.policy_object(cursor));
+        let mut policies = None;
+        if cursor.peek()? == b'[' {
+            policies = Some(items(cursor)?);
+        } else {
+            // The reference reader's wrapper: no key but `value` and annotations.
+            cursor.object(|cursor, key| match key {
+                "value" if policies.is_none() => {
+                    policies = Some(items(cursor)?);
+                    Some(())
+                }
+                key if json::is_annotation(key) => cursor.skip(),
+                _ => None,
+            })?;
+        }
+        cursor.end()?;
+        policies
+    }
+
+    /// A policy object, with its settings and assignments.
+    fn policy_object(&self, cursor: &mut Cursor<'t>) -> Option<Policy> {
+        let ((doc, settings), body) = cursor.with_text(|cursor| self.policy_doc(cursor))?;
         let mut policy = self.policy(&doc, body)?;
         policy.settings = settings;
         if let Some(assignments) = doc.assignments {
@@ -1003,6 +1037,47 @@ mod tests {
     }
 
     #[test]
+    fn lists_of_policies_are_read_when_every_item_is_one() {
+        let pku2u = policy(&choice(PKU2U, PKU2U_0, ""), "");
+        let second = policy("", r#", "assignments": [{"target": {"groupId": "g1"}}]"#)
+            .replace("\"p1\"", "\"p2\"");
+        let untyped =
+            r#"{"name": "U", "platforms": "windows10", "technologies": "mdm", "settings": []}"#;
+        let items = [pku2u.as_str(), &second, untyped].join(",\n    ");
+        let accepted = [
+            format!(
+                r#"{{"@odata.context": "https://graph.microsoft.com/beta/$metadata#deviceManagement/configurationPolicies", "value": [
+    {items}
+], "@odata.nextLink": "https://graph.microsoft.com/beta/next"}}"#
+            ),
+            format!("[{items}]"),
+        ];
+        for text in &accepted {
+            assert!(text_agrees(text), "declined:\n{text}");
+            let file = SourceFile::decode(Path::new("inline.json"), text.as_bytes()).unwrap();
+            let parsed = read(SourceId(0), &file, Catalog::builtin()).unwrap();
+            let names: Vec<_> = parsed.policies.iter().map(|p| p.name.as_str()).collect();
+            assert_eq!(names, ["P", "P", "U"]);
+            assert_eq!(file.slice(parsed.policies[1].span), second);
+        }
+        let group = r#"{"id": "g", "displayName": "G", "groupTypes": [], "securityEnabled": true}"#;
+        let declined = [
+            // An item of another kind: the reference reader reads the whole list.
+            format!(r#"{{"value": [{pku2u}, {group}]}}"#),
+            format!(r#"[{pku2u}, "text"]"#),
+            // Not the wrapper the reference reader unwraps.
+            format!(r#"{{"value": [{pku2u}], "name": "x"}}"#),
+            format!(r#"{{"value": [{pku2u}], "value": []}}"#),
+            format!(r#"{{"value": {pku2u}}}"#),
+            // Annotations only: a policy without a name, which the reference reader reports.
+            r##"{"@odata.context": "x", "@odata.type": "#microsoft.graph.deviceManagementConfigurationPolicy"}"##.to_string(),
+        ];
+        for text in &declined {
+            assert!(!text_agrees(text), "accepted:\n{text}");
+        }
+    }
+
+    #[test]
     fn declines_what_the_reference_reader_reports_or_reads_otherwise() {
         let pku2u = choice(PKU2U, PKU2U_0, "");
         let cases = [
@@ -1023,8 +1098,6 @@ mod tests {
             policy(&pku2u, "").replace("\"name\": \"P\", ", ""),
             // An escaped key, and other shapes.
             policy(&pku2u, "").replace("\"settings\"", "\"s\\u0065ttings\""),
-            r##"{"value": [{"@odata.type": "#microsoft.graph.deviceManagementConfigurationPolicy", "name": "P"}]}"##.to_string(),
-            r##"[{"@odata.type": "#microsoft.graph.deviceManagementConfigurationPolicy", "name": "P"}]"##.to_string(),
             policy(&pku2u, "").replace("deviceManagementConfigurationPolicy", "deviceManagementIntent"),
             policy(&pku2u, r#", "TenantId": 1, "Objects": []"#),
             // Invalid JSON.
