@@ -137,6 +137,23 @@ fn intune_json(bencher: Bencher) {
     );
 }
 
+/// The same list through the reference reader (the `jsonc-parser` AST every file the fast path
+/// declines goes through).
+#[divan::bench]
+fn intune_json_reference(bencher: Bencher) {
+    bench_file(
+        bencher,
+        "policies.json",
+        &INPUTS.intune_json,
+        |name, bytes| {
+            let file = decode(name, bytes);
+            ingest::intune::read_json_reference(SourceId(0), &file, Catalog::builtin())
+                .policies
+                .len()
+        },
+    );
+}
+
 /// The list's policies one per file: most go through the Settings Catalog fast path.
 #[divan::bench]
 fn intune_policy_files(bencher: Bencher) {
