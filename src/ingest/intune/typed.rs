@@ -1060,6 +1060,20 @@ mod tests {
             assert_eq!(names, ["P", "P", "U"]);
             assert_eq!(file.slice(parsed.policies[1].span), second);
         }
+        // The fixture (a Graph list of a typed and an untyped policy, as an export writes it).
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/intune-lists/settings_catalog_list.json");
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            agrees(&path, &bytes),
+            "the fast path declined {}",
+            path.display()
+        );
+        let file = SourceFile::decode(&path, &bytes).unwrap();
+        let parsed = read(SourceId(0), &file, Catalog::builtin()).unwrap();
+        let names: Vec<_> = parsed.policies.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["Contoso - Device hardening", "Contoso_WIN_D_PKU2U"]);
+
         let group = r#"{"id": "g", "displayName": "G", "groupTypes": [], "securityEnabled": true}"#;
         let declined = [
             // An item of another kind: the reference reader reads the whole list.
