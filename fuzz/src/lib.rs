@@ -117,14 +117,16 @@ pub fn intune_json(data: &[u8]) {
     }
 }
 
-/// The Settings Catalog fast path's JSON cursor: it accepts exactly what serde_json accepts,
-/// up to its lower nesting bound (where it may only decline).
+/// The fast path's JSON cursor: it accepts exactly what serde_json accepts, save unpaired
+/// surrogate escapes (which the reference reader rejects), up to its lower nesting bound
+/// (where it may only decline).
 pub fn json_cursor(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let cursor = ingest::intune::json_cursor_accepts(text);
-    let serde = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+    let serde = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+        && !ingest::intune::has_unpaired_surrogate(text);
     let deep = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count() > 100;
     assert!(
         cursor == serde || (deep && serde && !cursor),

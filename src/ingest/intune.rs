@@ -60,6 +60,30 @@ pub fn json_cursor_accepts(text: &str) -> bool {
     cursor.value().is_some() && cursor.end().is_some()
 }
 
+/// Whether a JSON text that serde_json accepts holds a `\\u` escape of a surrogate that is not
+/// half of a pair: serde_json skips such strings, the reference reader's parser rejects them,
+/// and the cursor declines them (for the `json_cursor` fuzz target and the cursor's tests).
+#[doc(hidden)]
+pub fn has_unpaired_surrogate(text: &str) -> bool {
+    let code = |at: usize| {
+        text.get(at + 2..at + 6)
+            .filter(|hex| text[at + 1..].starts_with('u') && !hex.starts_with('+'))
+            .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+    };
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    // In valid JSON every backslash starts an escape inside a string.
+    while let Some(found) = memchr::memchr(b'\\', &bytes[at..]) {
+        at += found;
+        match code(at) {
+            Some(0xD800..=0xDBFF) if matches!(code(at + 6), Some(0xDC00..=0xDFFF)) => at += 12,
+            Some(0xD800..=0xDFFF) => return true,
+            _ => at += 2,
+        }
+    }
+    false
+}
+
 /// The typed fast path alone (module `typed`): `None` when it declines the file.
 pub fn read_json_typed(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option<Parsed> {
     typed::read(id, file, catalog)

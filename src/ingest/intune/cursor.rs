@@ -241,7 +241,7 @@ impl<'t> Cursor<'t> {
                     escaped = true;
                     at += match *bytes.get(at + 1)? {
                         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
-                        b'u' if bytes.get(at + 2..at + 6)?.iter().all(u8::is_ascii_hexdigit) => 6,
+                        b'u' => unicode_escape_len(bytes, at)?,
                         _ => return None,
                     };
                 }
@@ -327,6 +327,26 @@ impl<'t> Cursor<'t> {
     }
 }
 
+/// The length of the `\uXXXX` escape at `at`, or of the surrogate pair it starts: a high
+/// surrogate must be followed by a low one, and a low one must follow a high one. serde_json
+/// checks that only when it decodes a string, not when it skips one, but the reference reader's
+/// parser rejects an unpaired surrogate anywhere, so the fast path must decline it.
+fn unicode_escape_len(bytes: &[u8], at: usize) -> Option<usize> {
+    let code = |at: usize| {
+        let hex = std::str::from_utf8(bytes.get(at + 2..at + 6)?).ok()?;
+        let valid = bytes.get(at + 1) == Some(&b'u') && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        valid.then(|| u16::from_str_radix(hex, 16).ok()).flatten()
+    };
+    match code(at)? {
+        0xD800..=0xDBFF => {
+            let low = bytes.get(at + 6) == Some(&b'\\') && matches!(code(at + 6)?, 0xDC00..=0xDFFF);
+            low.then_some(12)
+        }
+        0xDC00..=0xDFFF => None,
+        _ => Some(6),
+    }
+}
+
 /// The index of the first `"`, `\` or control character at or after `at` (the length when
 /// there is none). Eight bytes at a time: a string's content is scanned as words, the flags
 /// of the bytes found in the high bit of each byte (the "has zero byte" trick; a borrow can
@@ -366,8 +386,11 @@ mod tests {
         cursor.value().is_some() && cursor.end().is_some()
     }
 
+    /// serde_json accepts it, and it holds no unpaired surrogate escape (which serde_json
+    /// skips, but the reference reader rejects).
     fn serde_accepts(text: &str) -> bool {
         serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+            && !crate::ingest::intune::has_unpaired_surrogate(text)
     }
 
     #[test]
@@ -407,11 +430,38 @@ mod tests {
             "   ",
             "\u{feff}{}",
             "{\"a\":{\"b\":[{\"c\":[]}]}}",
-            "[\"\\ud800\"]",
             "\t\r\n[\r\n\t1\r\n]\r\n",
+            // Surrogate escapes: a pair, and unpaired ones.
+            "[\"\\ud83d\\ude00\"]",
+            "[\"\\uD83D\\uDE00 \\\\ud800\"]",
+            "[\"\\ud800\"]",
+            "[\"\\ud800x\"]",
+            "[\"\\ud800\\u0041\"]",
+            "[\"\\ud800\\ud800\"]",
+            "[\"\\udc00\"]",
+            "{\"k\": \"\\ude00\\ud83d\"}",
         ];
         for text in cases {
             assert_eq!(accepts(text), serde_accepts(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn surrogate_escapes_pass_only_in_pairs() {
+        assert!(accepts(r#"["\ud83d\ude00", "\uD83D\uDE00", "\\ud800"]"#));
+        for unpaired in [
+            r#"["\ud800"]"#,
+            r#"["\ud800x"]"#,
+            r#"["\ud800\u0041"]"#,
+            r#"["\ud800\ud800"]"#,
+            r#"["\udc00"]"#,
+            r#"{"k": "\ude00\ud83d"}"#,
+        ] {
+            assert!(!accepts(unpaired), "{unpaired}");
+            assert!(
+                crate::ingest::intune::has_unpaired_surrogate(unpaired),
+                "{unpaired}"
+            );
         }
     }
 
