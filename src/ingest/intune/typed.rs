@@ -1,4 +1,5 @@
-//! The typed fast path for the bulk of a tenant: Graph Settings Catalog policy files.
+//! The typed fast path for the bulk of a tenant: Graph Settings Catalog policy files, and
+//! (module `groups`) Entra groups files.
 //!
 //! A tenant export is mostly one `deviceManagementConfigurationPolicy` object per file (with
 //! its `@odata.type`, or without it as a saved Graph `$entity` response or an IntuneCD backup
@@ -20,6 +21,8 @@
 
 use std::borrow::Cow;
 
+mod groups;
+
 use super::cursor::Cursor;
 use super::{
     ALL_ZERO_GUID, CATALOG_INSTANCE, GRAPH, INSTANCE_KINDS, Reader, TargetKind, number_value,
@@ -39,15 +42,15 @@ type Raw<'a> = &'a str;
 /// A field that may be absent, `null` or a value: `Some(None)` is an explicit `null`.
 type Nullable<T> = Option<Option<T>>;
 
-/// Read a Graph Settings Catalog policy file, or decline with `None` (see the module docs).
+/// Read a Graph Settings Catalog policy file or an Entra groups file, or decline with `None`
+/// (see the module docs).
 pub(super) fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option<Parsed> {
     let text = file.text();
-    // Cheap refusal of everything else (groups, filters, other policy types).
     let body = text.trim_matches(JSON_WHITESPACE);
-    if !(body.starts_with('{') || body.starts_with('[')) || !mentions_catalog_policy(body) {
+    if !(body.starts_with('{') || body.starts_with('[')) {
         return None;
     }
-    let mut fast = Fast {
+    let fast = Fast {
         text,
         id,
         reader: Reader {
@@ -55,25 +58,41 @@ pub(super) fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option
             out: Parsed::default(),
         },
     };
-    // The cursor notes where lines start as it goes (into a vector each thread reuses), so an
-    // accepted file needs no second scan for its line index.
+    // Cheap refusal of everything else (filters, other policy types) by the names each shape
+    // needs.
+    let mut out = Parsed::default();
+    if mentions_catalog_policy(body) {
+        out.policies = recording_lines(file, |cursor| {
+            fast.whole_policy(cursor).map(|policy| vec![policy])
+        })
+        // A list of policies, which the first try declines at its first key or bracket.
+        .or_else(|| recording_lines(file, |cursor| fast.policy_list(cursor)))?;
+    } else if groups::mentions_group(body) {
+        out.groups = recording_lines(file, |cursor| fast.group_file(cursor))?;
+    } else {
+        return None;
+    }
+    Some(out)
+}
+
+/// Read a file with a cursor that notes where its lines start as it goes (into a vector each
+/// thread reuses): when `read` accepts, the file takes them as its line index and needs no
+/// second scan for it.
+fn recording_lines<'t, T>(
+    file: &'t SourceFile,
+    read: impl FnOnce(&mut Cursor<'t>) -> Option<T>,
+) -> Option<T> {
     thread_local! {
         static LINE_STARTS: std::cell::Cell<Vec<u32>> = const { std::cell::Cell::new(Vec::new()) };
     }
-    let mut cursor = Cursor::recording_lines(text, LINE_STARTS.take());
-    let mut policies = fast.whole_policy(&mut cursor).map(|policy| vec![policy]);
-    if policies.is_none() {
-        // A list of policies, which the first try declines at its first key or bracket.
-        cursor = Cursor::recording_lines(text, cursor.into_line_starts());
-        policies = fast.policy_list(&mut cursor);
-    }
+    let mut cursor = Cursor::recording_lines(file.text(), LINE_STARTS.take());
+    let result = read(&mut cursor);
     let line_starts = cursor.into_line_starts();
-    if policies.is_some() {
+    if result.is_some() {
         file.offer_line_starts(&line_starts);
     }
     LINE_STARTS.set(line_starts);
-    fast.reader.out.policies = policies?;
-    Some(fast.reader.out)
+    result
 }
 
 const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
@@ -812,7 +831,7 @@ mod tests {
 
     /// Read `text` both ways; when the fast path accepts, its result must be the reference
     /// reader's. Returns whether it accepted.
-    fn agrees(path: &Path, bytes: &[u8]) -> bool {
+    pub(super) fn agrees(path: &Path, bytes: &[u8]) -> bool {
         let Ok(file) = SourceFile::decode(path, bytes) else {
             return false;
         };
@@ -836,7 +855,7 @@ mod tests {
         true
     }
 
-    fn text_agrees(text: &str) -> bool {
+    pub(super) fn text_agrees(text: &str) -> bool {
         agrees(Path::new("inline.json"), text.as_bytes())
     }
 

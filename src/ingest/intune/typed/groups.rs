@@ -1,0 +1,339 @@
+//! The fast path for Entra groups files: a Graph `groups` list response (`{"value": [...]}`,
+//! annotations beside it), an array of groups, one group, or a group template
+//! (`{"groups": [...]}`).
+//!
+//! A large organisation's groups export is one file of tens of thousands of groups (tens of
+//! megabytes), and the reference reader's tree parses it on one core at about 70 MB/s: at 80k
+//! groups, most of a run. The cursor reads it at several times that. As for policies, it
+//! accepts only what the reference reader reads without a word, and the same way: a group is
+//! what `classify` calls one (its `@odata.type`, or without one `displayName` beside
+//! `groupTypes`, `membershipRule` or `securityEnabled`, and no key of another shape), and is
+//! built as `entra_groups::read_group` builds it. Anything else declines.
+
+use std::borrow::Cow;
+
+use super::{Fast, Fields, Raw, flag, once, string_value};
+use crate::ingest::intune::GRAPH;
+use crate::ingest::intune::cursor::Cursor;
+use crate::ingest::json;
+use crate::model::{Group, Membership};
+use crate::source::Span;
+
+/// Cheap refusal of files that hold no group.
+pub(super) fn mentions_group(body: &str) -> bool {
+    memchr::memmem::find(body.as_bytes(), b"\"displayName\"").is_some()
+}
+
+/// Keys that make the reference reader read an object without `@odata.type` as another shape
+/// (an intent, a Settings Catalog policy, a custom profile, an assignment report entry, an
+/// assignment filter) or a top-level object as a wrapper or a migration table. `templateId`
+/// counts in any case.
+const OTHER_SHAPES: [&str; 16] = [
+    "settings",
+    "settingsDelta",
+    "templateReference",
+    "name",
+    "platforms",
+    "technologies",
+    "omaSettings",
+    "groupName",
+    "groupType",
+    "rule",
+    "platform",
+    "value",
+    "groups",
+    "filters",
+    "TenantId",
+    "Objects",
+];
+
+/// Whether the items of a list are classified (a list response, an array) or read as groups
+/// whatever they look like (a group template's `groups`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Items {
+    Classified,
+    Template,
+}
+
+impl<'t> Fast<'t, '_> {
+    /// The groups of a whole file, or decline.
+    pub(super) fn group_file(&self, cursor: &mut Cursor<'t>) -> Option<Vec<Group>> {
+        let groups = if cursor.peek()? == b'[' {
+            self.groups(cursor, Items::Classified)?
+        } else {
+            self.top_object(cursor)?
+        };
+        cursor.end()?;
+        Some(groups)
+    }
+
+    /// A top-level object: a list wrapper (`value` or `groups`, with annotations only), else
+    /// one group. Which one shows only at its end, so both are read as they come.
+    fn top_object(&self, cursor: &mut Cursor<'t>) -> Option<Vec<Group>> {
+        let mut doc = GroupDoc::default();
+        let mut value = None;
+        let mut template = None;
+        let (_, body) = cursor.with_text(|cursor| {
+            cursor.object(|cursor, key| match key {
+                "value" => once(&mut value, self.groups(cursor, Items::Classified)),
+                "groups" => once(&mut template, self.groups(cursor, Items::Template)),
+                _ => doc.field(key, cursor),
+            })
+        })?;
+        match (value, template) {
+            (Some(groups), None) | (None, Some(groups)) if !doc.plain_keys => Some(groups),
+            (None, None) => Some(vec![self.classified_group(&doc, body)?]),
+            _ => None,
+        }
+    }
+
+    /// An array of groups.
+    fn groups(&self, cursor: &mut Cursor<'t>, items: Items) -> Option<Vec<Group>> {
+        let mut groups = Vec::new();
+        cursor.array(|cursor| {
+            let (doc, body) = cursor.with_text(super::read_fields::<GroupDoc>)?;
+            let group = match items {
+                Items::Classified => self.classified_group(&doc, body)?,
+                Items::Template => self.group(&doc, body)?,
+            };
+            groups.push(group);
+            Some(())
+        })?;
+        Some(groups)
+    }
+
+    /// An object the reference reader classifies as a group, read as it reads one.
+    fn classified_group(&self, doc: &GroupDoc<'t>, body: Raw<'t>) -> Option<Group> {
+        let is_group = match doc.odata_type {
+            Some(raw) => string_value(raw)?.strip_prefix(GRAPH) == Some("group"),
+            None => {
+                !doc.other_shape
+                    && doc.display_name.is_some()
+                    && (doc.group_types.is_some()
+                        || doc.membership_rule.is_some()
+                        || doc.security_enabled)
+            }
+        };
+        if !is_group {
+            return None;
+        }
+        self.group(doc, body)
+    }
+
+    /// A group as `entra_groups::read_group` makes it; decline where it reports an error.
+    fn group(&self, doc: &GroupDoc<'t>, body: Raw<'t>) -> Option<Group> {
+        let (name, _) = self.string(doc.display_name)?;
+        let dynamic = match doc.group_types {
+            None | Some("null") => None,
+            Some(raw) => Some(names_dynamic_membership(raw)?),
+        };
+        let paused = optional_str(doc.processing_state)?
+            .is_some_and(|state| state.eq_ignore_ascii_case("Paused"));
+        let rule = match doc.membership_rule {
+            None | Some("null") => None,
+            Some(raw) => Some((string_value(raw)?, raw)),
+        };
+        let is_dynamic =
+            dynamic.unwrap_or_else(|| rule.as_ref().is_some_and(|(r, _)| !r.trim().is_empty()));
+        let mut group = Group {
+            id: optional_str(doc.id)?
+                .filter(|id| !id.is_empty())
+                .map(Cow::into_owned),
+            name: name.into_owned(),
+            membership: Membership::Static,
+            source: self.id,
+            span: self.span(body),
+            rule_span: None,
+            rule_offsets: Vec::new(),
+        };
+        if !is_dynamic {
+            return Some(group);
+        }
+        let (rule, raw) = rule?;
+        let literal = self.span(raw);
+        group.membership = Membership::Dynamic {
+            rule: rule.into_owned(),
+            paused,
+        };
+        // The rule's text, without its quotes, and its decoded offsets in it.
+        group.rule_span = Some(Span::new(
+            literal.start as usize + 1,
+            literal.end as usize - 1,
+        ));
+        group.rule_offsets = json::string_offsets(raw);
+        Some(group)
+    }
+}
+
+/// Whether a `groupTypes` array names `DynamicMembership` (other items are ignored, as the
+/// reference reader ignores them); decline when it is no array.
+fn names_dynamic_membership(raw: Raw<'_>) -> Option<bool> {
+    if !raw.starts_with('[') {
+        return None;
+    }
+    let mut dynamic = false;
+    let mut cursor = Cursor::new(raw);
+    cursor.array(|cursor| {
+        let item = cursor.value()?;
+        if let Some(name) = optional_str(Some(item))? {
+            dynamic |= name.eq_ignore_ascii_case("DynamicMembership");
+        }
+        Some(())
+    })?;
+    Some(dynamic)
+}
+
+/// A field the reference reader takes only when it is a string (`get_str`): its decoded text,
+/// `Some(None)` when absent or of another type, and decline for a string serde_json will not
+/// decode (which the reference reader might).
+fn optional_str(raw: Option<Raw<'_>>) -> Option<Option<Cow<'_, str>>> {
+    match raw {
+        Some(raw) if raw.starts_with('"') => string_value(raw).map(Some),
+        _ => Some(None),
+    }
+}
+
+/// A group object (only what the model takes from it) and the keys that tell its shape.
+#[derive(Default)]
+struct GroupDoc<'a> {
+    odata_type: Option<Raw<'a>>,
+    display_name: Option<Raw<'a>>,
+    id: Option<Raw<'a>>,
+    group_types: Option<Raw<'a>>,
+    membership_rule: Option<Raw<'a>>,
+    processing_state: Option<Raw<'a>>,
+    security_enabled: bool,
+    /// A key of another shape (see [`OTHER_SHAPES`]).
+    other_shape: bool,
+    /// A key that is no annotation: a top-level object with one is no list wrapper.
+    plain_keys: bool,
+}
+
+impl<'t> Fields<'t> for GroupDoc<'t> {
+    fn field(&mut self, key: &'t str, cursor: &mut Cursor<'t>) -> Option<()> {
+        self.plain_keys |= !json::is_annotation(key);
+        match key {
+            "@odata.type" => once(&mut self.odata_type, cursor.value()),
+            "displayName" => once(&mut self.display_name, cursor.value()),
+            "id" => once(&mut self.id, cursor.value()),
+            "groupTypes" => once(&mut self.group_types, cursor.value()),
+            "membershipRule" => once(&mut self.membership_rule, cursor.value()),
+            "membershipRuleProcessingState" => once(&mut self.processing_state, cursor.value()),
+            "securityEnabled" => flag(&mut self.security_enabled, cursor),
+            key if OTHER_SHAPES.contains(&key) || key.eq_ignore_ascii_case("templateId") => {
+                flag(&mut self.other_shape, cursor)
+            }
+            _ => cursor.skip(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::tests::{agrees, text_agrees};
+    use crate::catalog::Catalog;
+    use crate::ingest::intune::typed::read;
+    use crate::model::Membership;
+    use crate::source::{SourceFile, SourceId};
+
+    const DYNAMIC: &str = r#"{"id": "g1", "displayName": "Entra \u0027joined\u0027", "groupTypes": ["DynamicMembership"], "membershipRuleProcessingState": "Paused", "membershipRule": "(device.deviceTrustType -eq \"AzureAD\")"}"#;
+    const STATIC: &str = r#"{"id": "g2", "displayName": "Static", "groupTypes": [], "securityEnabled": true, "membershipRule": null, "mail": null}"#;
+    const TYPED: &str =
+        r##"{"@odata.type": "#microsoft.graph.group", "id": "", "displayName": "Typed"}"##;
+
+    fn groups_of(text: &str) -> Vec<crate::model::Group> {
+        let file = SourceFile::decode(Path::new("groups.json"), text.as_bytes()).unwrap();
+        read(SourceId(0), &file, Catalog::builtin()).unwrap().groups
+    }
+
+    #[test]
+    fn reads_every_groups_file_shape_as_the_reference_reader() {
+        let items = [DYNAMIC, STATIC, TYPED].join(",\n  ");
+        let lists = [
+            format!(
+                "{{\"@odata.context\": \"https://graph.microsoft.com/v1.0/$metadata#groups\",\n \"value\": [\n  {items}\n ],\n \"@odata.nextLink\": \"next\"}}"
+            ),
+            format!("[\n  {items}\n]"),
+        ];
+        for text in &lists {
+            assert!(text_agrees(text), "declined:\n{text}");
+            let groups = groups_of(text);
+            let names: Vec<_> = groups.iter().map(|g| g.name.as_str()).collect();
+            assert_eq!(names, ["Entra 'joined'", "Static", "Typed"]);
+            let Membership::Dynamic { rule, paused } = &groups[0].membership else {
+                panic!("expected a dynamic group");
+            };
+            assert!(*paused);
+            assert_eq!(rule, "(device.deviceTrustType -eq \"AzureAD\")");
+            assert_eq!(groups[2].id, None, "an empty id is no id");
+        }
+        assert!(text_agrees(DYNAMIC));
+        // A template: every item is a group, dynamic when it has a rule.
+        let template = r#"{"groups": [{"displayName": "T", "membershipRule": "(device.deviceOSType -eq \"Windows\")"},
+            {"displayName": "U", "description": "no rule"}]}"#;
+        assert!(text_agrees(template));
+        let groups = groups_of(template);
+        assert!(matches!(groups[0].membership, Membership::Dynamic { .. }));
+        assert!(matches!(groups[1].membership, Membership::Static));
+    }
+
+    #[test]
+    fn every_groups_file_of_the_fixtures_example_and_corpus_is_read() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in [
+            "tests/fixtures",
+            "examples",
+            "../shared/corpus/entra-groups",
+        ] {
+            crate::testing::json_files(&root.join(dir), &mut files);
+        }
+        let mut read = 0;
+        for path in &files {
+            let bytes = std::fs::read(path).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            // Groups files (IntuneCD's assignment report is another shape, left to the
+            // reference reader).
+            let other_shape = ["\"settings\"", "\"groupName\""];
+            if !text.contains("\"membershipRule\"") || other_shape.iter().any(|k| text.contains(k))
+            {
+                continue;
+            }
+            assert!(agrees(path, &bytes), "declined {}", path.display());
+            read += 1;
+        }
+        assert!(read >= 20, "only {read} groups files");
+    }
+
+    #[test]
+    fn declines_what_the_reference_reader_reports_or_reads_otherwise() {
+        let cases = [
+            // Wrong types, which the reference reader reports.
+            r#"[{"displayName": 5, "membershipRule": "x"}]"#,
+            r#"[{"displayName": "A", "groupTypes": "DynamicMembership"}]"#,
+            r#"[{"displayName": "A", "membershipRule": 1}]"#,
+            r##"[{"@odata.type": 1, "displayName": "A", "groupTypes": []}]"##,
+            // A dynamic group without its rule.
+            r#"[{"displayName": "B", "groupTypes": ["DynamicMembership"]}]"#,
+            // Other shapes and unclassified objects.
+            r#"[{"displayName": "F", "rule": "(device.model -eq \"x\")", "platform": "windows10AndLater"}]"#,
+            r#"[{"groupName": "R", "groupType": "Static", "displayName": "R", "securityEnabled": true}]"#,
+            r#"[{"displayName": "N", "description": "no group key"}]"#,
+            r##"[{"@odata.type": "#microsoft.graph.user", "displayName": "U", "securityEnabled": true}]"##,
+            r#"[{"displayName": "A", "securityEnabled": true}, "text"]"#,
+            // Not the wrappers the reference reader unwraps, or a duplicate key.
+            r#"{"value": [{"displayName": "A", "securityEnabled": true}], "name": "x"}"#,
+            r#"{"value": [], "groups": [{"displayName": "A"}]}"#,
+            r#"[{"displayName": "A", "displayName": "B", "securityEnabled": true}]"#,
+            // A string serde_json does not decode (a lone surrogate).
+            r#"[{"id": "\ud800", "displayName": "A", "securityEnabled": true}]"#,
+            // Not JSON (the reference reader's parser takes comments).
+            "[{\"displayName\": \"A\", \"securityEnabled\": true} // x\n]",
+        ];
+        for text in cases {
+            assert!(!text_agrees(text), "accepted:\n{text}");
+        }
+    }
+}
