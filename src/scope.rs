@@ -87,14 +87,18 @@ pub struct EffectiveAssignment<'m> {
     pub partial_exclusions: Vec<String>,
 }
 
+/// Groups or filters by lower-cased id and name (an export can hold a hundred thousand groups;
+/// the hasher is seeded per run, so crafted names cannot be made to collide).
+type KeyIndex = HashMap<String, usize, foldhash::fast::RandomState>;
+
 /// Resolves groups and filters once, then answers reach questions.
 pub struct Scope<'m> {
     inventory: &'m Inventory,
-    groups_by_key: HashMap<String, usize>,
+    groups_by_key: KeyIndex,
     /// Per exported group: its name, what it reaches and the evidence, worked out once (every
     /// assignment to the group shares them).
     exported: Vec<(Name, Reach, Option<Evidence>)>,
-    filters_by_key: HashMap<String, usize>,
+    filters_by_key: KeyIndex,
     filter_analysis: Vec<Result<(JoinTypeAnalysis, Span), ()>>,
 }
 
@@ -104,27 +108,35 @@ impl<'m> Scope<'m> {
     pub fn new(model: &'m Model, inventory: &'m Inventory) -> (Scope<'m>, Vec<InputError>) {
         use rayon::prelude::*;
         let mut errors = Vec::new();
-        let mut groups_by_key = HashMap::new();
-        // Membership rules are parsed and analysed on all cores, in group order.
+        // Membership rules are parsed and analysed on all cores, in group order, and the keys
+        // a group is found by are lowered there too: the serial part is the index alone.
         let analysed: Vec<_> = model
             .groups
             .par_iter()
             .map(|group| {
                 let mut errors = Vec::new();
                 let analysis = analyse_group(model, group, &mut errors);
-                (exported_facts(group, &analysis), errors)
+                let keys = (
+                    group.id.as_deref().map(str::to_lowercase),
+                    group.name.to_lowercase(),
+                );
+                (exported_facts(group, &analysis), errors, keys)
             })
             .collect();
+        let mut groups_by_key = KeyIndex::with_capacity_and_hasher(
+            2 * model.groups.len(),
+            foldhash::fast::RandomState::default(),
+        );
         let mut exported = Vec::with_capacity(model.groups.len());
-        for (i, (group, (facts, group_errors))) in model.groups.iter().zip(analysed).enumerate() {
-            if let Some(id) = &group.id {
-                groups_by_key.entry(id.to_lowercase()).or_insert(i);
+        for (i, (facts, group_errors, (id, name))) in analysed.into_iter().enumerate() {
+            if let Some(id) = id {
+                groups_by_key.entry(id).or_insert(i);
             }
-            groups_by_key.entry(group.name.to_lowercase()).or_insert(i);
+            groups_by_key.entry(name).or_insert(i);
             exported.push(facts);
             errors.extend(group_errors);
         }
-        let mut filters_by_key = HashMap::new();
+        let mut filters_by_key = KeyIndex::default();
         let mut filter_analysis = Vec::with_capacity(model.filters.len());
         for (i, filter) in model.filters.iter().enumerate() {
             if let Some(id) = &filter.id {

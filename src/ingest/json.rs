@@ -352,14 +352,18 @@ pub fn string_offsets(raw_literal: &str) -> Vec<u32> {
     let mut offsets = Vec::with_capacity(content.len() + 1);
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\' && i + 1 < bytes.len() {
+        // Text up to the next escape is copied as it is: each byte maps to itself.
+        let run_end = memchr::memchr(b'\\', &bytes[i..]).map_or(bytes.len(), |at| i + at);
+        offsets.extend(i as u32..run_end as u32);
+        i = run_end;
+        if i + 1 < bytes.len() {
             let (decoded_len, consumed) = escape_lengths(content, i);
             offsets.extend(std::iter::repeat_n(i as u32, decoded_len));
             i += consumed;
-        } else {
-            let char_len = utf8_len(bytes[i]);
-            offsets.extend((i..i + char_len).map(|o| o as u32));
-            i += char_len;
+        } else if i < bytes.len() {
+            // A backslash that ends the content, which no JSON string has: kept as written.
+            offsets.push(i as u32);
+            i += 1;
         }
     }
     offsets.push(bytes.len() as u32);
@@ -398,15 +402,6 @@ fn hex4(content: &str, at: usize) -> Option<u32> {
         return None;
     }
     u32::from_str_radix(digits, 16).ok()
-}
-
-fn utf8_len(first_byte: u8) -> usize {
-    match first_byte {
-        0xF0.. => 4,
-        0xE0.. => 3,
-        0xC0.. => 2,
-        _ => 1,
-    }
 }
 
 /// A property's value by exact (case-sensitive) name.
