@@ -456,6 +456,8 @@ mod tests {
             r#"["\ud800\ud800"]"#,
             r#"["\udc00"]"#,
             r#"{"k": "\ude00\ud83d"}"#,
+            // A high surrogate, then a `u` and four hex digits that are no escape (fuzz).
+            r#""rle\udaAe\udd13e\udaAehudd130""#,
         ] {
             assert!(!accepts(unpaired), "{unpaired}");
             assert!(
