@@ -1,6 +1,7 @@
 //! Phase timings for profiling a run: with `BASELINT_TIMINGS` set in the environment, each phase
-//! of `check` prints its wall time to stderr (docs/performance.md). Off, a phase costs one
-//! atomic load.
+//! of `check` prints its wall time to stderr, and where the system tells (Linux), the resident
+//! memory at its end and the peak so far (docs/performance.md). Off, a phase costs one atomic
+//! load.
 
 use std::sync::{LazyLock, Mutex};
 use std::time::Instant;
@@ -40,5 +41,26 @@ pub fn phase(name: &str) {
     let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
     let since = last.map_or(0.0, |t| (now - t).as_secs_f64() * 1000.0);
     *last = Some(now);
-    eprintln!("baselint: timing: {name:<14} {since:>8.1} ms");
+    match memory() {
+        Some((rss, peak)) => eprintln!(
+            "baselint: timing: {name:<14} {since:>8.1} ms   rss {rss:>5} MB   peak {peak:>5} MB"
+        ),
+        None => eprintln!("baselint: timing: {name:<14} {since:>8.1} ms"),
+    }
+}
+
+/// Resident memory and its peak so far, in MB, from `/proc/self/status` (None elsewhere).
+fn memory() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        let line = status.lines().find(|line| line.starts_with(name))?;
+        let kb: u64 = line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kb / 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
 }
