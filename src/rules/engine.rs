@@ -807,14 +807,16 @@ pub(crate) fn possible_reach(assignments: &[EffectiveAssignment]) -> JoinTypeSet
 /// Settings of one channel (Group Policy or MDM) by key, with the policy and what it reaches.
 type ChannelIndex<'m> = HashMap<&'m str, Vec<(usize, &'m Setting, JoinTypeSet)>>;
 
+/// The settings of one channel whose key `wanted` takes.
 fn channel_index<'m>(
     ctx: &Context<'_, 'm>,
     effective: &[Vec<EffectiveAssignment>],
     singles: &[SingleSettings<'m>],
     join_types: JoinTypeSet,
     gpo: bool,
+    wanted_key: impl Fn(&str) -> bool,
 ) -> ChannelIndex<'m> {
-    let mut index: ChannelIndex = HashMap::new();
+    let mut index = ChannelIndex::default();
     for (i, policy) in ctx.model.policies.iter().enumerate() {
         let wanted = if gpo {
             Channel::GroupPolicy
@@ -829,7 +831,7 @@ fn channel_index<'m>(
             continue;
         }
         for (key, setting) in singles[i].iter() {
-            if ctx.scope.setting_applies(policy, setting) {
+            if wanted_key(key) && ctx.scope.setting_applies(policy, setting) {
                 index.entry(key).or_default().push((i, setting, reached));
             }
         }
@@ -848,15 +850,13 @@ fn channel_winner(ctx: &Context, mdm: &ChannelIndex, key: &str, devices: JoinTyp
     if !policy_csp {
         return "ControlPolicyConflict/MDMWinsOverGP does not cover this setting (it is not a Policy CSP setting with a Group Policy equivalent), and the documentation does not say which value wins".to_string();
     }
-    let mdm_wins_key = ctx
-        .catalog
-        .resolve("./Device/Vendor/MSFT/Policy/Config/ControlPolicyConflict/MDMWinsOverGP")
-        .map(|def| def.key.as_str());
-    let enabling = mdm_wins_key.and_then(|k| mdm.get(k)).and_then(|entries| {
-        entries.iter().find(|(_, s, reached)| {
-            s.value.as_int() == Some(1) && !reached.intersection(devices).is_empty()
-        })
-    });
+    let enabling = mdm_wins_key(ctx)
+        .and_then(|k| mdm.get(k))
+        .and_then(|entries| {
+            entries.iter().find(|(_, s, reached)| {
+                s.value.as_int() == Some(1) && !reached.intersection(devices).is_empty()
+            })
+        });
     match enabling {
         Some((i, _, _)) => format!(
             "the Intune value wins: ControlPolicyConflict/MDMWinsOverGP = 1 reaches these devices through \"{}\", which blocks the Group Policy value of Policy CSP settings",
@@ -864,6 +864,13 @@ fn channel_winner(ctx: &Context, mdm: &ChannelIndex, key: &str, devices: JoinTyp
         ),
         None => "no policy sets ControlPolicyConflict/MDMWinsOverGP = 1 for these devices, so the documentation does not define which value wins (in practice the last writer, usually the periodic Group Policy refresh)".to_string(),
     }
+}
+
+/// The key of ControlPolicyConflict/MDMWinsOverGP, which decides whether MDM wins.
+fn mdm_wins_key<'c>(ctx: &Context<'c, '_>) -> Option<&'c str> {
+    ctx.catalog
+        .resolve("./Device/Vendor/MSFT/Policy/Config/ControlPolicyConflict/MDMWinsOverGP")
+        .map(|def| def.key.as_str())
 }
 
 /// An Intune setting a GPO's setting disagrees with: the policy, its setting and the devices
@@ -878,12 +885,18 @@ fn channel_conflict<'m>(
     join_types: JoinTypeSet,
     findings: &mut Vec<Finding>,
 ) {
-    let gp = channel_index(ctx, effective, singles, join_types, true);
+    let gp = channel_index(ctx, effective, singles, join_types, true, |_| true);
     if gp.is_empty() {
         // No GPO reaches these devices: nothing to compare the Intune settings with.
         return;
     }
-    let mdm = channel_index(ctx, effective, singles, join_types, false);
+    // The Intune side only for the keys GPOs set and the switch that decides which channel
+    // wins: an index of every Intune setting would hold most of the tenant while the other
+    // rules build theirs.
+    let mdm_wins = mdm_wins_key(ctx);
+    let mdm = channel_index(ctx, effective, singles, join_types, false, |key| {
+        gp.contains_key(key) || mdm_wins == Some(key)
+    });
     let mut keys: Vec<&str> = gp.keys().copied().filter(|k| mdm.contains_key(k)).collect();
     keys.sort_unstable();
     // Keys are independent: on all cores, findings joined in key order.
