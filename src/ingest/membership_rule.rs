@@ -427,15 +427,19 @@ fn keyword(word: &str) -> Option<Keyword> {
     {
         return Some(Keyword::Compare(op));
     }
-    let keyword = match bare.to_ascii_lowercase().as_str() {
-        "and" => Keyword::Logical(Logical::And),
-        "or" => Keyword::Logical(Logical::Or),
-        "not" => Keyword::Logical(Logical::Not),
-        "any" => Keyword::Quantify(Quantifier::Any),
-        "all" => Keyword::Quantify(Quantifier::All),
-        _ => return None,
-    };
-    Some(keyword)
+    // Compared in place: the parser asks this of a token several times (once per logical
+    // operator it tries), and a lower-cased copy each time was most of a rule's parse.
+    const WORDS: [(&str, Keyword); 5] = [
+        ("and", Keyword::Logical(Logical::And)),
+        ("or", Keyword::Logical(Logical::Or)),
+        ("not", Keyword::Logical(Logical::Not)),
+        ("any", Keyword::Quantify(Quantifier::Any)),
+        ("all", Keyword::Quantify(Quantifier::All)),
+    ];
+    WORDS
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(bare))
+        .map(|(_, keyword)| keyword)
 }
 
 fn operator_list() -> String {
@@ -466,10 +470,11 @@ fn is_number(word: &str) -> bool {
 
 /// A single unquoted value.
 fn scalar_word(word: &str) -> Value {
-    match word.to_ascii_lowercase().as_str() {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        "null" => Value::Null,
+    let is = |name: &str| word.eq_ignore_ascii_case(name);
+    match word {
+        _ if is("true") => Value::Bool(true),
+        _ if is("false") => Value::Bool(false),
+        _ if is("null") => Value::Null,
         _ if is_number(word) => Value::Number(word.to_string()),
         _ => Value::Unquoted(word.to_string()),
     }
@@ -660,17 +665,18 @@ impl<'a> Parser<'a> {
         self.check_property(property)?;
         self.pos += 1;
         let name = self.slice(property);
-        let expectation = format!("expected an operator such as `-eq` after {}", quote(name));
+        // Error texts are built when an error needs them: this runs for every condition.
+        let expectation = || format!("expected an operator such as `-eq` after {}", quote(name));
         let Some(operator) = self.peek()? else {
             return Err(self.missing("an operator such as `-eq`"));
         };
         if operator.kind != TokenKind::Word {
-            return Err(self.unexpected(operator, &expectation));
+            return Err(self.unexpected(operator, &expectation()));
         }
         match keyword(self.slice(operator)) {
             Some(Keyword::Compare(op)) => self.parse_comparison(property, operator, op),
             Some(Keyword::Quantify(q)) => self.parse_collection(property, operator, q),
-            Some(Keyword::Logical(_)) => Err(self.unexpected(operator, &expectation)),
+            Some(Keyword::Logical(_)) => Err(self.unexpected(operator, &expectation())),
             None => {
                 let message = format!(
                     "unknown operator {}; valid operators are {}",
@@ -749,11 +755,11 @@ impl<'a> Parser<'a> {
         self.enter(quantifier_token)?;
         self.pos += 1;
         self.collections += 1;
-        let expectation = format!("expected `_` or `(` after `{}`", quantifier.name());
+        let expectation = || format!("expected `_` or `(` after `{}`", quantifier.name());
         let (predicate, predicate_span) = match self.peek()? {
             Some(t) if t.kind == TokenKind::LParen => self.parse_group(t)?,
             Some(t) if t.kind == TokenKind::Word => self.parse_condition(t)?,
-            Some(t) => return Err(self.unexpected(t, &expectation)),
+            Some(t) => return Err(self.unexpected(t, &expectation())),
             None => return Err(self.missing("`_` or `(`")),
         };
         self.collections -= 1;
@@ -771,7 +777,8 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_value(&mut self, operator: Token) -> Result<(Value, ByteSpan), RuleError> {
-        let expectation = format!("expected a value after {}", quote(self.slice(operator)));
+        let operator = self.slice(operator);
+        let expectation = || format!("expected a value after {}", quote(operator));
         let Some(token) = self.peek()? else {
             return Err(self.missing("a value"));
         };
@@ -781,17 +788,21 @@ impl<'a> Parser<'a> {
                 Ok((Value::Str(decode_string(self.slice(token))), token.span()))
             }
             TokenKind::LBracket => self.parse_list(token),
-            TokenKind::Word => self.parse_word_value(token, &expectation),
-            _ => Err(self.unexpected(token, &expectation)),
+            TokenKind::Word => self.parse_word_value(token, expectation),
+            _ => Err(self.unexpected(token, &expectation())),
         }
     }
 
     /// Rejects keywords where a value belongs: `-eq -and` is a missing value, not the word.
-    fn check_not_keyword(&self, token: Token, expectation: &str) -> Result<(), RuleError> {
+    fn check_not_keyword(
+        &self,
+        token: Token,
+        expectation: impl Fn() -> String,
+    ) -> Result<(), RuleError> {
         let word = self.slice(token);
         match keyword(word) {
-            Some(Keyword::Logical(_)) => Err(self.unexpected(token, expectation)),
-            Some(_) if strip_hyphen(word).is_some() => Err(self.unexpected(token, expectation)),
+            Some(Keyword::Logical(_)) => Err(self.unexpected(token, &expectation())),
+            Some(_) if strip_hyphen(word).is_some() => Err(self.unexpected(token, &expectation())),
             _ => Ok(()),
         }
     }
@@ -799,7 +810,7 @@ impl<'a> Parser<'a> {
     fn parse_word_value(
         &mut self,
         token: Token,
-        expectation: &str,
+        expectation: impl Fn() -> String,
     ) -> Result<(Value, ByteSpan), RuleError> {
         self.check_not_keyword(token, expectation)?;
         self.pos += 1;
@@ -861,7 +872,7 @@ impl<'a> Parser<'a> {
         let value = match token.kind {
             TokenKind::Str => Value::Str(decode_string(self.slice(token))),
             TokenKind::Word => {
-                self.check_not_keyword(token, expectation)?;
+                self.check_not_keyword(token, || expectation.to_string())?;
                 scalar_word(self.slice(token))
             }
             _ => return Err(self.unexpected(token, expectation)),
