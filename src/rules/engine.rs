@@ -382,18 +382,23 @@ struct Single<'m> {
     /// The key's hash: lists are ordered by it (then by the key), and the conflict index is
     /// keyed by it, so that long registry paths are hashed once and rarely compared.
     hash: u64,
-    key: &'m str,
     class: ValueClass<'m>,
     setting: &'m Setting,
 }
 
-impl Single<'_> {
+impl<'m> Single<'m> {
+    /// The setting's key (read through the setting: a copy of the reference here would make
+    /// every entry of every policy's list 16 bytes longer, and the lists peak with the rules).
+    fn key(&self) -> &'m str {
+        &self.setting.key
+    }
+
     /// The order a setting list is sorted in, so that repeated keys are neighbours (any total
     /// order on keys would do; the hash decides most comparisons).
     fn order(&self, other: &Single) -> std::cmp::Ordering {
         self.hash
             .cmp(&other.hash)
-            .then_with(|| self.key.cmp(other.key))
+            .then_with(|| self.key().cmp(other.key()))
     }
 }
 
@@ -406,7 +411,7 @@ fn key_hash(key: &str) -> u64 {
 
 impl<'m> SingleSettings<'m> {
     fn iter(&self) -> impl Iterator<Item = (&'m str, &'m Setting)> + '_ {
-        self.0.iter().map(|single| (single.key, single.setting))
+        self.0.iter().map(|single| (single.key(), single.setting))
     }
 }
 
@@ -416,7 +421,6 @@ fn single_settings(policy: &Policy) -> SingleSettings<'_> {
         .iter()
         .map(|s| Single {
             hash: key_hash(&s.key),
-            key: s.key.as_str(),
             class: value_class(&s.value),
             setting: s,
         })
@@ -562,7 +566,7 @@ fn settings_by_key_and_value<'m>(
                 for single in singles[i].0.iter().filter(|s| s.hash % shards == shard) {
                     let key = HashedKey {
                         hash: single.hash,
-                        key: single.key,
+                        key: single.key(),
                     };
                     by_key
                         .entry(key)
