@@ -267,53 +267,44 @@ impl<'t> Cursor<'t> {
         escaped_keys: bool,
         mut field: impl FnMut(&mut Cursor<'t>, &'t str) -> Option<()>,
     ) -> Option<()> {
-        self.expect(b'{')?;
-        self.enter()?;
-        if self.peek()? == b'}' {
-            self.pos += 1;
-            self.depth -= 1;
-            return Some(());
-        }
-        loop {
-            if self.peek()? != b'"' {
+        self.sequence(b'{', b'}', |cursor| {
+            if cursor.peek()? != b'"' {
                 return None;
             }
-            let start = self.pos + 1;
-            if self.skip_string()? && !escaped_keys {
+            let start = cursor.pos + 1;
+            if cursor.skip_string()? && !escaped_keys {
                 return None;
             }
-            let key = &self.text[start..self.pos - 1];
-            self.expect(b':')?;
-            field(self, key)?;
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b'}' => break,
-                _ => return None,
-            }
-        }
-        self.pos += 1;
-        self.depth -= 1;
-        Some(())
+            let key = &cursor.text[start..cursor.pos - 1];
+            cursor.expect(b':')?;
+            field(cursor, key)
+        })
     }
 
     /// Read an array: `item` is called for each element and must consume it.
-    pub(super) fn array(
+    pub(super) fn array(&mut self, item: impl FnMut(&mut Cursor<'t>) -> Option<()>) -> Option<()> {
+        self.sequence(b'[', b']', item)
+    }
+
+    /// What objects and arrays share: `open`, then elements read by `element` (which must
+    /// consume each) separated by commas, then `close`; one level deeper meanwhile.
+    #[inline(always)]
+    fn sequence(
         &mut self,
-        mut item: impl FnMut(&mut Cursor<'t>) -> Option<()>,
+        open: u8,
+        close: u8,
+        mut element: impl FnMut(&mut Cursor<'t>) -> Option<()>,
     ) -> Option<()> {
-        self.expect(b'[')?;
+        self.expect(open)?;
         self.enter()?;
-        if self.peek()? == b']' {
-            self.pos += 1;
-            self.depth -= 1;
-            return Some(());
-        }
-        loop {
-            item(self)?;
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b']' => break,
-                _ => return None,
+        if self.peek()? != close {
+            loop {
+                element(self)?;
+                match self.peek()? {
+                    b',' => self.pos += 1,
+                    byte if byte == close => break,
+                    _ => return None,
+                }
             }
         }
         self.pos += 1;
