@@ -65,12 +65,7 @@ pub fn json_cursor_accepts(text: &str) -> bool {
 /// and the cursor declines them (for the `json_cursor` fuzz target and the cursor's tests).
 #[doc(hidden)]
 pub fn has_unpaired_surrogate(text: &str) -> bool {
-    // The code of a `\\uXXXX` escape at `at`.
-    let code = |at: usize| {
-        text.get(at + 2..at + 6)
-            .filter(|hex| text[at..].starts_with("\\u") && !hex.starts_with('+'))
-            .and_then(|hex| u16::from_str_radix(hex, 16).ok())
-    };
+    let code = |at: usize| json::unicode_escape(text, at);
     let bytes = text.as_bytes();
     let mut at = 0;
     // In valid JSON every backslash starts an escape inside a string.

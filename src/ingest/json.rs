@@ -383,17 +383,24 @@ fn escape_lengths(content: &str, i: usize) -> (usize, usize) {
     if content.as_bytes()[i + 1] != b'u' {
         return (1, 2);
     }
-    let Some(first) = hex4(content, i + 2) else {
+    let Some(first) = unicode_escape(content, i) else {
         return (1, 2);
     };
     if (0xD800..0xDC00).contains(&first)
-        && content[i + 6..].starts_with("\\u")
-        && hex4(content, i + 8).is_some_and(|low| (0xDC00..0xE000).contains(&low))
+        && unicode_escape(content, i + 6).is_some_and(|low| (0xDC00..0xE000).contains(&low))
     {
         return (4, 12);
     }
     let decoded = char::from_u32(first).unwrap_or(char::REPLACEMENT_CHARACTER);
     (decoded.len_utf8(), 6)
+}
+
+/// The code unit of the `\\uXXXX` escape starting at `at` (its backslash), if one does.
+pub(crate) fn unicode_escape(text: &str, at: usize) -> Option<u32> {
+    text.get(at..)?
+        .starts_with("\\u")
+        .then(|| hex4(text, at + 2))
+        .flatten()
 }
 
 fn hex4(content: &str, at: usize) -> Option<u32> {

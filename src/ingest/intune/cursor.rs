@@ -9,6 +9,8 @@
 //! whitespace as serde_json checks them, with a lower nesting bound. Every method returns
 //! `None` for anything else, so that the fast path declines and the reference reader reports.
 
+use crate::ingest::json::unicode_escape;
+
 /// Deeper nesting declines (serde_json stops at 128; Graph policies nest about 10 deep).
 const MAX_DEPTH: u32 = 100;
 
@@ -241,7 +243,7 @@ impl<'t> Cursor<'t> {
                     escaped = true;
                     at += match *bytes.get(at + 1)? {
                         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
-                        b'u' => unicode_escape_len(bytes, at)?,
+                        b'u' => unicode_escape_len(self.text, at)?,
                         _ => return None,
                     };
                 }
@@ -322,17 +324,9 @@ impl<'t> Cursor<'t> {
 /// surrogate must be followed by a low one, and a low one must follow a high one. serde_json
 /// checks that only when it decodes a string, not when it skips one, but the reference reader's
 /// parser rejects an unpaired surrogate anywhere, so the fast path must decline it.
-fn unicode_escape_len(bytes: &[u8], at: usize) -> Option<usize> {
-    let code = |at: usize| {
-        let hex = std::str::from_utf8(bytes.get(at + 2..at + 6)?).ok()?;
-        let valid = bytes.get(at + 1) == Some(&b'u') && hex.bytes().all(|b| b.is_ascii_hexdigit());
-        valid.then(|| u16::from_str_radix(hex, 16).ok()).flatten()
-    };
-    match code(at)? {
-        0xD800..=0xDBFF => {
-            let low = bytes.get(at + 6) == Some(&b'\\') && matches!(code(at + 6)?, 0xDC00..=0xDFFF);
-            low.then_some(12)
-        }
+fn unicode_escape_len(text: &str, at: usize) -> Option<usize> {
+    match unicode_escape(text, at)? {
+        0xD800..=0xDBFF => matches!(unicode_escape(text, at + 6)?, 0xDC00..=0xDFFF).then_some(12),
         0xDC00..=0xDFFF => None,
         _ => Some(6),
     }
