@@ -18,6 +18,7 @@ use jsonc_parser::ast::{Array, Object, Value};
 
 use crate::ingest::json::{self, Doc, get, get_str, has};
 use crate::model::{AssignmentFilter, Group, InputError, Membership};
+use crate::source::{SourceId, Span};
 
 /// Looks like a Graph group object (or a group template entry when `in_template`).
 pub fn is_group(obj: &Object<'_>, in_template: bool) -> bool {
@@ -115,16 +116,52 @@ fn group_from(
     paused: bool,
 ) -> Result<Group, InputError> {
     let rule = optional_rule(doc, obj, "membershipRule")?;
+    let fields = GroupFields {
+        id: get_str(obj, "id"),
+        name,
+        dynamic,
+        paused,
+        rule,
+        source: doc.id,
+        span: doc.span(obj),
+    };
+    build_group(fields).map_err(|message| doc.error_at(obj, message))
+}
+
+/// What a group object says, as a reader takes it from the file: this module's from the AST,
+/// the typed fast path's from its cursor. Both build their groups with [`build_group`].
+pub(crate) struct GroupFields<'v> {
+    pub id: Option<&'v str>,
+    pub name: &'v str,
+    /// What `groupTypes` says (None: absent or null; the rule's presence then decides).
+    pub dynamic: Option<bool>,
+    /// `membershipRuleProcessingState` is `Paused`.
+    pub paused: bool,
+    pub rule: Option<json::StrContent<'v>>,
+    pub source: SourceId,
+    /// The group's object.
+    pub span: Span,
+}
+
+/// The group, or why it is none: a dynamic group without a membership rule.
+pub(crate) fn build_group(fields: GroupFields<'_>) -> Result<Group, String> {
+    let GroupFields {
+        id,
+        name,
+        dynamic,
+        paused,
+        rule,
+        source,
+        span,
+    } = fields;
     let is_dynamic =
         dynamic.unwrap_or_else(|| rule.as_ref().is_some_and(|r| !r.value.trim().is_empty()));
     let mut group = Group {
-        id: get_str(obj, "id")
-            .filter(|id| !id.is_empty())
-            .map(str::to_string),
+        id: id.filter(|id| !id.is_empty()).map(str::to_string),
         name: name.to_string(),
         membership: Membership::Static,
-        source: doc.id,
-        span: doc.span(obj),
+        source,
+        span,
         rule_span: None,
         rule_offsets: Vec::new(),
     };
@@ -132,10 +169,7 @@ fn group_from(
         return Ok(group);
     }
     let Some(rule) = rule else {
-        return Err(doc.error_at(
-            obj,
-            format!("dynamic group `{name}` has no `membershipRule`"),
-        ));
+        return Err(format!("dynamic group `{name}` has no `membershipRule`"));
     };
     group.membership = Membership::Dynamic {
         rule: rule.value.to_string(),

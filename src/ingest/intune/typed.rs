@@ -405,12 +405,15 @@ impl<'t> Fast<'t, '_> {
             return None;
         }
         let inline_rule = match self.optional_string(target.membership_rule)? {
-            Some((text, span)) if !text.trim().is_empty() => Some(InlineRule {
-                offsets: json::string_offsets(self.slice(span)),
-                text: text.into_owned(),
-                // The rule's text, without its quotes.
-                span: Span::new(span.start as usize + 1, span.end as usize - 1),
-            }),
+            Some((text, span)) if !text.trim().is_empty() => {
+                let json::StrContent { span, offsets, .. } =
+                    self.str_content(&text, self.slice(span));
+                Some(InlineRule {
+                    offsets,
+                    text: text.into_owned(),
+                    span,
+                })
+            }
             _ => None,
         };
         Some(Target::Group {
@@ -436,6 +439,17 @@ impl<'t> Fast<'t, '_> {
             }),
             _ => None,
         })
+    }
+
+    /// A string's decoded text with its content span (quotes excluded) and offset map, as the
+    /// reference reader's `Doc::str_content` gives them.
+    fn str_content<'v>(&self, text: &'v str, raw: Raw<'_>) -> json::StrContent<'v> {
+        let literal = self.span(raw);
+        json::StrContent {
+            value: text,
+            span: Span::new(literal.start as usize + 1, literal.end as usize - 1),
+            offsets: json::string_offsets(raw),
+        }
     }
 
     /// The text of a span of the file.

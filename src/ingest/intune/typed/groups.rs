@@ -13,11 +13,11 @@
 use std::borrow::Cow;
 
 use super::{Fast, Fields, Raw, flag, once, string_value};
+use crate::ingest::entra_groups::{GroupFields, build_group};
 use crate::ingest::intune::GRAPH;
 use crate::ingest::intune::cursor::Cursor;
 use crate::ingest::json;
-use crate::model::{Group, Membership};
-use crate::source::Span;
+use crate::model::Group;
 
 /// Cheap refusal of files that hold no group.
 pub(super) fn mentions_group(body: &str) -> bool {
@@ -120,7 +120,8 @@ impl<'t> Fast<'t, '_> {
         self.group(doc, body)
     }
 
-    /// A group as `entra_groups::read_group` makes it; decline where it reports an error.
+    /// A group as `entra_groups::read_group` makes it (with the same [`build_group`]);
+    /// decline where it reports an error.
     fn group(&self, doc: &GroupDoc<'t>, body: Raw<'t>) -> Option<Group> {
         let (name, _) = self.string(doc.display_name)?;
         let dynamic = match doc.group_types {
@@ -133,35 +134,17 @@ impl<'t> Fast<'t, '_> {
             None | Some("null") => None,
             Some(raw) => Some((string_value(raw)?, raw)),
         };
-        let is_dynamic =
-            dynamic.unwrap_or_else(|| rule.as_ref().is_some_and(|(r, _)| !r.trim().is_empty()));
-        let mut group = Group {
-            id: optional_str(doc.id)?
-                .filter(|id| !id.is_empty())
-                .map(Cow::into_owned),
-            name: name.into_owned(),
-            membership: Membership::Static,
+        let id = optional_str(doc.id)?;
+        let fields = GroupFields {
+            id: id.as_deref(),
+            name: &name,
+            dynamic,
+            paused,
+            rule: rule.as_ref().map(|(text, raw)| self.str_content(text, raw)),
             source: self.id,
             span: self.span(body),
-            rule_span: None,
-            rule_offsets: Vec::new(),
         };
-        if !is_dynamic {
-            return Some(group);
-        }
-        let (rule, raw) = rule?;
-        let literal = self.span(raw);
-        group.membership = Membership::Dynamic {
-            rule: rule.into_owned(),
-            paused,
-        };
-        // The rule's text, without its quotes, and its decoded offsets in it.
-        group.rule_span = Some(Span::new(
-            literal.start as usize + 1,
-            literal.end as usize - 1,
-        ));
-        group.rule_offsets = json::string_offsets(raw);
-        Some(group)
+        build_group(fields).ok()
     }
 }
 
