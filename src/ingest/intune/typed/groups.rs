@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 
-use super::{Fast, Fields, Raw, flag, once, string_value};
+use super::{Fast, Fields, Raw, flag, list_of, once, read_fields, string_value};
 use crate::ingest::entra_groups::{GroupFields, build_group};
 use crate::ingest::intune::GRAPH;
 use crate::ingest::intune::cursor::Cursor;
@@ -89,17 +89,13 @@ impl<'t> Fast<'t, '_> {
 
     /// An array of groups.
     fn groups(&self, cursor: &mut Cursor<'t>, items: Items) -> Option<Vec<Group>> {
-        let mut groups = Vec::new();
-        cursor.array(|cursor| {
-            let (doc, body) = cursor.with_text(super::read_fields::<GroupDoc>)?;
-            let group = match items {
-                Items::Classified => self.classified_group(&doc, body)?,
-                Items::Template => self.group(&doc, body)?,
-            };
-            groups.push(group);
-            Some(())
-        })?;
-        Some(groups)
+        list_of(cursor, |cursor| {
+            let (doc, body) = cursor.with_text(read_fields::<GroupDoc>)?;
+            match items {
+                Items::Classified => self.classified_group(&doc, body),
+                Items::Template => self.group(&doc, body),
+            }
+        })
     }
 
     /// An object the reference reader classifies as a group, read as it reads one.
