@@ -689,6 +689,21 @@ fn timings_go_to_stderr_only_when_asked_for() {
         timings.contains("baselint: timing: pku2u-disabled-on-entra-joined"),
         "no rule in:\n{timings}"
     );
+    // Where the system tells (Linux), each phase also gives the memory in use and its peak.
+    if cfg!(target_os = "linux") {
+        let report = timings
+            .lines()
+            .find(|line| line.starts_with("baselint: timing: report"))
+            .expect("a report line");
+        let megabytes = |after: &str| -> u64 {
+            let rest = &report[report.find(after).expect(after) + after.len()..];
+            rest.split_whitespace().next().unwrap().parse().unwrap()
+        };
+        assert!(
+            megabytes(" rss ") > 0 && megabytes(" peak ") >= megabytes(" rss "),
+            "{report}"
+        );
+    }
     assert!(!common::stderr(&plain).contains("timing"));
 }
 
