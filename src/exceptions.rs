@@ -222,7 +222,7 @@ pub fn apply(
         for (i, mut finding) in findings.drain(..).enumerate() {
             match suppressed.next_if(|(at, _)| *at == i) {
                 Some((_, s)) => {
-                    finding.exception = Some(s);
+                    finding.exception = Some(Box::new(s));
                     excepted.push(finding);
                 }
                 None => kept.push(finding),

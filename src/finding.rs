@@ -17,7 +17,7 @@ pub struct PolicyRef {
     pub name: String,
     pub id: Option<String>,
     /// Policy kind (`intune-settings-catalog`, `gpo`...).
-    pub source: String,
+    pub source: &'static str,
 }
 
 /// A rule's finding.
@@ -40,7 +40,8 @@ pub struct Finding {
     pub notes: Vec<String>,
     pub help: Name,
     pub policy: Option<PolicyRef>,
-    pub setting: Option<String>,
+    /// The setting's key (shared with the model's setting).
+    pub setting: Option<Name>,
     /// Stable across unrelated edits: rule id, policy identity, setting key, target.
     pub fingerprint: String,
     /// Baseline control ids the finding is about (`WN11-SO-000185`, `V-253459`, `2.3.11.3`).
@@ -50,7 +51,8 @@ pub struct Finding {
     /// Groups (names and ids) or OUs through which the finding reaches devices.
     pub targets: Vec<String>,
     /// Set when a valid exception covers the finding: it is then reported as excepted.
-    pub exception: Option<Suppression>,
+    /// Boxed: few findings are excepted, and every finding would carry its size.
+    pub exception: Option<Box<Suppression>>,
     /// For a finding that stands for several facts (a GPO setting against several policies):
     /// a hash of each, so that `--since` reports the finding when it gains one that the
     /// revision did not have, although its fingerprint is unchanged. Empty otherwise.

@@ -589,7 +589,7 @@ pub struct Control {
     pub severity: Option<String>,
     pub kind: ControlKind,
     /// Catalog key of the setting checked, where it is a setting.
-    pub key: Option<String>,
+    pub key: Option<Name>,
     /// What the control expects; None when the text could not be turned into an expectation.
     pub expected: Option<Expectation>,
     /// Join types the control applies to (e.g. STIG rules "NA if not a member of a domain").

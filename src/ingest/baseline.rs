@@ -296,7 +296,7 @@ impl Validator<'_> {
                 .as_ref()
                 .map(|s| s.get_ref().trim().to_lowercase()),
             kind,
-            key,
+            key: key.map(crate::model::Name::from),
             expected,
             applies_to,
             per_join_type,

@@ -325,7 +325,7 @@ impl List<'_> {
             title: c.text(row, "Name").to_string(),
             severity: (!severity.is_empty()).then(|| severity.to_ascii_lowercase()),
             kind: check.kind,
-            key: check.key,
+            key: check.key.map(crate::model::Name::from),
             expected_span: check
                 .expected
                 .as_ref()

@@ -173,7 +173,7 @@ impl Reader<'_> {
             title,
             severity: rule.attr("severity").map(str::to_string),
             kind: found.kind,
-            key: found.key,
+            key: found.key.map(crate::model::Name::from),
             expected: found.expected,
             applies_to: match scope {
                 Some(Scope::DomainOnly) => JoinTypeSet::of(&[JoinType::Domain, JoinType::Hybrid]),

@@ -139,7 +139,7 @@ fn finding<'a>(item: &Item<'a>) -> JsonFinding<'a> {
         policy: f.policy.as_ref().map(|p| JsonPolicy {
             name: &p.name,
             id: p.id.as_deref(),
-            source: &p.source,
+            source: p.source,
         }),
         setting: f.setting.as_deref(),
         related: f

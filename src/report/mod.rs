@@ -207,7 +207,7 @@ impl<'a> Report<'a> {
                     finding,
                     sources: &outcome.model.sources,
                     state: State::Current,
-                    suppression: finding.exception.as_ref().map(Suppression::from),
+                    suppression: finding.exception.as_deref().map(Suppression::from),
                 })
                 .collect(),
             rules: outcome.rules.iter().collect(),

@@ -253,7 +253,7 @@ fn deviation_finding(
             message: format!("{} expects {}", control_name(control), expected.join(", ")),
         }],
         policy: Some(policy_ref(policy)),
-        setting: Some(setting.key.to_string()),
+        setting: Some(setting.key.clone()),
         controls: control_ids(control),
         join_types: deviating,
         ..Finding::new(
@@ -329,7 +329,7 @@ pub fn contradictions(
             else {
                 continue;
             };
-            if setting != key {
+            if setting.as_str() != key.as_str() {
                 continue;
             }
             let clash = join_types

@@ -80,6 +80,8 @@ pub fn run(rules: &[Rule], wanted: impl Fn(&Rule) -> bool, ctx: &Context) -> Vec
         })
         .collect();
     crate::timings::phase("rules (at once)");
+    // Freed before the findings are joined, which then reuses their memory (the run peaks here).
+    drop((singles, effective));
     let mut findings = joined(per_rule);
     sort_findings(&mut findings, &ctx.model.sources);
     findings
@@ -195,7 +197,7 @@ pub(crate) fn policy_ref(policy: &Policy) -> PolicyRef {
     PolicyRef {
         name: policy.name.clone(),
         id: policy.id.clone(),
-        source: policy.kind.name().to_string(),
+        source: policy.kind.name(),
     }
 }
 
@@ -323,7 +325,7 @@ fn forbid_finding(
         related: reach_labels(policy, ea, reached),
         notes: reach_notes(ea, reached),
         policy: Some(policy_ref(policy)),
-        setting: Some(setting.key.to_string()),
+        setting: Some(setting.key.clone()),
         controls: controls_for_key(ctx, &setting.key),
         join_types: reached,
         targets: target_names(ea),
@@ -388,16 +390,14 @@ fn target_names(ea: &EffectiveAssignment) -> Vec<String> {
 
 /// A policy's settings that occur once in it (repeated keys are collection items, such as
 /// firewall rules, and are not comparable one to one), found by sorting them by key hash. Each
-/// entry carries its key's hash and its value's class, taken while the setting is in the
-/// cache (the comparing rules' key indexes would otherwise read every setting of the tenant
-/// again).
+/// entry carries its key's hash. The lists are alive while the rules run, at the peak of a
+/// run, so an entry is 16 bytes: what else a rule needs it reads through the setting.
 struct SingleSettings<'m>(Vec<Single<'m>>);
 
 struct Single<'m> {
     /// The key's hash: lists are ordered by it (then by the key), and the conflict index is
     /// keyed by it, so that long registry paths are hashed once and rarely compared.
     hash: u64,
-    class: ValueClass<'m>,
     setting: &'m Setting,
 }
 
@@ -436,7 +436,6 @@ fn single_settings(policy: &Policy) -> SingleSettings<'_> {
         .iter()
         .map(|s| Single {
             hash: key_hash(&s.key),
-            class: value_class(&s.value),
             setting: s,
         })
         .collect();
@@ -586,7 +585,7 @@ fn settings_by_key_and_value<'m>(
                     by_key
                         .entry(key)
                         .or_default()
-                        .entry(single.class.clone())
+                        .entry(value_class(&single.setting.value))
                         .or_default()
                         .push((i, single.setting));
                 }
@@ -764,7 +763,7 @@ fn conflict_finding(
             message: format!("\"{}\" sets {value_a} here", first.name),
         }],
         policy: Some(policy_ref(second)),
-        setting: Some(b.key.to_string()),
+        setting: Some(b.key.clone()),
         controls: texts.controls.clone(),
         ..Finding::new(
             rule,
@@ -1098,7 +1097,7 @@ fn channel_finding(
         related,
         members,
         policy: Some(policy_ref(gpo)),
-        setting: Some(gs.key.to_string()),
+        setting: Some(gs.key.clone()),
         join_types: devices,
         ..Finding::new(
             rule,
@@ -1273,7 +1272,7 @@ fn override_finding(
             &ls.key,
         ])],
         policy: Some(policy_ref(lose)),
-        setting: Some(ls.key.to_string()),
+        setting: Some(ls.key.clone()),
         ..Finding::new(
             rule,
             message,
