@@ -16,29 +16,9 @@
 
 use jsonc_parser::ast::{Array, Object, Value};
 
-use crate::ingest::json::{self, Doc, get, get_str, has};
+use crate::ingest::json::{self, Doc, get, get_str};
 use crate::model::{AssignmentFilter, Group, InputError, Membership};
 use crate::source::{SourceId, Span};
-
-/// Looks like a Graph group object (or a group template entry when `in_template`).
-pub fn is_group(obj: &Object<'_>, in_template: bool) -> bool {
-    let typed = json::get_str(obj, "@odata.type") == Some("#microsoft.graph.group");
-    let graph_shape = has(obj, "displayName")
-        && (has(obj, "groupTypes") || has(obj, "membershipRule") || has(obj, "securityEnabled"));
-    typed || graph_shape || (in_template && has(obj, "displayName"))
-}
-
-/// Looks like an entry of IntuneCD's Assignment Report.
-pub fn is_report_group(obj: &Object<'_>) -> bool {
-    has(obj, "groupName") && has(obj, "groupType")
-}
-
-/// Looks like an assignment filter.
-pub fn is_filter(obj: &Object<'_>) -> bool {
-    let typed = json::get_str(obj, "@odata.type")
-        == Some("#microsoft.graph.deviceAndAppManagementAssignmentFilter");
-    typed || (has(obj, "rule") && has(obj, "platform"))
-}
 
 /// Read the elements of a `{"groups": [...]}` template or a list of groups.
 pub fn read_groups(
@@ -262,7 +242,6 @@ mod tests {
  "membershipRule": "(device.deviceTrustType -eq \"AzureAD\")"}"#;
         with_root(text, |doc, root| {
             let obj = root.as_object().unwrap();
-            assert!(is_group(obj, false));
             let group = read_group(doc, obj).unwrap();
             assert_eq!(group.name, "Entra 'joined'");
             assert_eq!(group.id.as_deref(), Some("g1"));
@@ -308,7 +287,6 @@ mod tests {
         with_root(text, |doc, root| {
             let items = &root.as_array().unwrap().elements;
             let report = items[0].as_object().unwrap();
-            assert!(is_report_group(report));
             let group = read_report_group(doc, report).unwrap();
             assert_eq!(group.name, "Devs");
             assert!(matches!(
@@ -316,7 +294,6 @@ mod tests {
                 Membership::Dynamic { paused: false, .. }
             ));
             let filter_obj = items[1].as_object().unwrap();
-            assert!(is_filter(filter_obj) && !is_group(filter_obj, false));
             let filter = read_filter(doc, filter_obj).unwrap();
             assert_eq!(filter.platform.as_deref(), Some("windows10AndLater"));
             assert_eq!(

@@ -33,13 +33,16 @@
 
 mod cursor;
 mod typed;
+mod untyped;
+
+use untyped::{Untyped, UntypedKeys};
 
 use jsonc_parser::ast::{Array, Object, ObjectProp, StringLit, Value as Node};
 
 use crate::catalog::{Catalog, SettingDef};
 use crate::ingest::Parsed;
 use crate::ingest::entra_groups;
-use crate::ingest::json::{self, Doc, TextMap, get, get_ignore_case, get_str, has, string_offsets};
+use crate::ingest::json::{self, Doc, TextMap, get, get_str, has, string_offsets};
 use crate::model::{
     Assignment, FilterRef, InlineRule, InputError, Mode, Name, Policy, PolicyKind, Setting, Target,
     Value,
@@ -1100,38 +1103,25 @@ fn classify_type<'b>(doc: &Doc<'_>, t: &'b StringLit<'_>) -> Result<Shape<'b>, I
     })
 }
 
-/// Classify an object without `@odata.type` (IntuneCD, portal import shapes, templates).
+/// Classify an object without `@odata.type` (IntuneCD, portal import shapes, templates) by
+/// its keys, as the fast path does ([`UntypedKeys`]).
 fn classify_untyped<'b>(doc: &Doc<'_>, obj: &Object<'_>) -> Result<Shape<'b>, InputError> {
-    let has_template = get_ignore_case(obj, "templateId").is_some();
-    if has(obj, "settingsDelta")
-        || (has_template && has(obj, "settings") && !has(obj, "templateReference"))
-    {
-        return Ok(Shape::Intent);
+    let keys = UntypedKeys::of(obj.properties.iter().map(|p| p.name.as_str()));
+    match keys.shape() {
+        Some(Untyped::Intent) => Ok(Shape::Intent),
+        Some(Untyped::SettingsCatalog) => Ok(Shape::SettingsCatalog),
+        Some(Untyped::CustomOmaUri) => Ok(Shape::CustomOmaUri),
+        Some(Untyped::ReportGroup) => Ok(Shape::ReportGroup),
+        Some(Untyped::Filter) => Ok(Shape::Filter),
+        Some(Untyped::Group) => Ok(Shape::Group),
+        None => Err(doc.error_at(
+            obj,
+            format!(
+                "{UNRECOGNISED}: expected an Intune policy (Settings Catalog, device \
+                 configuration, endpoint-security intent), an Entra group or an assignment filter"
+            ),
+        )),
     }
-    let catalog_keys = has(obj, "name") || has(obj, "platforms") || has(obj, "technologies");
-    if (has(obj, "settings") && catalog_keys) || (has(obj, "platforms") && has(obj, "technologies"))
-    {
-        return Ok(Shape::SettingsCatalog);
-    }
-    if has(obj, "omaSettings") {
-        return Ok(Shape::CustomOmaUri);
-    }
-    if entra_groups::is_report_group(obj) {
-        return Ok(Shape::ReportGroup);
-    }
-    if entra_groups::is_filter(obj) {
-        return Ok(Shape::Filter);
-    }
-    if entra_groups::is_group(obj, false) {
-        return Ok(Shape::Group);
-    }
-    Err(doc.error_at(
-        obj,
-        format!(
-            "{UNRECOGNISED}: expected an Intune policy (Settings Catalog, device configuration, \
-             endpoint-security intent), an Entra group or an assignment filter"
-        ),
-    ))
 }
 
 /// The start of the error for JSON that is no export baselint knows (walks skip such files).

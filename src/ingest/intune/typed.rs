@@ -24,6 +24,7 @@ use std::borrow::Cow;
 mod groups;
 
 use super::cursor::Cursor;
+use super::untyped::{Untyped, UntypedKeys};
 use super::{
     ALL_ZERO_GUID, CATALOG_INSTANCE, GRAPH, INSTANCE_KINDS, Reader, TargetKind, number_value,
     target_kind,
@@ -537,7 +538,7 @@ impl<'t> Fast<'t, '_> {
                 "value" => None,
                 "settings" if std::mem::replace(&mut seen_settings, true) => None,
                 "settings" => {
-                    doc.untyped.settings = true;
+                    doc.untyped.note(key);
                     self.settings(cursor, settings)
                 }
                 _ => doc.field(key, cursor),
@@ -581,28 +582,11 @@ struct PolicyDoc<'a> {
     untyped: UntypedKeys,
 }
 
-/// Which of the keys that tell an object's shape without `@odata.type` it has
-/// (`classify_untyped` in the parent module), whatever their values.
-#[derive(Default)]
-struct UntypedKeys {
-    settings: bool,
-    settings_delta: bool,
-    /// `templateId` in any case (portal import shapes write `TemplateId`).
-    template_id: bool,
-    template_reference: bool,
-    platforms: bool,
-    technologies: bool,
-}
-
 impl PolicyDoc<'_> {
     /// What the reference reader reads as a Settings Catalog policy when it has no
     /// `@odata.type` (an endpoint-security intent otherwise, or another shape).
     fn untyped_catalog_policy(&self) -> bool {
-        let keys = &self.untyped;
-        let intent =
-            keys.settings_delta || (keys.template_id && keys.settings && !keys.template_reference);
-        let named = self.name.is_some() || keys.platforms || keys.technologies;
-        !intent && ((keys.settings && named) || (keys.platforms && keys.technologies))
+        self.untyped.shape() == Some(Untyped::SettingsCatalog)
     }
 }
 
@@ -721,6 +705,8 @@ fn children<'t>(cursor: &mut Cursor<'t>) -> Option<Option<Vec<Instance<'t>>>> {
 
 impl<'t> Fields<'t> for PolicyDoc<'t> {
     fn field(&mut self, key: &'t str, cursor: &mut Cursor<'t>) -> Option<()> {
+        // Noted whatever else is read of the key (`name` is both).
+        self.untyped.note(key);
         match key {
             "@odata.type" => once(&mut self.odata_type, cursor.value()),
             "name" => once(&mut self.name, cursor.value()),
@@ -729,13 +715,6 @@ impl<'t> Fields<'t> for PolicyDoc<'t> {
             "assignments" => once(&mut self.assignments, cursor.value()),
             "TenantId" => flag(&mut self.tenant_id, cursor),
             "Objects" => flag(&mut self.objects, cursor),
-            "settingsDelta" => flag(&mut self.untyped.settings_delta, cursor),
-            "templateReference" => flag(&mut self.untyped.template_reference, cursor),
-            "platforms" => flag(&mut self.untyped.platforms, cursor),
-            "technologies" => flag(&mut self.untyped.technologies, cursor),
-            key if key.eq_ignore_ascii_case("templateId") => {
-                flag(&mut self.untyped.template_id, cursor)
-            }
             _ => cursor.skip(),
         }
     }

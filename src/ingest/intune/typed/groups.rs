@@ -6,9 +6,9 @@
 //! megabytes), and the reference reader's tree parses it on one core at about 70 MB/s: at 80k
 //! groups, most of a run. The cursor reads it at several times that. As for policies, it
 //! accepts only what the reference reader reads without a word, and the same way: a group is
-//! what `classify` calls one (its `@odata.type`, or without one `displayName` beside
-//! `groupTypes`, `membershipRule` or `securityEnabled`, and no key of another shape), and is
-//! built as `entra_groups::read_group` builds it. Anything else declines.
+//! what `classify` calls one (its `@odata.type`, or without one what the reference reader's
+//! own [`UntypedKeys::shape`] says of its keys), and is built as `entra_groups::read_group`
+//! builds it. Anything else declines.
 
 use std::borrow::Cow;
 
@@ -16,6 +16,7 @@ use super::{Fast, Fields, Raw, flag, list_of, once, read_fields, string_value};
 use crate::ingest::entra_groups::{GroupFields, build_group};
 use crate::ingest::intune::GRAPH;
 use crate::ingest::intune::cursor::Cursor;
+use crate::ingest::intune::untyped::{Untyped, UntypedKeys};
 use crate::ingest::json;
 use crate::model::Group;
 
@@ -24,28 +25,10 @@ pub(super) fn mentions_group(body: &str) -> bool {
     memchr::memmem::find(body.as_bytes(), b"\"displayName\"").is_some()
 }
 
-/// Keys that make the reference reader read an object without `@odata.type` as another shape
-/// (an intent, a Settings Catalog policy, a custom profile, an assignment report entry, an
-/// assignment filter) or a top-level object as a wrapper or a migration table. `templateId`
-/// counts in any case.
-const OTHER_SHAPES: [&str; 16] = [
-    "settings",
-    "settingsDelta",
-    "templateReference",
-    "name",
-    "platforms",
-    "technologies",
-    "omaSettings",
-    "groupName",
-    "groupType",
-    "rule",
-    "platform",
-    "value",
-    "groups",
-    "filters",
-    "TenantId",
-    "Objects",
-];
+/// Keys that make a top-level object a list wrapper or a migration table for the reference
+/// reader (`value` and `groups` are read as lists by [`Fast::top_object`]): an object without
+/// `@odata.type` that has one is declined, wherever it is.
+const WRAPPER_KEYS: [&str; 5] = ["value", "groups", "filters", "TenantId", "Objects"];
 
 /// Whether the items of a list are classified (a list response, an array) or read as groups
 /// whatever they look like (a group template's `groups`).
@@ -102,13 +85,7 @@ impl<'t> Fast<'t, '_> {
     fn classified_group(&self, doc: &GroupDoc<'t>, body: Raw<'t>) -> Option<Group> {
         let is_group = match doc.odata_type {
             Some(raw) => string_value(raw)?.strip_prefix(GRAPH) == Some("group"),
-            None => {
-                !doc.other_shape
-                    && doc.display_name.is_some()
-                    && (doc.group_types.is_some()
-                        || doc.membership_rule.is_some()
-                        || doc.security_enabled)
-            }
+            None => !doc.wrapper_key && doc.untyped.shape() == Some(Untyped::Group),
         };
         if !is_group {
             return None;
@@ -181,9 +158,10 @@ struct GroupDoc<'a> {
     group_types: Option<Raw<'a>>,
     membership_rule: Option<Raw<'a>>,
     processing_state: Option<Raw<'a>>,
-    security_enabled: bool,
-    /// A key of another shape (see [`OTHER_SHAPES`]).
-    other_shape: bool,
+    /// The keys the reference reader classifies an object without `@odata.type` by.
+    untyped: UntypedKeys,
+    /// One of [`WRAPPER_KEYS`].
+    wrapper_key: bool,
     /// A key that is no annotation: a top-level object with one is no list wrapper.
     plain_keys: bool,
 }
@@ -191,6 +169,8 @@ struct GroupDoc<'a> {
 impl<'t> Fields<'t> for GroupDoc<'t> {
     fn field(&mut self, key: &'t str, cursor: &mut Cursor<'t>) -> Option<()> {
         self.plain_keys |= !json::is_annotation(key);
+        // Noted whatever else is read of the key (`displayName` is both).
+        self.untyped.note(key);
         match key {
             "@odata.type" => once(&mut self.odata_type, cursor.value()),
             "displayName" => once(&mut self.display_name, cursor.value()),
@@ -198,10 +178,7 @@ impl<'t> Fields<'t> for GroupDoc<'t> {
             "groupTypes" => once(&mut self.group_types, cursor.value()),
             "membershipRule" => once(&mut self.membership_rule, cursor.value()),
             "membershipRuleProcessingState" => once(&mut self.processing_state, cursor.value()),
-            "securityEnabled" => flag(&mut self.security_enabled, cursor),
-            key if OTHER_SHAPES.contains(&key) || key.eq_ignore_ascii_case("templateId") => {
-                flag(&mut self.other_shape, cursor)
-            }
+            key if WRAPPER_KEYS.contains(&key) => flag(&mut self.wrapper_key, cursor),
             _ => cursor.skip(),
         }
     }
@@ -284,6 +261,25 @@ mod tests {
             read += 1;
         }
         assert!(read >= 20, "only {read} groups files");
+    }
+
+    #[test]
+    fn a_group_with_keys_of_other_shapes_is_read_when_they_do_not_make_one() {
+        // Each key alone leaves the object a group for the reference reader: the shapes need
+        // them in pairs (`name` with `settings`, `rule` with `platform`, `groupName` with
+        // `groupType`).
+        for extra in [
+            r#""name": "n""#,
+            r#""rule": "r""#,
+            r#""platform": "windows10AndLater""#,
+            r#""groupName": "g""#,
+            r#""settings": []"#,
+            r#""templateReference": null"#,
+        ] {
+            let text = format!(r#"[{{"displayName": "A", "securityEnabled": true, {extra}}}]"#);
+            assert!(text_agrees(&text), "declined:\n{text}");
+            assert_eq!(groups_of(&text)[0].name, "A");
+        }
     }
 
     #[test]
