@@ -239,6 +239,24 @@ impl Repo {
         Ok(blobs.len())
     }
 
+    /// Make an exported tree a repository root for the walk, as the working tree is: a `.git`
+    /// folder holding a copy of this repository's `info/exclude`. The walk of the revision
+    /// then honours the `.gitignore` files above the linted folder and the exclude file, as
+    /// the walk of the working tree does (else a tracked file they match would be linted in
+    /// the revision only, and reported fixed).
+    fn mark_as_repository(&self, tree: &Path) -> Result<(), Error> {
+        let info = tree.join(".git").join("info");
+        std::fs::create_dir_all(&info)
+            .map_err(|e| Error(format!("cannot create {}: {e}", info.display())))?;
+        let out = git(&self.root, &["rev-parse", "--git-path", "info/exclude"])?;
+        let exclude = self.root.join(String::from_utf8_lossy(&out).trim());
+        match std::fs::copy(&exclude, info.join("exclude")) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error(format!("cannot read {}: {e}", exclude.display()))),
+        }
+    }
+
     /// Stream blobs through one `git cat-file --batch` and write them under `dest`.
     fn write_blobs(&self, blobs: &[Blob], dest: &Path) -> Result<(), Error> {
         let mut child = Command::new("git")
@@ -391,6 +409,7 @@ pub fn lint_revision(revision: &str, options: &Options) -> Result<Revision, Erro
     let temp = TempDir::new()?;
     let tree = temp.path().join("tree");
     repo.export(&commit, &tree)?;
+    repo.mark_as_repository(&tree)?;
     let cwd = std::env::current_dir()
         .map_err(|e| Error(format!("cannot read the working directory: {e}")))?;
     let mapper = PathMapper {

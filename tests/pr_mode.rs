@@ -381,6 +381,55 @@ fn paths_are_repository_relative_from_a_subdirectory() {
 }
 
 #[test]
+fn the_revision_honours_the_repository_ignore_files_as_the_working_tree_does() {
+    if !git_available() {
+        return;
+    }
+    // Tracked files that the repository's .gitignore or info/exclude match (force-added),
+    // below the linted folder: the working-tree walk skips them, and so must the revision's.
+    let repo = Repo::new("ignored");
+    repo.write("tenant/entra/groups.json", &fixture("groups.json"));
+    repo.write("tenant/entra/filters.json", &fixture("filters.json"));
+    let policy = serde_json::to_string_pretty(&pku2u_policy()).unwrap();
+    repo.write(".gitignore", "vendored/\n");
+    repo.write("tenant/vendored/pku2u.json", &policy);
+    repo.write(".git/info/exclude", "excluded/\n");
+    repo.write("tenant/excluded/pku2u.json", &policy);
+    repo.git(&["add", "-A", "-f"]);
+    repo.git(&["commit", "-q", "-m", "ignored policies"]);
+
+    let now = json(&repo.baselint(&["check", "tenant", "--format", "json"]));
+    assert_eq!(rules_of(&now, "findings").len(), 0, "{now:#}");
+    let output = repo.baselint(&[
+        "check",
+        "tenant",
+        "--since",
+        "HEAD",
+        "--show-fixed",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let report = json(&output);
+    assert_eq!(report["since"]["unchanged"], 0, "{report:#}");
+    assert_eq!(report["since"]["fixed"], 0, "{report:#}");
+    // From inside the linted folder too (the .gitignore is then a parent's).
+    let inside = json(&repo.baselint_in(
+        "tenant",
+        &[
+            "check",
+            ".",
+            "--since",
+            "HEAD",
+            "--show-fixed",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(inside["since"]["fixed"], 0, "{inside:#}");
+}
+
+#[test]
 fn since_leaves_the_working_tree_and_the_index_alone() {
     if !git_available() {
         return;
