@@ -230,8 +230,8 @@ impl Repo {
         Ok(String::from_utf8_lossy(&out).trim().to_string())
     }
 
-    /// Write every file of `commit` below `dest` (regular files only: no symlinks or
-    /// submodules); returns how many were written.
+    /// Write every file of `commit` below `dest`, and its symbolic links that stay inside the
+    /// tree (no submodules); returns how many entries were written.
     pub fn export(&self, commit: &str, dest: &Path) -> Result<usize, Error> {
         let listing = git(&self.root, &["ls-tree", "-r", "-z", "--full-tree", commit])?;
         let blobs = parse_ls_tree(&listing);
@@ -271,9 +271,15 @@ impl Repo {
         let request: String = blobs.iter().map(|b| format!("{}\n", b.object)).collect();
         let writer = std::thread::spawn(move || stdin.write_all(request.as_bytes()));
         let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let result = blobs
-            .iter()
-            .try_for_each(|blob| read_blob_into(&mut stdout, &dest.join(&blob.path)));
+        let mut links = Vec::new();
+        let result = blobs.iter().try_for_each(|blob| {
+            if blob.link {
+                links.push((&blob.path, read_blob_bytes(&mut stdout)?));
+                Ok(())
+            } else {
+                read_blob_into(&mut stdout, &dest.join(&blob.path))
+            }
+        });
         drop(stdout);
         let _ = writer.join();
         let status = child
@@ -283,19 +289,24 @@ impl Repo {
         if !status.success() {
             return Err(Error(format!("git cat-file --batch exited with {status}")));
         }
+        // Links last, so that no file is written through one.
+        for (path, target) in links {
+            make_link(dest, path, &target)?;
+        }
         Ok(())
     }
 }
 
-/// A regular file in a tree listing.
+/// A regular file or a symbolic link (whose blob is its target) in a tree listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Blob {
     object: String,
     path: PathBuf,
+    link: bool,
 }
 
 /// Parse `git ls-tree -r -z`: `<mode> SP <type> SP <object> TAB <path> NUL`. Keeps regular
-/// files with safe relative paths.
+/// files and symbolic links with safe relative paths.
 fn parse_ls_tree(listing: &[u8]) -> Vec<Blob> {
     listing
         .split(|&b| b == 0)
@@ -304,13 +315,54 @@ fn parse_ls_tree(listing: &[u8]) -> Vec<Blob> {
             let (meta, path) = text.split_once('\t')?;
             let mut fields = meta.split(' ');
             let (mode, kind, object) = (fields.next()?, fields.next()?, fields.next()?);
-            let regular = kind == "blob" && (mode == "100644" || mode == "100755");
-            (regular && is_safe_relative(path)).then(|| Blob {
+            let link = mode == "120000";
+            let kept = kind == "blob" && (link || mode == "100644" || mode == "100755");
+            (kept && is_safe_relative(path)).then(|| Blob {
                 object: object.to_string(),
                 path: PathBuf::from(path),
+                link,
             })
         })
         .collect()
+}
+
+/// Recreate a symbolic link of the revision when its target stays inside the tree, so that
+/// the walk follows it as it follows the working tree's link (only inside the walked folder;
+/// without it, the files a link brings in were new in every comparison). A link leaving the
+/// tree is left out: the working tree's walk does not follow it either. Not on systems
+/// without symbolic links.
+fn make_link(dest: &Path, path: &Path, target: &[u8]) -> Result<(), Error> {
+    let Some(target) = target_inside_tree(path, target) else {
+        return Ok(());
+    };
+    let link = dest.join(path);
+    if let Some(parent) = link.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    // A link that cannot be made (a name taken twice on a case-insensitive file system) is
+    // left out, as every link was before links were made.
+    #[cfg(unix)]
+    let _ = std::os::unix::fs::symlink(&target, &link);
+    #[cfg(not(unix))]
+    let _ = (target, link);
+    Ok(())
+}
+
+/// A link's target (its blob's text) when it is relative and, resolved from the link's folder,
+/// names a place inside the tree (not the tree itself, not `.git`).
+fn target_inside_tree(link: &Path, target: &[u8]) -> Option<PathBuf> {
+    let target = Path::new(std::str::from_utf8(target).ok()?);
+    if target.as_os_str().is_empty() || target.has_root() || target.is_absolute() {
+        return None;
+    }
+    let resolved = lexical_normalize(&link.parent()?.join(target));
+    let inside = resolved.components().next().is_some()
+        && resolved.components().all(|c| match c {
+            Component::Normal(name) => !name.eq_ignore_ascii_case(".git"),
+            _ => false,
+        });
+    inside.then(|| target.to_path_buf())
 }
 
 /// No absolute paths, `..`, `.git` or empty components: nothing can land outside `dest`.
@@ -322,8 +374,43 @@ fn is_safe_relative(path: &str) -> bool {
         })
 }
 
+/// Longest link target kept (Linux's `PATH_MAX`); a longer one is read and dropped.
+const MAX_LINK_TARGET: u64 = 4096;
+
+/// Read one answer of `git cat-file --batch` (a link's target): its bytes, or none when it is
+/// longer than a link target can be.
+fn read_blob_bytes(stdout: &mut impl BufRead) -> Result<Vec<u8>, Error> {
+    let size = read_blob_header(stdout)?;
+    let mut bytes = Vec::new();
+    let copied = if size <= MAX_LINK_TARGET {
+        stdout.take(size).read_to_end(&mut bytes).map(|n| n as u64)
+    } else {
+        std::io::copy(&mut stdout.take(size), &mut std::io::sink())
+    }
+    .map_err(|e| Error(format!("git cat-file: {e}")))?;
+    read_blob_end(stdout, copied, size)?;
+    if size > MAX_LINK_TARGET {
+        bytes.clear();
+    }
+    Ok(bytes)
+}
+
 /// Read one `<object> blob <size>\n<bytes>\n` answer of `git cat-file --batch` into `path`.
 fn read_blob_into(stdout: &mut impl BufRead, path: &Path) -> Result<(), Error> {
+    let size = read_blob_header(stdout)?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let mut file = std::fs::File::create(path)
+        .map_err(|e| Error(format!("cannot create {}: {e}", path.display())))?;
+    let copied = std::io::copy(&mut stdout.take(size), &mut file)
+        .map_err(|e| Error(format!("cannot write {}: {e}", path.display())))?;
+    read_blob_end(stdout, copied, size)
+}
+
+/// The size an answer's header (`<object> blob <size>`) announces.
+fn read_blob_header(stdout: &mut impl BufRead) -> Result<u64, Error> {
     let mut header = String::new();
     stdout
         .read_line(&mut header)
@@ -340,14 +427,11 @@ fn read_blob_into(stdout: &mut impl BufRead, path: &Path) -> Result<(), Error> {
                 header.trim()
             ))
         })?;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| Error(format!("cannot create {}: {e}", parent.display())))?;
-    }
-    let mut file = std::fs::File::create(path)
-        .map_err(|e| Error(format!("cannot create {}: {e}", path.display())))?;
-    let copied = std::io::copy(&mut stdout.take(size), &mut file)
-        .map_err(|e| Error(format!("cannot write {}: {e}", path.display())))?;
+    Ok(size)
+}
+
+/// After an answer's bytes: all of them were there, and the newline that ends it.
+fn read_blob_end(stdout: &mut impl BufRead, copied: u64, size: u64) -> Result<(), Error> {
     let mut newline = [0u8; 1];
     if copied != size || stdout.read_exact(&mut newline).is_err() {
         return Err(Error("git cat-file: truncated answer".into()));
@@ -631,17 +715,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ls_tree_keeps_regular_files_with_safe_paths() {
+    fn ls_tree_keeps_regular_files_and_links_with_safe_paths() {
         let listing = b"100644 blob aaa\tdir/a b.json\0\
 100755 blob bbb\trun.sh\0\
 120000 blob ccc\tlink\0\
 160000 commit ddd\tsub\0\
 100644 blob eee\t../escape\0\
+120000 blob ggg\t.git/hooks/x\0\
 100644 blob fff\tx/.GIT/config\0";
         let blobs = parse_ls_tree(listing);
         let paths: Vec<_> = blobs.iter().map(|b| b.path.to_str().unwrap()).collect();
-        assert_eq!(paths, ["dir/a b.json", "run.sh"]);
+        assert_eq!(paths, ["dir/a b.json", "run.sh", "link"]);
         assert_eq!(blobs[0].object, "aaa");
+        let links: Vec<bool> = blobs.iter().map(|b| b.link).collect();
+        assert_eq!(links, [false, false, true]);
+    }
+
+    #[test]
+    fn only_links_that_stay_inside_the_tree_are_made() {
+        let inside = |link: &str, target: &str| {
+            target_inside_tree(Path::new(link), target.as_bytes()).is_some()
+        };
+        assert!(inside("tenant/intune/p.json", "../shared/p.json"));
+        assert!(inside("tenant/p.json", "p2.json"));
+        assert!(inside("a/b/c.json", "../../d/./e.json"));
+        assert!(!inside("tenant/p.json", "../../outside.json"));
+        assert!(!inside("p.json", "../p.json"));
+        assert!(!inside("tenant/p.json", "/etc/passwd"));
+        assert!(!inside("tenant/p.json", ".."), "the tree itself");
+        assert!(!inside("tenant/p.json", "../.git/config"));
+        assert!(!inside("tenant/p.json", ""));
+        assert!(target_inside_tree(Path::new("a/p"), b"\xff\xfe").is_none());
+    }
+
+    #[test]
+    fn link_targets_are_read_whole_and_long_ones_dropped() {
+        let long = "x".repeat(MAX_LINK_TARGET as usize + 1);
+        let answers = format!(
+            "a blob 9\n../b.json\nb blob {}\n{long}\nc blob 1\nz\n",
+            long.len()
+        );
+        let mut stdout = answers.as_bytes();
+        assert_eq!(read_blob_bytes(&mut stdout).unwrap(), b"../b.json");
+        assert!(read_blob_bytes(&mut stdout).unwrap().is_empty());
+        assert_eq!(
+            read_blob_bytes(&mut stdout).unwrap(),
+            b"z",
+            "the stream stays in step"
+        );
+        let mut short: &[u8] = b"a blob 9\n../b";
+        assert!(read_blob_bytes(&mut short).is_err());
     }
 
     #[test]

@@ -429,6 +429,49 @@ fn the_revision_honours_the_repository_ignore_files_as_the_working_tree_does() {
     assert_eq!(inside["since"]["fixed"], 0, "{inside:#}");
 }
 
+#[cfg(unix)]
+#[test]
+fn the_revision_has_the_symbolic_links_the_working_tree_walk_follows() {
+    if !git_available() {
+        return;
+    }
+    // The policy is reached only through a link (its own folder is hidden, so the walk skips
+    // it): the working tree reports it, and an unchanged revision must report it too.
+    let repo = Repo::new("links");
+    repo.write("tenant/entra/groups.json", &fixture("groups.json"));
+    repo.write(
+        "tenant/.library/pku2u.json",
+        &serde_json::to_string_pretty(&pku2u_policy()).unwrap(),
+    );
+    std::fs::create_dir_all(repo.dir.join("tenant/intune")).unwrap();
+    std::os::unix::fs::symlink(
+        "../.library/pku2u.json",
+        repo.dir.join("tenant/intune/pku2u.json"),
+    )
+    .unwrap();
+    // A link out of the repository is followed by neither walk.
+    std::os::unix::fs::symlink("/etc/hostname", repo.dir.join("tenant/intune/out.json")).unwrap();
+    repo.commit("a linked policy");
+
+    let now = json(&repo.baselint(&["check", "tenant", "--format", "json"]));
+    assert_eq!(
+        rules_of(&now, "findings"),
+        ["pku2u-disabled-on-entra-joined"]
+    );
+    let report = json(&repo.baselint(&[
+        "check",
+        "tenant",
+        "--since",
+        "HEAD",
+        "--show-fixed",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(report["since"]["new"], 0, "{report:#}");
+    assert_eq!(report["since"]["unchanged"], 1, "{report:#}");
+    assert_eq!(report["since"]["fixed"], 0, "{report:#}");
+}
+
 #[test]
 fn since_leaves_the_working_tree_and_the_index_alone() {
     if !git_available() {
