@@ -290,10 +290,43 @@ impl Repo {
             return Err(Error(format!("git cat-file --batch exited with {status}")));
         }
         // Links last, so that no file is written through one.
+        let mut made = Vec::new();
         for (path, target) in links {
-            make_link(dest, path, &target)?;
+            if make_link(dest, path, &target)? {
+                made.push(dest.join(path));
+            }
         }
+        keep_links_inside(dest, made);
         Ok(())
+    }
+}
+
+/// Remove the links made that do not really resolve to something inside `tree`: the check
+/// before making them reads the target as text, and `..` after a link to a folder goes up from
+/// where that link points, so a chain of links can leave the tree. The lint writes folders in
+/// the tree (a config's rule folder, the working directory), which must never land outside it.
+/// Removing one link can break another that went through it, so this repeats until none goes.
+fn keep_links_inside(tree: &Path, mut links: Vec<PathBuf>) {
+    let Ok(root) = tree.canonicalize() else {
+        links
+            .iter()
+            .for_each(|link| drop(std::fs::remove_file(link)));
+        return;
+    };
+    loop {
+        let before = links.len();
+        links.retain(|link| {
+            let inside = link
+                .canonicalize()
+                .is_ok_and(|real| real.starts_with(&root));
+            if !inside {
+                let _ = std::fs::remove_file(link);
+            }
+            inside
+        });
+        if links.len() == before {
+            return;
+        }
     }
 }
 
@@ -326,14 +359,14 @@ fn parse_ls_tree(listing: &[u8]) -> Vec<Blob> {
         .collect()
 }
 
-/// Recreate a symbolic link of the revision when its target stays inside the tree, so that
-/// the walk follows it as it follows the working tree's link (only inside the walked folder;
-/// without it, the files a link brings in were new in every comparison). A link leaving the
-/// tree is left out: the working tree's walk does not follow it either. Not on systems
-/// without symbolic links.
-fn make_link(dest: &Path, path: &Path, target: &[u8]) -> Result<(), Error> {
+/// Recreate a symbolic link of the revision when its target stays inside the tree (true when
+/// it was made), so that the walk follows it as it follows the working tree's link (only
+/// inside the walked folder; without it, the files a link brings in were new in every
+/// comparison). A link leaving the tree is left out: the working tree's walk does not follow
+/// it either. Not on systems without symbolic links.
+fn make_link(dest: &Path, path: &Path, target: &[u8]) -> Result<bool, Error> {
     let Some(target) = target_inside_tree(path, target) else {
-        return Ok(());
+        return Ok(false);
     };
     let link = dest.join(path);
     if let Some(parent) = link.parent() {
@@ -343,10 +376,12 @@ fn make_link(dest: &Path, path: &Path, target: &[u8]) -> Result<(), Error> {
     // A link that cannot be made (a name taken twice on a case-insensitive file system) is
     // left out, as every link was before links were made.
     #[cfg(unix)]
-    let _ = std::os::unix::fs::symlink(&target, &link);
+    return Ok(std::os::unix::fs::symlink(&target, &link).is_ok());
     #[cfg(not(unix))]
-    let _ = (target, link);
-    Ok(())
+    {
+        let _ = (target, link);
+        Ok(false)
+    }
 }
 
 /// A link's target (its blob's text) when it is relative and, resolved from the link's folder,
@@ -746,6 +781,38 @@ mod tests {
         assert!(!inside("tenant/p.json", "../.git/config"));
         assert!(!inside("tenant/p.json", ""));
         assert!(target_inside_tree(Path::new("a/p"), b"\xff\xfe").is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_chain_of_links_that_leaves_the_tree_is_removed() {
+        let temp = TempDir::new().unwrap();
+        let tree = temp.path().join("tree");
+        for file in ["a/b/c/f.json", "d/g.json"] {
+            std::fs::create_dir_all(tree.join(file).parent().unwrap()).unwrap();
+            std::fs::write(tree.join(file), "{}").unwrap();
+        }
+        // `up` points shallower than it stands; through it, `..` climbs out of the tree,
+        // although each target read as text stays inside.
+        let links = [
+            ("a/b/c/up", "../../../d"),
+            ("z", "a/b/c/up/../../.."),
+            ("y", "z/d"),
+        ];
+        let mut made = Vec::new();
+        for (path, target) in links {
+            assert!(make_link(&tree, Path::new(path), target.as_bytes()).unwrap());
+            made.push(tree.join(path));
+        }
+        keep_links_inside(&tree, made);
+        let exists = |p: &str| std::fs::symlink_metadata(tree.join(p)).is_ok();
+        assert!(exists("a/b/c/up"));
+        assert_eq!(
+            std::fs::read_to_string(tree.join("a/b/c/up/g.json")).unwrap(),
+            "{}"
+        );
+        assert!(!exists("z"), "resolves above the tree");
+        assert!(!exists("y"), "went through z");
     }
 
     #[test]
