@@ -424,9 +424,6 @@ fn read_blob_bytes(stdout: &mut impl BufRead) -> Result<Vec<u8>, Error> {
     }
     .map_err(|e| Error(format!("git cat-file: {e}")))?;
     read_blob_end(stdout, copied, size)?;
-    if size > MAX_LINK_TARGET {
-        bytes.clear();
-    }
     Ok(bytes)
 }
 
