@@ -388,16 +388,13 @@ fn make_link(dest: &Path, path: &Path, target: &[u8]) -> Result<bool, Error> {
 /// names a place inside the tree (not the tree itself, not `.git`).
 fn target_inside_tree(link: &Path, target: &[u8]) -> Option<PathBuf> {
     let target = Path::new(std::str::from_utf8(target).ok()?);
-    if target.as_os_str().is_empty() || target.has_root() || target.is_absolute() {
+    // An empty target would name the link's own folder; an absolute one, resolved, keeps its
+    // root, which `is_safe_relative` refuses.
+    if target.as_os_str().is_empty() {
         return None;
     }
     let resolved = lexical_normalize(&link.parent()?.join(target));
-    let inside = resolved.components().next().is_some()
-        && resolved.components().all(|c| match c {
-            Component::Normal(name) => !name.eq_ignore_ascii_case(".git"),
-            _ => false,
-        });
-    inside.then(|| target.to_path_buf())
+    is_safe_relative(resolved.to_str()?).then(|| target.to_path_buf())
 }
 
 /// No absolute paths, `..`, `.git` or empty components: nothing can land outside `dest`.
