@@ -857,8 +857,14 @@ fn channel_index<'m>(
     index
 }
 
-/// What the documentation says about which channel wins for one setting on these devices.
-fn channel_winner(ctx: &Context, mdm: &ChannelIndex, key: &str, devices: JoinTypeSet) -> String {
+/// What the documentation says about which channel wins for one setting on these devices;
+/// `switch` is what the Intune side sets ControlPolicyConflict/MDMWinsOverGP to.
+fn channel_winner(
+    ctx: &Context,
+    switch: &[(usize, &Setting, JoinTypeSet)],
+    key: &str,
+    devices: JoinTypeSet,
+) -> String {
     let policy_csp = ctx.catalog.resolve(key).is_some_and(|def| {
         let uri = def.oma_uri.as_deref().unwrap_or("").to_ascii_lowercase();
         (uri.starts_with("./device/vendor/msft/policy/config/")
@@ -868,13 +874,9 @@ fn channel_winner(ctx: &Context, mdm: &ChannelIndex, key: &str, devices: JoinTyp
     if !policy_csp {
         return "ControlPolicyConflict/MDMWinsOverGP does not cover this setting (it is not a Policy CSP setting with a Group Policy equivalent), and the documentation does not say which value wins".to_string();
     }
-    let enabling = mdm_wins_key(ctx)
-        .and_then(|k| mdm.get(k))
-        .and_then(|entries| {
-            entries.iter().find(|(_, s, reached)| {
-                s.value.as_int() == Some(1) && !reached.intersection(devices).is_empty()
-            })
-        });
+    let enabling = switch.iter().find(|(_, s, reached)| {
+        s.value.as_int() == Some(1) && !reached.intersection(devices).is_empty()
+    });
     match enabling {
         Some((i, _, _)) => format!(
             "the Intune value wins: ControlPolicyConflict/MDMWinsOverGP = 1 reaches these devices through \"{}\", which blocks the Group Policy value of Policy CSP settings",
@@ -915,6 +917,10 @@ fn channel_conflict<'m>(
     let mdm = channel_index(ctx, effective, singles, join_types, false, |key| {
         gp.contains_key(key) || mdm_wins == Some(key)
     });
+    // Looked up once here, not for every finding.
+    let switch = mdm_wins
+        .and_then(|key| mdm.get(key))
+        .map_or(&[][..], Vec::as_slice);
     let mut keys: Vec<&str> = gp.keys().copied().filter(|k| mdm.contains_key(k)).collect();
     keys.sort_unstable();
     // Keys are independent: on all cores, findings joined in key order.
@@ -935,7 +941,7 @@ fn channel_conflict<'m>(
                     let devices = disagreeing
                         .iter()
                         .fold(JoinTypeSet::EMPTY, |all, d| all.union(d.2));
-                    let winner = channel_winner(ctx, &mdm, key, devices);
+                    let winner = channel_winner(ctx, switch, key, devices);
                     Some(channel_finding(
                         rule,
                         ctx,
