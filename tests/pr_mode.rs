@@ -92,6 +92,20 @@ impl Repo {
             .output()
             .expect("baselint runs")
     }
+
+    /// `check PATH --since HEAD --show-fixed --format json`, run from the folder `sub`.
+    fn against_head(&self, sub: &str, path: &str) -> Output {
+        let args = [
+            "check",
+            path,
+            "--since",
+            "HEAD",
+            "--show-fixed",
+            "--format",
+            "json",
+        ];
+        self.baselint_in(sub, &args)
+    }
 }
 
 fn json(output: &Output) -> Value {
@@ -400,32 +414,13 @@ fn the_revision_honours_the_repository_ignore_files_as_the_working_tree_does() {
 
     let now = json(&repo.baselint(&["check", "tenant", "--format", "json"]));
     assert_eq!(rules_of(&now, "findings").len(), 0, "{now:#}");
-    let output = repo.baselint(&[
-        "check",
-        "tenant",
-        "--since",
-        "HEAD",
-        "--show-fixed",
-        "--format",
-        "json",
-    ]);
+    let output = repo.against_head(".", "tenant");
     assert_eq!(output.status.code(), Some(0));
     let report = json(&output);
     assert_eq!(report["since"]["unchanged"], 0, "{report:#}");
     assert_eq!(report["since"]["fixed"], 0, "{report:#}");
     // From inside the linted folder too (the .gitignore is then a parent's).
-    let inside = json(&repo.baselint_in(
-        "tenant",
-        &[
-            "check",
-            ".",
-            "--since",
-            "HEAD",
-            "--show-fixed",
-            "--format",
-            "json",
-        ],
-    ));
+    let inside = json(&repo.against_head("tenant", "."));
     assert_eq!(inside["since"]["fixed"], 0, "{inside:#}");
 }
 
@@ -458,15 +453,7 @@ fn the_revision_has_the_symbolic_links_the_working_tree_walk_follows() {
         rules_of(&now, "findings"),
         ["pku2u-disabled-on-entra-joined"]
     );
-    let report = json(&repo.baselint(&[
-        "check",
-        "tenant",
-        "--since",
-        "HEAD",
-        "--show-fixed",
-        "--format",
-        "json",
-    ]));
+    let report = json(&repo.against_head(".", "tenant"));
     assert_eq!(report["since"]["new"], 0, "{report:#}");
     assert_eq!(report["since"]["unchanged"], 1, "{report:#}");
     assert_eq!(report["since"]["fixed"], 0, "{report:#}");
