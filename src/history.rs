@@ -290,15 +290,21 @@ impl Repo {
             return Err(Error(format!("git cat-file --batch exited with {status}")));
         }
         // Links last, so that no file is written through one.
-        let mut made = Vec::new();
-        for (path, target) in links {
-            if make_link(dest, path, &target)? {
-                made.push(dest.join(path));
-            }
-        }
-        keep_links_inside(dest, made);
-        Ok(())
+        make_links(dest, &links)
     }
+}
+
+/// Make the revision's links (path and target) under `dest`: those whose target reads as
+/// inside the tree, then only those that really resolve inside it.
+fn make_links(dest: &Path, links: &[(&PathBuf, Vec<u8>)]) -> Result<(), Error> {
+    let mut made = Vec::new();
+    for (path, target) in links {
+        if make_link(dest, path, target)? {
+            made.push(dest.join(path));
+        }
+    }
+    keep_links_inside(dest, made);
+    Ok(())
 }
 
 /// Remove the links made that do not really resolve to something inside `tree`: the check
@@ -793,12 +799,21 @@ mod tests {
             ("z", "a/b/c/up/../../.."),
             ("y", "z/d"),
         ];
-        let mut made = Vec::new();
-        for (path, target) in links {
-            assert!(make_link(&tree, Path::new(path), target.as_bytes()).unwrap());
-            made.push(tree.join(path));
+        let paths: Vec<PathBuf> = links.iter().map(|(path, _)| PathBuf::from(path)).collect();
+        let links: Vec<_> = paths
+            .iter()
+            .zip(links)
+            .map(|(path, (_, target))| (path, target.as_bytes().to_vec()))
+            .collect();
+        // Each target, read as text, stays inside: all three links are made.
+        for (path, target) in &links {
+            assert!(
+                target_inside_tree(path, target).is_some(),
+                "{}",
+                path.display()
+            );
         }
-        keep_links_inside(&tree, made);
+        make_links(&tree, &links).unwrap();
         let exists = |p: &str| std::fs::symlink_metadata(tree.join(p)).is_ok();
         assert!(exists("a/b/c/up"));
         assert_eq!(
