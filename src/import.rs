@@ -350,6 +350,7 @@ mod tests {
             source: SourceId(0),
             span: Default::default(),
             expected_span: None,
+            also: vec![],
         };
         let a = stig_to_baseline_toml(std::slice::from_ref(&manual), catalog, "b.xml");
         assert_eq!(a, stig_to_baseline_toml(&[manual], catalog, "b.xml"));

@@ -601,6 +601,85 @@ pub struct Control {
     pub span: Span,
     /// The expected value in its file where it can be pointed at (the `Value:` line).
     pub expected_span: Option<Span>,
+    /// Further settings the control requires, all of them, beside `key` (a STIG check that
+    /// names several registry values that must all be set, such as WN11-CC-000050's NETLOGON
+    /// and SYSVOL hardened paths). Empty for most controls.
+    pub also: Vec<Requirement>,
+}
+
+/// One further setting a control requires (see [`Control::also`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Requirement {
+    pub key: Name,
+    pub expected: Option<Expectation>,
+    /// The expected value in the control's file.
+    pub expected_span: Option<Span>,
+}
+
+/// One setting a control checks, as [`Control::checks`] lists them.
+#[derive(Clone, Copy, Debug)]
+pub struct ControlCheck<'c> {
+    pub control: &'c Control,
+    pub key: &'c Name,
+    /// 0 for the control's own `key`, then 1, 2... for the entries of `also`.
+    pub part: usize,
+    expected: Option<&'c Expectation>,
+    expected_span: Option<Span>,
+}
+
+impl<'c> ControlCheck<'c> {
+    /// What this setting must be on devices of `join_type`: the control's per-join-type
+    /// entries apply to its own setting only.
+    pub fn expectation_for(&self, join_type: JoinType) -> Option<&'c Expectation> {
+        let per_join_type = if self.part == 0 {
+            self.control
+                .per_join_type
+                .iter()
+                .find(|(j, _)| *j == join_type)
+        } else {
+            None
+        };
+        per_join_type.map(|(_, e)| e).or(self.expected)
+    }
+
+    /// The expectation for every join type without an entry of its own.
+    pub fn expected(&self) -> Option<&'c Expectation> {
+        self.expected
+    }
+
+    /// The expected value in its file, else the control.
+    pub fn location(&self) -> Location {
+        Location {
+            file: self.control.source,
+            span: self.expected_span.unwrap_or(self.control.span),
+        }
+    }
+}
+
+impl Control {
+    /// Every setting the control checks: its own `key`, then each of `also` (none for a
+    /// control without a key).
+    pub fn checks(&self) -> impl Iterator<Item = ControlCheck<'_>> {
+        let own = self.key.as_ref().map(|key| ControlCheck {
+            control: self,
+            key,
+            part: 0,
+            expected: self.expected.as_ref(),
+            expected_span: self.expected_span,
+        });
+        let further = self
+            .also
+            .iter()
+            .enumerate()
+            .map(move |(i, r)| ControlCheck {
+                control: self,
+                key: &r.key,
+                part: i + 1,
+                expected: r.expected.as_ref(),
+                expected_span: r.expected_span,
+            });
+        own.into_iter().chain(further)
+    }
 }
 
 /// A calendar date (exception expiry), without time zone.

@@ -161,6 +161,70 @@ fn windows_11_stig_registry_rules_are_machine_checkable() {
     );
 }
 
+/// The rules whose check asks for several registry values, all of them, are exactly those
+/// whose text says so ("registry values do not exist", then values with only their labels or
+/// "And" between): each further value is a requirement with its own key, expectation and span.
+/// Rules listing alternatives or conditions keep their first value only.
+#[test]
+fn corpus_rules_that_require_several_values_require_them_all() {
+    let Some(root) = corpus() else {
+        println!("skipping: ../shared/corpus not found");
+        return;
+    };
+    let mut found: Vec<String> = Vec::new();
+    for path in xccdf_files(&root) {
+        let file = decode(&path);
+        let parsed = xccdf::read(SourceId(0), &file, Catalog::builtin());
+        for control in parsed.controls.iter().filter(|c| !c.also.is_empty()) {
+            let values: Vec<String> = control
+                .also
+                .iter()
+                .map(|r| {
+                    let written = file.slice(r.expected_span.expect("a span"));
+                    format!("{} = {written}", r.key)
+                })
+                .collect();
+            found.push(format!(
+                "{} {}: {}",
+                name(&path),
+                control.id,
+                values.join("; ")
+            ));
+            for requirement in &control.also {
+                assert!(requirement.expected.is_some(), "{}", control.id);
+                assert_ne!(
+                    control.key.as_ref(),
+                    Some(&requirement.key),
+                    "{}",
+                    control.id
+                );
+            }
+        }
+    }
+    found.sort();
+    let ids: Vec<&str> = found
+        .iter()
+        .map(|f| f.split(' ').nth(1).unwrap().trim_end_matches(':'))
+        .collect();
+    println!("{found:#?}");
+    assert_eq!(
+        ids,
+        [
+            "WN10-CC-000050",
+            "WN10-CC-000210",
+            "WN10-CC-000328",
+            "WN10-CC-000050",
+            "WN10-CC-000210",
+            "WN11-CC-000050",
+            "WN11-CC-000210",
+            "WN19-CC-000080",
+            "WN22-CC-000080",
+            "WN25-CC-000080",
+        ],
+        "{found:#?}"
+    );
+}
+
 #[test]
 fn every_corpus_checklist_loads() {
     let Some(root) = corpus() else {

@@ -348,3 +348,144 @@ fn gpo_setting_overridden_is_one_finding_per_overridden_setting() {
     assert_eq!(finding.fingerprint, one.findings[0].fingerprint);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The bytes a location points at, read from the file on disk.
+fn text_at(outcome: &baselint::Outcome, location: baselint::source::Location) -> String {
+    let path = &outcome.model.sources.get(location.file).path;
+    let bytes = std::fs::read(path).unwrap();
+    let file = baselint::source::SourceFile::decode(path, &bytes).unwrap();
+    file.slice(location.span).to_string()
+}
+
+/// A STIG rule that asks for several registry values requires every one: the GPO sets
+/// WN11-CC-000050's NETLOGON path right but SYSVOL wrong, and WN11-CC-000210's SmartScreen
+/// switch right but its level wrong. Each finding points at the wrong value and at the value
+/// the rule asks for, which is the rule's second. WN11-CC-000206 lists alternatives; the GPO
+/// sets its first value to an allowed one and nothing is said about the others.
+#[test]
+fn stig_rules_with_several_values_require_each_one() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stig-several-values");
+    let outcome = run_rule("baseline-deviation", &dir);
+    let found: Vec<(&str, String, String)> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.controls[0].as_str(),
+                text_at(&outcome, f.primary.location),
+                text_at(&outcome, f.related[0].location),
+            )
+        })
+        .collect();
+    let own = |id, set: &str, expected: &str| (id, set.to_string(), expected.to_string());
+    assert_eq!(
+        found,
+        [
+            own(
+                "WN11-CC-000050",
+                "RequireMutualAuthentication=1",
+                "RequireMutualAuthentication=1, RequireIntegrity=1"
+            ),
+            own("WN11-CC-000210", "Warn", "Block"),
+        ]
+    );
+    // The expected SYSVOL value is the rule's second `Value:` line, not the NETLOGON one.
+    let sysvol = &outcome.findings[0];
+    let xccdf = outcome.model.sources.get(sysvol.related[0].location.file);
+    let text = std::fs::read_to_string(&xccdf.path).unwrap();
+    let before = &text[..sysvol.related[0].location.span.start as usize];
+    assert!(
+        before
+            .trim_end_matches("Value: ")
+            .ends_with("Value Name: \\\\*\\SYSVOL\nValue Type: REG_SZ\n"),
+        "{}",
+        &before[before.len() - 80..]
+    );
+    assert!(sysvol.setting.as_deref().unwrap().ends_with("\\sysvol"));
+    assert_ne!(sysvol.fingerprint, outcome.findings[1].fingerprint);
+}
+
+/// A further value no policy sets is its own "configured nowhere" note, naming the setting and
+/// pointing at its value in the rule; the rule's first value keeps its own note's fingerprint.
+#[test]
+fn each_missing_value_of_a_stig_rule_is_its_own_note() {
+    let dir = std::env::temp_dir().join(format!("baselint-several-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stig-several-values");
+    for name in ["baselint.toml", "win11-v2r6-several-values-xccdf.xml"] {
+        std::fs::copy(source.join(name), dir.join(name)).unwrap();
+    }
+    // A GPO that sets nothing the rules ask for.
+    let report = std::fs::read_to_string(source.join("gpo-report.xml")).unwrap();
+    let start = report.find("<ExtensionData>").unwrap();
+    let end = report.find("</ExtensionData>").unwrap() + "</ExtensionData>".len();
+    std::fs::write(
+        dir.join("gpo-report.xml"),
+        format!("{}{}", &report[..start], &report[end..]),
+    )
+    .unwrap();
+    let outcome = run_rule("baseline-deviation", &dir);
+    let notes: Vec<(&str, String)> = outcome
+        .findings
+        .iter()
+        .map(|f| (f.message.as_str(), text_at(&outcome, f.primary.location)))
+        .collect();
+    // Four values required (two per rule), and 000206's first value.
+    assert_eq!(notes.len(), 5, "{notes:#?}");
+    let sysvol = notes
+        .iter()
+        .find(|(m, _)| m.contains("sysvol"))
+        .expect("a note about SYSVOL");
+    assert!(
+        sysvol
+            .0
+            .starts_with("Microsoft_Windows_11_STIG V2R6 WN11-CC-000050 (V-253362)"),
+        "{}",
+        sysvol.0
+    );
+    assert!(sysvol.0.contains("setting hklm\\software\\policies\\microsoft\\windows\\networkprovider\\hardenedpaths\\\\\\*\\sysvol,"), "{}", sysvol.0);
+    assert_eq!(
+        sysvol.1,
+        "RequireMutualAuthentication=1, RequireIntegrity=1"
+    );
+    let fingerprints: std::collections::HashSet<&str> = outcome
+        .findings
+        .iter()
+        .map(|f| f.fingerprint.as_str())
+        .collect();
+    assert_eq!(fingerprints.len(), 5);
+    let netlogon = outcome
+        .findings
+        .iter()
+        .find(|f| {
+            f.setting
+                .as_deref()
+                .is_some_and(|k| k.ends_with("\\netlogon"))
+        })
+        .expect("a note about NETLOGON");
+    assert_eq!(
+        netlogon.fingerprint,
+        baselint::finding::fingerprint(&["baseline-deviation", "WN11-CC-000050", "missing"])
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The human report of the several-values STIG fixture, as a reviewer sees it.
+#[test]
+fn stig_several_values_diagnostic_snapshot() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_baselint"))
+        .args([
+            "check",
+            "tests/fixtures/stig-several-values",
+            "--select",
+            "baseline-deviation",
+            "--color",
+            "never",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("COLUMNS", "110")
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(String::from_utf8(output.stdout).unwrap());
+}

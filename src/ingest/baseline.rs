@@ -303,6 +303,7 @@ impl Validator<'_> {
             source: self.id,
             span,
             expected_span: expected_span(raw),
+            also: Vec::new(),
             id,
         })
     }

@@ -336,6 +336,7 @@ impl List<'_> {
             per_join_type: Vec::new(),
             source: self.id,
             span: row.span,
+            also: Vec::new(),
         }
     }
 

@@ -23,7 +23,8 @@ use super::Parsed;
 use super::json::input_error;
 use crate::catalog::Catalog;
 use crate::model::{
-    ALL_JOIN_TYPES, Control, ControlKind, Expectation, Framework, JoinType, JoinTypeSet, Value,
+    ALL_JOIN_TYPES, Control, ControlKind, Expectation, Framework, JoinType, JoinTypeSet,
+    Requirement, Value,
 };
 use crate::source::{SourceFile, SourceId, Span};
 use check_text::{RegistryFact, RightRule};
@@ -186,6 +187,15 @@ impl Reader<'_> {
                 .range
                 .zip(check.as_ref())
                 .map(|(range, decoded)| decoded.span(range)),
+            also: found
+                .also
+                .into_iter()
+                .map(|(key, expected, range)| Requirement {
+                    key: key.into(),
+                    expected,
+                    expected_span: check.as_ref().map(|decoded| decoded.span(range)),
+                })
+                .collect(),
             id,
         }
     }
@@ -224,6 +234,8 @@ struct Interpretation {
     expected: Option<Expectation>,
     per_join_type: Vec<(JoinType, Expectation)>,
     range: Option<Range<usize>>,
+    /// Further registry values the check requires too: key, expectation, value range.
+    also: Vec<(String, Option<Expectation>, Range<usize>)>,
 }
 
 impl Default for Interpretation {
@@ -234,6 +246,7 @@ impl Default for Interpretation {
             expected: None,
             per_join_type: Vec::new(),
             range: None,
+            also: Vec::new(),
         }
     }
 }
@@ -241,8 +254,19 @@ impl Default for Interpretation {
 /// Read a check text: registry values first, then user rights, audit policy, account policies
 /// and services; otherwise a manual check.
 fn interpret(catalog: &Catalog, title: &str, text: &str) -> Interpretation {
-    if let Some(fact) = check_text::registry_facts(text).into_iter().next() {
-        return registry(catalog, fact);
+    let mut facts = check_text::required_facts(text).into_iter();
+    if let Some(fact) = facts.next() {
+        let mut found = registry(catalog, fact);
+        found.also = facts
+            .map(|fact| {
+                (
+                    registry_key(catalog, &fact.full_path()),
+                    fact.expected,
+                    fact.range,
+                )
+            })
+            .collect();
+        return found;
     }
     if let Some(right) = check_text::user_right(title, text) {
         return user_right(catalog, right);
@@ -254,6 +278,7 @@ fn interpret(catalog: &Catalog, title: &str, text: &str) -> Interpretation {
             expected: Some(audit.expectation()),
             per_join_type: Vec::new(),
             range: Some(audit.range),
+            also: Vec::new(),
         };
     }
     if let Some(found) = check_text::policy(text).and_then(|p| account_policy(catalog, p)) {
@@ -272,6 +297,7 @@ fn registry(catalog: &Catalog, fact: RegistryFact) -> Interpretation {
         expected: fact.expected,
         per_join_type: Vec::new(),
         range: Some(fact.range),
+        also: Vec::new(),
     }
 }
 
@@ -297,6 +323,7 @@ fn user_right(catalog: &Catalog, right: check_text::UserRight) -> Interpretation
         per_join_type: includes_expectation(&right.rule),
         expected,
         range: Some(right.range),
+        also: Vec::new(),
     }
 }
 
@@ -534,6 +561,7 @@ fn account_policy(catalog: &Catalog, check: check_text::PolicyCheck) -> Option<I
         expected: check.expected,
         per_join_type: Vec::new(),
         range: Some(check.range),
+        also: Vec::new(),
     })
 }
 
@@ -560,6 +588,7 @@ fn disabled_service(catalog: &Catalog, service: &str, range: Range<usize>) -> In
         expected: Some(Expectation::OneOf(vec![Value::Int(4)])),
         per_join_type: Vec::new(),
         range: Some(range),
+        also: Vec::new(),
     }
 }
 

@@ -3,12 +3,13 @@
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use super::engine::{Context, policy_ref, possible_reach, setting_title, value_text};
+use super::engine::{
+    Context, catalog_title, policy_ref, possible_reach, setting_title, value_text,
+};
 use super::{Check, Predicate, Rule, Severity, values_equal};
 use crate::finding::{Finding, Label, fingerprint};
-use crate::model::{Control, Expectation, JoinType, JoinTypeSet, Policy, Setting, Value};
+use crate::model::{Control, ControlCheck, Expectation, JoinTypeSet, Policy, Setting, Value};
 use crate::scope::EffectiveAssignment;
-use crate::source::Location;
 
 /// Does a value meet an expectation?
 pub fn satisfies(expected: &Expectation, value: &Value) -> bool {
@@ -87,28 +88,11 @@ pub fn describe(expected: &Expectation) -> String {
     }
 }
 
-/// The expectation of a control for one join type (per-join-type entries override).
-pub fn expectation_for(control: &Control, join_type: JoinType) -> Option<&Expectation> {
-    control
-        .per_join_type
-        .iter()
-        .find(|(j, _)| *j == join_type)
-        .map(|(_, e)| e)
-        .or(control.expected.as_ref())
-}
-
 /// All ids of a control, for messages and exception matching.
 pub fn control_ids(control: &Control) -> Vec<String> {
     std::iter::once(control.id.clone())
         .chain(control.aliases.iter().cloned())
         .collect()
-}
-
-fn control_location(control: &Control) -> Location {
-    Location {
-        file: control.source,
-        span: control.expected_span.unwrap_or(control.span),
-    }
 }
 
 /// "Microsoft_Windows_11_STIG V2R6 WN11-SO-000185 (V-253459)": the baseline, the control id and
@@ -133,15 +117,23 @@ fn control_name(control: &Control) -> String {
     }
 }
 
-/// Controls by setting key.
-fn controls_by_key<'m>(ctx: &Context<'_, 'm>) -> HashMap<&'m str, Vec<&'m Control>> {
-    let mut index: HashMap<&str, Vec<&Control>> = HashMap::new();
-    for control in &ctx.model.controls {
-        if let Some(key) = &control.key {
-            index.entry(key.as_str()).or_default().push(control);
-        }
+/// The settings controls check, by key.
+fn checks_by_key<'m>(ctx: &Context<'_, 'm>) -> HashMap<&'m str, Vec<ControlCheck<'m>>> {
+    let mut index: HashMap<&str, Vec<ControlCheck>> = HashMap::new();
+    for check in ctx.model.controls.iter().flat_map(Control::checks) {
+        index.entry(check.key.as_str()).or_default().push(check);
     }
     index
+}
+
+/// How a finding names the setting of a control that checks several: "WN11-CC-000050's
+/// `hklm\…\\*\sysvol`"; nothing for a control that checks one (its title says it).
+fn which_setting(ctx: &Context, check: &ControlCheck) -> String {
+    if check.control.also.is_empty() {
+        return String::new();
+    }
+    let title = catalog_title(ctx, check.key).unwrap_or_else(|| check.key.to_string());
+    format!(", setting {title},")
 }
 
 /// `baseline-deviation`: a policy reaching a population the control applies to sets the
@@ -158,7 +150,7 @@ pub fn deviation(
     if ctx.model.controls.is_empty() {
         return;
     }
-    let index = controls_by_key(ctx);
+    let index = checks_by_key(ctx);
     // Per policy on all cores (collected in policy order): its deviations, and the keys of
     // the controls it configures.
     let per_policy: Vec<(Vec<Finding>, Vec<&str>)> = ctx
@@ -174,14 +166,13 @@ pub fn deviation(
         configured.extend(keys);
     }
     if let Some(severity) = missing {
-        for control in &ctx.model.controls {
-            let Some(key) = &control.key else { continue };
-            let absent_ok = control
-                .expected
-                .as_ref()
-                .is_some_and(|e| satisfies(e, &Value::NotConfigured));
-            if control.expected.is_some() && !absent_ok && !configured.contains(key.as_str()) {
-                findings.push(missing_finding(rule, control, severity));
+        for check in ctx.model.controls.iter().flat_map(Control::checks) {
+            let Some(expected) = check.expected() else {
+                continue;
+            };
+            let absent_ok = satisfies(expected, &Value::NotConfigured);
+            if !absent_ok && !configured.contains(check.key.as_str()) {
+                findings.push(missing_finding(rule, ctx, &check, severity));
             }
         }
     }
@@ -191,7 +182,7 @@ pub fn deviation(
 fn policy_deviations<'m>(
     rule: &Rule,
     ctx: &Context,
-    index: &HashMap<&str, Vec<&Control>>,
+    index: &HashMap<&str, Vec<ControlCheck>>,
     policy: &'m Policy,
     assignments: &[EffectiveAssignment],
 ) -> (Vec<Finding>, Vec<&'m str>) {
@@ -202,22 +193,22 @@ fn policy_deviations<'m>(
         return (found, configured);
     }
     for setting in &policy.settings {
-        let Some(controls) = index.get(setting.key.as_str()) else {
+        let Some(checks) = index.get(setting.key.as_str()) else {
             continue;
         };
         if !ctx.scope.setting_applies(policy, setting) {
             continue;
         }
-        for control in controls {
-            let applies = reach.intersection(control.applies_to);
+        for check in checks {
+            let applies = reach.intersection(check.control.applies_to);
             if applies.is_empty() {
                 continue;
             }
             configured.push(setting.key.as_str());
-            let deviating = deviating_join_types(control, &setting.value, applies);
+            let deviating = deviating_join_types(check, &setting.value, applies);
             if !deviating.is_empty() {
                 found.push(deviation_finding(
-                    rule, ctx, policy, setting, control, deviating,
+                    rule, ctx, policy, setting, check, deviating,
                 ));
             }
         }
@@ -225,11 +216,34 @@ fn policy_deviations<'m>(
     (found, configured)
 }
 
-fn deviating_join_types(control: &Control, value: &Value, applies: JoinTypeSet) -> JoinTypeSet {
+fn deviating_join_types(check: &ControlCheck, value: &Value, applies: JoinTypeSet) -> JoinTypeSet {
     applies
         .iter()
-        .filter(|&j| expectation_for(control, j).is_some_and(|e| !satisfies(e, value)))
+        .filter(|&j| {
+            check
+                .expectation_for(j)
+                .is_some_and(|e| !satisfies(e, value))
+        })
         .fold(JoinTypeSet::EMPTY, JoinTypeSet::with)
+}
+
+/// The expectations of a check for some join types, each with the join types that have it
+/// (in join-type order), so that a message says each value once.
+fn expectations_by_join_type<'c>(
+    check: &ControlCheck<'c>,
+    join_types: JoinTypeSet,
+) -> Vec<(&'c Expectation, JoinTypeSet)> {
+    let mut groups: Vec<(&Expectation, JoinTypeSet)> = Vec::new();
+    for join_type in join_types.iter() {
+        let Some(expected) = check.expectation_for(join_type) else {
+            continue;
+        };
+        match groups.iter_mut().find(|(e, _)| *e == expected) {
+            Some((_, set)) => *set = set.with(join_type),
+            None => groups.push((expected, JoinTypeSet::EMPTY.with(join_type))),
+        }
+    }
+    groups
 }
 
 fn deviation_finding(
@@ -237,19 +251,17 @@ fn deviation_finding(
     ctx: &Context,
     policy: &Policy,
     setting: &Setting,
-    control: &Control,
+    check: &ControlCheck,
     deviating: JoinTypeSet,
 ) -> Finding {
-    let expected: Vec<String> = deviating
-        .iter()
-        .filter_map(|j| {
-            expectation_for(control, j)
-                .map(|e| format!("{} for {} devices", describe(e), j.describe()))
-        })
+    let control = check.control;
+    let expected: Vec<String> = expectations_by_join_type(check, deviating)
+        .into_iter()
+        .map(|(e, join_types)| format!("{} for {} devices", describe(e), join_types.describe()))
         .collect();
     Finding {
         related: vec![Label {
-            location: control_location(control),
+            location: check.location(),
             message: format!("{} expects {}", control_name(control), expected.join(", ")),
         }],
         policy: Some(policy_ref(policy)),
@@ -276,27 +288,45 @@ fn deviation_finding(
     }
 }
 
-fn missing_finding(rule: &Rule, control: &Control, severity: Severity) -> Finding {
+fn missing_finding(
+    rule: &Rule,
+    ctx: &Context,
+    check: &ControlCheck,
+    severity: Severity,
+) -> Finding {
+    let control = check.control;
     Finding {
         severity,
-        setting: control.key.clone(),
+        setting: Some(check.key.clone()),
         controls: control_ids(control),
         join_types: control.applies_to,
         ..Finding::new(
             rule,
             format!(
-                "{} ({}) is configured by no policy that reaches {} devices",
+                "{} ({}){} is configured by no policy that reaches {} devices",
                 control_name(control),
                 control.title,
+                which_setting(ctx, check),
                 control.applies_to.describe()
             ),
             Label {
-                location: control_location(control),
+                location: check.location(),
                 message: "configured nowhere".to_string(),
             },
-            fingerprint(&[&rule.id, &control.id, "missing"]),
+            fingerprint(&part_identity(check, &[&rule.id, &control.id, "missing"])),
         )
     }
+}
+
+/// A fingerprint's parts for a finding about one setting of a control: the control's own
+/// setting keeps the parts a control with one setting has, so that its fingerprints stay the
+/// same; a further setting adds its key.
+fn part_identity<'a>(check: &'a ControlCheck, parts: &[&'a str]) -> Vec<&'a str> {
+    let mut parts = parts.to_vec();
+    if check.part > 0 {
+        parts.push(check.key.as_str());
+    }
+    parts
 }
 
 /// Join types the fleet has in scope: reached by some assignment or declared in the inventory.
@@ -317,8 +347,7 @@ pub fn contradictions(
     findings: &mut Vec<Finding>,
 ) {
     let fleet = fleet_join_types(effective);
-    for control in &ctx.model.controls {
-        let Some(key) = &control.key else { continue };
+    for check in ctx.model.controls.iter().flat_map(Control::checks) {
         for forbidding in rules {
             let Check::Forbid {
                 setting,
@@ -329,17 +358,17 @@ pub fn contradictions(
             else {
                 continue;
             };
-            if setting.as_str() != key.as_str() {
+            if setting.as_str() != check.key.as_str() {
                 continue;
             }
             let clash = join_types
-                .intersection(control.applies_to)
+                .intersection(check.control.applies_to)
                 .intersection(fleet)
                 .iter()
-                .filter(|&j| expectation_for(control, j).is_some_and(|e| demands(e, value)))
+                .filter(|&j| check.expectation_for(j).is_some_and(|e| demands(e, value)))
                 .fold(JoinTypeSet::EMPTY, JoinTypeSet::with);
             if !clash.is_empty() {
-                findings.push(contradiction_finding(rule, control, forbidding, clash));
+                findings.push(contradiction_finding(rule, ctx, &check, forbidding, clash));
             }
         }
     }
@@ -357,34 +386,40 @@ fn demands(expected: &Expectation, forbidden: &Predicate) -> bool {
 
 fn contradiction_finding(
     rule: &Rule,
-    control: &Control,
+    ctx: &Context,
+    check: &ControlCheck,
     forbidding: &Rule,
     clash: JoinTypeSet,
 ) -> Finding {
-    let expected = control.expected.as_ref().map(describe).unwrap_or_default();
+    let control = check.control;
+    let expected = check.expected().map(describe).unwrap_or_default();
     Finding {
         notes: vec![format!(
             "the fleet has {} devices in scope of this baseline",
             clash.describe()
         )],
-        setting: control.key.clone(),
+        setting: Some(check.key.clone()),
         controls: control_ids(control),
         join_types: clash,
         ..Finding::new(
             rule,
             format!(
-                "{} ({}) asks for {expected}, which `{}` forbids for {} devices: {}",
+                "{} ({}){} asks for {expected}, which `{}` forbids for {} devices: {}",
                 control_name(control),
                 control.title,
+                which_setting(ctx, check),
                 forbidding.id,
                 clash.describe(),
                 forbidding.summary
             ),
             Label {
-                location: control_location(control),
+                location: check.location(),
                 message: format!("asks for {expected}"),
             },
-            fingerprint(&[&rule.id, &control.id, &forbidding.id]),
+            fingerprint(&part_identity(
+                check,
+                &[&rule.id, &control.id, &forbidding.id],
+            )),
         )
     }
 }

@@ -213,7 +213,7 @@ pub(crate) fn setting_title(ctx: &Context, setting: &Setting) -> String {
 }
 
 /// A setting's title as the catalog gives it, without its final full stop.
-fn catalog_title(ctx: &Context, key: &str) -> Option<String> {
+pub(crate) fn catalog_title(ctx: &Context, key: &str) -> Option<String> {
     ctx.catalog
         .resolve(key)
         .map(|d| d.title.trim_end_matches('.').to_string())
@@ -357,11 +357,14 @@ fn forbid_finding(
 fn controls_for_key(ctx: &Context, key: &str) -> Vec<String> {
     let index = ctx.control_ids.get_or_init(|| {
         let mut index: HashMap<String, Vec<String>> = HashMap::new();
-        for control in &ctx.model.controls {
-            if let Some(key) = &control.key {
-                let ids = index.entry(key.to_string()).or_default();
-                ids.extend(super::controls::control_ids(control));
-            }
+        for check in ctx
+            .model
+            .controls
+            .iter()
+            .flat_map(crate::model::Control::checks)
+        {
+            let ids = index.entry(check.key.to_string()).or_default();
+            ids.extend(super::controls::control_ids(check.control));
         }
         for ids in index.values_mut() {
             ids.sort();

@@ -86,6 +86,71 @@ pub fn registry_facts(text: &str) -> Vec<RegistryFact> {
     }
 }
 
+/// The registry values a check requires, all of them: the first value, and the values after it
+/// when the check asks for every one ("If the following registry values do not exist or are not
+/// configured as specified") and nothing but their labels or a bare "And" stands between them
+/// (WN11-CC-000050's NETLOGON and SYSVOL paths, WN11-CC-000210's SmartScreen switch and level).
+/// Values after any other words are alternatives or conditions ("v1607 LTSB:", "When BitLocker
+/// network unlock is used:", "If ... exists, requirement is NA"), as is every value after the
+/// first when the check speaks of one value, so they are left out.
+pub fn required_facts(text: &str) -> Vec<RegistryFact> {
+    let mut facts = registry_facts(text);
+    let together = match facts.first() {
+        Some(first) if asks_for_every_value(&text[..first.range.start]) => {
+            1 + facts
+                .windows(2)
+                .take_while(|pair| only_labels_between(text, &pair[0], &pair[1]))
+                .count()
+        }
+        _ => 1,
+    };
+    // A value named twice is one value written for two cases (a release, a network unlock).
+    let distinct = facts[..together.min(facts.len())]
+        .iter()
+        .enumerate()
+        .take_while(|(i, fact)| {
+            !facts[..*i]
+                .iter()
+                .any(|earlier| earlier.full_path().eq_ignore_ascii_case(&fact.full_path()))
+        })
+        .count();
+    facts.truncate(distinct);
+    facts
+}
+
+/// Does the text before the first value say that every value it lists is required?
+fn asks_for_every_value(intro: &str) -> bool {
+    static EVERY: OnceLock<Regex> = OnceLock::new();
+    let every = regex(&EVERY, r"(?i)\bregistry values\s+(?:do not|don't)\s+exist");
+    every.is_match(intro) && !intro.to_ascii_lowercase().contains("one of the following")
+}
+
+/// Is the text between two values nothing but registry labels (`Registry Hive:`, `Value Name:`,
+/// `Value Type:`...), blank lines and a bare "And"?
+fn only_labels_between(text: &str, before: &RegistryFact, after: &RegistryFact) -> bool {
+    let Some(gap) = text.get(before.range.end..after.range.start) else {
+        return false;
+    };
+    const LABELS: [&str; 7] = [
+        "Registry Hive",
+        "Registry Path",
+        "RegistryPath",
+        "Value Name",
+        "Value Type",
+        "Type",
+        "Value",
+    ];
+    gap.lines().all(|line| {
+        let line = line.trim();
+        line.is_empty()
+            || line.eq_ignore_ascii_case("and")
+            || LABELS
+                .iter()
+                .any(|label| after_label(line, label).is_some())
+            || misspelt_path(line).is_some()
+    })
+}
+
 /// A line of the check text with its offset.
 #[derive(Clone, Copy, Debug)]
 struct Line<'t> {
@@ -957,6 +1022,62 @@ mod tests {
         Some(Expectation::OneOf(
             values.iter().map(|&i| Value::Int(i)).collect(),
         ))
+    }
+
+    fn required_names(text: &str) -> Vec<String> {
+        required_facts(text).into_iter().map(|f| f.name).collect()
+    }
+
+    const HARDENED_PATHS: &str = "If the following registry values do not exist or are not configured as specified, this is a finding.\n\nRegistry Hive: HKEY_LOCAL_MACHINE\nRegistry Path: \\SOFTWARE\\Policies\\Microsoft\\Windows\\NetworkProvider\\HardenedPaths\\\n\nValue Name: \\\\*\\NETLOGON\nValue Type: REG_SZ\nValue: RequireMutualAuthentication=1, RequireIntegrity=1\n\nValue Name: \\\\*\\SYSVOL\nValue Type: REG_SZ\nValue: RequireMutualAuthentication=1, RequireIntegrity=1\n\nAdditional entries would not be a finding.";
+
+    const SMARTSCREEN: &str = "If the following registry values do not exist or are not configured as specified, this is a finding:\n\nRegistry Hive: HKEY_LOCAL_MACHINE\nRegistry Path: \\SOFTWARE\\Policies\\Microsoft\\Windows\\System\\\n\nValue Name: EnableSmartScreen\n\nValue Type: REG_DWORD\nValue: 0x00000001 (1)\n\nAnd\n\nRegistry Hive: HKEY_LOCAL_MACHINE\nRegistry Path: \\SOFTWARE\\Policies\\Microsoft\\Windows\\System\\\n\nValue Name: ShellSmartScreenLevel\n\nValue Type: REG_SZ\nValue: Block";
+
+    #[test]
+    fn every_value_of_a_check_that_asks_for_all_is_required() {
+        assert_eq!(
+            required_names(HARDENED_PATHS),
+            ["\\\\*\\NETLOGON", "\\\\*\\SYSVOL"]
+        );
+        let facts = required_facts(SMARTSCREEN);
+        assert_eq!(
+            facts.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            ["EnableSmartScreen", "ShellSmartScreenLevel"]
+        );
+        assert_eq!(&SMARTSCREEN[facts[1].range.clone()], "Block");
+        assert_eq!(
+            facts[1].expected,
+            Some(Expectation::OneOf(vec![Value::Str("Block".into())]))
+        );
+    }
+
+    #[test]
+    fn alternatives_and_conditions_are_not_required() {
+        // Win10's SmartScreen rule: the pair, then the values of older releases.
+        let releases = format!(
+            "{SMARTSCREEN}\n\nv1607 LTSB:\n\nRegistry Hive: HKEY_LOCAL_MACHINE\nRegistry Path: \\SOFTWARE\\Policies\\Microsoft\\Windows\\System\\\n\nValue Name: EnableSmartScreen\n\nValue Type: REG_DWORD\nValue: 0x00000001 (1)"
+        );
+        assert_eq!(
+            required_names(&releases),
+            ["EnableSmartScreen", "ShellSmartScreenLevel"]
+        );
+        // One value asked for; the second decides whether the rule applies at all.
+        let condition = "If the following registry value does not exist or is not configured as specified, this is a finding:\n\nRegistry Hive: HKEY_LOCAL_MACHINE\nRegistry Path: \\SOFTWARE\\Policies\\Microsoft\\Windows\\AppPrivacy\\\n\nValue Name: LetAppsActivateWithVoiceAboveLock\n\nType: REG_DWORD\nValue: 0x00000002 (2)\n\nIf the following registry value exists and is configured as specified, requirement is NA:\n\nRegistry Hive: HKEY_LOCAL_MACHINE\nRegistry Path: \\SOFTWARE\\Policies\\Microsoft\\Windows\\AppPrivacy\\\n\nValue Name: LetAppsActivateWithVoice\n\nType: REG_DWORD\nValue: 0x00000002 (2)";
+        assert_eq!(
+            required_names(condition),
+            ["LetAppsActivateWithVoiceAboveLock"]
+        );
+        // "One of the following" values: either will do.
+        let either = HARDENED_PATHS.replace("If the following", "If one of the following");
+        assert_eq!(required_names(&either), ["\\\\*\\NETLOGON"]);
+        // The same value twice is one value for two cases.
+        let twice = HARDENED_PATHS.replace("SYSVOL", "NETLOGON");
+        assert_eq!(required_names(&twice), ["\\\\*\\NETLOGON"]);
+        // Any other words between two values end the values required.
+        let worded = HARDENED_PATHS.replace(
+            "\n\nValue Name: \\\\*\\SYSVOL",
+            "\n\nWhen BitLocker network unlock is used:\n\nValue Name: \\\\*\\SYSVOL",
+        );
+        assert_eq!(required_names(&worded), ["\\\\*\\NETLOGON"]);
     }
 
     #[test]
