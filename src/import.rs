@@ -117,6 +117,22 @@ fn write_control(out: &mut String, control: &Control, catalog: &Catalog) {
             let _ = writeln!(out, "{join_type} = {}", expectation(expected));
         }
     }
+    for requirement in &control.also {
+        let setting = string(&setting_name(catalog, &requirement.key));
+        match &requirement.expected {
+            Some(expected) => {
+                let _ = writeln!(out, "\n[[control.also]]");
+                let _ = writeln!(out, "setting = {setting}");
+                let _ = writeln!(out, "expected = {}", expectation(expected));
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "# Also required, with a value to check by hand: {setting}"
+                );
+            }
+        }
+    }
 }
 
 /// The short id where the catalog has one (`pku2u_allow_online_id`), otherwise the key.
@@ -253,6 +269,14 @@ mod tests {
             original.id
         );
         assert_eq!(imported.baseline, original.baseline, "{}", original.id);
+        let also = |c: &Control| -> Vec<(String, Option<Expectation>)> {
+            c.also
+                .iter()
+                .filter(|r| r.expected.is_some())
+                .map(|r| (r.key.to_string(), r.expected.clone()))
+                .collect()
+        };
+        assert_eq!(also(imported), also(original), "{}", original.id);
     }
 
     fn win11_stig() -> Option<PathBuf> {

@@ -40,7 +40,7 @@ use super::json::input_error;
 use crate::catalog::Catalog;
 use crate::model::{
     ALL_JOIN_TYPES, Control, ControlKind, Expectation, Framework, InputError, JoinType,
-    JoinTypeSet, Pattern, Value,
+    JoinTypeSet, Pattern, Requirement, Value,
 };
 use crate::source::{SourceFile, SourceId, Span};
 
@@ -90,6 +90,9 @@ struct RawControl {
     applies_to: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     join_types: Option<Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>>,
+    /// `[[control.also]]`: further settings the control requires, every one.
+    #[serde(default)]
+    also: Vec<Spanned<RawAlso>>,
     /// Why, with the source of the claim; for people, type-checked, not part of the model.
     #[serde(default)]
     #[allow(dead_code)]
@@ -98,6 +101,14 @@ struct RawControl {
     #[serde(default)]
     #[allow(dead_code)]
     references: Vec<String>,
+}
+
+/// One `[[control.also]]` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlso {
+    setting: Spanned<String>,
+    expected: Spanned<toml::Value>,
 }
 
 /// Read a baseline file into controls (framework [`Framework::Baselint`]).
@@ -277,6 +288,7 @@ impl Validator<'_> {
         let expected = raw.expected.as_ref().and_then(|e| self.expectation(e));
         let per_join_type = self.join_types(raw);
         let applies_to = self.applies_to(raw);
+        let also = self.also(raw, key.as_deref());
         if raw.setting.is_some() && raw.expected.is_none() && raw.join_types.is_none() {
             self.error(
                 raw.id.span(),
@@ -303,7 +315,7 @@ impl Validator<'_> {
             source: self.id,
             span,
             expected_span: expected_span(raw),
-            also: Vec::new(),
+            also,
             id,
         })
     }
@@ -343,6 +355,11 @@ impl Validator<'_> {
             }
             return None;
         };
+        self.resolve(setting)
+    }
+
+    /// The canonical key of a setting name, or an error at it.
+    fn resolve(&mut self, setting: &Spanned<String>) -> Option<String> {
         let key = resolve_setting(self.catalog, setting.get_ref());
         if key.is_none() {
             self.error(
@@ -355,6 +372,43 @@ impl Validator<'_> {
             );
         }
         key
+    }
+
+    /// The `[[control.also]]` entries: each names a setting of its own (not the control's, not
+    /// another entry's) and its expected value.
+    fn also(&mut self, raw: &RawControl, own: Option<&str>) -> Vec<Requirement> {
+        if let (Some(first), None) = (raw.also.first(), &raw.setting) {
+            self.error(
+                first.span(),
+                "`[[control.also]]` adds settings to the control's own `setting`, which is missing",
+            );
+        }
+        let mut keys: Vec<String> = own.map(str::to_string).into_iter().collect();
+        let mut out = Vec::new();
+        for entry in &raw.also {
+            let entry = entry.get_ref();
+            let key = self.resolve(&entry.setting);
+            let expected = self.expectation(&entry.expected);
+            let Some(key) = key else { continue };
+            if keys.contains(&key) {
+                self.error(
+                    entry.setting.span(),
+                    format!(
+                        "`{}` is already a setting of this control",
+                        entry.setting.get_ref()
+                    ),
+                );
+                continue;
+            }
+            keys.push(key.clone());
+            let span = entry.expected.span();
+            out.push(Requirement {
+                key: key.into(),
+                expected,
+                expected_span: Some(Span::new(span.start, span.end)),
+            });
+        }
+        out
     }
 
     fn expectation(&mut self, value: &Spanned<toml::Value>) -> Option<Expectation> {
@@ -675,6 +729,86 @@ applies_to = ["domain", "hybrid"]
             err.message
         );
         assert_eq!((err.line, err.column), (Some(11), Some(11)));
+    }
+
+    const ALSO: &str = r#"[baseline]
+name = "hardened-paths"
+
+[[control]]
+id = "WN11-CC-000050"
+title = "Hardened UNC paths"
+setting = 'HKLM\SOFTWARE\Policies\Microsoft\Windows\NetworkProvider\HardenedPaths\\\*\NETLOGON'
+expected = "RequireMutualAuthentication=1, RequireIntegrity=1"
+
+[[control.also]]
+setting = 'HKLM\SOFTWARE\Policies\Microsoft\Windows\NetworkProvider\HardenedPaths\\\*\SYSVOL'
+expected = "RequireMutualAuthentication=1, RequireIntegrity=1"
+"#;
+
+    #[test]
+    fn further_settings_a_control_requires() {
+        let (file, parsed) = read_text(ALSO);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let control = &parsed.controls[0];
+        let keys: Vec<&str> = control.checks().map(|c| c.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "hklm\\software\\policies\\microsoft\\windows\\networkprovider\\hardenedpaths\\\\\\*\\netlogon",
+                "hklm\\software\\policies\\microsoft\\windows\\networkprovider\\hardenedpaths\\\\\\*\\sysvol",
+            ]
+        );
+        let sysvol = &control.also[0];
+        assert_eq!(
+            sysvol.expected,
+            Some(Expectation::OneOf(vec![Value::Str(
+                "RequireMutualAuthentication=1, RequireIntegrity=1".into()
+            )]))
+        );
+        let span = sysvol.expected_span.unwrap();
+        assert_eq!(file.line_col(span.start as usize).0, 12);
+        assert_eq!(
+            file.slice(span),
+            "\"RequireMutualAuthentication=1, RequireIntegrity=1\""
+        );
+    }
+
+    #[test]
+    fn further_setting_errors_are_positioned() {
+        let sysvol = "HardenedPaths\\\\\\*\\SYSVOL'";
+        let own_setting = "setting = 'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\NetworkProvider\\HardenedPaths\\\\\\*\\NETLOGON'\nexpected = \"RequireMutualAuthentication=1, RequireIntegrity=1\"\n";
+        let cases = [
+            (
+                ALSO.replace("setting = 'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\NetworkProvider\\HardenedPaths\\\\\\*\\SYSVOL'", "setting = \"no_such_setting\""),
+                11,
+                "unknown setting `no_such_setting`",
+            ),
+            (
+                ALSO.replace(sysvol, "HardenedPaths\\\\\\*\\NETLOGON'"),
+                11,
+                "is already a setting of this control",
+            ),
+            (
+                format!("{ALSO}note = 1\n"),
+                13,
+                "unknown field `note`",
+            ),
+            (
+                ALSO.replacen(own_setting, "kind = \"manual\"\n", 1),
+                9,
+                "`[[control.also]]` adds settings to the control's own `setting`, which is missing",
+            ),
+        ];
+        for (text, line, message) in cases {
+            let (_, parsed) = read_text(&text);
+            let err = parsed
+                .errors
+                .iter()
+                .find(|e| e.message.contains(message))
+                .unwrap_or_else(|| panic!("no error `{message}` in {:?}\n{text}", parsed.errors));
+            assert_eq!(err.line, Some(line), "{message}: {}", err.message);
+            assert!(parsed.controls.is_empty(), "{message}");
+        }
     }
 
     #[test]
