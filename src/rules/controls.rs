@@ -126,8 +126,9 @@ fn checks_by_key<'m>(ctx: &Context<'_, 'm>) -> HashMap<&'m str, Vec<ControlCheck
     index
 }
 
-/// How a finding names the setting of a control that checks several: "WN11-CC-000050's
-/// `hklm\…\\*\sysvol`"; nothing for a control that checks one (its title says it).
+/// How a finding names the setting of a control that checks several (`, setting <its catalog
+/// title or key>,` after the control's title); nothing for a control that checks one (the
+/// control's title says which).
 fn which_setting(ctx: &Context, check: &ControlCheck) -> String {
     if check.control.also.is_empty() {
         return String::new();
