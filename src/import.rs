@@ -199,6 +199,9 @@ fn expectation(expected: &Expectation) -> String {
         Expectation::Includes(p) => {
             format!("{{ includes = {} }}", array(p.iter().map(|s| string(s))))
         }
+        Expectation::Flags(f) => {
+            format!("{{ flags = {} }}", array(f.iter().map(|s| string(s))))
+        }
     }
 }
 
@@ -339,6 +342,11 @@ mod tests {
             Expectation::Absent,
             Expectation::Matches(crate::model::Pattern::new(r"^[\s,]*You[\s,]+are$").unwrap()),
             Expectation::Principals(vec!["S-1-5-32-544".into(), "Enterprise Admins".into()]),
+            Expectation::Includes(vec!["Guests".into()]),
+            Expectation::Flags(vec![
+                "RequireMutualAuthentication=1".into(),
+                "RequireIntegrity=1".into(),
+            ]),
         ];
         let controls: Vec<Control> = shapes
             .iter()

@@ -533,6 +533,28 @@ pub enum Expectation {
     Principals(Vec<String>),
     /// A list of principals that must all hold the right (deny rights: at least these).
     Includes(Vec<String>),
+    /// A comma-separated `Name=Value` list (hardened UNC paths:
+    /// `RequireMutualAuthentication=1, RequireIntegrity=1`) that sets at least these flags, in
+    /// any order and spacing, names in any case; other flags may be set too.
+    Flags(Vec<String>),
+}
+
+/// The flags of a comma-separated `Name=Value` list (`RequireIntegrity=1,RequirePrivacy=1`),
+/// each as (name, value), trimmed; None when any part is not `Name=Value` with a name of
+/// letters, digits and `_`.
+pub fn flag_list(text: &str) -> Option<Vec<(&str, &str)>> {
+    if !text.contains('=') {
+        return None;
+    }
+    text.split(',')
+        .map(|part| {
+            let (name, value) = part.split_once('=')?;
+            let (name, value) = (name.trim(), value.trim());
+            let word = name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            (word && !value.is_empty() && !value.contains('=')).then_some((name, value))
+        })
+        .collect()
 }
 
 /// A regular expression, compiled once where the baseline is read (a control is checked
@@ -916,6 +938,23 @@ pub fn map_inner_offset(span: Span, offsets: &[u32], inner: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flag_lists_are_name_value_pairs() {
+        assert_eq!(
+            flag_list("RequireIntegrity=1, RequireMutualAuthentication = 1"),
+            Some(vec![
+                ("RequireIntegrity", "1"),
+                ("RequireMutualAuthentication", "1")
+            ])
+        );
+        assert_eq!(flag_list("Level_2=High"), Some(vec![("Level_2", "High")]));
+        for not_flags in [
+            "Block", "", "A=1,", "A=1, B", "1A=1", "A B=1", "A=", "A=1=2", "=1",
+        ] {
+            assert_eq!(flag_list(not_flags), None, "{not_flags:?}");
+        }
+    }
 
     #[test]
     fn lowercase_keyed_maps_are_read_whatever_the_case() {

@@ -358,7 +358,8 @@ fn text_at(outcome: &baselint::Outcome, location: baselint::source::Location) ->
 }
 
 /// A STIG rule that asks for several registry values requires every one: the GPO sets
-/// WN11-CC-000050's NETLOGON path right but SYSVOL wrong, and WN11-CC-000210's SmartScreen
+/// WN11-CC-000050's NETLOGON path right (its flags in another order, with one more) but SYSVOL
+/// wrong, and WN11-CC-000210's SmartScreen
 /// switch right but its level wrong. Each finding points at the wrong value and at the value
 /// the rule asks for, which is the rule's second. WN11-CC-000206 lists alternatives; the GPO
 /// sets its first value to an allowed one and nothing is said about the others.

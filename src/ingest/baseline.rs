@@ -40,7 +40,7 @@ use super::json::input_error;
 use crate::catalog::Catalog;
 use crate::model::{
     ALL_JOIN_TYPES, Control, ControlKind, Expectation, Framework, InputError, JoinType,
-    JoinTypeSet, Pattern, Requirement, Value,
+    JoinTypeSet, Pattern, Requirement, Value, flag_list,
 };
 use crate::source::{SourceFile, SourceId, Span};
 
@@ -544,7 +544,7 @@ pub fn expectation_of(value: &toml::Value) -> Result<Expectation, String> {
     predicate(key, arg)
 }
 
-const PREDICATES: &str = "`in`, `at_most`, `at_least`, `between`, `absent`, `matches`, `principals`, `includes`, `not_configured_or`";
+const PREDICATES: &str = "`in`, `at_most`, `at_least`, `between`, `absent`, `matches`, `principals`, `includes`, `flags`, `not_configured_or`";
 
 fn predicate(key: &str, arg: &toml::Value) -> Result<Expectation, String> {
     let int = |v: &toml::Value| {
@@ -610,6 +610,21 @@ fn predicate(key: &str, arg: &toml::Value) -> Result<Expectation, String> {
             } else {
                 Expectation::Includes(names)
             })
+        }
+        "flags" => {
+            let flags = list(arg)?
+                .iter()
+                .map(|v| match v.as_str() {
+                    Some(flag) if flag_list(flag).is_some_and(|f| f.len() == 1) => {
+                        Ok(flag.trim().to_string())
+                    }
+                    _ => Err(format!("`flags` needs `Name=Value` strings, found {v}")),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if flags.is_empty() {
+                return Err("`flags` needs at least one `Name=Value` string".to_string());
+            }
+            Ok(Expectation::Flags(flags))
         }
         other => Err(format!(
             "unknown predicate `{other}`: use one of {PREDICATES}"
@@ -744,6 +759,30 @@ expected = "RequireMutualAuthentication=1, RequireIntegrity=1"
 setting = 'HKLM\SOFTWARE\Policies\Microsoft\Windows\NetworkProvider\HardenedPaths\\\*\SYSVOL'
 expected = "RequireMutualAuthentication=1, RequireIntegrity=1"
 "#;
+
+    #[test]
+    fn flags_predicate() {
+        let flags = |arg: &str| {
+            let value: toml::Value = toml::from_str(&format!("v = {{ flags = {arg} }}")).unwrap();
+            expectation_of(&value["v"])
+        };
+        assert_eq!(
+            flags(r#"["RequireMutualAuthentication=1", " RequireIntegrity=1"]"#),
+            Ok(Expectation::Flags(vec![
+                "RequireMutualAuthentication=1".into(),
+                "RequireIntegrity=1".into()
+            ]))
+        );
+        for (arg, error) in [
+            ("[]", "`flags` needs at least one"),
+            (r#"["A=1, B=1"]"#, "`flags` needs `Name=Value` strings"),
+            ("[1]", "`flags` needs `Name=Value` strings"),
+            (r#""A=1""#, "`flags` needs an array"),
+        ] {
+            let got = flags(arg).unwrap_err();
+            assert!(got.contains(error), "{arg}: {got}");
+        }
+    }
 
     #[test]
     fn further_settings_a_control_requires() {

@@ -473,7 +473,11 @@ fn expectation(operator: &str, value: Value) -> Option<Expectation> {
             Value::List(Vec::new()),
             Value::NotConfigured,
         ])),
-        ("=", _) => Some(Expectation::OneOf(vec![value])),
+        ("=", _) => Some(match &value {
+            Value::Str(text) => super::xccdf::check_text::flags_expectation(text)
+                .unwrap_or(Expectation::OneOf(vec![value])),
+            _ => Expectation::OneOf(vec![value]),
+        }),
         ("=|0", _) => Some(Expectation::OneOf(vec![value, Value::NotConfigured])),
         (">=", Some(n)) => Some(Expectation::AtLeast(n)),
         (">", Some(n)) => Some(Expectation::AtLeast(n + 1)),
@@ -606,6 +610,20 @@ mod tests {
             Some(Expectation::Matches(Pattern::new(r"\S").unwrap()))
         );
         assert_eq!(expectation("!=", Value::Str("Administrator".into())), None);
+        // CIS 18.6.14.1: hardened UNC path flags, in any order.
+        assert_eq!(
+            expectation(
+                "=",
+                Value::Str(
+                    "RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1".into()
+                )
+            ),
+            Some(Expectation::Flags(vec![
+                "RequireMutualAuthentication=1".into(),
+                "RequireIntegrity=1".into(),
+                "RequirePrivacy=1".into(),
+            ]))
+        );
         assert_eq!(
             audit_expectation("Success", "contains"),
             Some(Expectation::OneOf(vec![Value::Int(1), Value::Int(3)]))

@@ -8,7 +8,9 @@ use super::engine::{
 };
 use super::{Check, Predicate, Rule, Severity, values_equal};
 use crate::finding::{Finding, Label, fingerprint};
-use crate::model::{Control, ControlCheck, Expectation, JoinTypeSet, Policy, Setting, Value};
+use crate::model::{
+    Control, ControlCheck, Expectation, JoinTypeSet, Policy, Setting, Value, flag_list,
+};
 use crate::scope::EffectiveAssignment;
 
 /// Does a value meet an expectation?
@@ -30,7 +32,25 @@ pub fn satisfies(expected: &Expectation, value: &Value) -> bool {
                 .iter()
                 .all(|r| have.iter().any(|p| same_principal(p, r)))
         }),
+        Expectation::Flags(required) => sets_flags(value, required),
     }
+}
+
+/// Does a value set every one of these `Name=Value` flags (names in any case)?
+fn sets_flags(value: &Value, required: &[String]) -> bool {
+    let (Value::Str(text) | Value::Choice(text)) = value else {
+        return false;
+    };
+    let Some(have) = flag_list(text) else {
+        return false;
+    };
+    required
+        .iter()
+        .filter_map(|r| r.split_once('='))
+        .all(|(name, wanted)| {
+            have.iter()
+                .any(|(n, v)| n.eq_ignore_ascii_case(name.trim()) && *v == wanted.trim())
+        })
 }
 
 /// The principals of a user-right value (`*S-1-5-32-544` and names alike); an unconfigured
@@ -85,6 +105,9 @@ pub fn describe(expected: &Expectation) -> String {
         Expectation::Matches(re) => format!("a value matching /{re}/"),
         Expectation::Principals(p) => format!("only [{}]", p.join(", ")),
         Expectation::Includes(p) => format!("at least [{}]", p.join(", ")),
+        Expectation::Flags(f) => {
+            format!("\"{}\" (in any order, other flags allowed)", f.join(", "))
+        }
     }
 }
 
@@ -446,6 +469,28 @@ mod tests {
         ));
         assert!(!satisfies(&at_least, &rights(&["*S-1-5-113"])));
         assert!(!satisfies(&at_least, &Value::NotConfigured));
+    }
+
+    #[test]
+    fn flags_are_set_in_any_order_spacing_and_case_with_others_besides() {
+        let hardened = Expectation::Flags(vec![
+            "RequireMutualAuthentication=1".into(),
+            "RequireIntegrity=1".into(),
+        ]);
+        let holds = |text: &str| satisfies(&hardened, &Value::Str(text.into()));
+        assert!(holds("RequireMutualAuthentication=1, RequireIntegrity=1"));
+        assert!(holds(
+            "RequireIntegrity=1,RequireMutualAuthentication=1,RequirePrivacy=1"
+        ));
+        assert!(holds(
+            " requiremutualauthentication = 1 ,REQUIREINTEGRITY=1"
+        ));
+        assert!(!holds("RequireMutualAuthentication=1"));
+        assert!(!holds("RequireMutualAuthentication=1, RequireIntegrity=0"));
+        assert!(!holds("RequireMutualAuthentication=1; RequireIntegrity=1"));
+        assert!(!holds(""));
+        assert!(!satisfies(&hardened, &Value::NotConfigured));
+        assert!(!satisfies(&hardened, &Value::Int(1)));
     }
 
     #[test]
