@@ -43,7 +43,7 @@ HIVE_PREFIXES = [
 FIELDS = [
     "key", "title", "short_id", "scope", "oma_uri", "definition_id", "registry", "registry_aliases",
     "shares_registry_with", "security_option", "other_names", "format", "admx_backed", "values",
-    "default", "options", "parent", "element",
+    "default", "options", "parent", "element", "value_list",
 ]
 
 
@@ -404,6 +404,31 @@ def element_record(policy, scope, parent, element):
     return record
 
 
+def value_list_record(policy, scope, parent, element):
+    """A Settings Catalog child setting for an ADMX list that names its values (`explicitValue`):
+    each entry is a registry value named by the entry's name under the list's key (Hardened UNC
+    Paths: `HKLM\\...\\HardenedPaths\\\\*\\NETLOGON` = its flags)."""
+    hive = (policy.get("registry_hives") or {}).get(scope)
+    key = element.get("key") or (policy.get("registry") or {}).get("key")
+    if not hive or not key:
+        return None
+    return {
+        "title": f"{parent['title']}: {element['id']}",
+        "scope": scope,
+        "definition_id": f"{parent['definition_id']}_{element['id'].lower()}",
+        "registry": None,
+        "registry_aliases": [],
+        "other_names": [],
+        "format": "chr",
+        "admx_backed": False,
+        "parent_record": parent,
+        "element": element["id"],
+        "values": [],
+        "options": None,
+        "value_list": f"{hive}\\{key}",
+    }
+
+
 def policy_records(policies, hk):
     parents, children = [], []
     for policy in policies:
@@ -415,8 +440,12 @@ def policy_records(policies, hk):
             for element in (policy.get("registry") or {}).get("elements", []):
                 if element.get("value_name"):
                     child = element_record(policy, scope, parent, element)
-                    if child:
-                        children.append(child)
+                elif element.get("type") == "list" and element.get("explicitValue") == "true":
+                    child = value_list_record(policy, scope, parent, element)
+                else:
+                    child = None
+                if child:
+                    children.append(child)
     return parents, children
 
 

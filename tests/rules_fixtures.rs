@@ -357,41 +357,72 @@ fn text_at(outcome: &baselint::Outcome, location: baselint::source::Location) ->
     file.slice(location.span).to_string()
 }
 
-/// A STIG rule that asks for several registry values requires every one: the GPO sets
-/// WN11-CC-000050's NETLOGON path right (its flags in another order, with one more) but SYSVOL
-/// wrong, and WN11-CC-000210's SmartScreen
-/// switch right but its level wrong. Each finding points at the wrong value and at the value
-/// the rule asks for, which is the rule's second. WN11-CC-000206 lists alternatives; the GPO
-/// sets its first value to an allowed one and nothing is said about the others.
+/// A STIG rule that asks for several registry values requires every one, whichever way a
+/// policy writes them. WN11-CC-000050 wants both hardened UNC paths: `gpo-report.xml` writes the
+/// registry values (NETLOGON right, its flags in another order with one more; SYSVOL without
+/// integrity), `gpo-admx-report.xml` the ADMX list box (NETLOGON without integrity), and
+/// `intune-hardened-paths.json` the Settings Catalog list (SYSVOL without integrity). The
+/// GPO also turns WN11-CC-000210's SmartScreen on but at level Warn. Each finding points at the
+/// wrong value and at the value the rule asks for (for SYSVOL, the rule's second). WN11-CC-000206
+/// lists alternatives; the GPO sets its first value to an allowed one and nothing is said about
+/// the others.
 #[test]
 fn stig_rules_with_several_values_require_each_one() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stig-several-values");
     let outcome = run_rule("baseline-deviation", &dir);
-    let found: Vec<(&str, String, String)> = outcome
+    let found: Vec<(&str, String, String, String)> = outcome
         .findings
         .iter()
         .map(|f| {
+            let file = &outcome.model.sources.get(f.primary.location.file).path;
             (
                 f.controls[0].as_str(),
+                file.file_name().unwrap().to_string_lossy().into_owned(),
                 text_at(&outcome, f.primary.location),
                 text_at(&outcome, f.related[0].location),
             )
         })
         .collect();
-    let own = |id, set: &str, expected: &str| (id, set.to_string(), expected.to_string());
+    let both = "RequireMutualAuthentication=1, RequireIntegrity=1";
+    let own = |id, file: &str, set: &str, expected: &str| {
+        (id, file.to_string(), set.to_string(), expected.to_string())
+    };
     assert_eq!(
         found,
         [
             own(
                 "WN11-CC-000050",
+                "gpo-admx-report.xml",
                 "RequireMutualAuthentication=1",
-                "RequireMutualAuthentication=1, RequireIntegrity=1"
+                both
             ),
-            own("WN11-CC-000210", "Warn", "Block"),
+            own(
+                "WN11-CC-000050",
+                "gpo-report.xml",
+                "RequireMutualAuthentication=1",
+                both
+            ),
+            own("WN11-CC-000210", "gpo-report.xml", "Warn", "Block"),
+            own(
+                "WN11-CC-000050",
+                "intune-hardened-paths.json",
+                "\"RequireMutualAuthentication=1,RequirePrivacy=1\"",
+                both
+            ),
         ]
     );
+    let settings: Vec<&str> = outcome
+        .findings
+        .iter()
+        .map(|f| f.setting.as_deref().unwrap())
+        .collect();
+    let hardened =
+        "hklm\\software\\policies\\microsoft\\windows\\networkprovider\\hardenedpaths\\\\\\*\\";
+    assert_eq!(settings[0], format!("{hardened}netlogon"));
+    assert_eq!(settings[1], format!("{hardened}sysvol"));
+    assert_eq!(settings[3], format!("{hardened}sysvol"));
     // The expected SYSVOL value is the rule's second `Value:` line, not the NETLOGON one.
-    let sysvol = &outcome.findings[0];
+    let sysvol = &outcome.findings[1];
     let xccdf = outcome.model.sources.get(sysvol.related[0].location.file);
     let text = std::fs::read_to_string(&xccdf.path).unwrap();
     let before = &text[..sysvol.related[0].location.span.start as usize];
@@ -402,8 +433,19 @@ fn stig_rules_with_several_values_require_each_one() {
         "{}",
         &before[before.len() - 80..]
     );
-    assert!(sysvol.setting.as_deref().unwrap().ends_with("\\sysvol"));
-    assert_ne!(sysvol.fingerprint, outcome.findings[1].fingerprint);
+    let netlogon = &outcome.findings[0];
+    let before = &text[..netlogon.related[0].location.span.start as usize];
+    assert!(
+        before
+            .trim_end_matches("Value: ")
+            .ends_with("Value Name: \\\\*\\NETLOGON\nValue Type: REG_SZ\n")
+    );
+    let fingerprints: HashSet<&str> = outcome
+        .findings
+        .iter()
+        .map(|f| f.fingerprint.as_str())
+        .collect();
+    assert_eq!(fingerprints.len(), 4);
 }
 
 /// A further value no policy sets is its own "configured nowhere" note, naming the setting and

@@ -21,7 +21,7 @@ use super::{Catalog, IndexedChoice, Scope, SettingDef, ValueLabel};
 use crate::model::{Name, Value};
 
 const MAGIC: &[u8; 4] = b"BLCD";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// An option without a label.
 const NO_LABEL: u32 = u32::MAX;
 
@@ -247,6 +247,7 @@ impl Out {
         }
         self.opt(def.parent.as_deref());
         self.opt(def.element.as_deref());
+        self.opt(def.value_list.as_deref());
     }
 
     /// An option's entry. Its id is its setting's definition id, `_` and a suffix; its key
@@ -408,6 +409,7 @@ impl<'a> In<'a> {
             options,
             parent: self.opt()?,
             element: self.opt()?,
+            value_list: self.opt()?,
         })
     }
 
@@ -502,6 +504,7 @@ mod tests {
                 ("s".into(), Value::Choice("é".into())),
             ],
             element: Some("e".into()),
+            value_list: Some("HKLM\\k".into()),
             ..SettingDef::default()
         };
         let catalog = Catalog::from_settings(vec![def]);

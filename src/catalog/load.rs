@@ -38,6 +38,7 @@ struct Record {
     options: HashMap<String, OptionValue>,
     parent: Option<String>,
     element: Option<String>,
+    value_list: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +164,7 @@ fn own_fields(r: Record) -> SettingDef {
         options,
         parent: r.parent,
         element: r.element,
+        value_list: r.value_list,
         key: r.key.into(),
     }
 }

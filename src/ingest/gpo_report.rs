@@ -35,6 +35,7 @@
 //! | Security `RestrictedGroups` | `group_membership:<group SID or name>/members` (and `/memberof` when listed) | `List`, sorted |
 //! | Registry (ADMX) `Policy` | catalog key of `admx:<half>/<Category>/<Name>` (`half` = `computer` or `user`; the catalog knows the ADMX display names of ADMX-backed policies) or, when the category was renamed since, of the only record of that half with the same last category part and display name; else `admx:<half>/<category>/<name>` lower-cased | Enabled/Disabled: the catalog's value for the state (the registry data the policy writes), else `Int(1)`/`Int(0)` |
 //! | ADMX element (`DropDownList`, `Numeric`, `CheckBox`, `EditText`, `ListBox`, `MultiText`...) of an Enabled policy | the catalog's element child where the element can be identified, else `admx:<half>/<category>/<policy>/<element name>` | mapped through the catalog (dropdown display text -> item value) where known; else dropdown `Str` (display text), numeric `Int`, checkbox `Bool`, text `Str`, lists `List` |
+//! | ADMX `ListBox` with `ExplicitValue` true (Hardened UNC Paths) whose list the catalog knows (`value_list`) | each entry as the registry value `<list key>\<Name>`, keyed as `RegistrySetting` | `Data` as `Str` |
 //! | Registry `RegistrySetting` | catalog key of `<hive>\<KeyPath>\<Name>` (`HKLM` in the Computer half, `HKCU` in the User half), else lower-cased; no value: `<hive>\<keypath>\` | `Number` `Int`, `String` `Str` |
 //! | Advanced Audit `AuditSetting` | catalog key of the subcategory GUID (or name), else `audit:<guid>` | `Int` (`SettingValue`: 0 none, 1 success, 2 failure, 3 both) |
 //! | GPP Windows Registry `Registry/Properties` | as `RegistrySetting`, from the `hive`/`key`/`name` attributes (other hives: `hkey_users\...` lower-cased) | REG_DWORD/QWORD hex -> `Int`; strings `Str`; action `D` -> `NotConfigured`; disabled items are skipped |
@@ -54,7 +55,7 @@ use std::sync::OnceLock;
 use crate::catalog::{Catalog, SettingDef, normalise_alias};
 use crate::ingest::Parsed;
 use crate::ingest::json::input_error;
-use crate::ingest::registry_pol::{Hive, label, normalise, registry_key};
+use crate::ingest::registry_pol::{Hive, label, normalise, registry_key, value_list_key};
 use crate::ingest::security_template::split_registry_path;
 use crate::model::{
     Assignment, GpoInfo, GpoLink, InputError, Mode, Policy, PolicyKind, Setting, Target, Trustee,
@@ -562,7 +563,10 @@ impl<'a> Reader<'a> {
                 .filter(|c| is_admx_element(c))
                 .collect();
             for element in &elements {
-                out.extend(self.admx_element(&alias, def, element, elements.len()));
+                match def.and_then(|d| self.value_list_entries(d, element)) {
+                    Some(entries) => out.extend(entries),
+                    None => out.extend(self.admx_element(&alias, def, element, elements.len())),
+                }
             }
         }
     }
@@ -598,6 +602,44 @@ impl<'a> Reader<'a> {
             ),
         };
         Some(setting)
+    }
+
+    /// The entries of a list box that names its values (`ExplicitValue` true, Hardened UNC
+    /// Paths) as the registry values they write (`HKLM\…\HardenedPaths\\\*\NETLOGON` = its
+    /// data), named at the entry's name and set at its data; None for any other element, or
+    /// when the catalog does not know where the list writes.
+    fn value_list_entries(&self, parent: &SettingDef, element: &Element) -> Option<Vec<Setting>> {
+        let explicit = element
+            .child(NS_REGISTRY, "ExplicitValue")
+            .is_some_and(|e| e.text().trim().eq_ignore_ascii_case("true"));
+        if element.local != "ListBox" || !explicit {
+            return None;
+        }
+        let name = element.child(NS_REGISTRY, "Name").map_or("", Element::text);
+        let list = value_list_child(self.catalog, parent, name)?
+            .value_list
+            .as_deref()?;
+        let entries = element
+            .child(NS_REGISTRY, "Value")
+            .into_iter()
+            .flat_map(|v| v.children(NS_REGISTRY, "Element"));
+        Some(
+            entries
+                .filter_map(|entry| {
+                    let name = entry.child(NS_REGISTRY, "Name")?;
+                    let data = entry.child(NS_REGISTRY, "Data")?;
+                    let (key, def) = value_list_key(self.catalog, list, name.text());
+                    Some(self.setting(
+                        key,
+                        &format!("{list}\\{}", name.text()),
+                        def,
+                        Value::Str(data.text().to_string()),
+                        data.text_span(),
+                        name.text_span(),
+                    ))
+                })
+                .collect(),
+        )
     }
 
     // ---- helpers ----
@@ -1033,11 +1075,32 @@ fn admx_child<'c>(
     if shown != 1 {
         return None;
     }
+    // A list that names its values is no element value (see `value_list_entries`).
     let mut children = catalog
         .settings()
         .iter()
-        .filter(|c| c.parent.as_deref() == Some(parent.key.as_str()));
+        .filter(|c| c.parent.as_deref() == Some(parent.key.as_str()) && c.value_list.is_none());
     match (children.next(), children.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
+}
+
+/// The catalog's record for a list box that names its values: by element id as
+/// [`admx_child`] finds one, else the parent's only such list.
+fn value_list_child<'c>(
+    catalog: &'c Catalog,
+    parent: &SettingDef,
+    display: &str,
+) -> Option<&'c SettingDef> {
+    if let Some(child) = admx_child(catalog, parent, display, 0) {
+        return child.value_list.is_some().then_some(child);
+    }
+    let mut lists = catalog
+        .settings()
+        .iter()
+        .filter(|c| c.parent.as_deref() == Some(parent.key.as_str()) && c.value_list.is_some());
+    match (lists.next(), lists.next()) {
         (Some(only), None) => Some(only),
         _ => None,
     }

@@ -19,6 +19,7 @@
 //! | Settings Catalog choice | the option id string (`choiceSettingValue.value`) | `settingDefinitionId` |
 //! | Settings Catalog simple | `simpleSettingValue.value` | `settingDefinitionId` |
 //! | Settings Catalog collections | the collection array | `settingDefinitionId` |
+//! | Settings Catalog list that names its values (Hardened UNC Paths: a group collection of `_key`/`_value` pairs whose definition is a catalog `value_list`) | each pair's `_value` string, as the registry value `<list key>\<_key>` | the pair's `_key` string |
 //! | custom OMA-URI | the entry's `value` | `omaUri` |
 //! | flat Graph property | the property's value | the property name |
 //! | intent setting | `valueJson` (else `value`) | `definitionId` |
@@ -515,7 +516,9 @@ impl<'c> Reader<'c> {
             "GroupSettingCollectionInstance" => {
                 if let Some(list) = self.array_field(doc, instance, "groupSettingCollectionValue") {
                     for value in &list.elements {
+                        let start = out.len();
                         self.read_children_of(doc, value, out);
+                        self.value_list_item(&definition.value, out, start);
                     }
                 }
             }
@@ -640,6 +643,56 @@ impl<'c> Reader<'c> {
             name_span: definition.1,
             file: None,
         }
+    }
+
+    /// One item of a group collection, whose children are `out[start..]`: when the collection is
+    /// an ADMX list that names its values (Hardened UNC Paths) and the item is its `_key` and
+    /// `_value` pair, the pair becomes the registry value it writes (`HKLM\…\HardenedPaths\
+    /// \\*\NETLOGON` = its flags), named at the key and set at the value. Other items keep
+    /// their children.
+    fn value_list_item(&self, collection: &str, out: &mut Vec<Setting>, start: usize) {
+        let Some(list) = self
+            .catalog
+            .by_definition_id(collection)
+            .and_then(|def| def.value_list.as_deref())
+        else {
+            return;
+        };
+        let [first, second] = &out[start..] else {
+            return;
+        };
+        // `get`: a name as written may hold any character, and this cut may fall inside one.
+        let part = |s: &Setting, suffix: &str| {
+            let (head, tail) = (
+                s.raw_name.get(..collection.len()),
+                s.raw_name.get(collection.len()..),
+            );
+            head.is_some_and(|h| h.eq_ignore_ascii_case(collection))
+                && tail.is_some_and(|t| t.eq_ignore_ascii_case(suffix))
+        };
+        let (name, data) = match (part(first, "_key"), part(second, "_value")) {
+            (true, true) => (first, second),
+            _ if part(second, "_key") && part(first, "_value") => (second, first),
+            _ => return,
+        };
+        let Value::Str(entry) = &name.value else {
+            return;
+        };
+        let (key, def) = super::registry_pol::value_list_key(self.catalog, list, entry);
+        let value = super::registry_pol::normalise(self.catalog, def, data.value.clone());
+        let setting = Setting {
+            key: key.into(),
+            raw_name: format!("{list}\\{entry}").into(),
+            value_label: def
+                .and_then(|d| self.catalog.label_name(d, &value))
+                .cloned(),
+            value,
+            span: data.span,
+            name_span: name.span,
+            file: None,
+        };
+        out.truncate(start);
+        out.push(setting);
     }
 
     /// The setting a simple instance sets (`simpleSettingValue.value`, already a scalar).

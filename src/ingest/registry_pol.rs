@@ -118,6 +118,17 @@ pub(crate) fn registry_key<'c>(
     (full.to_lowercase(), None)
 }
 
+/// The key and record of one entry of an ADMX list that names its values (see
+/// [`SettingDef::value_list`]): the registry value `<list key>\<entry name>`.
+pub(crate) fn value_list_key<'c>(
+    catalog: &'c Catalog,
+    list: &str,
+    name: &str,
+) -> (String, Option<&'c SettingDef>) {
+    let (hive, path) = list.split_once('\\').unwrap_or((list, ""));
+    registry_key(catalog, Hive::parse(hive), path, name)
+}
+
 /// A raw value normalised by the catalog record where there is one.
 pub(crate) fn normalise(catalog: &Catalog, def: Option<&SettingDef>, value: Value) -> Value {
     match def {

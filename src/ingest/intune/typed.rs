@@ -241,7 +241,9 @@ impl<'t> Fast<'t, '_> {
                 // `null` items are skipped, as the reference reader does.
                 let values = nested(&instance.group_collection).into_iter().flatten();
                 for value in values.flatten() {
+                    let start = out.len();
                     self.children(&value.children, out)?;
+                    self.reader.value_list_item(definition.0, out, start);
                 }
             }
             _ => {
@@ -910,6 +912,47 @@ mod tests {
         assert_eq!(file.slice(policy.settings[0].span), PKU2U_0);
         assert_eq!(file.slice(policy.settings[0].name_span), PKU2U);
         assert_eq!(file.slice(policy.span), text.trim());
+    }
+
+    /// The Hardened UNC Paths list becomes the registry values it writes, both ways; children
+    /// that are not its `_key`/`_value` pair (here one whose name, cut where the pair's names
+    /// end, would split a character) stay as they are.
+    #[test]
+    fn value_lists_become_registry_values() {
+        let list =
+            "device_vendor_msft_policy_config_connectivity_hardeneduncpaths_pol_hardenedpaths";
+        let simple = |definition: &str, value: &str| {
+            format!(
+                r##"{{"@odata.type": "#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance", "settingDefinitionId": "{definition}", "simpleSettingValue": {{"value": "{value}"}}}}"##
+            )
+        };
+        let item = |children: [String; 2]| format!(r#"{{"children": [{}]}}"#, children.join(", "));
+        let odd = format!("{}é{}", &list[..list.len() - 1], "key");
+        let items = [
+            item([
+                simple(&format!("{list}_key"), r"\\\\*\\SYSVOL"),
+                simple(&format!("{list}_value"), "RequireIntegrity=1"),
+            ]),
+            item([simple(&odd, "x"), simple(&format!("{list}_value"), "y")]),
+        ];
+        let collection = format!(
+            r##"{{"settingInstance": {{"@odata.type": "#microsoft.graph.deviceManagementConfigurationGroupSettingCollectionInstance", "settingDefinitionId": "{list}", "groupSettingCollectionValue": [{}]}}}}"##,
+            items.join(", ")
+        );
+        let text = policy(&collection, "");
+        assert!(text_agrees(&text), "declined:\n{text}");
+        let file = SourceFile::decode(Path::new("inline.json"), text.as_bytes()).unwrap();
+        let parsed = read(SourceId(0), &file, Catalog::builtin()).unwrap();
+        let settings = &parsed.policies[0].settings;
+        assert_eq!(settings.len(), 3);
+        assert_eq!(
+            settings[0].key.as_str(),
+            "hklm\\software\\policies\\microsoft\\windows\\networkprovider\\hardenedpaths\\\\\\*\\sysvol"
+        );
+        assert_eq!(settings[0].value, Value::Str("RequireIntegrity=1".into()));
+        assert_eq!(file.slice(settings[0].span), "\"RequireIntegrity=1\"");
+        assert_eq!(file.slice(settings[0].name_span), r#""\\\\*\\SYSVOL""#);
+        assert_eq!(settings[1].raw_name.as_str(), odd);
     }
 
     #[test]
