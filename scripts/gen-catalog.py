@@ -309,6 +309,25 @@ def admx_states(policy, has_registry_value):
     return values, {"1": enabled, "0": disabled}
 
 
+# Native CSP policies whose registry value holds other data than the CSP value (the DDF does not
+# say how they map). SmartScreen/PreventOverrideForFilesInShell writes ShellSmartScreenLevel:
+# 0 "Do not prevent override" = `Warn`, 1 "Prevent override" = `Block` (Policy CSP reference,
+# SmartScreen: "0 - Employees can ignore SmartScreen warnings", "1 - ... can't ignore").
+REGISTRY_DATA = {
+    "./Device/Vendor/MSFT/Policy/Config/SmartScreen/PreventOverrideForFilesInShell": {"0": "Warn", "1": "Block"},
+}
+
+
+def with_registry_data(record):
+    """Options and values of a native CSP policy in its registry value's data (`REGISTRY_DATA`)."""
+    data = REGISTRY_DATA.get(record["oma_uri"])
+    if not data or not record.get("registry"):
+        return
+    record["format"] = "chr"
+    record["options"] = dict(data)
+    record["values"] = [{"value": data[v["value"]], "label": v["label"]} for v in record["values"]]
+
+
 def enum_values(policy):
     allowed = policy.get("allowed") or {}
     if allowed.get("type") != "ENUM":
@@ -342,6 +361,7 @@ def parent_record(policy, scope, hk):
         record["values"], record["options"] = admx_states(policy, registry is not None)
     else:
         record["values"], record["options"] = enum_values(policy)
+        with_registry_data(record)
     add_hardeningkitty_facts(record, policy, hk)
     add_gpo_names(record, policy, scope)
     return record

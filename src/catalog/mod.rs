@@ -413,6 +413,25 @@ impl Catalog {
         converted.unwrap_or(raw)
     }
 
+    /// A value as a CSP takes it (an OMA-URI's data) in the data of the setting's registry
+    /// value, where the two differ: SmartScreen/PreventOverrideForFilesInShell takes 1 and writes
+    /// `Block` to ShellSmartScreenLevel. The catalog says so with options that map a CSP value to a
+    /// string; any other value is returned as it is.
+    pub fn csp_value(&self, def: &SettingDef, raw: Value) -> Value {
+        if def.admx_backed {
+            return raw;
+        }
+        let text = match &raw {
+            Value::Int(i) => i.to_string(),
+            Value::Str(s) => s.trim().to_ascii_lowercase(),
+            _ => return raw,
+        };
+        match def.option(&text) {
+            Some(Value::Str(data)) => Value::Str(data.clone()),
+            _ => raw,
+        }
+    }
+
     /// The child settings and normalised values an ADMX payload sets through `<data id=.. value=../>`.
     pub fn admx_elements<'a>(
         &'a self,
@@ -670,6 +689,41 @@ mod tests {
             r"HKLM\SYSTEM\CurrentControlSet\Control\Lsa\LmCompatibilityLevel"
         );
         assert_eq!(value, Value::Int(5));
+    }
+
+    /// SmartScreen/PreventOverrideForFilesInShell takes 0/1 and writes Warn/Block to
+    /// ShellSmartScreenLevel, the value the STIG checks: both Intune forms read as the data.
+    #[test]
+    fn csp_values_that_stand_for_other_registry_data_read_as_the_data() {
+        let id = "device_vendor_msft_policy_config_smartscreen_preventoverrideforfilesinshell";
+        let (def, value, label) = catalog().choice(&format!("{id}_1")).unwrap();
+        assert_eq!(
+            def.key,
+            r"HKLM\SOFTWARE\Policies\Microsoft\Windows\System\ShellSmartScreenLevel"
+        );
+        assert_eq!(
+            (value, label.map(Name::as_str)),
+            (Value::Str("Block".into()), Some("Prevent override."))
+        );
+        let (_, value, _) = catalog().choice(&format!("{id}_0")).unwrap();
+        assert_eq!(value, Value::Str("Warn".into()));
+        // Custom OMA-URI data, as an integer or as text.
+        assert_eq!(
+            catalog().csp_value(def, Value::Int(1)),
+            Value::Str("Block".into())
+        );
+        assert_eq!(
+            catalog().csp_value(def, Value::Str(" 0 ".into())),
+            Value::Str("Warn".into())
+        );
+        assert_eq!(catalog().csp_value(def, Value::Int(7)), Value::Int(7));
+        // Settings whose CSP value is their registry data are left alone.
+        let pku2u = catalog().resolve("pku2u_allow_online_id").unwrap();
+        assert_eq!(catalog().csp_value(pku2u, Value::Int(0)), Value::Int(0));
+        assert_eq!(
+            catalog().csp_value(pku2u, Value::Str("1".into())),
+            Value::Str("1".into())
+        );
     }
 
     #[test]

@@ -909,6 +909,10 @@ impl<'c> Reader<'c> {
                 }
                 _ => Vec::new(),
             };
+            let raw = match def {
+                Some(def) => self.catalog.csp_value(def, raw),
+                None => raw,
+            };
             out.push(self.catalog_setting(def, &uri.value, raw, span, name_span, "omauri"));
             out.extend(children);
         }
@@ -1464,6 +1468,25 @@ mod tests {
 
     fn text(text: &str) -> (SourceFile, Parsed) {
         read_bytes("inline.json", text.as_bytes())
+    }
+
+    /// An OMA-URI's data is read as the registry data it writes where the two differ.
+    #[test]
+    fn oma_uri_data_reads_as_the_registry_data_it_writes() {
+        let (file, parsed) = text(
+            r##"{"@odata.type": "#microsoft.graph.windows10CustomConfiguration", "id": "c1", "displayName": "SmartScreen",
+                "omaSettings": [{"@odata.type": "#microsoft.graph.omaSettingInteger",
+                  "omaUri": "./Device/Vendor/MSFT/Policy/Config/SmartScreen/PreventOverrideForFilesInShell", "value": 1}]}"##,
+        );
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let setting = &parsed.policies[0].settings[0];
+        assert_eq!(
+            setting.key.as_str(),
+            r"HKLM\SOFTWARE\Policies\Microsoft\Windows\System\ShellSmartScreenLevel"
+        );
+        assert_eq!(setting.value, Value::Str("Block".into()));
+        assert_eq!(setting.value_label.as_deref(), Some("Prevent override."));
+        assert_eq!(file.slice(setting.span), "1");
     }
 
     fn pku2u_key() -> &'static str {
