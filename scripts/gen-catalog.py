@@ -449,6 +449,76 @@ def value_list_record(policy, scope, parent, element):
     }
 
 
+# Defender Attack Surface Reduction rules: the Settings Catalog lists each rule as a choice
+# (`..._attacksurfacereductionrules_<name>`, options off/block/audit/warn), Group Policy and CIS
+# as a registry value named by the rule's GUID under ASR\Rules (0 off, 1 block, 2 audit, 6 warn).
+# Neither table gives the pairing; it is Microsoft's ASR rules reference, checked against the
+# HardeningKitty lists (name and GUID of 16 rules) and public scripts.
+ASR_KEY = "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Defender\\Windows Defender Exploit Guard\\ASR\\Rules"
+ASR_RULES = [
+    ("blockabuseofexploitedvulnerablesigneddrivers", "56a863a9-875e-4185-98a7-b882c64b5ce5",
+     "Block abuse of exploited vulnerable signed drivers"),
+    ("blockadobereaderfromcreatingchildprocesses", "7674ba52-37eb-4a4f-a9a1-f0f9a1619a2c",
+     "Block Adobe Reader from creating child processes"),
+    ("blockallofficeapplicationsfromcreatingchildprocesses", "d4f940ab-401b-4efc-aadc-ad5f3c50688a",
+     "Block all Office applications from creating child processes"),
+    ("blockcredentialstealingfromwindowslocalsecurityauthoritysubsystem", "9e6c4e1f-7d60-472f-ba1a-a39ef669e4b2",
+     "Block credential stealing from the Windows local security authority subsystem (lsass.exe)"),
+    ("blockexecutablecontentfromemailclientandwebmail", "be9ba2d9-53ea-4cdc-84e5-9b1eeee46550",
+     "Block executable content from email client and webmail"),
+    ("blockexecutablefilesrunningunlesstheymeetprevalenceagetrustedlistcriterion",
+     "01443614-cd74-433a-b99e-2ecdc07bfc25",
+     "Block executable files from running unless they meet a prevalence, age, or trusted list criterion"),
+    ("blockexecutionofpotentiallyobfuscatedscripts", "5beb7efe-fd9a-4556-801d-275e5ffc04cc",
+     "Block execution of potentially obfuscated scripts"),
+    ("blockjavascriptorvbscriptfromlaunchingdownloadedexecutablecontent", "d3e037e1-3eb8-44c8-a917-57927947596d",
+     "Block JavaScript or VBScript from launching downloaded executable content"),
+    ("blockofficeapplicationsfromcreatingexecutablecontent", "3b576869-a4ec-4529-8536-b80a7769e899",
+     "Block Office applications from creating executable content"),
+    ("blockofficeapplicationsfrominjectingcodeintootherprocesses", "75668c1f-73b5-4cf0-bb93-3ecf5cb7cc84",
+     "Block Office applications from injecting code into other processes"),
+    ("blockofficecommunicationappfromcreatingchildprocesses", "26190899-1602-49e8-8b27-eb1d0a1ce869",
+     "Block Office communication application from creating child processes"),
+    ("blockpersistencethroughwmieventsubscription", "e6db77e5-3df2-4cf1-b95a-636979351e5b",
+     "Block persistence through WMI event subscription"),
+    ("blockprocesscreationsfrompsexecandwmicommands", "d1e49aac-8f56-4280-b9ba-993a6d77406c",
+     "Block process creations originating from PSExec and WMI commands"),
+    ("blockrebootingmachineinsafemode", "33ddedf1-c6e0-47cb-833e-de6133960387",
+     "Block rebooting machine in Safe Mode"),
+    ("blockuntrustedunsignedprocessesthatrunfromusb", "b2b3f03d-6a65-4f7b-a9c7-1c7ef74a9ba4",
+     "Block untrusted and unsigned processes that run from USB"),
+    ("blockuseofcopiedorimpersonatedsystemtools", "c0033c00-d16d-4114-a5a0-dc9b3a7d2ceb",
+     "Block use of copied or impersonated system tools"),
+    ("blockwebshellcreationforservers", "a8f5898e-1dc8-49a9-9878-85004b8a61e6",
+     "Block Webshell creation for Servers"),
+    ("blockwin32apicallsfromofficemacros", "92e97fa1-2edf-4476-bdd6-9dd0b4dddc7b",
+     "Block Win32 API calls from Office macros"),
+    ("useadvancedprotectionagainstransomware", "c1db55ab-c21a-4637-bb3f-a12568109d35",
+     "Use advanced protection against ransomware"),
+]
+ASR_STATES = [("off", 0, "Off"), ("block", 1, "Block"), ("audit", 2, "Audit"), ("warn", 6, "Warn")]
+
+
+def asr_records():
+    """One record per ASR rule: its registry value, its Settings Catalog choice and its states."""
+    return [
+        {
+            "title": f"Attack Surface Reduction rule: {title}",
+            "scope": "device",
+            "oma_uri": None,
+            "definition_id": f"device_vendor_msft_policy_config_defender_attacksurfacereductionrules_{name}",
+            "registry": f"{ASR_KEY}\\{guid}",
+            "registry_aliases": [],
+            "other_names": [],
+            "format": "int",
+            "admx_backed": False,
+            "values": [{"value": str(data), "label": label} for _, data, label in ASR_STATES],
+            "options": {suffix: data for suffix, data, _ in ASR_STATES},
+        }
+        for name, guid, title in ASR_RULES
+    ]
+
+
 def policy_records(policies, hk):
     parents, children = [], []
     for policy in policies:
@@ -785,7 +855,7 @@ def main():
     taken = {id(r) for r in curated}
     rest = [r for r in order_native_first(parents) if id(r) not in taken]
     assigner = KeyAssigner()
-    records = [r for r in curated + rest + children if assigner.assign(r)]
+    records = [r for r in curated + rest + children + asr_records() if assigner.assign(r)]
     write_catalog(records, args.out)
     size = Path(args.out).stat().st_size
     print(f"records: {len(records)} ({len(children)} ADMX element children) -> {args.out} ({size:,} bytes)")

@@ -532,3 +532,53 @@ fn stig_several_values_diagnostic_snapshot() {
         .unwrap();
     insta::assert_snapshot!(String::from_utf8(output.stdout).unwrap());
 }
+
+/// Defender ASR rules are one setting per rule whichever way they are written: the Settings
+/// Catalog's per-rule choice (`..._blockexecutionofpotentiallyobfuscatedscripts_warn`) and the
+/// GPO's ASR list box entry (`5beb7efe-…` = `2`) both read as the registry value
+/// `…\ASR\Rules\5beb7efe-…` that CIS and the baseline name, in the registry's data (6 Warn, 2
+/// Audit). The lsass rule, in Block mode in both, is no finding.
+#[test]
+fn asr_rules_from_intune_and_gpo_are_checked_as_registry_values() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/asr-rules");
+    let outcome = run_rule("baseline-deviation", &dir);
+    let found: Vec<(String, String, String, &str)> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let file = &outcome.model.sources.get(f.primary.location.file).path;
+            (
+                file.file_name().unwrap().to_string_lossy().into_owned(),
+                text_at(&outcome, f.primary.location),
+                f.primary.message.clone(),
+                f.controls[0].as_str(),
+            )
+        })
+        .collect();
+    let obfuscated = "device_vendor_msft_policy_config_defender_attacksurfacereductionrules_blockexecutionofpotentiallyobfuscatedscripts_warn";
+    assert_eq!(
+        found,
+        [
+            (
+                "gpo-report.xml".to_string(),
+                "2".to_string(),
+                "set to 2 (Audit) here".to_string(),
+                "CASR-OBFUSCATED"
+            ),
+            (
+                "intune-asr.json".to_string(),
+                format!("\"{obfuscated}\""),
+                "set to 6 (Warn) here".to_string(),
+                "CASR-OBFUSCATED"
+            ),
+        ]
+    );
+    for finding in &outcome.findings {
+        assert_eq!(
+            finding.setting.as_deref(),
+            Some(
+                r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules\5beb7efe-fd9a-4556-801d-275e5ffc04cc"
+            )
+        );
+    }
+}

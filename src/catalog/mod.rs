@@ -726,6 +726,29 @@ mod tests {
         );
     }
 
+    /// An ASR rule is one setting: its Settings Catalog choice, and its registry value as CIS
+    /// (HardeningKitty) spells it, with the registry's data for each state.
+    #[test]
+    fn asr_rules_pair_their_settings_catalog_choice_with_their_registry_value() {
+        let id = "device_vendor_msft_policy_config_defender_attacksurfacereductionrules_blockrebootingmachineinsafemode";
+        let by_registry = catalog()
+            .resolve(r"HKLM:\Software\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\rules\33DDEDF1-C6E0-47CB-833E-DE6133960387")
+            .unwrap();
+        for (state, data, label) in [
+            ("block", 1, "Block"),
+            ("audit", 2, "Audit"),
+            ("warn", 6, "Warn"),
+            ("off", 0, "Off"),
+        ] {
+            let (def, value, shown) = catalog().choice(&format!("{id}_{state}")).unwrap();
+            assert!(std::ptr::eq(def, by_registry), "{state}");
+            assert_eq!(
+                (value, shown.map(Name::as_str)),
+                (Value::Int(data), Some(label))
+            );
+        }
+    }
+
     #[test]
     fn admx_backed_choice_1_is_enabled() {
         let id =
