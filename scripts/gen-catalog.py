@@ -362,6 +362,7 @@ def parent_record(policy, scope, hk):
     else:
         record["values"], record["options"] = enum_values(policy)
         with_registry_data(record)
+        record["value_list"] = CSP_VALUE_LISTS.get(record["oma_uri"])
     add_hardeningkitty_facts(record, policy, hk)
     add_gpo_names(record, policy, scope)
     return record
@@ -497,6 +498,11 @@ ASR_RULES = [
      "Use advanced protection against ransomware"),
 ]
 ASR_STATES = [("off", 0, "Off"), ("block", 1, "Block"), ("audit", 2, "Audit"), ("warn", 6, "Warn")]
+# Native CSP policies whose value is a `name=data|name=data` string of registry values under one
+# key (Defender CSP: AttackSurfaceReductionRules = `<rule GUID>=<state>|...`).
+CSP_VALUE_LISTS = {
+    "./Device/Vendor/MSFT/Policy/Config/Defender/AttackSurfaceReductionRules": ASR_KEY,
+}
 
 
 def asr_records():

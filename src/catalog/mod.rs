@@ -96,9 +96,11 @@ pub struct SettingDef {
     pub parent: Option<String>,
     /// For an ADMX element child: the element id (`TS_SECURITY_LAYER`).
     pub element: Option<String>,
-    /// For an ADMX list that names its values (`explicitValue`, Hardened UNC Paths): the
-    /// hive-qualified registry key its entries are written under, each entry a value named by
-    /// the entry's name (`HKLM\Software\...\HardenedPaths` + `\\*\NETLOGON`).
+    /// For an ADMX list that names its values (`explicitValue`, Hardened UNC Paths), or a native
+    /// CSP policy whose value is a `name=data|name=data` string (Defender's
+    /// AttackSurfaceReductionRules): the hive-qualified registry key its entries are written
+    /// under, each entry a value named by the entry's name (`HKLM\Software\...\HardenedPaths` +
+    /// `\\*\NETLOGON`).
     pub value_list: Option<String>,
 }
 

@@ -21,6 +21,7 @@
 //! | Settings Catalog collections | the collection array | `settingDefinitionId` |
 //! | Settings Catalog list that names its values (Hardened UNC Paths: a group collection of `_key`/`_value` pairs whose definition is a catalog `value_list`) | each pair's `_value` string, as the registry value `<list key>\<_key>` | the pair's `_key` string |
 //! | custom OMA-URI | the entry's `value` | `omaUri` |
+//! | custom OMA-URI whose value is a `name=data\|…` list the catalog knows (`value_list`: Defender's AttackSurfaceReductionRules) | each pair's data, as the registry value `<list key>\<name>` | the pair's name |
 //! | flat Graph property | the property's value | the property name |
 //! | intent setting | `valueJson` (else `value`) | `definitionId` |
 //!
@@ -645,6 +646,48 @@ impl<'c> Reader<'c> {
         }
     }
 
+    /// A CSP value that is a `name=data|name=data` string of registry values under `list`
+    /// (Defender's AttackSurfaceReductionRules: `<rule GUID>=<state>|…`, the GUID possibly in
+    /// braces): one registry value per pair, set at its data and named at its name; None when
+    /// any part is not such a pair (the value is then read as it is).
+    fn value_list_string(
+        &self,
+        doc: &Doc<'_>,
+        list: &str,
+        lit: &StringLit<'_>,
+    ) -> Option<Vec<Setting>> {
+        let content = doc.str_content(lit);
+        let at =
+            |inner: usize| crate::model::map_inner_offset(content.span, &content.offsets, inner);
+        let span_of = |part: &str| {
+            let start = part.as_ptr() as usize - content.value.as_ptr() as usize;
+            Span::new(at(start), at(start + part.len()))
+        };
+        let mut settings = Vec::new();
+        for pair in content.value.split('|').filter(|p| !p.trim().is_empty()) {
+            let (name, data) = pair.split_once('=')?;
+            let name = name.trim().trim_start_matches('{').trim_end_matches('}');
+            let data = data.trim();
+            if name.is_empty() || data.is_empty() {
+                return None;
+            }
+            let (key, def) = super::registry_pol::value_list_key(self.catalog, list, name);
+            let value = super::registry_pol::normalise(self.catalog, def, Value::Str(data.into()));
+            settings.push(Setting {
+                key: key.into(),
+                raw_name: format!("{list}\\{name}").into(),
+                value_label: def
+                    .and_then(|d| self.catalog.label_name(d, &value))
+                    .cloned(),
+                value,
+                span: span_of(data),
+                name_span: span_of(name),
+                file: None,
+            });
+        }
+        (!settings.is_empty()).then_some(settings)
+    }
+
     /// One item of a group collection, whose children are `out[start..]`: when the collection is
     /// an ADMX list that names its values (Hardened UNC Paths) and the item is its `_key` and
     /// `_value` pair, the pair becomes the registry value it writes (`HKLM\…\HardenedPaths\
@@ -903,6 +946,13 @@ impl<'c> Reader<'c> {
             };
             let def = self.catalog.by_oma_uri(&uri.value);
             let (span, name_span) = (doc.span(node), doc.span(uri));
+            let list = def.and_then(|d| d.value_list.as_deref());
+            if let (Some(list), Node::StringLit(lit)) = (list, node)
+                && let Some(entries) = self.value_list_string(doc, list, lit)
+            {
+                out.extend(entries);
+                continue;
+            }
             let children = match (def, &raw) {
                 (Some(def), Value::Str(payload)) if def.admx_backed => {
                     self.admx_children(def, &uri.value, payload, span, name_span)
@@ -1487,6 +1537,58 @@ mod tests {
         assert_eq!(setting.value, Value::Str("Block".into()));
         assert_eq!(setting.value_label.as_deref(), Some("Prevent override."));
         assert_eq!(file.slice(setting.span), "1");
+    }
+
+    /// Defender's AttackSurfaceReductionRules string is one registry value per rule, each at its
+    /// own bytes (an escaped state included); a string that is not such a list stays one setting.
+    #[test]
+    fn asr_rules_string_is_one_registry_value_per_rule() {
+        let policy = |value: &str| {
+            format!(
+                r##"{{"@odata.type": "#microsoft.graph.windows10CustomConfiguration", "id": "c2", "displayName": "ASR",
+                "omaSettings": [{{"@odata.type": "#microsoft.graph.omaSettingString",
+                  "omaUri": "./Device/Vendor/MSFT/Policy/Config/Defender/AttackSurfaceReductionRules", "value": "{value}"}}]}}"##
+            )
+        };
+        let (file, parsed) = text(&policy(
+            r"5beb7efe-fd9a-4556-801d-275e5ffc04cc=2|{9E6C4E1F-7D60-472F-BA1A-A39EF669E4B2}=\u0031",
+        ));
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let settings = &parsed.policies[0].settings;
+        let rules = r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules";
+        let read: Vec<(&str, &Value, &str, &str)> = settings
+            .iter()
+            .map(|s| {
+                (
+                    s.key.as_str(),
+                    &s.value,
+                    file.slice(s.span),
+                    file.slice(s.name_span),
+                )
+            })
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (
+                    format!(r"{rules}\5beb7efe-fd9a-4556-801d-275e5ffc04cc").as_str(),
+                    &Value::Int(2),
+                    "2",
+                    "5beb7efe-fd9a-4556-801d-275e5ffc04cc"
+                ),
+                (
+                    format!(r"{rules}\9e6c4e1f-7d60-472f-ba1a-a39ef669e4b2").as_str(),
+                    &Value::Int(1),
+                    r"\u0031",
+                    "9E6C4E1F-7D60-472F-BA1A-A39EF669E4B2"
+                ),
+            ]
+        );
+        assert_eq!(settings[1].value_label.as_deref(), Some("Block"));
+        let (_, parsed) = text(&policy("not a list"));
+        let settings = &parsed.policies[0].settings;
+        assert_eq!(settings.len(), 1);
+        assert_eq!(settings[0].value, Value::Str("not a list".into()));
     }
 
     fn pku2u_key() -> &'static str {
