@@ -539,6 +539,20 @@ pub enum Expectation {
     Flags(Vec<String>),
 }
 
+/// A string of two or more `Name=Value` flags (hardened UNC paths) as a set: names lower-cased,
+/// sorted, so that the same flags in another order, spacing or case compare equal. None for any
+/// other string (a single flag included: that is text).
+pub fn flag_set(text: &str) -> Option<Vec<(String, String)>> {
+    let flags = flag_list(text).filter(|flags| flags.len() >= 2)?;
+    let mut set: Vec<(String, String)> = flags
+        .into_iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
+        .collect();
+    set.sort();
+    set.dedup();
+    Some(set)
+}
+
 /// The flags of a comma-separated `Name=Value` list (`RequireIntegrity=1,RequirePrivacy=1`),
 /// each as (name, value), trimmed; None when any part is not `Name=Value` with a name of
 /// letters, digits and `_`.

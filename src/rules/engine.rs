@@ -712,6 +712,8 @@ type ValueBuckets<'m> = HashMap<ValueClass<'m>, Vec<(usize, &'m Setting)>>;
 enum ValueClass<'m> {
     Int(i64),
     Str(&'m str),
+    /// Two or more `Name=Value` flags, as `model::flag_set` orders them.
+    Flags(Box<[(String, String)]>),
     List(Box<[ValueClass<'m>]>),
     Choice(&'m str),
     NotConfigured,
@@ -721,7 +723,10 @@ fn value_class(value: &Value) -> ValueClass<'_> {
     match value {
         Value::Str(s) => match s.trim().parse::<i64>() {
             Ok(i) => ValueClass::Int(i),
-            Err(_) => ValueClass::Str(s),
+            Err(_) => match crate::model::flag_set(s) {
+                Some(flags) => ValueClass::Flags(flags.into_boxed_slice()),
+                None => ValueClass::Str(s),
+            },
         },
         Value::List(items) => ValueClass::List(items.iter().map(value_class).collect()),
         Value::Choice(c) => ValueClass::Choice(c),
@@ -1380,6 +1385,11 @@ mod tests {
             Value::List(vec![Value::Str("*S-1-5-32-544".into())]),
             Value::List(vec![Value::Str("*S-1-5-32-545".into())]),
             Value::NotConfigured,
+            Value::Str("RequireMutualAuthentication=1, RequireIntegrity=1".into()),
+            Value::Str("requireintegrity=1,RequireMutualAuthentication=1".into()),
+            Value::Str("RequireMutualAuthentication=1,RequireIntegrity=1,RequirePrivacy=1".into()),
+            Value::Str("RequireIntegrity=1".into()),
+            Value::Str("requireintegrity=1".into()),
         ];
         for a in &values {
             for b in &values {

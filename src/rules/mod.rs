@@ -89,11 +89,18 @@ impl Predicate {
 /// Equality across sources: numbers compare numerically whatever their spelling (`0`, `"0"`,
 /// `" 00"`, `false`), two numeric strings included, so that the relation is transitive
 /// (`"01"` and `"1"` both equal `1`) and agrees with the conflict rule's value classes
-/// (`engine::value_class`); other strings exactly.
+/// (`engine::value_class`); lists of `Name=Value` flags (hardened UNC paths) as sets of flags
+/// (`model::flag_set`); other strings exactly.
 pub fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::List(x), Value::List(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
+        }
+        (Value::Str(x), Value::Str(y)) if x != y && x.contains('=') && y.contains('=') => {
+            match (crate::model::flag_set(x), crate::model::flag_set(y)) {
+                (Some(p), Some(q)) => p == q,
+                _ => false,
+            }
         }
         _ => match (a.as_int(), b.as_int()) {
             (Some(x), Some(y)) => x == y,
@@ -397,6 +404,11 @@ mod tests {
             (s("0"), Value::Bool(false)),
             (s("-0"), s("0")),
             (s("01"), s("1 ")),
+            // Flags: the same set in another order, spacing or case.
+            (
+                s("RequireMutualAuthentication=1, RequireIntegrity=1"),
+                s("RequireIntegrity=1,requiremutualauthentication=1"),
+            ),
         ] {
             assert!(values_equal(&a, &b) && values_equal(&b, &a), "{a:?} {b:?}");
         }
@@ -404,6 +416,13 @@ mod tests {
             (s("Block"), s("block")),
             (s("1.0"), s("1")),
             (s("x1"), s("1")),
+            (
+                s("RequireMutualAuthentication=1, RequireIntegrity=1"),
+                s("RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1"),
+            ),
+            (s("RequireIntegrity=1, A=1"), s("RequireIntegrity=0, A=1")),
+            // One flag is text: compared exactly.
+            (s("RequireIntegrity=1"), s("requireintegrity=1")),
         ] {
             assert!(!values_equal(&a, &b), "{a:?} {b:?}");
         }
