@@ -54,7 +54,8 @@ fn sets_flags(value: &Value, required: &[String]) -> bool {
 }
 
 /// The principals of a user-right value (`*S-1-5-32-544` and names alike); an unconfigured
-/// right holds none.
+/// right holds none, and neither do the ways Intune policies write "no one" (a right cannot be
+/// set to an empty list there): the Null SID `*S-1-0-0` ("Nobody") and an empty or `""` entry.
 fn principals(value: &Value) -> Option<Vec<String>> {
     match value {
         Value::List(items) => Some(
@@ -64,12 +65,19 @@ fn principals(value: &Value) -> Option<Vec<String>> {
                     Value::Str(s) => s.trim_start_matches('*').to_string(),
                     other => other.to_string(),
                 })
+                .filter(|p| !means_no_one(p))
                 .collect(),
         ),
         Value::Str(s) if s.trim().is_empty() => Some(Vec::new()),
         Value::NotConfigured => Some(Vec::new()),
         _ => None,
     }
+}
+
+/// A user-right entry that grants nothing: the Null SID ("Nobody"), or nothing but quotes.
+fn means_no_one(principal: &str) -> bool {
+    let bare = principal.trim().trim_matches('"').trim();
+    bare.is_empty() || same_principal(bare, "S-1-0-0")
 }
 
 /// Names and SIDs compare case-insensitively, a well-known name equal to its SID.
@@ -462,6 +470,28 @@ mod tests {
         assert!(satisfies(&only, &rights(&["*S-1-5-32-544"])));
         assert!(satisfies(&only, &Value::NotConfigured));
         assert!(!satisfies(&only, &rights(&["*S-1-5-32-544", "*S-1-1-0"])));
+        // "No one", as Intune policies write it.
+        let nobody = Expectation::Principals(Vec::new());
+        for written in [&["*S-1-0-0"][..], &["\"\""], &[""], &["Nobody"], &[]] {
+            assert!(satisfies(&nobody, &rights(written)), "{written:?}");
+        }
+        assert!(!satisfies(&nobody, &rights(&["*S-1-0-0", "*S-1-5-32-544"])));
+        // A service SID and its name.
+        let profile = Expectation::Principals(vec![
+            "Administrators".into(),
+            "NT SERVICE\\WdiServiceHost".into(),
+        ]);
+        assert!(satisfies(
+            &profile,
+            &rights(&[
+                "*S-1-5-32-544",
+                "*S-1-5-80-3139157870-2983391045-3678747466-658725712-1809340420"
+            ])
+        ));
+        assert!(!satisfies(
+            &profile,
+            &rights(&["*S-1-5-32-544", "*S-1-5-80"])
+        ));
         let at_least = Expectation::Includes(vec!["Guests".into(), "S-1-5-113".into()]);
         assert!(satisfies(
             &at_least,

@@ -901,6 +901,13 @@ const WELL_KNOWN: &[(&str, &str)] = &[
     ("nt virtual machine\\virtual machines", "S-1-5-83-0"),
     ("window manager\\window manager group", "S-1-5-90-0"),
     ("all application packages", "S-1-15-2-1"),
+    ("nobody", "S-1-0-0"),
+    ("null sid", "S-1-0-0"),
+    // A service SID: S-1-5-80 and the SHA-1 of the upper-cased service name (CIS 2.2.35).
+    (
+        "nt service\\wdiservicehost",
+        "S-1-5-80-3139157870-2983391045-3678747466-658725712-1809340420",
+    ),
 ];
 
 /// An advanced audit policy check: subcategory and the flags it must include.
