@@ -55,7 +55,8 @@ fn sets_flags(value: &Value, required: &[String]) -> bool {
 
 /// The principals of a user-right value (`*S-1-5-32-544` and names alike); an unconfigured
 /// right holds none, and neither do the ways Intune policies write "no one" (a right cannot be
-/// set to an empty list there): the Null SID `*S-1-0-0` ("Nobody") and an empty or `""` entry.
+/// set to an empty list there): the Null SID `*S-1-0-0` ("Nobody") and an entry that is empty
+/// or only quotes (`""`, `\"\"`).
 fn principals(value: &Value) -> Option<Vec<String>> {
     match value {
         Value::List(items) => Some(
@@ -74,9 +75,10 @@ fn principals(value: &Value) -> Option<Vec<String>> {
     }
 }
 
-/// A user-right entry that grants nothing: the Null SID ("Nobody"), or nothing but quotes.
+/// A user-right entry that grants nothing: the Null SID ("Nobody"), or nothing but quotes,
+/// escaped or not (the ACSC hardening policy writes `\"\"`).
 fn means_no_one(principal: &str) -> bool {
-    let bare = principal.trim().trim_matches('"').trim();
+    let bare = principal.trim().trim_matches(['"', '\\']).trim();
     bare.is_empty() || same_principal(bare, "S-1-0-0")
 }
 
@@ -472,7 +474,14 @@ mod tests {
         assert!(!satisfies(&only, &rights(&["*S-1-5-32-544", "*S-1-1-0"])));
         // "No one", as Intune policies write it.
         let nobody = Expectation::Principals(Vec::new());
-        for written in [&["*S-1-0-0"][..], &["\"\""], &[""], &["Nobody"], &[]] {
+        for written in [
+            &["*S-1-0-0"][..],
+            &["\"\""],
+            &["\\\"\\\""],
+            &[""],
+            &["Nobody"],
+            &[],
+        ] {
             assert!(satisfies(&nobody, &rights(written)), "{written:?}");
         }
         assert!(!satisfies(&nobody, &rights(&["*S-1-0-0", "*S-1-5-32-544"])));
