@@ -55,7 +55,7 @@ use std::sync::OnceLock;
 use crate::catalog::{Catalog, SettingDef, normalise_alias};
 use crate::ingest::Parsed;
 use crate::ingest::json::input_error;
-use crate::ingest::registry_pol::{Hive, label, normalise, registry_key, value_list_key};
+use crate::ingest::registry_pol::{Hive, label, normalise, registry_key, value_list_setting};
 use crate::ingest::security_template::split_registry_path;
 use crate::model::{
     Assignment, GpoInfo, GpoLink, InputError, Mode, Policy, PolicyKind, Setting, Target, Trustee,
@@ -628,11 +628,10 @@ impl<'a> Reader<'a> {
                 .filter_map(|entry| {
                     let name = entry.child(NS_REGISTRY, "Name")?;
                     let data = entry.child(NS_REGISTRY, "Data")?;
-                    let (key, def) = value_list_key(self.catalog, list, name.text());
-                    Some(self.setting(
-                        key,
-                        &format!("{list}\\{}", name.text()),
-                        def,
+                    Some(value_list_setting(
+                        self.catalog,
+                        list,
+                        name.text(),
                         Value::Str(data.text().to_string()),
                         data.text_span(),
                         name.text_span(),
@@ -1076,10 +1075,19 @@ fn admx_child<'c>(
         return None;
     }
     // A list that names its values is no element value (see `value_list_entries`).
+    only_child(catalog, parent, |c| c.value_list.is_none())
+}
+
+/// The parent's one child record that `wanted` takes, if it has exactly one.
+fn only_child<'c>(
+    catalog: &'c Catalog,
+    parent: &SettingDef,
+    wanted: impl Fn(&SettingDef) -> bool,
+) -> Option<&'c SettingDef> {
     let mut children = catalog
         .settings()
         .iter()
-        .filter(|c| c.parent.as_deref() == Some(parent.key.as_str()) && c.value_list.is_none());
+        .filter(|c| c.parent.as_deref() == Some(parent.key.as_str()) && wanted(c));
     match (children.next(), children.next()) {
         (Some(only), None) => Some(only),
         _ => None,
@@ -1096,14 +1104,7 @@ fn value_list_child<'c>(
     if let Some(child) = admx_child(catalog, parent, display, 0) {
         return child.value_list.is_some().then_some(child);
     }
-    let mut lists = catalog
-        .settings()
-        .iter()
-        .filter(|c| c.parent.as_deref() == Some(parent.key.as_str()) && c.value_list.is_some());
-    match (lists.next(), lists.next()) {
-        (Some(only), None) => Some(only),
-        _ => None,
-    }
+    only_child(catalog, parent, |c| c.value_list.is_some())
 }
 
 /// An element's report value in the child setting's domain, or None when it cannot be mapped

@@ -671,19 +671,14 @@ impl<'c> Reader<'c> {
             if name.is_empty() || data.is_empty() {
                 return None;
             }
-            let (key, def) = super::registry_pol::value_list_key(self.catalog, list, name);
-            let value = super::registry_pol::normalise(self.catalog, def, Value::Str(data.into()));
-            settings.push(Setting {
-                key: key.into(),
-                raw_name: format!("{list}\\{name}").into(),
-                value_label: def
-                    .and_then(|d| self.catalog.label_name(d, &value))
-                    .cloned(),
-                value,
-                span: span_of(data),
-                name_span: span_of(name),
-                file: None,
-            });
+            settings.push(super::registry_pol::value_list_setting(
+                self.catalog,
+                list,
+                name,
+                Value::Str(data.into()),
+                span_of(data),
+                span_of(name),
+            ));
         }
         (!settings.is_empty()).then_some(settings)
     }
@@ -721,19 +716,14 @@ impl<'c> Reader<'c> {
         let Value::Str(entry) = &name.value else {
             return;
         };
-        let (key, def) = super::registry_pol::value_list_key(self.catalog, list, entry);
-        let value = super::registry_pol::normalise(self.catalog, def, data.value.clone());
-        let setting = Setting {
-            key: key.into(),
-            raw_name: format!("{list}\\{entry}").into(),
-            value_label: def
-                .and_then(|d| self.catalog.label_name(d, &value))
-                .cloned(),
-            value,
-            span: data.span,
-            name_span: name.span,
-            file: None,
-        };
+        let setting = super::registry_pol::value_list_setting(
+            self.catalog,
+            list,
+            entry,
+            data.value.clone(),
+            data.span,
+            name.span,
+        );
         out.truncate(start);
         out.push(setting);
     }

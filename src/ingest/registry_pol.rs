@@ -118,15 +118,29 @@ pub(crate) fn registry_key<'c>(
     (full.to_lowercase(), None)
 }
 
-/// The key and record of one entry of an ADMX list that names its values (see
-/// [`SettingDef::value_list`]): the registry value `<list key>\<entry name>`.
-pub(crate) fn value_list_key<'c>(
-    catalog: &'c Catalog,
+/// The setting one entry of a list that names its values writes (see
+/// [`SettingDef::value_list`]): the registry value `<list key>\<entry name>`, set to `data` as
+/// its catalog record normalises and labels it, at `span`, named at `name_span`.
+pub(crate) fn value_list_setting(
+    catalog: &Catalog,
     list: &str,
     name: &str,
-) -> (String, Option<&'c SettingDef>) {
+    data: Value,
+    span: Span,
+    name_span: Span,
+) -> Setting {
     let (hive, path) = list.split_once('\\').unwrap_or((list, ""));
-    registry_key(catalog, Hive::parse(hive), path, name)
+    let (key, def) = registry_key(catalog, Hive::parse(hive), path, name);
+    let value = normalise(catalog, def, data);
+    Setting {
+        key: key.into(),
+        raw_name: format!("{list}\\{name}").into(),
+        value_label: def.and_then(|d| catalog.label_name(d, &value)).cloned(),
+        value,
+        span,
+        name_span,
+        file: None,
+    }
 }
 
 /// A raw value normalised by the catalog record where there is one.
