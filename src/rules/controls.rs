@@ -160,14 +160,17 @@ fn checks_by_key<'m>(ctx: &Context<'_, 'm>) -> HashMap<&'m str, Vec<ControlCheck
 }
 
 /// How a finding names the setting of a control that checks several (`, setting <its catalog
-/// title or key>,` after the control's title); nothing for a control that checks one (the
+/// title> (<its key>),` after the control's title: the settings of one STIG rule often share a
+/// title, as SmartScreen's switch and level do); nothing for a control that checks one (the
 /// control's title says which).
 fn which_setting(ctx: &Context, check: &ControlCheck) -> String {
     if check.control.also.is_empty() {
         return String::new();
     }
-    let title = catalog_title(ctx, check.key).unwrap_or_else(|| check.key.to_string());
-    format!(", setting {title},")
+    match catalog_title(ctx, check.key) {
+        Some(title) => format!(", setting {title} ({}),", check.key),
+        None => format!(", setting {},", check.key),
+    }
 }
 
 /// `baseline-deviation`: a policy reaching a population the control applies to sets the
