@@ -539,11 +539,33 @@ pub enum Expectation {
     Flags(Vec<String>),
 }
 
+impl Expectation {
+    /// The expectation a written value that lists two or more `Name=Value` flags stands for
+    /// (`RequireMutualAuthentication=1, RequireIntegrity=1`, as STIG checks and CIS lists write
+    /// hardened UNC paths): those flags, in any order and spacing, with others besides. None for
+    /// any other text.
+    pub fn flags_in(text: &str) -> Option<Expectation> {
+        let flags = several_flags(text)?;
+        Some(Expectation::Flags(
+            flags
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect(),
+        ))
+    }
+}
+
+/// The flags of a string that lists two or more (a single `Name=Value` is text, compared as
+/// written): what [`flag_set`] and [`Expectation::flags_in`] take as a flag list.
+fn several_flags(text: &str) -> Option<Vec<(&str, &str)>> {
+    flag_list(text).filter(|flags| flags.len() >= 2)
+}
+
 /// A string of two or more `Name=Value` flags (hardened UNC paths) as a set: names lower-cased,
 /// sorted, so that the same flags in another order, spacing or case compare equal. None for any
 /// other string (a single flag included: that is text).
 pub fn flag_set(text: &str) -> Option<Vec<(String, String)>> {
-    let flags = flag_list(text).filter(|flags| flags.len() >= 2)?;
+    let flags = several_flags(text)?;
     let mut set: Vec<(String, String)> = flags
         .into_iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))

@@ -474,8 +474,9 @@ fn expectation(operator: &str, value: Value) -> Option<Expectation> {
             Value::NotConfigured,
         ])),
         ("=", _) => Some(match &value {
-            Value::Str(text) => super::xccdf::check_text::flags_expectation(text)
-                .unwrap_or(Expectation::OneOf(vec![value])),
+            Value::Str(text) => {
+                Expectation::flags_in(text).unwrap_or(Expectation::OneOf(vec![value]))
+            }
             _ => Expectation::OneOf(vec![value]),
         }),
         ("=|0", _) => Some(Expectation::OneOf(vec![value, Value::NotConfigured])),

@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::model::{Expectation, Pattern, Value, flag_list};
+use crate::model::{Expectation, Pattern, Value};
 
 /// A registry hive named by a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -556,22 +556,9 @@ fn string_expectation(text: &str, value_type: Option<&str>) -> Expectation {
             .collect();
         Expectation::OneOf(vec![Value::List(items)])
     } else {
-        flags_expectation(first)
+        Expectation::flags_in(first)
             .unwrap_or_else(|| Expectation::OneOf(vec![Value::Str(first.to_string())]))
     }
-}
-
-/// A string value that lists two or more `Name=Value` flags (`RequireMutualAuthentication=1,
-/// RequireIntegrity=1`): the flags, which a policy may set in any order and spacing, with
-/// others besides.
-pub fn flags_expectation(text: &str) -> Option<Expectation> {
-    let flags = flag_list(text).filter(|flags| flags.len() >= 2)?;
-    Some(Expectation::Flags(
-        flags
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect(),
-    ))
 }
 
 /// The Defender STIG style: a key line, then sentences about each value.
