@@ -425,7 +425,8 @@ impl Catalog {
         }
         let text = match &raw {
             Value::Int(i) => i.to_string(),
-            Value::Str(s) => s.trim().to_ascii_lowercase(),
+            // `option` compares suffixes case-insensitively.
+            Value::Str(s) => s.trim().to_string(),
             _ => return raw,
         };
         match def.option(&text) {

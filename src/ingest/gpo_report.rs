@@ -609,10 +609,14 @@ impl<'a> Reader<'a> {
     /// data), named at the entry's name and set at its data; None for any other element, or
     /// when the catalog does not know where the list writes.
     fn value_list_entries(&self, parent: &SettingDef, element: &Element) -> Option<Vec<Setting>> {
+        // Asked of every element of every enabled ADMX policy: the kind first, it costs nothing.
+        if element.local != "ListBox" {
+            return None;
+        }
         let explicit = element
             .child(NS_REGISTRY, "ExplicitValue")
             .is_some_and(|e| e.text().trim().eq_ignore_ascii_case("true"));
-        if element.local != "ListBox" || !explicit {
+        if !explicit {
             return None;
         }
         let name = element.child(NS_REGISTRY, "Name").map_or("", Element::text);

@@ -516,10 +516,13 @@ impl<'c> Reader<'c> {
             }
             "GroupSettingCollectionInstance" => {
                 if let Some(list) = self.array_field(doc, instance, "groupSettingCollectionValue") {
+                    let names_values = self.value_list(&definition.value);
                     for value in &list.elements {
                         let start = out.len();
                         self.read_children_of(doc, value, out);
-                        self.value_list_item(&definition.value, out, start);
+                        if let Some(names_values) = names_values {
+                            self.value_list_item(&definition.value, names_values, out, start);
+                        }
                     }
                 }
             }
@@ -683,19 +686,20 @@ impl<'c> Reader<'c> {
         (!settings.is_empty()).then_some(settings)
     }
 
-    /// One item of a group collection, whose children are `out[start..]`: when the collection is
-    /// an ADMX list that names its values (Hardened UNC Paths) and the item is its `_key` and
-    /// `_value` pair, the pair becomes the registry value it writes (`HKLM\…\HardenedPaths\
-    /// \\*\NETLOGON` = its flags), named at the key and set at the value. Other items keep
-    /// their children.
-    fn value_list_item(&self, collection: &str, out: &mut Vec<Setting>, start: usize) {
-        let Some(list) = self
-            .catalog
+    /// The registry key a group collection's items are written under, when the collection is an
+    /// ADMX list that names its values (Hardened UNC Paths); looked up once per collection.
+    fn value_list(&self, collection: &str) -> Option<&'c str> {
+        self.catalog
             .by_definition_id(collection)
             .and_then(|def| def.value_list.as_deref())
-        else {
-            return;
-        };
+    }
+
+    /// One item of a group collection whose entries are written under `list` (see
+    /// [`Reader::value_list`]); its children are `out[start..]`. When the item is the
+    /// collection's `_key` and `_value` pair, the pair becomes the registry value it writes
+    /// (`HKLM\…\HardenedPaths\\\*\NETLOGON` = its flags), named at the key and set at the
+    /// value. Other items keep their children.
+    fn value_list_item(&self, collection: &str, list: &str, out: &mut Vec<Setting>, start: usize) {
         let [first, second] = &out[start..] else {
             return;
         };

@@ -240,10 +240,14 @@ impl<'t> Fast<'t, '_> {
             "GroupSettingCollectionInstance" => {
                 // `null` items are skipped, as the reference reader does.
                 let values = nested(&instance.group_collection).into_iter().flatten();
+                let names_values = self.reader.value_list(definition.0);
                 for value in values.flatten() {
                     let start = out.len();
                     self.children(&value.children, out)?;
-                    self.reader.value_list_item(definition.0, out, start);
+                    if let Some(names_values) = names_values {
+                        self.reader
+                            .value_list_item(definition.0, names_values, out, start);
+                    }
                 }
             }
             _ => {
