@@ -42,7 +42,7 @@ HIVE_PREFIXES = [
 # Record fields in output order.
 FIELDS = [
     "key", "title", "short_id", "scope", "oma_uri", "definition_id", "registry", "registry_aliases",
-    "shares_registry_with", "security_option", "other_names", "format", "admx_backed", "values",
+    "shares_registry_with", "setting_of", "security_option", "other_names", "format", "admx_backed", "values",
     "default", "options", "parent", "element", "value_list",
 ]
 
@@ -328,6 +328,61 @@ def with_registry_data(record):
     record["values"] = [{"value": data[v["value"]], "label": v["label"]} for v in record["values"]]
 
 
+# Native CSP policies that allow what their Group Policy twin's registry value disables:
+# `Defender/AllowBehaviorMonitoring` (1 = allowed) is the setting GP and the STIG/CIS checks hold
+# as `...\Real-Time Protection\DisableBehaviorMonitoring` (0 = on). The DDF names the GP policy
+# (`gp`) and the table its registry value, but not that the data is the CSP value inverted, so
+# these are listed: each is a 0/1 ENUM whose labels say "Allowed" or "Turns on" for 1, and whose
+# registry value is named `Disable<X>` for the CSP's `Allow<X>` (Policy CSP reference, Defender
+# and Experience areas). Left out: System/AllowLocation (three states onto one 0/1 value) and
+# Experience/AllowSpotlightCollection (a range, not a choice).
+INVERTED_REGISTRY = {
+    f"./{scope}/Vendor/MSFT/Policy/Config/{area}/{policy}"
+    for scope, area, policy in [
+        ("Device", "Defender", "AllowArchiveScanning"),
+        ("Device", "Defender", "AllowBehaviorMonitoring"),
+        ("Device", "Defender", "AllowEmailScanning"),
+        ("Device", "Defender", "AllowFullScanOnMappedNetworkDrives"),
+        ("Device", "Defender", "AllowFullScanRemovableDriveScanning"),
+        ("Device", "Defender", "AllowIOAVProtection"),
+        ("Device", "Defender", "AllowOnAccessProtection"),
+        ("Device", "Defender", "AllowRealtimeMonitoring"),
+        ("Device", "Defender", "AllowScanningNetworkFiles"),
+        ("User", "Experience", "AllowTailoredExperiencesWithDiagnosticData"),
+        ("User", "Experience", "AllowThirdPartySuggestionsInWindowsSpotlight"),
+        ("Device", "Experience", "AllowWindowsConsumerFeatures"),
+        ("User", "Experience", "AllowWindowsSpotlight"),
+        ("User", "Experience", "AllowWindowsSpotlightOnActionCenter"),
+        ("User", "Experience", "AllowWindowsSpotlightOnSettings"),
+        ("User", "Experience", "AllowWindowsSpotlightWindowsWelcomeExperience"),
+        ("Device", "Experience", "AllowWindowsTips"),
+    ]
+}
+INVERTED_DATA = {"0": 1, "1": 0}
+
+
+def with_inverted_registry(record, policy, hive):
+    """A policy of `INVERTED_REGISTRY`: its values in its twin's registry data, and the registry
+    value it stands for (claimed, or joined to the record that owns it, in `KeyAssigner`)."""
+    if record["oma_uri"] not in INVERTED_REGISTRY:
+        return
+    reg = policy.get("registry") or {}
+    labels = {v["value"]: v["label"] for v in record["values"]}
+    if not hive or not reg.get("value_name") or set(labels) != set(INVERTED_DATA):
+        sys.exit(f"error: {record['oma_uri']} is not a 0/1 policy with a registry value")
+    record["inverted_registry"] = registry_path(hive, reg["key"], reg["value_name"])
+    record["format"] = "int"
+    record["options"] = dict(INVERTED_DATA)
+    # The label names the CSP value, since a report shows the data where the export has the CSP
+    # value: "set to 1 (AllowRealtimeMonitoring = 0: Not allowed. ...)".
+    name = record["oma_uri"].rsplit("/", 1)[1]
+    record["values"] = [
+        {"value": str(INVERTED_DATA[v]), "label": f"{name} = {v}: {labels[v]}"} for v in ("1", "0")
+    ]
+    if record.get("default") in INVERTED_DATA:
+        record["default"] = str(INVERTED_DATA[record["default"]])
+
+
 def enum_values(policy):
     allowed = policy.get("allowed") or {}
     if allowed.get("type") != "ENUM":
@@ -362,6 +417,7 @@ def parent_record(policy, scope, hk):
     else:
         record["values"], record["options"] = enum_values(policy)
         with_registry_data(record)
+        with_inverted_registry(record, policy, hive)
         record["value_list"] = CSP_VALUE_LISTS.get(record["oma_uri"])
     add_hardeningkitty_facts(record, policy, hk)
     add_gpo_names(record, policy, scope)
@@ -695,6 +751,11 @@ class KeyAssigner:
         self.collisions = 0
 
     def assign(self, record):
+        inverted = record.get("inverted_registry")
+        if inverted and normalise_alias(inverted) in self.owner:
+            record["setting_of"] = self.owner[normalise_alias(inverted)]["key"]
+        elif inverted:
+            record["registry"] = inverted
         registry = record.get("registry")
         if registry and normalise_alias(registry) in self.owner:
             winner = self.owner[normalise_alias(registry)]
@@ -861,7 +922,11 @@ def main():
     taken = {id(r) for r in curated}
     rest = [r for r in order_native_first(parents) if id(r) not in taken]
     assigner = KeyAssigner()
-    records = [r for r in curated + rest + children + asr_records() if assigner.assign(r)]
+    # Policies of `INVERTED_REGISTRY` last: they join the record that owns their registry value,
+    # wherever it comes in the order.
+    ordered = curated + rest + children + asr_records()
+    ordered.sort(key=lambda r: "inverted_registry" in r)
+    records = [r for r in ordered if assigner.assign(r)]
     write_catalog(records, args.out)
     size = Path(args.out).stat().st_size
     print(f"records: {len(records)} ({len(children)} ADMX element children) -> {args.out} ({size:,} bytes)")

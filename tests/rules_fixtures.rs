@@ -585,3 +585,76 @@ fn asr_rules_from_intune_and_gpo_are_checked_as_registry_values() {
         );
     }
 }
+
+/// (file name, the bytes the finding points at, its message, its first control) of each finding.
+fn located_findings(outcome: &baselint::Outcome) -> Vec<(String, String, String, String)> {
+    outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let file = &outcome.model.sources.get(f.primary.location.file).path;
+            (
+                file.file_name().unwrap().to_string_lossy().into_owned(),
+                text_at(outcome, f.primary.location),
+                f.primary.message.clone(),
+                f.controls.first().cloned().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// `Defender/AllowRealtimeMonitoring` and `Experience/AllowWindowsConsumerFeatures` (1 =
+/// allowed) are the settings the STIG checks as `DisableRealtimeMonitoring` and
+/// `DisableWindowsConsumerFeatures` (1 = off): a native CSP choice and a custom OMA-URI are
+/// checked as that registry data, and compared with the ADMX twin's policy.
+#[test]
+fn allow_policies_are_checked_as_the_disable_values_they_invert() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inverted-csp");
+    let option = |id: &str| format!("\"device_vendor_msft_policy_config_{id}\"");
+    let deviations = run_rule("baseline-deviation", &dir);
+    assert_eq!(
+        located_findings(&deviations),
+        [
+            (
+                "intune-admx.json".to_string(),
+                option("admx_microsoftdefenderantivirus_realtimeprotection_disablebehaviormonitoring_0"),
+                "set to 1 (Disabled) here".to_string(),
+                "WNDF-AV-000022".to_string()
+            ),
+            (
+                "intune-native.json".to_string(),
+                option("defender_allowrealtimemonitoring_0"),
+                "set to 1 (AllowRealtimeMonitoring = 0: Not allowed. Turns off the real-time monitoring service.) here".to_string(),
+                "WNDF-AV-000021".to_string()
+            ),
+            (
+                "intune-native.json".to_string(),
+                option("experience_allowwindowsconsumerfeatures_1"),
+                "set to 0 (AllowWindowsConsumerFeatures = 1: Allowed.) here".to_string(),
+                "WN11-CC-000197".to_string()
+            ),
+        ]
+    );
+    let conflicts = run_rule("conflicting-setting-values", &dir);
+    let settings: Vec<_> = conflicts
+        .findings
+        .iter()
+        .map(|f| f.setting.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\Real-Time Protection\DisableBehaviorMonitoring",
+            r"HKLM\SOFTWARE\Policies\Microsoft\Windows\CloudContent\DisableWindowsConsumerFeatures",
+        ]
+    );
+    let (file, text, message, _) = &located_findings(&conflicts)[1];
+    assert_eq!(
+        (file.as_str(), text.as_str(), message.as_str()),
+        (
+            "intune-oma-uri.json",
+            "0",
+            "set to 1 (AllowWindowsConsumerFeatures = 0: Not allowed.) here"
+        )
+    );
+}

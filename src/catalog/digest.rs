@@ -21,7 +21,7 @@ use super::{Catalog, IndexedChoice, Scope, SettingDef, ValueLabel};
 use crate::model::{Name, Value};
 
 const MAGIC: &[u8; 4] = b"BLCD";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 /// An option without a label.
 const NO_LABEL: u32 = u32::MAX;
 
@@ -136,7 +136,7 @@ impl RawChoice<'_> {
         let choice = IndexedChoice {
             setting: self.setting,
             definition_len: definition_id.len(),
-            key: def.key.clone(),
+            key: def.setting_key().clone(),
             definition_id,
             value: self.value,
             label,
@@ -230,6 +230,7 @@ impl Out {
         self.opt(def.registry.as_deref());
         self.strs(&def.registry_aliases);
         self.opt(def.shares_registry_with.as_deref());
+        self.opt(def.setting_of.as_deref());
         self.opt(def.security_option.as_deref());
         self.strs(&def.other_names);
         self.opt(def.format.as_deref());
@@ -264,7 +265,7 @@ impl Out {
             .and_then(|rest| rest.strip_prefix('_'))
             .expect("an option id extends its definition id");
         assert!(
-            choice.key == def.key
+            choice.key == *def.setting_key()
                 && *choice.definition_id == *definition_id
                 && choice.definition_len == definition_id.len()
         );
@@ -372,6 +373,7 @@ impl<'a> In<'a> {
         let registry = self.opt()?;
         let registry_aliases = self.strs()?;
         let shares_registry_with = self.opt()?;
+        let setting_of = self.opt()?.map(Name::from);
         let security_option = self.opt()?;
         let other_names = self.strs()?;
         let format = self.opt()?;
@@ -400,6 +402,7 @@ impl<'a> In<'a> {
             registry,
             registry_aliases,
             shares_registry_with,
+            setting_of,
             security_option,
             other_names,
             format,

@@ -25,6 +25,7 @@ struct Record {
     #[serde(default)]
     registry_aliases: Vec<String>,
     shares_registry_with: Option<String>,
+    setting_of: Option<String>,
     security_option: Option<String>,
     #[serde(default)]
     other_names: Vec<String>,
@@ -155,6 +156,7 @@ fn own_fields(r: Record) -> SettingDef {
         registry,
         registry_aliases: r.registry_aliases,
         shares_registry_with: r.shares_registry_with,
+        setting_of: r.setting_of.map(Into::into),
         security_option: r.security_option,
         other_names: r.other_names,
         format,

@@ -78,6 +78,12 @@ pub struct SettingDef {
     /// Key of the record that owns the registry value this setting also writes (two CSP policies
     /// or ADMX elements writing one value; the first keeps the key).
     pub shares_registry_with: Option<String>,
+    /// Key of the setting this record is another form of, where another record owns it: a
+    /// native CSP policy whose value its Group Policy twin's registry value holds inverted
+    /// (`Defender/AllowBehaviorMonitoring` for `DisableBehaviorMonitoring`). Its values and
+    /// options are in that setting's data, and what it sets is kept under that key
+    /// ([`SettingDef::setting_key`]).
+    pub setting_of: Option<Name>,
     /// Local security policy name, without a trailing period: a Security Option, user right,
     /// audit subcategory, account policy or system service name as secpol/GPMC shows it.
     pub security_option: Option<String>,
@@ -107,6 +113,12 @@ pub struct SettingDef {
 impl SettingDef {
     pub fn scope(&self) -> Scope {
         self.scope
+    }
+
+    /// The key what this record sets is kept under: its own, or the key of the setting it is
+    /// another form of (`setting_of`).
+    pub fn setting_key(&self) -> &Name {
+        self.setting_of.as_ref().unwrap_or(&self.key)
     }
 
     /// Every name this setting is found by (not normalised).
@@ -269,7 +281,7 @@ impl Catalog {
                 let choice = IndexedChoice {
                     setting: i,
                     definition_len: id.len(),
-                    key: def.key.clone(),
+                    key: def.setting_key().clone(),
                     definition_id: definition_id.clone(),
                     value,
                     label: label.cloned(),
@@ -429,10 +441,30 @@ impl Catalog {
             Value::Str(s) => s.trim().to_string(),
             _ => return raw,
         };
+        // Options map a CSP value to its data: the same value for most policies.
         match def.option(&text) {
-            Some(Value::Str(data)) => Value::Str(data.clone()),
-            _ => raw,
+            Some(data) => data.clone(),
+            None => raw,
         }
+    }
+
+    /// True when `name` names `def` by its CSP (OMA-URI or Settings Catalog id) and the CSP's
+    /// values are not the data the setting is kept in: SmartScreen's 0/1 for `Warn`/`Block`, the
+    /// `Allow<X>` policies kept as their inverted `Disable<X>` value. A value written for such a
+    /// name (in a baseline or a rule) is a CSP value, read through [`Catalog::csp_value`].
+    pub fn names_translated_csp(&self, def: &SettingDef, name: &str) -> bool {
+        let translated = def.options.iter().any(|(suffix, data)| match data {
+            Value::Int(i) => suffix.parse() != Ok(*i),
+            Value::Str(s) => !s.eq_ignore_ascii_case(suffix),
+            _ => true,
+        });
+        let by_csp = |alias: Option<&str>| {
+            alias.is_some_and(|a| normalise_alias(a) == normalise_alias(name))
+        };
+        !def.admx_backed
+            && def.parent.is_none()
+            && translated
+            && (by_csp(def.oma_uri.as_deref()) || by_csp(def.definition_id.as_deref()))
     }
 
     /// The child settings and normalised values an ADMX payload sets through `<data id=.. value=../>`.
@@ -720,13 +752,63 @@ mod tests {
             Value::Str("Warn".into())
         );
         assert_eq!(catalog().csp_value(def, Value::Int(7)), Value::Int(7));
-        // Settings whose CSP value is their registry data are left alone.
+        // Settings whose CSP value is their registry data keep it (text read as its number).
         let pku2u = catalog().resolve("pku2u_allow_online_id").unwrap();
         assert_eq!(catalog().csp_value(pku2u, Value::Int(0)), Value::Int(0));
         assert_eq!(
             catalog().csp_value(pku2u, Value::Str("1".into())),
-            Value::Str("1".into())
+            Value::Int(1)
         );
+        assert_eq!(catalog().csp_value(pku2u, Value::Int(7)), Value::Int(7));
+    }
+
+    /// `Defender/AllowBehaviorMonitoring` (1 = allowed) is the setting Group Policy, the STIG
+    /// and CIS hold as `DisableBehaviorMonitoring` (0 = on), which its ADMX twin owns: what it
+    /// sets is kept under that key, in that data, with its own labels.
+    #[test]
+    fn an_allow_policy_is_kept_as_the_disable_value_it_inverts() {
+        let twin = r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\Real-Time Protection\DisableBehaviorMonitoring";
+        let owner = catalog().resolve(twin).unwrap();
+        assert_eq!(owner.key, twin);
+        assert!(owner.admx_backed, "the ADMX twin keeps the registry value");
+        let uri = "./Device/Vendor/MSFT/Policy/Config/Defender/AllowBehaviorMonitoring";
+        let native = catalog().resolve(uri).unwrap();
+        assert_eq!(native.setting_key(), &owner.key);
+        let id = native.definition_id.as_deref().unwrap();
+        let (def, value, label) = catalog().choice(&format!("{id}_1")).unwrap();
+        assert!(std::ptr::eq(def, native));
+        assert_eq!(value, Value::Int(0));
+        assert!(
+            label
+                .unwrap()
+                .starts_with("AllowBehaviorMonitoring = 1: Allowed."),
+            "{label:?}"
+        );
+        let choice = catalog().indexed_choice(id, &format!("{id}_0")).unwrap();
+        assert_eq!((&choice.key, &choice.value), (&owner.key, &Value::Int(1)));
+        // A custom OMA-URI's data, as an integer or as text.
+        assert_eq!(catalog().csp_value(native, Value::Int(1)), Value::Int(0));
+        assert_eq!(
+            catalog().csp_value(native, Value::Str("0".into())),
+            Value::Int(1)
+        );
+        // Where no record owns the registry value, the policy is keyed by it itself.
+        let consumer = catalog()
+            .resolve("./Device/Vendor/MSFT/Policy/Config/Experience/AllowWindowsConsumerFeatures")
+            .unwrap();
+        assert_eq!(
+            consumer.setting_key(),
+            r"HKLM\SOFTWARE\Policies\Microsoft\Windows\CloudContent\DisableWindowsConsumerFeatures"
+        );
+        assert_eq!(catalog().csp_value(consumer, Value::Int(0)), Value::Int(1));
+        // Every such record names a setting that exists and is its own.
+        for def in catalog().settings() {
+            if let Some(of) = &def.setting_of {
+                let target = catalog().resolve(of).unwrap();
+                assert_eq!(&target.key, of, "{}", def.key);
+                assert!(target.setting_of.is_none(), "{}", def.key);
+            }
+        }
     }
 
     /// An ASR rule is one setting: its Settings Catalog choice, and its registry value as CIS

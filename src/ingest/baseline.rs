@@ -285,7 +285,10 @@ impl Validator<'_> {
         }
         let kind = self.kind(raw);
         let key = self.setting(raw, kind);
-        let expected = raw.expected.as_ref().and_then(|e| self.expectation(e));
+        let expected = raw
+            .expected
+            .as_ref()
+            .and_then(|e| self.expectation_for(raw.setting.as_ref(), e));
         let per_join_type = self.join_types(raw);
         let applies_to = self.applies_to(raw);
         let also = self.also(raw, key.as_deref());
@@ -388,7 +391,7 @@ impl Validator<'_> {
         for entry in &raw.also {
             let entry = entry.get_ref();
             let key = self.resolve(&entry.setting);
-            let expected = self.expectation(&entry.expected);
+            let expected = self.expectation_for(Some(&entry.setting), &entry.expected);
             let Some(key) = key else { continue };
             if keys.contains(&key) {
                 self.error(
@@ -411,6 +414,50 @@ impl Validator<'_> {
         out
     }
 
+    /// The expectation `value` states for `setting`, in the data the setting is kept in: where
+    /// the name is a CSP whose values stand for other data (SmartScreen's 1 for `Block`,
+    /// `Defender/AllowBehaviorMonitoring`'s 1 for `DisableBehaviorMonitoring` = 0), values are
+    /// read as that data, and bounds or patterns, which have no such reading, are an error.
+    fn expectation_for(
+        &mut self,
+        setting: Option<&Spanned<String>>,
+        value: &Spanned<toml::Value>,
+    ) -> Option<Expectation> {
+        let expected = self.expectation(value)?;
+        let Some(setting) = setting else {
+            return Some(expected);
+        };
+        let name = setting.get_ref().trim();
+        let catalog = self.catalog;
+        let Some(def) = catalog
+            .resolve(name)
+            .filter(|def| catalog.names_translated_csp(def, name))
+        else {
+            return Some(expected);
+        };
+        match expected {
+            Expectation::OneOf(values) => Some(Expectation::OneOf(
+                values
+                    .into_iter()
+                    .map(|v| catalog.csp_value(def, v))
+                    .collect(),
+            )),
+            Expectation::Absent => Some(Expectation::Absent),
+            _ => {
+                self.error(
+                    value.span(),
+                    format!(
+                        "`{name}` takes CSP values that stand for other data in `{}`: write the \
+                         expected CSP value (or a list of them), or name `{}` and write its data",
+                        def.setting_key(),
+                        def.setting_key()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     fn expectation(&mut self, value: &Spanned<toml::Value>) -> Option<Expectation> {
         match expectation_of(value.get_ref()) {
             Ok(e) => Some(e),
@@ -429,7 +476,7 @@ impl Validator<'_> {
         for (name, value) in table.get_ref() {
             match join_type(self.id, self.file, name) {
                 Ok(j) => {
-                    if let Some(e) = self.expectation(value) {
+                    if let Some(e) = self.expectation_for(raw.setting.as_ref(), value) {
                         out.push((j, e));
                     }
                 }
@@ -515,7 +562,7 @@ pub fn resolve_setting(catalog: &Catalog, setting: &str) -> Option<String> {
         return None;
     }
     if let Some(def) = catalog.resolve(setting) {
-        return Some(def.key.to_string());
+        return Some(def.setting_key().to_string());
     }
     let normal = crate::catalog::normalise_alias(setting);
     let registry = ["hklm\\", "hkcu\\"].iter().any(|h| {
@@ -759,6 +806,66 @@ expected = "RequireMutualAuthentication=1, RequireIntegrity=1"
 setting = 'HKLM\SOFTWARE\Policies\Microsoft\Windows\NetworkProvider\HardenedPaths\\\*\SYSVOL'
 expected = "RequireMutualAuthentication=1, RequireIntegrity=1"
 "#;
+
+    /// `Defender/AllowBehaviorMonitoring` is kept as `DisableBehaviorMonitoring`, its data
+    /// inverted: a value written for the CSP is read as that data, wherever it is written.
+    #[test]
+    fn a_csp_value_standing_for_other_data_is_read_as_the_data() {
+        let text = r#"[baseline]
+name = "defender"
+
+[[control]]
+id = "behavior-monitoring"
+title = "Behavior monitoring on"
+setting = "./Device/Vendor/MSFT/Policy/Config/Defender/AllowBehaviorMonitoring"
+expected = 1
+
+[control.join_types]
+entra = { in = [1] }
+
+[[control.also]]
+setting = "device_vendor_msft_policy_config_experience_allowwindowsconsumerfeatures"
+expected = 0
+
+[[control]]
+id = "by-registry"
+title = "Behavior monitoring on, by its registry value"
+setting = 'HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\Real-Time Protection\DisableBehaviorMonitoring'
+expected = 0
+"#;
+        let (_, parsed) = read_text(text);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let [csp, registry] = &parsed.controls[..] else {
+            panic!("two controls: {:?}", parsed.controls);
+        };
+        assert_eq!(csp.key, registry.key);
+        let zero = Some(Expectation::OneOf(vec![Value::Int(0)]));
+        assert_eq!((&csp.expected, &registry.expected), (&zero, &zero));
+        assert_eq!(
+            csp.per_join_type,
+            [(JoinType::Entra, Expectation::OneOf(vec![Value::Int(0)]))]
+        );
+        let consumer = &csp.also[0];
+        assert!(
+            consumer
+                .key
+                .ends_with(r"\CloudContent\DisableWindowsConsumerFeatures")
+        );
+        assert_eq!(
+            consumer.expected,
+            Some(Expectation::OneOf(vec![Value::Int(1)]))
+        );
+        // A bound has no such reading.
+        let bound = text.replace("expected = 1", "expected = { at_most = 1 }");
+        let (_, parsed) = read_text(&bound);
+        let err = &parsed.errors[0];
+        assert!(
+            err.message.contains("stand for other data"),
+            "{}",
+            err.message
+        );
+        assert_eq!((err.line, err.column), (Some(8), Some(12)));
+    }
 
     #[test]
     fn flags_predicate() {

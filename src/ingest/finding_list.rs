@@ -406,7 +406,7 @@ impl List<'_> {
         let key = self
             .catalog
             .resolve(guid)
-            .map(|d| d.key.clone())
+            .map(|d| d.setting_key().clone())
             .unwrap_or_else(|| audit_key(self.catalog, self.columns.text(row, "Name")).into());
         Check {
             kind: ControlKind::AuditPolicy,

@@ -607,7 +607,7 @@ mod tests {
     fn key_of(alias: &str) -> String {
         Catalog::builtin()
             .resolve(alias)
-            .map_or_else(|| alias.to_string(), |d| d.key.to_string())
+            .map_or_else(|| alias.to_string(), |d| d.setting_key().to_string())
     }
 
     #[test]

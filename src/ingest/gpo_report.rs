@@ -548,7 +548,7 @@ impl<'a> Reader<'a> {
         let enabled = state.text().eq_ignore_ascii_case("enabled");
         let (value, label) = admx_state_value(self.catalog, def, state.text());
         out.push(Setting {
-            key: def.map_or_else(|| alias.to_lowercase().into(), |d| d.key.clone()),
+            key: def.map_or_else(|| alias.to_lowercase().into(), |d| d.setting_key().clone()),
             raw_name: alias.clone().into(),
             value,
             value_label: label.map(crate::model::Name::from),
@@ -663,7 +663,7 @@ impl<'a> Reader<'a> {
         fallback: impl FnOnce() -> String,
     ) -> (String, Option<&SettingDef>) {
         match self.catalog.resolve(alias) {
-            Some(def) => (def.key.to_string(), Some(def)),
+            Some(def) => (def.setting_key().to_string(), Some(def)),
             None => (fallback(), None),
         }
     }
@@ -948,7 +948,7 @@ pub(crate) fn audit_key<'c>(
         .filter(|a| !a.trim().is_empty())
         .find_map(|a| catalog.resolve(a));
     if let Some(def) = def {
-        return Some((def.key.to_string(), Some(def)));
+        return Some((def.setting_key().to_string(), Some(def)));
     }
     let guid = guid.trim().trim_start_matches('{').trim_end_matches('}');
     match (guid.is_empty(), name.trim().is_empty()) {
@@ -1685,7 +1685,7 @@ mod tests {
     fn setting<'p>(policy: &'p Policy, alias: &str) -> &'p Setting {
         let key = Catalog::builtin()
             .resolve(alias)
-            .map_or_else(|| alias.to_string(), |d| d.key.to_string());
+            .map_or_else(|| alias.to_string(), |d| d.setting_key().to_string());
         policy
             .settings
             .iter()

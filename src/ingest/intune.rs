@@ -639,7 +639,10 @@ impl<'c> Reader<'c> {
         }
         let (def, value, label) = self.choice_value(definition.0, option);
         Setting {
-            key: def.map_or_else(|| self.definition_key(definition.0), |d| d.key.clone()),
+            key: def.map_or_else(
+                || self.definition_key(definition.0),
+                |d| d.setting_key().clone(),
+            ),
             raw_name: Self::written_name(def, definition.0),
             value,
             value_label: label,
@@ -781,7 +784,7 @@ impl<'c> Reader<'c> {
 
     fn definition_key(&self, definition: &str) -> Name {
         match self.catalog.by_definition_id(definition) {
-            Some(def) => def.key.clone(),
+            Some(def) => def.setting_key().clone(),
             None => format!("intune:{}", definition.to_ascii_lowercase()).into(),
         }
     }
@@ -894,7 +897,7 @@ impl<'c> Reader<'c> {
             Some(def) => {
                 let value = self.catalog.normalise(def, raw);
                 let label = self.catalog.label_name(def, &value).cloned();
-                (def.key.clone(), value, label)
+                (def.setting_key().clone(), value, label)
             }
             None => (
                 Name::from(format!("{prefix}:{}", raw_name.to_ascii_lowercase())),
@@ -1052,7 +1055,7 @@ impl<'c> Reader<'c> {
         let value = Value::Int(if block { 0 } else { 1 });
         match self.catalog.by_definition_id(PKU2U_DEFINITION) {
             Some(def) => Setting {
-                key: def.key.clone(),
+                key: def.setting_key().clone(),
                 raw_name: raw_name.to_string().into(),
                 value_label: self.catalog.label_name(def, &value).cloned(),
                 value,
@@ -1594,9 +1597,10 @@ mod tests {
 
     /// The key the reader should give a definition id, whatever the catalog data says.
     fn key_of(definition: &str) -> String {
-        Catalog::builtin()
-            .by_definition_id(definition)
-            .map_or_else(|| format!("intune:{definition}"), |d| d.key.to_string())
+        Catalog::builtin().by_definition_id(definition).map_or_else(
+            || format!("intune:{definition}"),
+            |d| d.setting_key().to_string(),
+        )
     }
 
     fn setting<'p>(parsed: &'p Parsed, raw_name: &str) -> &'p Setting {
@@ -1813,7 +1817,7 @@ mod tests {
             rdp.key,
             def.map_or_else(
                 || format!("omauri:{}", rdp_uri.to_ascii_lowercase()),
-                |d| d.key.to_string()
+                |d| d.setting_key().to_string()
             )
         );
         assert_eq!(

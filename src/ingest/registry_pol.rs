@@ -113,7 +113,7 @@ pub(crate) fn registry_key<'c>(
         && !value.is_empty()
         && let Some(def) = catalog.by_registry(&full)
     {
-        return (def.key.to_string(), Some(def));
+        return (def.setting_key().to_string(), Some(def));
     }
     (full.to_lowercase(), None)
 }

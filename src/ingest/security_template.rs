@@ -282,7 +282,7 @@ impl Reader<'_> {
                 let value_norm = self.catalog.normalise(def, raw);
                 let label = label(self.catalog, Some(def), &value_norm);
                 self.push(
-                    def.key.to_string(),
+                    def.setting_key().to_string(),
                     name.text,
                     value_norm,
                     label,
@@ -304,7 +304,7 @@ impl Reader<'_> {
     fn privilege(&mut self, name: Piece<'_>, value: Piece<'_>) {
         let members = principal_list(value.text);
         let key = match self.catalog.resolve(name.text) {
-            Some(def) => def.key.clone(),
+            Some(def) => def.setting_key().clone(),
             None => format!("privilege:{}", name.text.to_lowercase()).into(),
         };
         self.push(key.to_string(), name.text, members, None, name, value);
@@ -522,7 +522,7 @@ mod tests {
     fn value<'p>(parsed: &'p Parsed, alias: &str) -> &'p Setting {
         let key = Catalog::builtin()
             .resolve(alias)
-            .map_or_else(|| alias.to_string(), |d| d.key.to_string());
+            .map_or_else(|| alias.to_string(), |d| d.setting_key().to_string());
         parsed.policies[0]
             .settings
             .iter()

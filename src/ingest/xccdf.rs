@@ -306,7 +306,7 @@ fn registry(catalog: &Catalog, fact: RegistryFact) -> Interpretation {
 pub fn registry_key(catalog: &Catalog, full_path: &str) -> String {
     catalog
         .resolve(full_path)
-        .map(|def| def.key.clone())
+        .map(|def| def.setting_key().clone())
         .unwrap_or_else(|| full_path.to_lowercase().into())
         .to_string()
 }
@@ -351,7 +351,7 @@ pub fn user_right_key(catalog: &Catalog, right: &str) -> String {
     catalog
         .resolve(right)
         .or_else(|| constant.and_then(|c| catalog.resolve(c)))
-        .map(|def| def.key.clone())
+        .map(|def| def.setting_key().clone())
         .unwrap_or_else(|| match constant {
             Some(c) => format!("privilege:{}", c.to_lowercase()).into(),
             None => format!("user_right:{}", right.to_lowercase()).into(),
@@ -479,7 +479,7 @@ pub fn audit_key(catalog: &Catalog, subcategory: &str) -> String {
     ]
     .iter()
     .find_map(|name| catalog.resolve(name))
-    .map(|def| def.key.clone())
+    .map(|def| def.setting_key().clone())
     .unwrap_or_else(|| format!("audit:{}", sub.to_lowercase()).into())
     .to_string()
 }
@@ -547,7 +547,7 @@ pub fn system_access_key(catalog: &Catalog, name: &str) -> Option<String> {
         .resolve(name)
         .or_else(|| inf.and_then(|i| catalog.resolve(i)));
     match (def, inf) {
-        (Some(def), _) => Some(def.key.to_string()),
+        (Some(def), _) => Some(def.setting_key().to_string()),
         (None, Some(inf)) => Some(format!("system_access:{}", inf.to_lowercase())),
         (None, None) => None,
     }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Check, Predicate, Rule, Severity};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, SettingDef};
 use crate::model::Value;
 use crate::source::Span;
 
@@ -275,7 +275,9 @@ fn validate_forbid(
         None => Predicate::Any,
         Some(raw) => {
             let span = span_of(&raw);
-            match predicate(raw.into_inner()) {
+            match predicate(raw.into_inner())
+                .and_then(|p| in_setting_data(catalog, def, forbid.setting.get_ref(), p))
+            {
                 Ok(p) => p,
                 Err(message) => {
                     problems.push((span, message));
@@ -285,11 +287,42 @@ fn validate_forbid(
         }
     };
     Some(Check::Forbid {
-        setting: def.key.to_string(),
+        setting: def.setting_key().to_string(),
         setting_title: def.title.clone(),
         value,
         join_types,
     })
+}
+
+/// A predicate written for `name`, in the data the setting is kept in: where the name is a CSP
+/// whose values stand for other data (`Defender/AllowBehaviorMonitoring`'s 1 for
+/// `DisableBehaviorMonitoring` = 0), values are read as that data; bounds and patterns have no
+/// such reading and are refused.
+fn in_setting_data(
+    catalog: &Catalog,
+    def: &SettingDef,
+    name: &str,
+    predicate: Predicate,
+) -> Result<Predicate, String> {
+    if !catalog.names_translated_csp(def, name.trim()) {
+        return Ok(predicate);
+    }
+    let data = |v: Value| catalog.csp_value(def, v);
+    let all = |vs: Vec<Value>| vs.into_iter().map(data).collect();
+    match predicate {
+        Predicate::Any => Ok(Predicate::Any),
+        Predicate::Eq(v) => Ok(Predicate::Eq(data(v))),
+        Predicate::Ne(v) => Ok(Predicate::Ne(data(v))),
+        Predicate::In(vs) => Ok(Predicate::In(all(vs))),
+        Predicate::NotIn(vs) => Ok(Predicate::NotIn(all(vs))),
+        _ => Err(format!(
+            "`{}` takes CSP values that stand for other data in `{}`: compare with values \
+             (eq, ne, in, not_in), or name `{}` and compare its data",
+            name.trim(),
+            def.setting_key(),
+            def.setting_key()
+        )),
+    }
 }
 
 fn predicate(raw: RawPredicate) -> Result<Predicate, String> {
@@ -349,6 +382,29 @@ mod tests {
         assert!(value.matches(&Value::Int(0)));
         assert!(value.matches(&Value::Str("0".into())));
         assert!(!value.matches(&Value::Int(1)));
+    }
+
+    /// `Defender/AllowRealtimeMonitoring` is kept as `DisableRealtimeMonitoring`, inverted: a
+    /// rule forbidding the CSP's 0 (not allowed) forbids the registry's 1.
+    #[test]
+    fn forbid_rule_reads_a_translated_csp_value_as_its_data() {
+        let forbid = |value: &str| {
+            load(&format!(
+                "{HEAD}[check.forbid]\nsetting = \"./Device/Vendor/MSFT/Policy/Config/Defender/AllowRealtimeMonitoring\"\nvalue = {value}\njoin_types = [\"entra\"]\n"
+            ))
+        };
+        let Check::Forbid { setting, value, .. } = forbid("{ eq = 0 }").unwrap().check else {
+            panic!("expected forbid")
+        };
+        assert!(setting.ends_with(r"\Real-Time Protection\DisableRealtimeMonitoring"));
+        assert!(value.matches(&Value::Int(1)));
+        assert!(!value.matches(&Value::Int(0)));
+        let problems = forbid("{ lt = 1 }").unwrap_err();
+        assert!(
+            problems[0].1.contains("stand for other data"),
+            "{:?}",
+            problems
+        );
     }
 
     #[test]
