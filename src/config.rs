@@ -67,6 +67,9 @@ struct RawInventory {
     groups: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     ous: BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>,
+    /// Join types a policy without assignments (a GPO without links) is checked as reaching.
+    #[serde(default)]
+    unassigned: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,6 +100,9 @@ pub struct Inventory {
     pub groups: foldhash::HashMap<String, InventoryEntry>,
     /// By OU as written (distinguished name or canonical path).
     pub ous: BTreeMap<String, InventoryEntry>,
+    /// `unassigned`: the join types a policy with no assignment (a GPO with no enabled link) is
+    /// checked as reaching, for a review before it is deployed; None = it reaches nothing.
+    pub unassigned: Option<JoinTypeSet>,
 }
 
 impl Inventory {
@@ -326,6 +332,12 @@ pub fn parse_within(
                 .into_iter()
                 .collect(),
             ous: inventory_table(&raw.inventory.ous, id, file, &mut errors, true),
+            unassigned: unassigned_join_types(
+                raw.inventory.unassigned.as_ref(),
+                id,
+                file,
+                &mut errors,
+            ),
         },
         select: rule_refs(&raw.rules.select, id),
         ignore: rule_refs(&raw.rules.ignore, id),
@@ -534,6 +546,37 @@ fn inventory_table(
     out
 }
 
+/// `[inventory] unassigned`: join type names, or `all`.
+fn unassigned_join_types(
+    list: Option<&Spanned<Vec<Spanned<String>>>>,
+    id: SourceId,
+    file: &SourceFile,
+    errors: &mut Vec<InputError>,
+) -> Option<JoinTypeSet> {
+    let list = list?;
+    let mut set = JoinTypeSet::EMPTY;
+    for name in list.get_ref() {
+        match JoinType::parse_list(name.get_ref()) {
+            Ok(types) => set = set.union(types),
+            Err(message) => {
+                let span = spanned_location(id, name).span;
+                errors.push(error_at(file, id, Some(span), message));
+            }
+        }
+    }
+    if list.get_ref().is_empty() {
+        let span = spanned_location(id, list).span;
+        errors.push(error_at(
+            file,
+            id,
+            Some(span),
+            "`unassigned` is empty: name the join types unassigned policies are checked as reaching, or remove it".to_string(),
+        ));
+        return None;
+    }
+    Some(set)
+}
+
 fn rule_refs(list: &[Spanned<String>], id: SourceId) -> Vec<RuleRef> {
     list.iter()
         .map(|s| RuleRef {
@@ -608,6 +651,37 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert_eq!((errors[0].line, errors[0].column), (Some(2), Some(22)));
         assert!(errors[0].message.contains("unknown join type `azuread`"));
+    }
+
+    #[test]
+    fn unassigned_join_types_are_read_and_checked() {
+        let (config, errors) = parse_text("[inventory]\nunassigned = [\"entra\", \"HYBRID\"]\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            config.inventory.unassigned,
+            Some(JoinTypeSet::of(&[JoinType::Entra, JoinType::Hybrid]))
+        );
+        let (config, _) = parse_text("[inventory]\nunassigned = [\"all\"]\n");
+        assert_eq!(
+            config.inventory.unassigned,
+            Some(crate::model::ALL_JOIN_TYPES)
+        );
+        let (config, _) = parse_text("[inventory.groups]\n");
+        assert_eq!(config.inventory.unassigned, None);
+        let (_, errors) = parse_text("[inventory]\nunassigned = [\"entra\", \"cloud\"]\n");
+        assert_eq!((errors[0].line, errors[0].column), (Some(2), Some(24)));
+        assert!(
+            errors[0].message.contains("unknown join type `cloud`"),
+            "{}",
+            errors[0].message
+        );
+        let (config, errors) = parse_text("[inventory]\nunassigned = []\n");
+        assert!(
+            errors[0].message.contains("`unassigned` is empty"),
+            "{}",
+            errors[0].message
+        );
+        assert_eq!(config.inventory.unassigned, None);
     }
 
     #[test]

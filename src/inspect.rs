@@ -90,6 +90,10 @@ fn target_text(model: &crate::model::Model, target: &Target) -> String {
             if link.enforced { " (enforced)" } else { "" }
         ),
         Target::Other(kind) => kind.clone(),
+        Target::Unassigned(types) => format!(
+            "nothing yet: checked as if assigned to {} devices (unassigned)",
+            types.describe()
+        ),
     }
 }
 

@@ -60,6 +60,9 @@ pub struct Options {
     pub max_file_size: Option<u64>,
     /// Walk folders without honouring `.gitignore` files (`--no-ignore`).
     pub no_ignore: bool,
+    /// The join types a policy without assignments (a GPO without enabled links) is checked as
+    /// reaching (`--unassigned`); None = the config's `[inventory] unassigned`, else none.
+    pub unassigned: Option<model::JoinTypeSet>,
 }
 
 /// The result of a run.
@@ -115,6 +118,9 @@ pub fn check(options: &Options) -> Outcome {
     drop_companion_duplicates(&mut model);
     load_baselines(&config, &mut model, catalog, max_file_size);
     load_exceptions(&config, &mut model, max_file_size);
+    if let Some(types) = options.unassigned.or(config.inventory.unassigned) {
+        assume_reach_of_unassigned(&mut model, types);
+    }
     timings::phase("read, parse");
 
     let (scope, scope_errors) = scope::Scope::new(&model, &config.inventory);
@@ -153,6 +159,29 @@ pub fn check(options: &Options) -> Outcome {
         findings,
         excepted,
         audit,
+    }
+}
+
+/// For a review before deployment: a policy that reaches no device yet (no include assignment,
+/// or a GPO with no enabled link) gets an assignment to `types`, pointing at its name, so that
+/// the rules check it as it would be once assigned.
+fn assume_reach_of_unassigned(model: &mut Model, types: model::JoinTypeSet) {
+    use model::{Assignment, Mode, Target};
+    let reaches_something = |a: &Assignment| {
+        a.mode == Mode::Include && !matches!(&a.target, Target::GpoLink(link) if !link.enabled)
+    };
+    for policy in &mut model.policies {
+        if policy.assignments.iter().any(reaches_something) {
+            continue;
+        }
+        policy.assignments.push(Assignment {
+            target: Target::Unassigned(types),
+            mode: Mode::Include,
+            filter: None,
+            span: policy.name_span,
+            target_span: policy.name_span,
+            file: None,
+        });
     }
 }
 

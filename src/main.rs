@@ -92,6 +92,12 @@ struct InputArgs {
     /// The output is the same whatever the number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
+    /// Check policies that have no assignment yet (GPOs with no enabled link) as if they
+    /// reached these devices: entra, hybrid, domain, registered (comma-separated) or all, for a
+    /// review before deployment [default: [inventory] unassigned in baselint.toml, else they
+    /// reach no device].
+    #[arg(long, value_name = "JOIN_TYPES", value_parser = baselint::model::JoinType::parse_list)]
+    unassigned: Option<baselint::model::JoinTypeSet>,
 }
 
 impl InputArgs {
@@ -256,6 +262,7 @@ fn inspect(args: InspectArgs) -> Exit {
         read_only: true,
         max_file_size: args.input.max_file_size,
         no_ignore: args.input.no_ignore,
+        unassigned: args.input.unassigned,
         ..Default::default()
     });
     let text = match args.format {
@@ -279,6 +286,7 @@ fn exceptions(args: ExceptionsArgs) -> Exit {
         expiring_within: args.within,
         max_file_size: args.input.max_file_size,
         no_ignore: args.input.no_ignore,
+        unassigned: args.input.unassigned,
         ..Default::default()
     });
     if outcome.config.exceptions_file.is_none() {
@@ -357,6 +365,7 @@ fn check(args: CheckArgs) -> Exit {
         read_only: false,
         max_file_size: args.input.max_file_size,
         no_ignore: args.input.no_ignore,
+        unassigned: args.input.unassigned,
     };
     let progress = Progress::for_run(&options);
     progress.show(&format!("reading {} files", progress.files));

@@ -145,6 +145,26 @@ impl JoinType {
             .find(|j| j.name().eq_ignore_ascii_case(name.trim()))
     }
 
+    /// Join types written as a comma-separated list (`entra,hybrid`), or `all`.
+    pub fn parse_list(text: &str) -> Result<JoinTypeSet, String> {
+        if text.trim().eq_ignore_ascii_case("all") {
+            return Ok(ALL_JOIN_TYPES);
+        }
+        let mut set = JoinTypeSet::EMPTY;
+        for name in text.split(',') {
+            match JoinType::parse(name) {
+                Some(t) => set = set.with(t),
+                None => {
+                    return Err(format!(
+                        "unknown join type `{}`: expected entra, hybrid, domain, registered or all",
+                        name.trim()
+                    ));
+                }
+            }
+        }
+        Ok(set)
+    }
+
     fn bit(self) -> u8 {
         1 << (self as u8)
     }
@@ -336,6 +356,9 @@ pub enum Target {
     GpoLink(GpoLink),
     /// A target kind baselint does not model (Configuration Manager collection...).
     Other(String),
+    /// No assignment (or GPO link) yet: the devices a pre-deployment review assumes the policy
+    /// will reach (`[inventory] unassigned`, `--unassigned`). Never read from an export.
+    Unassigned(JoinTypeSet),
 }
 
 /// Where a GPO is linked.

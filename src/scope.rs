@@ -8,7 +8,7 @@ use crate::config::{Inventory, InventoryEntry};
 use crate::ingest::membership_rule::{self, Dialect, JoinTypeAnalysis};
 use crate::model::{
     Assignment, GpoLink, Group, InlineRule, InputError, JoinType, JoinTypeSet, Membership, Mode,
-    Model, Name, Policy, Target, get_lowercase_keyed, map_inner_offset,
+    Model, Name, Policy, PolicyKind, Target, get_lowercase_keyed, map_inner_offset,
 };
 use crate::source::{Location, SourceId, Span};
 
@@ -308,6 +308,16 @@ impl<'m> Scope<'m> {
                 Reach::unknown(format!("target type {kind} is not modelled")),
                 None,
             ),
+            Target::Unassigned(types) => {
+                // What the policy's channel can reach: GPOs never reach Entra-joined devices,
+                // Intune never domain-only ones.
+                let channel = match policy.kind {
+                    PolicyKind::Gpo => JoinTypeSet::of(&[JoinType::Domain, JoinType::Hybrid]),
+                    _ => JoinTypeSet::MDM,
+                };
+                let types = types.intersection(channel);
+                (Reach::exact(types, types), None)
+            }
         }
     }
 
@@ -719,6 +729,7 @@ pub fn target_label(target: &Target) -> String {
             .unwrap_or_else(|| "?".to_string()),
         Target::GpoLink(link) => format!("OU {}", link.som_path),
         Target::Other(kind) => kind.clone(),
+        Target::Unassigned(_) => "the assumed assignment of an unassigned policy".to_string(),
     }
 }
 

@@ -658,3 +658,114 @@ fn allow_policies_are_checked_as_the_disable_values_they_invert() {
         )
     );
 }
+
+/// (rule, policy file, the text the assignment label points at, its message) of each finding
+/// of the two PKU2U rules on `dir`.
+fn pku2u_reach(dir: &Path, unassigned: Option<baselint::model::JoinTypeSet>) -> Vec<[String; 4]> {
+    let outcome = check(&Options {
+        paths: vec![dir.to_path_buf()],
+        select: vec![
+            "pku2u-disabled-on-entra-joined".into(),
+            "pku2u-disabled-on-hybrid-joined".into(),
+        ],
+        unassigned,
+        ..Options::default()
+    });
+    assert!(outcome.errors().is_empty(), "{:?}", outcome.errors());
+    outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let label = &f.related[0];
+            let file = &outcome.model.sources.get(label.location.file).path;
+            [
+                f.rule.to_string(),
+                file.file_name().unwrap().to_string_lossy().into_owned(),
+                text_at(&outcome, label.location),
+                label.message.clone(),
+            ]
+        })
+        .collect()
+}
+
+/// A policy not assigned yet (no include, or a GPO with no link) reaches no device, unless a
+/// review before deployment asks to check it as reaching some (`--unassigned`, `[inventory]
+/// unassigned`); an assigned policy keeps its own reach.
+#[test]
+fn unassigned_policies_are_checked_as_reaching_what_the_review_assumes() {
+    use baselint::model::{JoinType, JoinTypeSet};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/unassigned");
+    assert_eq!(pku2u_reach(&dir, None), Vec::<[String; 4]>::new());
+    let entra = "not assigned yet: checked as reaching Entra-joined devices (`unassigned`)";
+    let finding = |rule: &str, file: &str, name: &str, message: &str| {
+        [rule, file, name, message].map(str::to_string)
+    };
+    assert_eq!(
+        pku2u_reach(&dir, Some(JoinTypeSet::of(&[JoinType::Entra]))),
+        [
+            finding(
+                "pku2u-disabled-on-entra-joined",
+                "intune-exclusion-only.json",
+                "\"PKU2U block (an exclusion only)\"",
+                entra
+            ),
+            finding(
+                "pku2u-disabled-on-entra-joined",
+                "intune-unassigned.json",
+                "\"PKU2U block (not assigned yet)\"",
+                entra
+            ),
+        ]
+    );
+    // A GPO reaches hybrid-joined and domain-joined devices at most, Intune no domain-only one.
+    let hybrid = pku2u_reach(
+        &dir,
+        Some(JoinTypeSet::of(&[JoinType::Hybrid, JoinType::Domain])),
+    );
+    assert_eq!(
+        hybrid[0],
+        finding(
+            "pku2u-disabled-on-hybrid-joined",
+            "gpo-unlinked.xml",
+            "DoD STIG - not linked",
+            "not assigned yet: checked as reaching hybrid-joined or domain-joined devices (`unassigned`)"
+        )
+    );
+    let files: Vec<&str> = hybrid.iter().map(|f| f[1].as_str()).collect();
+    assert_eq!(
+        files,
+        [
+            "gpo-unlinked.xml",
+            "intune-exclusion-only.json",
+            "intune-unassigned.json"
+        ]
+    );
+    assert!(
+        hybrid[1][3].contains("reaching hybrid-joined devices"),
+        "{:?}",
+        hybrid[1]
+    );
+
+    // The same from the config file.
+    let copy = std::env::temp_dir().join(format!("baselint-unassigned-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, copy.join(path.file_name().unwrap())).unwrap();
+    }
+    let config = std::fs::read_to_string(copy.join("baselint.toml")).unwrap();
+    let config = config.replace(
+        "[inventory.groups]",
+        "[inventory]\nunassigned = [\"entra\"]\n\n[inventory.groups]",
+    );
+    std::fs::write(copy.join("baselint.toml"), config).unwrap();
+    let from_config = pku2u_reach(&copy, None);
+    assert_eq!(from_config.len(), 2, "{from_config:?}");
+    // The command line wins over the config.
+    assert_eq!(
+        pku2u_reach(&copy, Some(JoinTypeSet::EMPTY)),
+        Vec::<[String; 4]>::new()
+    );
+    std::fs::remove_dir_all(&copy).unwrap();
+}

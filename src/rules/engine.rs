@@ -230,6 +230,7 @@ fn target_identity(target: &Target) -> String {
         Target::AllLicensedUsers => "all-users".to_string(),
         Target::GpoLink(link) => format!("link:{}", link.som_path.to_lowercase()),
         Target::Other(kind) => kind.clone(),
+        Target::Unassigned(_) => "unassigned".to_string(),
     }
 }
 
@@ -242,9 +243,16 @@ fn target_phrase(ea: &EffectiveAssignment) -> String {
 
 /// Labels that explain how an assignment reaches devices: the assignment, then the evidence.
 fn reach_labels(policy: &Policy, ea: &EffectiveAssignment, reached: JoinTypeSet) -> Vec<Label> {
+    let message = match &ea.assignment.target {
+        Target::Unassigned(_) => format!(
+            "not assigned yet: checked as reaching {} devices (`unassigned`)",
+            ea.reach.possible.describe()
+        ),
+        _ => format!("assigned to {}", target_phrase(ea)),
+    };
     let mut labels = vec![Label {
         location: policy.target_location(ea.assignment),
-        message: format!("assigned to {}", target_phrase(ea)),
+        message,
     }];
     match ea.group.as_ref().and_then(|g| g.evidence.as_ref()) {
         Some(Evidence::Rule { location, .. }) => labels.push(Label {
