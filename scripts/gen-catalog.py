@@ -360,6 +360,33 @@ INVERTED_REGISTRY = {
 }
 INVERTED_DATA = {"0": 1, "1": 0}
 
+# ADMX element children that lose their registry value to another record (`shares_registry_with`)
+# but write the same data to it as that record takes: the same setting, so what they set is kept
+# under the winner's key (`setting_of`), where a Registry.pol or a STIG check on that value
+# looks. Checked by hand against the winner's values: SmartScreen's level (`Warn`/`Block`, the
+# native PreventOverrideForFilesInShell's data), Defender's scan day (0-8), scan time (minutes),
+# quarantine purge (days) and three signature update strings, the NTP client elements that
+# ConfigureNtpClient and the W32Time ADMX share, and the power scheme GUID. Left out: the
+# SpynetReporting level (0-2 against AllowCloudProtection's 0/1), the cipher suite and curve
+# lists (the CSPs take other list formats), and policy-level values (Enabled/Disabled).
+SAME_REGISTRY_DATA = {
+    "device_vendor_msft_policy_config_admx_windowsexplorer_enablesmartscreen_enablesmartscreendropdown",
+    "device_vendor_msft_policy_config_admx_microsoftdefenderantivirus_scan_scheduleday_scan_scheduleday",
+    "device_vendor_msft_policy_config_admx_microsoftdefenderantivirus_scan_scheduletime_scan_scheduletime",
+    "device_vendor_msft_policy_config_admx_microsoftdefenderantivirus_quarantine_purgeitemsafterdelay_quarantine_purgeitemsafterdelay",
+    "device_vendor_msft_policy_config_admx_microsoftdefenderantivirus_signatureupdate_definitionupdatefilesharessources_signatureupdate_definitionupdatefilesharessources",
+    "device_vendor_msft_policy_config_admx_microsoftdefenderantivirus_signatureupdate_fallbackorder_signatureupdate_fallbackorder",
+    "device_vendor_msft_policy_config_admx_microsoftdefenderantivirus_signatureupdate_sharedsignatureslocation_signatureupdate_sharedsignatureslocation",
+    "device_vendor_msft_policy_config_admx_power_inboxactiveschemeoverride_2_inboxactiveschemeoverrideenter",
+    "device_vendor_msft_policy_config_mixedreality_configurentpclient_w32time_ntpserver",
+    "device_vendor_msft_policy_config_mixedreality_configurentpclient_w32time_type",
+    "device_vendor_msft_policy_config_mixedreality_configurentpclient_w32time_crosssitesyncflags",
+    "device_vendor_msft_policy_config_mixedreality_configurentpclient_w32time_resolvepeerbackoffminutes",
+    "device_vendor_msft_policy_config_mixedreality_configurentpclient_w32time_resolvepeerbackoffmaxtimes",
+    "device_vendor_msft_policy_config_mixedreality_configurentpclient_w32time_specialpollinterval",
+    "device_vendor_msft_policy_config_mixedreality_configurentpclient_w32time_ntpclienteventlogflags",
+}
+
 
 def with_inverted_registry(record, policy, hive):
     """A policy of `INVERTED_REGISTRY`: its values in its twin's registry data, and the registry
@@ -762,6 +789,8 @@ class KeyAssigner:
             self.collide(f"registry {registry}", record, winner)
             record["shares_registry_with"] = winner["key"]
             record["registry"] = None
+            if record.get("definition_id") in SAME_REGISTRY_DATA:
+                record["setting_of"] = winner["key"]
         record["key"] = record.get("registry") or record.get("oma_uri") or record.get("definition_id")
         if normalise_alias(record["key"]) in self.owner:
             self.collide(f"key {record['key']}", record, self.owner[normalise_alias(record["key"])])

@@ -769,3 +769,27 @@ fn unassigned_policies_are_checked_as_reaching_what_the_review_assumes() {
     );
     std::fs::remove_dir_all(&copy).unwrap();
 }
+
+/// The ADMX policy *Configure Windows Defender SmartScreen* writes its level to
+/// `ShellSmartScreenLevel`, which the native SmartScreen CSP owns in the catalog: a GPO report's
+/// dropdown and the Settings Catalog's ADMX choice are kept under that registry value, where
+/// WN11-CC-000210 checks `Block`.
+#[test]
+fn admx_elements_writing_another_records_value_are_checked_there() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/same-registry-data");
+    let deviations = run_rule("baseline-deviation", &dir);
+    assert_eq!(
+        located_findings(&deviations),
+        [(
+            "gpo-admx-smartscreen.xml".to_string(),
+            "Warn".to_string(),
+            "set to \"Warn\" (Warn) here".to_string(),
+            "WN11-CC-000210".to_string()
+        )]
+    );
+    let level = r"HKLM\SOFTWARE\Policies\Microsoft\Windows\System\ShellSmartScreenLevel";
+    assert_eq!(deviations.findings[0].setting.as_deref(), Some(level));
+    let conflicts = run_rule("gpo-intune-conflict", &dir);
+    assert_eq!(conflicts.findings.len(), 1);
+    assert_eq!(conflicts.findings[0].setting.as_deref(), Some(level));
+}

@@ -585,7 +585,7 @@ impl<'a> Reader<'a> {
         let raw_name = format!("{alias}/{}", name.text());
         let setting = match (child, mapped) {
             (Some(child), Some(value)) => Setting {
-                key: child.key.clone(),
+                key: child.setting_key().clone(),
                 raw_name: raw_name.into(),
                 value_label: self.catalog.label_name(child, &value).cloned(),
                 value,

@@ -979,7 +979,7 @@ impl<'c> Reader<'c> {
             .admx_elements(parent, payload)
             .into_iter()
             .map(|(child, value)| Setting {
-                key: child.key.clone(),
+                key: child.setting_key().clone(),
                 raw_name: raw_name.to_string().into(),
                 value_label: self.catalog.label_name(child, &value).cloned(),
                 value,
