@@ -74,12 +74,21 @@ fn put(sink: &mut dyn Sink, path: &str, bytes: &[u8], written: &mut Written) -> 
 const GPO_STREAM: u64 = 0x4750_4f5f_5245_504f; // "GPO_REPO"
 const STIG_STREAM: u64 = 0x5354_4947_5843_4344; // "STIGXCCD"
 
+/// The tenant for `params`, drawn from baselint's built-in catalog.
 pub fn generate(params: &Params, sink: &mut dyn Sink) -> Result<Written, String> {
+    generate_with(params, Catalog::builtin(), sink)
+}
+
+/// The tenant for `params`, drawn from `catalog` (tests compare two catalogs).
+pub fn generate_with(
+    params: &Params,
+    catalog: &Catalog,
+    sink: &mut dyn Sink,
+) -> Result<Written, String> {
     let mut rng = Rng(params.seed);
-    let catalog = Catalog::builtin();
     let pool = settings_pool(catalog, &mut rng);
     if pool.is_empty() {
-        return Err("the built-in catalog has no Settings Catalog definitions".into());
+        return Err("the catalog has no Settings Catalog definitions".into());
     }
     let mut written = Written::default();
 
@@ -191,7 +200,7 @@ fn write_gpos(
     let mut rng = Rng(params.seed ^ GPO_STREAM);
     let pool = gpo::gpo_pool(catalog, intune_pool, &mut rng);
     if pool.is_empty() {
-        return Err("the built-in catalog has no GPO-settable settings".into());
+        return Err("the catalog has no GPO-settable settings".into());
     }
     written.ous = ous.len();
     let count = (params.policies / 20).max(1);
