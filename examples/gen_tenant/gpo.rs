@@ -9,14 +9,14 @@
 //! of the time (90 %); the rest, and the Intune policies that deviate, give GPO/Intune conflicts
 //! on hybrid-joined OUs and overridden settings where GPOs share an OU chain.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use baselint::catalog::{Catalog, SettingDef};
 use baselint::model::Value;
 
-use super::intune::{DEPARTMENTS, Def, PKU2U_DEFINITION, SITES};
-use super::rng::Rng;
+use super::intune::{DEPARTMENTS, Def, PKU2U_DEFINITION, SITES, Shape};
+use super::rng::{Purpose, Rng, key, name_hash, rendezvous};
 
 const NS_SETTINGS: &str = "http://www.microsoft.com/GroupPolicy/Settings";
 const NS_TYPES: &str = "http://www.microsoft.com/GroupPolicy/Types";
@@ -53,13 +53,16 @@ pub struct GpoDef {
     pub values: Vec<i64>,
     /// Index in `values` of the tenant's usual value.
     pub standard: usize,
+    /// [`name_hash`] of the catalog key: what GPOs pick the setting by.
+    pub hash: u64,
 }
 
-/// GPO-settable catalog records (Computer half), with the Intune tenant's usual value where the
-/// Intune pool also sets the setting.
-pub fn gpo_pool(catalog: &Catalog, intune: &[Def], rng: &mut Rng) -> Vec<GpoDef> {
+/// GPO-settable catalog records (Computer half), one per catalog key, with the Intune tenant's
+/// usual value where the Intune pool also sets the setting, else one keyed by the catalog key.
+pub fn gpo_pool(catalog: &Catalog, intune: &[Def], seed: u64) -> Vec<GpoDef> {
     let usual = usual_values(catalog, intune, true);
     let mut pool = Vec::new();
+    let mut seen = BTreeSet::new();
     for def in catalog.settings() {
         if def.parent.is_some() || def.definition_id.as_deref() == Some(PKU2U_DEFINITION) {
             continue;
@@ -68,13 +71,16 @@ pub fn gpo_pool(catalog: &Catalog, intune: &[Def], rng: &mut Rng) -> Vec<GpoDef>
             continue;
         };
         let values = candidate_values(def, kind);
-        if values.is_empty() {
+        if values.is_empty() || !seen.insert(def.key.as_str()) {
             continue;
         }
+        let hash = name_hash(def.key.as_str());
         let standard = usual
             .get(def.key.as_str())
             .and_then(|v| values.iter().position(|x| x == v))
-            .unwrap_or_else(|| rng.below(values.len()));
+            .unwrap_or_else(|| {
+                Rng::keyed(seed, Purpose::GpoUsualValue, &[hash]).below(values.len())
+            });
         pool.push(GpoDef {
             kind,
             path,
@@ -82,6 +88,7 @@ pub fn gpo_pool(catalog: &Catalog, intune: &[Def], rng: &mut Rng) -> Vec<GpoDef>
             title: def.title.clone(),
             values,
             standard,
+            hash,
         });
     }
     pool
@@ -96,12 +103,9 @@ pub fn usual_values<'c>(
 ) -> HashMap<&'c str, i64> {
     let mut usual = HashMap::new();
     for def in intune {
-        let (id, value) = match def {
-            Def::Choice {
-                id,
-                suffixes,
-                standard,
-            } => {
+        let id = &def.id;
+        let (id, value) = match &def.shape {
+            Shape::Choice { suffixes, standard } => {
                 let Some(found) = catalog.by_definition_id(id) else {
                     continue;
                 };
@@ -116,15 +120,14 @@ pub fn usual_values<'c>(
                     _ => continue,
                 }
             }
-            Def::Simple {
-                id,
+            Shape::Simple {
                 integer: true,
                 values,
             } => match (catalog.by_definition_id(id), values[0].parse()) {
                 (Some(found), Ok(i)) => (found, i),
                 _ => continue,
             },
-            Def::Simple { .. } => continue,
+            Shape::Simple { .. } => continue,
         };
         usual.insert(id.key.as_str(), value);
     }
@@ -258,15 +261,17 @@ pub struct GpoCounts {
     pub pku2u: bool,
 }
 
-/// A report element as text (CRLF lines), `indent` levels deep; `standalone` adds the XML
-/// declaration and namespace declarations of a single-GPO report.
+/// GPO `index` as a report element, text with CRLF lines; `standalone` adds the XML
+/// declaration and namespace declarations of a single-GPO report. Drawn from the GPO's own
+/// stream, except its settings (see `gpo_settings`).
 pub fn gpo_report(
     index: usize,
     pool: &[GpoDef],
     ous: &[Ou],
-    rng: &mut Rng,
+    seed: u64,
     standalone: bool,
 ) -> (String, String, GpoCounts) {
+    let rng = &mut Rng::keyed(seed, Purpose::Gpo, &[index as u64]);
     let mut counts = GpoCounts::default();
     let guid = rng.guid().to_ascii_uppercase();
     let dept = rng.pick(&DEPARTMENTS);
@@ -307,12 +312,14 @@ pub fn gpo_report(
     security_descriptor(&mut x, dept, rng);
     x.leaf("FilterDataAvailable", "true");
     let computer_enabled = !rng.chance(0.03);
+    let settings = gpo_settings(index, pool, seed, rng);
+    let version = 1 + rng.below(80);
     computer_half(
         &mut x,
-        pool,
+        &settings,
+        version,
         computer_enabled,
         counts.pku2u,
-        rng,
         &mut counts,
     );
     x.open("User");
@@ -406,77 +413,66 @@ fn setting_count(rng: &mut Rng) -> usize {
     5 + (55.0 * rng.unit().powi(3)).round() as usize
 }
 
-/// Distinct pool indices: about 40 % security options, 40 % ADMX policies, 20 % registry
-/// values, as in security baseline GPOs (the catalog itself is mostly ADMX).
-fn choose_settings(pool: &[GpoDef], rng: &mut Rng) -> Vec<usize> {
-    let of_kind =
-        |kind: Kind| -> Vec<usize> { (0..pool.len()).filter(|&i| pool[i].kind == kind).collect() };
-    let kinds = [
-        of_kind(Kind::SecurityOption),
-        of_kind(Kind::Admx),
-        of_kind(Kind::Registry),
-    ];
-    let count = setting_count(rng).min(pool.len());
-    let mut chosen: Vec<usize> = Vec::with_capacity(count);
-    while chosen.len() < count {
+/// The settings of GPO `index` with their values: about 40 % security options, 40 % ADMX
+/// policies, 20 % registry values, as in security baseline GPOs (the catalog itself is mostly
+/// ADMX). How many of each kind comes from the GPO's stream; which ones, by rendezvous hashing
+/// of the catalog keys within the kind, best first (see `intune::pick_settings`); each value
+/// from a stream keyed by the GPO and the catalog key.
+fn gpo_settings<'p>(
+    index: usize,
+    pool: &'p [GpoDef],
+    seed: u64,
+    rng: &mut Rng,
+) -> Vec<(&'p GpoDef, i64)> {
+    let kinds = [Kind::SecurityOption, Kind::Admx, Kind::Registry];
+    let mut wanted = [0; 3];
+    for _ in 0..setting_count(rng) {
         let roll = rng.unit();
-        let bucket = &kinds[if roll < 0.4 {
+        wanted[if roll < 0.4 {
             0
         } else if roll < 0.8 {
             1
         } else {
             2
-        }];
-        if bucket.is_empty() {
-            continue;
-        }
-        let i = *rng.pick(bucket);
-        if !chosen.contains(&i) {
-            chosen.push(i);
-        }
+        }] += 1;
+    }
+    let prefix = key(seed, Purpose::GpoPicks, &[index as u64]);
+    let mut chosen = Vec::new();
+    for (kind, count) in kinds.into_iter().zip(wanted) {
+        let of_kind: Vec<&GpoDef> = pool.iter().filter(|def| def.kind == kind).collect();
+        let picks = rendezvous(prefix, of_kind.iter().map(|def| def.hash), count);
+        chosen.extend(picks.into_iter().map(|i| {
+            let def = of_kind[i];
+            (def, setting_value(index, def, seed))
+        }));
     }
     chosen
 }
 
+/// The value GPO `index` gives `def`: the usual one most of the time.
+fn setting_value(index: usize, def: &GpoDef, seed: u64) -> i64 {
+    let rng = &mut Rng::keyed(seed, Purpose::GpoValue, &[index as u64, def.hash]);
+    if rng.chance(STANDARD) {
+        def.values[def.standard]
+    } else {
+        *rng.pick(&def.values)
+    }
+}
+
 fn computer_half(
     x: &mut Xml,
-    pool: &[GpoDef],
+    settings: &[(&GpoDef, i64)],
+    version: usize,
     enabled: bool,
     pku2u: bool,
-    rng: &mut Rng,
     counts: &mut GpoCounts,
 ) {
-    let chosen = choose_settings(pool, rng);
-    let pick = |kind: Kind| {
-        chosen
-            .iter()
-            .map(|&i| &pool[i])
-            .filter(move |d| d.kind == kind)
-    };
-    let values: Vec<i64> = chosen
-        .iter()
-        .map(|&i| {
-            let def = &pool[i];
-            if rng.chance(STANDARD) {
-                def.values[def.standard]
-            } else {
-                *rng.pick(&def.values)
-            }
-        })
-        .collect();
-    let value_of = |def: &GpoDef| {
-        let at = chosen
-            .iter()
-            .position(|&i| std::ptr::eq(&pool[i], def))
-            .expect("chosen");
-        values[at]
-    };
-    let version = 1 + rng.below(80);
+    let pick = |kind: Kind| settings.iter().filter(move |(def, _)| def.kind == kind);
     x.open("Computer");
     x.leaf("VersionDirectory", &version.to_string());
     x.leaf("VersionSysvol", &version.to_string());
     x.leaf("Enabled", if enabled { "true" } else { "false" });
-    let security: Vec<&GpoDef> = pick(Kind::SecurityOption).collect();
+    let security: Vec<_> = pick(Kind::SecurityOption).collect();
     if pku2u || !security.is_empty() {
         x.open("ExtensionData");
         x.open(&format!(
@@ -487,8 +483,8 @@ fn computer_half(
             security_option(x, PKU2U_KEY_NAME, PKU2U_TITLE, 0);
             counts.settings += 1;
         }
-        for def in security {
-            security_option(x, &def.path, &def.title, value_of(def));
+        for (def, value) in security {
+            security_option(x, &def.path, &def.title, *value);
             counts.settings += 1;
         }
         x.leaf("q1:Blocked", "false");
@@ -496,20 +492,20 @@ fn computer_half(
         x.leaf("Name", "Security");
         x.close("ExtensionData");
     }
-    let admx: Vec<&GpoDef> = pick(Kind::Admx).collect();
-    let registry: Vec<&GpoDef> = pick(Kind::Registry).collect();
+    let admx: Vec<_> = pick(Kind::Admx).collect();
+    let registry: Vec<_> = pick(Kind::Registry).collect();
     if !admx.is_empty() || !registry.is_empty() {
         x.open("ExtensionData");
         x.open(&format!(
             "Extension xmlns:q2=\"{}/Registry\" xsi:type=\"q2:RegistrySettings\"",
             NS_SETTINGS
         ));
-        for def in admx {
-            admx_policy(x, def, value_of(def) != 0);
+        for (def, value) in admx {
+            admx_policy(x, def, *value != 0);
             counts.settings += 1;
         }
-        for def in registry {
-            registry_setting(x, def, value_of(def));
+        for (def, value) in registry {
+            registry_setting(x, def, *value);
             counts.settings += 1;
         }
         x.leaf("q2:Blocked", "false");

@@ -7,7 +7,7 @@ use baselint::model::Value;
 
 use super::Written;
 use super::json::{J, s};
-use super::rng::Rng;
+use super::rng::{Purpose, Rng, key, name_hash, rendezvous};
 
 pub const PKU2U_DEFINITION: &str = "device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests";
 pub const PKU2U_URI: &str = "./Device/Vendor/MSFT/Policy/Config/LocalPoliciesSecurityOptions/NetworkSecurity_AllowPKU2UAuthenticationRequests";
@@ -16,40 +16,43 @@ pub const CATALOG: &str = "#microsoft.graph.deviceManagementConfiguration";
 // ---- the settings pool ----
 
 /// A Settings Catalog setting the generator can write.
-pub enum Def {
+pub struct Def {
+    /// The definition id.
+    pub id: String,
+    /// [`name_hash`] of the id: what policies pick the setting by.
+    pub hash: u64,
+    pub shape: Shape,
+}
+
+pub enum Shape {
     /// `choiceSettingValue.value` = `<id>_<suffix>`; `standard` is the tenant's usual option.
     Choice {
-        id: String,
         suffixes: Vec<String>,
         standard: usize,
     },
-    /// `simpleSettingValue` (integer or string).
-    Simple {
-        id: String,
-        integer: bool,
-        values: Vec<String>,
-    },
+    /// `simpleSettingValue` (integer or string); the first value is the usual one.
+    Simple { integer: bool, values: Vec<String> },
 }
 
-pub fn settings_pool(catalog: &Catalog, rng: &mut Rng) -> Vec<Def> {
+/// The top-level Settings Catalog definitions, one per definition id. A setting's usual option
+/// is keyed by its definition id (not drawn in catalog order), so it stays as records come and go.
+pub fn settings_pool(catalog: &Catalog, seed: u64) -> Vec<Def> {
     let mut pool = Vec::new();
+    let mut seen = BTreeSet::new();
     for def in catalog.settings() {
         let Some(id) = def.definition_id.as_deref() else {
             continue;
         };
         // Children of ADMX policies are elements inside their parent's value, not settings of
         // their own; PKU2U is placed deliberately (see `pku2u_setting`).
-        if def.parent.is_some() || id == PKU2U_DEFINITION {
+        if def.parent.is_some() || id == PKU2U_DEFINITION || !seen.insert(id) {
             continue;
         }
-        if !def.options.is_empty() {
+        let hash = name_hash(id);
+        let shape = if !def.options.is_empty() {
             let suffixes: Vec<String> = def.options.iter().map(|(k, _)| k.clone()).collect();
-            let standard = rng.below(suffixes.len());
-            pool.push(Def::Choice {
-                id: id.to_string(),
-                suffixes,
-                standard,
-            });
+            let standard = Rng::keyed(seed, Purpose::UsualOption, &[hash]).below(suffixes.len());
+            Shape::Choice { suffixes, standard }
         } else {
             let integer = def.format.as_deref() == Some("int")
                 || def.options.iter().any(|(_, v)| matches!(v, Value::Int(_)));
@@ -65,12 +68,13 @@ pub fn settings_pool(catalog: &Catalog, rng: &mut Rng) -> Vec<Def> {
                     vec!["contoso".into(), "*.contoso.com".into(), String::new()]
                 };
             }
-            pool.push(Def::Simple {
-                id: id.to_string(),
-                integer,
-                values,
-            });
-        }
+            Shape::Simple { integer, values }
+        };
+        pool.push(Def {
+            id: id.to_string(),
+            hash,
+            shape,
+        });
     }
     pool
 }
@@ -173,9 +177,11 @@ pub const SITES: [&str; 10] = [
     "LON", "LDS", "NYC", "SEA", "BER", "PAR", "SYD", "TOK", "SAO", "JNB",
 ];
 
-pub fn make_groups(count: usize, rng: &mut Rng) -> Vec<Group> {
+/// Groups, each drawn from a stream of its own.
+pub fn make_groups(count: usize, seed: u64) -> Vec<Group> {
     let mut groups = Vec::with_capacity(count);
     for i in 0..count {
+        let rng = &mut Rng::keyed(seed, Purpose::Group, &[i as u64]);
         let roll = rng.unit();
         let kind = if roll < 0.22 {
             GroupKind::EntraJoined
@@ -268,7 +274,8 @@ pub fn membership_rule(group: &Group, index: usize, rng: &mut Rng) -> Option<Str
     Some(rule)
 }
 
-pub fn group_json(group: &Group, index: usize, rng: &mut Rng) -> J {
+pub fn group_json(group: &Group, index: usize, seed: u64) -> J {
+    let rng = &mut Rng::keyed(seed, Purpose::GroupRule, &[index as u64]);
     let rule = membership_rule(group, index, rng);
     let dynamic = rule.is_some();
     J::Obj(vec![
@@ -302,9 +309,10 @@ pub struct Filter {
     pub rule: String,
 }
 
-pub fn make_filters(count: usize, rng: &mut Rng) -> Vec<Filter> {
+pub fn make_filters(count: usize, seed: u64) -> Vec<Filter> {
     (0..count)
         .map(|i| {
+            let rng = &mut Rng::keyed(seed, Purpose::Filter, &[i as u64]);
             let site = rng.pick(&SITES);
             let (name, rule) = match i % 5 {
                 0 => (
@@ -389,6 +397,18 @@ pub fn assignment(
         ("sourceId", s(policy_id)),
         ("target", J::Obj(target)),
     ])
+}
+
+/// Assignments of policy `index`, from a stream of their own.
+fn policy_assignments(
+    index: usize,
+    policy_id: &str,
+    pku2u: bool,
+    tenant: &Tenant<'_>,
+    seed: u64,
+) -> Vec<J> {
+    let rng = &mut Rng::keyed(seed, Purpose::Assignments, &[index as u64]);
+    assignments(policy_id, pku2u, tenant, rng)
 }
 
 /// Assignments of one policy: mostly group includes, some exclusions, all devices (about 25
@@ -498,10 +518,48 @@ pub fn setting_count(rng: &mut Rng) -> usize {
     5 + (195.0 * rng.unit().powi(5)).round() as usize
 }
 
+/// The settings policy `index` configures: the `count` best of the pool by rendezvous
+/// hashing, best first. A record added to a pool of N enters a policy with probability about
+/// count / N, in place of its worst pick; the other picks keep their order and values.
+fn pick_settings(index: usize, pool: &[Def], count: usize, seed: u64) -> Vec<&Def> {
+    let prefix = key(seed, Purpose::PolicyPicks, &[index as u64]);
+    rendezvous(prefix, pool.iter().map(|def| def.hash), count)
+        .into_iter()
+        .map(|i| &pool[i])
+        .collect()
+}
+
+/// The instance policy `index` writes for `def`: the usual value most of the time, from a
+/// stream keyed by the policy and the definition id.
+fn setting_instance(index: usize, def: &Def, seed: u64) -> J {
+    let rng = &mut Rng::keyed(seed, Purpose::PolicyValue, &[index as u64, def.hash]);
+    match &def.shape {
+        Shape::Choice { suffixes, standard } => {
+            let option = if rng.chance(STANDARD) {
+                &suffixes[*standard]
+            } else {
+                rng.pick(suffixes)
+            };
+            choice_instance(&def.id, option)
+        }
+        Shape::Simple { integer, values } => {
+            let value = if rng.chance(STANDARD) {
+                &values[0]
+            } else {
+                rng.pick::<String>(values)
+            };
+            simple_instance(&def.id, *integer, value)
+        }
+    }
+}
+
+/// A Settings Catalog policy; `rng` is the policy's own stream, which no catalog record draws
+/// from (the settings are keyed by definition id).
 pub fn catalog_policy(
     index: usize,
     pool: &[Def],
     tenant: &Tenant<'_>,
+    seed: u64,
     rng: &mut Rng,
     written: &mut Written,
 ) -> (String, J) {
@@ -510,51 +568,18 @@ pub fn catalog_policy(
     let name = format!("WIN - {area} - {index:05}");
     let pku2u = rng.chance(0.01);
     let count = setting_count(rng).min(pool.len());
-    let mut chosen = BTreeSet::new();
-    let mut order = Vec::with_capacity(count);
-    while order.len() < count {
-        let i = rng.below(pool.len());
-        if chosen.insert(i) {
-            order.push(i);
-        }
-    }
     let mut settings = Vec::with_capacity(count + 1);
     if pku2u {
         settings.push(catalog_setting(0, pku2u_setting()));
         written.pku2u_policies += 1;
     }
-    for i in order {
-        let instance = match &pool[i] {
-            Def::Choice {
-                id,
-                suffixes,
-                standard,
-            } => {
-                let option = if rng.chance(STANDARD) {
-                    &suffixes[*standard]
-                } else {
-                    rng.pick(suffixes)
-                };
-                choice_instance(id, option)
-            }
-            Def::Simple {
-                id,
-                integer,
-                values,
-            } => {
-                let value = if rng.chance(STANDARD) {
-                    &values[0]
-                } else {
-                    rng.pick::<String>(values)
-                };
-                simple_instance(id, *integer, value)
-            }
-        };
+    for def in pick_settings(index, pool, count, seed) {
+        let instance = setting_instance(index, def, seed);
         settings.push(catalog_setting(settings.len(), instance));
     }
     written.settings += settings.len();
     written.catalog_policies += 1;
-    let assignments = assignments(&id, pku2u, tenant, rng);
+    let assignments = policy_assignments(index, &id, pku2u, tenant, seed);
     written.assignments += assignments.len();
     let policy = J::Obj(vec![
         (
@@ -624,9 +649,11 @@ pub const OMA_URIS: [(&str, &str, [i64; 3]); 6] = [
     ),
 ];
 
+/// A custom OMA-URI profile, from the policy's own stream (no catalog record involved).
 pub fn oma_policy(
     index: usize,
     tenant: &Tenant<'_>,
+    seed: u64,
     rng: &mut Rng,
     written: &mut Written,
 ) -> (String, J) {
@@ -655,7 +682,7 @@ pub fn oma_policy(
     }
     written.settings += settings.len();
     written.oma_policies += 1;
-    let assignments = assignments(&id, pku2u, tenant, rng);
+    let assignments = policy_assignments(index, &id, pku2u, tenant, seed);
     written.assignments += assignments.len();
     let policy = J::Obj(vec![
         (

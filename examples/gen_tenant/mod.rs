@@ -2,9 +2,12 @@
 //! `benches/parse.rs` (`#[path]` modules: no library API). Files go to a [`Sink`], so the
 //! example writes them to disk and the benchmarks keep them in memory.
 //!
-//! Randomness: Intune and Entra come from the seed's own stream, exactly as before GPOs and
-//! the STIG were added (their output is byte-identical); GPOs and the STIG draw from streams of
-//! their own, so turning them off or changing them leaves the Intune files unchanged.
+//! Randomness (see `rng.rs`): every group, filter, policy, policy's assignments and GPO draws
+//! from a stream of its own, keyed by (seed, purpose, index); whatever concerns a catalog
+//! record (its usual value, whether a policy, GPO or the STIG picks it, the value a policy
+//! gives it) is keyed by the record's definition id or catalog key, never its position. So a
+//! catalog that gains or loses records changes only the policies, GPOs and STIG rules that pick
+//! those records, and turning GPOs or the STIG off leaves the Intune files unchanged.
 
 pub mod gpo;
 pub mod intune;
@@ -21,7 +24,7 @@ use intune::{
     oma_policy, settings_pool,
 };
 use json::{J, pretty, s};
-use rng::Rng;
+use rng::{Purpose, Rng};
 
 /// What to generate.
 pub struct Params {
@@ -70,10 +73,6 @@ fn put(sink: &mut dyn Sink, path: &str, bytes: &[u8], written: &mut Written) -> 
     Ok(())
 }
 
-/// Seeds of the GPO and STIG streams: the tenant seed mixed with a constant per stream.
-const GPO_STREAM: u64 = 0x4750_4f5f_5245_504f; // "GPO_REPO"
-const STIG_STREAM: u64 = 0x5354_4947_5843_4344; // "STIGXCCD"
-
 /// The tenant for `params`, drawn from baselint's built-in catalog.
 pub fn generate(params: &Params, sink: &mut dyn Sink) -> Result<Written, String> {
     generate_with(params, Catalog::builtin(), sink)
@@ -85,19 +84,19 @@ pub fn generate_with(
     catalog: &Catalog,
     sink: &mut dyn Sink,
 ) -> Result<Written, String> {
-    let mut rng = Rng(params.seed);
-    let pool = settings_pool(catalog, &mut rng);
+    let seed = params.seed;
+    let pool = settings_pool(catalog, seed);
     if pool.is_empty() {
         return Err("the catalog has no Settings Catalog definitions".into());
     }
     let mut written = Written::default();
 
     // Groups: about 0.5 per policy (10k policies: 5,200 groups).
-    let groups = make_groups(params.policies / 2 + 200, &mut rng);
+    let groups = make_groups(params.policies / 2 + 200, seed);
     let group_list: Vec<J> = groups
         .iter()
         .enumerate()
-        .map(|(i, g)| group_json(g, i, &mut rng))
+        .map(|(i, g)| group_json(g, i, seed))
         .collect();
     let groups_doc = J::Obj(vec![
         (
@@ -118,7 +117,7 @@ pub fn generate_with(
         .filter(|g| !matches!(g.kind, GroupKind::Static(_)))
         .count();
 
-    let filters = make_filters(10 + params.policies / 500, &mut rng);
+    let filters = make_filters(10 + params.policies / 500, seed);
     let filters_doc = J::Obj(vec![
         (
             "@odata.context",
@@ -154,10 +153,11 @@ pub fn generate_with(
     }
 
     for index in 0..params.policies {
+        let rng = &mut Rng::keyed(seed, Purpose::Policy, &[index as u64]);
         let (name, policy) = if rng.chance(0.07) {
-            oma_policy(index, &tenant, &mut rng, &mut written)
+            oma_policy(index, &tenant, seed, rng, &mut written)
         } else {
-            catalog_policy(index, &pool, &tenant, &mut rng, &mut written)
+            catalog_policy(index, &pool, &tenant, seed, rng, &mut written)
         };
         put(
             sink,
@@ -172,8 +172,7 @@ pub fn generate_with(
         write_gpos(params, catalog, &pool, &ous, sink, &mut written)?;
     }
     if params.stig {
-        let mut stig_rng = Rng(params.seed ^ STIG_STREAM);
-        let rules = stig::stig_rules(catalog, &pool, params.stig_rules, &mut stig_rng);
+        let rules = stig::stig_rules(catalog, &pool, params.stig_rules, seed);
         written.stig_rules = rules.len();
         put(
             sink,
@@ -197,8 +196,7 @@ fn write_gpos(
     sink: &mut dyn Sink,
     written: &mut Written,
 ) -> Result<(), String> {
-    let mut rng = Rng(params.seed ^ GPO_STREAM);
-    let pool = gpo::gpo_pool(catalog, intune_pool, &mut rng);
+    let pool = gpo::gpo_pool(catalog, intune_pool, params.seed);
     if pool.is_empty() {
         return Err("the catalog has no GPO-settable settings".into());
     }
@@ -207,7 +205,7 @@ fn write_gpos(
     let mut all = Vec::new();
     for index in 0..count {
         let standalone = !params.gpo_all_in_one;
-        let (name, text, counts) = gpo::gpo_report(index, &pool, ous, &mut rng, standalone);
+        let (name, text, counts) = gpo::gpo_report(index, &pool, ous, params.seed, standalone);
         written.gpos += 1;
         written.gpo_settings += counts.settings;
         written.gpo_links += counts.links;

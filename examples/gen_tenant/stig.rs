@@ -6,13 +6,14 @@
 //! value is the tenant's usual value most of the time, so the baseline-deviation rule finds the
 //! policies that deviate, plus some settings where the whole tenant deviates.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use baselint::catalog::Catalog;
 
 use super::gpo::{Kind, candidate_values, escape, usual_values};
 use super::intune::Def;
-use super::rng::Rng;
+use super::rng::{Purpose, Rng, key, name_hash, rendezvous};
 
 /// Where the generator writes the benchmark (relative to the tenant) and how
 /// `baselint.toml` selects it.
@@ -21,8 +22,14 @@ pub const PATH: &str = "stig/U_MS_Windows_11_Synthetic_STIG_V1R1_Manual-xccdf.xm
 /// How often a rule expects the tenant's usual value.
 const AGREES: f64 = 0.85;
 
+/// Rule numbers: `V-9nnnnn`.
+const NUMBERS: usize = 100_000;
+
 /// A registry rule: catalog title, registry value and the expected data.
 pub struct StigRule {
+    /// In `0..NUMBERS`, drawn from the rule's own stream (unique: the next free one on a clash),
+    /// so a rule keeps its number as other rules come and go.
+    pub number: usize,
     pub area: &'static str,
     pub title: String,
     /// `HKLM` path without hive, without leading or trailing `\`.
@@ -32,10 +39,12 @@ pub struct StigRule {
 }
 
 /// Up to `count` registry rules on HKLM settings of the Intune pool (so they meet policies),
-/// in catalog order.
-pub fn stig_rules(catalog: &Catalog, intune: &[Def], count: usize, rng: &mut Rng) -> Vec<StigRule> {
+/// by rule number. Which settings, by rendezvous hashing of their catalog keys; each rule's
+/// number and values from a stream keyed by the catalog key.
+pub fn stig_rules(catalog: &Catalog, intune: &[Def], count: usize, seed: u64) -> Vec<StigRule> {
     let usual = usual_values(catalog, intune, false);
     let mut candidates = Vec::new();
+    let mut seen = BTreeSet::new();
     for def in catalog.settings() {
         let Some(registry) = def
             .registry
@@ -51,20 +60,23 @@ pub fn stig_rules(catalog: &Catalog, intune: &[Def], count: usize, rng: &mut Rng
             continue;
         };
         let values = candidate_values(def, Kind::Registry);
-        if values.is_empty() {
+        if values.is_empty() || !seen.insert(def.key.as_str()) {
             continue;
         }
-        candidates.push((def, path, name, usual_value, values));
+        let hash = name_hash(def.key.as_str());
+        candidates.push((def, hash, path, name, usual_value, values));
     }
-    // Keep `count` of them, spread over the catalog, in catalog order.
-    let keep = count.min(candidates.len());
-    let mut rules = Vec::with_capacity(keep);
-    let mut left = keep;
-    for (n, (def, path, name, usual_value, values)) in candidates.iter().enumerate() {
-        if left == 0 || rng.below(candidates.len() - n) >= left {
-            continue;
+    let prefix = key(seed, Purpose::StigPicks, &[]);
+    let picks = rendezvous(prefix, candidates.iter().map(|c| c.1), count);
+    let mut taken = BTreeSet::new();
+    let mut rules = Vec::with_capacity(picks.len());
+    for i in picks {
+        let (def, hash, path, name, usual_value, values) = &candidates[i];
+        let rng = &mut Rng::keyed(seed, Purpose::StigRule, &[*hash]);
+        let mut number = rng.below(NUMBERS);
+        while !taken.insert(number) {
+            number = (number + 1) % NUMBERS;
         }
-        left -= 1;
         let expected = if rng.chance(AGREES) || values.len() < 2 {
             *usual_value
         } else {
@@ -79,6 +91,7 @@ pub fn stig_rules(catalog: &Catalog, intune: &[Def], count: usize, rng: &mut Rng
             }
         }
         rules.push(StigRule {
+            number,
             area: if def.security_option.is_some() {
                 "SO"
             } else if def.admx_backed {
@@ -92,6 +105,7 @@ pub fn stig_rules(catalog: &Catalog, intune: &[Def], count: usize, rng: &mut Rng
             values: accepted,
         });
     }
+    rules.sort_by_key(|rule| rule.number);
     rules
 }
 
@@ -112,18 +126,18 @@ pub fn xccdf(rules: &[StigRule]) -> String {
             out,
             "<Profile id=\"{id}\"><title>{title}</title><description>&lt;ProfileDescription&gt;&lt;/ProfileDescription&gt;</description>"
         );
-        for n in 0..rules.len() {
+        for rule in rules {
             let _ = write!(
                 out,
                 "<select idref=\"{}\" selected=\"true\" />",
-                group_id(n)
+                group_id(rule.number)
             );
         }
         out.push_str("</Profile>");
     }
-    for (n, rule) in rules.iter().enumerate() {
+    for rule in rules {
         out.push('\n');
-        group(&mut out, n, rule);
+        group(&mut out, rule);
     }
     out.push_str("</Benchmark>");
     out
@@ -133,10 +147,11 @@ fn group_id(n: usize) -> String {
     format!("V-9{n:05}")
 }
 
-fn group(out: &mut String, n: usize, rule: &StigRule) {
+fn group(out: &mut String, rule: &StigRule) {
+    let n = rule.number;
     let revision = 990_000 + n * 7;
     let severity = ["medium", "medium", "medium", "low", "high"][n % 5];
-    let stig_id = format!("WN11-{}-{:06}", rule.area, 900_000 + n * 5);
+    let stig_id = format!("WN11-{}-{:06}", rule.area, 900_000 + n);
     let title = escape(&format!("{} must be configured.", rule.title));
     let _ = write!(
         out,
