@@ -29,9 +29,17 @@
 //! A sprinkle of policies and GPOs disable PKU2U and reach Entra-joined or hybrid-joined
 //! devices, so the PKU2U rules fire.
 //!
-//! The output depends only on the arguments (splitmix64, no clock, no hash order); the Intune
-//! and Entra files depend only on `--policies` and `--seed`. The directory is created; existing
-//! files of the same names are overwritten.
+//! The output depends only on the arguments and the built-in catalog (splitmix64, no clock, no
+//! hash order); the Intune and Entra files do not depend on `--no-gpo`, `--no-stig` or
+//! `--stig-rules`. It is stable as the catalog changes: groups, filters, `baselint.toml`, policy
+//! ids, names and assignments, OMA-URI profiles and everything of a GPO but its settings come
+//! from streams keyed by (seed, purpose, index), which no catalog record draws from; the
+//! settings a policy or GPO picks (rendezvous hashing), their values and usual values, and the
+//! STIG's rules are keyed by definition id or catalog key, not position. A record added to or
+//! removed from the catalog changes only the policies, GPOs and STIG rules that pick it (a
+//! policy of `count` settings picks a given one of the about 3,600 definitions with probability
+//! about count / 3,600). The directory is created; existing files of the same names are
+//! overwritten.
 
 #[path = "gen_tenant/mod.rs"]
 mod generator;
