@@ -242,6 +242,14 @@ impl fmt::Debug for JoinTypeSet {
     }
 }
 
+/// The label of an account policy value the catalog does not know: the lockout duration -1
+/// (GptTmpl.inf; a GPO report's 4294967295 is read as -1) locks an account until an
+/// administrator unlocks it.
+pub fn system_access_label(key: &str, value: &Value) -> Option<Name> {
+    (key == "system_access:lockoutduration" && value.as_int() == Some(-1))
+        .then(|| Name::from("until an administrator unlocks the account"))
+}
+
 /// A normalised setting value.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Value {

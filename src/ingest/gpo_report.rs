@@ -678,10 +678,13 @@ impl<'a> Reader<'a> {
         name_span: Span,
     ) -> Setting {
         let value = normalise(self.catalog, def, raw);
+        let value_label = label(self.catalog, def, &value)
+            .map(crate::model::Name::from)
+            .or_else(|| crate::model::system_access_label(&key, &value));
         Setting {
+            value_label,
             key: key.into(),
             raw_name: raw_name.to_string().into(),
-            value_label: label(self.catalog, def, &value).map(crate::model::Name::from),
             value,
             span,
             name_span,
@@ -1807,7 +1810,12 @@ mod tests {
         let policy = &read_file(&file).policies[0];
         let get = |alias| setting(policy, alias);
         assert_eq!(get("MinimumPasswordAge").value, Value::Int(1));
-        assert_eq!(get("system_access:lockoutduration").value, Value::Int(-1));
+        let lockout = get("system_access:lockoutduration");
+        assert_eq!(lockout.value, Value::Int(-1));
+        assert_eq!(
+            lockout.value_label.as_deref(),
+            Some("until an administrator unlocks the account")
+        );
         assert_eq!(get("LSAAnonymousNameLookup").value, Value::Int(0));
         assert_eq!(
             get("SeNetworkLogonRight").value,

@@ -292,7 +292,8 @@ impl Reader<'_> {
             }
             None => {
                 let key = format!("system_access:{}", name.text.to_lowercase());
-                self.push(key, name.text, raw, None, name, value);
+                let label = crate::model::system_access_label(&key, &raw).map(|l| l.to_string());
+                self.push(key, name.text, raw, label, name, value);
             }
         }
     }
@@ -502,7 +503,7 @@ mod tests {
     use super::*;
     use crate::source::Encoding;
 
-    const TEMPLATE: &str = "[Unicode]\r\nUnicode=yes\r\n[System Access]\r\nMinimumPasswordAge = 1\r\nNewGuestName = \"Visitor\"\r\nLockoutBadCount = 3\r\n[Version]\r\nsignature=\"$CHICAGO$\"\r\nRevision=1\r\n; a comment\r\n[Privilege Rights]\r\nSeNetworkLogonRight = *S-1-5-32-555,*S-1-5-32-544\r\nSeTcbPrivilege =\r\nSeMadeUpPrivilege =\r\n[Registry Values]\r\nMACHINE\\System\\CurrentControlSet\\Control\\Lsa\\pku2u\\AllowOnlineID=4,0\r\nMACHINE\\System\\CurrentControlSet\\Control\\Lsa\\RestrictRemoteSAM=1,\"O:BAG:BAD:(A;;RC;;;BA)\"\r\nMACHINE\\Software\\Contoso\\Names=7,a,b\r\n[Service General Setting]\r\n\"RemoteRegistry\",4,\"\"\r\n[Event Audit]\r\nAuditLogonEvents = 3\r\n[Group Membership]\r\n*S-1-5-32-544__Members = *S-1-5-21-1-512\r\n[File Security]\r\n\"%SystemRoot%\\x\",2,\"D:(A;;FA;;;BA)\"\r\n[Mystery]\r\nFoo = bar\r\n";
+    const TEMPLATE: &str = "[Unicode]\r\nUnicode=yes\r\n[System Access]\r\nMinimumPasswordAge = 1\r\nNewGuestName = \"Visitor\"\r\nLockoutBadCount = 3\r\nLockoutDuration = -1\r\n[Version]\r\nsignature=\"$CHICAGO$\"\r\nRevision=1\r\n; a comment\r\n[Privilege Rights]\r\nSeNetworkLogonRight = *S-1-5-32-555,*S-1-5-32-544\r\nSeTcbPrivilege =\r\nSeMadeUpPrivilege =\r\n[Registry Values]\r\nMACHINE\\System\\CurrentControlSet\\Control\\Lsa\\pku2u\\AllowOnlineID=4,0\r\nMACHINE\\System\\CurrentControlSet\\Control\\Lsa\\RestrictRemoteSAM=1,\"O:BAG:BAD:(A;;RC;;;BA)\"\r\nMACHINE\\Software\\Contoso\\Names=7,a,b\r\n[Service General Setting]\r\n\"RemoteRegistry\",4,\"\"\r\n[Event Audit]\r\nAuditLogonEvents = 3\r\n[Group Membership]\r\n*S-1-5-32-544__Members = *S-1-5-21-1-512\r\n[File Security]\r\n\"%SystemRoot%\\x\",2,\"D:(A;;FA;;;BA)\"\r\n[Mystery]\r\nFoo = bar\r\n";
 
     fn file(text: &str) -> SourceFile {
         SourceFile::from_text(
@@ -551,7 +552,7 @@ mod tests {
             &f.text()[line_start..s.span.end as usize],
             r"MACHINE\System\CurrentControlSet\Control\Lsa\pku2u\AllowOnlineID=4,0"
         );
-        assert_eq!(f.line_col(s.span.start as usize).0, 16);
+        assert_eq!(f.line_col(s.span.start as usize).0, 17);
         assert_eq!(s.file, Some(SourceId(0)));
 
         let rights = value(
@@ -595,6 +596,12 @@ mod tests {
         assert_eq!(
             value(&parsed, "system_access:lockoutbadcount").value,
             Value::Int(3)
+        );
+        let lockout = value(&parsed, "system_access:lockoutduration");
+        assert_eq!(lockout.value, Value::Int(-1));
+        assert_eq!(
+            lockout.value_label.as_deref(),
+            Some("until an administrator unlocks the account")
         );
         assert_eq!(
             value(&parsed, "inf:mystery/foo").value,

@@ -36,6 +36,21 @@ pub fn satisfies(expected: &Expectation, value: &Value) -> bool {
     }
 }
 
+/// The account lockout duration GptTmpl.inf writes as -1 (a GPO report as 4294967295, which the
+/// readers read as -1): locked out until an administrator unlocks the account, the "0" of the
+/// Group Policy editor (MS-GPSB, account lockout settings: "-1 or 1 to 99,999"). No duration is
+/// longer, so it meets any lower bound.
+const LOCKOUT_DURATION: &str = "system_access:lockoutduration";
+
+/// A value as bounds compare it: the lockout duration "until unlocked" as the longest there is.
+fn comparable<'v>(key: &str, value: &'v Value) -> std::borrow::Cow<'v, Value> {
+    if key == LOCKOUT_DURATION && value.as_int() == Some(-1) {
+        std::borrow::Cow::Owned(Value::Int(i64::MAX))
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
+}
+
 /// Does a value set every one of these `Name=Value` flags (names in any case)?
 fn sets_flags(value: &Value, required: &[String]) -> bool {
     let (Value::Str(text) | Value::Choice(text)) = value else {
@@ -254,6 +269,7 @@ fn policy_deviations<'m>(
 }
 
 fn deviating_join_types(check: &ControlCheck, value: &Value, applies: JoinTypeSet) -> JoinTypeSet {
+    let value = &comparable(check.key, value);
     applies
         .iter()
         .filter(|&j| {
@@ -467,6 +483,29 @@ mod tests {
 
     fn rights(items: &[&str]) -> Value {
         Value::List(items.iter().map(|s| Value::Str((*s).to_string())).collect())
+    }
+
+    /// GptTmpl.inf's -1 (a GPO report's 4294967295) locks an account until an administrator
+    /// unlocks it: longer than CIS's 15 minutes, not shorter.
+    #[test]
+    fn a_lockout_until_unlocked_meets_any_lower_bound() {
+        let at_least_15 = Expectation::AtLeast(15);
+        let forever = Value::Int(-1);
+        assert!(satisfies(
+            &at_least_15,
+            &comparable(LOCKOUT_DURATION, &forever)
+        ));
+        assert!(!satisfies(
+            &at_least_15,
+            &comparable(LOCKOUT_DURATION, &Value::Int(5))
+        ));
+        assert!(satisfies(
+            &at_least_15,
+            &comparable(LOCKOUT_DURATION, &Value::Int(30))
+        ));
+        // Only the lockout duration reads -1 so.
+        let other = "system_access:lockoutbadcount";
+        assert!(!satisfies(&at_least_15, &comparable(other, &forever)));
     }
 
     #[test]

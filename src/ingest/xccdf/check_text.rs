@@ -983,6 +983,15 @@ pub fn policy(text: &str) -> Option<PolicyCheck> {
     let rest = text[caps.get(3)?.end()..].to_ascii_lowercase();
     let n: Option<i64> = caps[3].trim().parse().ok();
     let expected = match (caps[2].to_ascii_lowercase().as_str(), n) {
+        // "less than 15 minutes (excluding 0)": the editor's 0 for the lockout duration is
+        // "until an administrator unlocks it", -1 in the exports, which meets any lower bound
+        // (`controls::comparable`). For other policies "excluding" is not read.
+        ("less than", Some(n))
+            if tail.contains("excluding")
+                && name.eq_ignore_ascii_case("account lockout duration") =>
+        {
+            Some(Expectation::AtLeast(n))
+        }
         ("less than", Some(_)) if tail.contains("excluding") => None,
         ("less than", Some(n)) => Some(Expectation::AtLeast(n)),
         ("greater than", Some(n)) if rest.contains("set to \"0\"") => {
@@ -1311,7 +1320,7 @@ mod tests {
             ),
             (
                 "If the \"Account lockout duration\" is less than \"15\" minutes (excluding \"0\"), this is a finding.",
-                None,
+                Some(Expectation::AtLeast(15)),
             ),
         ];
         for (text, expected) in cases.clone() {
