@@ -6,6 +6,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use super::engine::{
     Context, catalog_title, policy_ref, possible_reach, setting_title, value_text,
 };
+use super::principals::{contains_principal, principals, same_principal};
 use super::{Check, Predicate, Rule, Severity, values_equal};
 use crate::finding::{Finding, Label, fingerprint};
 use crate::model::{
@@ -66,51 +67,6 @@ fn sets_flags(value: &Value, required: &[String]) -> bool {
             have.iter()
                 .any(|(n, v)| n.eq_ignore_ascii_case(name.trim()) && *v == wanted.trim())
         })
-}
-
-/// The principals of a user-right value (`*S-1-5-32-544` and names alike); an unconfigured
-/// right holds none, and neither do the ways Intune policies write "no one" (a right cannot be
-/// set to an empty list there): the Null SID `*S-1-0-0` ("Nobody") and an entry that is empty
-/// or only quotes (`""`, `\"\"`).
-fn principals(value: &Value) -> Option<Vec<String>> {
-    match value {
-        Value::List(items) => Some(
-            items
-                .iter()
-                .map(|v| match v {
-                    Value::Str(s) => s.trim_start_matches('*').to_string(),
-                    other => other.to_string(),
-                })
-                .filter(|p| !means_no_one(p))
-                .collect(),
-        ),
-        Value::Str(s) if s.trim().is_empty() => Some(Vec::new()),
-        Value::NotConfigured => Some(Vec::new()),
-        _ => None,
-    }
-}
-
-/// A user-right entry that grants nothing: the Null SID ("Nobody"), or nothing but quotes,
-/// escaped or not (the ACSC hardening policy writes `\"\"`).
-fn means_no_one(principal: &str) -> bool {
-    let bare = principal.trim().trim_matches(['"', '\\']).trim();
-    bare.is_empty() || same_principal(bare, "S-1-0-0")
-}
-
-/// Names and SIDs compare case-insensitively, a well-known name equal to its SID.
-fn same_principal(a: &str, b: &str) -> bool {
-    let canonical = |p: &str| {
-        let p = p.trim().trim_start_matches('*');
-        crate::ingest::xccdf::check_text::well_known_sid(p)
-            .map(str::to_string)
-            .unwrap_or_else(|| p.to_string())
-            .to_lowercase()
-    };
-    canonical(a) == canonical(b)
-}
-
-fn contains_principal(list: &[String], p: &str) -> bool {
-    list.iter().any(|q| same_principal(q, p))
 }
 
 /// An expectation as a phrase: "0", "one of 1, 2", "at most 5".

@@ -3,7 +3,8 @@
 use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
 
-use super::{Check, Predicate, Rule, values_equal};
+use super::principals::{is_user_right, principal_set};
+use super::{Check, Predicate, Rule, setting_values_equal};
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Label, MemberPrefix, PolicyRef, fingerprint, member};
 use crate::model::{JoinTypeSet, Model, Name, Policy, PolicyKind, Setting, Target, Value};
@@ -596,7 +597,7 @@ fn settings_by_key_and_value<'m>(
                     by_key
                         .entry(key)
                         .or_default()
-                        .entry(value_class(&single.setting.value))
+                        .entry(setting_class(single.setting))
                         .or_default()
                         .push((i, single.setting));
                 }
@@ -723,8 +724,20 @@ enum ValueClass<'m> {
     /// Two or more `Name=Value` flags, as `model::flag_set` orders them.
     Flags(Box<[(String, String)]>),
     List(Box<[ValueClass<'m>]>),
+    /// A user right's principals, as `principals::principal_set` orders them.
+    Principals(Box<[String]>),
     Choice(&'m str),
     NotConfigured,
+}
+
+/// A setting's equality class for `setting_values_equal`: a user right's principals as a set.
+fn setting_class(setting: &Setting) -> ValueClass<'_> {
+    if is_user_right(&setting.key)
+        && let Some(set) = principal_set(&setting.value)
+    {
+        return ValueClass::Principals(set.into_boxed_slice());
+    }
+    value_class(&setting.value)
 }
 
 fn value_class(value: &Value) -> ValueClass<'_> {
@@ -950,7 +963,7 @@ fn channel_conflict<'m>(
             gp[key]
                 .iter()
                 .filter_map(|&(gi, gs, greach)| {
-                    let disagreeing = by_value.disagreeing(&gs.value, greach);
+                    let disagreeing = by_value.disagreeing(key, &gs.value, greach);
                     if disagreeing.is_empty() {
                         return None;
                     }
@@ -995,13 +1008,13 @@ impl<'e, 'm> SameValues<'e, 'm> {
         SameValues { entries, groups }
     }
 
-    /// The Intune settings that differ from `value` (`values_equal`) on devices both reach,
+    /// The Intune settings that differ from `value` (`setting_values_equal`) on devices both reach,
     /// with those devices, in the order of `entries`. Identical values compare alike, so
     /// one comparison decides for a whole group.
-    fn disagreeing(&self, value: &Value, reach: JoinTypeSet) -> Vec<Disagreeing<'m>> {
+    fn disagreeing(&self, key: &str, value: &Value, reach: JoinTypeSet) -> Vec<Disagreeing<'m>> {
         let mut found: Vec<(usize, JoinTypeSet)> = Vec::new();
         for (group_value, positions) in &self.groups {
-            if values_equal(value, group_value) {
+            if setting_values_equal(key, value, group_value) {
                 continue;
             }
             found.extend(positions.iter().filter_map(|&at| {
@@ -1176,7 +1189,7 @@ fn overridden(
             for &(m, sb) in &set[k + 1..] {
                 let (ia, ib) = (gpos[n], gpos[m]);
                 let (a, b) = (&ctx.model.policies[ia], &ctx.model.policies[ib]);
-                if values_equal(&sa.value, &sb.value)
+                if setting_values_equal(&sa.key, &sa.value, &sb.value)
                     || !ctx.scope.setting_applies(a, sa)
                     || !ctx.scope.setting_applies(b, sb)
                 {
@@ -1403,10 +1416,64 @@ mod tests {
             for b in &values {
                 assert_eq!(
                     value_class(a) == value_class(b),
-                    values_equal(a, b),
+                    super::super::values_equal(a, b),
                     "{a:?} vs {b:?}"
                 );
             }
         }
+    }
+
+    /// A user right is a set of principals, names and SIDs alike: a GPO report's
+    /// `BUILTIN\Administrators` and GptTmpl.inf's `*S-1-5-32-544` do not conflict.
+    #[test]
+    fn user_rights_compare_as_sets_of_principals() {
+        let list = |items: &[&str]| {
+            Value::List(items.iter().map(|s| Value::Str((*s).to_string())).collect())
+        };
+        let values = [
+            list(&["BUILTIN\\Administrators"]),
+            list(&["*S-1-5-32-544"]),
+            list(&["Administrators", "*S-1-5-32-544"]),
+            list(&["*S-1-5-32-545", "*S-1-5-32-544"]),
+            list(&["BUILTIN\\Administrators", "BUILTIN\\Users"]),
+            list(&["*S-1-5-32-546"]),
+            list(&[]),
+            list(&["*S-1-0-0"]),
+            Value::NotConfigured,
+        ];
+        let groups = [0, 0, 0, 1, 1, 2, 3, 3, 3];
+        let setting = |key: &str, value: &Value| Setting {
+            key: key.into(),
+            raw_name: key.into(),
+            value: value.clone(),
+            value_label: None,
+            span: Span::new(0, 0),
+            name_span: Span::new(0, 0),
+            file: None,
+        };
+        let right = "./Device/Vendor/MSFT/Policy/Config/UserRights/AccessFromNetwork";
+        for (i, a) in values.iter().enumerate() {
+            for (j, b) in values.iter().enumerate() {
+                let same = groups[i] == groups[j];
+                assert_eq!(setting_values_equal(right, a, b), same, "{a:?} vs {b:?}");
+                assert_eq!(
+                    setting_class(&setting(right, a)) == setting_class(&setting(right, b)),
+                    same,
+                    "{a:?} vs {b:?}"
+                );
+                assert_eq!(
+                    setting_values_equal("privilege:semadeupright", a, b),
+                    same,
+                    "{a:?} vs {b:?}"
+                );
+            }
+        }
+        // Other lists keep their order and spelling.
+        let other = "hklm\\software\\contoso\\names";
+        assert!(!setting_values_equal(other, &values[0], &values[1]));
+        assert!(
+            setting_class(&setting(other, &values[0]))
+                != setting_class(&setting(other, &values[1]))
+        );
     }
 }

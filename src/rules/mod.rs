@@ -4,6 +4,7 @@
 
 pub mod controls;
 pub mod engine;
+pub mod principals;
 mod schema;
 
 use std::fmt;
@@ -91,6 +92,18 @@ impl Predicate {
 /// (`"01"` and `"1"` both equal `1`) and agrees with the conflict rule's value classes
 /// (`engine::value_class`); lists of `Name=Value` flags (hardened UNC paths) as sets of flags
 /// (`model::flag_set`); other strings exactly.
+/// [`values_equal`] for two values of the setting `key`: user rights compare as sets of
+/// principals, names and SIDs alike (a GPO report's `BUILTIN\Administrators` is GptTmpl.inf's
+/// `*S-1-5-32-544`), in any order.
+pub fn setting_values_equal(key: &str, a: &Value, b: &Value) -> bool {
+    if principals::is_user_right(key)
+        && let (Some(p), Some(q)) = (principals::principal_set(a), principals::principal_set(b))
+    {
+        return p == q;
+    }
+    values_equal(a, b)
+}
+
 pub fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::List(x), Value::List(y)) => {
