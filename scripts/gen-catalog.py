@@ -502,8 +502,14 @@ def element_record(policy, scope, parent, element):
         record["values"] = [{"value": i["value"]["value"], "label": i.get("label") or ""} for i in items]
         record["options"] = {i["value"]["value"].lower(): int_or_str(i["value"]["value"], as_int) for i in items}
     elif kind == "boolean":
-        true, false = admx_value(element.get("true_value"), 1), admx_value(element.get("false_value"), 0)
-        record["values"] = [{"value": str(true), "label": "Enabled"}, {"value": str(false), "label": "Disabled"}]
+        # A check box without a `falseValue` (or with `<delete/>`) deletes its value when
+        # cleared: Group Policy writes `**del.<value>` to Registry.pol (the NSA Secure Host
+        # Baseline's EnableScriptBlockInvocationLogging), so a cleared box is the value not
+        # configured (JSON null), as Registry.pol reads it, not 0.
+        true, false = admx_value(element.get("true_value"), 1), admx_value(element.get("false_value"), None)
+        record["values"] = [{"value": str(true), "label": "Enabled"}]
+        if false is not None:
+            record["values"].append({"value": str(false), "label": "Disabled"})
         record["options"] = {"1": true, "0": false}
     return record
 

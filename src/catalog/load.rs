@@ -47,6 +47,8 @@ struct Record {
 enum OptionValue {
     Int(i64),
     Str(String),
+    /// `null`: the option deletes the value (a cleared check box without a `falseValue`).
+    Deleted(()),
 }
 
 impl From<OptionValue> for Value {
@@ -54,6 +56,7 @@ impl From<OptionValue> for Value {
         match v {
             OptionValue::Int(i) => Value::Int(i),
             OptionValue::Str(s) => Value::Str(s),
+            OptionValue::Deleted(()) => Value::NotConfigured,
         }
     }
 }

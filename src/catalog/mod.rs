@@ -811,6 +811,30 @@ mod tests {
         }
     }
 
+    /// A cleared check box deletes its value unless the ADMX names a `falseValue`: Group Policy
+    /// writes `**del.EnableScriptBlockInvocationLogging` to Registry.pol, so the Settings
+    /// Catalog's `_0` and a GPO report's cleared box read as not configured, as Registry.pol does.
+    #[test]
+    fn a_cleared_check_box_without_false_data_deletes_its_value() {
+        let invocation = catalog()
+            .resolve(r"HKLM\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging\EnableScriptBlockInvocationLogging")
+            .unwrap();
+        assert_eq!(invocation.option("0"), Some(&Value::NotConfigured));
+        assert_eq!(invocation.option("1"), Some(&Value::Int(1)));
+        let id = invocation.definition_id.as_deref().unwrap();
+        let (_, cleared, _) = catalog().choice(&format!("{id}_0")).unwrap();
+        assert_eq!(cleared, Value::NotConfigured);
+        assert_eq!(
+            catalog().normalise(invocation, Value::Str("false".into())),
+            Value::NotConfigured
+        );
+        // A box whose ADMX writes 0 when cleared keeps it.
+        let unknown_ca = catalog()
+            .resolve(r"HKLM\SOFTWARE\Policies\Microsoft\Windows\AxInstaller\AxISURLZonePolicies\IgnoreUnknownCA")
+            .unwrap();
+        assert_eq!(unknown_ca.option("0"), Some(&Value::Int(0)));
+    }
+
     /// An ASR rule is one setting: its Settings Catalog choice, and its registry value as CIS
     /// (HardeningKitty) spells it, with the registry's data for each state.
     #[test]
