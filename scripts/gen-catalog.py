@@ -932,6 +932,23 @@ def write_catalog(records, path):
     Path(path).write_text("[\n" + text + "\n]\n", encoding="utf-8")
 
 
+def disambiguate_titles(records):
+    """Native CSP policies that map to one Group Policy policy share its friendly name
+    (DeviceGuard's EnableVirtualizationBasedSecurity, RequirePlatformSecurityFeatures and
+    ConfigureSystemGuardLaunch are all "Turn On Virtualization Based Security"): a finding
+    could not say which one it means, so each such title names its CSP policy too."""
+    groups = {}
+    for record in records:
+        uri = record.get("oma_uri") or ""
+        if record.get("parent_record") is None and uri and "/ADMX_" not in uri:
+            groups.setdefault((record["title"], record.get("scope")), []).append(record)
+    for shared in groups.values():
+        if len(shared) > 1:
+            for record in shared:
+                area, policy = record["oma_uri"].split("/")[-2:]
+                record["title"] = f"{record['title']} ({area}/{policy})"
+
+
 def order_native_first(parents):
     """Native Policy CSP areas before their `ADMX_*` twins, so the native policy wins a shared key."""
     return sorted(parents, key=lambda r: r["oma_uri"].split("/")[6].lower().startswith("admx_"))
@@ -962,6 +979,7 @@ def main():
     ordered = curated + rest + children + asr_records()
     ordered.sort(key=lambda r: "inverted_registry" in r)
     records = [r for r in ordered if assigner.assign(r)]
+    disambiguate_titles(records)
     write_catalog(records, args.out)
     size = Path(args.out).stat().st_size
     print(f"records: {len(records)} ({len(children)} ADMX element children) -> {args.out} ({size:,} bytes)")

@@ -493,7 +493,7 @@ fn each_missing_value_of_a_stig_rule_is_its_own_note() {
         "RequireMutualAuthentication=1, RequireIntegrity=1"
     );
     // SmartScreen's switch and level share a catalog title: the key tells them apart.
-    let level = r"setting Configure Windows Defender SmartScreen (HKLM\SOFTWARE\Policies\Microsoft\Windows\System\ShellSmartScreenLevel),";
+    let level = r"setting Configure Windows Defender SmartScreen (SmartScreen/PreventOverrideForFilesInShell) (HKLM\SOFTWARE\Policies\Microsoft\Windows\System\ShellSmartScreenLevel),";
     assert!(notes.iter().any(|(m, _)| m.contains(level)), "{notes:#?}");
     let fingerprints: std::collections::HashSet<&str> = outcome
         .findings
