@@ -594,6 +594,60 @@ CSP_VALUE_LISTS = {
 }
 
 
+# Windows Firewall: Group Policy (and CIS section 9) keeps each profile's settings under
+# `...\WindowsFirewall\<Profile>Profile`, Intune sets them through the Firewall CSP
+# (`./Vendor/MSFT/Firewall/MdmStore/<Profile>Profile/...`, Settings Catalog
+# `vendor_msft_firewall_mdmstore_...`), which the Policy CSP table does not list. The pairs
+# below follow the Firewall CSP reference; each CSP node holds the registry value's meaning
+# (true = 1; DefaultInboundAction 1 = block, as in the registry; DisableInboundNotifications is
+# DisableNotifications; the log settings sit under `Logging`).
+FIREWALL_KEY = "HKLM\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall"
+FIREWALL_PROFILES = ["Domain", "Private", "Public"]
+FIREWALL_SETTINGS = [
+    # (CSP node, registry value under the profile, kind, title)
+    ("EnableFirewall", "EnableFirewall", "bool", "Firewall state"),
+    ("DefaultInboundAction", "DefaultInboundAction", "action", "Inbound connections"),
+    ("DefaultOutboundAction", "DefaultOutboundAction", "action", "Outbound connections"),
+    ("DisableInboundNotifications", "DisableNotifications", "bool", "Do not display a notification"),
+    ("AllowLocalPolicyMerge", "AllowLocalPolicyMerge", "bool", "Apply local firewall rules"),
+    ("AllowLocalIpsecPolicyMerge", "AllowLocalIPsecPolicyMerge", "bool", "Apply local connection security rules"),
+    ("DisableUnicastResponsesToMulticastBroadcast", "DisableUnicastResponsesToMulticastBroadcast", "bool",
+     "Do not allow unicast response"),
+    ("LogFilePath", "Logging\\LogFilePath", "path", "Logging: Name"),
+    ("LogMaxFileSize", "Logging\\LogFileSize", "int", "Logging: Size limit (KB)"),
+    ("EnableLogDroppedPackets", "Logging\\LogDroppedPackets", "bool", "Logging: Log dropped packets"),
+    ("EnableLogSuccessConnections", "Logging\\LogSuccessfulConnections", "bool", "Logging: Log successful connections"),
+]
+FIREWALL_KINDS = {
+    "bool": ("int", [("1", "Yes (true)"), ("0", "No (false)")], {"true": 1, "false": 0}),
+    "action": ("int", [("0", "Allow"), ("1", "Block")], {"0": 0, "1": 1}),
+    "int": ("int", [], None),
+    "path": ("chr", [], None),
+}
+
+
+def firewall_records():
+    """One record per firewall profile and setting: its registry value, its Firewall CSP node."""
+    records = []
+    for profile in FIREWALL_PROFILES:
+        for node, value, kind, title in FIREWALL_SETTINGS:
+            fmt, values, options = FIREWALL_KINDS[kind]
+            records.append({
+                "title": f"Windows Firewall: {profile}: {title}",
+                "scope": "device",
+                "oma_uri": f"./Vendor/MSFT/Firewall/MdmStore/{profile}Profile/{node}",
+                "definition_id": f"vendor_msft_firewall_mdmstore_{profile.lower()}profile_{node.lower()}",
+                "registry": f"{FIREWALL_KEY}\\{profile}Profile\\{value}",
+                "registry_aliases": [],
+                "other_names": [],
+                "format": fmt,
+                "admx_backed": False,
+                "values": [{"value": v, "label": label} for v, label in values],
+                "options": options,
+            })
+    return records
+
+
 def asr_records():
     """One record per ASR rule: its registry value, its Settings Catalog choice and its states."""
     return [
@@ -976,7 +1030,7 @@ def main():
     assigner = KeyAssigner()
     # Policies of `INVERTED_REGISTRY` last: they join the record that owns their registry value,
     # wherever it comes in the order.
-    ordered = curated + rest + children + asr_records()
+    ordered = curated + rest + children + asr_records() + firewall_records()
     ordered.sort(key=lambda r: "inverted_registry" in r)
     records = [r for r in ordered if assigner.assign(r)]
     disambiguate_titles(records)

@@ -835,6 +835,40 @@ mod tests {
         assert_eq!(unknown_ca.option("0"), Some(&Value::Int(0)));
     }
 
+    /// The Firewall CSP's profile settings are the `WindowsFirewall` registry values Group Policy
+    /// and CIS section 9 use, in the same data.
+    #[test]
+    fn firewall_csp_settings_are_the_group_policy_registry_values() {
+        let state = catalog()
+            .resolve("./Vendor/MSFT/Firewall/MdmStore/DomainProfile/EnableFirewall")
+            .unwrap();
+        assert_eq!(
+            state.key,
+            r"HKLM\SOFTWARE\Policies\Microsoft\WindowsFirewall\DomainProfile\EnableFirewall"
+        );
+        let (def, on, _) = catalog()
+            .choice("vendor_msft_firewall_mdmstore_domainprofile_enablefirewall_true")
+            .unwrap();
+        assert!(std::ptr::eq(def, state));
+        assert_eq!(on, Value::Int(1));
+        assert_eq!(catalog().normalise(state, Value::Bool(false)), Value::Int(0));
+        let (_, block, label) = catalog()
+            .choice("vendor_msft_firewall_mdmstore_publicprofile_defaultinboundaction_1")
+            .unwrap();
+        assert_eq!((block, label.map(Name::as_str)), (Value::Int(1), Some("Block")));
+        let notifications = catalog()
+            .resolve("vendor_msft_firewall_mdmstore_privateprofile_disableinboundnotifications")
+            .unwrap();
+        assert!(notifications.key.ends_with(r"\PrivateProfile\DisableNotifications"));
+        let log_size = catalog()
+            .resolve(r"HKLM\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile\Logging\LogFileSize")
+            .unwrap();
+        assert_eq!(
+            log_size.definition_id.as_deref(),
+            Some("vendor_msft_firewall_mdmstore_publicprofile_logmaxfilesize")
+        );
+    }
+
     /// An ASR rule is one setting: its Settings Catalog choice, and its registry value as CIS
     /// (HardeningKitty) spells it, with the registry's data for each state.
     #[test]
