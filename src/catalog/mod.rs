@@ -851,15 +851,25 @@ mod tests {
             .unwrap();
         assert!(std::ptr::eq(def, state));
         assert_eq!(on, Value::Int(1));
-        assert_eq!(catalog().normalise(state, Value::Bool(false)), Value::Int(0));
+        assert_eq!(
+            catalog().normalise(state, Value::Bool(false)),
+            Value::Int(0)
+        );
         let (_, block, label) = catalog()
             .choice("vendor_msft_firewall_mdmstore_publicprofile_defaultinboundaction_1")
             .unwrap();
-        assert_eq!((block, label.map(Name::as_str)), (Value::Int(1), Some("Block")));
+        assert_eq!(
+            (block, label.map(Name::as_str)),
+            (Value::Int(1), Some("Block"))
+        );
         let notifications = catalog()
             .resolve("vendor_msft_firewall_mdmstore_privateprofile_disableinboundnotifications")
             .unwrap();
-        assert!(notifications.key.ends_with(r"\PrivateProfile\DisableNotifications"));
+        assert!(
+            notifications
+                .key
+                .ends_with(r"\PrivateProfile\DisableNotifications")
+        );
         let log_size = catalog()
             .resolve(r"HKLM\SOFTWARE\Policies\Microsoft\WindowsFirewall\PublicProfile\Logging\LogFileSize")
             .unwrap();

@@ -715,12 +715,12 @@ impl std::hash::Hasher for PassThrough {
 /// Policies (index, setting) that set one key, by value class.
 type ValueBuckets<'m> = HashMap<ValueClass<'m>, Vec<(usize, &'m Setting)>>;
 
-/// A value's equality class for `values_equal`: numbers whatever their spelling, strings as
-/// written, lists element by element.
+/// A value's equality class for `values_equal`: numbers whatever their spelling, strings in
+/// any ASCII case, lists element by element.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum ValueClass<'m> {
     Int(i64),
-    Str(&'m str),
+    Str(Caseless<'m>),
     /// Two or more `Name=Value` flags, as `model::flag_set` orders them.
     Flags(Box<[(String, String)]>),
     List(Box<[ValueClass<'m>]>),
@@ -728,6 +728,28 @@ enum ValueClass<'m> {
     Principals(Box<[String]>),
     Choice(&'m str),
     NotConfigured,
+}
+
+/// Text that compares and hashes in any ASCII case, as Windows compares registry string data
+/// (`%SystemRoot%\System32\LogFiles` is `%systemroot%\system32\logfiles`).
+#[derive(Clone, Copy, Debug)]
+struct Caseless<'m>(&'m str);
+
+impl PartialEq for Caseless<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(other.0)
+    }
+}
+
+impl Eq for Caseless<'_> {}
+
+impl std::hash::Hash for Caseless<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for b in self.0.bytes() {
+            state.write_u8(b.to_ascii_lowercase());
+        }
+        state.write_u8(0xff);
+    }
 }
 
 /// A setting's equality class for `setting_values_equal`: a user right's principals as a set.
@@ -746,7 +768,7 @@ fn value_class(value: &Value) -> ValueClass<'_> {
             Ok(i) => ValueClass::Int(i),
             Err(_) => match crate::model::flag_set(s) {
                 Some(flags) => ValueClass::Flags(flags.into_boxed_slice()),
-                None => ValueClass::Str(s),
+                None => ValueClass::Str(Caseless(s)),
             },
         },
         Value::List(items) => ValueClass::List(items.iter().map(value_class).collect()),
@@ -1411,6 +1433,12 @@ mod tests {
             Value::Str("RequireMutualAuthentication=1,RequireIntegrity=1,RequirePrivacy=1".into()),
             Value::Str("RequireIntegrity=1".into()),
             Value::Str("requireintegrity=1".into()),
+            Value::Str("REQUIREINTEGRITY=1".into()),
+            Value::Str("block".into()),
+            Value::Str("%SystemRoot%\\System32\\LogFiles\\Firewall\\domainfw.log".into()),
+            Value::Str("%systemroot%\\system32\\logfiles\\firewall\\domainfw.log".into()),
+            Value::Str("%systemroot%\\system32\\logfiles\\firewall\\publicfw.log".into()),
+            Value::List(vec![Value::Str("*s-1-5-32-544".into())]),
         ];
         for a in &values {
             for b in &values {

@@ -104,6 +104,8 @@ pub fn setting_values_equal(key: &str, a: &Value, b: &Value) -> bool {
     values_equal(a, b)
 }
 
+/// Do two values mean the same? Numbers however written (`1`, `"01"`, `true`), flag lists in
+/// any order, text in any ASCII case, lists item by item.
 pub fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::List(x), Value::List(y)) => {
@@ -112,9 +114,14 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
         (Value::Str(x), Value::Str(y)) if x != y && x.contains('=') && y.contains('=') => {
             match (crate::model::flag_set(x), crate::model::flag_set(y)) {
                 (Some(p), Some(q)) => p == q,
-                _ => false,
+                _ => x.eq_ignore_ascii_case(y),
             }
         }
+        // Windows compares registry string data in any case: paths, names, `Block`.
+        (Value::Str(x), Value::Str(y)) => match (a.as_int(), b.as_int()) {
+            (Some(p), Some(q)) => p == q,
+            _ => x.eq_ignore_ascii_case(y),
+        },
         _ => match (a.as_int(), b.as_int()) {
             (Some(x), Some(y)) => x == y,
             _ => a == b,
@@ -409,7 +416,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_compare_whatever_their_spelling_and_other_strings_exactly() {
+    fn numbers_compare_whatever_their_spelling_and_text_in_any_case() {
         let s = |t: &str| Value::Str(t.into());
         for (a, b) in [
             (s("01"), s("1")),
@@ -422,20 +429,26 @@ mod tests {
                 s("RequireMutualAuthentication=1, RequireIntegrity=1"),
                 s("RequireIntegrity=1,requiremutualauthentication=1"),
             ),
+            // Windows compares registry text in any case: enum words, one flag, paths.
+            (s("Block"), s("block")),
+            (s("RequireIntegrity=1"), s("requireintegrity=1")),
+            (
+                s(r"%SystemRoot%\System32\logfiles\firewall\domainfw.log"),
+                s(r"%systemroot%\system32\LogFiles\Firewall\domainfw.log"),
+            ),
         ] {
             assert!(values_equal(&a, &b) && values_equal(&b, &a), "{a:?} {b:?}");
         }
         for (a, b) in [
-            (s("Block"), s("block")),
             (s("1.0"), s("1")),
             (s("x1"), s("1")),
+            (s("Block "), s("block")),
             (
                 s("RequireMutualAuthentication=1, RequireIntegrity=1"),
                 s("RequireMutualAuthentication=1, RequireIntegrity=1, RequirePrivacy=1"),
             ),
             (s("RequireIntegrity=1, A=1"), s("RequireIntegrity=0, A=1")),
-            // One flag is text: compared exactly.
-            (s("RequireIntegrity=1"), s("requireintegrity=1")),
+            (s("RequireIntegrity=1"), s("RequireIntegrity=0")),
         ] {
             assert!(!values_equal(&a, &b), "{a:?} {b:?}");
         }
