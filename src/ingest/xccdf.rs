@@ -2,7 +2,7 @@
 //!
 //! One [`Control`] per `Rule` (framework STIG, baseline `<benchmark id> V<version>R<release>`,
 //! id = the rule's `version` such as `WN11-SO-000185`, aliases = group id, rule id, CCIs). The
-//! check text is read for what a machine can compare (see [`check_text`]): registry values
+//! check text is read for what a machine can compare (see `check_text.rs`): registry values
 //! become the catalog key and an [`Expectation`], user rights a principal list, audit
 //! subcategories the flags they must include, account policies a bound; everything else is
 //! kept as a [`ControlKind::Manual`] control. A check text nothing can be made of is not an
