@@ -79,6 +79,8 @@ pub const NS_REGISTRY: &str = "http://www.microsoft.com/GroupPolicy/Settings/Reg
 pub const NS_AUDITING: &str = "http://www.microsoft.com/GroupPolicy/Settings/Auditing";
 /// Group Policy Preferences, Windows Registry.
 pub const NS_GPP_REGISTRY: &str = "http://www.microsoft.com/GroupPolicy/Settings/Windows/Registry";
+/// Windows Firewall with Advanced Security settings.
+pub const NS_FIREWALL: &str = "http://www.microsoft.com/GroupPolicy/Settings/WindowsFirewall";
 
 /// Read a report: one policy per GPO, errors positioned in the file.
 pub fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Parsed {
@@ -305,7 +307,10 @@ impl<'a> Reader<'a> {
                 NS_GPP_REGISTRY => gpp_registry(self.catalog, half, extension, None, out),
                 other => {
                     let prefix = format!("gpo:{}/{}", half.name(), extension_name(other, data));
-                    generic(&prefix, extension, out);
+                    match (other, half) {
+                        (NS_FIREWALL, Half::Computer) => self.firewall(&prefix, extension, out),
+                        _ => generic(&prefix, extension, out),
+                    }
                 }
             }
         }
@@ -1247,6 +1252,59 @@ fn gpp_value(kind: &str, value: &str) -> Value {
     }
 }
 
+// ---- Windows Firewall ----
+
+impl Reader<'_> {
+    /// Windows Firewall: a profile's settings (`<q1:DomainProfile><q1:EnableFirewall>
+    /// <q1:Value>true</q1:Value>`) are the registry values Group Policy writes for them
+    /// (`…\WindowsFirewall\DomainProfile\EnableFirewall`, the log's under `Logging`), keyed as
+    /// the catalog keys them, so CIS section 9 and the Firewall CSP meet them. Anything else
+    /// (global settings, rules, values the catalog does not list) is read as any extension.
+    fn firewall(&self, prefix: &str, extension: &Element, out: &mut Vec<Setting>) {
+        for item in extension.children.iter().filter(|c| c.local != "Blocked") {
+            if !item.local.ends_with("Profile") {
+                flatten(prefix, item, &extension.children, out);
+                continue;
+            }
+            let (segment, _) = segment(item, &extension.children);
+            let path = format!("{prefix}/{segment}");
+            for setting in &item.children {
+                match self.firewall_setting(&item.local, setting) {
+                    Some(found) => out.push(found),
+                    None => flatten(&path, setting, &item.children, out),
+                }
+            }
+        }
+    }
+
+    fn firewall_setting(&self, profile: &str, element: &Element) -> Option<Setting> {
+        const LOGGING: [&str; 4] = [
+            "LogFilePath",
+            "LogFileSize",
+            "LogDroppedPackets",
+            "LogSuccessfulConnections",
+        ];
+        let name = element.local.as_str();
+        let logging = if LOGGING.contains(&name) {
+            "Logging\\"
+        } else {
+            ""
+        };
+        let registry =
+            format!(r"HKLM\SOFTWARE\Policies\Microsoft\WindowsFirewall\{profile}\{logging}{name}");
+        let def = self.catalog.by_registry(&registry)?;
+        let value = element.child(NS_FIREWALL, "Value")?;
+        Some(self.setting(
+            def.setting_key().to_string(),
+            name,
+            Some(def),
+            scalar(value.text()),
+            value.text_span(),
+            element.name_span,
+        ))
+    }
+}
+
 // ---- anything else ----
 
 /// Every child of an extension as stable-key settings under `prefix`.
@@ -1801,6 +1859,68 @@ mod tests {
         assert!(
             file.slice(first.span).starts_with("<LinksTo>")
                 && file.slice(first.span).ends_with("</LinksTo>")
+        );
+    }
+
+    /// A report's firewall profile settings are the registry values CIS section 9 checks;
+    /// what the catalog does not list keeps its stable key.
+    #[test]
+    fn firewall_profile_settings_are_registry_values() {
+        let report = r#"<?xml version="1.0" encoding="utf-8"?>
+<report xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://www.microsoft.com/GroupPolicy/Settings">
+  <GPO>
+    <Name>Firewall</Name>
+    <Computer>
+      <Enabled>true</Enabled>
+      <ExtensionData>
+        <Extension xmlns:q1="http://www.microsoft.com/GroupPolicy/Settings/WindowsFirewall" xsi:type="q1:WindowsFirewallSettings">
+          <q1:GlobalSettings>
+            <q1:PolicyVersion><q1:Value>538</q1:Value></q1:PolicyVersion>
+          </q1:GlobalSettings>
+          <q1:DomainProfile>
+            <q1:DefaultInboundAction><q1:Value>true</q1:Value></q1:DefaultInboundAction>
+            <q1:EnableFirewall><q1:Value>true</q1:Value></q1:EnableFirewall>
+            <q1:LogFileSize><q1:Value>16384</q1:Value></q1:LogFileSize>
+            <q1:DisableStealthMode><q1:Value>false</q1:Value></q1:DisableStealthMode>
+          </q1:DomainProfile>
+          <q1:PublicProfile>
+            <q1:AllowLocalPolicyMerge><q1:Value>false</q1:Value></q1:AllowLocalPolicyMerge>
+          </q1:PublicProfile>
+        </Extension>
+        <Name>Windows Firewall</Name>
+      </ExtensionData>
+    </Computer>
+  </GPO>
+</report>"#;
+        let file = text(report);
+        let policy = &read_file(&file).policies[0];
+        let firewall = r"HKLM\SOFTWARE\Policies\Microsoft\WindowsFirewall";
+        let get = |path: &str| setting(policy, &format!(r"{firewall}\{path}"));
+        let state = get(r"DomainProfile\EnableFirewall");
+        assert_eq!(state.value, Value::Int(1));
+        assert_eq!(file.slice(state.span), "true");
+        assert_eq!(
+            get(r"DomainProfile\DefaultInboundAction").value,
+            Value::Int(1)
+        );
+        let size = get(r"DomainProfile\Logging\LogFileSize");
+        assert_eq!(
+            (size.value.clone(), file.slice(size.span)),
+            (Value::Int(16384), "16384")
+        );
+        assert_eq!(
+            get(r"PublicProfile\AllowLocalPolicyMerge").value,
+            Value::Int(0)
+        );
+        // Not in the catalog: the stable keys any extension gets.
+        let keys: Vec<&str> = policy.settings.iter().map(|s| s.key.as_str()).collect();
+        assert!(
+            keys.contains(&"gpo:computer/windowsfirewall/globalsettings/policyversion/value"),
+            "{keys:?}"
+        );
+        assert!(
+            keys.contains(&"gpo:computer/windowsfirewall/domainprofile/disablestealthmode/value"),
+            "{keys:?}"
         );
     }
 
