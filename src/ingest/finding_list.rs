@@ -385,10 +385,12 @@ impl List<'_> {
             hive_path(c.text(row, "RegistryPath")),
             c.text(row, "RegistryItem")
         );
+        let expected = expectation(operator, registry_value(value))
+            .map(|e| absent_as_default(e, c.text(row, "DefaultValue")));
         Check {
             kind: ControlKind::RegistryValue,
             key: Some(registry_key(self.catalog, &path)),
-            expected: expectation(operator, registry_value(value)),
+            expected,
         }
     }
 
@@ -464,6 +466,27 @@ fn registry_value(text: &str) -> Value {
 }
 
 /// An expectation from an operator and a value.
+/// HardeningKitty compares a registry value that does not exist as the row's `DefaultValue`
+/// (what Windows does when nothing sets it). Where that default is one of the values expected,
+/// a value that is not configured is too: a policy that deletes it (an ADMX check box cleared,
+/// `**del.` in Registry.pol) meets the row, and so does a tenant that never sets it.
+fn absent_as_default(expected: Expectation, default: &str) -> Expectation {
+    let Expectation::OneOf(mut values) = expected else {
+        return expected;
+    };
+    let default = default.trim();
+    let absent = Value::NotConfigured;
+    if !default.is_empty()
+        && !values.contains(&absent)
+        && values
+            .iter()
+            .any(|v| crate::rules::values_equal(v, &registry_value(default)))
+    {
+        values.push(absent);
+    }
+    Expectation::OneOf(values)
+}
+
 fn expectation(operator: &str, value: Value) -> Option<Expectation> {
     let empty = matches!(&value, Value::Str(s) if s.is_empty());
     let number = value.as_int().filter(|_| matches!(value, Value::Int(_)));
@@ -583,6 +606,34 @@ mod tests {
         assert_eq!(file.slice(c.expected_span.unwrap()), "0");
         assert_eq!(c.severity.as_deref(), Some("medium"));
         assert!(file.slice(c.span).starts_with("2.3.11.3,"));
+    }
+
+    /// Microsoft's baseline row 11006 expects EnableScriptBlockInvocationLogging = 0 with
+    /// DefaultValue 0: a policy that clears the box (the value deleted) meets it, as
+    /// HardeningKitty reads an absent value as its default.
+    #[test]
+    fn an_absent_value_meets_a_row_whose_default_is_expected() {
+        let text = format!(
+            "{HEADER}11006,PowerShell,\"Invocation logging\",Registry,,HKLM:\\Software\\Policies\\Microsoft\\Windows\\PowerShell\\ScriptBlockLogging,EnableScriptBlockInvocationLogging,,,,0,0,=,Low\n\
+             10200,x,\"Blank passwords\",Registry,,HKLM:\\System\\CurrentControlSet\\Control\\Lsa,LimitBlankPasswordUse,,,,0,1,=,Medium\n\
+             10001,x,\"Lockout\",Registry,,HKLM:\\Software\\Contoso,Threshold,,,,5,3,>=,Low\n"
+        );
+        let (_, parsed) = read_text(
+            "finding_list_msft_security_baseline_windows_11_machine.csv",
+            &text,
+        );
+        let expected: Vec<_> = parsed.controls.iter().map(|c| c.expected.clone()).collect();
+        assert_eq!(
+            expected,
+            [
+                Some(Expectation::OneOf(vec![
+                    Value::Int(0),
+                    Value::NotConfigured
+                ])),
+                Some(Expectation::OneOf(vec![Value::Int(1)])),
+                Some(Expectation::AtLeast(3)),
+            ]
+        );
     }
 
     #[test]
