@@ -313,8 +313,13 @@ def admx_states(policy, has_registry_value):
 # say how they map). SmartScreen/PreventOverrideForFilesInShell writes ShellSmartScreenLevel:
 # 0 "Do not prevent override" = `Warn`, 1 "Prevent override" = `Block` (Policy CSP reference,
 # SmartScreen: "0 - Employees can ignore SmartScreen warnings", "1 - ... can't ignore").
+# Defender/AllowCloudProtection writes SpynetReporting ("Join Microsoft MAPS"): 1 "Allowed" is
+# MAPS membership, which Defender runs as Advanced (2) since Basic membership was retired
+# (Defender's MAPS reference: Basic is treated as Advanced); so the CSP's 1 is the 2 that
+# Microsoft's security baseline and GPOs write, and 0 is Disabled.
 REGISTRY_DATA = {
     "./Device/Vendor/MSFT/Policy/Config/SmartScreen/PreventOverrideForFilesInShell": {"0": "Warn", "1": "Block"},
+    "./Device/Vendor/MSFT/Policy/Config/Defender/AllowCloudProtection": {"0": 0, "1": 2},
 }
 
 
@@ -323,9 +328,9 @@ def with_registry_data(record):
     data = REGISTRY_DATA.get(record["oma_uri"])
     if not data or not record.get("registry"):
         return
-    record["format"] = "chr"
+    record["format"] = "int" if all(isinstance(d, int) for d in data.values()) else "chr"
     record["options"] = dict(data)
-    record["values"] = [{"value": data[v["value"]], "label": v["label"]} for v in record["values"]]
+    record["values"] = [{"value": str(data[v["value"]]), "label": v["label"]} for v in record["values"]]
 
 
 # Native CSP policies that allow what their Group Policy twin's registry value disables:

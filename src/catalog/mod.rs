@@ -752,6 +752,15 @@ mod tests {
             Value::Str("Warn".into())
         );
         assert_eq!(catalog().csp_value(def, Value::Int(7)), Value::Int(7));
+        // Defender/AllowCloudProtection's "Allowed" is Advanced MAPS (2): Basic was retired.
+        let maps = catalog()
+            .resolve("./Device/Vendor/MSFT/Policy/Config/Defender/AllowCloudProtection")
+            .unwrap();
+        assert!(maps.key.ends_with(r"\Spynet\SpynetReporting"));
+        assert_eq!(catalog().csp_value(maps, Value::Int(1)), Value::Int(2));
+        let id = maps.definition_id.as_deref().unwrap();
+        let (_, allowed, _) = catalog().choice(&format!("{id}_1")).unwrap();
+        assert_eq!(allowed, Value::Int(2));
         // Settings whose CSP value is their registry data keep it (text read as its number).
         let pku2u = catalog().resolve("pku2u_allow_online_id").unwrap();
         assert_eq!(catalog().csp_value(pku2u, Value::Int(0)), Value::Int(0));
