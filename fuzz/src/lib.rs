@@ -267,7 +267,9 @@ const PIPELINE_NAMES: [&str; 8] = [
 /// The whole pipeline: the input (after its first byte, which picks the file name) is written
 /// to a per-process temporary folder, `baselint::check` runs every rule over it, and every
 /// report format is rendered. `baselint.toml` is also the run's config file, so the config,
-/// and what it names (baselines, exceptions, rule folders), goes through the same path.
+/// and what it names (baselines, exceptions, rule folders), goes through the same path. Bit 3
+/// of the first byte checks unassigned policies as reaching every join type (`--unassigned
+/// all`), so the rules also run on what a GPO without links or an unassigned policy sets.
 pub fn pipeline(data: &[u8]) {
     let Some((&selector, body)) = data.split_first() else {
         return;
@@ -289,6 +291,7 @@ pub fn pipeline(data: &[u8]) {
         config: Some(config),
         select: vec!["ALL".to_string()],
         today: baselint::model::Date::parse("2026-11-25"),
+        unassigned: (selector & 0x08 != 0).then_some(baselint::model::ALL_JOIN_TYPES),
         ..Default::default()
     });
     let report = baselint::report::Report::new(&outcome);
