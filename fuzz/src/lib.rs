@@ -112,7 +112,11 @@ pub fn intune_json(data: &[u8]) {
         }
         let step = 1 + file.len() / 512;
         for offset in (0..=file.len()).step_by(step).chain([file.len()]) {
-            assert_eq!(file.line_col(offset), fresh.line_col(offset), "offset {offset}");
+            assert_eq!(
+                file.line_col(offset),
+                fresh.line_col(offset),
+                "offset {offset}"
+            );
         }
     }
 }
