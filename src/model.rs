@@ -187,6 +187,8 @@ impl JoinTypeSet {
     pub const EMPTY: JoinTypeSet = JoinTypeSet(0);
     /// The join types Intune manages: every device an "all devices" assignment can reach.
     pub const MDM: JoinTypeSet = JoinTypeSet(0b1011);
+    /// The join types Group Policy reaches: computers in Active Directory OUs.
+    pub const GROUP_POLICY: JoinTypeSet = JoinTypeSet(0b0110);
     /// The join types that exist in Entra ID (domain-only devices are not synchronised).
     pub const IN_ENTRA: JoinTypeSet = JoinTypeSet(0b1011);
 
@@ -1053,6 +1055,10 @@ mod tests {
         assert!(
             ALL_JOIN_TYPES.contains(JoinType::Domain)
                 && !JoinTypeSet::MDM.contains(JoinType::Domain)
+        );
+        assert_eq!(
+            JoinTypeSet::GROUP_POLICY,
+            JoinTypeSet::of(&[JoinType::Domain, JoinType::Hybrid])
         );
     }
 }

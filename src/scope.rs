@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use crate::config::{Inventory, InventoryEntry};
 use crate::ingest::membership_rule::{self, Dialect, JoinTypeAnalysis};
 use crate::model::{
-    Assignment, GpoLink, Group, InlineRule, InputError, JoinType, JoinTypeSet, Membership, Mode,
-    Model, Name, Policy, PolicyKind, Target, get_lowercase_keyed, map_inner_offset,
+    Assignment, GpoLink, Group, InlineRule, InputError, JoinTypeSet, Membership, Mode, Model, Name,
+    Policy, PolicyKind, Target, get_lowercase_keyed, map_inner_offset,
 };
 use crate::source::{Location, SourceId, Span};
 
@@ -312,7 +312,7 @@ impl<'m> Scope<'m> {
                 // What the policy's channel can reach: GPOs never reach Entra-joined devices,
                 // Intune never domain-only ones.
                 let channel = match policy.kind {
-                    PolicyKind::Gpo => JoinTypeSet::of(&[JoinType::Domain, JoinType::Hybrid]),
+                    PolicyKind::Gpo => JoinTypeSet::GROUP_POLICY,
                     _ => JoinTypeSet::MDM,
                 };
                 let types = types.intersection(channel);
@@ -328,7 +328,7 @@ impl<'m> Scope<'m> {
         if !link.enabled {
             return Reach::exact(JoinTypeSet::EMPTY, JoinTypeSet::EMPTY);
         }
-        let gpo_scope = JoinTypeSet::of(&[JoinType::Domain, JoinType::Hybrid]);
+        let gpo_scope = JoinTypeSet::GROUP_POLICY;
         let mut reach = match self.inventory.ou(&link.som_path) {
             Some(entry) => {
                 let types = entry.join_types.intersection(gpo_scope);
@@ -810,7 +810,7 @@ fn trust_type_span(expr: &membership_rule::Expr, location: RuleLocation) -> Span
 mod tests {
     use super::*;
     use crate::config::InventoryEntry;
-    use crate::model::{InlineRule, PolicyKind};
+    use crate::model::{InlineRule, JoinType, PolicyKind};
     use crate::source::Span;
 
     fn group(id: &str, name: &str, membership: Membership) -> Group {
