@@ -244,11 +244,14 @@ impl fmt::Debug for JoinTypeSet {
     }
 }
 
-/// The label of an account policy value the catalog does not know: the lockout duration -1
+/// The readers' key of the account lockout duration, which the catalog does not list. Its -1
 /// (GptTmpl.inf; a GPO report's 4294967295 is read as -1) locks an account until an
 /// administrator unlocks it.
+pub const LOCKOUT_DURATION_KEY: &str = "system_access:lockoutduration";
+
+/// The label of an account policy value the catalog does not know: the lockout duration -1.
 pub fn system_access_label(key: &str, value: &Value) -> Option<Name> {
-    (key == "system_access:lockoutduration" && value.as_int() == Some(-1))
+    (key == LOCKOUT_DURATION_KEY && value.as_int() == Some(-1))
         .then(|| Name::from("until an administrator unlocks the account"))
 }
 

@@ -41,7 +41,7 @@ pub fn satisfies(expected: &Expectation, value: &Value) -> bool {
 /// readers read as -1): locked out until an administrator unlocks the account, the "0" of the
 /// Group Policy editor (MS-GPSB, account lockout settings: "-1 or 1 to 99,999"). No duration is
 /// longer, so it meets any lower bound.
-const LOCKOUT_DURATION: &str = "system_access:lockoutduration";
+const LOCKOUT_DURATION: &str = crate::model::LOCKOUT_DURATION_KEY;
 
 /// A value as bounds compare it: the lockout duration "until unlocked" as the longest there is.
 fn comparable<'v>(key: &str, value: &'v Value) -> std::borrow::Cow<'v, Value> {
