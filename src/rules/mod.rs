@@ -111,16 +111,14 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
         (Value::List(x), Value::List(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
         }
-        (Value::Str(x), Value::Str(y)) if x != y && x.contains('=') && y.contains('=') => {
-            match (crate::model::flag_set(x), crate::model::flag_set(y)) {
-                (Some(p), Some(q)) => p == q,
-                _ => x.eq_ignore_ascii_case(y),
-            }
-        }
-        // Windows compares registry string data in any case: paths, names, `Block`.
+        // Text: numbers as numbers, flag lists as sets, anything else in any ASCII case, as
+        // Windows compares registry string data (paths, names, `Block`).
         (Value::Str(x), Value::Str(y)) => match (a.as_int(), b.as_int()) {
             (Some(p), Some(q)) => p == q,
-            _ => x.eq_ignore_ascii_case(y),
+            _ => match (crate::model::flag_set(x), crate::model::flag_set(y)) {
+                (Some(p), Some(q)) => p == q,
+                _ => x.eq_ignore_ascii_case(y),
+            },
         },
         _ => match (a.as_int(), b.as_int()) {
             (Some(x), Some(y)) => x == y,
