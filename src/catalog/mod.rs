@@ -429,8 +429,9 @@ impl Catalog {
 
     /// A value as a CSP takes it (an OMA-URI's data) in the data of the setting's registry
     /// value, where the two differ: SmartScreen/PreventOverrideForFilesInShell takes 1 and writes
-    /// `Block` to ShellSmartScreenLevel. The catalog says so with options that map a CSP value to a
-    /// string; any other value is returned as it is.
+    /// `Block` to ShellSmartScreenLevel, `Defender/AllowRealtimeMonitoring` takes 1 for
+    /// `DisableRealtimeMonitoring` = 0. The setting's options map each CSP value to its data (to
+    /// itself for most policies); a value no option names is returned as it is.
     pub fn csp_value(&self, def: &SettingDef, raw: Value) -> Value {
         if def.admx_backed {
             return raw;

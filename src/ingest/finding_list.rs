@@ -476,11 +476,13 @@ fn absent_as_default(expected: Expectation, default: &str) -> Expectation {
     };
     let default = default.trim();
     let absent = Value::NotConfigured;
-    if !default.is_empty()
-        && !values.contains(&absent)
-        && values
-            .iter()
-            .any(|v| crate::rules::values_equal(v, &registry_value(default)))
+    if default.is_empty() || values.contains(&absent) {
+        return Expectation::OneOf(values);
+    }
+    let default = registry_value(default);
+    if values
+        .iter()
+        .any(|v| crate::rules::values_equal(v, &default))
     {
         values.push(absent);
     }
