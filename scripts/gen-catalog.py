@@ -644,7 +644,8 @@ def firewall_records():
                 "definition_id": f"vendor_msft_firewall_mdmstore_{profile.lower()}profile_{node.lower()}",
                 "registry": f"{FIREWALL_KEY}\\{profile}Profile\\{value}",
                 "registry_aliases": [],
-                "other_names": [],
+                # How a GPO report names it: the profile element, then the value's own name.
+                "other_names": [f"firewall:{profile}Profile/{value.rsplit(chr(92), 1)[-1]}"],
                 "format": fmt,
                 "admx_backed": False,
                 "values": [{"value": v, "label": label} for v, label in values],

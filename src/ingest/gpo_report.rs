@@ -1277,22 +1277,13 @@ impl Reader<'_> {
         }
     }
 
+    /// One profile value, found by the name the catalog gives it for GPO reports
+    /// (`firewall:DomainProfile/LogFileSize`, written under `Logging`).
     fn firewall_setting(&self, profile: &str, element: &Element) -> Option<Setting> {
-        const LOGGING: [&str; 4] = [
-            "LogFilePath",
-            "LogFileSize",
-            "LogDroppedPackets",
-            "LogSuccessfulConnections",
-        ];
         let name = element.local.as_str();
-        let logging = if LOGGING.contains(&name) {
-            "Logging\\"
-        } else {
-            ""
-        };
-        let registry =
-            format!(r"HKLM\SOFTWARE\Policies\Microsoft\WindowsFirewall\{profile}\{logging}{name}");
-        let def = self.catalog.by_registry(&registry)?;
+        let def = self
+            .catalog
+            .resolve(&format!("firewall:{profile}/{name}"))?;
         let value = element.child(NS_FIREWALL, "Value")?;
         Some(self.setting(
             def.setting_key().to_string(),
