@@ -426,6 +426,40 @@ fn inspect_shows_policies_settings_and_links() {
     insta::assert_snapshot!(stdout(&text));
 }
 
+/// `--unassigned` reaches every command that reads a tenant: `inspect` shows the assumed
+/// assignment, `check` reports what it reaches, and a join type it does not know is refused.
+#[test]
+fn unassigned_policies_are_checked_as_the_command_line_says() {
+    let dir = "tests/fixtures/unassigned";
+    let output = baselint(
+        &["inspect", dir, "--unassigned", "entra", "--format", "json"],
+        root(),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let unassigned = view["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "PKU2U block (not assigned yet)")
+        .unwrap();
+    assert_eq!(
+        unassigned["assignments"][0]["target"],
+        "nothing yet: checked as if assigned to Entra-joined devices (unassigned)"
+    );
+    let clean = baselint(&["check", dir], root());
+    assert_eq!(clean.status.code(), Some(0));
+    let found = baselint(&["check", dir, "--unassigned", "all"], root());
+    assert_eq!(found.status.code(), Some(1));
+    let refused = baselint(&["check", dir, "--unassigned", "entra,cloud"], root());
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("unknown join type `cloud`"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
+
 #[test]
 fn import_stig_writes_a_baseline_that_loads() {
     let output = baselint(

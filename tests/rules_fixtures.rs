@@ -793,3 +793,50 @@ fn admx_elements_writing_another_records_value_are_checked_there() {
     assert_eq!(conflicts.findings.len(), 1);
     assert_eq!(conflicts.findings[0].setting.as_deref(), Some(level));
 }
+
+/// GptTmpl.inf writes "locked until an administrator unlocks" as LockoutDuration = -1: it meets
+/// a baseline's lower bound, which 5 minutes does not.
+#[test]
+fn a_lockout_until_unlocked_meets_a_baseline_minimum() {
+    let dir = std::env::temp_dir().join(format!("baselint-lockout-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (folder, minutes) in [("forever", "-1"), ("short", "5")] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+        let template = format!(
+            "[Unicode]\r\nUnicode=yes\r\n[System Access]\r\nLockoutBadCount = 3\r\nLockoutDuration = {minutes}\r\n[Version]\r\nsignature=\"$CHICAGO$\"\r\nRevision=1\r\n"
+        );
+        std::fs::write(dir.join(folder).join("GptTmpl.inf"), template).unwrap();
+    }
+    std::fs::write(
+        dir.join("baseline.toml"),
+        "[baseline]\nname = \"lockout\"\n\n[[control]]\nid = \"lockout-duration\"\ntitle = \"Lockout duration\"\nkind = \"account_policy\"\nsetting = \"system_access:lockoutduration\"\nexpected = { at_least = 15 }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("baselint.toml"),
+        "[baselines]\nuse = [\"baseline.toml\"]\n",
+    )
+    .unwrap();
+    let outcome = check(&Options {
+        paths: vec![dir.clone()],
+        select: vec!["baseline-deviation".into()],
+        // Loose templates are linked nowhere: check them as reaching every device.
+        unassigned: Some(baselint::model::ALL_JOIN_TYPES),
+        ..Options::default()
+    });
+    assert!(outcome.errors().is_empty(), "{:?}", outcome.errors());
+    let found: Vec<(String, String)> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let file = &outcome.model.sources.get(f.primary.location.file).path;
+            let folder = file.parent().unwrap().file_name().unwrap();
+            (
+                folder.to_string_lossy().into_owned(),
+                text_at(&outcome, f.primary.location),
+            )
+        })
+        .collect();
+    assert_eq!(found, [("short".to_string(), "5".to_string())]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
