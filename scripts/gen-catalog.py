@@ -544,6 +544,33 @@ def value_list_record(policy, scope, parent, element):
     }
 
 
+def numbered_list_record(policy, scope, parent, element):
+    """A Settings Catalog child setting for an ADMX list whose entries are plain values (device
+    IDs to block): Group Policy writes each entry as a value of the list's key, named `1`, `2`...
+    (`valuePrefix=""`) or after the entry itself (no `valuePrefix`). The setting is the whole
+    list, keyed by the list's key with `\\*` for "every value of it"
+    (`HKLM\\...\\Restrictions\\DenyDeviceIDs\\*`): Settings Catalog collections, GPO report
+    list boxes and Registry.pol values of that key all read into it."""
+    hive = (policy.get("registry_hives") or {}).get(scope)
+    key = element.get("key") or (policy.get("registry") or {}).get("key")
+    if not hive or not key:
+        return None
+    return {
+        "title": f"{parent['title']}: {element['id']}",
+        "scope": scope,
+        "definition_id": f"{parent['definition_id']}_{element['id'].lower()}",
+        "registry": registry_path(hive, key, "*"),
+        "registry_aliases": [],
+        "other_names": [],
+        "format": "list",
+        "admx_backed": False,
+        "parent_record": parent,
+        "element": element["id"],
+        "values": [],
+        "options": None,
+    }
+
+
 # Defender Attack Surface Reduction rules: the Settings Catalog lists each rule as a choice
 # (`..._attacksurfacereductionrules_<name>`, options off/block/audit/warn), Group Policy and CIS
 # as a registry value named by the rule's GUID under ASR\Rules (0 off, 1 block, 2 audit, 6 warn).
@@ -687,6 +714,8 @@ def policy_records(policies, hk):
                     child = element_record(policy, scope, parent, element)
                 elif element.get("type") == "list" and element.get("explicitValue") == "true":
                     child = value_list_record(policy, scope, parent, element)
+                elif element.get("type") == "list":
+                    child = numbered_list_record(policy, scope, parent, element)
                 else:
                     child = None
                 if child:

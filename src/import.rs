@@ -202,6 +202,12 @@ fn expectation(expected: &Expectation) -> String {
         Expectation::Flags(f) => {
             format!("{{ flags = {} }}", array(f.iter().map(|s| string(s))))
         }
+        Expectation::Contains(texts) => {
+            format!(
+                "{{ contains = {} }}",
+                array(texts.iter().map(|s| string(s)))
+            )
+        }
     }
 }
 

@@ -573,6 +573,12 @@ pub enum Expectation {
     /// `RequireMutualAuthentication=1, RequireIntegrity=1`) that sets at least these flags, in
     /// any order and spacing, names in any case; other flags may be set too.
     Flags(Vec<String>),
+    /// A list (an ADMX list box: device IDs or setup classes to block) with, for each of these
+    /// texts, an entry that contains it, in any ASCII case; other entries may be there too.
+    /// HardeningKitty's `RegistryList` rows check this (`-like "*<item>*"` over the values of
+    /// the list's key), so `d48179be-ec20-11d1-b6b8-00c04fa372a7` is met by the class GUID as
+    /// Group Policy writes it, in braces.
+    Contains(Vec<String>),
 }
 
 impl Expectation {

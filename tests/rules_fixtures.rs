@@ -840,3 +840,64 @@ fn a_lockout_until_unlocked_meets_a_baseline_minimum() {
     assert_eq!(found, [("short".to_string(), "5".to_string())]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// ADMX lists of plain entries (device IDs, setup classes to block) are one setting: the list.
+/// CIS 18.9.7.1.x checks that it holds given entries (HardeningKitty `RegistryList` rows), in
+/// any case, a class GUID with or without braces; lists holding the same entries in another
+/// order or case do not conflict, and a shorter list does.
+#[test]
+fn numbered_lists_are_checked_for_their_entries_and_compared_as_sets() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/numbered-list");
+    let deviations = run_rule("baseline-deviation", &dir);
+    let squeezed = |text: &str| text.split_whitespace().collect::<String>();
+    let mut found: Vec<(String, String, String)> = located_findings(&deviations)
+        .into_iter()
+        .map(|(file, text, _, control)| (file, control, squeezed(&text)))
+        .collect();
+    found.sort();
+    // The GPO report's list box lacks Thunderbolt; the Intune policy blocks one SBP-2 class of
+    // the four (`{d48179be-…}`, in braces, meets 18.9.7.1.5.1's bare GUID).
+    let gpo_list =
+        r"<q1:Value><q1:Element><q1:Data>PCI\CC_0C0010</q1:Data></q1:Element></q1:Value>";
+    let intune_list = squeezed(
+        r##"[{"@odata.type": "#microsoft.graph.deviceManagementConfigurationStringSettingValue",
+        "settingValueTemplateReference": null, "value": "{d48179be-ec20-11d1-b6b8-00c04fa372a7}"}]"##,
+    );
+    let intune = "intune-device-installation.json";
+    let expected = [
+        (
+            "gpo-device-installation.xml",
+            "18.9.7.1.2",
+            gpo_list.to_string(),
+        ),
+        (intune, "18.9.7.1.5.2", intune_list.clone()),
+        (intune, "18.9.7.1.5.3", intune_list.clone()),
+        (intune, "18.9.7.1.5.4", intune_list),
+    ]
+    .map(|(f, c, t)| (f.to_string(), c.to_string(), t));
+    assert_eq!(found, expected);
+    let ids =
+        r"HKLM\SOFTWARE\Policies\Microsoft\Windows\DeviceInstall\Restrictions\DenyDeviceIDs\*";
+    assert!(
+        deviations
+            .findings
+            .iter()
+            .any(|f| f.setting.as_deref() == Some(ids))
+    );
+    // Conflicts: the Thunderbolt-only list against each of the two longer ones, which hold the
+    // same entries in another order and case and do not conflict with each other.
+    let conflicts = run_rule("conflicting-setting-values", &dir);
+    let mut pairs: Vec<(String, bool)> = located_findings(&conflicts)
+        .into_iter()
+        .zip(&conflicts.findings)
+        .map(|((file, ..), f)| (file, f.message.contains("Thunderbolt only")))
+        .collect();
+    pairs.sort();
+    assert_eq!(
+        pairs,
+        [
+            ("intune-device-ids-thunderbolt-only.json".to_string(), true),
+            ("intune-device-installation.json".to_string(), true),
+        ]
+    );
+}

@@ -165,6 +165,13 @@ impl SettingDef {
     fn is_int(&self) -> bool {
         self.format.as_deref() == Some("int")
     }
+
+    /// An ADMX list of plain entries (device IDs or setup classes to block, servers to trust):
+    /// every value of one registry key, keyed `<list key>\*` (catalog README). Its value is the
+    /// list of entries, sorted, since the order in which a policy lists them changes nothing.
+    pub fn is_numbered_list(&self) -> bool {
+        self.format.as_deref() == Some("list")
+    }
 }
 
 /// A choice option as [`Catalog::choice_of`] reads it, with what a setting of it carries, so
@@ -422,6 +429,7 @@ impl Catalog {
             Value::Str(s) if def.admx_backed => admx_state(def, s),
             Value::Str(s) => checkbox_state(def, s).or_else(|| int_text(def, s)),
             Value::Bool(b) if def.is_int() => Some(Value::Int(i64::from(*b))),
+            Value::List(entries) if def.is_numbered_list() => Some(sorted_entries(entries)),
             _ => None,
         };
         converted.unwrap_or(raw)
@@ -591,6 +599,17 @@ fn without_hive(normal: &str) -> Option<&str> {
     normal
         .strip_prefix("hklm\\")
         .or_else(|| normal.strip_prefix("hkcu\\"))
+}
+
+/// A numbered list's entries in one order whatever the order written: by text in any ASCII
+/// case (Group Policy reports list them sorted).
+fn sorted_entries(entries: &[Value]) -> Value {
+    let mut sorted = entries.to_vec();
+    sorted.sort_by_cached_key(|e| match e {
+        Value::Str(text) => text.to_ascii_lowercase(),
+        other => other.to_string().to_ascii_lowercase(),
+    });
+    Value::List(sorted)
 }
 
 /// Lower-case and strip the forms that name the same thing differently: hive spellings

@@ -591,7 +591,7 @@ pub fn expectation_of(value: &toml::Value) -> Result<Expectation, String> {
     predicate(key, arg)
 }
 
-const PREDICATES: &str = "`in`, `at_most`, `at_least`, `between`, `absent`, `matches`, `principals`, `includes`, `flags`, `not_configured_or`";
+const PREDICATES: &str = "`in`, `at_most`, `at_least`, `between`, `absent`, `matches`, `principals`, `includes`, `flags`, `contains`, `not_configured_or`";
 
 fn predicate(key: &str, arg: &toml::Value) -> Result<Expectation, String> {
     let int = |v: &toml::Value| {
@@ -672,6 +672,23 @@ fn predicate(key: &str, arg: &toml::Value) -> Result<Expectation, String> {
                 return Err("`flags` needs at least one `Name=Value` string".to_string());
             }
             Ok(Expectation::Flags(flags))
+        }
+        "contains" => {
+            let texts = match arg {
+                toml::Value::String(text) => vec![text.clone()],
+                _ => list(arg)?
+                    .iter()
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| "`contains` needs strings".to_string())
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            };
+            if texts.iter().all(|t| t.trim().is_empty()) {
+                return Err("`contains` needs at least one non-empty string".to_string());
+            }
+            Ok(Expectation::Contains(texts))
         }
         other => Err(format!(
             "unknown predicate `{other}`: use one of {PREDICATES}"
@@ -865,6 +882,31 @@ expected = 0
             err.message
         );
         assert_eq!((err.line, err.column), (Some(8), Some(12)));
+    }
+
+    #[test]
+    fn contains_predicate() {
+        let contains = |arg: &str| {
+            let value: toml::Value =
+                toml::from_str(&format!("v = {{ contains = {arg} }}")).unwrap();
+            expectation_of(&value["v"])
+        };
+        assert_eq!(
+            contains(r#""PCI\\CC_0C0A""#),
+            Ok(Expectation::Contains(vec![r"PCI\CC_0C0A".into()]))
+        );
+        assert_eq!(
+            contains(r#"["a", "b"]"#),
+            Ok(Expectation::Contains(vec!["a".into(), "b".into()]))
+        );
+        for (arg, error) in [
+            ("[]", "at least one non-empty"),
+            (r#"" ""#, "at least one non-empty"),
+            ("[1]", "`contains` needs strings"),
+        ] {
+            let got = contains(arg).unwrap_err();
+            assert!(got.contains(error), "{arg}: {got}");
+        }
     }
 
     #[test]

@@ -347,13 +347,17 @@ impl List<'_> {
         let argument = c.text(row, "MethodArgument");
         match c.text(row, "Method").to_ascii_lowercase().as_str() {
             "registry" => self.registry(row, value, operator),
+            // The values of a key, one of which must contain `RegistryItem` (HardeningKitty:
+            // `-like "*<item>*"`): the catalog's list setting of that key (`<key>\*`).
             "registrylist" => Check {
                 kind: ControlKind::RegistryValue,
                 key: Some(registry_key(
                     self.catalog,
-                    &hive_path(c.text(row, "RegistryPath")),
+                    &format!("{}\\*", hive_path(c.text(row, "RegistryPath"))),
                 )),
-                expected: None,
+                expected: Some(Expectation::Contains(vec![
+                    c.text(row, "RegistryItem").to_string(),
+                ])),
             },
             "accountpolicy" => self.system_access(c.text(row, "Name"), value, operator),
             "secedit" => match argument.strip_prefix("System Access\\") {

@@ -36,6 +36,7 @@
 //! | Registry (ADMX) `Policy` | catalog key of `admx:<half>/<Category>/<Name>` (`half` = `computer` or `user`; the catalog knows the ADMX display names of ADMX-backed policies) or, when the category was renamed since, of the only record of that half with the same last category part and display name; else `admx:<half>/<category>/<name>` lower-cased | Enabled/Disabled: the catalog's value for the state (the registry data the policy writes), else `Int(1)`/`Int(0)` |
 //! | ADMX element (`DropDownList`, `Numeric`, `CheckBox`, `EditText`, `ListBox`, `MultiText`...) of an Enabled policy | the catalog's element child where the element can be identified, else `admx:<half>/<category>/<policy>/<element name>` | mapped through the catalog (dropdown display text -> item value) where known; else dropdown `Str` (display text), numeric `Int`, checkbox `Bool`, text `Str`, lists `List` |
 //! | ADMX `ListBox` with `ExplicitValue` true (Hardened UNC Paths) whose list the catalog knows (`value_list`) | each entry as the registry value `<list key>\<Name>`, keyed as `RegistrySetting` | `Data` as `Str` |
+//! | ADMX `ListBox` of plain entries (device IDs to block) | the parent's numbered list record (`<list key>\*`, [`SettingDef::is_numbered_list`]), by element id or as the parent's only list | `List` of the entries, sorted |
 //! | Registry `RegistrySetting` | catalog key of `<hive>\<KeyPath>\<Name>` (`HKLM` in the Computer half, `HKCU` in the User half), else lower-cased; no value: `<hive>\<keypath>\` | `Number` `Int`, `String` `Str` |
 //! | Advanced Audit `AuditSetting` | catalog key of the subcategory GUID (or name), else `audit:<guid>` | `Int` (`SettingValue`: 0 none, 1 success, 2 failure, 3 both) |
 //! | GPP Windows Registry `Registry/Properties` | as `RegistrySetting`, from the `hive`/`key`/`name` attributes (other hives: `hkey_users\...` lower-cased) | REG_DWORD/QWORD hex -> `Int`; strings `Str`; action `D` -> `NotConfigured`; disabled items are skipped |
@@ -585,7 +586,16 @@ impl<'a> Reader<'a> {
     ) -> Option<Setting> {
         let name = element.child(NS_REGISTRY, "Name")?;
         let (raw, span) = admx_element_value(element)?;
-        let child = parent.and_then(|p| admx_child(self.catalog, p, name.text(), siblings));
+        let child = parent.and_then(|p| {
+            admx_child(self.catalog, p, name.text(), siblings).or_else(|| {
+                // A list box of plain entries: the parent's one numbered list, whatever the
+                // list box's display name (`Prevent installation of devices that match any of
+                // these device IDs:` is element `DeviceInstall_IDs_Deny_List`).
+                (element.local == "ListBox")
+                    .then(|| only_child(self.catalog, p, SettingDef::is_numbered_list))
+                    .flatten()
+            })
+        });
         let mapped = child.and_then(|c| map_element_value(self.catalog, c, element, &raw));
         let raw_name = format!("{alias}/{}", name.text());
         let setting = match (child, mapped) {
@@ -1144,6 +1154,9 @@ fn map_element_value(
             (value != Value::Str(b.to_string())).then_some(value)
         }
         ("Numeric", Value::Int(_)) => int.then(|| raw.clone()),
+        ("ListBox", Value::List(_)) if child.is_numbered_list() => {
+            Some(catalog.normalise(child, raw.clone()))
+        }
         (_, Value::Str(_)) if !int => Some(catalog.normalise(child, raw.clone())),
         _ => None,
     }

@@ -18,7 +18,7 @@
 //! |---|---|---|
 //! | Settings Catalog choice | the option id string (`choiceSettingValue.value`) | `settingDefinitionId` |
 //! | Settings Catalog simple | `simpleSettingValue.value` | `settingDefinitionId` |
-//! | Settings Catalog collections | the collection array | `settingDefinitionId` |
+//! | Settings Catalog collections (an ADMX list of plain entries, `..._deviceinstall_ids_deny_list`, is keyed as the catalog's numbered list `<list key>\*`, its strings sorted) | the collection array | `settingDefinitionId` |
 //! | Settings Catalog list that names its values (Hardened UNC Paths: a group collection of `_key`/`_value` pairs whose definition is a catalog `value_list`) | each pair's `_value` string, as the registry value `<list key>\<_key>` | the pair's `_key` string |
 //! | custom OMA-URI | the entry's `value` | `omaUri` |
 //! | custom OMA-URI whose value is a `name=data\|…` list the catalog knows (`value_list`: Defender's AttackSurfaceReductionRules) | each pair's data, as the registry value `<list key>\<name>` | the pair's name |
@@ -748,10 +748,15 @@ impl<'c> Reader<'c> {
         items: Vec<Value>,
         span: Span,
     ) -> Setting {
+        // A numbered list's entries in the catalog's order (its entries are a set).
+        let value = match self.catalog.by_definition_id(definition.0) {
+            Some(def) => self.catalog.normalise(def, Value::List(items)),
+            None => Value::List(items),
+        };
         Setting {
             key: self.definition_key(definition.0),
             raw_name: definition.0.to_string().into(),
-            value: Value::List(items),
+            value,
             value_label: None,
             span,
             name_span: definition.1,

@@ -34,6 +34,10 @@
 //!   subkeys;
 //! * `**SecureKey=1` / `=0`: stable key `<hive>\<key>\**securekey` with `Int(1)` / `Int(0)`.
 //!
+//! The values of a key the catalog knows as an ADMX list of plain entries (`DenyDeviceIDs\1`,
+//! `\2`…; [`SettingDef::is_numbered_list`]) are one setting, keyed `<list key>\*`, whose value
+//! is the list of their data, sorted; its span runs from the first value's data to the last's.
+//!
 //! A key-only entry (no value name, REG_NONE, no data) creates the key: stable key
 //! `<hive>\<key>\` (trailing backslash) with `Value::Str("")`, the same form
 //! [`super::gpo_report`] gives a `RegistrySetting` without a value.
@@ -233,9 +237,14 @@ pub fn read(
     let source = model.sources.add(file);
     let file = model.sources.get(source);
     let mut settings = Vec::new();
+    let mut lists = NumberedLists::default();
     for (entry, spans) in entries.iter().zip(&listing.spans) {
-        entry_settings(catalog, hive, entry, spans, source, &mut settings);
+        match numbered_list_of(catalog, hive, entry) {
+            Some(list) => lists.add(list, hive, entry, spans, source, &mut settings),
+            None => entry_settings(catalog, hive, entry, spans, source, &mut settings),
+        }
     }
+    lists.finish(catalog, &mut settings);
     let errors = damage
         .map(|d| {
             let span = listing.damage_span.unwrap_or_default();
@@ -593,6 +602,69 @@ fn push(text: &mut String, piece: &str) -> Span {
 
 // ---- entries to settings ----
 
+/// The catalog's numbered list (see [`SettingDef::is_numbered_list`]) an entry is one value
+/// of: a plain value (not an instruction) of the list's key.
+fn numbered_list_of<'c>(catalog: &'c Catalog, hive: Hive, entry: &Entry) -> Option<&'c SettingDef> {
+    if hive == Hive::Unknown || entry.value.is_empty() || entry.value.starts_with("**") {
+        return None;
+    }
+    let list = format!("{}\\{}\\*", hive.prefix(), entry.key.trim_matches('\\'));
+    catalog
+        .by_registry(&list)
+        .filter(|def| def.is_numbered_list())
+}
+
+/// The numbered lists of one file, each one setting whose entries are the data of its
+/// values, in the order of the file until [`NumberedLists::finish`] sorts them; its span runs
+/// from the first value's data to the last's.
+#[derive(Default)]
+struct NumberedLists {
+    /// (list key, the setting's index in the file's settings).
+    at: Vec<(crate::model::Name, usize)>,
+}
+
+impl NumberedLists {
+    fn add(
+        &mut self,
+        list: &SettingDef,
+        hive: Hive,
+        entry: &Entry,
+        spans: &EntrySpans,
+        source: SourceId,
+        out: &mut Vec<Setting>,
+    ) {
+        let data = data_value(entry.kind, &entry.data);
+        let key = list.setting_key();
+        if let Some(&(_, i)) = self.at.iter().find(|(k, _)| k == key) {
+            let setting = &mut out[i];
+            if let Value::List(entries) = &mut setting.value {
+                entries.push(data);
+            }
+            setting.span.end = spans.data.end;
+            return;
+        }
+        self.at.push((key.clone(), out.len()));
+        out.push(Setting {
+            key: key.clone(),
+            raw_name: format!("{}\\{}\\*", hive.prefix(), entry.key.trim_matches('\\')).into(),
+            value: Value::List(vec![data]),
+            value_label: None,
+            span: spans.data,
+            name_span: spans.key,
+            file: Some(source),
+        });
+    }
+
+    /// Each list's entries as the catalog orders them.
+    fn finish(self, catalog: &Catalog, out: &mut [Setting]) {
+        for (key, i) in self.at {
+            let def = catalog.resolve(&key);
+            let value = std::mem::replace(&mut out[i].value, Value::NotConfigured);
+            out[i].value = normalise(catalog, def, value);
+        }
+    }
+}
+
 fn entry_settings(
     catalog: &Catalog,
     hive: Hive,
@@ -787,6 +859,38 @@ pub(crate) mod tests {
             get(r"hkcu\software\policies\contoso\empty\"),
             Some(&Value::Str(String::new()))
         );
+    }
+
+    /// The values of an ADMX list's key (`DenyDeviceIDs\1`, `\2`) are one setting, the list
+    /// of their data, sorted; its span runs from the first value's data to the last's. The
+    /// `**delvals.` Group Policy writes first stays an instruction of its own.
+    #[test]
+    fn values_of_a_numbered_list_are_one_list_setting() {
+        let list = r"Software\Policies\Microsoft\Windows\DeviceInstall\Restrictions\DenyDeviceIDs";
+        let bytes = pol(&[
+            (list, "**delvals.", 1, sz(" ")),
+            (list, "1", 1, sz(r"PCI\CC_0C0A")),
+            (list, "2", 1, sz(r"PCI\CC_0C0010")),
+        ]);
+        let model = load_bytes("GPO/Machine/registry.pol", &bytes, None);
+        let policy = &model.policies[0];
+        let listing = model.sources.get(policy.source);
+        let key = format!(r"HKLM\{}\*", list.replacen("Software", "SOFTWARE", 1));
+        let lists: Vec<&Setting> = policy.settings.iter().filter(|s| *s.key == *key).collect();
+        assert_eq!(lists.len(), 1, "{:?}", policy.settings);
+        assert_eq!(
+            lists[0].value,
+            Value::List(vec![
+                Value::Str(r"PCI\CC_0C0010".into()),
+                Value::Str(r"PCI\CC_0C0A".into())
+            ])
+        );
+        let quoted = listing.slice(lists[0].span);
+        // The listing writes strings escaped, `\` as `\\`.
+        assert!(quoted.starts_with(r#""PCI\\CC_0C0A""#), "{quoted}");
+        assert!(quoted.ends_with(r#""PCI\\CC_0C0010""#), "{quoted}");
+        assert_eq!(listing.slice(lists[0].name_span), list);
+        assert_eq!(policy.settings.len(), 2, "the list and **delvals");
     }
 
     #[test]

@@ -34,6 +34,23 @@ pub fn satisfies(expected: &Expectation, value: &Value) -> bool {
                 .all(|r| have.iter().any(|p| same_principal(p, r)))
         }),
         Expectation::Flags(required) => sets_flags(value, required),
+        Expectation::Contains(texts) => texts.iter().all(|t| has_entry_containing(value, t)),
+    }
+}
+
+/// Does a list (or a single text) hold an entry that contains `text`, in any ASCII case?
+fn has_entry_containing(value: &Value, text: &str) -> bool {
+    let contains = |entry: &str| {
+        let (entry, text) = (entry.as_bytes(), text.trim().as_bytes());
+        text.is_empty()
+            || entry
+                .windows(text.len())
+                .any(|w| w.eq_ignore_ascii_case(text))
+    };
+    match value {
+        Value::List(entries) => entries.iter().any(|e| has_entry_containing(e, text)),
+        Value::Str(entry) | Value::Choice(entry) => contains(entry),
+        _ => false,
     }
 }
 
@@ -88,6 +105,15 @@ pub fn describe(expected: &Expectation) -> String {
         Expectation::Includes(p) => format!("at least [{}]", p.join(", ")),
         Expectation::Flags(f) => {
             format!("\"{}\" (in any order, other flags allowed)", f.join(", "))
+        }
+        Expectation::Contains(texts) => {
+            let quoted: Vec<String> = texts.iter().map(|t| format!("{t:?}")).collect();
+            let entries = if quoted.len() == 1 {
+                "an entry"
+            } else {
+                "entries"
+            };
+            format!("a list with {entries} containing {}", quoted.join(" and "))
         }
     }
 }
@@ -506,6 +532,39 @@ mod tests {
         ));
         assert!(!satisfies(&at_least, &rights(&["*S-1-5-113"])));
         assert!(!satisfies(&at_least, &Value::NotConfigured));
+    }
+
+    /// HardeningKitty's `RegistryList`: some entry contains the text, in any ASCII case.
+    #[test]
+    fn contains_means_an_entry_holding_each_text() {
+        let sbp2 = Expectation::Contains(vec!["7ebefbc0-3200-11d2-b4c2-00a0C9697d07".into()]);
+        let list =
+            |items: &[&str]| Value::List(items.iter().map(|i| Value::Str(i.to_string())).collect());
+        assert!(satisfies(
+            &sbp2,
+            &list(&[
+                "{d48179be-ec20-11d1-b6b8-00c04fa372a7}",
+                "{7EBEFBC0-3200-11D2-B4C2-00A0C9697D07}"
+            ])
+        ));
+        assert!(!satisfies(
+            &sbp2,
+            &list(&["{d48179be-ec20-11d1-b6b8-00c04fa372a7}"])
+        ));
+        assert!(!satisfies(&sbp2, &list(&[])));
+        assert!(!satisfies(&sbp2, &Value::NotConfigured));
+        assert!(!satisfies(&sbp2, &Value::Int(1)));
+        assert!(satisfies(
+            &sbp2,
+            &Value::Str("7ebefbc0-3200-11d2-b4c2-00a0c9697d07".into())
+        ));
+        let both = Expectation::Contains(vec![r"PCI\CC_0C0A".into(), r"PCI\CC_0C0010".into()]);
+        assert!(satisfies(&both, &list(&[r"pci\cc_0c0010", r"PCI\CC_0C0A"])));
+        assert!(!satisfies(&both, &list(&[r"PCI\CC_0C0A"])));
+        assert_eq!(
+            describe(&sbp2),
+            "a list with an entry containing \"7ebefbc0-3200-11d2-b4c2-00a0C9697d07\""
+        );
     }
 
     #[test]
