@@ -109,6 +109,7 @@ pub(super) fn read(bytes: &[u8]) -> Option<Catalog> {
         by_alias,
         options_by_id,
         by_key,
+        children: std::sync::OnceLock::new(),
     })
 }
 

@@ -162,7 +162,7 @@ impl SettingDef {
             .map(|v| &v.label)
     }
 
-    fn is_int(&self) -> bool {
+    pub(crate) fn is_int(&self) -> bool {
         self.format.as_deref() == Some("int")
     }
 
@@ -202,6 +202,9 @@ pub struct Catalog {
     /// model's settings carry these keys, and rules resolve them once per finding. Only keys
     /// that resolve to their own setting are listed, so the answer is `resolve`'s.
     by_key: HashMap<Name, usize>,
+    /// The element children of each ADMX-backed record, by the parent's key: built on first
+    /// use (GPO reports ask for it), without rayon, so a thread waiting here runs no other job.
+    children: OnceLock<HashMap<String, Vec<usize>>>,
 }
 
 impl Catalog {
@@ -233,6 +236,7 @@ impl Catalog {
             by_alias,
             options_by_id: HashMap::new(),
             by_key: HashMap::new(),
+            children: OnceLock::new(),
         };
         catalog.options_by_id = catalog.option_index();
         catalog.by_key = catalog.key_index();
@@ -300,6 +304,25 @@ impl Catalog {
 
     pub fn len(&self) -> usize {
         self.settings.len()
+    }
+
+    /// The element children of an ADMX-backed record (`parent` names it by key), in catalog
+    /// order.
+    pub fn children(&self, parent: &SettingDef) -> impl Iterator<Item = &SettingDef> {
+        let index = self.children.get_or_init(|| {
+            let mut index: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, def) in self.settings.iter().enumerate() {
+                if let Some(parent) = &def.parent {
+                    index.entry(parent.clone()).or_default().push(i);
+                }
+            }
+            index
+        });
+        index
+            .get(parent.key.as_str())
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.settings[i])
     }
 
     pub fn is_empty(&self) -> bool {

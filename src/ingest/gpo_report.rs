@@ -34,7 +34,7 @@
 //! | Security `SystemServices` | catalog key of `HKLM\SYSTEM\CurrentControlSet\Services\<name>\Start`, else that path lower-cased; SDDL where reported: `service_security:<name>` | `Int` 2 automatic, 3 manual, 4 disabled |
 //! | Security `RestrictedGroups` | `group_membership:<group SID or name>/members` (and `/memberof` when listed) | `List`, sorted |
 //! | Registry (ADMX) `Policy` | catalog key of `admx:<half>/<Category>/<Name>` (`half` = `computer` or `user`; the catalog knows the ADMX display names of ADMX-backed policies) or, when the category was renamed since, of the only record of that half with the same last category part and display name; else `admx:<half>/<category>/<name>` lower-cased | Enabled/Disabled: the catalog's value for the state (the registry data the policy writes), else `Int(1)`/`Int(0)` |
-//! | ADMX element (`DropDownList`, `Numeric`, `CheckBox`, `EditText`, `ListBox`, `MultiText`...) of an Enabled policy | the catalog's element child where the element can be identified, else `admx:<half>/<category>/<policy>/<element name>` | mapped through the catalog (dropdown display text -> item value) where known; else dropdown `Str` (display text), numeric `Int`, checkbox `Bool`, text `Str`, lists `List` |
+//! | ADMX element (`DropDownList`, `Numeric`, `CheckBox`, `EditText`, `ListBox`, `MultiText`...) of an Enabled policy | the catalog's element child where the element can be identified (by element id from the display name; the only child when one element is shown; by kind when the element is the only one of its kind and the parent has one child of that kind left: a check box beside a list box), else `admx:<half>/<category>/<policy>/<element name>` | mapped through the catalog (dropdown display text -> item value) where known; else dropdown `Str` (display text), numeric `Int`, checkbox `Bool`, text `Str`, lists `List` |
 //! | ADMX `ListBox` with `ExplicitValue` true (Hardened UNC Paths) whose list the catalog knows (`value_list`) | each entry as the registry value `<list key>\<Name>`, keyed as `RegistrySetting` | `Data` as `Str` |
 //! | ADMX `ListBox` of plain entries (device IDs to block) | the parent's numbered list record (`<list key>\*`, [`SettingDef::is_numbered_list`]), by element id or as the parent's only list | `List` of the entries, sorted |
 //! | Registry `RegistrySetting` | catalog key of `<hive>\<KeyPath>\<Name>` (`HKLM` in the Computer half, `HKCU` in the User half), else lower-cased; no value: `<hive>\<keypath>\` | `Number` `Int`, `String` `Str` |
@@ -568,10 +568,18 @@ impl<'a> Reader<'a> {
                 .iter()
                 .filter(|c| is_admx_element(c))
                 .collect();
-            for element in &elements {
-                match def.and_then(|d| self.value_list_entries(d, element)) {
+            let lists: Vec<Option<Vec<Setting>>> = elements
+                .iter()
+                .map(|e| def.and_then(|d| self.value_list_entries(d, e)))
+                .collect();
+            let children = match def {
+                Some(parent) => element_children(self.catalog, parent, &elements, &lists),
+                None => vec![None; elements.len()],
+            };
+            for ((element, list), child) in elements.iter().zip(lists).zip(children) {
+                match list {
                     Some(entries) => out.extend(entries),
-                    None => out.extend(self.admx_element(&alias, def, element, elements.len())),
+                    None => out.extend(self.admx_element(&alias, child, element)),
                 }
             }
         }
@@ -580,22 +588,11 @@ impl<'a> Reader<'a> {
     fn admx_element(
         &self,
         alias: &str,
-        parent: Option<&SettingDef>,
+        child: Option<&SettingDef>,
         element: &Element,
-        siblings: usize,
     ) -> Option<Setting> {
         let name = element.child(NS_REGISTRY, "Name")?;
         let (raw, span) = admx_element_value(element)?;
-        let child = parent.and_then(|p| {
-            admx_child(self.catalog, p, name.text(), siblings).or_else(|| {
-                // A list box of plain entries: the parent's one numbered list, whatever the
-                // list box's display name (`Prevent installation of devices that match any of
-                // these device IDs:` is element `DeviceInstall_IDs_Deny_List`).
-                (element.local == "ListBox")
-                    .then(|| only_child(self.catalog, p, SettingDef::is_numbered_list))
-                    .flatten()
-            })
-        });
         let mapped = child.and_then(|c| map_element_value(self.catalog, c, element, &raw));
         let raw_name = format!("{alias}/{}", name.text());
         let setting = match (child, mapped) {
@@ -1100,16 +1097,82 @@ fn admx_child<'c>(
     only_child(catalog, parent, |c| c.value_list.is_none())
 }
 
+/// The catalog's child record for each element a report shows of one policy (None where none
+/// is certain; `lists` marks the list boxes read as a list that names its values). By element
+/// id first ([`admx_child`]); then, since reports show display names (`Also apply to matching
+/// devices that are already installed.` is `DeviceInstall_IDs_Deny_Retroactive`), by kind: an
+/// element the only one of its kind left (a check box) takes the parent's only child left of
+/// that kind (a boolean), so a policy with a list box and a check box maps both.
+fn element_children<'c>(
+    catalog: &'c Catalog,
+    parent: &SettingDef,
+    elements: &[&Element],
+    lists: &[Option<Vec<Setting>>],
+) -> Vec<Option<&'c SettingDef>> {
+    let mut children: Vec<Option<&SettingDef>> = elements
+        .iter()
+        .zip(lists)
+        .map(|(e, list)| match list {
+            Some(_) => None,
+            None => {
+                let name = e.child(NS_REGISTRY, "Name").map_or("", Element::text);
+                admx_child(catalog, parent, name, elements.len())
+            }
+        })
+        .collect();
+    for (i, element) in elements.iter().enumerate() {
+        let same_kind_left = |j: usize| {
+            j != i
+                && children[j].is_none()
+                && lists[j].is_none()
+                && elements[j].local == element.local
+        };
+        if children[i].is_some() || lists[i].is_some() || (0..elements.len()).any(same_kind_left) {
+            continue;
+        }
+        let taken = |c: &SettingDef| children.iter().flatten().any(|t| std::ptr::eq(*t, c));
+        let mut fitting = catalog
+            .children(parent)
+            .filter(|c| element_fits(&element.local, c) && !taken(c));
+        if let (Some(only), None) = (fitting.next(), fitting.next()) {
+            children[i] = Some(only);
+        }
+    }
+    children
+}
+
+/// Can a report element of this kind (`CheckBox`, `Numeric`...) be this child record? A check
+/// box is a boolean (an int whose values are labelled Enabled / Disabled, as the catalog writes
+/// ADMX booleans), a number an int without values, a dropdown a setting with values, a list box
+/// of plain entries a numbered list, a text box text.
+fn element_fits(kind: &str, child: &SettingDef) -> bool {
+    let boolean = child.is_int()
+        && !child.values.is_empty()
+        && child
+            .values
+            .iter()
+            .all(|v| v.label == "Enabled" || v.label == "Disabled");
+    match kind {
+        "CheckBox" => boolean,
+        "Numeric" => child.is_int() && child.values.is_empty(),
+        "DropDownList" => !child.values.is_empty() && !boolean,
+        "ListBox" => child.is_numbered_list(),
+        "EditText" | "MultiText" => {
+            child.format.as_deref() == Some("chr")
+                && child.values.is_empty()
+                && child.value_list.is_none()
+        }
+        _ => false,
+    }
+}
+
 /// The parent's one child record that `wanted` takes, if it has exactly one.
 fn only_child<'c>(
     catalog: &'c Catalog,
     parent: &SettingDef,
     wanted: impl Fn(&SettingDef) -> bool,
 ) -> Option<&'c SettingDef> {
-    let mut children = catalog
-        .settings()
-        .iter()
-        .filter(|c| c.parent.as_deref() == Some(parent.key.as_str()) && wanted(c));
+    let mut children = catalog.children(parent).filter(|c| wanted(c));
     match (children.next(), children.next()) {
         (Some(only), None) => Some(only),
         _ => None,
@@ -1768,6 +1831,71 @@ mod tests {
         let before = &text[..offset];
         before.matches('\n').count() + before.matches('\r').count() - before.matches("\r\n").count()
             + 1
+    }
+
+    /// A report names elements by display text. An element the only one of its kind takes the
+    /// parent's only child of that kind (a check box, the boolean); two check boxes and two
+    /// booleans stay unmapped rather than guessed.
+    #[test]
+    fn elements_shown_by_display_name_map_by_kind_when_unambiguous() {
+        let policy = |name: &str, category: &str, elements: &str| {
+            format!(
+                "<q1:Policy><q1:Name>{name}</q1:Name><q1:State>Enabled</q1:State>\
+                 <q1:Category>{category}</q1:Category>{elements}</q1:Policy>"
+            )
+        };
+        let check_box = |name: &str| {
+            format!(
+                "<q1:CheckBox><q1:Name>{name}</q1:Name><q1:State>Enabled</q1:State></q1:CheckBox>"
+            )
+        };
+        let list_box = "<q1:ListBox><q1:Name>Device IDs:</q1:Name><q1:State>Enabled</q1:State>\
+            <q1:ExplicitValue>false</q1:ExplicitValue><q1:Additive>false</q1:Additive><q1:ValuePrefix />\
+            <q1:Value><q1:Element><q1:Data>PCI\\CC_0C0A</q1:Data></q1:Element></q1:Value></q1:ListBox>";
+        let restrictions = "System/Device Installation/Device Installation Restrictions";
+        let deny_ids = policy(
+            "Prevent installation of devices that match any of these device IDs",
+            restrictions,
+            &format!(
+                "{list_box}{}",
+                check_box("Also apply to matching devices that are already installed.")
+            ),
+        );
+        let disk_quota = policy(
+            "Configure disk quota policy processing",
+            "System/Group Policy",
+            &format!(
+                "{}{}",
+                check_box("Do not apply during periodic background processing"),
+                check_box("Process even if the Group Policy objects have not changed")
+            ),
+        );
+        let report = format!(
+            r#"<GPO xmlns="http://www.microsoft.com/GroupPolicy/Settings" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Identifier><Identifier xmlns="http://www.microsoft.com/GroupPolicy/Types">{{A}}</Identifier></Identifier><Name>Kinds</Name><Computer><ExtensionData><Extension xmlns:q1="http://www.microsoft.com/GroupPolicy/Settings/Registry" xsi:type="q1:RegistrySettings">{deny_ids}{disk_quota}</Extension></ExtensionData></Computer></GPO>"#
+        );
+        let parsed = read_file(&text(&report));
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let keys: Vec<&str> = parsed.policies[0]
+            .settings
+            .iter()
+            .map(|s| &*s.key)
+            .collect();
+        let restrictions_key =
+            r"HKLM\SOFTWARE\Policies\Microsoft\Windows\DeviceInstall\Restrictions";
+        for wanted in [
+            "DenyDeviceIDs",
+            r"DenyDeviceIDs\*",
+            "DenyDeviceIDsRetroactive",
+        ] {
+            let key = format!(r"{restrictions_key}\{wanted}");
+            assert!(keys.contains(&key.as_str()), "no {key} in {keys:#?}");
+        }
+        let unmapped: Vec<&&str> = keys.iter().filter(|k| k.starts_with("admx:")).collect();
+        assert_eq!(unmapped.len(), 2, "{keys:#?}");
+        assert!(
+            unmapped.iter().all(|k| k.contains("disk quota")),
+            "{keys:#?}"
+        );
     }
 
     #[test]
