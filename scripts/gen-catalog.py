@@ -365,6 +365,42 @@ INVERTED_REGISTRY = {
 }
 INVERTED_DATA = {"0": 1, "1": 0}
 
+# Native CSP policies whose value is their Group Policy twin's registry data under another name:
+# `LanmanWorkstation/EnableInsecureGuestLogons` 0/1 is `AllowInsecureGuestAuth` 0/1, which the
+# STIG (WN11-CC-000040) and CIS (18.6.8.1) check. `policy_registry` keeps only registry values
+# named like the policy, since the DDF does not say the data is the CSP value; these were checked
+# by hand against the Policy CSP reference and the ADMX (0/1 ENUMs whose 1 is the GP policy
+# Enabled, `enabledValue` 1, `disabledValue` 0). Left out from the same DDF pattern: the legacy
+# Edge `Browser` area, `Experience/AllowWindowsTips` (inverted: `DisableSoftLanding`),
+# `Connectivity/DisallowNetworkConnectivityActiveTests` (labels that contradict the name), and the
+# Windows Security UI policies (one `UILockdown` value name for several keys).
+SAME_DATA_REGISTRY = {
+    f"./{scope}/Vendor/MSFT/Policy/Config/{area}/{policy}"
+    for scope, area, policy in [
+        ("Device", "ApplicationManagement", "MSIAllowUserControlOverInstall"),
+        ("Device", "ApplicationManagement", "MSIAlwaysInstallWithElevatedPrivileges"),
+        ("User", "ApplicationManagement", "MSIAlwaysInstallWithElevatedPrivileges"),
+        ("User", "Education", "PreventAddingNewPrinters"),
+        ("Device", "LanmanWorkstation", "EnableInsecureGuestLogons"),
+        ("Device", "Licensing", "DisallowKMSClientOnlineAVSValidation"),
+        ("Device", "Notifications", "DisallowCloudNotification"),
+        ("User", "Notifications", "DisallowTileNotification"),
+        ("Device", "System", "AllowFontProviders"),
+        ("Device", "System", "DisableOneDriveFileSync"),
+        ("Device", "System", "TurnOffFileHistory"),
+        ("Device", "WebThreatDefense", "AutomaticDataCollection"),
+        ("Device", "Wifi", "AllowAutoConnectToWiFiSenseHotspots"),
+    ]
+}
+
+# Settings Catalog definition ids that name a record's setting besides its own: the `_v2`
+# definition Intune moved *Interactive logon: Machine inactivity limit* to (same seconds).
+EXTRA_DEFINITION_IDS = {
+    "./Device/Vendor/MSFT/Policy/Config/LocalPoliciesSecurityOptions/InteractiveLogon_MachineInactivityLimit": [
+        "device_vendor_msft_policy_config_localpoliciessecurityoptions_interactivelogon_machineinactivitylimit_v2",
+    ],
+}
+
 # ADMX element children that lose their registry value to another record (`shares_registry_with`)
 # but write the same data to it as that record takes: the same setting, so what they set is kept
 # under the winner's key (`setting_of`), where a Registry.pol or a STIG check on that value
@@ -415,6 +451,23 @@ def with_inverted_registry(record, policy, hive):
         record["default"] = str(INVERTED_DATA[record["default"]])
 
 
+def with_twin_registry(record, policy, hive):
+    """A policy of `SAME_DATA_REGISTRY`: the registry value it writes its own value to (claimed,
+    or joined to the record that owns it, in `KeyAssigner`)."""
+    if record["oma_uri"] not in SAME_DATA_REGISTRY:
+        return
+    reg = policy.get("registry") or {}
+    labels = {v["value"] for v in record["values"]}
+    if not hive or not reg.get("value_name") or labels != {"0", "1"}:
+        sys.exit(f"error: {record['oma_uri']} is not a 0/1 policy with a registry value")
+    record["twin_registry"] = registry_path(hive, reg["key"], reg["value_name"])
+    record["format"] = "int"
+    # A GPO report's Enabled / Disabled is the registry data 1 / 0: this policy's own values.
+    name = admx_report_name(policy, record["scope"])
+    if name:
+        record["other_names"].append(name)
+
+
 def enum_values(policy):
     allowed = policy.get("allowed") or {}
     if allowed.get("type") != "ENUM":
@@ -450,7 +503,9 @@ def parent_record(policy, scope, hk):
         record["values"], record["options"] = enum_values(policy)
         with_registry_data(record)
         with_inverted_registry(record, policy, hive)
+        with_twin_registry(record, policy, hive)
         record["value_list"] = CSP_VALUE_LISTS.get(record["oma_uri"])
+    record["other_names"] += EXTRA_DEFINITION_IDS.get(record["oma_uri"], [])
     add_hardeningkitty_facts(record, policy, hk)
     add_gpo_names(record, policy, scope)
     return record
@@ -681,6 +736,58 @@ def firewall_records():
     return records
 
 
+# SMB client and server policies of Windows 11 24H2 (Policy CSP LanmanServer and
+# LanmanWorkstation areas, LanmanServer.admx / LanmanWorkstation.admx), newer than the DDF
+# edition of policy-csp.json: the Settings Catalog sets them as choices whose option is the
+# registry data (`..._minsmb2dialect_768`) or as a number. Registry value names from Microsoft's
+# security baseline for 24H2 (HardeningKitty's list of it, rows 10710-10726); the CSP's
+# `AuthRateLimiterDelayInMs` is `InvalidAuthenticationDelayTimeInMs`. On/off policies also carry
+# their Group Policy name (Enabled = 1); the dialects and the delay are set through an element of
+# their GP policy, whose display name the catalog does not know, so they carry none.
+LANMAN_KEY = "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows"
+SMB_DIALECTS = [(514, "SMB 2.0.2"), (528, "SMB 2.1.0"), (768, "SMB 3.0.0"), (770, "SMB 3.0.2"), (785, "SMB 3.1.1")]
+ON_OFF = [(0, "Disabled"), (1, "Enabled")]
+LANMAN_SETTINGS = [
+    # (area, CSP policy, registry value, Group Policy name or None, values or None for a number)
+    ("LanmanServer", "AuditClientDoesNotSupportEncryption", None, "Audit client does not support encryption", ON_OFF),
+    ("LanmanServer", "AuditClientDoesNotSupportSigning", None, "Audit client does not support signing", ON_OFF),
+    ("LanmanServer", "AuditInsecureGuestLogon", None, "Audit insecure guest logon", ON_OFF),
+    ("LanmanServer", "AuthRateLimiterDelayInMs", "InvalidAuthenticationDelayTimeInMs", None, None),
+    ("LanmanServer", "EnableAuthRateLimiter", None, "Enable authentication rate limiter", ON_OFF),
+    ("LanmanServer", "EnableMailslots", None, "Enable remote mailslots", ON_OFF),
+    ("LanmanServer", "MaxSmb2Dialect", None, None, SMB_DIALECTS),
+    ("LanmanServer", "MinSmb2Dialect", None, None, SMB_DIALECTS),
+    ("LanmanWorkstation", "AuditInsecureGuestLogon", None, "Audit insecure guest logon", ON_OFF),
+    ("LanmanWorkstation", "AuditServerDoesNotSupportEncryption", None, "Audit server does not support encryption", ON_OFF),
+    ("LanmanWorkstation", "AuditServerDoesNotSupportSigning", None, "Audit server does not support signing", ON_OFF),
+    ("LanmanWorkstation", "EnableMailslots", None, "Enable remote mailslots", ON_OFF),
+    ("LanmanWorkstation", "MaxSmb2Dialect", None, None, SMB_DIALECTS),
+    ("LanmanWorkstation", "MinSmb2Dialect", None, None, SMB_DIALECTS),
+    ("LanmanWorkstation", "RequireEncryption", None, "Require Encryption", ON_OFF),
+]
+
+
+def lanman_records():
+    """One record per 24H2 SMB policy (`LANMAN_SETTINGS`)."""
+    records = []
+    for area, policy, value, gp_name, values in LANMAN_SETTINGS:
+        area_title = "Lanman Server" if area == "LanmanServer" else "Lanman Workstation"
+        records.append({
+            "title": f"{area_title}: {gp_name or policy}",
+            "scope": "device",
+            "oma_uri": f"./Device/Vendor/MSFT/Policy/Config/{area}/{policy}",
+            "definition_id": f"device_vendor_msft_policy_config_{area.lower()}_{policy.lower()}",
+            "registry": f"{LANMAN_KEY}\\{area}\\{value or policy}",
+            "registry_aliases": [],
+            "other_names": [f"admx:computer/Network/{area_title}/{gp_name}"] if gp_name else [],
+            "format": "int",
+            "admx_backed": False,
+            "values": [{"value": str(data), "label": label} for data, label in values or []],
+            "options": None,
+        })
+    return records
+
+
 def asr_records():
     """One record per ASR rule: its registry value, its Settings Catalog choice and its states."""
     return [
@@ -873,7 +980,7 @@ class KeyAssigner:
         self.collisions = 0
 
     def assign(self, record):
-        inverted = record.get("inverted_registry")
+        inverted = record.get("inverted_registry") or record.get("twin_registry")
         if inverted and normalise_alias(inverted) in self.owner:
             record["setting_of"] = self.owner[normalise_alias(inverted)]["key"]
         elif inverted:
@@ -1059,14 +1166,17 @@ def main():
     args = parse_args()
     hk = HardeningKitty(args.hardeningkitty)
     parents, children = policy_records(load_policies(args.policy_csp), hk)
+    stale = SAME_DATA_REGISTRY - {r["oma_uri"] for r in parents if "twin_registry" in r}
+    if stale:
+        sys.exit(f"error: SAME_DATA_REGISTRY names policies the table does not have: {sorted(stale)}")
     curated = apply_settings_map(load_settings_map(args.settings_map), parents)
     taken = {id(r) for r in curated}
     rest = [r for r in order_native_first(parents) if id(r) not in taken]
     assigner = KeyAssigner()
-    # Policies of `INVERTED_REGISTRY` last: they join the record that owns their registry value,
+    # Policies of `INVERTED_REGISTRY` and `SAME_DATA_REGISTRY` last: they join the record that owns their registry value,
     # wherever it comes in the order.
-    ordered = curated + rest + children + asr_records() + firewall_records()
-    ordered.sort(key=lambda r: "inverted_registry" in r)
+    ordered = curated + rest + children + asr_records() + firewall_records() + lanman_records()
+    ordered.sort(key=lambda r: "inverted_registry" in r or "twin_registry" in r)
     records = [r for r in ordered if assigner.assign(r)]
     disambiguate_titles(records)
     write_catalog(records, args.out)

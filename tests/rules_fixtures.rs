@@ -901,3 +901,52 @@ fn numbered_lists_are_checked_for_their_entries_and_compared_as_sets() {
         ]
     );
 }
+
+/// Settings the catalog knew only by their CSP name now meet the registry values baselines
+/// check: native policies whose value is their Group Policy twin's registry data under another
+/// name (`EnableInsecureGuestLogons` is `AllowInsecureGuestAuth`), the SMB policies of 24H2, and
+/// the `_v2` definition of the machine inactivity limit. A GPO report's Enabled / Disabled of the
+/// same Group Policy names is that data too.
+#[test]
+fn csp_names_of_registry_values_are_checked_as_those_values() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/csp-twins");
+    let deviations = run_rule("baseline-deviation", &dir);
+    let mut found: Vec<(String, String, String)> = located_findings(&deviations)
+        .into_iter()
+        .map(|(file, text, _, control)| (file, control, text))
+        .collect();
+    found.sort();
+    let option = |id: &str| format!("\"device_vendor_msft_policy_config_{id}\"");
+    let intune = "intune-smb-installer.json";
+    let expected = [
+        ("gpo-smb-installer.xml", "11003", "Enabled".to_string()),
+        (intune, "10208", "1800".to_string()),
+        (
+            intune,
+            "10651",
+            option("lanmanworkstation_enableinsecureguestlogons_1"),
+        ),
+        (
+            intune,
+            "10725",
+            option("lanmanworkstation_minsmb2dialect_528"),
+        ),
+        (
+            intune,
+            "11003",
+            option("applicationmanagement_msialwaysinstallwithelevatedprivileges_1"),
+        ),
+    ]
+    .map(|(f, c, t)| (f.to_string(), c.to_string(), t));
+    assert_eq!(found, expected);
+    // The GPO disables insecure guest logons where the Intune policy enables them.
+    let conflicts = run_rule("gpo-intune-conflict", &dir);
+    let guest =
+        r"HKLM\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation\AllowInsecureGuestAuth";
+    let settings: Vec<Option<&str>> = conflicts
+        .findings
+        .iter()
+        .map(|f| f.setting.as_deref())
+        .collect();
+    assert_eq!(settings, [Some(guest)]);
+}

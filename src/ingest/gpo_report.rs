@@ -988,6 +988,13 @@ fn admx_state_value(
         _ => None,
     };
     match (payload, def) {
+        // A native policy under its Group Policy twin's name (`SAME_DATA_REGISTRY` in
+        // scripts/gen-catalog.py): Enabled / Disabled is its value 1 / 0.
+        (Some((_, int, word)), Some(def)) if !def.admx_backed && def.is_int() => {
+            let value = Value::Int(int);
+            let label = catalog.label(def, &value).unwrap_or(word).to_string();
+            (value, Some(label))
+        }
         (Some((text, _, word)), Some(def)) => {
             let value = catalog.normalise(def, Value::Str(text.into()));
             let label = catalog.label(def, &value).unwrap_or(word).to_string();
