@@ -767,6 +767,110 @@ LANMAN_SETTINGS = [
 ]
 
 
+# BitLocker CSP policies (`./Device/Vendor/MSFT/BitLocker/...`), which policy-csp.json leaves out
+# (a CSP of its own): each is "a direct mapping to the BitLocker Group Policy" of
+# VolumeEncryption.admx (BitLocker CSP reference), ADMX-backed, with the GP policy's elements as
+# its `<data id>`s and Settings Catalog children (`..._configurepinusagedropdown_name_1`). They
+# are written in policy-csp.json's shape and go through the same records as its ADMX-backed
+# policies. Registry values are those of the STIG (WN11-00-000031 UseAdvancedStartup and
+# UseTPMPIN / UseTPMKeyPIN, WN11-00-000032 MinimumPIN) and CIS 18.10.9.x; the startup dropdowns'
+# data is the CSP's "2 = Optional, 1 = Required, 0 = Disallowed", labelled as Group Policy shows
+# them (a GPO report's dropdown gives the label). `ELEMENT_NAMES` holds the display names a report
+# gives elements that no element id matches.
+BITLOCKER_PATH = "Windows Components > BitLocker Drive Encryption > Operating System Drives"
+
+
+def usage_dropdown(element_id, value_name, what):
+    labels = {2: f"Allow {what}", 1: f"Require {what}", 0: f"Do not allow {what}"}
+    items = [{"label": label, "value": {"type": "decimal", "value": str(data)}} for data, label in labels.items()]
+    return {"id": element_id, "type": "enum", "value_name": value_name, "items": items}
+
+
+def flag(element_id, value_name):
+    one, zero = {"type": "decimal", "value": "1"}, {"type": "decimal", "value": "0"}
+    return {"id": element_id, "type": "boolean", "value_name": value_name, "true_value": one, "false_value": zero}
+
+
+def bitlocker_policy(policy, gp_name, friendly, value_name, elements):
+    one, zero = {"type": "decimal", "value": "1"}, {"type": "decimal", "value": "0"}
+    registry = {"key": "SOFTWARE\\Policies\\Microsoft\\FVE", "elements": elements}
+    if value_name:
+        registry.update(value_name=value_name, enabled_value=one, disabled_value=zero)
+    return {
+        "area": "BitLocker",
+        "policy": policy,
+        "scopes": ["device"],
+        "oma_uris": {"device": f"./Device/Vendor/MSFT/BitLocker/{policy}"},
+        "setting_definition_ids": {"device": f"device_vendor_msft_bitlocker_{policy.lower()}"},
+        "format": "chr",
+        "admx_backed": True,
+        "security_policy_name": None,
+        "gp": {"name": gp_name, "admx_file": "VolumeEncryption.admx", "kind": "admx", "friendly_name": friendly,
+               "path": BITLOCKER_PATH},
+        "registry": registry,
+        "registry_hives": {"device": "HKLM"},
+    }
+
+
+def bitlocker_policies():
+    encryption_methods = [(3, "AES-CBC 128-bit"), (4, "AES-CBC 256-bit"), (6, "XTS-AES 128-bit"), (7, "XTS-AES 256-bit")]
+
+    def method(element_id, value_name):
+        items = [{"label": label, "value": {"type": "decimal", "value": str(data)}} for data, label in encryption_methods]
+        return {"id": element_id, "type": "enum", "value_name": value_name, "items": items}
+
+    startup = bitlocker_policy(
+        "SystemDrivesRequireStartupAuthentication", "ConfigureAdvancedStartup_Name",
+        "Require additional authentication at startup", "UseAdvancedStartup",
+        [
+            flag("ConfigureNonTPMStartupKeyUsage_Name", "EnableBDEWithNoTPM"),
+            usage_dropdown("ConfigureTPMUsageDropDown_Name", "UseTPM", "TPM"),
+            usage_dropdown("ConfigurePINUsageDropDown_Name", "UseTPMPIN", "startup PIN with TPM"),
+            usage_dropdown("ConfigureTPMStartupKeyUsageDropDown_Name", "UseTPMKey", "startup key with TPM"),
+            usage_dropdown("ConfigureTPMPINKeyUsageDropDown_Name", "UseTPMKeyPIN", "startup key and PIN with TPM"),
+        ],
+    )
+    minimum_pin = bitlocker_policy(
+        "SystemDrivesMinimumPINLength", "MinimumPINLength_Name", "Configure minimum PIN length for startup", None,
+        [{"id": "MinPINLength", "type": "decimal", "value_name": "MinimumPIN"}],
+    )
+    enhanced_pin = bitlocker_policy(
+        "SystemDrivesEnhancedPIN", "EnhancedPIN_Name", "Allow enhanced PINs for startup", "UseEnhancedPin", []
+    )
+    methods = bitlocker_policy(
+        "EncryptionMethodByDriveType", "EncryptionMethodWithXts_Name",
+        "Choose drive encryption method and cipher strength (Windows 10 [Version 1511] and later)", None,
+        [
+            method("EncryptionMethodWithXtsOsDropDown_Name", "EncryptionMethodWithXtsOs"),
+            method("EncryptionMethodWithXtsFdvDropDown_Name", "EncryptionMethodWithXtsFdv"),
+            method("EncryptionMethodWithXtsRdvDropDown_Name", "EncryptionMethodWithXtsRdv"),
+        ],
+    )
+    methods["gp"]["path"] = "Windows Components > BitLocker Drive Encryption"
+    removable = bitlocker_policy(
+        "RemovableDrivesRequireEncryption", "RDVDenyWriteAccess_Name",
+        "Deny write access to removable drives not protected by BitLocker", "RDVDenyWriteAccess",
+        [flag("RDVCrossOrg", "RDVDenyCrossOrg")],
+    )
+    removable["gp"]["path"] = "Windows Components > BitLocker Drive Encryption > Removable Data Drives"
+    return [startup, minimum_pin, enhanced_pin, methods, removable]
+
+
+# Display names a GPO report gives ADMX elements that no element id matches (the catalog has no
+# ADML), by (OMA-URI of the policy, element id): the BitLocker startup dropdowns.
+ELEMENT_NAMES = {
+    ("./Device/Vendor/MSFT/BitLocker/SystemDrivesRequireStartupAuthentication", element): name
+    for element, name in [
+        ("ConfigureNonTPMStartupKeyUsage_Name",
+         "Allow BitLocker without a compatible TPM (requires a password or a startup key on a USB flash drive)"),
+        ("ConfigureTPMUsageDropDown_Name", "Configure TPM startup:"),
+        ("ConfigurePINUsageDropDown_Name", "Configure TPM startup PIN:"),
+        ("ConfigureTPMStartupKeyUsageDropDown_Name", "Configure TPM startup key:"),
+        ("ConfigureTPMPINKeyUsageDropDown_Name", "Configure TPM startup key and PIN:"),
+    ]
+}
+
+
 def lanman_records():
     """One record per 24H2 SMB policy (`LANMAN_SETTINGS`)."""
     records = []
@@ -819,6 +923,11 @@ def policy_records(policies, hk):
             for element in (policy.get("registry") or {}).get("elements", []):
                 if element.get("value_name"):
                     child = element_record(policy, scope, parent, element)
+                    shown = ELEMENT_NAMES.get((parent["oma_uri"], element["id"]))
+                    report_name = admx_report_name(policy, scope)
+                    if child and shown and report_name:
+                        child["other_names"].append(f"{report_name}/{shown}")
+                        child["title"] = f"{parent['title']}: {shown.rstrip(':')}"
                 elif element.get("type") == "list" and element.get("explicitValue") == "true":
                     child = value_list_record(policy, scope, parent, element)
                 elif element.get("type") == "list":
@@ -1147,7 +1256,7 @@ def disambiguate_titles(records):
 
 def order_native_first(parents):
     """Native Policy CSP areas before their `ADMX_*` twins, so the native policy wins a shared key."""
-    return sorted(parents, key=lambda r: r["oma_uri"].split("/")[6].lower().startswith("admx_"))
+    return sorted(parents, key=lambda r: r["oma_uri"].split("/")[-2].lower().startswith("admx_"))
 
 
 def parse_args():
@@ -1165,7 +1274,7 @@ def parse_args():
 def main():
     args = parse_args()
     hk = HardeningKitty(args.hardeningkitty)
-    parents, children = policy_records(load_policies(args.policy_csp), hk)
+    parents, children = policy_records(load_policies(args.policy_csp) + bitlocker_policies(), hk)
     stale = SAME_DATA_REGISTRY - {r["oma_uri"] for r in parents if "twin_registry" in r}
     if stale:
         sys.exit(f"error: SAME_DATA_REGISTRY names policies the table does not have: {sorted(stale)}")

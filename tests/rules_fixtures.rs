@@ -950,3 +950,67 @@ fn csp_names_of_registry_values_are_checked_as_those_values() {
         .collect();
     assert_eq!(settings, [Some(guest)]);
 }
+
+/// BitLocker's CSP (not in the Policy CSP table) is the Group Policy of VolumeEncryption.admx:
+/// a Settings Catalog policy and a GPO report's dropdowns (known by their display names) are the
+/// FVE registry values CIS 18.10.9.2.x and the STIG check. TPM only, no PIN, deviates; the GPO
+/// requires the PIN and conflicts with it; its cleared check box is EnableBDEWithNoTPM = 0.
+#[test]
+fn bitlocker_startup_authentication_is_checked_as_its_fve_values() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bitlocker");
+    let option = |id: &str| {
+        format!("\"device_vendor_msft_bitlocker_systemdrivesrequirestartupauthentication_{id}\"")
+    };
+    let deviations = run_rule("baseline-deviation", &dir);
+    let found: Vec<(String, String, String)> = located_findings(&deviations)
+        .into_iter()
+        .map(|(file, text, _, control)| (file, control, text))
+        .collect();
+    let intune = "intune-bitlocker-tpm-only.json".to_string();
+    assert_eq!(
+        found,
+        [
+            (
+                intune.clone(),
+                "18.10.9.2.15".to_string(),
+                option("configuretpmusagedropdown_name_1")
+            ),
+            (
+                intune,
+                "18.10.9.2.16".to_string(),
+                option("configurepinusagedropdown_name_0")
+            ),
+        ]
+    );
+    let conflicts = run_rule("gpo-intune-conflict", &dir);
+    let fve = r"HKLM\SOFTWARE\Policies\Microsoft\FVE\";
+    let mut conflicting: Vec<(String, String)> = located_findings(&conflicts)
+        .into_iter()
+        .zip(&conflicts.findings)
+        .map(|((_, text, ..), f)| {
+            let key = f.setting.as_deref().unwrap_or("");
+            (key.strip_prefix(fve).unwrap_or(key).to_string(), text)
+        })
+        .collect();
+    conflicting.sort();
+    assert_eq!(
+        conflicting,
+        [
+            ("UseTPM".to_string(), "Do not allow TPM".to_string()),
+            (
+                "UseTPMPIN".to_string(),
+                "Require startup PIN with TPM".to_string()
+            ),
+        ]
+    );
+    let outcome = check(&Options {
+        paths: vec![dir.join("gpo-bitlocker-startup-pin.xml")],
+        ..Options::default()
+    });
+    let no_tpm = outcome.model.policies[0]
+        .settings
+        .iter()
+        .find(|s| s.key.ends_with(r"FVE\EnableBDEWithNoTPM"))
+        .expect("the check box is the EnableBDEWithNoTPM setting");
+    assert_eq!(no_tpm.value, baselint::model::Value::Int(0));
+}

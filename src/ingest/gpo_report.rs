@@ -573,7 +573,7 @@ impl<'a> Reader<'a> {
                 .map(|e| def.and_then(|d| self.value_list_entries(d, e)))
                 .collect();
             let children = match def {
-                Some(parent) => element_children(self.catalog, parent, &elements, &lists),
+                Some(parent) => element_children(self.catalog, parent, &alias, &elements, &lists),
                 None => vec![None; elements.len()],
             };
             for ((element, list), child) in elements.iter().zip(lists).zip(children) {
@@ -1027,7 +1027,8 @@ fn admx_element_value(element: &Element) -> Option<(Value, Span)> {
     let value = element.child(NS_REGISTRY, "Value");
     let not_configured = state.is_some_and(|s| s.text().eq_ignore_ascii_case("notconfigured"));
     let found = match (element.local.as_str(), value) {
-        ("CheckBox", _) => {
+        // A check box GPMC shows as NotConfigured sets nothing (below), not false.
+        ("CheckBox", _) if !not_configured => {
             let state = state?;
             Some((
                 Value::Bool(state.text().eq_ignore_ascii_case("enabled")),
@@ -1106,13 +1107,15 @@ fn admx_child<'c>(
 
 /// The catalog's child record for each element a report shows of one policy (None where none
 /// is certain; `lists` marks the list boxes read as a list that names its values). By element
-/// id first ([`admx_child`]); then, since reports show display names (`Also apply to matching
+/// name as the catalog knows it ([`named_child`]) or by element id ([`admx_child`]); then, since
+/// reports show display names (`Also apply to matching
 /// devices that are already installed.` is `DeviceInstall_IDs_Deny_Retroactive`), by kind: an
 /// element the only one of its kind left (a check box) takes the parent's only child left of
 /// that kind (a boolean), so a policy with a list box and a check box maps both.
 fn element_children<'c>(
     catalog: &'c Catalog,
     parent: &SettingDef,
+    alias: &str,
     elements: &[&Element],
     lists: &[Option<Vec<Setting>>],
 ) -> Vec<Option<&'c SettingDef>> {
@@ -1123,7 +1126,8 @@ fn element_children<'c>(
             Some(_) => None,
             None => {
                 let name = e.child(NS_REGISTRY, "Name").map_or("", Element::text);
-                admx_child(catalog, parent, name, elements.len())
+                named_child(catalog, parent, alias, name)
+                    .or_else(|| admx_child(catalog, parent, name, elements.len()))
             }
         })
         .collect();
@@ -1146,6 +1150,20 @@ fn element_children<'c>(
         }
     }
     children
+}
+
+/// The child record the catalog knows by the element's display name under the policy's
+/// (`admx:<half>/<category>/<policy>/<element display name>`, for elements whose id the display
+/// name does not give: the BitLocker startup dropdowns).
+fn named_child<'c>(
+    catalog: &'c Catalog,
+    parent: &SettingDef,
+    alias: &str,
+    display: &str,
+) -> Option<&'c SettingDef> {
+    catalog
+        .resolve(&format!("{alias}/{}", display.trim()))
+        .filter(|child| child.parent.as_deref() == Some(parent.key.as_str()))
 }
 
 /// Can a report element of this kind (`CheckBox`, `Numeric`...) be this child record? A check
@@ -1223,6 +1241,8 @@ fn map_element_value(
             let value = catalog.normalise(child, Value::Str(b.to_string()));
             (value != Value::Str(b.to_string())).then_some(value)
         }
+        // An element GPMC shows as NotConfigured is its child setting, not configured.
+        (_, Value::NotConfigured) => Some(Value::NotConfigured),
         ("Numeric", Value::Int(_)) => int.then(|| raw.clone()),
         ("ListBox", Value::List(_)) if child.is_numbered_list() => {
             Some(catalog.normalise(child, raw.clone()))
@@ -1903,6 +1923,19 @@ mod tests {
             unmapped.iter().all(|k| k.contains("disk quota")),
             "{keys:#?}"
         );
+    }
+
+    /// An element GPMC shows as NotConfigured (its value is not in Registry.pol) is its child
+    /// setting, not configured: not `false`, and not an unknown `admx:` name.
+    #[test]
+    fn an_element_shown_not_configured_is_its_setting_not_configured() {
+        let report = r#"<GPO xmlns="http://www.microsoft.com/GroupPolicy/Settings" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Identifier><Identifier xmlns="http://www.microsoft.com/GroupPolicy/Types">{A}</Identifier></Identifier><Name>FVE</Name><Computer><ExtensionData><Extension xmlns:q1="http://www.microsoft.com/GroupPolicy/Settings/Registry" xsi:type="q1:RegistrySettings"><q1:Policy><q1:Name>Require additional authentication at startup</q1:Name><q1:State>Enabled</q1:State><q1:Category>Windows Components/BitLocker Drive Encryption/Operating System Drives</q1:Category><q1:CheckBox><q1:Name>Allow BitLocker without a compatible TPM (requires a password or a startup key on a USB flash drive)</q1:Name><q1:State>NotConfigured</q1:State></q1:CheckBox></q1:Policy></Extension></ExtensionData></Computer></GPO>"#;
+        let parsed = read_file(&text(report));
+        let no_tpm = setting(
+            &parsed.policies[0],
+            r"HKLM\SOFTWARE\Policies\Microsoft\FVE\EnableBDEWithNoTPM",
+        );
+        assert_eq!(no_tpm.value, Value::NotConfigured);
     }
 
     #[test]
