@@ -871,6 +871,27 @@ ELEMENT_NAMES = {
 }
 
 
+# The check boxes of the Group Policy processing policies (*Configure registry policy
+# processing* and its siblings, `ADMX_GroupPolicy/CSE_*`), by element id prefix: each policy has
+# two or three, so a report's check boxes cannot be told apart by kind. STIG WN11-CC-000090
+# checks the registry policy's `NoGPOListChanges` = 0. Display names as GPMC reports show them.
+ELEMENT_NAME_PREFIXES = {
+    ("ADMX_GroupPolicy", "CSE_NOCHANGES"): "Process even if the Group Policy objects have not changed",
+    ("ADMX_GroupPolicy", "CSE_NOBACKGROUND"): "Do not apply during periodic background processing",
+}
+
+
+def element_display_name(policy, parent, element):
+    """The display name a GPO report gives an element, where the catalog knows it."""
+    shown = ELEMENT_NAMES.get((parent["oma_uri"], element["id"]))
+    if shown:
+        return shown
+    for (area, prefix), name in ELEMENT_NAME_PREFIXES.items():
+        if policy["area"] == area and element["id"].startswith(prefix):
+            return name
+    return None
+
+
 def lanman_records():
     """One record per 24H2 SMB policy (`LANMAN_SETTINGS`)."""
     records = []
@@ -923,7 +944,7 @@ def policy_records(policies, hk):
             for element in (policy.get("registry") or {}).get("elements", []):
                 if element.get("value_name"):
                     child = element_record(policy, scope, parent, element)
-                    shown = ELEMENT_NAMES.get((parent["oma_uri"], element["id"]))
+                    shown = element_display_name(policy, parent, element)
                     report_name = admx_report_name(policy, scope)
                     if child and shown and report_name:
                         child["other_names"].append(f"{report_name}/{shown}")

@@ -1862,7 +1862,7 @@ mod tests {
 
     /// A report names elements by display text. An element the only one of its kind takes the
     /// parent's only child of that kind (a check box, the boolean); two check boxes and two
-    /// booleans stay unmapped rather than guessed.
+    /// booleans whose display names the catalog does not know stay unmapped rather than guessed.
     #[test]
     fn elements_shown_by_display_name_map_by_kind_when_unambiguous() {
         let policy = |name: &str, category: &str, elements: &str| {
@@ -1888,17 +1888,17 @@ mod tests {
                 check_box("Also apply to matching devices that are already installed.")
             ),
         );
-        let disk_quota = policy(
-            "Configure disk quota policy processing",
-            "System/Group Policy",
+        let error_reporting = policy(
+            "Default application reporting settings",
+            "Windows Components/Windows Error Reporting/Advanced Error Reporting Settings",
             &format!(
                 "{}{}",
-                check_box("Do not apply during periodic background processing"),
-                check_box("Process even if the Group Policy objects have not changed")
+                check_box("Report all errors in Microsoft applications."),
+                check_box("Report all errors in Windows components.")
             ),
         );
         let report = format!(
-            r#"<GPO xmlns="http://www.microsoft.com/GroupPolicy/Settings" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Identifier><Identifier xmlns="http://www.microsoft.com/GroupPolicy/Types">{{A}}</Identifier></Identifier><Name>Kinds</Name><Computer><ExtensionData><Extension xmlns:q1="http://www.microsoft.com/GroupPolicy/Settings/Registry" xsi:type="q1:RegistrySettings">{deny_ids}{disk_quota}</Extension></ExtensionData></Computer></GPO>"#
+            r#"<GPO xmlns="http://www.microsoft.com/GroupPolicy/Settings" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Identifier><Identifier xmlns="http://www.microsoft.com/GroupPolicy/Types">{{A}}</Identifier></Identifier><Name>Kinds</Name><Computer><ExtensionData><Extension xmlns:q1="http://www.microsoft.com/GroupPolicy/Settings/Registry" xsi:type="q1:RegistrySettings">{deny_ids}{error_reporting}</Extension></ExtensionData></Computer></GPO>"#
         );
         let parsed = read_file(&text(&report));
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
@@ -1920,8 +1920,27 @@ mod tests {
         let unmapped: Vec<&&str> = keys.iter().filter(|k| k.starts_with("admx:")).collect();
         assert_eq!(unmapped.len(), 2, "{keys:#?}");
         assert!(
-            unmapped.iter().all(|k| k.contains("disk quota")),
+            unmapped.iter().all(|k| k.contains("reporting settings")),
             "{keys:#?}"
+        );
+    }
+
+    /// Two check boxes, so not told apart by kind: the catalog knows their display names.
+    /// *Process even if the Group Policy objects have not changed* is `NoGPOListChanges` = 0
+    /// (STIG WN11-CC-000090), the background one `NoBackgroundPolicy`.
+    #[test]
+    fn check_boxes_known_by_display_name_are_their_settings() {
+        let report = r#"<GPO xmlns="http://www.microsoft.com/GroupPolicy/Settings" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Identifier><Identifier xmlns="http://www.microsoft.com/GroupPolicy/Types">{A}</Identifier></Identifier><Name>GP</Name><Computer><ExtensionData><Extension xmlns:q1="http://www.microsoft.com/GroupPolicy/Settings/Registry" xsi:type="q1:RegistrySettings"><q1:Policy><q1:Name>Configure registry policy processing</q1:Name><q1:State>Enabled</q1:State><q1:Category>System/Group Policy</q1:Category><q1:CheckBox><q1:Name>Do not apply during periodic background processing</q1:Name><q1:State>Disabled</q1:State></q1:CheckBox><q1:CheckBox><q1:Name>Process even if the Group Policy objects have not changed</q1:Name><q1:State>Enabled</q1:State></q1:CheckBox></q1:Policy></Extension></ExtensionData></Computer></GPO>"#;
+        let parsed = read_file(&text(report));
+        let key = r"HKLM\SOFTWARE\Policies\Microsoft\Windows\Group Policy\{35378EAC-683F-11D2-A89A-00C04FBBCFA2}";
+        let policy = &parsed.policies[0];
+        assert_eq!(
+            setting(policy, &format!(r"{key}\NoGPOListChanges")).value,
+            Value::Int(0)
+        );
+        assert_eq!(
+            setting(policy, &format!(r"{key}\NoBackgroundPolicy")).value,
+            Value::Int(0)
         );
     }
 
