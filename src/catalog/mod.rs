@@ -446,13 +446,17 @@ impl Catalog {
     /// Normalise a raw value for a setting: an OMA-URI string "0" for an int setting -> `Int(0)`;
     /// an ADMX payload `<enabled/>` / `<disabled/>` -> the Enabled / Disabled value (see the
     /// module documentation); an element checkbox `"true"` / `"false"` -> its checked / unchecked
-    /// data; a `Bool` for an int setting -> 0 or 1. Anything else is returned unchanged.
+    /// data; a `Bool` for an int setting -> 0 or 1; a numbered list's entries -> sorted.
+    /// Anything else is returned unchanged.
     pub fn normalise(&self, def: &SettingDef, raw: Value) -> Value {
+        let raw = match raw {
+            Value::List(entries) if def.is_numbered_list() => return sorted_entries(entries),
+            other => other,
+        };
         let converted = match &raw {
             Value::Str(s) if def.admx_backed => admx_state(def, s),
             Value::Str(s) => checkbox_state(def, s).or_else(|| int_text(def, s)),
             Value::Bool(b) if def.is_int() => Some(Value::Int(i64::from(*b))),
-            Value::List(entries) if def.is_numbered_list() => Some(sorted_entries(entries)),
             _ => None,
         };
         converted.unwrap_or(raw)
@@ -626,13 +630,12 @@ fn without_hive(normal: &str) -> Option<&str> {
 
 /// A numbered list's entries in one order whatever the order written: by text in any ASCII
 /// case (Group Policy reports list them sorted).
-fn sorted_entries(entries: &[Value]) -> Value {
-    let mut sorted = entries.to_vec();
-    sorted.sort_by_cached_key(|e| match e {
+fn sorted_entries(mut entries: Vec<Value>) -> Value {
+    entries.sort_by_cached_key(|e| match e {
         Value::Str(text) => text.to_ascii_lowercase(),
         other => other.to_string().to_ascii_lowercase(),
     });
-    Value::List(sorted)
+    Value::List(entries)
 }
 
 /// Lower-case and strip the forms that name the same thing differently: hive spellings

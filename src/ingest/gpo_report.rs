@@ -988,15 +988,14 @@ fn admx_state_value(
         _ => None,
     };
     match (payload, def) {
-        // A native policy under its Group Policy twin's name (`SAME_DATA_REGISTRY` in
-        // scripts/gen-catalog.py): Enabled / Disabled is its value 1 / 0.
-        (Some((_, int, word)), Some(def)) if !def.admx_backed && def.is_int() => {
-            let value = Value::Int(int);
-            let label = catalog.label(def, &value).unwrap_or(word).to_string();
-            (value, Some(label))
-        }
-        (Some((text, _, word)), Some(def)) => {
-            let value = catalog.normalise(def, Value::Str(text.into()));
+        (Some((text, int, word)), Some(def)) => {
+            // A native policy under its Group Policy twin's name (`SAME_DATA_REGISTRY` in
+            // scripts/gen-catalog.py): Enabled / Disabled is its value 1 / 0.
+            let value = if !def.admx_backed && def.is_int() {
+                Value::Int(int)
+            } else {
+                catalog.normalise(def, Value::Str(text.into()))
+            };
             let label = catalog.label(def, &value).unwrap_or(word).to_string();
             (value, Some(label))
         }
@@ -1863,6 +1862,14 @@ mod tests {
     /// A report names elements by display text. An element the only one of its kind takes the
     /// parent's only child of that kind (a check box, the boolean); two check boxes and two
     /// booleans whose display names the catalog does not know stay unmapped rather than guessed.
+    /// A one-GPO report whose Computer half holds these Administrative Templates `Policy`
+    /// elements (prefix `q1`).
+    fn registry_report(policies: &str) -> SourceFile {
+        text(&format!(
+            r#"<GPO xmlns="http://www.microsoft.com/GroupPolicy/Settings" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Identifier><Identifier xmlns="http://www.microsoft.com/GroupPolicy/Types">{{A}}</Identifier></Identifier><Name>Templates</Name><Computer><ExtensionData><Extension xmlns:q1="http://www.microsoft.com/GroupPolicy/Settings/Registry" xsi:type="q1:RegistrySettings">{policies}</Extension></ExtensionData></Computer></GPO>"#
+        ))
+    }
+
     #[test]
     fn elements_shown_by_display_name_map_by_kind_when_unambiguous() {
         let policy = |name: &str, category: &str, elements: &str| {
@@ -1897,10 +1904,7 @@ mod tests {
                 check_box("Report all errors in Windows components.")
             ),
         );
-        let report = format!(
-            r#"<GPO xmlns="http://www.microsoft.com/GroupPolicy/Settings" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Identifier><Identifier xmlns="http://www.microsoft.com/GroupPolicy/Types">{{A}}</Identifier></Identifier><Name>Kinds</Name><Computer><ExtensionData><Extension xmlns:q1="http://www.microsoft.com/GroupPolicy/Settings/Registry" xsi:type="q1:RegistrySettings">{deny_ids}{error_reporting}</Extension></ExtensionData></Computer></GPO>"#
-        );
-        let parsed = read_file(&text(&report));
+        let parsed = read_file(&registry_report(&format!("{deny_ids}{error_reporting}")));
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         let keys: Vec<&str> = parsed.policies[0]
             .settings
@@ -1930,8 +1934,9 @@ mod tests {
     /// (STIG WN11-CC-000090), the background one `NoBackgroundPolicy`.
     #[test]
     fn check_boxes_known_by_display_name_are_their_settings() {
-        let report = r#"<GPO xmlns="http://www.microsoft.com/GroupPolicy/Settings" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Identifier><Identifier xmlns="http://www.microsoft.com/GroupPolicy/Types">{A}</Identifier></Identifier><Name>GP</Name><Computer><ExtensionData><Extension xmlns:q1="http://www.microsoft.com/GroupPolicy/Settings/Registry" xsi:type="q1:RegistrySettings"><q1:Policy><q1:Name>Configure registry policy processing</q1:Name><q1:State>Enabled</q1:State><q1:Category>System/Group Policy</q1:Category><q1:CheckBox><q1:Name>Do not apply during periodic background processing</q1:Name><q1:State>Disabled</q1:State></q1:CheckBox><q1:CheckBox><q1:Name>Process even if the Group Policy objects have not changed</q1:Name><q1:State>Enabled</q1:State></q1:CheckBox></q1:Policy></Extension></ExtensionData></Computer></GPO>"#;
-        let parsed = read_file(&text(report));
+        let parsed = read_file(&registry_report(
+            r#"<q1:Policy><q1:Name>Configure registry policy processing</q1:Name><q1:State>Enabled</q1:State><q1:Category>System/Group Policy</q1:Category><q1:CheckBox><q1:Name>Do not apply during periodic background processing</q1:Name><q1:State>Disabled</q1:State></q1:CheckBox><q1:CheckBox><q1:Name>Process even if the Group Policy objects have not changed</q1:Name><q1:State>Enabled</q1:State></q1:CheckBox></q1:Policy>"#,
+        ));
         let key = r"HKLM\SOFTWARE\Policies\Microsoft\Windows\Group Policy\{35378EAC-683F-11D2-A89A-00C04FBBCFA2}";
         let policy = &parsed.policies[0];
         assert_eq!(
@@ -1948,8 +1953,9 @@ mod tests {
     /// setting, not configured: not `false`, and not an unknown `admx:` name.
     #[test]
     fn an_element_shown_not_configured_is_its_setting_not_configured() {
-        let report = r#"<GPO xmlns="http://www.microsoft.com/GroupPolicy/Settings" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Identifier><Identifier xmlns="http://www.microsoft.com/GroupPolicy/Types">{A}</Identifier></Identifier><Name>FVE</Name><Computer><ExtensionData><Extension xmlns:q1="http://www.microsoft.com/GroupPolicy/Settings/Registry" xsi:type="q1:RegistrySettings"><q1:Policy><q1:Name>Require additional authentication at startup</q1:Name><q1:State>Enabled</q1:State><q1:Category>Windows Components/BitLocker Drive Encryption/Operating System Drives</q1:Category><q1:CheckBox><q1:Name>Allow BitLocker without a compatible TPM (requires a password or a startup key on a USB flash drive)</q1:Name><q1:State>NotConfigured</q1:State></q1:CheckBox></q1:Policy></Extension></ExtensionData></Computer></GPO>"#;
-        let parsed = read_file(&text(report));
+        let parsed = read_file(&registry_report(
+            r#"<q1:Policy><q1:Name>Require additional authentication at startup</q1:Name><q1:State>Enabled</q1:State><q1:Category>Windows Components/BitLocker Drive Encryption/Operating System Drives</q1:Category><q1:CheckBox><q1:Name>Allow BitLocker without a compatible TPM (requires a password or a startup key on a USB flash drive)</q1:Name><q1:State>NotConfigured</q1:State></q1:CheckBox></q1:Policy>"#,
+        ));
         let no_tpm = setting(
             &parsed.policies[0],
             r"HKLM\SOFTWARE\Policies\Microsoft\FVE\EnableBDEWithNoTPM",

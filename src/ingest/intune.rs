@@ -748,13 +748,17 @@ impl<'c> Reader<'c> {
         items: Vec<Value>,
         span: Span,
     ) -> Setting {
+        let def = self.catalog.by_definition_id(definition.0);
         // A numbered list's entries in the catalog's order (its entries are a set).
-        let value = match self.catalog.by_definition_id(definition.0) {
+        let value = match def {
             Some(def) => self.catalog.normalise(def, Value::List(items)),
             None => Value::List(items),
         };
         Setting {
-            key: self.definition_key(definition.0),
+            key: def.map_or_else(
+                || self.definition_key(definition.0),
+                |d| d.setting_key().clone(),
+            ),
             raw_name: definition.0.to_string().into(),
             value,
             value_label: None,

@@ -239,9 +239,8 @@ pub fn read(
     let mut settings = Vec::new();
     let mut lists = NumberedLists::default();
     for (entry, spans) in entries.iter().zip(&listing.spans) {
-        match numbered_list_of(catalog, hive, entry) {
-            Some(list) => lists.add(list, hive, entry, spans, source, &mut settings),
-            None => entry_settings(catalog, hive, entry, spans, source, &mut settings),
+        if !lists.add(catalog, hive, entry, spans, source, &mut settings) {
+            entry_settings(catalog, hive, entry, spans, source, &mut settings);
         }
     }
     lists.finish(catalog, &mut settings);
@@ -602,65 +601,87 @@ fn push(text: &mut String, piece: &str) -> Span {
 
 // ---- entries to settings ----
 
-/// The catalog's numbered list (see [`SettingDef::is_numbered_list`]) an entry is one value
-/// of: a plain value (not an instruction) of the list's key.
-fn numbered_list_of<'c>(catalog: &'c Catalog, hive: Hive, entry: &Entry) -> Option<&'c SettingDef> {
-    if hive == Hive::Unknown || entry.value.is_empty() || entry.value.starts_with("**") {
-        return None;
-    }
-    let list = format!("{}\\{}\\*", hive.prefix(), entry.key.trim_matches('\\'));
-    catalog
-        .by_registry(&list)
-        .filter(|def| def.is_numbered_list())
+/// `<hive>\<key>\*`: how the catalog names the list of a key's values.
+fn list_path(hive: Hive, key: &str) -> String {
+    format!("{}\\{}\\*", hive.prefix(), key.trim_matches('\\'))
 }
 
-/// The numbered lists of one file, each one setting whose entries are the data of its
-/// values, in the order of the file until [`NumberedLists::finish`] sorts them; its span runs
-/// from the first value's data to the last's.
+/// The numbered lists of one file (see [`SettingDef::is_numbered_list`]): each is one setting
+/// whose entries are the data of its key's plain values (not instructions), in the order of
+/// the file until [`NumberedLists::finish`] sorts them; its span runs from the first value's
+/// data to the last's.
 #[derive(Default)]
-struct NumberedLists {
-    /// (list key, the setting's index in the file's settings).
-    at: Vec<(crate::model::Name, usize)>,
+struct NumberedLists<'c> {
+    /// Each list met: its record and the index of its setting in the file's settings.
+    at: Vec<(&'c SettingDef, usize)>,
+    /// The last key looked up and the list it is: a key's values come one after another, so
+    /// the catalog is asked once per key, not once per value.
+    last: Option<(String, Option<&'c SettingDef>)>,
 }
 
-impl NumberedLists {
+impl<'c> NumberedLists<'c> {
+    /// The list an entry is a value of, if any.
+    fn list_of(
+        &mut self,
+        catalog: &'c Catalog,
+        hive: Hive,
+        entry: &Entry,
+    ) -> Option<&'c SettingDef> {
+        if hive == Hive::Unknown || entry.value.is_empty() || entry.value.starts_with("**") {
+            return None;
+        }
+        if let Some((key, list)) = &self.last
+            && *key == entry.key
+        {
+            return *list;
+        }
+        let list = catalog
+            .by_registry(&list_path(hive, &entry.key))
+            .filter(|def| def.is_numbered_list());
+        self.last = Some((entry.key.clone(), list));
+        list
+    }
+
+    /// Add an entry to the list it is a value of; false when it is none.
     fn add(
         &mut self,
-        list: &SettingDef,
+        catalog: &'c Catalog,
         hive: Hive,
         entry: &Entry,
         spans: &EntrySpans,
         source: SourceId,
         out: &mut Vec<Setting>,
-    ) {
+    ) -> bool {
+        let Some(list) = self.list_of(catalog, hive, entry) else {
+            return false;
+        };
         let data = data_value(entry.kind, &entry.data);
-        let key = list.setting_key();
-        if let Some(&(_, i)) = self.at.iter().find(|(k, _)| k == key) {
+        if let Some(&(_, i)) = self.at.iter().find(|(l, _)| std::ptr::eq(*l, list)) {
             let setting = &mut out[i];
             if let Value::List(entries) = &mut setting.value {
                 entries.push(data);
             }
             setting.span.end = spans.data.end;
-            return;
+            return true;
         }
-        self.at.push((key.clone(), out.len()));
+        self.at.push((list, out.len()));
         out.push(Setting {
-            key: key.clone(),
-            raw_name: format!("{}\\{}\\*", hive.prefix(), entry.key.trim_matches('\\')).into(),
+            key: list.setting_key().clone(),
+            raw_name: list_path(hive, &entry.key).into(),
             value: Value::List(vec![data]),
             value_label: None,
             span: spans.data,
             name_span: spans.key,
             file: Some(source),
         });
+        true
     }
 
     /// Each list's entries as the catalog orders them.
     fn finish(self, catalog: &Catalog, out: &mut [Setting]) {
-        for (key, i) in self.at {
-            let def = catalog.resolve(&key);
+        for (list, i) in self.at {
             let value = std::mem::replace(&mut out[i].value, Value::NotConfigured);
-            out[i].value = normalise(catalog, def, value);
+            out[i].value = catalog.normalise(list, value);
         }
     }
 }
