@@ -333,6 +333,11 @@ def with_registry_data(record):
     record["values"] = [{"value": str(data[v["value"]]), "label": v["label"]} for v in record["values"]]
 
 
+def policy_uris(policies):
+    """The OMA-URIs of Policy CSP policies given as (scope, area, policy)."""
+    return {f"./{scope}/Vendor/MSFT/Policy/Config/{area}/{policy}" for scope, area, policy in policies}
+
+
 # Native CSP policies that allow what their Group Policy twin's registry value disables:
 # `Defender/AllowBehaviorMonitoring` (1 = allowed) is the setting GP and the STIG/CIS checks hold
 # as `...\Real-Time Protection\DisableBehaviorMonitoring` (0 = on). The DDF names the GP policy
@@ -341,9 +346,8 @@ def with_registry_data(record):
 # registry value is named `Disable<X>` for the CSP's `Allow<X>` (Policy CSP reference, Defender
 # and Experience areas). Left out: System/AllowLocation (three states onto one 0/1 value) and
 # Experience/AllowSpotlightCollection (a range, not a choice).
-INVERTED_REGISTRY = {
-    f"./{scope}/Vendor/MSFT/Policy/Config/{area}/{policy}"
-    for scope, area, policy in [
+INVERTED_REGISTRY = policy_uris(
+    [
         ("Device", "Defender", "AllowArchiveScanning"),
         ("Device", "Defender", "AllowBehaviorMonitoring"),
         ("Device", "Defender", "AllowEmailScanning"),
@@ -362,7 +366,7 @@ INVERTED_REGISTRY = {
         ("User", "Experience", "AllowWindowsSpotlightWindowsWelcomeExperience"),
         ("Device", "Experience", "AllowWindowsTips"),
     ]
-}
+)
 INVERTED_DATA = {"0": 1, "1": 0}
 
 # Native CSP policies whose value is their Group Policy twin's registry data under another name:
@@ -374,9 +378,8 @@ INVERTED_DATA = {"0": 1, "1": 0}
 # Edge `Browser` area, `Experience/AllowWindowsTips` (inverted: `DisableSoftLanding`),
 # `Connectivity/DisallowNetworkConnectivityActiveTests` (labels that contradict the name), and the
 # Windows Security UI policies (one `UILockdown` value name for several keys).
-SAME_DATA_REGISTRY = {
-    f"./{scope}/Vendor/MSFT/Policy/Config/{area}/{policy}"
-    for scope, area, policy in [
+SAME_DATA_REGISTRY = policy_uris(
+    [
         ("Device", "ApplicationManagement", "MSIAllowUserControlOverInstall"),
         ("Device", "ApplicationManagement", "MSIAlwaysInstallWithElevatedPrivileges"),
         ("User", "ApplicationManagement", "MSIAlwaysInstallWithElevatedPrivileges"),
@@ -391,7 +394,7 @@ SAME_DATA_REGISTRY = {
         ("Device", "WebThreatDefense", "AutomaticDataCollection"),
         ("Device", "Wifi", "AllowAutoConnectToWiFiSenseHotspots"),
     ]
-}
+)
 
 # Settings Catalog definition ids that name a record's setting besides its own: the `_v2`
 # definition Intune moved *Interactive logon: Machine inactivity limit* to (same seconds).
@@ -429,17 +432,23 @@ SAME_REGISTRY_DATA = {
 }
 
 
+def with_twin(record, policy, hive):
+    """A listed policy (`INVERTED_REGISTRY`, `SAME_DATA_REGISTRY`) stands for its Group Policy
+    twin's registry value (`twin_registry`: claimed, or joined to the record that owns it, in
+    `KeyAssigner`); it must be a 0/1 policy with such a value."""
+    reg = policy.get("registry") or {}
+    if not hive or not reg.get("value_name") or {v["value"] for v in record["values"]} != {"0", "1"}:
+        sys.exit(f"error: {record['oma_uri']} is not a 0/1 policy with a registry value")
+    record["twin_registry"] = registry_path(hive, reg["key"], reg["value_name"])
+    record["format"] = "int"
+
+
 def with_inverted_registry(record, policy, hive):
-    """A policy of `INVERTED_REGISTRY`: its values in its twin's registry data, and the registry
-    value it stands for (claimed, or joined to the record that owns it, in `KeyAssigner`)."""
+    """A policy of `INVERTED_REGISTRY`: its values in its twin's registry data."""
     if record["oma_uri"] not in INVERTED_REGISTRY:
         return
-    reg = policy.get("registry") or {}
+    with_twin(record, policy, hive)
     labels = {v["value"]: v["label"] for v in record["values"]}
-    if not hive or not reg.get("value_name") or set(labels) != set(INVERTED_DATA):
-        sys.exit(f"error: {record['oma_uri']} is not a 0/1 policy with a registry value")
-    record["inverted_registry"] = registry_path(hive, reg["key"], reg["value_name"])
-    record["format"] = "int"
     record["options"] = dict(INVERTED_DATA)
     # The label names the CSP value, since a report shows the data where the export has the CSP
     # value: "set to 1 (AllowRealtimeMonitoring = 0: Not allowed. ...)".
@@ -452,16 +461,10 @@ def with_inverted_registry(record, policy, hive):
 
 
 def with_twin_registry(record, policy, hive):
-    """A policy of `SAME_DATA_REGISTRY`: the registry value it writes its own value to (claimed,
-    or joined to the record that owns it, in `KeyAssigner`)."""
+    """A policy of `SAME_DATA_REGISTRY`: the registry value it writes its own value to."""
     if record["oma_uri"] not in SAME_DATA_REGISTRY:
         return
-    reg = policy.get("registry") or {}
-    labels = {v["value"] for v in record["values"]}
-    if not hive or not reg.get("value_name") or labels != {"0", "1"}:
-        sys.exit(f"error: {record['oma_uri']} is not a 0/1 policy with a registry value")
-    record["twin_registry"] = registry_path(hive, reg["key"], reg["value_name"])
-    record["format"] = "int"
+    with_twin(record, policy, hive)
     # A GPO report's Enabled / Disabled is the registry data 1 / 0: this policy's own values.
     name = admx_report_name(policy, record["scope"])
     if name:
@@ -780,22 +783,30 @@ LANMAN_SETTINGS = [
 BITLOCKER_PATH = "Windows Components > BitLocker Drive Encryption > Operating System Drives"
 
 
-def usage_dropdown(element_id, value_name, what):
-    labels = {2: f"Allow {what}", 1: f"Require {what}", 0: f"Do not allow {what}"}
-    items = [{"label": label, "value": {"type": "decimal", "value": str(data)}} for data, label in labels.items()]
+def decimal(data):
+    """An ADMX `<decimal value=..>` as policy-csp.json writes it."""
+    return {"type": "decimal", "value": str(data)}
+
+
+def dropdown(element_id, value_name, items):
+    """An ADMX enum element: (data, label) items."""
+    items = [{"label": label, "value": decimal(data)} for data, label in items]
     return {"id": element_id, "type": "enum", "value_name": value_name, "items": items}
 
 
+def usage_dropdown(element_id, value_name, what):
+    return dropdown(element_id, value_name, [(2, f"Allow {what}"), (1, f"Require {what}"), (0, f"Do not allow {what}")])
+
+
 def flag(element_id, value_name):
-    one, zero = {"type": "decimal", "value": "1"}, {"type": "decimal", "value": "0"}
-    return {"id": element_id, "type": "boolean", "value_name": value_name, "true_value": one, "false_value": zero}
+    return {"id": element_id, "type": "boolean", "value_name": value_name, "true_value": decimal(1),
+            "false_value": decimal(0)}
 
 
 def bitlocker_policy(policy, gp_name, friendly, value_name, elements):
-    one, zero = {"type": "decimal", "value": "1"}, {"type": "decimal", "value": "0"}
     registry = {"key": "SOFTWARE\\Policies\\Microsoft\\FVE", "elements": elements}
     if value_name:
-        registry.update(value_name=value_name, enabled_value=one, disabled_value=zero)
+        registry.update(value_name=value_name, enabled_value=decimal(1), disabled_value=decimal(0))
     return {
         "area": "BitLocker",
         "policy": policy,
@@ -816,8 +827,7 @@ def bitlocker_policies():
     encryption_methods = [(3, "AES-CBC 128-bit"), (4, "AES-CBC 256-bit"), (6, "XTS-AES 128-bit"), (7, "XTS-AES 256-bit")]
 
     def method(element_id, value_name):
-        items = [{"label": label, "value": {"type": "decimal", "value": str(data)}} for data, label in encryption_methods]
-        return {"id": element_id, "type": "enum", "value_name": value_name, "items": items}
+        return dropdown(element_id, value_name, encryption_methods)
 
     startup = bitlocker_policy(
         "SystemDrivesRequireStartupAuthentication", "ConfigureAdvancedStartup_Name",
@@ -1110,11 +1120,11 @@ class KeyAssigner:
         self.collisions = 0
 
     def assign(self, record):
-        inverted = record.get("inverted_registry") or record.get("twin_registry")
-        if inverted and normalise_alias(inverted) in self.owner:
-            record["setting_of"] = self.owner[normalise_alias(inverted)]["key"]
-        elif inverted:
-            record["registry"] = inverted
+        twin = record.get("twin_registry")
+        if twin and normalise_alias(twin) in self.owner:
+            record["setting_of"] = self.owner[normalise_alias(twin)]["key"]
+        elif twin:
+            record["registry"] = twin
         registry = record.get("registry")
         if registry and normalise_alias(registry) in self.owner:
             winner = self.owner[normalise_alias(registry)]
@@ -1306,7 +1316,7 @@ def main():
     # Policies of `INVERTED_REGISTRY` and `SAME_DATA_REGISTRY` last: they join the record that owns their registry value,
     # wherever it comes in the order.
     ordered = curated + rest + children + asr_records() + firewall_records() + lanman_records()
-    ordered.sort(key=lambda r: "inverted_registry" in r or "twin_registry" in r)
+    ordered.sort(key=lambda r: "twin_registry" in r)
     records = [r for r in ordered if assigner.assign(r)]
     disambiguate_titles(records)
     write_catalog(records, args.out)
