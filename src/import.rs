@@ -353,6 +353,7 @@ mod tests {
                 "RequireMutualAuthentication=1".into(),
                 "RequireIntegrity=1".into(),
             ]),
+            Expectation::Contains(vec![r"PCI\CC_0C0A".into(), "d48179be-ec20".into()]),
         ];
         let controls: Vec<Control> = shapes
             .iter()
