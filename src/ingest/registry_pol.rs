@@ -914,6 +914,51 @@ pub(crate) mod tests {
         assert_eq!(policy.settings.len(), 2, "the list and **delvals");
     }
 
+    /// Only the values of the list's own key join it: a value of another key right after the
+    /// list's (the lookup is remembered per key) and the policy's own value stay settings of
+    /// their own.
+    #[test]
+    fn values_of_other_keys_stay_out_of_a_numbered_list() {
+        let restrictions = r"Software\Policies\Microsoft\Windows\DeviceInstall\Restrictions";
+        let list = format!(r"{restrictions}\DenyDeviceIDs");
+        let bytes = pol(&[
+            (
+                restrictions,
+                "DenyDeviceIDs",
+                4,
+                1u32.to_le_bytes().to_vec(),
+            ),
+            (&list, "1", 1, sz(r"PCI\CC_0C0A")),
+            (r"Software\Policies\Contoso", "2", 1, sz("not a device")),
+            (&list, "3", 1, sz(r"PCI\CC_0C0010")),
+        ]);
+        let model = load_bytes("GPO/Machine/registry.pol", &bytes, None);
+        let values: Vec<(&str, &Value)> = model.policies[0]
+            .settings
+            .iter()
+            .map(|s| (&*s.key, &s.value))
+            .collect();
+        let devices = Value::List(vec![
+            Value::Str(r"PCI\CC_0C0010".into()),
+            Value::Str(r"PCI\CC_0C0A".into()),
+        ]);
+        let other = Value::Str("not a device".into());
+        assert_eq!(
+            values,
+            [
+                (
+                    r"HKLM\SOFTWARE\Policies\Microsoft\Windows\DeviceInstall\Restrictions\DenyDeviceIDs",
+                    &Value::Int(1)
+                ),
+                (
+                    r"HKLM\SOFTWARE\Policies\Microsoft\Windows\DeviceInstall\Restrictions\DenyDeviceIDs\*",
+                    &devices
+                ),
+                (r"hklm\software\policies\contoso\2", &other),
+            ]
+        );
+    }
+
     #[test]
     fn unknown_hive_is_said_not_guessed() {
         let model = load_bytes("loose.pol", &sample(), None);
