@@ -864,6 +864,9 @@ fn numbered_lists_are_checked_for_their_entries_and_compared_as_sets() {
         "settingValueTemplateReference": null, "value": "{d48179be-ec20-11d1-b6b8-00c04fa372a7}"}]"##,
     );
     let intune = "intune-device-installation.json";
+    let oma_payload = squeezed(
+        r#""<enabled/><data id=\"DeviceInstall_Classes_Deny_Retroactive\" value=\"true\"/><data id=\"DeviceInstall_Classes_Deny_List\" value=\"1&#xF000;{d48179be-ec20-11d1-b6b8-00c04fa372a7}&#xF000;2&#xF000;{7ebefbc0-3200-11d2-b4c2-00a0C9697d07}&#xF000;3&#xF000;{c06ff265-ae09-48f0-812c-16753d7cba83}\"/>""#,
+    );
     let expected = [
         (
             "gpo-device-installation.xml",
@@ -873,6 +876,12 @@ fn numbered_lists_are_checked_for_their_entries_and_compared_as_sets() {
         (intune, "18.9.7.1.5.2", intune_list.clone()),
         (intune, "18.9.7.1.5.3", intune_list.clone()),
         (intune, "18.9.7.1.5.4", intune_list),
+        // The custom OMA-URI profile's ADMX payload lists three classes of four.
+        (
+            "intune-oma-device-installation.json",
+            "18.9.7.1.5.4",
+            oma_payload.to_string(),
+        ),
     ]
     .map(|(f, c, t)| (f.to_string(), c.to_string(), t));
     assert_eq!(found, expected);
@@ -884,22 +893,37 @@ fn numbered_lists_are_checked_for_their_entries_and_compared_as_sets() {
             .iter()
             .any(|f| f.setting.as_deref() == Some(ids))
     );
-    // Conflicts: the Thunderbolt-only list against each of the two longer ones, which hold the
-    // same entries in another order and case and do not conflict with each other.
+    // Conflicts: the Thunderbolt-only device IDs against each of the three longer lists, which
+    // hold the same entries in another order and case (one as a custom OMA-URI payload) and do
+    // not conflict with each other; the payload's three setup classes against the Settings
+    // Catalog policy's one.
     let conflicts = run_rule("conflicting-setting-values", &dir);
-    let mut pairs: Vec<(String, bool)> = located_findings(&conflicts)
+    let mut pairs: Vec<(String, &str, bool)> = located_findings(&conflicts)
         .into_iter()
         .zip(&conflicts.findings)
-        .map(|((file, ..), f)| (file, f.message.contains("Thunderbolt only")))
+        .map(|((file, ..), f)| {
+            let setting = f.setting.as_deref().unwrap_or_default();
+            let list = setting.rsplit('\\').nth(1).unwrap_or_default();
+            (file, list, f.message.contains("Thunderbolt only"))
+        })
         .collect();
     pairs.sort();
-    assert_eq!(
-        pairs,
-        [
-            ("intune-device-ids-thunderbolt-only.json".to_string(), true),
-            ("intune-device-installation.json".to_string(), true),
-        ]
-    );
+    let expected = [
+        (
+            "intune-device-ids-thunderbolt-only.json",
+            "DenyDeviceIDs",
+            true,
+        ),
+        ("intune-device-installation.json", "DenyDeviceIDs", true),
+        (
+            "intune-oma-device-installation.json",
+            "DenyDeviceClasses",
+            false,
+        ),
+        ("intune-oma-device-installation.json", "DenyDeviceIDs", true),
+    ]
+    .map(|(file, list, thunderbolt)| (file.to_string(), list, thunderbolt));
+    assert_eq!(pairs, expected);
 }
 
 /// Settings the catalog knew only by their CSP name now meet the registry values baselines

@@ -513,7 +513,17 @@ impl Catalog {
             .into_iter()
             .filter_map(|(id, value)| {
                 let child = self.child(parent, &id.to_ascii_lowercase())?;
-                Some((child, self.normalise(child, Value::Str(value))))
+                let value = if child.is_numbered_list() {
+                    Value::List(
+                        admx_list_entries(&value)
+                            .into_iter()
+                            .map(Value::Str)
+                            .collect(),
+                    )
+                } else {
+                    Value::Str(value)
+                };
+                Some((child, self.normalise(child, value)))
             })
             .collect()
     }
@@ -558,16 +568,77 @@ fn int_text(def: &SettingDef, text: &str) -> Option<Value> {
         .then(|| text.trim().parse().ok().map(Value::Int))?
 }
 
-/// `(id, value)` of each `<data id="..." value="..."/>` in an ADMX payload, in order.
+/// `(id, value)` of each `<data id="..." value="..."/>` in an ADMX payload, in order. The
+/// element name is matched in any case: Microsoft's own examples write `<Data id=..>` for lists.
 pub fn admx_data(payload: &str) -> Vec<(String, String)> {
-    payload
-        .split("<data")
-        .skip(1)
-        .filter_map(|element| {
-            let element = element.split('>').next()?;
+    let lower = payload.to_ascii_lowercase();
+    lower
+        .match_indices("<data")
+        .filter_map(|(at, _)| {
+            // ASCII lower-casing keeps byte offsets, so `at` indexes the payload too.
+            let element = payload[at + "<data".len()..].split('>').next()?;
             Some((attribute(element, "id")?, attribute(element, "value")?))
         })
         .collect()
+}
+
+/// The entries of an ADMX list element's data: `name&#xF000;value&#xF000;name&#xF000;value…`,
+/// U+F000 between the items (written as a character reference or as the character itself). A
+/// list of plain entries names them `1`, `2`…; its entries are the values. A name without its
+/// value is dropped. XML's character references and predefined entities are decoded.
+pub fn admx_list_entries(data: &str) -> Vec<String> {
+    let decoded = decode_xml_entities(data);
+    let items: Vec<&str> = decoded.split('\u{F000}').collect();
+    items
+        .chunks_exact(2)
+        .map(|pair| pair[1].to_string())
+        .collect()
+}
+
+/// `&amp;` `&lt;` `&gt;` `&quot;` `&apos;` and numeric character references, decoded; any other
+/// `&` is kept as written.
+fn decode_xml_entities(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let decoded = rest.find(';').and_then(|end| {
+            let char = match &rest[1..end] {
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "quot" => '"',
+                "apos" => '\'',
+                reference => {
+                    let code = match reference.strip_prefix('#') {
+                        Some(hex) if hex.starts_with(['x', 'X']) => {
+                            u32::from_str_radix(&hex[1..], 16).ok()
+                        }
+                        Some(decimal) => decimal.parse().ok(),
+                        None => None,
+                    };
+                    char::from_u32(code?)?
+                }
+            };
+            Some((char, end + 1))
+        });
+        match decoded {
+            Some((char, len)) => {
+                out.push(char);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The value of `name="..."` (or `'...'`) in an element's attribute text.
@@ -1310,6 +1381,43 @@ mod tests {
             vec![("A".into(), "1".into()), ("B".into(), "x y".into())]
         );
         assert!(admx_data("<disabled/>").is_empty());
+        // Microsoft's examples write list elements as `<Data ...>`.
+        let list = r#"<enabled/><Data id="L" value="1&#xF000;a"/><DATA id="M" value="2"/>"#;
+        assert_eq!(
+            admx_data(list),
+            vec![("L".into(), "1&#xF000;a".into()), ("M".into(), "2".into())]
+        );
+    }
+
+    #[test]
+    fn admx_list_entries_are_the_values_of_name_value_pairs() {
+        let entries = admx_list_entries(r"1&#xF000;USB\Composite&#xf000;2&#xF000;USB\Class_FF");
+        assert_eq!(entries, [r"USB\Composite", r"USB\Class_FF"]);
+        // The separator as the character itself; entities decoded; a name without a value
+        // dropped.
+        let entries =
+            admx_list_entries("1\u{F000}a&amp;b&#x26;c\u{F000}2\u{F000}&lt;d&gt;\u{F000}3");
+        assert_eq!(entries, ["a&b&c", "<d>"]);
+        assert!(admx_list_entries("").is_empty());
+        assert_eq!(
+            decode_xml_entities("a & b &unknown; &#xZZ; &#65;"),
+            "a & b &unknown; &#xZZ; A"
+        );
+    }
+
+    #[test]
+    fn admx_list_payloads_are_the_numbered_list() {
+        let parent = catalog()
+            .resolve("./Device/Vendor/MSFT/Policy/Config/DeviceInstallation/PreventInstallationOfMatchingDeviceIDs")
+            .unwrap();
+        let payload = r#"<enabled/><data id="DeviceInstall_IDs_Deny_Retroactive" value="true"/><Data id="DeviceInstall_IDs_Deny_List" value="1&#xF000;USB\Class_FF&#xF000;2&#xF000;usb\composite"/>"#;
+        let set = catalog().admx_elements(parent, payload);
+        let list = set.iter().find(|(def, _)| def.is_numbered_list()).unwrap();
+        assert!(list.0.key.ends_with(r"\DenyDeviceIDs\*"), "{}", list.0.key);
+        let entries =
+            |texts: &[&str]| Value::List(texts.iter().map(|t| Value::Str((*t).into())).collect());
+        assert_eq!(list.1, entries(&[r"USB\Class_FF", r"usb\composite"]));
+        assert_eq!(set.len(), 2);
     }
 
     #[test]
