@@ -780,7 +780,18 @@ LANMAN_SETTINGS = [
 # data is the CSP's "2 = Optional, 1 = Required, 0 = Disallowed", labelled as Group Policy shows
 # them (a GPO report's dropdown gives the label). `ELEMENT_NAMES` holds the display names a report
 # gives elements that no element id matches.
-BITLOCKER_PATH = "Windows Components > BitLocker Drive Encryption > Operating System Drives"
+#
+# The recovery, encryption type, removable-drive, PIN-change, slate, InstantGo and identification
+# policies follow VolumeEncryption.admx (Windows 10+) and its ADML: element ids, registry value
+# names and enum data from the ADMX, labels from the ADML's strings, cross-checked against CIS
+# 18.10.9.x (HardeningKitty's list) and the BitLocker CSP reference. The deny-write-access
+# policies write under SYSTEM\CurrentControlSet\Policies (RDVCrossOrg has its own key).
+BITLOCKER_ROOT = "Windows Components > BitLocker Drive Encryption"
+BITLOCKER_PATH = f"{BITLOCKER_ROOT} > Operating System Drives"
+BITLOCKER_FDV_PATH = f"{BITLOCKER_ROOT} > Fixed Data Drives"
+BITLOCKER_RDV_PATH = f"{BITLOCKER_ROOT} > Removable Data Drives"
+FVE_KEY = "SOFTWARE\\Policies\\Microsoft\\FVE"
+FVE_SYSTEM_KEY = "SYSTEM\\CurrentControlSet\\Policies\\Microsoft\\FVE"
 
 
 def decimal(data):
@@ -803,8 +814,12 @@ def flag(element_id, value_name):
             "false_value": decimal(0)}
 
 
-def bitlocker_policy(policy, gp_name, friendly, value_name, elements):
-    registry = {"key": "SOFTWARE\\Policies\\Microsoft\\FVE", "elements": elements}
+def text(element_id, value_name):
+    return {"id": element_id, "type": "text", "value_name": value_name}
+
+
+def bitlocker_policy(policy, gp_name, friendly, value_name, elements, path=BITLOCKER_PATH, key=FVE_KEY):
+    registry = {"key": key, "elements": elements}
     if value_name:
         registry.update(value_name=value_name, enabled_value=decimal(1), disabled_value=decimal(0))
     return {
@@ -817,7 +832,7 @@ def bitlocker_policy(policy, gp_name, friendly, value_name, elements):
         "admx_backed": True,
         "security_policy_name": None,
         "gp": {"name": gp_name, "admx_file": "VolumeEncryption.admx", "kind": "admx", "friendly_name": friendly,
-               "path": BITLOCKER_PATH},
+               "path": path},
         "registry": registry,
         "registry_hives": {"device": "HKLM"},
     }
@@ -856,28 +871,152 @@ def bitlocker_policies():
             method("EncryptionMethodWithXtsRdvDropDown_Name", "EncryptionMethodWithXtsRdv"),
         ],
     )
-    methods["gp"]["path"] = "Windows Components > BitLocker Drive Encryption"
+    methods["gp"]["path"] = BITLOCKER_ROOT
     removable = bitlocker_policy(
         "RemovableDrivesRequireEncryption", "RDVDenyWriteAccess_Name",
         "Deny write access to removable drives not protected by BitLocker", "RDVDenyWriteAccess",
-        [flag("RDVCrossOrg", "RDVDenyCrossOrg")],
+        [flag("RDVCrossOrg", "RDVDenyCrossOrg") | {"key": FVE_KEY}], BITLOCKER_RDV_PATH, FVE_SYSTEM_KEY,
     )
-    removable["gp"]["path"] = "Windows Components > BitLocker Drive Encryption > Removable Data Drives"
-    return [startup, minimum_pin, enhanced_pin, methods, removable]
+    fixed_write = bitlocker_policy(
+        "FixedDrivesRequireEncryption", "FDVDenyWriteAccess_Name",
+        "Deny write access to fixed drives not protected by BitLocker", "FDVDenyWriteAccess", [],
+        BITLOCKER_FDV_PATH, FVE_SYSTEM_KEY,
+    )
+    return [startup, minimum_pin, enhanced_pin, methods, removable, fixed_write,
+            *bitlocker_recovery_policies(), *bitlocker_encryption_type_policies(), *bitlocker_other_policies()]
+
+
+def bitlocker_recovery_policies():
+    """*Choose how BitLocker-protected … drives can be recovered*, for OS and fixed drives (the
+    CSP has no removable-drive recovery policy)."""
+
+    def recovery(policy, prefix, gp_name, drives, path, stored):
+        return bitlocker_policy(
+            policy, gp_name, f"Choose how BitLocker-protected {drives} can be recovered", f"{prefix}Recovery",
+            [
+                flag(f"{prefix}AllowDRA_Name", f"{prefix}ManageDRA"),
+                usage_dropdown(f"{prefix}RecoveryPasswordUsageDropDown_Name", f"{prefix}RecoveryPassword",
+                               "48-digit recovery password"),
+                usage_dropdown(f"{prefix}RecoveryKeyUsageDropDown_Name", f"{prefix}RecoveryKey", "256-bit recovery key"),
+                flag(f"{prefix}HideRecoveryPage_Name", f"{prefix}HideRecoveryPage"),
+                flag(f"{prefix}ActiveDirectoryBackup_Name", f"{prefix}ActiveDirectoryBackup"),
+                dropdown(f"{prefix}ActiveDirectoryBackupDropDown_Name", f"{prefix}ActiveDirectoryInfoToStore",
+                         [(1, f"{stored} recovery passwords and key packages"), (2, f"{stored} recovery passwords only")]),
+                flag(f"{prefix}RequireActiveDirectoryBackup_Name", f"{prefix}RequireActiveDirectoryBackup"),
+            ],
+            path,
+        )
+
+    return [
+        recovery("SystemDrivesRecoveryOptions", "OS", "OSRecoveryUsage_Name", "operating system drives",
+                 BITLOCKER_PATH, "Store"),
+        recovery("FixedDrivesRecoveryOptions", "FDV", "FDVRecoveryUsage_Name", "fixed drives",
+                 BITLOCKER_FDV_PATH, "Backup"),
+    ]
+
+
+def bitlocker_encryption_type_policies():
+    """*Enforce drive encryption type on … drives*: the dropdown writes the policy's value."""
+    types = [(0, "Allow user to choose (default)"), (1, "Full encryption"), (2, "Used Space Only encryption")]
+    return [
+        bitlocker_policy(
+            policy, f"{prefix}EncryptionType_Name", f"Enforce drive encryption type on {drives}", None,
+            [dropdown(f"{prefix}EncryptionTypeDropDown_Name", f"{prefix}EncryptionType", types)], path,
+        )
+        for policy, prefix, drives, path in [
+            ("SystemDrivesEncryptionType", "OS", "operating system drives", BITLOCKER_PATH),
+            ("FixedDrivesEncryptionType", "FDV", "fixed data drives", BITLOCKER_FDV_PATH),
+            ("RemovableDrivesEncryptionType", "RDV", "removable data drives", BITLOCKER_RDV_PATH),
+        ]
+    ]
+
+
+def bitlocker_other_policies():
+    message_sources = [(0, "(empty)"), (1, "Use default recovery message and URL"),
+                       (2, "Use custom recovery message"), (3, "Use custom recovery URL")]
+    return [
+        bitlocker_policy(
+            "SystemDrivesRecoveryMessage", "PrebootRecoveryInfo_Name", "Configure pre-boot recovery message and URL",
+            None,
+            [dropdown("PrebootRecoveryInfoDropDown_Name", "RecoveryKeyMessageSource", message_sources),
+             text("RecoveryMessage_Input", "RecoveryKeyMessage"), text("RecoveryUrl_Input", "RecoveryKeyUrl")],
+        ),
+        bitlocker_policy(
+            "SystemDrivesDisallowStandardUsersCanChangePIN", "DisallowStandardUsersCanChangePIN_Name",
+            "Disallow standard users from changing the PIN or password", "DisallowStandardUserPINReset", [],
+        ),
+        bitlocker_policy(
+            "SystemDrivesEnablePrebootInputProtectorsOnSlates", "EnablePrebootInputProtectorsOnSlates_Name",
+            "Enable use of BitLocker authentication requiring preboot keyboard input on slates",
+            "OSEnablePrebootInputProtectorsOnSlates", [],
+        ),
+        bitlocker_policy(
+            "SystemDrivesEnablePreBootPinExceptionOnDECapableDevice", "EnablePreBootPinExceptionOnDECapableDevice_Name",
+            "Allow devices compliant with InstantGo or HSTI to opt out of pre-boot PIN.",
+            "OSEnablePreBootPinExceptionOnDECapableDevice", [],
+        ),
+        bitlocker_policy(
+            "RemovableDrivesConfigureBDE", "RDVConfigureBDE", "Control use of BitLocker on removable drives",
+            "RDVConfigureBDE", [flag("RDVAllowBDE_Name", "RDVAllowBDE"), flag("RDVDisableBDE_Name", "RDVDisableBDE")],
+            BITLOCKER_RDV_PATH,
+        ),
+        bitlocker_policy(
+            "IdentificationField", "IdentificationField_Name", "Provide the unique identifiers for your organization",
+            "IdentificationField",
+            [text("IdentificationField", "IdentificationFieldString"),
+             text("SecIdentificationField", "SecondaryIdentificationField")],
+            BITLOCKER_ROOT,
+        ),
+    ]
 
 
 # Display names a GPO report gives ADMX elements that no element id matches (the catalog has no
-# ADML), by (OMA-URI of the policy, element id): the BitLocker startup dropdowns.
-ELEMENT_NAMES = {
-    ("./Device/Vendor/MSFT/BitLocker/SystemDrivesRequireStartupAuthentication", element): name
-    for element, name in [
+# ADML), by (OMA-URI of the policy, element id): BitLocker's elements, as VolumeEncryption.adml's
+# presentations label them. The recovery policies' password and key dropdowns have no label of
+# their own there, so they are left out (a report's kind match does not guess between two).
+BITLOCKER_ELEMENT_NAMES = {
+    "SystemDrivesRequireStartupAuthentication": [
         ("ConfigureNonTPMStartupKeyUsage_Name",
          "Allow BitLocker without a compatible TPM (requires a password or a startup key on a USB flash drive)"),
         ("ConfigureTPMUsageDropDown_Name", "Configure TPM startup:"),
         ("ConfigurePINUsageDropDown_Name", "Configure TPM startup PIN:"),
         ("ConfigureTPMStartupKeyUsageDropDown_Name", "Configure TPM startup key:"),
         ("ConfigureTPMPINKeyUsageDropDown_Name", "Configure TPM startup key and PIN:"),
-    ]
+    ],
+    "SystemDrivesRecoveryOptions": [
+        ("OSAllowDRA_Name", "Allow data recovery agent"),
+        ("OSHideRecoveryPage_Name", "Omit recovery options from the BitLocker setup wizard"),
+        ("OSActiveDirectoryBackup_Name", "Save BitLocker recovery information to AD DS for operating system drives"),
+        ("OSActiveDirectoryBackupDropDown_Name", "Configure storage of BitLocker recovery information to AD DS:"),
+        ("OSRequireActiveDirectoryBackup_Name",
+         "Do not enable BitLocker until recovery information is stored to AD DS for operating system drives"),
+    ],
+    "FixedDrivesRecoveryOptions": [
+        ("FDVAllowDRA_Name", "Allow data recovery agent"),
+        ("FDVHideRecoveryPage_Name", "Omit recovery options from the BitLocker setup wizard"),
+        ("FDVActiveDirectoryBackup_Name", "Save BitLocker recovery information to AD DS for fixed data drives"),
+        ("FDVActiveDirectoryBackupDropDown_Name", "Configure storage of BitLocker recovery information to AD DS:"),
+        ("FDVRequireActiveDirectoryBackup_Name",
+         "Do not enable BitLocker until recovery information is stored to AD DS for fixed data drives"),
+    ],
+    "SystemDrivesRecoveryMessage": [
+        ("PrebootRecoveryInfoDropDown_Name", "Select an option for the pre-boot recovery message:"),
+        ("RecoveryMessage_Input", "Custom recovery message option:"),
+        ("RecoveryUrl_Input", "Custom recovery URL option:"),
+    ],
+    "RemovableDrivesConfigureBDE": [
+        ("RDVAllowBDE_Name", "Allow users to apply BitLocker protection on removable data drives"),
+        ("RDVDisableBDE_Name", "Allow users to suspend and decrypt BitLocker protection on removable data drives"),
+    ],
+    "IdentificationField": [
+        ("IdentificationField", "BitLocker identification field:"),
+        ("SecIdentificationField", "Allowed BitLocker identification field:"),
+    ],
+}
+ELEMENT_NAMES = {
+    (f"./Device/Vendor/MSFT/BitLocker/{policy}", element): name
+    for policy, names in BITLOCKER_ELEMENT_NAMES.items()
+    for element, name in names
 }
 
 

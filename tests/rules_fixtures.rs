@@ -1038,3 +1038,79 @@ fn bitlocker_startup_authentication_is_checked_as_its_fve_values() {
         .expect("the check box is the EnableBDEWithNoTPM setting");
     assert_eq!(no_tpm.value, baselint::model::Value::Int(0));
 }
+
+/// The BitLocker CSP's recovery options and deny-write-access policies are the FVE values CIS
+/// 18.10.9.2.3-10 and 18.10.9.3.14 check: a Settings Catalog policy's choices, and a GPO report's
+/// check boxes and dropdowns known by their display names. Deny write access writes under
+/// `SYSTEM\CurrentControlSet\Policies`, where CIS looks. The report's two recovery dropdowns
+/// without a label of their own stay unmapped rather than guessed (its "Allow 256-bit recovery
+/// key" would deviate from 18.10.9.2.6).
+#[test]
+fn bitlocker_recovery_options_are_checked_as_their_fve_values() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bitlocker-recovery");
+    let deviations = run_rule("baseline-deviation", &dir);
+    let mut found: Vec<(String, String, String)> = located_findings(&deviations)
+        .into_iter()
+        .map(|(file, text, _, control)| (file, control, text))
+        .collect();
+    found.sort();
+    let option = |id: &str| format!("\"device_vendor_msft_bitlocker_{id}\"");
+    let intune = "intune-bitlocker-recovery.json";
+    let recovery = |id: &str| option(&format!("systemdrivesrecoveryoptions_{id}"));
+    let expected = [
+        (
+            "gpo-bitlocker-recovery.xml",
+            "18.10.9.2.9",
+            "Store recovery passwords only".to_string(),
+        ),
+        (
+            intune,
+            "18.10.9.2.10",
+            recovery("osrequireactivedirectorybackup_name_0"),
+        ),
+        (intune, "18.10.9.2.4", recovery("osallowdra_name_1")),
+        (
+            intune,
+            "18.10.9.2.6",
+            recovery("osrecoverykeyusagedropdown_name_2"),
+        ),
+        (
+            intune,
+            "18.10.9.3.14",
+            option("removabledrivesrequireencryption_0"),
+        ),
+    ]
+    .map(|(f, c, t)| (f.to_string(), c.to_string(), t));
+    assert_eq!(found, expected);
+
+    let conflicts = run_rule("gpo-intune-conflict", &dir);
+    let mut conflicting: Vec<(&str, String)> = located_findings(&conflicts)
+        .into_iter()
+        .zip(&conflicts.findings)
+        .map(|((_, text, ..), f)| {
+            let key = f.setting.as_deref().unwrap_or("");
+            (key.rsplit('\\').next().unwrap_or(key), text)
+        })
+        .collect();
+    conflicting.sort();
+    let expected = [
+        (
+            "OSActiveDirectoryInfoToStore",
+            "Store recovery passwords only",
+        ),
+        ("OSManageDRA", "Disabled"),
+        ("OSRequireActiveDirectoryBackup", "Enabled"),
+        ("RDVDenyWriteAccess", "Enabled"),
+    ]
+    .map(|(k, t)| (k, t.to_string()));
+    assert_eq!(conflicting, expected);
+    let write = conflicts.findings.iter().find_map(|f| {
+        f.setting
+            .as_deref()
+            .filter(|k| k.ends_with("RDVDenyWriteAccess"))
+    });
+    assert_eq!(
+        write,
+        Some(r"HKLM\SYSTEM\CurrentControlSet\Policies\Microsoft\FVE\RDVDenyWriteAccess")
+    );
+}
