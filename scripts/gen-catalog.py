@@ -1041,19 +1041,51 @@ def element_display_name(policy, parent, element):
     return None
 
 
+# The policies whose value Group Policy sets through an element, by (area, CSP policy): the GP
+# policy and the element's display name, as a GPO report names them (`Network/Lanman Server/
+# Mandate the minimum version of SMB/Version:`). LanmanServer.admx / LanmanWorkstation.admx and
+# their ADML (Windows 11 24H2): the dialect policies are one policy each with one dropdown
+# labelled "Version:", the delay a number box labelled "Value (milliseconds):".
+LANMAN_GP_ELEMENTS = {
+    (area, policy): names
+    for area in ("LanmanServer", "LanmanWorkstation")
+    for policy, names in [
+        ("MinSmb2Dialect", ("Mandate the minimum version of SMB", "Version:")),
+        ("MaxSmb2Dialect", ("Mandate the maximum version of SMB", "Version:")),
+    ]
+} | {
+    ("LanmanServer", "AuthRateLimiterDelayInMs"): (
+        "Set authentication rate limiter delay (milliseconds)", "Value (milliseconds):"),
+}
+
+# Keys other than the area's own (`...\Windows\LanmanServer`): remote mailslots are the
+# browser's (`Bowser`) on the server side and the network provider's on the client side (the
+# ADMX, the CSP reference and CIS 18.6.7.x; HardeningKitty's 24H2 baseline list puts both under
+# the Lanman keys, which the ADMX does not).
+LANMAN_KEYS = {
+    ("LanmanServer", "EnableMailslots"): "Bowser",
+    ("LanmanWorkstation", "EnableMailslots"): "NetworkProvider",
+}
+
+
 def lanman_records():
     """One record per 24H2 SMB policy (`LANMAN_SETTINGS`)."""
     records = []
     for area, policy, value, gp_name, values in LANMAN_SETTINGS:
         area_title = "Lanman Server" if area == "LanmanServer" else "Lanman Workstation"
+        other_names = [f"admx:computer/Network/{area_title}/{gp_name}"] if gp_name else []
+        if (area, policy) in LANMAN_GP_ELEMENTS:
+            gp_policy, element = LANMAN_GP_ELEMENTS[(area, policy)]
+            other_names.append(f"admx:computer/Network/{area_title}/{gp_policy}/{element}")
+        key = LANMAN_KEYS.get((area, policy), area)
         records.append({
             "title": f"{area_title}: {gp_name or policy}",
             "scope": "device",
             "oma_uri": f"./Device/Vendor/MSFT/Policy/Config/{area}/{policy}",
             "definition_id": f"device_vendor_msft_policy_config_{area.lower()}_{policy.lower()}",
-            "registry": f"{LANMAN_KEY}\\{area}\\{value or policy}",
+            "registry": f"{LANMAN_KEY}\\{key}\\{value or policy}",
             "registry_aliases": [],
-            "other_names": [f"admx:computer/Network/{area_title}/{gp_name}"] if gp_name else [],
+            "other_names": other_names,
             "format": "int",
             "admx_backed": False,
             "values": [{"value": str(data), "label": label} for data, label in values or []],

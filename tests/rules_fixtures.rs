@@ -942,8 +942,13 @@ fn csp_names_of_registry_values_are_checked_as_those_values() {
     found.sort();
     let option = |id: &str| format!("\"device_vendor_msft_policy_config_{id}\"");
     let intune = "intune-smb-installer.json";
+    // The report's SMB dialect dropdown and rate limiter delay are known by their display names
+    // under policies the catalog has no record of (the value is the element's).
+    let gpo = "gpo-smb-installer.xml";
     let expected = [
-        ("gpo-smb-installer.xml", "11003", "Enabled".to_string()),
+        (gpo, "10717", "500".to_string()),
+        (gpo, "10725", "SMB 2.1.0".to_string()),
+        (gpo, "11003", "Enabled".to_string()),
         (intune, "10208", "1800".to_string()),
         (
             intune,
@@ -963,7 +968,8 @@ fn csp_names_of_registry_values_are_checked_as_those_values() {
     ]
     .map(|(f, c, t)| (f.to_string(), c.to_string(), t));
     assert_eq!(found, expected);
-    // The GPO disables insecure guest logons where the Intune policy enables them.
+    // The GPO disables insecure guest logons where the Intune policy enables them, and sets a
+    // shorter rate limiter delay; both set the same minimum dialects.
     let conflicts = run_rule("gpo-intune-conflict", &dir);
     let guest =
         r"HKLM\SOFTWARE\Policies\Microsoft\Windows\LanmanWorkstation\AllowInsecureGuestAuth";
@@ -972,7 +978,9 @@ fn csp_names_of_registry_values_are_checked_as_those_values() {
         .iter()
         .map(|f| f.setting.as_deref())
         .collect();
-    assert_eq!(settings, [Some(guest)]);
+    let delay =
+        r"HKLM\SOFTWARE\Policies\Microsoft\Windows\LanmanServer\InvalidAuthenticationDelayTimeInMs";
+    assert_eq!(settings, [Some(guest), Some(delay)]);
 }
 
 /// BitLocker's CSP (not in the Policy CSP table) is the Group Policy of VolumeEncryption.admx:

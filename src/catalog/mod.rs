@@ -1115,6 +1115,27 @@ mod tests {
         assert_eq!(values, vec![Value::Int(0), Value::Int(0)]);
     }
 
+    /// Remote mailslots are the browser's (`Bowser`) on the server side and the network
+    /// provider's on the client side, not the Lanman keys (LanmanServer.admx and
+    /// LanmanWorkstation.admx, CIS 18.6.7.x).
+    #[test]
+    fn smb_mailslot_policies_write_the_browser_and_network_provider_keys() {
+        let server = catalog()
+            .resolve("./Device/Vendor/MSFT/Policy/Config/LanmanServer/EnableMailslots")
+            .unwrap();
+        assert_eq!(
+            server.key.as_str(),
+            r"HKLM\SOFTWARE\Policies\Microsoft\Windows\Bowser\EnableMailslots"
+        );
+        let client = catalog()
+            .resolve("device_vendor_msft_policy_config_lanmanworkstation_enablemailslots")
+            .unwrap();
+        assert_eq!(
+            client.key.as_str(),
+            r"HKLM\SOFTWARE\Policies\Microsoft\Windows\NetworkProvider\EnableMailslots"
+        );
+    }
+
     #[test]
     fn non_numeric_option_suffix_maps_through_the_table() {
         let id = "device_vendor_msft_policy_config_admx_windowsexplorer_enablesmartscreen_enablesmartscreendropdown_block";

@@ -34,7 +34,7 @@
 //! | Security `SystemServices` | catalog key of `HKLM\SYSTEM\CurrentControlSet\Services\<name>\Start`, else that path lower-cased; SDDL where reported: `service_security:<name>` | `Int` 2 automatic, 3 manual, 4 disabled |
 //! | Security `RestrictedGroups` | `group_membership:<group SID or name>/members` (and `/memberof` when listed) | `List`, sorted |
 //! | Registry (ADMX) `Policy` | catalog key of `admx:<half>/<Category>/<Name>` (`half` = `computer` or `user`; the catalog knows the ADMX display names of ADMX-backed policies) or, when the category was renamed since, of the only record of that half with the same last category part and display name; else `admx:<half>/<category>/<name>` lower-cased | Enabled/Disabled: the catalog's value for the state (the registry data the policy writes), else `Int(1)`/`Int(0)` |
-//! | ADMX element (`DropDownList`, `Numeric`, `CheckBox`, `EditText`, `ListBox`, `MultiText`...) of an Enabled policy | the catalog's element child where the element can be identified (by element id from the display name; the only child when one element is shown; by kind when the element is the only one of its kind and the parent has one child of that kind left: a check box beside a list box), else `admx:<half>/<category>/<policy>/<element name>` | mapped through the catalog (dropdown display text -> item value) where known; else dropdown `Str` (display text), numeric `Int`, checkbox `Bool`, text `Str`, lists `List` |
+//! | ADMX element (`DropDownList`, `Numeric`, `CheckBox`, `EditText`, `ListBox`, `MultiText`...) of an Enabled policy | the catalog's element child where the element can be identified (by element id from the display name; the only child when one element is shown; by kind when the element is the only one of its kind and the parent has one child of that kind left: a check box beside a list box; for a policy the catalog does not know, the record named `admx:<half>/<category>/<policy>/<element name>`, as the 24H2 SMB dialects are), else `admx:<half>/<category>/<policy>/<element name>` | mapped through the catalog (dropdown display text -> item value) where known; else dropdown `Str` (display text), numeric `Int`, checkbox `Bool`, text `Str`, lists `List` |
 //! | ADMX `ListBox` with `ExplicitValue` true (Hardened UNC Paths) whose list the catalog knows (`value_list`) | each entry as the registry value `<list key>\<Name>`, keyed as `RegistrySetting` | `Data` as `Str` |
 //! | ADMX `ListBox` of plain entries (device IDs to block) | the parent's numbered list record (`<list key>\*`, [`SettingDef::is_numbered_list`]), by element id or as the parent's only list | `List` of the entries, sorted |
 //! | Registry `RegistrySetting` | catalog key of `<hive>\<KeyPath>\<Name>` (`HKLM` in the Computer half, `HKCU` in the User half), else lower-cased; no value: `<hive>\<keypath>\` | `Number` `Int`, `String` `Str` |
@@ -574,7 +574,10 @@ impl<'a> Reader<'a> {
                 .collect();
             let children = match def {
                 Some(parent) => element_children(self.catalog, parent, &alias, &elements, &lists),
-                None => vec![None; elements.len()],
+                None => elements
+                    .iter()
+                    .map(|e| element_by_alias(self.catalog, &alias, e))
+                    .collect(),
             };
             for ((element, list), child) in elements.iter().zip(lists).zip(children) {
                 match list {
@@ -1163,6 +1166,24 @@ fn named_child<'c>(
     catalog
         .resolve(&format!("{alias}/{}", display.trim()))
         .filter(|child| child.parent.as_deref() == Some(parent.key.as_str()))
+}
+
+/// The record an element of a policy the catalog does not know names by its own alias
+/// (`admx:<half>/<category>/<policy>/<element display name>`): the 24H2 SMB dialect dropdowns,
+/// whose policies have no registry value of their own.
+fn element_by_alias<'c>(
+    catalog: &'c Catalog,
+    alias: &str,
+    element: &Element,
+) -> Option<&'c SettingDef> {
+    let name = element
+        .child(NS_REGISTRY, "Name")
+        .map_or("", Element::text)
+        .trim();
+    if name.is_empty() {
+        return None;
+    }
+    catalog.resolve(&format!("{alias}/{name}"))
 }
 
 /// Can a report element of this kind (`CheckBox`, `Numeric`...) be this child record? A check
