@@ -1094,6 +1094,90 @@ def lanman_records():
     return records
 
 
+# Windows LAPS (`./Device/Vendor/MSFT/LAPS/Policies/<Name>`, Settings Catalog
+# `device_vendor_msft_laps_policies_<name>`), a CSP of its own that policy-csp.json leaves out.
+# Its settings are those of LAPS.admx ("System > LAPS"), which writes them under `LAPS_KEY`, where
+# CIS 18.9.25.x checks them; the CSP keeps them under `LAPS_CSP_KEY` by the same names (a
+# registry alias). Windows LAPS reads one root only, the CSP's first: a device with both takes
+# none of the GPO's values (Windows LAPS policy settings, "Policy root key"), so a GPO and an
+# Intune policy that set one LAPS value differently do conflict. Values and labels from the LAPS
+# CSP reference and LAPS.adml (GP labels, so a GPO report's dropdowns map); the CSP's booleans
+# are the Settings Catalog's `_true` / `_false` options and GP's Enabled / Disabled 1 / 0. Each
+# record names the GP policy, or the GP policy and element its value is set through, as a GPO
+# report shows them. Left out: ADBackupDSRMPassword (no CSP node: domain controllers only).
+LAPS_KEY = "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\LAPS"
+LAPS_CSP_KEY = "HKLM\\SOFTWARE\\Microsoft\\Policies\\LAPS"
+LAPS_BOOLEAN = [(1, "Enabled"), (0, "Disabled")]
+LAPS_SETTINGS = [
+    # (CSP node, format, values or None, GP policy, GP element or None, other definition ids)
+    ("BackupDirectory", "int", [(0, "Disabled"), (1, "Azure Active Directory"), (2, "Active Directory")],
+     "Configure password backup directory", "Backup directory", []),
+    ("PasswordComplexity", "int", [
+        (1, "Large letters"), (2, "Large letters + small letters"),
+        (3, "Large letters + small letters + numbers"), (4, "Large letters + small letters + numbers + specials"),
+        (5, "Large letters + small letters + numbers + specials (improved readability)"),
+        (6, "Passphrase (long words)"), (7, "Passphrase (short words)"),
+        (8, "Passphrase (short words with unique prefixes)"),
+    ], "Password Settings", "Password Complexity", []),
+    ("PasswordLength", "int", None, "Password Settings", "Password Length", []),
+    # Two Settings Catalog definitions (AD 1-365 days, Entra ID 7-365) write the one CSP node.
+    ("PasswordAgeDays", "int", None, "Password Settings", "Password Age (Days)",
+     ["device_vendor_msft_laps_policies_passwordagedays_aad"]),
+    ("PassphraseLength", "int", None, "Password Settings", "Passphrase Length (words)", []),
+    ("AdministratorAccountName", "chr", None, "Name of administrator account to manage",
+     "Administrator account name", []),
+    ("PasswordExpirationProtectionEnabled", "int", LAPS_BOOLEAN,
+     "Do not allow password expiration time longer than required by policy", None, []),
+    ("ADPasswordEncryptionEnabled", "int", LAPS_BOOLEAN, "Enable password encryption", None, []),
+    ("ADPasswordEncryptionPrincipal", "chr", None, "Configure authorized password decryptors",
+     "Authorized password decryptor", []),
+    ("ADEncryptedPasswordHistorySize", "int", None, "Configure size of encrypted password history",
+     "Encrypted password history size", []),
+    ("PostAuthenticationResetDelay", "int", None, "Post-authentication actions", "Grace period (hours):", []),
+    ("PostAuthenticationActions", "int", [
+        (0, "Disabled - take no actions"), (1, "Reset the password"),
+        (3, "Reset the password and logoff the managed account"), (5, "Reset the password and reboot the device"),
+        (11, "Reset the password, logoff the managed account, and terminate any remaining processes"),
+    ], "Post-authentication actions", "Actions:", []),
+    ("AutomaticAccountManagementEnabled", "int", LAPS_BOOLEAN, "Configure automatic account management", None, []),
+    ("AutomaticAccountManagementTarget", "int",
+     [(0, "Manage the built-in admin account"), (1, "Manage a custom admin account")],
+     "Configure automatic account management", "Specify the target account to manage:", []),
+    ("AutomaticAccountManagementNameOrPrefix", "chr", None, "Configure automatic account management",
+     "Automatic account name (or name prefix):", []),
+    ("AutomaticAccountManagementEnableAccount", "int", LAPS_BOOLEAN, "Configure automatic account management",
+     "Enable the managed account", []),
+    ("AutomaticAccountManagementRandomizeName", "int", LAPS_BOOLEAN, "Configure automatic account management",
+     "Randomize the name of the managed account", []),
+]
+
+
+def laps_records():
+    """One record per Windows LAPS CSP setting (`LAPS_SETTINGS`)."""
+    records = []
+    for node, fmt, values, gp_policy, element, other_ids in LAPS_SETTINGS:
+        gp_name = f"{gp_policy}/{element}" if element else gp_policy
+        options = None
+        if values == LAPS_BOOLEAN:
+            options = {"true": 1, "false": 0}
+        elif values:
+            options = {str(data): data for data, _ in values}
+        records.append({
+            "title": f"LAPS: {gp_policy}" + (f": {element.rstrip(':')}" if element else ""),
+            "scope": "device",
+            "oma_uri": f"./Device/Vendor/MSFT/LAPS/Policies/{node}",
+            "definition_id": f"device_vendor_msft_laps_policies_{node.lower()}",
+            "registry": f"{LAPS_KEY}\\{node}",
+            "registry_aliases": [f"{LAPS_CSP_KEY}\\{node}"],
+            "other_names": [f"admx:computer/System/LAPS/{gp_name}", *other_ids],
+            "format": fmt,
+            "admx_backed": False,
+            "values": [{"value": str(data), "label": label} for data, label in values or []],
+            "options": options,
+        })
+    return records
+
+
 def asr_records():
     """One record per ASR rule: its registry value, its Settings Catalog choice and its states."""
     return [
@@ -1486,7 +1570,7 @@ def main():
     assigner = KeyAssigner()
     # Policies of `INVERTED_REGISTRY` and `SAME_DATA_REGISTRY` last: they join the record that owns their registry value,
     # wherever it comes in the order.
-    ordered = curated + rest + children + asr_records() + firewall_records() + lanman_records()
+    ordered = curated + rest + children + asr_records() + firewall_records() + lanman_records() + laps_records()
     ordered.sort(key=lambda r: "twin_registry" in r)
     records = [r for r in ordered if assigner.assign(r)]
     disambiguate_titles(records)

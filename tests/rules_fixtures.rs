@@ -926,6 +926,73 @@ fn numbered_lists_are_checked_for_their_entries_and_compared_as_sets() {
     assert_eq!(pairs, expected);
 }
 
+/// Windows LAPS is a CSP of its own: its Settings Catalog, OMA-URI and GPO report forms are the
+/// LAPS values CIS 18.9.25.x checks under Group Policy's key (the CSP keeps them under another
+/// root by the same names). A GPO report sets them through elements of policies the catalog has
+/// no record of ("Password Settings" › "Password Length"), known by their display names. A GPO
+/// and an Intune policy that disagree conflict, and the finding says the CSP wins.
+#[test]
+fn windows_laps_settings_are_checked_as_their_group_policy_values() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/laps");
+    let deviations = run_rule("baseline-deviation", &dir);
+    let mut found: Vec<(String, String, String)> = located_findings(&deviations)
+        .into_iter()
+        .map(|(file, text, _, control)| (file, control, text))
+        .collect();
+    found.sort();
+    let option = |id: &str| format!("\"device_vendor_msft_laps_policies_{id}\"");
+    let intune = "intune-laps.json";
+    let expected = [
+        (intune, "18.9.25.5", "12".to_string()),
+        (intune, "18.9.25.6", "45".to_string()),
+        (intune, "18.9.25.7", "0".to_string()),
+        (intune, "18.9.25.8", option("postauthenticationactions_1")),
+    ]
+    .map(|(f, c, t)| (f.to_string(), c.to_string(), t));
+    assert_eq!(found, expected);
+
+    let laps = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\LAPS\";
+    let conflicts = run_rule("conflicting-setting-values", &dir);
+    let keys: Vec<&str> = conflicts
+        .findings
+        .iter()
+        .filter_map(|f| f.setting.as_deref()?.strip_prefix(laps))
+        .collect();
+    assert_eq!(keys, ["PasswordLength"], "the OMA-URI's 20 against 12");
+
+    let channel = run_rule("gpo-intune-conflict", &dir);
+    let mut conflicting: Vec<(&str, String)> = located_findings(&channel)
+        .into_iter()
+        .zip(&channel.findings)
+        .map(|((file, text, ..), f)| {
+            assert_eq!(file, "gpo-laps.xml");
+            let key = f.setting.as_deref().unwrap_or_default();
+            (key.strip_prefix(laps).unwrap_or(key), text)
+        })
+        .collect();
+    conflicting.sort();
+    let expected = [
+        ("AutomaticAccountManagementRandomizeName", "Enabled"),
+        ("BackupDirectory", "Active Directory"),
+        ("PasswordAgeDays", "30"),
+        ("PasswordLength", "15"),
+        (
+            "PostAuthenticationActions",
+            "Reset the password and reboot the device",
+        ),
+        ("PostAuthenticationResetDelay", "8"),
+    ]
+    .map(|(k, t)| (k, t.to_string()));
+    assert_eq!(conflicting, expected);
+    assert!(
+        channel
+            .findings
+            .iter()
+            .all(|f| f.message.contains("the Intune value wins")),
+        "Windows LAPS documents that the CSP wins"
+    );
+}
+
 /// Settings the catalog knew only by their CSP name now meet the registry values baselines
 /// check: native policies whose value is their Group Policy twin's registry data under another
 /// name (`EnableInsecureGuestLogons` is `AllowInsecureGuestAuth`), the SMB policies of 24H2, and

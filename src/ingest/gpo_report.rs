@@ -1130,6 +1130,7 @@ fn element_children<'c>(
                 let name = e.child(NS_REGISTRY, "Name").map_or("", Element::text);
                 named_child(catalog, parent, alias, name)
                     .or_else(|| admx_child(catalog, parent, name, elements.len()))
+                    .or_else(|| element_by_alias(catalog, alias, e))
             }
         })
         .collect();
@@ -1168,9 +1169,10 @@ fn named_child<'c>(
         .filter(|child| child.parent.as_deref() == Some(parent.key.as_str()))
 }
 
-/// The record an element of a policy the catalog does not know names by its own alias
-/// (`admx:<half>/<category>/<policy>/<element display name>`): the 24H2 SMB dialect dropdowns,
-/// whose policies have no registry value of their own.
+/// The record that names an element by its own alias (`admx:<half>/<category>/<policy>/<element
+/// display name>`) without being an ADMX child of the policy's record: the 24H2 SMB dialect
+/// dropdowns, whose policies have no registry value of their own, and the Windows LAPS values,
+/// native CSP settings that Group Policy sets through elements.
 fn element_by_alias<'c>(
     catalog: &'c Catalog,
     alias: &str,
@@ -1259,7 +1261,11 @@ fn map_element_value(
         }
         ("CheckBox", Value::Bool(b)) => {
             let value = catalog.normalise(child, Value::Str(b.to_string()));
-            (value != Value::Str(b.to_string())).then_some(value)
+            // A CSP boolean the catalog knows by its `true` / `false` options (Windows LAPS).
+            let option = || child.option(&b.to_string()).cloned();
+            (value != Value::Str(b.to_string()))
+                .then_some(value)
+                .or_else(option)
         }
         // An element GPMC shows as NotConfigured is its child setting, not configured.
         (_, Value::NotConfigured) => Some(Value::NotConfigured),

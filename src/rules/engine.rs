@@ -916,12 +916,20 @@ fn channel_winner(
     key: &str,
     devices: JoinTypeSet,
 ) -> String {
-    let policy_csp = ctx.catalog.resolve(key).is_some_and(|def| {
-        let uri = def.oma_uri.as_deref().unwrap_or("").to_ascii_lowercase();
-        (uri.starts_with("./device/vendor/msft/policy/config/")
-            || uri.starts_with("./user/vendor/msft/policy/config/"))
-            && def.registry.is_some()
-    });
+    let uri = ctx
+        .catalog
+        .resolve(key)
+        .filter(|def| def.registry.is_some())
+        .and_then(|def| def.oma_uri.as_deref())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    // Windows LAPS reads its policy from the first root that holds a value, the CSP's before
+    // Group Policy's, and never mixes roots ("Configure policy settings for Windows LAPS").
+    if uri.starts_with("./device/vendor/msft/laps/") {
+        return "the Intune value wins, and the GPO's other Windows LAPS values are ignored too: Windows LAPS reads its policy from the CSP's settings when any is set, never from two sources".to_string();
+    }
+    let policy_csp = uri.starts_with("./device/vendor/msft/policy/config/")
+        || uri.starts_with("./user/vendor/msft/policy/config/");
     if !policy_csp {
         return "ControlPolicyConflict/MDMWinsOverGP does not cover this setting (it is not a Policy CSP setting with a Group Policy equivalent), and the documentation does not say which value wins".to_string();
     }
