@@ -121,6 +121,20 @@ impl Inventory {
             .max_by_key(|(key, _)| key.len())
             .map(|(_, entry)| entry)
     }
+
+    /// The join types of the computers a GPO linked at `ou` reaches: those of the entry covering
+    /// the OU and of every entry below it, since child OUs inherit the link (Block Inheritance
+    /// is not in the exports). None when no entry covers the OU.
+    pub fn ou_subtree(&self, ou: &str) -> Option<JoinTypeSet> {
+        let covering = self.ou(ou)?;
+        let prefix = format!("{}/", canonical_ou(ou));
+        let below = self
+            .ous
+            .iter()
+            .filter(|(key, _)| canonical_ou(key).starts_with(&prefix))
+            .map(|(_, entry)| entry.join_types);
+        Some(below.fold(covering.join_types, JoinTypeSet::union))
+    }
 }
 
 /// `OU=Hybrid,OU=Computers,DC=contoso,DC=com` and `contoso.com/Computers/Hybrid` both become
@@ -741,6 +755,32 @@ mod tests {
         );
         assert_eq!(inv.ou("contoso.com").unwrap().join_types, domain);
         assert!(inv.ou("fabrikam.com/Computers").is_none());
+    }
+
+    /// A GPO linked at an OU reaches the OUs below it too (they inherit the link): at the
+    /// domain root, the hybrid-joined computers of a child OU as well as the domain-only ones.
+    #[test]
+    fn ou_subtree_joins_the_entries_below_the_linked_ou() {
+        let (config, errors) = parse_text(
+            "[inventory.ous]\n\"contoso.com\" = [\"domain\"]\n\"OU=Hybrid,OU=Computers,DC=contoso,DC=com\" = [\"hybrid\"]\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let hybrid = JoinTypeSet::of(&[JoinType::Hybrid]);
+        let both = JoinTypeSet::of(&[JoinType::Domain, JoinType::Hybrid]);
+        let inv = &config.inventory;
+        assert_eq!(inv.ou_subtree("contoso.com"), Some(both));
+        assert_eq!(inv.ou_subtree("OU=Computers,DC=contoso,DC=com"), Some(both));
+        assert_eq!(inv.ou_subtree("contoso.com/Computers/Hybrid"), Some(hybrid));
+        assert_eq!(
+            inv.ou_subtree("contoso.com/Computers/Hybrid/Finance"),
+            Some(hybrid)
+        );
+        // A sibling whose name starts like the child is not below it.
+        assert_eq!(
+            inv.ou_subtree("contoso.com/Computers/HybridX"),
+            Some(JoinTypeSet::of(&[JoinType::Domain]))
+        );
+        assert_eq!(inv.ou_subtree("fabrikam.com"), None);
     }
 
     #[test]

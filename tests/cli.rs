@@ -93,10 +93,22 @@ fn example_fires_every_builtin_rule() {
     );
 }
 
-/// The text at (line, column)..(end_line, end_column) of the file as it is on disk.
+/// The text at (line, column)..(end_line, end_column) of the file as it is on disk (for a
+/// binary Registry.pol, of the listing of its entries that diagnostics point into).
 fn text_at(path: &Path, f: &serde_json::Value) -> String {
     let bytes = std::fs::read(path).unwrap();
-    let file = baselint::source::SourceFile::decode(path, &bytes).unwrap();
+    let is_pol = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("pol"));
+    let file = if is_pol {
+        let mut model = baselint::model::Model::default();
+        let catalog = baselint::catalog::Catalog::builtin();
+        let hive = baselint::ingest::registry_pol::Hive::from_path(path);
+        let read = baselint::ingest::registry_pol::read(path, &bytes, hive, &mut model, catalog);
+        model.sources.get(read.source).clone()
+    } else {
+        baselint::source::SourceFile::decode(path, &bytes).unwrap()
+    };
     let lines: Vec<&str> = file.text().split_inclusive('\n').collect();
     let offset = |line: u64, column: u64| -> usize {
         let before: usize = lines[..line as usize - 1].iter().map(|l| l.len()).sum();
@@ -141,7 +153,8 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 text.ends_with("lanmanagerauthenticationlevel_5\""),
                 "{text}"
             ),
-            "gpo-intune-conflict" => assert_eq!(text, "5"),
+            // LmCompatibilityLevel in GptTmpl.inf; LAPS BackupDirectory in Registry.pol.
+            "gpo-intune-conflict" => assert!(["5", "1"].contains(&text.as_str()), "{text}"),
             "gpo-setting-overridden" => assert_eq!(text, "3"),
             "baseline-deviation" => {
                 assert!(["0", "3", pku2u_option].contains(&text.as_str()), "{text}")
@@ -163,6 +176,14 @@ fn every_reported_position_points_at_the_offending_bytes() {
             "assignment-to-unknown-group" => {
                 assert_eq!(text, "\"0d1e2f3a-4444-4b5c-9d6e-7f8a9b0c1d66\"")
             }
+            // The Settings Catalog option; the Registry.pol entry's data (its listing).
+            "laps-ad-backup-on-entra-joined" => {
+                assert_eq!(
+                    text,
+                    "\"device_vendor_msft_laps_policies_backupdirectory_2\""
+                )
+            }
+            "laps-entra-backup-on-domain-joined" => assert_eq!(text, "1"),
             other => panic!("unexpected rule {other}"),
         }
         for related in f["related"].as_array().unwrap() {
@@ -173,7 +194,9 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 .unwrap()
                 .starts_with("membership rule")
             {
-                assert!(text.starts_with("device.deviceTrustType"), "{text}");
+                // The group's rule as written ("All corporate" admits any Windows device).
+                let rule = text.trim_start_matches('(');
+                assert!(rule.starts_with("device.device"), "{text}");
             }
         }
     }
@@ -406,7 +429,7 @@ fn inspect_shows_policies_settings_and_links() {
     assert_eq!(output.status.code(), Some(0));
     let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let policies = view["policies"].as_array().unwrap();
-    assert_eq!(policies.len(), 8);
+    assert_eq!(policies.len(), 9);
     let gpo = policies
         .iter()
         .find(|p| p["name"] == "CIS L1 - Workstations")
