@@ -157,7 +157,9 @@ fn every_reported_position_points_at_the_offending_bytes() {
             "gpo-intune-conflict" => assert!(["5", "1"].contains(&text.as_str()), "{text}"),
             "gpo-setting-overridden" => assert_eq!(text, "3"),
             "baseline-deviation" => {
-                assert!(["0", "3", pku2u_option].contains(&text.as_str()), "{text}")
+                let laps_ad = "\"device_vendor_msft_laps_policies_backupdirectory_2\"";
+                let expected = ["0", "3", "1", pku2u_option, laps_ad];
+                assert!(expected.contains(&text.as_str()), "{text}")
             }
             // The `Value:` of the STIG's check text.
             "baseline-contradicts-join-type" => assert_eq!(text, "0"),
@@ -444,7 +446,7 @@ fn inspect_shows_policies_settings_and_links() {
             && s["value"] == "0 (Block)"
             && s["path"].as_str().unwrap().ends_with("GptTmpl.inf")
     }));
-    assert_eq!(view["controls"], 2 + 6);
+    assert_eq!(view["controls"], 2 + 7);
     let text = baselint(&["inspect", "examples/contoso/gpo"], root());
     insta::assert_snapshot!(stdout(&text));
 }
