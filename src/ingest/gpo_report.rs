@@ -1626,17 +1626,21 @@ pub mod xml {
             root: None,
             error: None,
         };
-        let mut reader = NsReader::from_str(text);
+        // quick-xml skips a byte order mark at the start without counting it in its positions:
+        // a file saved with several BOMs still starts with some once decoded. Parse after them
+        // and add their length back, so that every span points into `text`.
+        let bom = text.len() - text.trim_start_matches('\u{feff}').len();
+        let mut reader = NsReader::from_str(&text[bom..]);
         loop {
-            let start = reader.buffer_position() as usize;
+            let start = bom + reader.buffer_position() as usize;
             let (ns, event) = match reader.read_resolved_event() {
                 Ok((ns, event)) => (resolved(ns), event),
                 Err(e) => {
-                    builder.fail(reader.error_position() as usize, e.to_string());
+                    builder.fail(bom + reader.error_position() as usize, e.to_string());
                     break;
                 }
             };
-            let end = reader.buffer_position() as usize;
+            let end = bom + reader.buffer_position() as usize;
             match event {
                 Event::Start(e) => {
                     if builder.stack.len() >= MAX_DEPTH {
@@ -1884,6 +1888,26 @@ mod tests {
         let before = &text[..offset];
         before.matches('\n').count() + before.matches('\r').count() - before.matches("\r\n").count()
             + 1
+    }
+
+    /// Fuzz crash (gpo_report, crash-715f83c0...): a report saved with three UTF-8 BOMs still
+    /// starts with two once decoded; quick-xml skips one without counting it, so every span fell
+    /// three bytes short (found where that cut a character in two). Spans point at the value.
+    #[test]
+    fn spans_stay_on_their_bytes_after_repeated_byte_order_marks() {
+        for boms in 0..3 {
+            let report = registry_report(
+                "<q1:RegistrySetting><q1:KeyPath>Software\\Contoso</q1:KeyPath>\
+                 <q1:Value><q1:Name>Motto</q1:Name><q1:String>Ünïcödé</q1:String></q1:Value>\
+                 </q1:RegistrySetting>",
+            );
+            let text = format!("{}{}", "\u{feff}".repeat(boms), report.text());
+            let file = super::tests::text(&text);
+            let parsed = read_file(&file);
+            let setting = &parsed.policies[0].settings[0];
+            assert_eq!(file.slice(setting.span), "Ünïcödé", "{boms} BOMs");
+            assert_eq!(file.slice(setting.name_span), "Motto", "{boms} BOMs");
+        }
     }
 
     /// A report names elements by display text. An element the only one of its kind takes the

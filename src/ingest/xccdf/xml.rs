@@ -82,7 +82,10 @@ const MAX_DEPTH: usize = 256;
 
 /// Parse `text` (a whole decoded file) into its root element.
 pub fn parse(text: &str) -> Result<Element, XmlError> {
-    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    // quick-xml skips a byte order mark at the start without counting it in its positions, and
+    // a file saved with several BOMs still starts with some once decoded: parse after all of
+    // them and add their length back.
+    let bom = text.len() - text.trim_start_matches('\u{feff}').len();
     let mut reader = NsReader::from_str(&text[bom..]);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
@@ -300,6 +303,18 @@ mod tests {
         let empty = root.child(None, "empty").unwrap();
         assert!(empty.content.is_empty());
         assert_eq!(&text[empty.span.range()], "<empty/>");
+    }
+
+    /// A file saved with several BOMs still starts with some once decoded; quick-xml skips one
+    /// without counting it, so spans must add every one back.
+    #[test]
+    fn spans_stay_on_their_bytes_after_repeated_byte_order_marks() {
+        for boms in 0..3 {
+            let text = format!("{}<a><b>Ünï</b></a>", "\u{feff}".repeat(boms));
+            let root = parse(&text).unwrap();
+            let b = root.child(None, "b").unwrap();
+            assert_eq!(&text[b.span.range()], "<b>Ünï</b>", "{boms} BOMs");
+        }
     }
 
     #[test]
