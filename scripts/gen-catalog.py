@@ -509,6 +509,7 @@ def parent_record(policy, scope, hk):
         with_twin_registry(record, policy, hive)
         record["value_list"] = CSP_VALUE_LISTS.get(record["oma_uri"])
     record["other_names"] += EXTRA_DEFINITION_IDS.get(record["oma_uri"], [])
+    record["other_names"] += DEFENDER_CSP_ALIASES.get(record["oma_uri"], [])
     add_hardeningkitty_facts(record, policy, hk)
     add_gpo_names(record, policy, scope)
     return record
@@ -1178,6 +1179,72 @@ def laps_records():
     return records
 
 
+# Defender CSP `Configuration` settings (`./Vendor/MSFT/Defender/Configuration/<Name>`, Settings
+# Catalog `device_vendor_msft_defender_configuration_<name>`) and one PassportForWork setting that
+# baselines check as Group Policy's registry values (Microsoft's 24H2 baseline, CIS 18.10.8.1.1,
+# STIG V-63677), with the same data: 1 = the GP policy Enabled. Checked against the Defender and
+# PassportForWork CSP references and the Settings Catalog's options (`_1`, `_true`). Defender's
+# DisableLocalAdminMerge and EnableFileHashComputation already have records (their
+# ADMX_MicrosoftDefenderAntivirus twins): `DEFENDER_CSP_ALIASES` names them. Left out:
+# PassiveRemediation (a bit mask whose CSP values were not verified) and the update channels (no
+# baseline row).
+DEFENDER_KEY = "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Defender"
+DEFENDER_AV = "Windows Components/Microsoft Defender Antivirus"
+CSP_TWIN_SETTINGS = [
+    # (OMA-URI, definition id, registry, GP name (admx:computer/...), option suffixes)
+    ("./Vendor/MSFT/Defender/Configuration/HideExclusionsFromLocalAdmins",
+     "device_vendor_msft_defender_configuration_hideexclusionsfromlocaladmins",
+     f"{DEFENDER_KEY}\\HideExclusionsFromLocalAdmins",
+     f"{DEFENDER_AV}/Control whether or not exclusions are visible to Local Admins", ("1", "0")),
+    ("./Vendor/MSFT/Defender/Configuration/HideExclusionsFromLocalUsers",
+     "device_vendor_msft_defender_configuration_hideexclusionsfromlocalusers",
+     f"{DEFENDER_KEY}\\HideExclusionsFromLocalUsers",
+     f"{DEFENDER_AV}/Control whether exclusions are visible to local users", ("1", "0")),
+    ("./Vendor/MSFT/Defender/Configuration/EnableConvertWarnToBlock",
+     "device_vendor_msft_defender_configuration_enableconvertwarntoblock",
+     f"{DEFENDER_KEY}\\NIS\\EnableConvertWarnToBlock",
+     f"{DEFENDER_AV}/Network Inspection System/Convert warn verdict to block", ("1", "0")),
+    ("./Vendor/MSFT/Defender/Configuration/QuickScanIncludeExclusions",
+     "device_vendor_msft_defender_configuration_quickscanincludeexclusions",
+     f"{DEFENDER_KEY}\\Scan\\QuickScanIncludeExclusions",
+     f"{DEFENDER_AV}/Scan/Scan excluded files and directories during quick scans", ("1", "0")),
+    ("./Device/Vendor/MSFT/PassportForWork/Biometrics/FacialFeaturesUseEnhancedAntiSpoofing",
+     "device_vendor_msft_passportforwork_biometrics_facialfeaturesuseenhancedantispoofing",
+     "HKLM\\SOFTWARE\\Policies\\Microsoft\\Biometrics\\FacialFeatures\\EnhancedAntiSpoofing",
+     "Windows Components/Biometrics/Facial Features/Configure enhanced anti-spoofing", ("true", "false")),
+]
+DEFENDER_CSP_ALIASES = {
+    "./Device/Vendor/MSFT/Policy/Config/ADMX_MicrosoftDefenderAntivirus/DisableLocalAdminMerge": [
+        "./Vendor/MSFT/Defender/Configuration/DisableLocalAdminMerge",
+        "device_vendor_msft_defender_configuration_disablelocaladminmerge",
+    ],
+    "./Device/Vendor/MSFT/Policy/Config/ADMX_MicrosoftDefenderAntivirus/MpEngine_EnableFileHashComputation": [
+        "./Vendor/MSFT/Defender/Configuration/EnableFileHashComputation",
+        "device_vendor_msft_defender_configuration_enablefilehashcomputation",
+    ],
+}
+
+
+def csp_twin_records():
+    """One record per `CSP_TWIN_SETTINGS` row: keyed by the registry value, named by the CSP."""
+    return [
+        {
+            "title": gp_name.rsplit("/", 1)[1],
+            "scope": "device",
+            "oma_uri": oma_uri,
+            "definition_id": definition_id,
+            "registry": registry,
+            "registry_aliases": [],
+            "other_names": [f"admx:computer/{gp_name}"],
+            "format": "int",
+            "admx_backed": False,
+            "values": [{"value": "1", "label": "Enabled"}, {"value": "0", "label": "Disabled"}],
+            "options": {on: 1, off: 0},
+        }
+        for oma_uri, definition_id, registry, gp_name, (on, off) in CSP_TWIN_SETTINGS
+    ]
+
+
 def asr_records():
     """One record per ASR rule: its registry value, its Settings Catalog choice and its states."""
     return [
@@ -1570,7 +1637,7 @@ def main():
     assigner = KeyAssigner()
     # Policies of `INVERTED_REGISTRY` and `SAME_DATA_REGISTRY` last: they join the record that owns their registry value,
     # wherever it comes in the order.
-    ordered = curated + rest + children + asr_records() + firewall_records() + lanman_records() + laps_records()
+    ordered = curated + rest + children + asr_records() + firewall_records() + lanman_records() + laps_records() + csp_twin_records()
     ordered.sort(key=lambda r: "twin_registry" in r)
     records = [r for r in ordered if assigner.assign(r)]
     disambiguate_titles(records)

@@ -1136,6 +1136,50 @@ mod tests {
         );
     }
 
+    /// Defender CSP `Configuration` settings and PassportForWork's enhanced anti-spoofing are the
+    /// Group Policy registry values baselines check, with the same data; two Defender ones share
+    /// the record of their ADMX_MicrosoftDefenderAntivirus twin.
+    #[test]
+    fn defender_and_passport_csp_settings_are_their_group_policy_values() {
+        let defender = r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\";
+        for (option, key) in [
+            (
+                "device_vendor_msft_defender_configuration_hideexclusionsfromlocaladmins_1",
+                format!("{defender}HideExclusionsFromLocalAdmins"),
+            ),
+            (
+                "device_vendor_msft_defender_configuration_enableconvertwarntoblock_1",
+                format!(r"{defender}NIS\EnableConvertWarnToBlock"),
+            ),
+            (
+                "device_vendor_msft_defender_configuration_disablelocaladminmerge_1",
+                format!("{defender}DisableLocalAdminMerge"),
+            ),
+            (
+                "device_vendor_msft_defender_configuration_enablefilehashcomputation_1",
+                format!(r"{defender}MpEngine\EnableFileHashComputation"),
+            ),
+            (
+                "device_vendor_msft_passportforwork_biometrics_facialfeaturesuseenhancedantispoofing_true",
+                r"HKLM\SOFTWARE\Policies\Microsoft\Biometrics\FacialFeatures\EnhancedAntiSpoofing"
+                    .to_string(),
+            ),
+        ] {
+            let (def, value, _) = catalog().choice(option).expect(option);
+            assert_eq!((def.key.as_str(), value), (key.as_str(), Value::Int(1)));
+        }
+        assert_eq!(
+            key_of("./Vendor/MSFT/Defender/Configuration/QuickScanIncludeExclusions"),
+            Some(
+                r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\Scan\QuickScanIncludeExclusions"
+            )
+        );
+        assert_eq!(
+            key_of("./Vendor/MSFT/Defender/Configuration/DisableLocalAdminMerge"),
+            Some(r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\DisableLocalAdminMerge")
+        );
+    }
+
     #[test]
     fn non_numeric_option_suffix_maps_through_the_table() {
         let id = "device_vendor_msft_policy_config_admx_windowsexplorer_enablesmartscreen_enablesmartscreendropdown_block";
