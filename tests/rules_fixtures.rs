@@ -603,6 +603,33 @@ fn located_findings(outcome: &baselint::Outcome) -> Vec<(String, String, String,
         .collect()
 }
 
+/// The baseline deviations in a fixture folder as (file, control, offending text), sorted.
+fn deviation_rows(dir: &Path) -> Vec<(String, String, String)> {
+    let deviations = run_rule("baseline-deviation", dir);
+    let mut rows: Vec<(String, String, String)> = located_findings(&deviations)
+        .into_iter()
+        .map(|(file, text, _, control)| (file, control, text))
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The GPO-Intune conflicts in a fixture folder as (setting key's last part, the GPO's offending
+/// text), sorted, and the outcome they come from.
+fn channel_rows(dir: &Path) -> (Vec<(String, String)>, baselint::Outcome) {
+    let conflicts = run_rule("gpo-intune-conflict", dir);
+    let mut rows: Vec<(String, String)> = located_findings(&conflicts)
+        .into_iter()
+        .zip(&conflicts.findings)
+        .map(|((_, text, ..), f)| {
+            let key = f.setting.as_deref().unwrap_or_default();
+            (key.rsplit('\\').next().unwrap_or(key).to_string(), text)
+        })
+        .collect();
+    rows.sort();
+    (rows, conflicts)
+}
+
 /// `Defender/AllowRealtimeMonitoring` and `Experience/AllowWindowsConsumerFeatures` (1 =
 /// allowed) are the settings the STIG checks as `DisableRealtimeMonitoring` and
 /// `DisableWindowsConsumerFeatures` (1 = off): a native CSP choice and a custom OMA-URI are
@@ -934,12 +961,7 @@ fn numbered_lists_are_checked_for_their_entries_and_compared_as_sets() {
 #[test]
 fn windows_laps_settings_are_checked_as_their_group_policy_values() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/laps");
-    let deviations = run_rule("baseline-deviation", &dir);
-    let mut found: Vec<(String, String, String)> = located_findings(&deviations)
-        .into_iter()
-        .map(|(file, text, _, control)| (file, control, text))
-        .collect();
-    found.sort();
+    let found = deviation_rows(&dir);
     let option = |id: &str| format!("\"device_vendor_msft_laps_policies_{id}\"");
     let intune = "intune-laps.json";
     let expected = [
@@ -960,17 +982,12 @@ fn windows_laps_settings_are_checked_as_their_group_policy_values() {
         .collect();
     assert_eq!(keys, ["PasswordLength"], "the OMA-URI's 20 against 12");
 
-    let channel = run_rule("gpo-intune-conflict", &dir);
-    let mut conflicting: Vec<(&str, String)> = located_findings(&channel)
+    let (conflicting, channel) = channel_rows(&dir);
+    let files: Vec<String> = located_findings(&channel)
         .into_iter()
-        .zip(&channel.findings)
-        .map(|((file, text, ..), f)| {
-            assert_eq!(file, "gpo-laps.xml");
-            let key = f.setting.as_deref().unwrap_or_default();
-            (key.strip_prefix(laps).unwrap_or(key), text)
-        })
+        .map(|f| f.0)
         .collect();
-    conflicting.sort();
+    assert!(files.iter().all(|f| f == "gpo-laps.xml"), "{files:?}");
     let expected = [
         ("AutomaticAccountManagementRandomizeName", "Enabled"),
         ("BackupDirectory", "Active Directory"),
@@ -982,7 +999,7 @@ fn windows_laps_settings_are_checked_as_their_group_policy_values() {
         ),
         ("PostAuthenticationResetDelay", "8"),
     ]
-    .map(|(k, t)| (k, t.to_string()));
+    .map(|(k, t)| (k.to_string(), t.to_string()));
     assert_eq!(conflicting, expected);
     assert!(
         channel
@@ -1123,12 +1140,7 @@ fn bitlocker_startup_authentication_is_checked_as_its_fve_values() {
 #[test]
 fn bitlocker_recovery_options_are_checked_as_their_fve_values() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bitlocker-recovery");
-    let deviations = run_rule("baseline-deviation", &dir);
-    let mut found: Vec<(String, String, String)> = located_findings(&deviations)
-        .into_iter()
-        .map(|(file, text, _, control)| (file, control, text))
-        .collect();
-    found.sort();
+    let found = deviation_rows(&dir);
     let option = |id: &str| format!("\"device_vendor_msft_bitlocker_{id}\"");
     let intune = "intune-bitlocker-recovery.json";
     let recovery = |id: &str| option(&format!("systemdrivesrecoveryoptions_{id}"));
@@ -1158,16 +1170,7 @@ fn bitlocker_recovery_options_are_checked_as_their_fve_values() {
     .map(|(f, c, t)| (f.to_string(), c.to_string(), t));
     assert_eq!(found, expected);
 
-    let conflicts = run_rule("gpo-intune-conflict", &dir);
-    let mut conflicting: Vec<(&str, String)> = located_findings(&conflicts)
-        .into_iter()
-        .zip(&conflicts.findings)
-        .map(|((_, text, ..), f)| {
-            let key = f.setting.as_deref().unwrap_or("");
-            (key.rsplit('\\').next().unwrap_or(key), text)
-        })
-        .collect();
-    conflicting.sort();
+    let (conflicting, conflicts) = channel_rows(&dir);
     let expected = [
         (
             "OSActiveDirectoryInfoToStore",
@@ -1177,7 +1180,7 @@ fn bitlocker_recovery_options_are_checked_as_their_fve_values() {
         ("OSRequireActiveDirectoryBackup", "Enabled"),
         ("RDVDenyWriteAccess", "Enabled"),
     ]
-    .map(|(k, t)| (k, t.to_string()));
+    .map(|(k, t)| (k.to_string(), t.to_string()));
     assert_eq!(conflicting, expected);
     let write = conflicts.findings.iter().find_map(|f| {
         f.setting
