@@ -1069,6 +1069,26 @@ LANMAN_KEYS = {
 }
 
 
+def native_record(title, oma_uri, definition_id, registry, values, options, fmt="int", other_names=(),
+                  registry_aliases=()):
+    """A device record of a native CSP setting the script writes itself (not from policy-csp.json):
+    keyed by `registry`, named by its OMA-URI and Settings Catalog id; `values` are
+    (data, label) pairs, `options` Settings Catalog option suffixes to data (None: the values)."""
+    return {
+        "title": title,
+        "scope": "device",
+        "oma_uri": oma_uri,
+        "definition_id": definition_id,
+        "registry": registry,
+        "registry_aliases": list(registry_aliases),
+        "other_names": list(other_names),
+        "format": fmt,
+        "admx_backed": False,
+        "values": [{"value": str(data), "label": label} for data, label in values or []],
+        "options": options,
+    }
+
+
 def lanman_records():
     """One record per 24H2 SMB policy (`LANMAN_SETTINGS`)."""
     records = []
@@ -1079,19 +1099,13 @@ def lanman_records():
             gp_policy, element = LANMAN_GP_ELEMENTS[(area, policy)]
             other_names.append(f"admx:computer/Network/{area_title}/{gp_policy}/{element}")
         key = LANMAN_KEYS.get((area, policy), area)
-        records.append({
-            "title": f"{area_title}: {gp_name or policy}",
-            "scope": "device",
-            "oma_uri": f"./Device/Vendor/MSFT/Policy/Config/{area}/{policy}",
-            "definition_id": f"device_vendor_msft_policy_config_{area.lower()}_{policy.lower()}",
-            "registry": f"{LANMAN_KEY}\\{key}\\{value or policy}",
-            "registry_aliases": [],
-            "other_names": other_names,
-            "format": "int",
-            "admx_backed": False,
-            "values": [{"value": str(data), "label": label} for data, label in values or []],
-            "options": None,
-        })
+        records.append(native_record(
+            f"{area_title}: {gp_name or policy}",
+            f"./Device/Vendor/MSFT/Policy/Config/{area}/{policy}",
+            f"device_vendor_msft_policy_config_{area.lower()}_{policy.lower()}",
+            f"{LANMAN_KEY}\\{key}\\{value or policy}",
+            values, None, other_names=other_names,
+        ))
     return records
 
 
@@ -1163,19 +1177,15 @@ def laps_records():
             options = {"true": 1, "false": 0}
         elif values:
             options = {str(data): data for data, _ in values}
-        records.append({
-            "title": f"LAPS: {gp_policy}" + (f": {element.rstrip(':')}" if element else ""),
-            "scope": "device",
-            "oma_uri": f"./Device/Vendor/MSFT/LAPS/Policies/{node}",
-            "definition_id": f"device_vendor_msft_laps_policies_{node.lower()}",
-            "registry": f"{LAPS_KEY}\\{node}",
-            "registry_aliases": [f"{LAPS_CSP_KEY}\\{node}"],
-            "other_names": [f"admx:computer/System/LAPS/{gp_name}", *other_ids],
-            "format": fmt,
-            "admx_backed": False,
-            "values": [{"value": str(data), "label": label} for data, label in values or []],
-            "options": options,
-        })
+        records.append(native_record(
+            f"LAPS: {gp_policy}" + (f": {element.rstrip(':')}" if element else ""),
+            f"./Device/Vendor/MSFT/LAPS/Policies/{node}",
+            f"device_vendor_msft_laps_policies_{node.lower()}",
+            f"{LAPS_KEY}\\{node}",
+            values, options, fmt,
+            other_names=[f"admx:computer/System/LAPS/{gp_name}", *other_ids],
+            registry_aliases=[f"{LAPS_CSP_KEY}\\{node}"],
+        ))
     return records
 
 
@@ -1228,19 +1238,10 @@ DEFENDER_CSP_ALIASES = {
 def csp_twin_records():
     """One record per `CSP_TWIN_SETTINGS` row: keyed by the registry value, named by the CSP."""
     return [
-        {
-            "title": gp_name.rsplit("/", 1)[1],
-            "scope": "device",
-            "oma_uri": oma_uri,
-            "definition_id": definition_id,
-            "registry": registry,
-            "registry_aliases": [],
-            "other_names": [f"admx:computer/{gp_name}"],
-            "format": "int",
-            "admx_backed": False,
-            "values": [{"value": "1", "label": "Enabled"}, {"value": "0", "label": "Disabled"}],
-            "options": {on: 1, off: 0},
-        }
+        native_record(
+            gp_name.rsplit("/", 1)[1], oma_uri, definition_id, registry, [(1, "Enabled"), (0, "Disabled")],
+            {on: 1, off: 0}, other_names=[f"admx:computer/{gp_name}"],
+        )
         for oma_uri, definition_id, registry, gp_name, (on, off) in CSP_TWIN_SETTINGS
     ]
 
@@ -1248,19 +1249,12 @@ def csp_twin_records():
 def asr_records():
     """One record per ASR rule: its registry value, its Settings Catalog choice and its states."""
     return [
-        {
-            "title": f"Attack Surface Reduction rule: {title}",
-            "scope": "device",
-            "oma_uri": None,
-            "definition_id": f"device_vendor_msft_policy_config_defender_attacksurfacereductionrules_{name}",
-            "registry": f"{ASR_KEY}\\{guid}",
-            "registry_aliases": [],
-            "other_names": [],
-            "format": "int",
-            "admx_backed": False,
-            "values": [{"value": str(data), "label": label} for _, data, label in ASR_STATES],
-            "options": {suffix: data for suffix, data, _ in ASR_STATES},
-        }
+        native_record(
+            f"Attack Surface Reduction rule: {title}", None,
+            f"device_vendor_msft_policy_config_defender_attacksurfacereductionrules_{name}",
+            f"{ASR_KEY}\\{guid}", [(data, label) for _, data, label in ASR_STATES],
+            {suffix: data for suffix, data, _ in ASR_STATES},
+        )
         for name, guid, title in ASR_RULES
     ]
 
