@@ -396,11 +396,21 @@ SAME_DATA_REGISTRY = policy_uris(
     ]
 )
 
-# Settings Catalog definition ids that name a record's setting besides its own: the `_v2`
-# definition Intune moved *Interactive logon: Machine inactivity limit* to (same seconds).
-EXTRA_DEFINITION_IDS = {
+# Names of a record's setting besides its own, by the record's OMA-URI: the `_v2` Settings
+# Catalog definition Intune moved *Interactive logon: Machine inactivity limit* to (same
+# seconds), and the Defender CSP names of two ADMX_MicrosoftDefenderAntivirus settings
+# (`CSP_TWIN_SETTINGS`, below).
+EXTRA_NAMES = {
     "./Device/Vendor/MSFT/Policy/Config/LocalPoliciesSecurityOptions/InteractiveLogon_MachineInactivityLimit": [
         "device_vendor_msft_policy_config_localpoliciessecurityoptions_interactivelogon_machineinactivitylimit_v2",
+    ],
+    "./Device/Vendor/MSFT/Policy/Config/ADMX_MicrosoftDefenderAntivirus/DisableLocalAdminMerge": [
+        "./Vendor/MSFT/Defender/Configuration/DisableLocalAdminMerge",
+        "device_vendor_msft_defender_configuration_disablelocaladminmerge",
+    ],
+    "./Device/Vendor/MSFT/Policy/Config/ADMX_MicrosoftDefenderAntivirus/MpEngine_EnableFileHashComputation": [
+        "./Vendor/MSFT/Defender/Configuration/EnableFileHashComputation",
+        "device_vendor_msft_defender_configuration_enablefilehashcomputation",
     ],
 }
 
@@ -508,8 +518,7 @@ def parent_record(policy, scope, hk):
         with_inverted_registry(record, policy, hive)
         with_twin_registry(record, policy, hive)
         record["value_list"] = CSP_VALUE_LISTS.get(record["oma_uri"])
-    record["other_names"] += EXTRA_DEFINITION_IDS.get(record["oma_uri"], [])
-    record["other_names"] += DEFENDER_CSP_ALIASES.get(record["oma_uri"], [])
+    record["other_names"] += EXTRA_NAMES.get(record["oma_uri"], [])
     add_hardeningkitty_facts(record, policy, hk)
     add_gpo_names(record, policy, scope)
     return record
@@ -1195,7 +1204,7 @@ def laps_records():
 # STIG V-63677), with the same data: 1 = the GP policy Enabled. Checked against the Defender and
 # PassportForWork CSP references and the Settings Catalog's options (`_1`, `_true`). Defender's
 # DisableLocalAdminMerge and EnableFileHashComputation already have records (their
-# ADMX_MicrosoftDefenderAntivirus twins): `DEFENDER_CSP_ALIASES` names them. Left out:
+# ADMX_MicrosoftDefenderAntivirus twins, which `EXTRA_NAMES` names so. Left out:
 # PassiveRemediation (a bit mask whose CSP values were not verified) and the update channels (no
 # baseline row).
 DEFENDER_KEY = "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Defender"
@@ -1223,16 +1232,6 @@ CSP_TWIN_SETTINGS = [
      "HKLM\\SOFTWARE\\Policies\\Microsoft\\Biometrics\\FacialFeatures\\EnhancedAntiSpoofing",
      "Windows Components/Biometrics/Facial Features/Configure enhanced anti-spoofing", ("true", "false")),
 ]
-DEFENDER_CSP_ALIASES = {
-    "./Device/Vendor/MSFT/Policy/Config/ADMX_MicrosoftDefenderAntivirus/DisableLocalAdminMerge": [
-        "./Vendor/MSFT/Defender/Configuration/DisableLocalAdminMerge",
-        "device_vendor_msft_defender_configuration_disablelocaladminmerge",
-    ],
-    "./Device/Vendor/MSFT/Policy/Config/ADMX_MicrosoftDefenderAntivirus/MpEngine_EnableFileHashComputation": [
-        "./Vendor/MSFT/Defender/Configuration/EnableFileHashComputation",
-        "device_vendor_msft_defender_configuration_enablefilehashcomputation",
-    ],
-}
 
 
 def csp_twin_records():
