@@ -1109,11 +1109,11 @@ fn admx_child<'c>(
 
 /// The catalog's child record for each element a report shows of one policy (None where none
 /// is certain; `lists` marks the list boxes read as a list that names its values). By element
-/// name as the catalog knows it ([`named_child`]) or by element id ([`admx_child`]); then, since
-/// reports show display names (`Also apply to matching
-/// devices that are already installed.` is `DeviceInstall_IDs_Deny_Retroactive`), by kind: an
-/// element the only one of its kind left (a check box) takes the parent's only child left of
-/// that kind (a boolean), so a policy with a list box and a check box maps both.
+/// name as the catalog knows it ([`element_by_alias`]) or by element id ([`admx_child`]);
+/// then, since reports show display names (`Also apply to matching devices that are already
+/// installed.` is `DeviceInstall_IDs_Deny_Retroactive`), by kind: an element the only one of
+/// its kind left (a check box) takes the parent's only child left of that kind (a boolean), so
+/// a policy with a list box and a check box maps both.
 fn element_children<'c>(
     catalog: &'c Catalog,
     parent: &SettingDef,
@@ -1128,9 +1128,13 @@ fn element_children<'c>(
             Some(_) => None,
             None => {
                 let name = e.child(NS_REGISTRY, "Name").map_or("", Element::text);
-                named_child(catalog, parent, alias, name)
+                // The record named after the element: the parent's child first (BitLocker's
+                // dropdowns), then one by element id, then a record of its own (LAPS values).
+                let named = element_by_alias(catalog, alias, e);
+                named
+                    .filter(|child| child.parent.as_deref() == Some(parent.key.as_str()))
                     .or_else(|| admx_child(catalog, parent, name, elements.len()))
-                    .or_else(|| element_by_alias(catalog, alias, e))
+                    .or(named)
             }
         })
         .collect();
@@ -1155,24 +1159,11 @@ fn element_children<'c>(
     children
 }
 
-/// The child record the catalog knows by the element's display name under the policy's
-/// (`admx:<half>/<category>/<policy>/<element display name>`, for elements whose id the display
-/// name does not give: the BitLocker startup dropdowns).
-fn named_child<'c>(
-    catalog: &'c Catalog,
-    parent: &SettingDef,
-    alias: &str,
-    display: &str,
-) -> Option<&'c SettingDef> {
-    catalog
-        .resolve(&format!("{alias}/{}", display.trim()))
-        .filter(|child| child.parent.as_deref() == Some(parent.key.as_str()))
-}
-
-/// The record that names an element by its own alias (`admx:<half>/<category>/<policy>/<element
-/// display name>`) without being an ADMX child of the policy's record: the 24H2 SMB dialect
-/// dropdowns, whose policies have no registry value of their own, and the Windows LAPS values,
-/// native CSP settings that Group Policy sets through elements.
+/// The record that names an element by its display name under the policy's alias
+/// (`admx:<half>/<category>/<policy>/<element display name>`): an ADMX child whose element id
+/// the display name does not give (the BitLocker startup dropdowns), or a record of its own (the
+/// 24H2 SMB dialect dropdowns, whose policies have no registry value of their own, and the
+/// Windows LAPS values, native CSP settings that Group Policy sets through elements).
 fn element_by_alias<'c>(
     catalog: &'c Catalog,
     alias: &str,
