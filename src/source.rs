@@ -63,7 +63,8 @@ pub enum Encoding {
     Utf16LeNoBom,
     Utf16Be,
     /// A binary file (Registry.pol) shown as a text listing baselint renders; spans point into
-    /// the listing, which names each entry's byte offset in the real file.
+    /// the listing, which names each entry's byte offset in the real file, and
+    /// [`SourceFile::file_bytes`] maps them to the file's own bytes.
     BinaryListing,
 }
 
@@ -113,6 +114,19 @@ pub struct SourceFile {
     lines: OnceLock<LineIndex>,
     /// The text is ASCII (noted while it is hot in the cache, for [`SourceFile::release`]).
     ascii: bool,
+    /// For a [`Encoding::BinaryListing`]: which bytes of the real file each piece of the
+    /// listing shows (see [`SourceFile::file_bytes`]).
+    listed_bytes: Option<Box<[ListedBytes]>>,
+}
+
+/// A piece of a binary file's listing and the bytes of the real file it shows (an entry's
+/// line and its record, a value name and its UTF-16 bytes, rendered data and its raw bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListedBytes {
+    /// The piece, in the listing's text.
+    pub listing: Span,
+    /// The bytes it shows, in the real file.
+    pub file: Span,
 }
 
 /// A file whose bytes could not be decoded, with the bytes back (to position the error).
@@ -154,7 +168,41 @@ impl SourceFile {
             text,
             reloaded: None,
             lines: OnceLock::new(),
+            listed_bytes: None,
         }
+    }
+
+    /// A listing of a binary file (see [`Encoding::BinaryListing`]) with the file bytes each
+    /// of its pieces shows.
+    pub fn binary_listing(path: &Path, listing: String, pieces: Vec<ListedBytes>) -> SourceFile {
+        SourceFile {
+            listed_bytes: Some(pieces.into_boxed_slice()),
+            ..SourceFile::from_text(path, listing, Encoding::BinaryListing)
+        }
+    }
+
+    /// For a listing of a binary file, the bytes of the real file that a span of the listing
+    /// shows: from the start of the innermost piece holding the span's start to the end of the
+    /// innermost piece holding its end (a span over several entries' data runs from the first
+    /// entry's data to the last's). `None` for text files, whose spans are their own bytes.
+    pub fn file_bytes(&self, span: Span) -> Option<Span> {
+        let pieces = self.listed_bytes.as_deref()?;
+        let innermost = |holds: &dyn Fn(Span) -> bool| {
+            pieces
+                .iter()
+                .filter(|p| holds(p.listing))
+                .min_by_key(|p| p.listing.len())
+        };
+        // The piece holding the span's first byte (for an empty span, its position).
+        let first = innermost(&|p| p.start <= span.start && (span.start < p.end || p == span))?;
+        // The piece holding its last byte.
+        let last = if span.is_empty() {
+            first
+        } else {
+            innermost(&|p| p.start < span.end && span.end <= p.end).unwrap_or(first)
+        };
+        let end = last.file.end.max(first.file.start);
+        Some(Span::new(first.file.start as usize, end as usize))
     }
 
     /// The decoded text (re-read from disk if it was released; empty if the file has changed
@@ -593,6 +641,7 @@ fn placeholder() -> SourceFile {
         reloaded: None,
         lines: OnceLock::new(),
         ascii: true,
+        listed_bytes: None,
     }
 }
 

@@ -141,8 +141,22 @@ fn every_reported_position_points_at_the_offending_bytes() {
         root(),
     );
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let mut binary = 0;
     for f in report["findings"].as_array().unwrap() {
-        let text = text_at(&root().join(f["path"].as_str().unwrap()), f);
+        let path = root().join(f["path"].as_str().unwrap());
+        let text = text_at(&path, f);
+        if let Some(offset) = f["byte_offset"].as_u64() {
+            // A binary file's finding also names the bytes of the file: here REG_DWORD data,
+            // the number its listing shows.
+            let bytes = std::fs::read(&path).unwrap();
+            let length = f["byte_length"].as_u64().unwrap();
+            let data = &bytes[offset as usize..(offset + length) as usize];
+            let dword = u32::from_le_bytes(data.try_into().unwrap());
+            assert_eq!(dword.to_string(), text, "{f}");
+            binary += 1;
+        } else {
+            assert!(f.get("byte_length").is_none(), "{f}");
+        }
         let pku2u_option = "\"device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests_0\"";
         match f["rule"].as_str().unwrap() {
             // A Settings Catalog option, an OMA-URI integer, or GptTmpl.inf data.
@@ -202,6 +216,7 @@ fn every_reported_position_points_at_the_offending_bytes() {
             }
         }
     }
+    assert_eq!(binary, 3, "the Registry.pol findings of the example");
 }
 
 #[test]

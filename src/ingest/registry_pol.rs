@@ -12,7 +12,8 @@
 //! that is the entry's byte offset in the real file, then key, value name, type, data size and
 //! data (decimal for numbers, a quoted string for strings, `["a", "b"]` for REG_MULTI_SZ, `hex:`
 //! bytes otherwise). A setting's `span` is the data, its `name_span` the value name (the key
-//! when the entry has no value name). Damage (wrong signature or version, a truncated entry, a
+//! when the entry has no value name). The listing also records which bytes of the file each
+//! of those pieces shows ([`SourceFile::file_bytes`]), for reports that name the file's bytes. Damage (wrong signature or version, a truncated entry, a
 //! size running past the end, a missing `]`, invalid UTF-16) ends the listing with a
 //! `0x... <damaged: ...>` line and an [`InputError`] pointing at it whose message gives the byte
 //! offset; the entries before the damage still load.
@@ -48,7 +49,7 @@ use std::path::{Path, PathBuf};
 use crate::catalog::{Catalog, SettingDef};
 use crate::ingest::json::input_error;
 use crate::model::{InputError, Model, Policy, PolicyKind, Setting, Value};
-use crate::source::{Encoding, SourceFile, SourceId, Span};
+use crate::source::{ListedBytes, SourceFile, SourceId, Span};
 
 /// True when the bytes start with the PReg signature.
 pub fn is_registry_pol(bytes: &[u8]) -> bool {
@@ -233,7 +234,7 @@ pub fn read(
 ) -> PolRead {
     let (entries, damage) = parse(bytes);
     let listing = Listing::render(path, bytes.len(), hive, &entries, damage.as_ref());
-    let file = SourceFile::from_text(path, listing.text, Encoding::BinaryListing);
+    let file = SourceFile::binary_listing(path, listing.text, listing.pieces);
     let source = model.sources.add(file);
     let file = model.sources.get(source);
     let mut settings = Vec::new();
@@ -276,6 +277,12 @@ pub struct Entry {
     pub kind: u32,
     /// The raw data bytes.
     pub data: Vec<u8>,
+    /// Where the key, the value name and the data are in the file (the strings without their
+    /// terminating NUL), and where the entry ends (after its `]`).
+    pub key_bytes: Span,
+    pub value_bytes: Span,
+    pub data_bytes: Span,
+    pub end: usize,
 }
 
 /// Where and why parsing stopped.
@@ -341,15 +348,17 @@ impl Cursor<'_> {
     fn entry(&mut self) -> Result<Entry, Damage> {
         let offset = self.pos;
         self.expect('[', "the start of an entry")?;
-        let key = self.string("key")?;
+        let (key, key_bytes) = self.string("key")?;
         self.expect(';', "after the key")?;
-        let value = self.string("value name")?;
+        let (value, value_bytes) = self.string("value name")?;
         self.expect(';', "after the value name")?;
         let kind = self.u32("type")?;
         self.expect(';', "after the type")?;
         let size = self.u32("data size")? as usize;
         self.expect(';', "after the data size")?;
+        let data_at = self.pos;
         let data = self.data(size, offset)?;
+        let data_bytes = Span::new(data_at, self.pos);
         self.expect(']', "at the end of the entry")?;
         Ok(Entry {
             offset,
@@ -357,6 +366,10 @@ impl Cursor<'_> {
             value,
             kind,
             data,
+            key_bytes,
+            value_bytes,
+            data_bytes,
+            end: self.pos,
         })
     }
 
@@ -386,8 +399,8 @@ impl Cursor<'_> {
         }
     }
 
-    /// A NUL-terminated UTF-16LE string.
-    fn string(&mut self, what: &str) -> Result<String, Damage> {
+    /// A NUL-terminated UTF-16LE string, and where its units are (without the NUL).
+    fn string(&mut self, what: &str) -> Result<(String, Span), Damage> {
         let start = self.pos;
         let mut units = Vec::new();
         loop {
@@ -403,8 +416,9 @@ impl Cursor<'_> {
             }
             units.push(u);
         }
-        String::from_utf16(&units)
-            .map_err(|_| self.damage(start, format!("the {what} is not valid UTF-16")))
+        let text = String::from_utf16(&units)
+            .map_err(|_| self.damage(start, format!("the {what} is not valid UTF-16")))?;
+        Ok((text, Span::new(start, self.pos - 2)))
     }
 
     fn u32(&mut self, what: &str) -> Result<u32, Damage> {
@@ -536,6 +550,9 @@ struct Listing {
     text: String,
     spans: Vec<EntrySpans>,
     damage_span: Option<Span>,
+    /// The file bytes each piece of the text shows: the whole file, the header, each entry's
+    /// line and its key, value name and data, the damage.
+    pieces: Vec<ListedBytes>,
 }
 
 impl Listing {
@@ -558,19 +575,39 @@ impl Listing {
                 known => known.prefix().to_string(),
             }
         );
+        let piece = |listing, file| ListedBytes { listing, file };
+        let mut pieces = vec![piece(
+            Span::new(0, text.len() - 1),
+            Span::new(0, size.min(8)),
+        )];
         let mut spans = Vec::with_capacity(entries.len());
         for entry in entries {
-            spans.push(render_entry(&mut text, entry));
+            let line_start = text.len();
+            let entry_spans = render_entry(&mut text, entry);
+            pieces.extend([
+                piece(
+                    Span::new(line_start, text.len() - 1),
+                    Span::new(entry.offset, entry.end),
+                ),
+                piece(entry_spans.key, entry.key_bytes),
+                piece(entry_spans.value, entry.value_bytes),
+                piece(entry_spans.data, entry.data_bytes),
+            ]);
+            spans.push(entry_spans);
         }
         let damage_span = damage.map(|d| {
             let start = text.len();
             let _ = writeln!(text, "0x{:08X} <damaged: {}>", d.offset, d.message);
-            Span::new(start, text.len() - 1)
+            let span = Span::new(start, text.len() - 1);
+            pieces.push(piece(span, Span::new(d.offset.min(size), size)));
+            span
         });
+        pieces.push(piece(Span::new(0, text.len()), Span::new(0, size)));
         Listing {
             text,
             spans,
             damage_span,
+            pieces,
         }
     }
 }
@@ -770,6 +807,7 @@ fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::source::Encoding;
 
     /// Encode entries as a Registry.pol file.
     pub(crate) fn pol(entries: &[(&str, &str, u32, Vec<u8>)]) -> Vec<u8> {
@@ -854,6 +892,73 @@ pub(crate) mod tests {
         // The offset in the listing is the entry's real byte offset.
         let offset = usize::from_str_radix(&line_text[2..10], 16).unwrap();
         assert_eq!(&sample()[offset..offset + 2], b"[\0");
+    }
+
+    /// Diagnostics point into the listing; each piece of it also names the bytes of the file
+    /// it shows, so reports can give the real bytes (SARIF `byteOffset`, JSON `byte_offset`).
+    #[test]
+    fn listing_spans_map_back_to_the_bytes_of_the_file() {
+        let bytes = sample();
+        let model = load_bytes("GPO/Machine/registry.pol", &bytes, None);
+        let policy = &model.policies[0];
+        let listing = model.sources.get(policy.source);
+        let file_bytes = |span| &bytes[listing.file_bytes(span).unwrap().range()];
+        let utf16 =
+            |text: &str| -> Vec<u8> { text.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+        let pku2u = policy
+            .settings
+            .iter()
+            .find(|s| s.raw_name.as_str().ends_with("AllowOnlineID"))
+            .unwrap();
+        assert_eq!(file_bytes(pku2u.span), 0u32.to_le_bytes());
+        assert_eq!(file_bytes(pku2u.name_span), utf16("AllowOnlineID"));
+        let names = policy
+            .settings
+            .iter()
+            .find(|s| s.raw_name.as_str().ends_with("Names"))
+            .unwrap();
+        assert_eq!(file_bytes(names.span), sz("a\0b\0"));
+        // A key-only entry is named by its key.
+        let empty = policy
+            .settings
+            .iter()
+            .find(|s| s.value == Value::Str(String::new()))
+            .unwrap();
+        assert_eq!(
+            file_bytes(empty.name_span),
+            utf16(r"Software\Policies\Contoso\Empty")
+        );
+        // The policy's spans: the whole file, and its header for the listing's first line.
+        assert_eq!(
+            listing.file_bytes(policy.span).unwrap().range(),
+            0..bytes.len()
+        );
+        assert_eq!(file_bytes(policy.name_span), b"PReg\x01\0\0\0");
+    }
+
+    /// A span over several entries (a numbered list's) runs from the first entry's data to
+    /// the last's, in the file as in the listing; the damage's line names the bytes from the
+    /// damage to the end of the file.
+    #[test]
+    fn spans_over_entries_and_damage_map_to_file_bytes() {
+        let list = r"Software\Policies\Microsoft\Windows\DeviceInstall\Restrictions\DenyDeviceIDs";
+        let mut bytes = pol(&[(list, "1", 1, sz("A")), (list, "2", 1, sz("B"))]);
+        let end_of_entries = bytes.len();
+        bytes.extend(b"[\0x");
+        let model = load_bytes("GPO/Machine/registry.pol", &bytes, None);
+        let policy = &model.policies[0];
+        let listing = model.sources.get(policy.source);
+        let span = listing.file_bytes(policy.settings[0].span).unwrap();
+        // The first entry's data ends before its `]`, the second's before the file's last.
+        let first_entry_end = pol(&[(list, "1", 1, sz("A"))]).len();
+        let first_data = first_entry_end - 2 - sz("A").len();
+        assert_eq!(span.range(), first_data..end_of_entries - 2);
+        let error = &model.errors[0];
+        let damage = listing.file_bytes(error.location.unwrap().span).unwrap();
+        // The key after the third `[` has no terminating NUL: damaged from the key on.
+        assert_eq!(damage.range(), end_of_entries + 2..bytes.len());
+        let offset = format!("byte offset {} ", damage.start);
+        assert!(error.message.contains(&offset), "{}", error.message);
     }
 
     #[test]

@@ -71,7 +71,16 @@ pub fn annotation(command: &str, place: Option<&Place>, title: &str, message: &s
     )
 }
 
+/// Where an annotation goes: the span's lines (and columns on one line); line 1 of a binary
+/// file, whose lines mean nothing (the message names the bytes).
 fn place_of(paths: &RepoPaths, at: &super::Position) -> Place {
+    if at.is_binary() {
+        return Place {
+            file: paths.shown(&at.path),
+            line: Some(1),
+            ..Place::default()
+        };
+    }
     let one_line = at.is_one_line();
     Place {
         file: paths.shown(&at.path),
@@ -100,13 +109,21 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for item in report.open() {
         let f = item.finding;
+        let at = item.position();
         let mut message = f.message.clone();
+        if let (Some(offset), Some(length)) = (at.byte_offset, at.byte_length) {
+            let _ = write!(
+                message,
+                " (bytes {offset:#X}..{:#X} of the file)",
+                offset + length
+            );
+        }
         for note in &f.notes {
             let _ = write!(message, "\nnote: {note}");
         }
         out.push_str(&annotation(
             command(f.severity),
-            Some(&place_of(&report.paths, &item.position())),
+            Some(&place_of(&report.paths, &at)),
             &format!("{} ({})", f.summary, f.rule),
             &message,
         ));
@@ -131,10 +148,9 @@ pub fn render(report: &Report) -> String {
                     comparison.revision, f.summary, f.rule
                 ),
                 &format!(
-                    "{} (was at {}:{})",
+                    "{} (was at {})",
                     f.message,
-                    report.paths.shown(&at.path),
-                    at.line
+                    at.path_line(&report.paths.shown(&at.path))
                 ),
             ));
         }
@@ -176,6 +192,7 @@ mod tests {
             column: 5,
             end_line,
             end_column: 9,
+            ..Default::default()
         };
         let one = annotation("error", Some(&place_of(&paths, &at(3))), "t", "m");
         assert_eq!(

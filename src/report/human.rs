@@ -474,7 +474,7 @@ fn excepted_lines(item: &Item, width: usize) -> String {
     let f = item.finding;
     let at = item.position();
     let mut out = format!("  ⊘ excepted[{}]: {}\n", f.rule, f.summary);
-    out.push_str(&format!("    at {}:{}:{}\n", at.path, at.line, at.column));
+    out.push_str(&format!("    at {}\n", at.path_line_column(&at.path)));
     if let Some(s) = &item.suppression {
         let by =
             s.id.as_deref()
@@ -497,8 +497,8 @@ fn fixed_lines(item: &Item, revision: &str, width: usize) -> String {
     let at = item.position();
     let mut out = format!("  ✓ fixed[{}]: {}\n", f.rule, f.summary);
     out.push_str(&format!(
-        "    was at {}:{}:{} in {revision}\n",
-        at.path, at.line, at.column
+        "    was at {} in {revision}\n",
+        at.path_line_column(&at.path)
     ));
     out.push_str(&wrap(
         &format!("note: {}", f.message),

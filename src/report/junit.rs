@@ -154,10 +154,8 @@ fn failure_body(report: &Report, item: &Item) -> String {
     let f = item.finding;
     let at = item.position();
     let mut body = format!(
-        "{}:{}:{}: {}[{}]: {}\n",
-        report.paths.shown(&at.path),
-        at.line,
-        at.column,
+        "{}: {}[{}]: {}\n",
+        at.path_line_column(&report.paths.shown(&at.path)),
         f.severity,
         f.rule,
         f.message
@@ -166,10 +164,8 @@ fn failure_body(report: &Report, item: &Item) -> String {
         let at = super::position(item.sources, label.location);
         let _ = writeln!(
             body,
-            "{}:{}:{}: {}",
-            report.paths.shown(&at.path),
-            at.line,
-            at.column,
+            "{}: {}",
+            at.path_line_column(&report.paths.shown(&at.path)),
             label.message
         );
     }
@@ -274,12 +270,11 @@ fn system_out(report: &Report) -> Option<String> {
         for item in report.fixed() {
             let at = item.position();
             lines.push(format!(
-                "fixed since {}: {}[{}] in {}:{}: {}",
+                "fixed since {}: {}[{}] in {}: {}",
                 comparison.revision,
                 item.finding.severity,
                 item.finding.rule,
-                report.paths.shown(&at.path),
-                at.line,
+                at.path_line(&report.paths.shown(&at.path)),
                 item.finding.message
             ));
         }

@@ -89,7 +89,7 @@ fn headline(report: &Report) -> String {
 
 fn where_cell(report: &Report, item: &Item) -> String {
     let at = item.position();
-    code_cell(&format!("{}:{}", report.paths.shown(&at.path), at.line))
+    code_cell(&at.path_line(&report.paths.shown(&at.path)))
 }
 
 fn finding_row(report: &Report, item: &Item) -> String {

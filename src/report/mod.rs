@@ -20,7 +20,7 @@ use crate::Outcome;
 use crate::finding::Finding;
 use crate::history::{Baseline, BaselineEntry};
 use crate::rules::{Rule, Severity};
-use crate::source::{Location, Sources};
+use crate::source::{Location, Sources, Span};
 
 /// Where the tool's documentation lives (SARIF `informationUri`, report footers).
 pub const INFORMATION_URI: &str = "https://github.com/baselint/baselint";
@@ -43,13 +43,19 @@ pub enum Format {
 }
 
 /// A resolved position: display path and 1-based line/column; the end column is exclusive.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+/// In a binary file (Registry.pol) the line and column are those of the listing baselint
+/// shows, and `byte_offset`/`byte_length` say which bytes of the file itself are meant.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Position {
     pub path: String,
     pub line: usize,
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub byte_offset: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub byte_length: Option<usize>,
 }
 
 impl Position {
@@ -57,19 +63,43 @@ impl Position {
     pub fn is_one_line(&self) -> bool {
         self.line == self.end_line
     }
+
+    /// True for a position in a binary file (its line and column are the listing's).
+    pub fn is_binary(&self) -> bool {
+        self.byte_offset.is_some()
+    }
+
+    /// `path:line` for a text file, `path@0x1A4` (the byte offset) for a binary one.
+    pub fn path_line(&self, path: &str) -> String {
+        match self.byte_offset {
+            Some(offset) => format!("{path}@0x{offset:X}"),
+            None => format!("{path}:{}", self.line),
+        }
+    }
+
+    /// `path:line:column` for a text file, `path@0x1A4` for a binary one.
+    pub fn path_line_column(&self, path: &str) -> String {
+        match self.byte_offset {
+            Some(offset) => format!("{path}@0x{offset:X}"),
+            None => format!("{path}:{}:{}", self.line, self.column),
+        }
+    }
 }
 
-/// Resolve a location to lines and columns.
+/// Resolve a location to lines and columns (and, in a binary file, to its bytes).
 pub fn position(sources: &Sources, location: Location) -> Position {
     let file = sources.get(location.file);
     let (line, column) = file.line_col(location.span.start as usize);
     let (end_line, end_column) = file.line_col(location.span.end as usize);
+    let bytes = file.file_bytes(location.span);
     Position {
         path: file.display_path.clone(),
         line,
         column,
         end_line,
         end_column,
+        byte_offset: bytes.map(|b| b.start as usize),
+        byte_length: bytes.map(Span::len),
     }
 }
 

@@ -147,6 +147,10 @@ struct Region {
     end_line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     end_column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    byte_offset: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    byte_length: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -343,6 +347,8 @@ fn notification(report: &Report, error: &InputError) -> Notification {
             start_column: error.column,
             end_line: None,
             end_column: None,
+            byte_offset: None,
+            byte_length: None,
         }),
         (None, None) => None,
     };
@@ -374,12 +380,26 @@ fn physical(paths: &RepoPaths, at: &Position) -> PhysicalLocation {
     }
 }
 
+/// A text region; in a binary file (Registry.pol), a binary region (the file's bytes) with
+/// line 1, since GitHub code scanning requires a line and reads no byte offsets.
 fn region(at: &Position) -> Region {
+    if at.is_binary() {
+        return Region {
+            start_line: 1,
+            start_column: None,
+            end_line: None,
+            end_column: None,
+            byte_offset: at.byte_offset,
+            byte_length: at.byte_length,
+        };
+    }
     Region {
         start_line: at.line,
         start_column: Some(at.column),
         end_line: Some(at.end_line),
         end_column: Some(at.end_column),
+        byte_offset: None,
+        byte_length: None,
     }
 }
 
