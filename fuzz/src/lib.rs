@@ -192,6 +192,17 @@ pub fn registry_pol(data: &[u8]) {
             let file = model.sources.get(setting.file.unwrap_or(policy.source));
             check_span(file.text(), setting.span, "setting");
             check_span(file.text(), setting.name_span, "setting name");
+            // Every span of the listing also names bytes of the file, in order and in bounds.
+            for span in [setting.span, setting.name_span] {
+                let bytes = file.file_bytes(span).expect("a listing maps its spans");
+                assert!(bytes.end as usize <= data.len(), "{bytes:?} past the file");
+            }
+        }
+    }
+    for error in &model.errors {
+        if let Some(location) = error.location {
+            let bytes = model.sources.get(location.file).file_bytes(location.span);
+            assert!(bytes.is_some_and(|b| b.end as usize <= data.len()), "{bytes:?}");
         }
     }
 }
