@@ -521,7 +521,7 @@ impl Catalog {
                             .collect(),
                     )
                 } else {
-                    Value::Str(value)
+                    Value::Str(decode_xml_entities(&value))
                 };
                 Some((child, self.normalise(child, value)))
             })
@@ -1092,6 +1092,24 @@ mod tests {
             (set[0].0.key.as_str(), &set[0].1),
             (child.key.as_str(), &Value::Int(2))
         );
+    }
+
+    /// A payload is XML: a text element's value is read with its entities decoded, as a list's
+    /// entries are (`&amp;` is `&`).
+    #[test]
+    fn admx_text_values_have_their_xml_entities_decoded() {
+        let parent = catalog()
+            .resolve("./User/Vendor/MSFT/Policy/Config/ADMX_AddRemovePrograms/DefaultCategory")
+            .unwrap();
+        let payload = r#"<enabled/><data id="DefaultCategoryBox" value="Tools &amp; &quot;Apps&quot; &#x26; more"/>"#;
+        let set = catalog().admx_elements(parent, payload);
+        assert_eq!(set.len(), 1, "{set:?}");
+        assert!(
+            set[0].0.key.ends_with(r"\DefaultCategory"),
+            "{}",
+            set[0].0.key
+        );
+        assert_eq!(set[0].1, Value::Str(r#"Tools & "Apps" & more"#.into()));
     }
 
     #[test]
