@@ -70,6 +70,9 @@ struct RawInventory {
     /// Join types a policy without assignments (a GPO without links) is checked as reaching.
     #[serde(default)]
     unassigned: Option<Spanned<Vec<Spanned<String>>>>,
+    /// OUs with Block Inheritance set (GPO exports do not say which).
+    #[serde(default, rename = "block-inheritance")]
+    block_inheritance: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,6 +106,9 @@ pub struct Inventory {
     /// `unassigned`: the join types a policy with no assignment (a GPO with no enabled link) is
     /// checked as reaching, for a review before it is deployed; None = it reaches nothing.
     pub unassigned: Option<JoinTypeSet>,
+    /// `block-inheritance`: OUs that block the GPO links of the OUs above them (not enforced
+    /// ones), as canonical paths ([`canonical_ou`]).
+    pub block_inheritance: Vec<String>,
 }
 
 impl Inventory {
@@ -123,18 +129,42 @@ impl Inventory {
     }
 
     /// The join types of the computers a GPO linked at `ou` reaches: those of the entry covering
-    /// the OU and of every entry below it, since child OUs inherit the link (Block Inheritance
-    /// is not in the exports). None when no entry covers the OU.
-    pub fn ou_subtree(&self, ou: &str) -> Option<JoinTypeSet> {
+    /// the OU and of every entry below it, since child OUs inherit the link, except below an OU
+    /// declared in `block-inheritance` when the link is not enforced. None when no entry covers
+    /// the OU.
+    pub fn ou_subtree(&self, ou: &str, enforced: bool) -> Option<JoinTypeSet> {
         let covering = self.ou(ou)?;
-        let prefix = format!("{}/", canonical_ou(ou));
+        let linked = canonical_ou(ou);
         let below = self
             .ous
             .iter()
-            .filter(|(key, _)| canonical_ou(key).starts_with(&prefix))
+            .map(|(key, entry)| (canonical_ou(key), entry))
+            .filter(|(key, _)| is_below(key, &linked))
+            .filter(|(key, _)| enforced || !self.blocked_between(&linked, key))
             .map(|(_, entry)| entry.join_types);
         Some(below.fold(covering.join_types, JoinTypeSet::union))
     }
+
+    /// True when an OU below the canonical `linked` OU blocks inheritance: a link there that is
+    /// not enforced does not reach every computer of the subtree.
+    pub fn blocks_below(&self, linked: &str) -> bool {
+        let linked = canonical_ou(linked);
+        self.block_inheritance.iter().any(|b| is_below(b, &linked))
+    }
+
+    /// True when `ou` (canonical) is, or is below, an OU that blocks inheritance and is itself
+    /// below the canonical `linked` OU.
+    fn blocked_between(&self, linked: &str, ou: &str) -> bool {
+        self.block_inheritance
+            .iter()
+            .any(|b| is_below(b, linked) && (ou == b || is_below(ou, b)))
+    }
+}
+
+/// True when the canonical OU `ou` is strictly below the canonical OU `above`.
+fn is_below(ou: &str, above: &str) -> bool {
+    ou.strip_prefix(above)
+        .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// `OU=Hybrid,OU=Computers,DC=contoso,DC=com` and `contoso.com/Computers/Hybrid` both become
@@ -352,6 +382,12 @@ pub fn parse_within(
                 file,
                 &mut errors,
             ),
+            block_inheritance: blocking_ous(
+                &raw.inventory.block_inheritance,
+                id,
+                file,
+                &mut errors,
+            ),
         },
         select: rule_refs(&raw.rules.select, id),
         ignore: rule_refs(&raw.rules.ignore, id),
@@ -558,6 +594,35 @@ fn inventory_table(
         );
     }
     out
+}
+
+/// `[inventory] block-inheritance`: OUs as distinguished names or canonical paths; an empty one
+/// is an error, and so is the domain root (Block Inheritance is set on OUs below it).
+fn blocking_ous(
+    raw: &[Spanned<String>],
+    id: SourceId,
+    file: &SourceFile,
+    errors: &mut Vec<InputError>,
+) -> Vec<String> {
+    let mut ous = Vec::new();
+    for ou in raw {
+        let canonical = canonical_ou(ou.get_ref());
+        if canonical.is_empty() || !canonical.contains('/') {
+            let span = spanned_location(id, ou).span;
+            errors.push(error_at(
+                file,
+                id,
+                Some(span),
+                format!(
+                    "`block-inheritance` names {:?}: name an OU below the domain (\"OU=Kiosks,DC=contoso,DC=com\" or \"contoso.com/Kiosks\")",
+                    ou.get_ref()
+                ),
+            ));
+            continue;
+        }
+        ous.push(canonical);
+    }
+    ous
 }
 
 /// `[inventory] unassigned`: join type names, or `all`.
@@ -768,19 +833,55 @@ mod tests {
         let hybrid = JoinTypeSet::of(&[JoinType::Hybrid]);
         let both = JoinTypeSet::of(&[JoinType::Domain, JoinType::Hybrid]);
         let inv = &config.inventory;
-        assert_eq!(inv.ou_subtree("contoso.com"), Some(both));
-        assert_eq!(inv.ou_subtree("OU=Computers,DC=contoso,DC=com"), Some(both));
-        assert_eq!(inv.ou_subtree("contoso.com/Computers/Hybrid"), Some(hybrid));
+        assert_eq!(inv.ou_subtree("contoso.com", false), Some(both));
         assert_eq!(
-            inv.ou_subtree("contoso.com/Computers/Hybrid/Finance"),
+            inv.ou_subtree("OU=Computers,DC=contoso,DC=com", false),
+            Some(both)
+        );
+        assert_eq!(
+            inv.ou_subtree("contoso.com/Computers/Hybrid", false),
+            Some(hybrid)
+        );
+        assert_eq!(
+            inv.ou_subtree("contoso.com/Computers/Hybrid/Finance", false),
             Some(hybrid)
         );
         // A sibling whose name starts like the child is not below it.
         assert_eq!(
-            inv.ou_subtree("contoso.com/Computers/HybridX"),
+            inv.ou_subtree("contoso.com/Computers/HybridX", false),
             Some(JoinTypeSet::of(&[JoinType::Domain]))
         );
-        assert_eq!(inv.ou_subtree("fabrikam.com"), None);
+        assert_eq!(inv.ou_subtree("fabrikam.com", false), None);
+    }
+
+    /// An OU that blocks inheritance keeps the links above it out of its subtree, unless they
+    /// are enforced; a link on the OU itself or below it still applies.
+    #[test]
+    fn block_inheritance_keeps_links_above_out_unless_enforced() {
+        let (config, errors) = parse_text(
+            "[inventory]\nblock-inheritance = [\"OU=Hybrid,OU=Computers,DC=contoso,DC=com\"]\n[inventory.ous]\n\"contoso.com\" = [\"domain\"]\n\"contoso.com/Computers/Hybrid\" = [\"hybrid\"]\n\"contoso.com/Computers/Hybrid/Kiosks\" = [\"hybrid\"]\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let domain = JoinTypeSet::of(&[JoinType::Domain]);
+        let hybrid = JoinTypeSet::of(&[JoinType::Hybrid]);
+        let both = domain.union(hybrid);
+        let inv = &config.inventory;
+        assert_eq!(inv.block_inheritance, ["contoso.com/computers/hybrid"]);
+        assert_eq!(inv.ou_subtree("contoso.com", false), Some(domain));
+        assert_eq!(inv.ou_subtree("contoso.com/Computers", false), Some(domain));
+        assert_eq!(inv.ou_subtree("contoso.com", true), Some(both));
+        assert_eq!(
+            inv.ou_subtree("contoso.com/Computers/Hybrid", false),
+            Some(hybrid)
+        );
+        assert!(inv.blocks_below("contoso.com"));
+        assert!(!inv.blocks_below("contoso.com/Computers/Hybrid"));
+        // The domain root and empty names are refused.
+        let (config, errors) =
+            parse_text("[inventory]\nblock-inheritance = [\"contoso.com\", \"\"]\n");
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].message.contains("name an OU below the domain"));
+        assert!(config.inventory.block_inheritance.is_empty());
     }
 
     #[test]

@@ -322,19 +322,22 @@ impl<'m> Scope<'m> {
     }
 
     /// Devices a GPO link reaches: the join types `[inventory.ous]` declares for the linked OU
-    /// (the most specific entry covering it) and for the OUs below it, which inherit the link;
-    /// or "domain-joined or hybrid-joined, unknown mix". Entra-joined devices never receive
+    /// (the most specific entry covering it) and for the OUs below it, which inherit the link
+    /// unless they block inheritance and the link is not enforced; or "domain-joined or
+    /// hybrid-joined, unknown mix". Entra-joined devices never receive
     /// domain GPOs.
     fn link_reach(&self, policy: &Policy, link: &GpoLink) -> Reach {
         if !link.enabled {
             return Reach::exact(JoinTypeSet::EMPTY, JoinTypeSet::EMPTY);
         }
         let gpo_scope = JoinTypeSet::GROUP_POLICY;
-        let mut reach = match self.inventory.ou_subtree(&link.som_path) {
+        let mut reach = match self.inventory.ou_subtree(&link.som_path, link.enforced) {
             Some(subtree) => {
                 let types = subtree.intersection(gpo_scope);
-                // Only a link at the domain root reaches every computer of those join types.
-                let certain = if link.som_path.contains('/') {
+                // Only a link at the domain root reaches every computer of those join types,
+                // and only when no OU blocks it.
+                let blocked = !link.enforced && self.inventory.blocks_below(&link.som_path);
+                let certain = if link.som_path.contains('/') || blocked {
                     JoinTypeSet::EMPTY
                 } else {
                     types

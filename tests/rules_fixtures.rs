@@ -99,10 +99,11 @@ fn pku2u_entra_rule_fires_on_catalog_oma_uri_and_unknown_static_groups() {
 }
 
 #[test]
-fn pku2u_hybrid_rule_fires_for_hybrid_groups_and_filters() {
+fn pku2u_hybrid_rule_fires_for_hybrid_groups_filters_and_enforced_links() {
     assert_eq!(
         fired_policies("pku2u-disabled-on-hybrid-joined", "fires"),
         [
+            "DoD STIG - Computers (enforced)",
             "DoD Windows 10 STIG - Computer",
             "PKU2U block for hybrid",
             "PKU2U block, hybrid filter"
