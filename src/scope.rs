@@ -731,6 +731,7 @@ pub fn target_label(target: &Target) -> String {
             .clone()
             .or_else(|| id.clone())
             .unwrap_or_else(|| "?".to_string()),
+        Target::GpoLink(link) if link.enforced => format!("OU {} (enforced link)", link.som_path),
         Target::GpoLink(link) => format!("OU {}", link.som_path),
         Target::Other(kind) => kind.clone(),
         Target::Unassigned(_) => "the assumed assignment of an unassigned policy".to_string(),
