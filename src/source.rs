@@ -173,8 +173,15 @@ impl SourceFile {
     }
 
     /// A listing of a binary file (see [`Encoding::BinaryListing`]) with the file bytes each
-    /// of its pieces shows.
-    pub fn binary_listing(path: &Path, listing: String, pieces: Vec<ListedBytes>) -> SourceFile {
+    /// of its pieces shows. Pieces nest (an entry's line holds its key, value name and data).
+    pub fn binary_listing(
+        path: &Path,
+        listing: String,
+        mut pieces: Vec<ListedBytes>,
+    ) -> SourceFile {
+        // By start, the outer of two pieces that start together first: the innermost piece
+        // holding a point is then the last holding it among those that start at or before it.
+        pieces.sort_unstable_by_key(|p| (p.listing.start, std::cmp::Reverse(p.listing.end)));
         SourceFile {
             listed_bytes: Some(pieces.into_boxed_slice()),
             ..SourceFile::from_text(path, listing, Encoding::BinaryListing)
@@ -187,19 +194,22 @@ impl SourceFile {
     /// entry's data to the last's). `None` for text files, whose spans are their own bytes.
     pub fn file_bytes(&self, span: Span) -> Option<Span> {
         let pieces = self.listed_bytes.as_deref()?;
-        let innermost = |holds: &dyn Fn(Span) -> bool| {
-            pieces
-                .iter()
-                .filter(|p| holds(p.listing))
-                .min_by_key(|p| p.listing.len())
-        };
         // The piece holding the span's first byte (for an empty span, its position).
-        let first = innermost(&|p| p.start <= span.start && (span.start < p.end || p == span))?;
+        let starting = pieces.partition_point(|p| p.listing.start <= span.start);
+        let first = pieces[..starting]
+            .iter()
+            .rev()
+            .find(|p| span.start < p.listing.end || p.listing == span)?;
         // The piece holding its last byte.
         let last = if span.is_empty() {
             first
         } else {
-            innermost(&|p| p.start < span.end && span.end <= p.end).unwrap_or(first)
+            let ending = pieces.partition_point(|p| p.listing.start < span.end);
+            pieces[..ending]
+                .iter()
+                .rev()
+                .find(|p| span.end <= p.listing.end)
+                .unwrap_or(first)
         };
         let end = last.file.end.max(first.file.start);
         Some(Span::new(first.file.start as usize, end as usize))
@@ -652,6 +662,59 @@ fn is_placeholder(file: &SourceFile) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lookup of a listing's pieces by binary search finds what a search of every piece
+    /// for the innermost one holding each end of a span finds, for every span.
+    #[test]
+    fn listing_spans_find_their_innermost_pieces() {
+        let piece = |listing: (usize, usize), file: (usize, usize)| ListedBytes {
+            listing: Span::new(listing.0, listing.1),
+            file: Span::new(file.0, file.1),
+        };
+        let pieces = vec![
+            piece((0, 5), (0, 8)),
+            piece((6, 20), (8, 40)),
+            piece((8, 10), (10, 14)),
+            piece((11, 11), (16, 16)),
+            piece((15, 19), (26, 30)),
+            piece((20, 29), (40, 70)),
+            piece((25, 28), (60, 68)),
+            piece((0, 30), (0, 70)),
+        ];
+        let file = SourceFile::binary_listing(Path::new("x.pol"), "x".repeat(30), pieces.clone());
+        let innermost = |holds: &dyn Fn(Span) -> bool| {
+            pieces
+                .iter()
+                .filter(|p| holds(p.listing))
+                .min_by_key(|p| p.listing.len())
+        };
+        for start in 0..=30 {
+            for end in start..=30 {
+                let span = Span::new(start, end);
+                let naive =
+                    innermost(&|p| p.start <= span.start && (span.start < p.end || p == span)).map(
+                        |first| {
+                            let last = if span.is_empty() {
+                                first
+                            } else {
+                                innermost(&|p| p.start < span.end && span.end <= p.end)
+                                    .unwrap_or(first)
+                            };
+                            Span::new(
+                                first.file.start as usize,
+                                last.file.end.max(first.file.start) as usize,
+                            )
+                        },
+                    );
+                assert_eq!(file.file_bytes(span), naive, "{span:?}");
+            }
+        }
+        assert_eq!(file.file_bytes(Span::new(15, 19)), Some(Span::new(26, 30)));
+        assert_eq!(file.file_bytes(Span::new(16, 27)), Some(Span::new(26, 68)));
+        assert_eq!(file.file_bytes(Span::new(11, 11)), Some(Span::new(16, 16)));
+        let text = SourceFile::from_text(Path::new("a.json"), "{}".into(), Encoding::Utf8);
+        assert_eq!(text.file_bytes(Span::new(0, 1)), None);
+    }
 
     fn utf16le_bom(text: &str) -> Vec<u8> {
         let mut bytes = vec![0xFF, 0xFE];
