@@ -469,6 +469,11 @@ impl<'m> Scope<'m> {
             .collect()
     }
 
+    /// The OUs `[inventory] block-inheritance` declares, canonical.
+    pub fn blocked_ous(&self) -> &'m [String] {
+        &self.inventory.block_inheritance
+    }
+
     /// False for GPO settings in a half of the GPO that is disabled ("Computer configuration
     /// settings disabled" stops HKLM and security settings; "User ..." stops HKCU ones).
     pub fn setting_applies(&self, policy: &Policy, setting: &crate::model::Setting) -> bool {
@@ -549,11 +554,12 @@ impl<'p> GpoLinks<'p> {
     /// Which of two GPOs wins where their links meet on one OU chain (the first pair of links
     /// that meets): an enforced link beats a plain one (the higher enforced link if both are),
     /// otherwise the link closer to the computers wins, and on the same OU the link order
-    /// decides. None when no links meet.
-    pub fn precedence(&self, other: &GpoLinks<'p>) -> Option<Precedence<'p>> {
+    /// decides. None when no links meet; a link above an OU of `blocking` (canonical OUs that
+    /// block inheritance) meets none at or below it unless it is enforced.
+    pub fn precedence(&self, other: &GpoLinks<'p>, blocking: &[String]) -> Option<Precedence<'p>> {
         self.links
             .iter()
-            .find_map(|a| other.links.iter().find_map(|b| link_winner(a, b)))
+            .find_map(|a| other.links.iter().find_map(|b| link_winner(a, b, blocking)))
     }
 }
 
@@ -598,14 +604,27 @@ impl Precedence<'_> {
     }
 }
 
-/// Compare two links on one OU chain; None when neither OU contains the other.
-fn link_winner<'p>(a: &PlacedLink<'p>, b: &PlacedLink<'p>) -> Option<Precedence<'p>> {
+/// Compare two links on one OU chain; None when neither OU contains the other, or when an OU
+/// between them blocks the outer link (not enforced) from the inner one's OU.
+fn link_winner<'p>(
+    a: &PlacedLink<'p>,
+    b: &PlacedLink<'p>,
+    blocking: &[String],
+) -> Option<Precedence<'p>> {
     let under = |inner: &str, outer: &str| {
         inner
             .strip_prefix(outer)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     };
-    if !under(&a.ou, &b.ou) && !under(&b.ou, &a.ou) {
+    let (outer, inner) = match (under(&b.ou, &a.ou), under(&a.ou, &b.ou)) {
+        (true, _) => (a, b),
+        (false, true) => (b, a),
+        (false, false) => return None,
+    };
+    let blocked = blocking
+        .iter()
+        .any(|ou| ou.len() > outer.ou.len() && under(ou, &outer.ou) && under(&inner.ou, ou));
+    if blocked && !outer.link.enforced {
         return None;
     }
     let (winner, why) = match (a.link.enforced, b.link.enforced) {
@@ -817,6 +836,57 @@ mod tests {
     use crate::config::InventoryEntry;
     use crate::model::{InlineRule, JoinType, PolicyKind};
     use crate::source::Span;
+
+    /// An OU that blocks inheritance keeps a GPO linked above it from meeting one linked at or
+    /// below it, unless the upper link is enforced (which then wins).
+    #[test]
+    fn links_across_an_ou_that_blocks_inheritance_do_not_meet_unless_enforced() {
+        let link = |som_path: &str, enforced: bool| GpoLink {
+            som_path: som_path.to_string(),
+            som_name: String::new(),
+            enabled: true,
+            enforced,
+            order: None,
+        };
+        let placed = |link: &GpoLink| {
+            let ou = crate::config::canonical_ou(&link.som_path);
+            let depth = ou.matches('/').count();
+            PlacedLink {
+                link: leaked(link.clone()),
+                ou,
+                depth,
+            }
+        };
+        let blocking = vec!["contoso.com/kiosks".to_string()];
+        let root = placed(&link("contoso.com", false));
+        let root_enforced = placed(&link("contoso.com", true));
+        let kiosks = placed(&link("contoso.com/Kiosks", false));
+        let kiosk_room = placed(&link("contoso.com/Kiosks/Lobby", false));
+        let computers = placed(&link("contoso.com/Computers", false));
+        assert!(link_winner(&root, &kiosks, &blocking).is_none());
+        assert!(link_winner(&kiosk_room, &root, &blocking).is_none());
+        // Enforced, the upper link reaches through the block and wins.
+        let enforced = link_winner(&root_enforced, &kiosks, &blocking).unwrap();
+        assert_eq!(enforced.winner, Some(true));
+        // Links below the blocking OU, or on a chain without one, meet as before.
+        assert_eq!(
+            link_winner(&kiosks, &kiosk_room, &blocking).unwrap().winner,
+            Some(false)
+        );
+        assert_eq!(
+            link_winner(&root, &computers, &blocking).unwrap().winner,
+            Some(false)
+        );
+        assert_eq!(
+            link_winner(&root, &kiosks, &[]).unwrap().winner,
+            Some(false)
+        );
+    }
+
+    /// A link that lives as long as the test.
+    fn leaked(link: GpoLink) -> &'static GpoLink {
+        Box::leak(Box::new(link))
+    }
 
     fn group(id: &str, name: &str, membership: Membership) -> Group {
         Group {
