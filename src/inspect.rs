@@ -183,20 +183,20 @@ pub fn render_text(outcome: &Outcome) -> String {
     let mut out = String::new();
     for p in &view.policies {
         out.push_str(&format!(
-            "{} [{}]{}\n  {}:{}:{}\n",
+            "{} [{}]{}\n  {}\n",
             p.name,
             p.kind,
             p.id.as_deref()
                 .map(|id| format!(" {id}"))
                 .unwrap_or_default(),
-            p.position.path,
-            p.position.line,
-            p.position.column
+            p.position.path_line_column(&p.position.path)
         ));
         for s in &p.settings {
             out.push_str(&format!(
-                "  setting  {} = {}  ({}:{}:{})\n",
-                s.key, s.value, s.position.path, s.position.line, s.position.column
+                "  setting  {} = {}  ({})\n",
+                s.key,
+                s.value,
+                s.position.path_line_column(&s.position.path)
             ));
         }
         for a in &p.assignments {
@@ -206,8 +206,10 @@ pub fn render_text(outcome: &Outcome) -> String {
                 .map(|f| format!(", filter {f}"))
                 .unwrap_or_default();
             out.push_str(&format!(
-                "  {}  {}{filter}  ({}:{}:{})\n",
-                a.mode, a.target, a.position.path, a.position.line, a.position.column
+                "  {}  {}{filter}  ({})\n",
+                a.mode,
+                a.target,
+                a.position.path_line_column(&a.position.path)
             ));
         }
         if p.assignments.is_empty() {
