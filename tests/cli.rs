@@ -294,9 +294,27 @@ fn bad_inputs_are_positioned_errors_and_other_files_are_still_linted() {
         "{\"value\": [{\"id\": \"g-x\", \"displayName\": \"X\", \"groupTypes\": [\"DynamicMembership\"],\n  \"membershipRule\": \"(device.deviceTrustType -eq \\\"AzureAD\\\"\", \"membershipRuleProcessingState\": \"On\"}]}\n",
     )
     .unwrap();
+    // A Registry.pol whose first entry's key has no terminating NUL (byte 10 on).
+    std::fs::write(dir.join("damaged.pol"), b"PReg\x01\x00\x00\x00[\x00x").unwrap();
     let output = baselint(&["check", ".", "--format", "json"], &dir);
     assert_eq!(output.status.code(), Some(2));
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    // Only the binary file's error names a byte offset (of the file, not of its listing).
+    let binary: Vec<&serde_json::Value> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e.get("byte_offset").is_some())
+        .collect();
+    assert_eq!(binary.len(), 1, "{binary:#?}");
+    assert_eq!(binary[0]["path"], "damaged.pol");
+    assert_eq!(binary[0]["byte_offset"], 10);
+    assert!(
+        binary[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("damaged at byte offset 10 ")
+    );
     let errors: Vec<String> = report["errors"]
         .as_array()
         .unwrap()
@@ -311,7 +329,7 @@ fn bad_inputs_are_positioned_errors_and_other_files_are_still_linted() {
             )
         })
         .collect();
-    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert_eq!(errors.len(), 4, "{errors:#?}");
     assert!(
         errors[0].starts_with("bad-utf16.json:1:6: cannot decode file"),
         "{errors:#?}"

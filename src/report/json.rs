@@ -58,6 +58,10 @@ struct JsonError<'a> {
     path: &'a str,
     line: Option<usize>,
     column: Option<usize>,
+    /// Where the error is in a binary file (Registry.pol), whose line and column are those of
+    /// the listing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    byte_offset: Option<usize>,
     message: &'a str,
 }
 
@@ -194,6 +198,10 @@ pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<(
             path: &e.path,
             line: e.line,
             column: e.column,
+            byte_offset: e.location.and_then(|at| {
+                let file = report.outcome.model.sources.get(at.file);
+                file.file_bytes(at.span).map(|bytes| bytes.start as usize)
+            }),
             message: &e.message,
         })
         .collect();
