@@ -111,6 +111,132 @@ const PKU2U_PROPERTY: &str = "localSecurityOptionsAllowPKU2UAuthenticationReques
 const PKU2U_INTENT: &str = "deviceConfiguration--windows10EndpointProtectionConfiguration_localSecurityOptionsAllowPKU2UAuthenticationRequests";
 const PKU2U_DEFINITION: &str = "device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests";
 
+/// The endpoint-protection profile's type name, and the prefix of its properties as
+/// endpoint-security intent settings (the attack surface reduction intent).
+const ENDPOINT_PROTECTION: &str = "windows10EndpointProtectionConfiguration";
+const ENDPOINT_PROTECTION_INTENT: &str =
+    "deviceConfiguration--windows10EndpointProtectionConfiguration_";
+
+/// The attack surface reduction rules of the endpoint-protection profile (Graph
+/// `windows10EndpointProtectionConfiguration`, beta), by property, and the rule's id. Most rules
+/// have two properties: `...Type` (`defenderAttackSurfaceType`: `block`, `auditMode`, `warn`,
+/// `disable`, `userDefined`) and the older one without it (`defenderProtectionType`: `enable`,
+/// `auditMode`, `warn`, `notConfigured`, `userDefined`); the rule is the same.
+const ASR_PROPERTIES: [(&str, &str); 25] = [
+    (
+        "defenderOfficeAppsOtherProcessInjectionType",
+        "75668C1F-73B5-4CF0-BB93-3ECF5CB7CC84",
+    ),
+    (
+        "defenderOfficeAppsOtherProcessInjection",
+        "75668C1F-73B5-4CF0-BB93-3ECF5CB7CC84",
+    ),
+    (
+        "defenderOfficeCommunicationAppsLaunchChildProcess",
+        "26190899-1602-49E8-8B27-EB1D0A1CE869",
+    ),
+    (
+        "defenderOfficeAppsExecutableContentCreationOrLaunchType",
+        "3B576869-A4EC-4529-8536-B80A7769E899",
+    ),
+    (
+        "defenderOfficeAppsExecutableContentCreationOrLaunch",
+        "3B576869-A4EC-4529-8536-B80A7769E899",
+    ),
+    (
+        "defenderOfficeAppsLaunchChildProcessType",
+        "D4F940AB-401B-4EFC-AADC-AD5F3C50688A",
+    ),
+    (
+        "defenderOfficeAppsLaunchChildProcess",
+        "D4F940AB-401B-4EFC-AADC-AD5F3C50688A",
+    ),
+    (
+        "defenderOfficeMacroCodeAllowWin32ImportsType",
+        "92E97FA1-2EDF-4476-BDD6-9DD0B4DDDC7B",
+    ),
+    (
+        "defenderOfficeMacroCodeAllowWin32Imports",
+        "92E97FA1-2EDF-4476-BDD6-9DD0B4DDDC7B",
+    ),
+    (
+        "defenderScriptObfuscatedMacroCodeType",
+        "5BEB7EFE-FD9A-4556-801D-275E5FFC04CC",
+    ),
+    (
+        "defenderScriptObfuscatedMacroCode",
+        "5BEB7EFE-FD9A-4556-801D-275E5FFC04CC",
+    ),
+    (
+        "defenderScriptDownloadedPayloadExecutionType",
+        "D3E037E1-3EB8-44C8-A917-57927947596D",
+    ),
+    (
+        "defenderScriptDownloadedPayloadExecution",
+        "D3E037E1-3EB8-44C8-A917-57927947596D",
+    ),
+    (
+        "defenderPreventCredentialStealingType",
+        "9E6C4E1F-7D60-472F-BA1A-A39EF669E4B2",
+    ),
+    (
+        "defenderProcessCreationType",
+        "D1E49AAC-8F56-4280-B9BA-993A6D77406C",
+    ),
+    (
+        "defenderProcessCreation",
+        "D1E49AAC-8F56-4280-B9BA-993A6D77406C",
+    ),
+    (
+        "defenderUntrustedUSBProcessType",
+        "B2B3F03D-6A65-4F7B-A9C7-1C7EF74A9BA4",
+    ),
+    (
+        "defenderUntrustedUSBProcess",
+        "B2B3F03D-6A65-4F7B-A9C7-1C7EF74A9BA4",
+    ),
+    (
+        "defenderUntrustedExecutableType",
+        "01443614-CD74-433A-B99E-2ECDC07BFC25",
+    ),
+    (
+        "defenderUntrustedExecutable",
+        "01443614-CD74-433A-B99E-2ECDC07BFC25",
+    ),
+    (
+        "defenderEmailContentExecutionType",
+        "BE9BA2D9-53EA-4CDC-84E5-9B1EEEE46550",
+    ),
+    (
+        "defenderEmailContentExecution",
+        "BE9BA2D9-53EA-4CDC-84E5-9B1EEEE46550",
+    ),
+    (
+        "defenderAdvancedRansomewareProtectionType",
+        "C1DB55AB-C21A-4637-BB3F-A12568109D35",
+    ),
+    (
+        "defenderBlockPersistenceThroughWmiType",
+        "E6DB77E5-3DF2-4CF1-B95A-636979351E5B",
+    ),
+    (
+        "defenderAdobeReaderLaunchChildProcess",
+        "7674BA52-37EB-4A4F-A9A1-F0F9A1619A2C",
+    ),
+];
+
+/// An ASR rule's state in the Graph enums as the rule's registry data (1 block, 2 audit,
+/// 6 warn, 0 off); None for `userDefined` and `notConfigured`, which leave the rule alone.
+fn asr_state(text: &str) -> Option<i64> {
+    match text {
+        "block" | "enable" => Some(1),
+        "auditMode" => Some(2),
+        "warn" => Some(6),
+        "disable" => Some(0),
+        _ => None,
+    }
+}
+
 /// Flat properties of device configurations that describe the object, not a setting.
 const METADATA: [&str; 9] = [
     "id",
@@ -1036,6 +1162,11 @@ impl<'c> Reader<'c> {
         {
             return self.pku2u_from_block_flag(name, block, span, name_span);
         }
+        if type_name == ENDPOINT_PROTECTION
+            && let Some(setting) = self.asr_rule(name, &raw, span, name_span)
+        {
+            return setting;
+        }
         Setting {
             key: format!("graph:{type_name}/{name}").into(),
             raw_name: name.to_string().into(),
@@ -1084,6 +1215,37 @@ impl<'c> Reader<'c> {
         }
     }
 
+    /// An attack surface reduction rule set by an endpoint-protection property (profile or
+    /// intent; [`ASR_PROPERTIES`]) as the catalog's setting for the rule, the one Settings
+    /// Catalog, OMA-URI and Group Policy set it through. None for other properties, for
+    /// `userDefined`/`notConfigured` (the rule is left alone, so they stay settings of the
+    /// property's own) and when the catalog lacks the rule.
+    fn asr_rule(
+        &self,
+        property: &str,
+        raw: &Value,
+        span: Span,
+        name_span: Span,
+    ) -> Option<Setting> {
+        let (_, rule) = ASR_PROPERTIES.iter().find(|(name, _)| *name == property)?;
+        let Value::Str(state) = raw else {
+            return None;
+        };
+        let value = Value::Int(asr_state(state)?);
+        let def = self.catalog.resolve(&format!(
+            r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules\{rule}"
+        ))?;
+        Some(Setting {
+            key: def.setting_key().clone(),
+            raw_name: property.to_string().into(),
+            value_label: self.catalog.label_name(def, &value).cloned(),
+            value,
+            span,
+            name_span,
+            file: None,
+        })
+    }
+
     // ---- endpoint-security intents ----
 
     fn read_intent_settings(&mut self, doc: &Doc<'_>, list: &Array<'_>, out: &mut Vec<Setting>) {
@@ -1123,6 +1285,11 @@ impl<'c> Reader<'c> {
             && let Value::Bool(block) = raw
         {
             return Some(self.pku2u_from_block_flag(&definition.value, block, span, name_span));
+        }
+        if let Some(property) = definition.value.strip_prefix(ENDPOINT_PROTECTION_INTENT)
+            && let Some(setting) = self.asr_rule(property, &raw, span, name_span)
+        {
+            return Some(setting);
         }
         Some(Setting {
             key: format!("intent:{}", definition.value).into(),
@@ -1951,6 +2118,87 @@ mod tests {
         assert_eq!(file.slice(allow.span), "\"false\"");
     }
 
+    /// The ASR rules of an endpoint-protection profile and of the attack surface reduction
+    /// intent are the catalog's ASR settings, so they compare with Settings Catalog, OMA-URI and
+    /// Group Policy ones; `userDefined` leaves a rule alone and stays the property's own setting.
+    #[test]
+    fn endpoint_protection_asr_rules_map_to_the_catalog_rules() {
+        let text = r##"{"value": [
+  {"@odata.type": "#microsoft.graph.windows10EndpointProtectionConfiguration", "id": "p1",
+   "displayName": "Legacy endpoint protection",
+   "defenderOfficeMacroCodeAllowWin32ImportsType": "block",
+   "defenderAdobeReaderLaunchChildProcess": "enable",
+   "defenderEmailContentExecutionType": "userDefined"},
+  {"@odata.type": "#microsoft.graph.deviceManagementIntent", "id": "i1",
+   "displayName": "ASR intent", "templateId": "0e237410-1367-4844-bd7f-15fb0f08943b",
+   "settings": [
+     {"@odata.type": "#microsoft.graph.deviceManagementStringSettingInstance",
+      "definitionId": "deviceConfiguration--windows10EndpointProtectionConfiguration_defenderPreventCredentialStealingType",
+      "valueJson": "\"auditMode\"", "value": "auditMode"},
+     {"@odata.type": "#microsoft.graph.deviceManagementStringSettingInstance",
+      "definitionId": "deviceConfiguration--windows10EndpointProtectionConfiguration_defenderUntrustedUSBProcessType",
+      "valueJson": "\"warn\"", "value": "warn"},
+     {"@odata.type": "#microsoft.graph.deviceManagementStringSettingInstance",
+      "definitionId": "deviceConfiguration--windows10EndpointProtectionConfiguration_defenderProcessCreationType",
+      "valueJson": "\"disable\"", "value": "disable"}]}
+]}"##;
+        let (file, parsed) = read_bytes("asr.json", text.as_bytes());
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let rule = |guid: &str| {
+            Catalog::builtin()
+                .resolve(&format!(
+                    r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules\{guid}"
+                ))
+                .unwrap()
+                .key
+                .to_string()
+        };
+        let shown = |s: &Setting| {
+            (
+                s.key.to_string(),
+                s.value.clone(),
+                s.value_label.as_ref().map(|l| l.to_string()),
+            )
+        };
+        let profile = &parsed.policies[0].settings;
+        assert_eq!(
+            shown(&profile[0]),
+            (
+                rule("92E97FA1-2EDF-4476-BDD6-9DD0B4DDDC7B"),
+                Value::Int(1),
+                Some("Block".into())
+            )
+        );
+        assert_eq!(file.slice(profile[0].span), "\"block\"");
+        assert_eq!(
+            profile[0].raw_name,
+            "defenderOfficeMacroCodeAllowWin32ImportsType"
+        );
+        assert_eq!(
+            shown(&profile[1]).0,
+            rule("7674BA52-37EB-4A4F-A9A1-F0F9A1619A2C")
+        );
+        assert_eq!(profile[1].value, Value::Int(1));
+        assert_eq!(
+            profile[2].key,
+            "graph:windows10EndpointProtectionConfiguration/defenderEmailContentExecutionType"
+        );
+        let intent = &parsed.policies[1].settings;
+        let states: Vec<(String, Value)> = intent
+            .iter()
+            .map(|s| (s.key.to_string(), s.value.clone()))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                (rule("9E6C4E1F-7D60-472F-BA1A-A39EF669E4B2"), Value::Int(2)),
+                (rule("B2B3F03D-6A65-4F7B-A9C7-1C7EF74A9BA4"), Value::Int(6)),
+                (rule("D1E49AAC-8F56-4280-B9BA-993A6D77406C"), Value::Int(0)),
+            ]
+        );
+        assert_eq!(intent[0].value_label.as_deref(), Some("Audit"));
+    }
+
     #[test]
     fn intune_cd_assignment_carries_group_name_and_inline_rule() {
         let (file, parsed) = fixture("intunecd_policy.json");
@@ -2018,7 +2266,13 @@ mod tests {
             (pku2u_key(), &Value::Int(0))
         );
         assert_eq!(file.slice(policy.settings[0].span), "\"true\"");
-        assert_eq!(policy.settings[1].value, Value::Str("enable".into()));
+        // The ASR rule for LSASS credential stealing, `enable` = block.
+        let lsass = policy.settings[1].key.to_lowercase();
+        assert!(
+            lsass.ends_with(r"\asr\rules\9e6c4e1f-7d60-472f-ba1a-a39ef669e4b2"),
+            "{lsass}"
+        );
+        assert_eq!(policy.settings[1].value, Value::Int(1));
     }
 
     #[test]
