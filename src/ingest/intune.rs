@@ -237,6 +237,122 @@ fn asr_state(text: &str) -> Option<i64> {
     }
 }
 
+/// How a Graph property's value is the Policy CSP setting's.
+#[derive(Clone, Copy)]
+enum GraphValues {
+    /// The same number (a Boolean as 0 or 1).
+    Number,
+    /// Named states and the setting's value for each; other names (`notConfigured`,
+    /// `userDefined`) leave the setting alone.
+    Named(&'static [(&'static str, i64)]),
+}
+
+/// Flat Graph properties (device configuration profiles, and the same properties as
+/// endpoint-security intent settings) that are Policy CSP settings: the Graph type, the
+/// property, the setting's OMA-URI, and how the value maps (Graph beta resource types
+/// `windowsUpdateForBusinessConfiguration` and `windows10EndpointProtectionConfiguration`).
+const GRAPH_SETTINGS: [(&str, &str, &str, GraphValues); 14] = {
+    const UPDATE: &str = "windowsUpdateForBusinessConfiguration";
+    // `enablement`: letting users pause or scan is the policy that disables it set to 0.
+    const USER_ACCESS: GraphValues = GraphValues::Named(&[("enabled", 0), ("disabled", 1)]);
+    use GraphValues::{Named, Number};
+    [
+        (
+            UPDATE,
+            "qualityUpdatesDeferralPeriodInDays",
+            "./Device/Vendor/MSFT/Policy/Config/Update/DeferQualityUpdatesPeriodInDays",
+            Number,
+        ),
+        (
+            UPDATE,
+            "featureUpdatesDeferralPeriodInDays",
+            "./Device/Vendor/MSFT/Policy/Config/Update/DeferFeatureUpdatesPeriodInDays",
+            Number,
+        ),
+        (
+            UPDATE,
+            "deadlineForQualityUpdatesInDays",
+            "./Device/Vendor/MSFT/Policy/Config/Update/ConfigureDeadlineForQualityUpdates",
+            Number,
+        ),
+        (
+            UPDATE,
+            "deadlineForFeatureUpdatesInDays",
+            "./Device/Vendor/MSFT/Policy/Config/Update/ConfigureDeadlineForFeatureUpdates",
+            Number,
+        ),
+        (
+            UPDATE,
+            "deadlineGracePeriodInDays",
+            "./Device/Vendor/MSFT/Policy/Config/Update/ConfigureDeadlineGracePeriod",
+            Number,
+        ),
+        (
+            UPDATE,
+            "postponeRebootUntilAfterDeadline",
+            "./Device/Vendor/MSFT/Policy/Config/Update/ConfigureDeadlineNoAutoReboot",
+            Number,
+        ),
+        (
+            UPDATE,
+            "microsoftUpdateServiceAllowed",
+            "./Device/Vendor/MSFT/Policy/Config/Update/AllowMUUpdateService",
+            Number,
+        ),
+        (
+            UPDATE,
+            "driversExcluded",
+            "./Device/Vendor/MSFT/Policy/Config/Update/ExcludeWUDriversInQualityUpdate",
+            Number,
+        ),
+        (
+            UPDATE,
+            "userPauseAccess",
+            "./Device/Vendor/MSFT/Policy/Config/Update/SetDisablePauseUXAccess",
+            USER_ACCESS,
+        ),
+        (
+            UPDATE,
+            "userWindowsUpdateScanAccess",
+            "./Device/Vendor/MSFT/Policy/Config/Update/SetDisableUXWUAccess",
+            USER_ACCESS,
+        ),
+        (
+            ENDPOINT_PROTECTION,
+            "deviceGuardLocalSystemAuthorityCredentialGuardSettings",
+            "./Device/Vendor/MSFT/Policy/Config/DeviceGuard/LsaCfgFlags",
+            Named(&[
+                ("disable", 0),
+                ("enableWithUEFILock", 1),
+                ("enableWithoutUEFILock", 2),
+            ]),
+        ),
+        (
+            ENDPOINT_PROTECTION,
+            "defenderNetworkProtectionType",
+            "./Device/Vendor/MSFT/Policy/Config/Defender/EnableNetworkProtection",
+            Named(&[("enable", 1), ("auditMode", 2)]),
+        ),
+        (
+            ENDPOINT_PROTECTION,
+            "defenderGuardMyFoldersType",
+            "./Device/Vendor/MSFT/Policy/Config/Defender/EnableControlledFolderAccess",
+            Named(&[
+                ("enable", 1),
+                ("auditMode", 2),
+                ("blockDiskModification", 3),
+                ("auditDiskModification", 4),
+            ]),
+        ),
+        (
+            ENDPOINT_PROTECTION,
+            "defenderSecurityCenterBlockExploitProtectionOverride",
+            "./Device/Vendor/MSFT/Policy/Config/WindowsDefenderSecurityCenter/DisallowExploitProtectionOverride",
+            Number,
+        ),
+    ]
+};
+
 /// Flat properties of device configurations that describe the object, not a setting.
 const METADATA: [&str; 9] = [
     "id",
@@ -1167,6 +1283,9 @@ impl<'c> Reader<'c> {
         {
             return setting;
         }
+        if let Some(setting) = self.graph_csp_setting(type_name, name, &raw, span, name_span) {
+            return setting;
+        }
         Setting {
             key: format!("graph:{type_name}/{name}").into(),
             raw_name: name.to_string().into(),
@@ -1246,6 +1365,44 @@ impl<'c> Reader<'c> {
         })
     }
 
+    /// A flat Graph property that is a Policy CSP setting ([`GRAPH_SETTINGS`]) as the catalog's
+    /// setting, so that it compares with the Settings Catalog, OMA-URI and Group Policy ones.
+    /// None for other properties, for states that leave the setting alone, and for values of
+    /// another kind than the property's.
+    fn graph_csp_setting(
+        &self,
+        type_name: &str,
+        property: &str,
+        raw: &Value,
+        span: Span,
+        name_span: Span,
+    ) -> Option<Setting> {
+        let &(_, _, uri, values) = GRAPH_SETTINGS
+            .iter()
+            .find(|(t, p, _, _)| *t == type_name && *p == property)?;
+        let number = match (values, raw) {
+            (GraphValues::Number, Value::Int(i)) => *i,
+            (GraphValues::Number, Value::Bool(b)) => i64::from(*b),
+            (GraphValues::Named(names), Value::Str(state)) => {
+                names.iter().find(|(name, _)| name == state)?.1
+            }
+            _ => return None,
+        };
+        // As a custom OMA-URI profile writing the number to the setting would be read.
+        let def = self.catalog.by_oma_uri(uri)?;
+        let raw = self.catalog.csp_value(def, Value::Int(number));
+        let value = self.catalog.normalise(def, raw);
+        Some(Setting {
+            key: def.setting_key().clone(),
+            raw_name: property.to_string().into(),
+            value_label: self.catalog.label_name(def, &value).cloned(),
+            value,
+            span,
+            name_span,
+            file: None,
+        })
+    }
+
     // ---- endpoint-security intents ----
 
     fn read_intent_settings(&mut self, doc: &Doc<'_>, list: &Array<'_>, out: &mut Vec<Setting>) {
@@ -1288,6 +1445,16 @@ impl<'c> Reader<'c> {
         }
         if let Some(property) = definition.value.strip_prefix(ENDPOINT_PROTECTION_INTENT)
             && let Some(setting) = self.asr_rule(property, &raw, span, name_span)
+        {
+            return Some(setting);
+        }
+        // `deviceConfiguration--<type>_<property>`: a profile's property as an intent setting.
+        if let Some((type_name, property)) = definition
+            .value
+            .strip_prefix("deviceConfiguration--")
+            .and_then(|rest| rest.split_once('_'))
+            && let Some(setting) =
+                self.graph_csp_setting(type_name, property, &raw, span, name_span)
         {
             return Some(setting);
         }
@@ -2197,6 +2364,76 @@ mod tests {
             ]
         );
         assert_eq!(intent[0].value_label.as_deref(), Some("Audit"));
+    }
+
+    /// Update ring properties and endpoint-protection properties that are Policy CSP settings
+    /// are read as those settings (profile and intent alike); a state that leaves the setting
+    /// alone, or a value of another kind, stays the property's own setting.
+    #[test]
+    fn graph_properties_that_are_csp_settings_map_to_the_catalog() {
+        let text = r##"{"value": [
+  {"@odata.type": "#microsoft.graph.windowsUpdateForBusinessConfiguration", "id": "r1",
+   "displayName": "Ring 1",
+   "qualityUpdatesDeferralPeriodInDays": 7,
+   "postponeRebootUntilAfterDeadline": true,
+   "userPauseAccess": "disabled",
+   "userWindowsUpdateScanAccess": "notConfigured",
+   "deadlineGracePeriodInDays": "soon"},
+  {"@odata.type": "#microsoft.graph.deviceManagementIntent", "id": "i1",
+   "displayName": "Account protection", "templateId": "0f2b5d70-d4e9-4156-8c16-1397eb6c54a5",
+   "settings": [
+     {"@odata.type": "#microsoft.graph.deviceManagementStringSettingInstance",
+      "definitionId": "deviceConfiguration--windows10EndpointProtectionConfiguration_deviceGuardLocalSystemAuthorityCredentialGuardSettings",
+      "valueJson": "\"enableWithUEFILock\"", "value": "enableWithUEFILock"}]}
+]}"##;
+        let (file, parsed) = read_bytes("graph.json", text.as_bytes());
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let key = |uri: &str| Catalog::builtin().by_oma_uri(uri).unwrap().key.to_string();
+        let update = "./Device/Vendor/MSFT/Policy/Config/Update/";
+        let ring: Vec<(String, Value)> = parsed.policies[0]
+            .settings
+            .iter()
+            .map(|s| (s.key.to_string(), s.value.clone()))
+            .collect();
+        assert_eq!(
+            ring,
+            [
+                (
+                    key(&format!("{update}DeferQualityUpdatesPeriodInDays")),
+                    Value::Int(7)
+                ),
+                (
+                    key(&format!("{update}ConfigureDeadlineNoAutoReboot")),
+                    Value::Int(1)
+                ),
+                (
+                    key(&format!("{update}SetDisablePauseUXAccess")),
+                    Value::Int(1)
+                ),
+                (
+                    "graph:windowsUpdateForBusinessConfiguration/userWindowsUpdateScanAccess"
+                        .into(),
+                    Value::Str("notConfigured".into())
+                ),
+                (
+                    "graph:windowsUpdateForBusinessConfiguration/deadlineGracePeriodInDays".into(),
+                    Value::Str("soon".into())
+                ),
+            ]
+        );
+        assert_eq!(file.slice(parsed.policies[0].settings[0].span), "7");
+        assert_eq!(
+            parsed.policies[0].settings[0].raw_name,
+            "qualityUpdatesDeferralPeriodInDays"
+        );
+        let guard = &parsed.policies[1].settings[0];
+        assert_eq!(
+            (guard.key.to_string(), &guard.value),
+            (
+                key("./Device/Vendor/MSFT/Policy/Config/DeviceGuard/LsaCfgFlags"),
+                &Value::Int(1)
+            )
+        );
     }
 
     #[test]
