@@ -1313,15 +1313,7 @@ impl<'c> Reader<'c> {
     ) -> Setting {
         let value = Value::Int(if block { 0 } else { 1 });
         match self.catalog.by_definition_id(PKU2U_DEFINITION) {
-            Some(def) => Setting {
-                key: def.setting_key().clone(),
-                raw_name: raw_name.to_string().into(),
-                value_label: self.catalog.label_name(def, &value).cloned(),
-                value,
-                span,
-                name_span,
-                file: None,
-            },
+            Some(def) => self.property_setting(def, raw_name, value, span, name_span),
             None => Setting {
                 key: format!("intune:{PKU2U_DEFINITION}").into(),
                 raw_name: raw_name.to_string().into(),
@@ -1354,7 +1346,20 @@ impl<'c> Reader<'c> {
         let def = self.catalog.resolve(&format!(
             r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules\{rule}"
         ))?;
-        Some(Setting {
+        Some(self.property_setting(def, property, value, span, name_span))
+    }
+
+    /// A Graph property read as the catalog's setting `def`, set to `value` (the setting's
+    /// data), at the property's spans.
+    fn property_setting(
+        &self,
+        def: &SettingDef,
+        property: &str,
+        value: Value,
+        span: Span,
+        name_span: Span,
+    ) -> Setting {
+        Setting {
             key: def.setting_key().clone(),
             raw_name: property.to_string().into(),
             value_label: self.catalog.label_name(def, &value).cloned(),
@@ -1362,7 +1367,7 @@ impl<'c> Reader<'c> {
             span,
             name_span,
             file: None,
-        })
+        }
     }
 
     /// A flat Graph property that is a Policy CSP setting ([`GRAPH_SETTINGS`]) as the catalog's
@@ -1392,15 +1397,7 @@ impl<'c> Reader<'c> {
         let def = self.catalog.by_oma_uri(uri)?;
         let raw = self.catalog.csp_value(def, Value::Int(number));
         let value = self.catalog.normalise(def, raw);
-        Some(Setting {
-            key: def.setting_key().clone(),
-            raw_name: property.to_string().into(),
-            value_label: self.catalog.label_name(def, &value).cloned(),
-            value,
-            span,
-            name_span,
-            file: None,
-        })
+        Some(self.property_setting(def, property, value, span, name_span))
     }
 
     // ---- endpoint-security intents ----
