@@ -1098,6 +1098,31 @@ def native_record(title, oma_uri, definition_id, registry, values, options, fmt=
     }
 
 
+# BitLocker CSP settings with no Group Policy equivalent (MDM only, BitLocker CSP reference): the
+# silent-encryption switches and recovery password rotation. Keyed by their OMA-URI; the Settings
+# Catalog options are the values.
+BITLOCKER_MDM_SETTINGS = [
+    ("RequireDeviceEncryption", "BitLocker: Require device encryption",
+     [(0, "Encryption is not required"), (1, "Encryption is required")]),
+    ("AllowWarningForOtherDiskEncryption", "BitLocker: Allow warning for other disk encryption",
+     [(0, "Disable the warning prompt (silent encryption)"), (1, "Warning prompt allowed")]),
+    ("AllowStandardUserEncryption", "BitLocker: Allow standard user encryption",
+     [(0, "Silent encryption only for administrators"), (1, "Silent encryption for standard users too")]),
+    ("ConfigureRecoveryPasswordRotation", "BitLocker: Configure recovery password rotation",
+     [(0, "Refresh off"), (1, "Refresh on for Microsoft Entra joined devices"),
+      (2, "Refresh on for Microsoft Entra joined and hybrid joined devices")]),
+]
+
+
+def bitlocker_mdm_records():
+    """One record per MDM-only BitLocker CSP setting (`BITLOCKER_MDM_SETTINGS`)."""
+    return [
+        native_record(title, f"./Device/Vendor/MSFT/BitLocker/{policy}",
+                      f"device_vendor_msft_bitlocker_{policy.lower()}", None, values, None)
+        for policy, title, values in BITLOCKER_MDM_SETTINGS
+    ]
+
+
 def lanman_records():
     """One record per 24H2 SMB policy (`LANMAN_SETTINGS`)."""
     records = []
@@ -1630,7 +1655,7 @@ def main():
     assigner = KeyAssigner()
     # Policies of `INVERTED_REGISTRY` and `SAME_DATA_REGISTRY` last: they join the record that owns their registry value,
     # wherever it comes in the order.
-    ordered = curated + rest + children + asr_records() + firewall_records() + lanman_records() + laps_records() + csp_twin_records()
+    ordered = curated + rest + children + asr_records() + firewall_records() + lanman_records() + laps_records() + csp_twin_records() + bitlocker_mdm_records()
     ordered.sort(key=lambda r: "twin_registry" in r)
     records = [r for r in ordered if assigner.assign(r)]
     disambiguate_titles(records)

@@ -245,17 +245,20 @@ enum GraphValues {
     /// Named states and the setting's value for each; other names (`notConfigured`,
     /// `userDefined`) leave the setting alone.
     Named(&'static [(&'static str, i64)]),
+    /// A Boolean whose `true` is this value; `false` is how Graph writes "not configured" for
+    /// it, and leaves the setting alone.
+    WhenTrue(i64),
 }
 
 /// Flat Graph properties (device configuration profiles, and the same properties as
 /// endpoint-security intent settings) that are Policy CSP settings: the Graph type, the
 /// property, the setting's OMA-URI, and how the value maps (Graph beta resource types
 /// `windowsUpdateForBusinessConfiguration` and `windows10EndpointProtectionConfiguration`).
-const GRAPH_SETTINGS: [(&str, &str, &str, GraphValues); 14] = {
+const GRAPH_SETTINGS: [(&str, &str, &str, GraphValues); 18] = {
     const UPDATE: &str = "windowsUpdateForBusinessConfiguration";
     // `enablement`: letting users pause or scan is the policy that disables it set to 0.
     const USER_ACCESS: GraphValues = GraphValues::Named(&[("enabled", 0), ("disabled", 1)]);
-    use GraphValues::{Named, Number};
+    use GraphValues::{Named, Number, WhenTrue};
     [
         (
             UPDATE,
@@ -342,6 +345,34 @@ const GRAPH_SETTINGS: [(&str, &str, &str, GraphValues); 14] = {
                 ("auditMode", 2),
                 ("blockDiskModification", 3),
                 ("auditDiskModification", 4),
+            ]),
+        ),
+        (
+            ENDPOINT_PROTECTION,
+            "bitLockerEncryptDevice",
+            "./Device/Vendor/MSFT/BitLocker/RequireDeviceEncryption",
+            WhenTrue(1),
+        ),
+        (
+            ENDPOINT_PROTECTION,
+            "bitLockerDisableWarningForOtherDiskEncryption",
+            "./Device/Vendor/MSFT/BitLocker/AllowWarningForOtherDiskEncryption",
+            WhenTrue(0),
+        ),
+        (
+            ENDPOINT_PROTECTION,
+            "bitLockerAllowStandardUserEncryption",
+            "./Device/Vendor/MSFT/BitLocker/AllowStandardUserEncryption",
+            WhenTrue(1),
+        ),
+        (
+            ENDPOINT_PROTECTION,
+            "bitLockerRecoveryPasswordRotation",
+            "./Device/Vendor/MSFT/BitLocker/ConfigureRecoveryPasswordRotation",
+            Named(&[
+                ("disabled", 0),
+                ("enabledForAzureAd", 1),
+                ("enabledForAzureAdAndHybrid", 2),
             ]),
         ),
         (
@@ -1388,6 +1419,7 @@ impl<'c> Reader<'c> {
         let number = match (values, raw) {
             (GraphValues::Number, Value::Int(i)) => *i,
             (GraphValues::Number, Value::Bool(b)) => i64::from(*b),
+            (GraphValues::WhenTrue(number), Value::Bool(true)) => number,
             (GraphValues::Named(names), Value::Str(state)) => {
                 names.iter().find(|(name, _)| name == state)?.1
             }
@@ -2381,7 +2413,11 @@ mod tests {
    "settings": [
      {"@odata.type": "#microsoft.graph.deviceManagementStringSettingInstance",
       "definitionId": "deviceConfiguration--windows10EndpointProtectionConfiguration_deviceGuardLocalSystemAuthorityCredentialGuardSettings",
-      "valueJson": "\"enableWithUEFILock\"", "value": "enableWithUEFILock"}]}
+      "valueJson": "\"enableWithUEFILock\"", "value": "enableWithUEFILock"}]},
+  {"@odata.type": "#microsoft.graph.windows10EndpointProtectionConfiguration", "id": "p1",
+   "displayName": "Encryption",
+   "bitLockerDisableWarningForOtherDiskEncryption": true,
+   "bitLockerAllowStandardUserEncryption": false}
 ]}"##;
         let (file, parsed) = read_bytes("graph.json", text.as_bytes());
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
@@ -2430,6 +2466,20 @@ mod tests {
                 key("./Device/Vendor/MSFT/Policy/Config/DeviceGuard/LsaCfgFlags"),
                 &Value::Int(1)
             )
+        );
+        // `true` disables the warning (the setting's 0); `false` is how Graph writes "not
+        // configured" for such a Boolean, and stays the property's own setting.
+        let encryption = &parsed.policies[2].settings;
+        assert_eq!(
+            (encryption[0].key.to_string(), &encryption[0].value),
+            (
+                key("./Device/Vendor/MSFT/BitLocker/AllowWarningForOtherDiskEncryption"),
+                &Value::Int(0)
+            )
+        );
+        assert_eq!(
+            encryption[1].key,
+            "graph:windows10EndpointProtectionConfiguration/bitLockerAllowStandardUserEncryption"
         );
     }
 
@@ -2522,13 +2572,28 @@ mod tests {
         let [encrypt, rotation] = &policy.settings[..] else {
             panic!("two settings")
         };
-        assert_eq!(encrypt.value, Value::Bool(true));
+        // The BitLocker CSP's settings (`true` = require encryption; rotation for Entra-joined
+        // devices).
+        let key = |uri: &str| Catalog::builtin().by_oma_uri(uri).unwrap().key.to_string();
+        assert_eq!(
+            (encrypt.key.to_string(), &encrypt.value),
+            (
+                key("./Device/Vendor/MSFT/BitLocker/RequireDeviceEncryption"),
+                &Value::Int(1)
+            )
+        );
         assert_eq!(file.slice(encrypt.span), r#"\"true\""#);
         assert_eq!(
             file.slice(encrypt.name_span),
             r#"\"deviceConfiguration--windows10EndpointProtectionConfiguration_bitLockerEncryptDevice\""#
         );
-        assert_eq!(rotation.value, Value::Str("enabledForAzureAd".into()));
+        assert_eq!(
+            (rotation.key.to_string(), &rotation.value),
+            (
+                key("./Device/Vendor/MSFT/BitLocker/ConfigureRecoveryPasswordRotation"),
+                &Value::Int(1)
+            )
+        );
         assert_eq!(
             file.slice(rotation.span),
             r#"\"\\\"enabledForAzureAd\\\"\""#
