@@ -200,6 +200,10 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 )
             }
             "laps-entra-backup-on-domain-joined" => assert_eq!(text, "1"),
+            "bitlocker-rotation-skips-hybrid-joined" => assert_eq!(
+                text,
+                "\"device_vendor_msft_bitlocker_configurerecoverypasswordrotation_1\""
+            ),
             other => panic!("unexpected rule {other}"),
         }
         for related in f["related"].as_array().unwrap() {
@@ -464,7 +468,7 @@ fn inspect_shows_policies_settings_and_links() {
     assert_eq!(output.status.code(), Some(0));
     let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let policies = view["policies"].as_array().unwrap();
-    assert_eq!(policies.len(), 9);
+    assert_eq!(policies.len(), 10);
     let gpo = policies
         .iter()
         .find(|p| p["name"] == "CIS L1 - Workstations")
