@@ -111,11 +111,9 @@ const PKU2U_PROPERTY: &str = "localSecurityOptionsAllowPKU2UAuthenticationReques
 const PKU2U_INTENT: &str = "deviceConfiguration--windows10EndpointProtectionConfiguration_localSecurityOptionsAllowPKU2UAuthenticationRequests";
 const PKU2U_DEFINITION: &str = "device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests";
 
-/// The endpoint-protection profile's type name, and the prefix of its properties as
-/// endpoint-security intent settings (the attack surface reduction intent).
+/// The endpoint-protection profile's type name (its properties are intent settings too,
+/// `deviceConfiguration--windows10EndpointProtectionConfiguration_<property>`).
 const ENDPOINT_PROTECTION: &str = "windows10EndpointProtectionConfiguration";
-const ENDPOINT_PROTECTION_INTENT: &str =
-    "deviceConfiguration--windows10EndpointProtectionConfiguration_";
 
 /// The attack surface reduction rules of the endpoint-protection profile (Graph
 /// `windows10EndpointProtectionConfiguration`, beta), by property, and the rule's id. Most rules
@@ -1303,18 +1301,13 @@ impl<'c> Reader<'c> {
         let name = prop.name.as_str();
         let span = doc.span(&prop.value);
         let name_span = doc.span(&prop.name);
-        if type_name == "windows10EndpointProtectionConfiguration"
+        if type_name == ENDPOINT_PROTECTION
             && name == PKU2U_PROPERTY
             && let Value::Bool(block) = raw
         {
             return self.pku2u_from_block_flag(name, block, span, name_span);
         }
-        if type_name == ENDPOINT_PROTECTION
-            && let Some(setting) = self.asr_rule(name, &raw, span, name_span)
-        {
-            return setting;
-        }
-        if let Some(setting) = self.graph_csp_setting(type_name, name, &raw, span, name_span) {
+        if let Some(setting) = self.graph_setting(type_name, name, &raw, span, name_span) {
             return setting;
         }
         Setting {
@@ -1401,6 +1394,24 @@ impl<'c> Reader<'c> {
         }
     }
 
+    /// A flat Graph property the catalog knows, in a profile or as an intent setting: an ASR
+    /// rule of the endpoint-protection profile, or a Policy CSP setting. None for the others.
+    fn graph_setting(
+        &self,
+        type_name: &str,
+        property: &str,
+        raw: &Value,
+        span: Span,
+        name_span: Span,
+    ) -> Option<Setting> {
+        if type_name == ENDPOINT_PROTECTION
+            && let Some(setting) = self.asr_rule(property, raw, span, name_span)
+        {
+            return Some(setting);
+        }
+        self.graph_csp_setting(type_name, property, raw, span, name_span)
+    }
+
     /// A flat Graph property that is a Policy CSP setting ([`GRAPH_SETTINGS`]) as the catalog's
     /// setting, so that it compares with the Settings Catalog, OMA-URI and Group Policy ones.
     /// None for other properties, for states that leave the setting alone, and for values of
@@ -1472,18 +1483,12 @@ impl<'c> Reader<'c> {
         {
             return Some(self.pku2u_from_block_flag(&definition.value, block, span, name_span));
         }
-        if let Some(property) = definition.value.strip_prefix(ENDPOINT_PROTECTION_INTENT)
-            && let Some(setting) = self.asr_rule(property, &raw, span, name_span)
-        {
-            return Some(setting);
-        }
         // `deviceConfiguration--<type>_<property>`: a profile's property as an intent setting.
         if let Some((type_name, property)) = definition
             .value
             .strip_prefix("deviceConfiguration--")
             .and_then(|rest| rest.split_once('_'))
-            && let Some(setting) =
-                self.graph_csp_setting(type_name, property, &raw, span, name_span)
+            && let Some(setting) = self.graph_setting(type_name, property, &raw, span, name_span)
         {
             return Some(setting);
         }
