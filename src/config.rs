@@ -154,7 +154,7 @@ impl Inventory {
 
     /// True when `ou` (canonical) is, or is below, an OU that blocks inheritance and is itself
     /// below the canonical `linked` OU.
-    fn blocked_between(&self, linked: &str, ou: &str) -> bool {
+    pub(crate) fn blocked_between(&self, linked: &str, ou: &str) -> bool {
         self.block_inheritance
             .iter()
             .any(|b| is_below(b, linked) && (ou == b || is_below(ou, b)))

@@ -469,9 +469,9 @@ impl<'m> Scope<'m> {
             .collect()
     }
 
-    /// The OUs `[inventory] block-inheritance` declares, canonical.
-    pub fn blocked_ous(&self) -> &'m [String] {
-        &self.inventory.block_inheritance
+    /// What `baselint.toml` declares about groups and OUs.
+    pub fn inventory(&self) -> &'m Inventory {
+        self.inventory
     }
 
     /// False for GPO settings in a half of the GPO that is disabled ("Computer configuration
@@ -554,12 +554,19 @@ impl<'p> GpoLinks<'p> {
     /// Which of two GPOs wins where their links meet on one OU chain (the first pair of links
     /// that meets): an enforced link beats a plain one (the higher enforced link if both are),
     /// otherwise the link closer to the computers wins, and on the same OU the link order
-    /// decides. None when no links meet; a link above an OU of `blocking` (canonical OUs that
-    /// block inheritance) meets none at or below it unless it is enforced.
-    pub fn precedence(&self, other: &GpoLinks<'p>, blocking: &[String]) -> Option<Precedence<'p>> {
-        self.links
-            .iter()
-            .find_map(|a| other.links.iter().find_map(|b| link_winner(a, b, blocking)))
+    /// decides. None when no links meet; a link above an OU that blocks inheritance (in
+    /// `inventory`) meets none at or below it unless it is enforced.
+    pub fn precedence(
+        &self,
+        other: &GpoLinks<'p>,
+        inventory: &Inventory,
+    ) -> Option<Precedence<'p>> {
+        self.links.iter().find_map(|a| {
+            other
+                .links
+                .iter()
+                .find_map(|b| link_winner(a, b, inventory))
+        })
     }
 }
 
@@ -609,7 +616,7 @@ impl Precedence<'_> {
 fn link_winner<'p>(
     a: &PlacedLink<'p>,
     b: &PlacedLink<'p>,
-    blocking: &[String],
+    inventory: &Inventory,
 ) -> Option<Precedence<'p>> {
     let under = |inner: &str, outer: &str| {
         inner
@@ -621,10 +628,7 @@ fn link_winner<'p>(
         (false, true) => (b, a),
         (false, false) => return None,
     };
-    let blocked = blocking
-        .iter()
-        .any(|ou| ou.len() > outer.ou.len() && under(ou, &outer.ou) && under(&inner.ou, ou));
-    if blocked && !outer.link.enforced {
+    if !outer.link.enforced && inventory.blocked_between(&outer.ou, &inner.ou) {
         return None;
     }
     let (winner, why) = match (a.link.enforced, b.link.enforced) {
@@ -857,7 +861,10 @@ mod tests {
                 depth,
             }
         };
-        let blocking = vec!["contoso.com/kiosks".to_string()];
+        let blocking = Inventory {
+            block_inheritance: vec!["contoso.com/kiosks".to_string()],
+            ..Inventory::default()
+        };
         let root = placed(&link("contoso.com", false));
         let root_enforced = placed(&link("contoso.com", true));
         let kiosks = placed(&link("contoso.com/Kiosks", false));
@@ -878,7 +885,9 @@ mod tests {
             Some(false)
         );
         assert_eq!(
-            link_winner(&root, &kiosks, &[]).unwrap().winner,
+            link_winner(&root, &kiosks, &Inventory::default())
+                .unwrap()
+                .winner,
             Some(false)
         );
     }

@@ -1201,7 +1201,7 @@ fn overridden(
         .iter()
         .map(|&i| GpoLinks::of(&ctx.model.policies[i]))
         .collect();
-    let blocking = ctx.scope.blocked_ous();
+    let inventory = ctx.scope.inventory();
     // Only GPOs that set one key can override each other on it: compare the GPOs of each key,
     // not every pair of GPOs (which grew with the square of the GPOs). Within a key, pairs
     // come in GPO order, as a loop over every pair would meet them, so each finding's first
@@ -1232,7 +1232,7 @@ fn overridden(
                 {
                     continue;
                 }
-                let Some(precedence) = links[n].precedence(&links[m], blocking) else {
+                let Some(precedence) = links[n].precedence(&links[m], inventory) else {
                     continue;
                 };
                 // The loser's value is the one that never applies (`a`'s when unknown).
