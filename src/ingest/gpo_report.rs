@@ -1617,11 +1617,7 @@ pub mod xml {
             root: None,
             error: None,
         };
-        // quick-xml skips a byte order mark at the start without counting it in its positions:
-        // a file saved with several BOMs still starts with some once decoded. Parse after them
-        // and add their length back, so that every span points into `text`.
-        let bom = text.len() - text.trim_start_matches('\u{feff}').len();
-        let mut reader = NsReader::from_str(&text[bom..]);
+        let (bom, mut reader) = crate::ingest::xccdf::xml::reader_after_byte_order_marks(text);
         loop {
             let start = bom + reader.buffer_position() as usize;
             let (ns, event) = match reader.read_resolved_event() {

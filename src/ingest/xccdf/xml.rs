@@ -80,13 +80,18 @@ pub struct XmlError {
 /// hostile file from exhausting the stack when the tree is walked or dropped).
 const MAX_DEPTH: usize = 256;
 
+/// A reader of `text` (a whole decoded file) that starts after its leading byte order marks,
+/// and their length in bytes, to add to the reader's positions. quick-xml skips a byte order
+/// mark at the start without counting it in its positions, and a file saved with several BOMs
+/// still starts with some once decoded; read after all of them, every span points into `text`.
+pub(crate) fn reader_after_byte_order_marks(text: &str) -> (usize, NsReader<&[u8]>) {
+    let bom = text.len() - text.trim_start_matches('\u{feff}').len();
+    (bom, NsReader::from_str(&text[bom..]))
+}
+
 /// Parse `text` (a whole decoded file) into its root element.
 pub fn parse(text: &str) -> Result<Element, XmlError> {
-    // quick-xml skips a byte order mark at the start without counting it in its positions, and
-    // a file saved with several BOMs still starts with some once decoded: parse after all of
-    // them and add their length back.
-    let bom = text.len() - text.trim_start_matches('\u{feff}').len();
-    let mut reader = NsReader::from_str(&text[bom..]);
+    let (bom, mut reader) = reader_after_byte_order_marks(text);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     loop {
