@@ -13,10 +13,11 @@
 //! data (decimal for numbers, a quoted string for strings, `["a", "b"]` for REG_MULTI_SZ, `hex:`
 //! bytes otherwise). A setting's `span` is the data, its `name_span` the value name (the key
 //! when the entry has no value name). The listing also records which bytes of the file each
-//! of those pieces shows ([`SourceFile::file_bytes`]), for reports that name the file's bytes. Damage (wrong signature or version, a truncated entry, a
-//! size running past the end, a missing `]`, invalid UTF-16) ends the listing with a
-//! `0x... <damaged: ...>` line and an [`InputError`] pointing at it whose message gives the byte
-//! offset; the entries before the damage still load.
+//! of those pieces shows ([`SourceFile::file_bytes`]), for reports that name the file's bytes.
+//! Damage (wrong signature or version, a truncated entry, a size running past the end, a
+//! missing `]`, invalid UTF-16) ends the listing with a `0x... <damaged: ...>` line and an
+//! [`InputError`] pointing at it whose message gives the byte offset; the entries before the
+//! damage still load.
 //!
 //! # Keys
 //!
