@@ -892,6 +892,59 @@ mod tests {
         );
     }
 
+    /// A link at the domain root reaches every computer of its join types, unless an OU below
+    /// blocks inheritance and the link is not enforced: then it reaches them only possibly.
+    #[test]
+    fn a_block_below_a_root_link_makes_its_reach_uncertain() {
+        let gpo = Policy {
+            id: None,
+            name: "Root GPO".into(),
+            kind: PolicyKind::Gpo,
+            source: SourceId(0),
+            span: Span::default(),
+            name_span: Span::default(),
+            settings: Vec::new(),
+            assignments: Vec::new(),
+            assignments_exported: true,
+            gpo: None,
+        };
+        let root = |enforced: bool| {
+            Target::GpoLink(GpoLink {
+                som_path: "contoso.com".into(),
+                som_name: "contoso".into(),
+                enabled: true,
+                enforced,
+                order: None,
+            })
+        };
+        let domain = JoinTypeSet::of(&[JoinType::Domain]);
+        let ous = |inventory: &mut Inventory| {
+            inventory.ous.insert(
+                "contoso.com".into(),
+                InventoryEntry {
+                    join_types: domain,
+                    location: crate::source::Location {
+                        file: SourceId(0),
+                        span: Span::default(),
+                    },
+                },
+            );
+        };
+        let model = Model::default();
+        let mut open = Inventory::default();
+        ous(&mut open);
+        let mut blocking = open.clone();
+        blocking.block_inheritance = vec!["contoso.com/kiosks".into()];
+        let reach = |inventory: &Inventory, enforced: bool| {
+            let (scope, _) = Scope::new(&model, inventory);
+            scope.target_reach(&gpo, &root(enforced)).0
+        };
+        assert_eq!(reach(&open, false).certain, domain);
+        assert_eq!(reach(&blocking, false).certain, JoinTypeSet::EMPTY);
+        assert_eq!(reach(&blocking, false).possible, domain);
+        assert_eq!(reach(&blocking, true).certain, domain);
+    }
+
     /// A link that lives as long as the test.
     fn leaked(link: GpoLink) -> &'static GpoLink {
         Box::leak(Box::new(link))

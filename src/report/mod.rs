@@ -564,6 +564,31 @@ fn collect_cis_ids(segment: &str, ids: &mut Vec<(&'static str, String)>) {
 mod tests {
     use super::*;
 
+    /// Reports name a text file's position by line (and column), a binary file's by the byte
+    /// offset in the file, whose lines mean nothing.
+    #[test]
+    fn positions_in_binary_files_are_named_by_byte_offset() {
+        let text = Position {
+            path: "a.json".into(),
+            line: 3,
+            column: 7,
+            end_line: 3,
+            end_column: 9,
+            ..Position::default()
+        };
+        assert!(!text.is_binary());
+        assert_eq!(text.path_line("a.json"), "a.json:3");
+        assert_eq!(text.path_line_column("a.json"), "a.json:3:7");
+        let binary = Position {
+            byte_offset: Some(0xAA),
+            byte_length: Some(4),
+            ..text
+        };
+        assert!(binary.is_binary());
+        assert_eq!(binary.path_line("x.pol"), "x.pol@0xAA");
+        assert_eq!(binary.path_line_column("x.pol"), "x.pol@0xAA");
+    }
+
     #[test]
     fn repository_relative_paths() {
         let at_root = RepoPaths::new("");
