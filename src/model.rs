@@ -8,40 +8,97 @@ use std::fmt;
 use crate::source::{Location, SourceId, Sources, Span};
 
 /// A shared, immutable name: setting keys repeat across hundreds of thousands of settings but
-/// come from a few thousand catalog records, so they are shared, not copied (a clone is a
-/// reference count). Reads like a `&str`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Name(std::sync::Arc<str>);
+/// come from a few thousand catalog records, so they are shared, not copied. The built-in
+/// catalog's names borrow the bytes embedded in the binary, so a clone of one is a copy of a
+/// pointer and touches no memory; other names are reference-counted. Reads like a `&str`;
+/// equality, order and hash are the text's, whichever way it is held.
+#[derive(Clone)]
+pub struct Name(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// Text that lives as long as the program (the embedded catalog digest, literals).
+    Static(&'static str),
+    Shared(std::sync::Arc<str>),
+}
 
 impl Name {
+    /// A name borrowing text that lives as long as the program: no allocation, and clones
+    /// share no counter.
+    pub const fn from_static(s: &'static str) -> Name {
+        Name(Repr::Static(s))
+    }
+
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            Repr::Static(s) => s,
+            Repr::Shared(s) => s,
+        }
+    }
+}
+
+impl Default for Name {
+    fn default() -> Name {
+        Name::from_static("")
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Name").field(&self.as_str()).finish()
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Name {}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Name) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, other: &Name) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for Name {
+    /// As `str` hashes, which `Borrow<str>` requires.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
 impl std::ops::Deref for Name {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Name {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl std::borrow::Borrow<str> for Name {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl fmt::Display for Name {
     /// As `str` displays: width, fill and alignment apply.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&*self.0, f)
+        fmt::Display::fmt(self.as_str(), f)
     }
 }
 
@@ -56,37 +113,37 @@ pub fn get_lowercase_keyed<'m, V, S: std::hash::BuildHasher>(
 
 impl From<String> for Name {
     fn from(s: String) -> Name {
-        Name(s.into())
+        Name(Repr::Shared(s.into()))
     }
 }
 
 impl From<&str> for Name {
     fn from(s: &str) -> Name {
-        Name(s.into())
+        Name(Repr::Shared(s.into()))
     }
 }
 
 impl From<&String> for Name {
     fn from(s: &String) -> Name {
-        Name(s.as_str().into())
+        Name::from(s.as_str())
     }
 }
 
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for Name {
     fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
+        self.as_str() == other.as_str()
     }
 }
 
@@ -98,7 +155,7 @@ impl<'de> serde::Deserialize<'de> for Name {
 
 impl serde::Serialize for Name {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.as_str())
     }
 }
 

@@ -64,8 +64,10 @@ pub(super) fn write(catalog: &Catalog) -> Vec<u8> {
     out.0
 }
 
-/// The catalog a digest holds; None when the bytes are not a digest of this version.
-pub(super) fn read(bytes: &[u8]) -> Option<Catalog> {
+/// The catalog a digest holds; None when the bytes are not a digest of this version. The
+/// names the model copies into every setting (keys, definition ids, value labels) borrow the
+/// digest's bytes, hence `'static`: the digest is embedded in the binary.
+pub(super) fn read(bytes: &'static [u8]) -> Option<Catalog> {
     let mut input = In { bytes, at: 0 };
     if input.take(4)? != MAGIC || input.u32()? != VERSION {
         return None;
@@ -360,8 +362,62 @@ impl<'a> In<'a> {
         })
     }
 
+    /// Whether the section was read to its end.
+    fn done(&self) -> bool {
+        self.at == self.bytes.len()
+    }
+
+    /// The alias map; its indices are checked against the settings by the caller.
+    fn aliases(&mut self) -> Option<HashMap<String, usize>> {
+        let count = self.count()?;
+        let mut by_alias = HashMap::with_capacity(count);
+        for _ in 0..count {
+            let alias = self.string()?;
+            by_alias.insert(alias, self.len()?);
+        }
+        self.done().then_some(by_alias)
+    }
+
+    fn options(&mut self) -> Option<Vec<RawChoice<'a>>> {
+        let count = self.len()?;
+        let options = (0..count)
+            .map(|_| {
+                Some(RawChoice {
+                    setting: self.len()?,
+                    suffix: self.str()?,
+                    value: self.value()?,
+                    label: self.u32()?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        self.done().then_some(options)
+    }
+}
+
+/// What borrows the digest's bytes.
+impl In<'static> {
+    fn name(&mut self) -> Option<Name> {
+        self.str().map(Name::from_static)
+    }
+
+    fn opt_name(&mut self) -> Option<Option<Name>> {
+        if self.flag()? {
+            self.name().map(Some)
+        } else {
+            Some(None)
+        }
+    }
+
+    fn settings(&mut self) -> Option<Vec<SettingDef>> {
+        let count = self.len()?;
+        let settings = (0..count)
+            .map(|_| self.setting())
+            .collect::<Option<Vec<_>>>()?;
+        self.done().then_some(settings)
+    }
+
     fn setting(&mut self) -> Option<SettingDef> {
-        let key: Name = self.str()?.into();
+        let key = self.name()?;
         let title = self.string()?;
         let short_id = self.opt()?;
         let scope = if self.flag()? {
@@ -370,11 +426,11 @@ impl<'a> In<'a> {
             Scope::Device
         };
         let oma_uri = self.opt()?;
-        let definition_id = self.opt()?.map(Name::from);
+        let definition_id = self.opt_name()?;
         let registry = self.opt()?;
         let registry_aliases = self.strs()?;
         let shares_registry_with = self.opt()?;
-        let setting_of = self.opt()?.map(Name::from);
+        let setting_of = self.opt_name()?;
         let security_option = self.opt()?;
         let other_names = self.strs()?;
         let format = self.opt()?;
@@ -384,7 +440,7 @@ impl<'a> In<'a> {
             .map(|_| {
                 Some(ValueLabel {
                     value: self.string()?,
-                    label: self.str()?.into(),
+                    label: self.name()?,
                 })
             })
             .collect::<Option<_>>()?;
@@ -416,45 +472,6 @@ impl<'a> In<'a> {
             value_list: self.opt()?,
         })
     }
-
-    /// Whether the section was read to its end.
-    fn done(&self) -> bool {
-        self.at == self.bytes.len()
-    }
-
-    fn settings(&mut self) -> Option<Vec<SettingDef>> {
-        let count = self.len()?;
-        let settings = (0..count)
-            .map(|_| self.setting())
-            .collect::<Option<Vec<_>>>()?;
-        self.done().then_some(settings)
-    }
-
-    /// The alias map; its indices are checked against the settings by the caller.
-    fn aliases(&mut self) -> Option<HashMap<String, usize>> {
-        let count = self.count()?;
-        let mut by_alias = HashMap::with_capacity(count);
-        for _ in 0..count {
-            let alias = self.string()?;
-            by_alias.insert(alias, self.len()?);
-        }
-        self.done().then_some(by_alias)
-    }
-
-    fn options(&mut self) -> Option<Vec<RawChoice<'a>>> {
-        let count = self.len()?;
-        let options = (0..count)
-            .map(|_| {
-                Some(RawChoice {
-                    setting: self.len()?,
-                    suffix: self.str()?,
-                    value: self.value()?,
-                    label: self.u32()?,
-                })
-            })
-            .collect::<Option<Vec<_>>>()?;
-        self.done().then_some(options)
-    }
 }
 
 #[cfg(test)]
@@ -477,7 +494,7 @@ mod tests {
             "src/catalog/catalog.digest is stale: rewrite it with \
              `BASELINT_BLESS_DIGEST=1 cargo test --lib catalog::digest`"
         );
-        let read_back = read(&digest).expect("a digest reads back");
+        let read_back = read(super::super::CATALOG_DIGEST).expect("a digest reads back");
         assert!(read_back.settings == built.settings);
         assert!(read_back.by_alias == built.by_alias);
         assert!(read_back.options_by_id == built.options_by_id);
@@ -512,7 +529,7 @@ mod tests {
             ..SettingDef::default()
         };
         let catalog = Catalog::from_settings(vec![def]);
-        let read_back = read(&write(&catalog)).unwrap();
+        let read_back = read(write(&catalog).leak()).unwrap();
         assert!(read_back.settings == catalog.settings);
         assert!(read_back.by_alias == catalog.by_alias);
         assert!(read_back.options_by_id == catalog.options_by_id);
@@ -531,14 +548,32 @@ mod tests {
         let digest = write(&catalog);
         assert!(read(b"").is_none());
         assert!(read(b"BLCD\x02\0\0\0").is_none());
-        assert!(read(&digest[..digest.len() - 1]).is_none());
+        assert!(read(digest[..digest.len() - 1].to_vec().leak()).is_none());
         let mut longer = digest.clone();
         longer.push(0);
-        assert!(read(&longer).is_none());
+        assert!(read(longer.leak()).is_none());
         // A count past the bytes left (here the number of aliases) is refused, not allocated.
         let aliases = u32::from_le_bytes(digest[8..12].try_into().unwrap()) as usize;
         let mut huge = digest.clone();
         huge[aliases..aliases + 4].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(read(&huge).is_none());
+        assert!(read(huge.leak()).is_none());
+    }
+
+    /// The names settings copy from the catalog borrow the embedded digest: no allocation at
+    /// start, no reference count touched when a setting takes one.
+    #[test]
+    fn the_builtin_catalogs_names_borrow_the_digest() {
+        let digest = super::super::CATALOG_DIGEST.as_ptr_range();
+        let borrowed = |name: &Name| digest.contains(&name.as_ptr());
+        let catalog = Catalog::builtin();
+        let pku2u = catalog.resolve("pku2u_allow_online_id").unwrap();
+        assert!(borrowed(&pku2u.key));
+        let choice = catalog
+            .options_by_id
+            .values()
+            .find(|choice| choice.label.is_some())
+            .unwrap();
+        assert!(borrowed(&choice.key) && borrowed(&choice.definition_id));
+        assert!(borrowed(choice.label.as_ref().unwrap()));
     }
 }

@@ -29,7 +29,7 @@ use crate::model::Value;
 /// binary carries as its digest (module `digest`), and which tests check the digest against.
 #[cfg(test)]
 const CATALOG_JSON: &str = include_str!("catalog.json");
-const CATALOG_DIGEST: &[u8] = include_bytes!("catalog.digest");
+static CATALOG_DIGEST: &[u8] = include_bytes!("catalog.digest");
 
 /// One allowed value of a setting, with its label ("0" = "Block").
 #[derive(Clone, Debug, PartialEq, Eq)]
