@@ -140,8 +140,9 @@ fn setting_name(catalog: &Catalog, key: &str) -> String {
     catalog
         .resolve(key)
         .filter(|def| def.key == key)
-        .and_then(|def| def.short_id.clone())
-        .unwrap_or_else(|| key.to_string())
+        .and_then(|def| def.short_id.as_deref())
+        .unwrap_or(key)
+        .to_string()
 }
 
 fn join_types(set: JoinTypeSet) -> String {

@@ -85,7 +85,7 @@ pub fn gpo_pool(catalog: &Catalog, intune: &[Def], seed: u64) -> Vec<GpoDef> {
             kind,
             path,
             name,
-            title: def.title.clone(),
+            title: def.title.to_string(),
             values,
             standard,
             hash,

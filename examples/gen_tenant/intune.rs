@@ -50,14 +50,14 @@ pub fn settings_pool(catalog: &Catalog, seed: u64) -> Vec<Def> {
         }
         let hash = name_hash(id);
         let shape = if !def.options.is_empty() {
-            let suffixes: Vec<String> = def.options.iter().map(|(k, _)| k.clone()).collect();
+            let suffixes: Vec<String> = def.options.iter().map(|(k, _)| k.to_string()).collect();
             let standard = Rng::keyed(seed, Purpose::UsualOption, &[hash]).below(suffixes.len());
             Shape::Choice { suffixes, standard }
         } else {
             let integer = def.format.as_deref() == Some("int")
                 || def.options.iter().any(|(_, v)| matches!(v, Value::Int(_)));
-            let mut values: Vec<String> = def.values.iter().map(|v| v.value.clone()).collect();
-            values.extend(def.default.iter().cloned());
+            let mut values: Vec<String> = def.values.iter().map(|v| v.value.to_string()).collect();
+            values.extend(def.default.iter().map(|d| d.to_string()));
             if integer {
                 values.retain(|v| v.parse::<i64>().is_ok());
             }

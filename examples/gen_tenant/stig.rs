@@ -99,7 +99,7 @@ pub fn stig_rules(catalog: &Catalog, intune: &[Def], count: usize, seed: u64) ->
             } else {
                 "00"
             },
-            title: def.title.clone(),
+            title: def.title.to_string(),
             path: path.to_string(),
             name: name.to_string(),
             values: accepted,

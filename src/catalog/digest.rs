@@ -40,7 +40,7 @@ pub(super) fn write(catalog: &Catalog) -> Vec<u8> {
         out.setting(def);
     }
     out.section_start(header, 0);
-    let mut aliases: Vec<(&String, &usize)> = catalog.by_alias.iter().collect();
+    let mut aliases: Vec<(&Name, &usize)> = catalog.by_alias.iter().collect();
     aliases.sort();
     out.len(aliases.len());
     for (alias, &i) in aliases {
@@ -187,7 +187,7 @@ impl Out {
         }
     }
 
-    fn strs(&mut self, list: &[String]) {
+    fn strs(&mut self, list: &[Name]) {
         self.len(list.len());
         for s in list {
             self.str(s);
@@ -334,19 +334,6 @@ impl<'a> In<'a> {
         self.str().map(str::to_string)
     }
 
-    fn opt(&mut self) -> Option<Option<String>> {
-        if self.flag()? {
-            self.string().map(Some)
-        } else {
-            Some(None)
-        }
-    }
-
-    fn strs(&mut self) -> Option<Vec<String>> {
-        let n = self.len()?;
-        (0..n).map(|_| self.string()).collect()
-    }
-
     fn value(&mut self) -> Option<Value> {
         Some(match self.take(1)?[0] {
             0 => Value::Int(i64::from_le_bytes(self.take(8)?.try_into().ok()?)),
@@ -365,17 +352,6 @@ impl<'a> In<'a> {
     /// Whether the section was read to its end.
     fn done(&self) -> bool {
         self.at == self.bytes.len()
-    }
-
-    /// The alias map; its indices are checked against the settings by the caller.
-    fn aliases(&mut self) -> Option<HashMap<String, usize>> {
-        let count = self.count()?;
-        let mut by_alias = HashMap::with_capacity(count);
-        for _ in 0..count {
-            let alias = self.string()?;
-            by_alias.insert(alias, self.len()?);
-        }
-        self.done().then_some(by_alias)
     }
 
     fn options(&mut self) -> Option<Vec<RawChoice<'a>>> {
@@ -416,38 +392,54 @@ impl In<'static> {
         self.done().then_some(settings)
     }
 
+    /// The alias map; its indices are checked against the settings by the caller.
+    fn aliases(&mut self) -> Option<HashMap<Name, usize>> {
+        let count = self.count()?;
+        let mut by_alias = HashMap::with_capacity(count);
+        for _ in 0..count {
+            let alias = self.name()?;
+            by_alias.insert(alias, self.len()?);
+        }
+        self.done().then_some(by_alias)
+    }
+
+    fn names(&mut self) -> Option<Vec<Name>> {
+        let n = self.len()?;
+        (0..n).map(|_| self.name()).collect()
+    }
+
     fn setting(&mut self) -> Option<SettingDef> {
         let key = self.name()?;
-        let title = self.string()?;
-        let short_id = self.opt()?;
+        let title = self.name()?;
+        let short_id = self.opt_name()?;
         let scope = if self.flag()? {
             Scope::User
         } else {
             Scope::Device
         };
-        let oma_uri = self.opt()?;
+        let oma_uri = self.opt_name()?;
         let definition_id = self.opt_name()?;
-        let registry = self.opt()?;
-        let registry_aliases = self.strs()?;
-        let shares_registry_with = self.opt()?;
+        let registry = self.opt_name()?;
+        let registry_aliases = self.names()?;
+        let shares_registry_with = self.opt_name()?;
         let setting_of = self.opt_name()?;
-        let security_option = self.opt()?;
-        let other_names = self.strs()?;
-        let format = self.opt()?;
+        let security_option = self.opt_name()?;
+        let other_names = self.names()?;
+        let format = self.opt_name()?;
         let admx_backed = self.flag()?;
         let n = self.len()?;
         let values = (0..n)
             .map(|_| {
                 Some(ValueLabel {
-                    value: self.string()?,
+                    value: self.name()?,
                     label: self.name()?,
                 })
             })
             .collect::<Option<_>>()?;
-        let default = self.opt()?;
+        let default = self.opt_name()?;
         let n = self.len()?;
         let options = (0..n)
-            .map(|_| Some((self.string()?, self.value()?)))
+            .map(|_| Some((self.name()?, self.value()?)))
             .collect::<Option<_>>()?;
         Some(SettingDef {
             key,
@@ -467,9 +459,9 @@ impl In<'static> {
             values,
             default,
             options,
-            parent: self.opt()?,
-            element: self.opt()?,
-            value_list: self.opt()?,
+            parent: self.opt_name()?,
+            element: self.opt_name()?,
+            value_list: self.opt_name()?,
         })
     }
 }
@@ -567,7 +559,9 @@ mod tests {
         let borrowed = |name: &Name| digest.contains(&name.as_ptr());
         let catalog = Catalog::builtin();
         let pku2u = catalog.resolve("pku2u_allow_online_id").unwrap();
-        assert!(borrowed(&pku2u.key));
+        assert!(borrowed(&pku2u.key) && borrowed(&pku2u.title));
+        assert!(pku2u.other_names.iter().all(borrowed));
+        assert!(catalog.by_alias.keys().all(borrowed));
         let choice = catalog
             .options_by_id
             .values()

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::{Scope, SettingDef, ValueLabel};
-use crate::model::Value;
+use crate::model::{Name, Value};
 
 /// One line of `catalog.json`.
 #[derive(Deserialize)]
@@ -125,12 +125,15 @@ fn own_fields(r: Record) -> SettingDef {
         .values
         .into_iter()
         .map(|(value, label)| ValueLabel {
-            value,
+            value: value.into(),
             label: label.into(),
         })
         .collect();
-    let mut options: Vec<(String, Value)> =
-        r.options.into_iter().map(|(k, v)| (k, v.into())).collect();
+    let mut options: Vec<(Name, Value)> = r
+        .options
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect();
     if options.is_empty() {
         options = derived_options(r.admx_backed, format.as_deref(), &values);
     }
@@ -150,33 +153,34 @@ fn own_fields(r: Record) -> SettingDef {
             .then(|| oma_uri.as_deref().and_then(uri_definition_id))
             .flatten()
     });
+    let names = |list: Vec<String>| list.into_iter().map(Name::from).collect();
     SettingDef {
-        title: r.title.unwrap_or_default(),
-        short_id: r.short_id,
+        title: r.title.unwrap_or_default().into(),
+        short_id: r.short_id.map(Into::into),
         scope: r.scope.unwrap_or_default(),
-        oma_uri,
+        oma_uri: oma_uri.map(Into::into),
         definition_id: definition_id.map(Into::into),
-        registry,
-        registry_aliases: r.registry_aliases,
-        shares_registry_with: r.shares_registry_with,
+        registry: registry.map(Into::into),
+        registry_aliases: names(r.registry_aliases),
+        shares_registry_with: r.shares_registry_with.map(Into::into),
         setting_of: r.setting_of.map(Into::into),
-        security_option: r.security_option,
-        other_names: r.other_names,
-        format,
+        security_option: r.security_option.map(Into::into),
+        other_names: names(r.other_names),
+        format: format.map(Into::into),
         admx_backed: r.admx_backed,
         values,
-        default: r.default,
+        default: r.default.map(Into::into),
         options,
-        parent: r.parent,
-        element: r.element,
-        value_list: r.value_list,
+        parent: r.parent.map(Into::into),
+        element: r.element.map(Into::into),
+        value_list: r.value_list.map(Into::into),
         key: r.key.into(),
     }
 }
 
 fn parent_facts(parent: &SettingDef) -> (String, Scope, Option<String>) {
     (
-        parent.title.clone(),
+        parent.title.to_string(),
         parent.scope,
         parent.definition_id.as_deref().map(str::to_string),
     )
@@ -192,7 +196,7 @@ fn inherit_from_parent(
 ) {
     let element = child.element.clone().unwrap_or_default();
     if child.title.is_empty() {
-        child.title = format!("{title}: {element}");
+        child.title = format!("{title}: {element}").into();
     }
     if let Some(scope) = scope {
         child.scope = scope;
@@ -218,14 +222,19 @@ fn derived_options(
     admx_backed: bool,
     format: Option<&str>,
     values: &[ValueLabel],
-) -> Vec<(String, Value)> {
+) -> Vec<(Name, Value)> {
     if admx_backed {
         return vec![("1".into(), Value::Int(1)), ("0".into(), Value::Int(0))];
     }
     let numeric = format == Some("int");
     values
         .iter()
-        .map(|v| (v.value.to_ascii_lowercase(), typed_value(&v.value, numeric)))
+        .map(|v| {
+            (
+                v.value.to_ascii_lowercase().into(),
+                typed_value(&v.value, numeric),
+            )
+        })
         .collect()
 }
 
@@ -238,13 +247,13 @@ pub(super) fn typed_value(text: &str, numeric: bool) -> Value {
 }
 
 /// The two states of an ADMX-backed policy, with the values its options normalise to.
-fn admx_values(options: &[(String, Value)]) -> Vec<ValueLabel> {
+fn admx_values(options: &[(Name, Value)]) -> Vec<ValueLabel> {
     [("1", "Enabled"), ("0", "Disabled")]
         .into_iter()
         .filter_map(|(suffix, label)| {
             let value = options.iter().find(|(s, _)| s == suffix)?;
             Some(ValueLabel {
-                value: with_value_text(&value.1, str::to_string)?,
+                value: with_value_text(&value.1, |text| Name::from(text))?,
                 label: label.into(),
             })
         })

@@ -34,7 +34,7 @@ static CATALOG_DIGEST: &[u8] = include_bytes!("catalog.digest");
 /// One allowed value of a setting, with its label ("0" = "Block").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValueLabel {
-    pub value: String,
+    pub value: Name,
     pub label: Name,
 }
 
@@ -64,20 +64,20 @@ pub struct SettingDef {
     /// or for an ADMX element child whose registry value another record owns, its definition id.
     pub key: Name,
     /// Human title ("Network security: Allow PKU2U authentication requests ...").
-    pub title: String,
+    pub title: Name,
     /// Short curated id where one exists (`pku2u_allow_online_id`).
-    pub short_id: Option<String>,
+    pub short_id: Option<Name>,
     /// Device or user.
     pub scope: Scope,
-    pub oma_uri: Option<String>,
+    pub oma_uri: Option<Name>,
     pub definition_id: Option<Name>,
     /// Hive-qualified registry value; equal to `key` when present.
-    pub registry: Option<String>,
+    pub registry: Option<Name>,
     /// Other registry values that express the same setting (RunAsPPL's policy location).
-    pub registry_aliases: Vec<String>,
+    pub registry_aliases: Vec<Name>,
     /// Key of the record that owns the registry value this setting also writes (two CSP policies
     /// or ADMX elements writing one value; the first keeps the key).
-    pub shares_registry_with: Option<String>,
+    pub shares_registry_with: Option<Name>,
     /// Key of the setting this record is another form of, where another record owns it: a
     /// native CSP policy whose value its Group Policy twin's registry value holds inverted
     /// (`Defender/AllowBehaviorMonitoring` for `DisableBehaviorMonitoring`). Its values and
@@ -86,28 +86,28 @@ pub struct SettingDef {
     pub setting_of: Option<Name>,
     /// Local security policy name, without a trailing period: a Security Option, user right,
     /// audit subcategory, account policy or system service name as secpol/GPMC shows it.
-    pub security_option: Option<String>,
+    pub security_option: Option<Name>,
     /// Further names: privilege constants (`SeNetworkLogonRight`), audit subcategory GUIDs,
     /// other spellings of the security option name.
-    pub other_names: Vec<String>,
+    pub other_names: Vec<Name>,
     /// CSP data format: `int`, `chr`, `bool`...
-    pub format: Option<String>,
+    pub format: Option<Name>,
     /// The CSP value is an ADMX payload (`<enabled/>`, `<disabled/>`, `<data id=.. value=../>`).
     pub admx_backed: bool,
     pub values: Vec<ValueLabel>,
-    pub default: Option<String>,
+    pub default: Option<Name>,
     /// Settings Catalog choice option suffix (lower case) -> normalised value.
-    pub options: Vec<(String, Value)>,
+    pub options: Vec<(Name, Value)>,
     /// For an ADMX element child: the parent policy's key.
-    pub parent: Option<String>,
+    pub parent: Option<Name>,
     /// For an ADMX element child: the element id (`TS_SECURITY_LAYER`).
-    pub element: Option<String>,
+    pub element: Option<Name>,
     /// For an ADMX list that names its values (`explicitValue`, Hardened UNC Paths), or a native
     /// CSP policy whose value is a `name=data|name=data` string (Defender's
     /// AttackSurfaceReductionRules): the hive-qualified registry key its entries are written
     /// under, each entry a value named by the entry's name (`HKLM\Software\...\HardenedPaths` +
     /// `\\*\NETLOGON`).
-    pub value_list: Option<String>,
+    pub value_list: Option<Name>,
 }
 
 impl SettingDef {
@@ -134,8 +134,8 @@ impl SettingDef {
         single
             .into_iter()
             .flatten()
-            .chain(self.registry_aliases.iter().map(String::as_str))
-            .chain(self.other_names.iter().map(String::as_str))
+            .chain(self.registry_aliases.iter().map(Name::as_str))
+            .chain(self.other_names.iter().map(Name::as_str))
     }
 
     /// The value a Settings Catalog option suffix (`"0"`, `"block"`) stands for.
@@ -192,7 +192,7 @@ pub struct IndexedChoice {
 #[derive(Debug, Default)]
 pub struct Catalog {
     settings: Vec<SettingDef>,
-    by_alias: HashMap<String, usize>,
+    by_alias: HashMap<Name, usize>,
     /// Every option id of the choice settings as exports spell it (`<definition id>_<suffix>`),
     /// with the setting's index and what [`Catalog::choice_of`] makes of it: a tenant reads
     /// hundreds of thousands of choices, and this is one lookup each. Only settings that own
@@ -204,7 +204,7 @@ pub struct Catalog {
     by_key: HashMap<Name, usize>,
     /// The element children of each ADMX-backed record, by the parent's key: built on first
     /// use (GPO reports ask for it), without rayon, so a thread waiting here runs no other job.
-    children: OnceLock<HashMap<String, Vec<usize>>>,
+    children: OnceLock<HashMap<Name, Vec<usize>>>,
 }
 
 impl Catalog {
@@ -310,7 +310,7 @@ impl Catalog {
     /// order.
     pub fn children(&self, parent: &SettingDef) -> impl Iterator<Item = &SettingDef> {
         let index = self.children.get_or_init(|| {
-            let mut index: HashMap<String, Vec<usize>> = HashMap::new();
+            let mut index: HashMap<Name, Vec<usize>> = HashMap::new();
             for (i, def) in self.settings.iter().enumerate() {
                 if let Some(parent) = &def.parent {
                     index.entry(parent.clone()).or_default().push(i);
@@ -345,7 +345,9 @@ impl Catalog {
             return Some(&self.settings[i]);
         }
         let normal = normalise_alias(alias);
-        self.by_alias.get(&normal).map(|&i| &self.settings[i])
+        self.by_alias
+            .get(normal.as_str())
+            .map(|&i| &self.settings[i])
     }
 
     pub fn by_definition_id(&self, id: &str) -> Option<&SettingDef> {
@@ -663,18 +665,18 @@ fn attribute(element: &str, name: &str) -> Option<String> {
 
 /// Every alias of every setting, normalised; hive-less registry forms only where one setting
 /// has the path (HKLM and HKCU twins share it). The first setting to claim an alias keeps it.
-fn alias_index(settings: &[SettingDef]) -> HashMap<String, usize> {
+fn alias_index(settings: &[SettingDef]) -> HashMap<Name, usize> {
     use rayon::prelude::*;
     // Normalised on all cores; inserted in record order (the first to claim an alias keeps it).
     let normalised: Vec<Vec<String>> = settings
         .par_iter()
         .map(|def| def.aliases().map(normalise_alias).collect())
         .collect();
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(settings.len() * 6);
+    let mut index: HashMap<Name, usize> = HashMap::with_capacity(settings.len() * 6);
     let mut hiveless: HashMap<String, Option<usize>> = HashMap::new();
     for (i, (def, aliases)) in settings.iter().zip(normalised).enumerate() {
         for alias in aliases {
-            index.entry(alias).or_insert(i);
+            index.entry(alias.into()).or_insert(i);
         }
         for path in def.registry.iter().chain(&def.registry_aliases) {
             if let Some(rest) = without_hive(&normalise_alias(path)) {
@@ -687,7 +689,7 @@ fn alias_index(settings: &[SettingDef]) -> HashMap<String, usize> {
     }
     for (path, owner) in hiveless {
         if let Some(i) = owner {
-            index.entry(path).or_insert(i);
+            index.entry(path.into()).or_insert(i);
         }
     }
     index
@@ -1329,7 +1331,7 @@ mod tests {
             let direct = catalog.resolve(&def.key).map(|d| &d.key);
             let normalised = catalog
                 .by_alias
-                .get(&normalise_alias(&def.key))
+                .get(normalise_alias(&def.key).as_str())
                 .map(|&i| &catalog.settings[i].key);
             assert_eq!(direct, normalised, "{}", def.key);
         }
@@ -1383,7 +1385,7 @@ mod tests {
                 def.key
             );
             for alias in def.aliases() {
-                let found = cat.by_alias.get(&normalise_alias(alias));
+                let found = cat.by_alias.get(normalise_alias(alias).as_str());
                 assert_eq!(
                     found,
                     Some(&i),

@@ -1263,7 +1263,7 @@ fn map_element_value(
                 .find(|v| v.label.trim().eq_ignore_ascii_case(display.trim()))?;
             Some(match item.value.parse::<i64>() {
                 Ok(i) if int => Value::Int(i),
-                _ => Value::Str(item.value.clone()),
+                _ => Value::Str(item.value.to_string()),
             })
         }
         ("CheckBox", Value::Bool(b)) => {

@@ -288,7 +288,7 @@ fn validate_forbid(
     };
     Some(Check::Forbid {
         setting: def.setting_key().to_string(),
-        setting_title: def.title.clone(),
+        setting_title: def.title.to_string(),
         value,
         join_types,
     })
