@@ -9,23 +9,25 @@ use crate::source::{Location, SourceId, Sources, Span};
 
 /// A shared, immutable name: setting keys repeat across hundreds of thousands of settings but
 /// come from a few thousand catalog records, so they are shared, not copied. The built-in
-/// catalog's names borrow the bytes embedded in the binary, so a clone of one is a copy of a
-/// pointer and touches no memory; other names are reference-counted. Reads like a `&str`;
-/// equality, order and hash are the text's, whichever way it is held.
+/// catalog's names point at its string table, which lives as long as the program, so a clone
+/// of one copies a pointer and touches no memory; other names are reference-counted. Reads
+/// like a `&str`; equality, order and hash are the text's, whichever way it is held. Two
+/// words, as an `Arc<str>` alone (a test holds it).
 #[derive(Clone)]
 pub struct Name(Repr);
 
 #[derive(Clone)]
 enum Repr {
-    /// Text that lives as long as the program (the embedded catalog digest, literals).
-    Static(&'static str),
+    /// Text that lives as long as the program, through a thin pointer (the catalog digest's
+    /// string table, literals).
+    Static(&'static &'static str),
     Shared(std::sync::Arc<str>),
 }
 
 impl Name {
     /// A name borrowing text that lives as long as the program: no allocation, and clones
     /// share no counter.
-    pub const fn from_static(s: &'static str) -> Name {
+    pub const fn from_static(s: &'static &'static str) -> Name {
         Name(Repr::Static(s))
     }
 
@@ -39,7 +41,7 @@ impl Name {
 
 impl Default for Name {
     fn default() -> Name {
-        Name::from_static("")
+        Name::from_static(&"")
     }
 }
 
@@ -1073,6 +1075,26 @@ pub fn map_inner_offset(span: Span, offsets: &[u32], inner: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Settings hold three names each, hundreds of thousands of them: a name is no larger
+    /// than the `Arc<str>` it was before it could borrow the catalog.
+    #[test]
+    fn a_name_is_two_words_and_compares_by_text() {
+        assert_eq!(
+            std::mem::size_of::<Name>(),
+            std::mem::size_of::<std::sync::Arc<str>>()
+        );
+        let borrowed = Name::from_static(&"Block");
+        let counted = Name::from(String::from("Block"));
+        assert_eq!(borrowed, counted);
+        assert_eq!(borrowed.cmp(&counted), std::cmp::Ordering::Equal);
+        let hash = |name: &Name| {
+            std::hash::BuildHasher::hash_one(&foldhash::quality::FixedState::with_seed(7), name)
+        };
+        assert_eq!(hash(&borrowed), hash(&counted));
+        assert_eq!(format!("{borrowed:?}"), r#"Name("Block")"#);
+        assert_eq!(Name::default(), "");
+    }
 
     #[test]
     fn flag_lists_are_name_value_pairs() {

@@ -11,9 +11,17 @@
 //! what `catalog.json` builds with the code of the day, and rewrites it when asked
 //! (`BASELINT_BLESS_DIGEST=1 cargo test --lib catalog::digest`); the catalog README says when.
 //!
-//! Layout: `BLCD`, a version, then the sections in order. Integers are little-endian `u32`
-//! (values `i64`), strings a length and UTF-8 bytes, optional strings a 0/1 byte first. Every
-//! index is written sorted, so the file depends on nothing but the catalog.
+//! Layout: `BLCD`, a version, where the four sections after the string table start, then the
+//! string table and the sections in order. Integers are little-endian `u32` (values `i64`).
+//! The string table holds every distinct string once: a count, each string's length, then
+//! their UTF-8 bytes together, checked in one pass when read. Elsewhere a string is its index
+//! in the table, an optional string a 0/1 byte first. Every index is written sorted, so the
+//! file depends on nothing but the catalog.
+//!
+//! The table's strings borrow the embedded bytes, and the table itself lives as long as the
+//! program (it is leaked: the built-in catalog is read once, and lives as long). So a record's
+//! names are [`Name`]s holding one pointer to a table entry: cloning one into a setting copies
+//! that pointer.
 
 use foldhash::{HashMap, HashMapExt};
 
@@ -21,25 +29,20 @@ use super::{Catalog, IndexedChoice, Scope, SettingDef, ValueLabel};
 use crate::model::{Name, Value};
 
 const MAGIC: &[u8; 4] = b"BLCD";
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 /// An option without a label.
 const NO_LABEL: u32 = u32::MAX;
 
 /// The digest of a catalog (written by the test that keeps `catalog.digest` current).
 #[cfg(test)]
 pub(super) fn write(catalog: &Catalog) -> Vec<u8> {
-    let mut out = Out(Vec::with_capacity(6 << 20));
-    out.0.extend_from_slice(MAGIC);
-    out.u32(VERSION);
-    // Where the alias, option and key sections start, filled in below: a reader decodes the
-    // sections at once.
-    let header = out.0.len();
-    out.0.extend_from_slice(&[0; 12]);
+    let mut out = Out::default();
+    let mut starts = [0; 4];
     out.len(catalog.settings.len());
     for def in &catalog.settings {
         out.setting(def);
     }
-    out.section_start(header, 0);
+    starts[1] = out.bytes.len();
     let mut aliases: Vec<(&Name, &usize)> = catalog.by_alias.iter().collect();
     aliases.sort();
     out.len(aliases.len());
@@ -47,40 +50,47 @@ pub(super) fn write(catalog: &Catalog) -> Vec<u8> {
         out.str(alias);
         out.index(i);
     }
-    out.section_start(header, 1);
+    starts[2] = out.bytes.len();
     let mut options: Vec<(&Box<str>, &IndexedChoice)> = catalog.options_by_id.iter().collect();
     options.sort_by(|a, b| a.0.cmp(b.0));
     out.len(options.len());
     for (option_id, choice) in options {
         out.option(&catalog.settings[choice.setting], option_id, choice);
     }
-    out.section_start(header, 2);
+    starts[3] = out.bytes.len();
     let mut keys: Vec<usize> = catalog.by_key.values().copied().collect();
     keys.sort_unstable();
     out.len(keys.len());
     for i in keys {
         out.index(i);
     }
-    out.0
+    out.finish(starts)
 }
 
 /// The catalog a digest holds; None when the bytes are not a digest of this version. The
 /// names the model copies into every setting (keys, definition ids, value labels) borrow the
 /// digest's bytes, hence `'static`: the digest is embedded in the binary.
 pub(super) fn read(bytes: &'static [u8]) -> Option<Catalog> {
-    let mut input = In { bytes, at: 0 };
+    let mut input = In {
+        bytes,
+        at: 0,
+        strings: &[],
+    };
     if input.take(4)? != MAGIC || input.u32()? != VERSION {
         return None;
     }
-    let [aliases, options, keys] = [input.len()?, input.len()?, input.len()?];
+    let [settings, aliases, options, keys] =
+        [input.len()?, input.len()?, input.len()?, input.len()?];
+    let strings = string_table(bytes.get(input.at..settings)?)?;
     let section = |start: usize, end: usize| {
         Some(In {
             bytes: bytes.get(..end)?,
             at: start,
+            strings,
         })
     };
     let (mut settings_in, mut aliases_in, mut options_in, mut keys_in) = (
-        section(input.at, aliases)?,
+        section(settings, aliases)?,
         section(aliases, options)?,
         section(options, keys)?,
         section(keys, bytes.len())?,
@@ -115,15 +125,38 @@ pub(super) fn read(bytes: &'static [u8]) -> Option<Catalog> {
     })
 }
 
+/// The string table: every string, its bytes checked as UTF-8 at once. Leaked, so that names
+/// can point at its entries for as long as the program runs (see the module's comment).
+fn string_table(bytes: &'static [u8]) -> Option<&'static [&'static str]> {
+    let mut input = In {
+        bytes,
+        at: 0,
+        strings: &[],
+    };
+    let count = input.count()?;
+    let lengths = (0..count)
+        .map(|_| input.len())
+        .collect::<Option<Vec<usize>>>()?;
+    let text = std::str::from_utf8(bytes.get(input.at..)?).ok()?;
+    let mut at: usize = 0;
+    let mut strings = Vec::with_capacity(count);
+    for n in lengths {
+        let end = at.checked_add(n)?;
+        strings.push(text.get(at..end)?);
+        at = end;
+    }
+    (at == text.len()).then(|| &*Box::leak(strings.into_boxed_slice()))
+}
+
 /// An option entry as read, before its setting's names are attached.
-struct RawChoice<'a> {
+struct RawChoice {
     setting: usize,
-    suffix: &'a str,
+    suffix: &'static str,
     value: Value,
     label: u32,
 }
 
-impl RawChoice<'_> {
+impl RawChoice {
     /// The option id and the entry, with the setting's names.
     fn choice(self, settings: &[SettingDef]) -> Option<(Box<str>, IndexedChoice)> {
         let def = settings.get(self.setting)?;
@@ -148,19 +181,42 @@ impl RawChoice<'_> {
     }
 }
 
+/// The sections as written, and the strings they name by index.
 #[cfg(test)]
-struct Out(Vec<u8>);
+#[derive(Default)]
+struct Out {
+    bytes: Vec<u8>,
+    strings: Vec<String>,
+    string_index: HashMap<String, u32>,
+}
 
 #[cfg(test)]
 impl Out {
-    /// Record in the header that section `n` starts here.
-    fn section_start(&mut self, header: usize, n: usize) {
-        let at = u32::try_from(self.0.len()).expect("the digest is under 4 GiB");
-        self.0[header + 4 * n..header + 4 * n + 4].copy_from_slice(&at.to_le_bytes());
+    /// The digest: magic, version, where each section starts (`starts` counts from the
+    /// first), the string table, the sections.
+    fn finish(self, starts: [usize; 4]) -> Vec<u8> {
+        let mut table = Out::default();
+        table.len(self.strings.len());
+        for s in &self.strings {
+            table.len(s.len());
+        }
+        for s in &self.strings {
+            table.bytes.extend_from_slice(s.as_bytes());
+        }
+        let mut digest = Out::default();
+        digest.bytes.extend_from_slice(MAGIC);
+        digest.u32(VERSION);
+        let first = digest.bytes.len() + 4 * starts.len() + table.bytes.len();
+        for start in starts {
+            digest.len(first + start);
+        }
+        digest.bytes.extend_from_slice(&table.bytes);
+        digest.bytes.extend_from_slice(&self.bytes);
+        digest.bytes
     }
 
     fn u32(&mut self, n: u32) {
-        self.0.extend_from_slice(&n.to_le_bytes());
+        self.bytes.extend_from_slice(&n.to_le_bytes());
     }
 
     fn len(&mut self, n: usize) {
@@ -172,12 +228,17 @@ impl Out {
     }
 
     fn flag(&mut self, b: bool) {
-        self.0.push(u8::from(b));
+        self.bytes.push(u8::from(b));
     }
 
+    /// A string, by its index in the table (added when new).
     fn str(&mut self, s: &str) {
-        self.len(s.len());
-        self.0.extend_from_slice(s.as_bytes());
+        let next = u32::try_from(self.strings.len()).expect("catalog sizes fit in u32");
+        let index = *self.string_index.entry(s.to_string()).or_insert_with(|| {
+            self.strings.push(s.to_string());
+            next
+        });
+        self.u32(index);
     }
 
     fn opt(&mut self, s: Option<&str>) {
@@ -197,29 +258,29 @@ impl Out {
     fn value(&mut self, value: &Value) {
         match value {
             Value::Int(i) => {
-                self.0.push(0);
-                self.0.extend_from_slice(&i.to_le_bytes());
+                self.bytes.push(0);
+                self.bytes.extend_from_slice(&i.to_le_bytes());
             }
             Value::Str(s) => {
-                self.0.push(1);
+                self.bytes.push(1);
                 self.str(s);
             }
             Value::Bool(b) => {
-                self.0.push(2);
+                self.bytes.push(2);
                 self.flag(*b);
             }
             Value::List(items) => {
-                self.0.push(3);
+                self.bytes.push(3);
                 self.len(items.len());
                 for item in items {
                     self.value(item);
                 }
             }
             Value::Choice(s) => {
-                self.0.push(4);
+                self.bytes.push(4);
                 self.str(s);
             }
-            Value::NotConfigured => self.0.push(5),
+            Value::NotConfigured => self.bytes.push(5),
         }
     }
 
@@ -288,6 +349,7 @@ impl Out {
 struct In<'a> {
     bytes: &'a [u8],
     at: usize,
+    strings: &'static [&'static str],
 }
 
 impl<'a> In<'a> {
@@ -325,9 +387,18 @@ impl<'a> In<'a> {
         }
     }
 
-    fn str(&mut self) -> Option<&'a str> {
-        let n = self.len()?;
-        std::str::from_utf8(self.take(n)?).ok()
+    /// A string of the table, by its index.
+    fn entry(&mut self) -> Option<&'static &'static str> {
+        let i = self.len()?;
+        self.strings.get(i)
+    }
+
+    fn str(&mut self) -> Option<&'static str> {
+        self.entry().copied()
+    }
+
+    fn name(&mut self) -> Option<Name> {
+        self.entry().map(Name::from_static)
     }
 
     fn string(&mut self) -> Option<String> {
@@ -354,7 +425,7 @@ impl<'a> In<'a> {
         self.at == self.bytes.len()
     }
 
-    fn options(&mut self) -> Option<Vec<RawChoice<'a>>> {
+    fn options(&mut self) -> Option<Vec<RawChoice>> {
         let count = self.len()?;
         let options = (0..count)
             .map(|_| {
@@ -370,12 +441,7 @@ impl<'a> In<'a> {
     }
 }
 
-/// What borrows the digest's bytes.
-impl In<'static> {
-    fn name(&mut self) -> Option<Name> {
-        self.str().map(Name::from_static)
-    }
-
+impl In<'_> {
     fn opt_name(&mut self) -> Option<Option<Name>> {
         if self.flag()? {
             self.name().map(Some)
