@@ -3,9 +3,9 @@
 //! Building the catalog from `catalog.json` costs about 30 ms on one core at every start:
 //! parsing 4,835 records, deriving what the file leaves out, normalising 16k aliases and
 //! indexing 9.4k options, with 150k allocations. That is most of the run on a repository of a
-//! few hundred files. `catalog.digest` is the finished catalog written out: the settings field
-//! by field, then the three indexes. Reading it back allocates the strings and fills the maps,
-//! nothing else.
+//! few hundred files. `catalog.digest` is the finished catalog written out: its strings, the
+//! settings field by field, then the three indexes. Reading it back builds the records and
+//! fills the maps, and copies no string.
 //!
 //! `catalog.json` stays the one source to edit and review. A test checks that the digest is
 //! what `catalog.json` builds with the code of the day, and rewrites it when asked
@@ -67,9 +67,9 @@ pub(super) fn write(catalog: &Catalog) -> Vec<u8> {
     out.finish(starts)
 }
 
-/// The catalog a digest holds; None when the bytes are not a digest of this version. The
-/// names the model copies into every setting (keys, definition ids, value labels) borrow the
-/// digest's bytes, hence `'static`: the digest is embedded in the binary.
+/// The catalog a digest holds; None when the bytes are not a digest of this version. Its
+/// strings, which the model copies into every setting (keys, definition ids, value labels),
+/// borrow the digest's bytes, hence `'static`: the digest is embedded in the binary.
 pub(super) fn read(bytes: &'static [u8]) -> Option<Catalog> {
     let mut input = In {
         bytes,
