@@ -687,10 +687,31 @@ ASR_RULES = [
      "Use advanced protection against ransomware"),
 ]
 ASR_STATES = [("off", 0, "Off"), ("block", 1, "Block"), ("audit", 2, "Audit"), ("warn", 6, "Warn")]
+# Defender's remediation action per threat alert level: the Settings Catalog lists each level as a
+# choice (`..._threatseveritydefaultaction_<level>`, options clean/quarantine/.../block), Group
+# Policy ("Specify threat alert levels at which default action should not be taken when
+# detected", a list of explicit values) and the Defender STIG (WNDF-AV-000031, -40, -41, -42) as a
+# REG_SZ value named by the level's id under Threats\ThreatSeverityDefaultAction, whose data is
+# the action. Level ids from the STIG's check texts (1 low, 2 moderate, 4 high, 5 severe);
+# actions from Defender's MPTHREAT_ACTION enumeration (1 clean, 2 quarantine, 3 remove, 6 allow,
+# 8 user defined, 10 block); option suffixes as Settings Catalog exports spell them.
+THREAT_ACTION_KEY = "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Defender\\Threats\\ThreatSeverityDefaultAction"
+THREAT_LEVELS = [
+    ("lowseveritythreats", 1, "low severity threats"),
+    ("moderateseveritythreats", 2, "moderate severity threats"),
+    ("highseveritythreats", 4, "high severity threats"),
+    ("severethreats", 5, "severe threats"),
+]
+THREAT_ACTIONS = [
+    ("clean", 1, "Clean"), ("quarantine", 2, "Quarantine"), ("remove", 3, "Remove"),
+    ("allow", 6, "Allow"), ("userdefined", 8, "User defined"), ("block", 10, "Block"),
+]
 # Native CSP policies whose value is a `name=data|name=data` string of registry values under one
-# key (Defender CSP: AttackSurfaceReductionRules = `<rule GUID>=<state>|...`).
+# key (Defender CSP: AttackSurfaceReductionRules = `<rule GUID>=<state>|...`,
+# ThreatSeverityDefaultAction = `<level id>=<action>|...`).
 CSP_VALUE_LISTS = {
     "./Device/Vendor/MSFT/Policy/Config/Defender/AttackSurfaceReductionRules": ASR_KEY,
+    "./Device/Vendor/MSFT/Policy/Config/Defender/ThreatSeverityDefaultAction": THREAT_ACTION_KEY,
 }
 
 
@@ -1283,6 +1304,20 @@ def asr_records():
     ]
 
 
+def threat_action_records():
+    """One record per threat alert level: its registry value, its Settings Catalog choice, the
+    remediation actions."""
+    return [
+        native_record(
+            f"Microsoft Defender Antivirus: remediation action for {level}", None,
+            f"device_vendor_msft_policy_config_defender_threatseveritydefaultaction_{name}",
+            f"{THREAT_ACTION_KEY}\\{level_id}", [(data, label) for _, data, label in THREAT_ACTIONS],
+            {suffix: data for suffix, data, _ in THREAT_ACTIONS},
+        )
+        for name, level_id, level in THREAT_LEVELS
+    ]
+
+
 def policy_records(policies, hk):
     parents, children = [], []
     for policy in policies:
@@ -1655,7 +1690,7 @@ def main():
     assigner = KeyAssigner()
     # Policies of `INVERTED_REGISTRY` and `SAME_DATA_REGISTRY` last: they join the record that owns their registry value,
     # wherever it comes in the order.
-    ordered = curated + rest + children + asr_records() + firewall_records() + lanman_records() + laps_records() + csp_twin_records() + bitlocker_mdm_records()
+    ordered = curated + rest + children + asr_records() + threat_action_records() + firewall_records() + lanman_records() + laps_records() + csp_twin_records() + bitlocker_mdm_records()
     ordered.sort(key=lambda r: "twin_registry" in r)
     records = [r for r in ordered if assigner.assign(r)]
     disambiguate_titles(records)

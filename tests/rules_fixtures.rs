@@ -587,6 +587,42 @@ fn asr_rules_from_intune_and_gpo_are_checked_as_registry_values() {
     }
 }
 
+/// Defender's remediation action per threat alert level is one setting per level whichever way
+/// it is written: the Settings Catalog's per-level choice (`..._lowseveritythreats_block`) and a
+/// custom OMA-URI's `<level>=<action>` pair (`4=6`, the finding at its `6`) both read as the
+/// registry value `...\ThreatSeverityDefaultAction\<level id>` that the Defender STIG names, in
+/// its data (10 Block, 6 Allow). The levels set to quarantine or remove are no deviation, and the two policies
+/// disagree on the two levels they set differently.
+#[test]
+fn threat_default_actions_from_intune_are_checked_as_registry_values() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/threat-actions");
+    let key =
+        r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\Threats\ThreatSeverityDefaultAction";
+    assert_eq!(
+        deviation_rows(&dir),
+        [
+            (
+                "intune-oma-uri.json".to_string(),
+                "CDEF-THREAT-HIGH".to_string(),
+                "6".to_string()
+            ),
+            (
+                "intune-settings-catalog.json".to_string(),
+                "CDEF-THREAT-LOW".to_string(),
+                "\"device_vendor_msft_policy_config_defender_threatseveritydefaultaction_lowseveritythreats_block\"".to_string()
+            ),
+        ]
+    );
+    let conflicts = run_rule("conflicting-setting-values", &dir);
+    let mut settings: Vec<&str> = conflicts
+        .findings
+        .iter()
+        .map(|f| f.setting.as_deref().unwrap())
+        .collect();
+    settings.sort_unstable();
+    assert_eq!(settings, [format!("{key}\\1"), format!("{key}\\4")]);
+}
+
 /// (file name, the bytes the finding points at, its message, its first control) of each finding.
 fn located_findings(outcome: &baselint::Outcome) -> Vec<(String, String, String, String)> {
     outcome
