@@ -25,6 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # HardeningKitty adds these notes to a setting name; they are not part of the Windows name.
 HK_NOTE = re.compile(r"\s*\((member|dc|dc only|ms only|min|max)\)\s*$", re.IGNORECASE)
+# Security option names HardeningKitty writes with the recommended value's label after them (the
+# Microsoft 24H2 baseline list, row 10233); the Windows name is the part before.
+HK_NAMES_WITH_VALUE = {
+    "User Account Control: Configure type of Admin Approval Mode Admin approval mode with enhanced privilege protection":
+        "User Account Control: Configure type of Admin Approval Mode",
+}
 # The short service name HardeningKitty appends to a service display name: "Remote Registry (RemoteRegistry)".
 HK_SERVICE = re.compile(r"\s*\(([A-Za-z0-9_]+)\)\s*$")
 PARENTHESES = re.compile(r"\([^)]*\)")
@@ -157,6 +163,7 @@ class HardeningKitty:
     def add(self, row):
         category, method, name = row["Category"], row["Method"], strip_hk_notes(row["Name"].strip())
         name = strip_period(name)
+        name = HK_NAMES_WITH_VALUE.get(name, name)
         if method == "Registry" and category == "Security Options" and row["RegistryPath"]:
             path = registry_path("HKLM", row["RegistryPath"], row["RegistryItem"])
             self.security_options.setdefault(compact(name), (name, path))

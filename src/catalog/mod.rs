@@ -1282,6 +1282,31 @@ mod tests {
         );
     }
 
+    /// HardeningKitty's 24H2 list writes this option's name with the value's label after it;
+    /// the registry value still reaches the CSP policy and the security option.
+    #[test]
+    fn administrator_protection_is_its_registry_value() {
+        let key = Some(
+            r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\TypeOfAdminApprovalMode",
+        );
+        assert_eq!(
+            key_of(
+                "./Device/Vendor/MSFT/Policy/Config/LocalPoliciesSecurityOptions/UserAccountControl_TypeOfAdminApprovalMode"
+            ),
+            key
+        );
+        assert_eq!(
+            key_of("User Account Control: Configure type of Admin Approval Mode"),
+            key
+        );
+        assert_eq!(
+            key_of(
+                "device_vendor_msft_policy_config_localpoliciessecurityoptions_useraccountcontrol_typeofadminapprovalmode"
+            ),
+            key
+        );
+    }
+
     #[test]
     fn remote_registry_service_is_a_registry_only_setting() {
         let def = catalog().resolve("remote_registry_service").unwrap();
