@@ -426,17 +426,16 @@ impl<'a> In<'a> {
     }
 
     fn options(&mut self) -> Option<Vec<RawChoice>> {
-        let count = self.len()?;
-        let options = (0..count)
-            .map(|_| {
-                Some(RawChoice {
-                    setting: self.len()?,
-                    suffix: self.str()?,
-                    value: self.value()?,
-                    label: self.u32()?,
-                })
-            })
-            .collect::<Option<Vec<_>>>()?;
+        let count = self.count()?;
+        let mut options = Vec::with_capacity(count);
+        for _ in 0..count {
+            options.push(RawChoice {
+                setting: self.len()?,
+                suffix: self.str()?,
+                value: self.value()?,
+                label: self.u32()?,
+            });
+        }
         self.done().then_some(options)
     }
 }
@@ -451,10 +450,13 @@ impl In<'_> {
     }
 
     fn settings(&mut self) -> Option<Vec<SettingDef>> {
-        let count = self.len()?;
-        let settings = (0..count)
-            .map(|_| self.setting())
-            .collect::<Option<Vec<_>>>()?;
+        let count = self.count()?;
+        // Sized at once: collecting through `Option` cannot know the length, and growing moves
+        // every record read so far (most of the start-up's copying).
+        let mut settings = Vec::with_capacity(count);
+        for _ in 0..count {
+            settings.push(self.setting()?);
+        }
         self.done().then_some(settings)
     }
 
