@@ -25,12 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # HardeningKitty adds these notes to a setting name; they are not part of the Windows name.
 HK_NOTE = re.compile(r"\s*\((member|dc|dc only|ms only|min|max)\)\s*$", re.IGNORECASE)
-# Security option names HardeningKitty writes with the recommended value's label after them (the
-# Microsoft 24H2 baseline list, row 10233); the Windows name is the part before.
-HK_NAMES_WITH_VALUE = {
-    "User Account Control: Configure type of Admin Approval Mode Admin approval mode with enhanced privilege protection":
-        "User Account Control: Configure type of Admin Approval Mode",
-}
 # The short service name HardeningKitty appends to a service display name: "Remote Registry (RemoteRegistry)".
 HK_SERVICE = re.compile(r"\s*\(([A-Za-z0-9_]+)\)\s*$")
 PARENTHESES = re.compile(r"\([^)]*\)")
@@ -163,7 +157,6 @@ class HardeningKitty:
     def add(self, row):
         category, method, name = row["Category"], row["Method"], strip_hk_notes(row["Name"].strip())
         name = strip_period(name)
-        name = HK_NAMES_WITH_VALUE.get(name, name)
         if method == "Registry" and category == "Security Options" and row["RegistryPath"]:
             path = registry_path("HKLM", row["RegistryPath"], row["RegistryItem"])
             self.security_options.setdefault(compact(name), (name, path))
@@ -540,10 +533,11 @@ def add_hardeningkitty_facts(record, policy, hk):
             record["security_option"] = record["title"] = name = match[0]
     if not name:
         return
-    key = compact(name)
+    key = hk_security_option_key(compact(name), record["values"], hk)
     if key in hk.security_options:
         hk_name, path = hk.security_options[key]
-        if hk_name.lower() != name.lower():
+        # Another spelling of the name is an alias; a name with a value's label after it is not.
+        if hk_name.lower() != name.lower() and key == compact(name):
             record["other_names"].append(hk_name)
         if record["registry"] is None:
             record["registry"], record["hk_registry"] = path, True
@@ -553,6 +547,17 @@ def add_hardeningkitty_facts(record, policy, hk):
         record["other_names"].append(hk.privileges[key])
     elif policy["area"] == "Audit" and key in hk.audit:
         record["other_names"].append(hk.audit[key])
+
+
+def hk_security_option_key(key, values, hk):
+    """The HardeningKitty key of a security option: its compact name, or that name followed by
+    one of its values' labels, which some lists append to the name (the Microsoft 24H2 list's
+    "User Account Control: Configure type of Admin Approval Mode Admin approval mode with
+    enhanced privilege protection")."""
+    if key in hk.security_options:
+        return key
+    with_label = (key + compact(v["label"]) for v in values if v["label"])
+    return next((k for k in with_label if k in hk.security_options), key)
 
 
 def element_record(policy, scope, parent, element):
@@ -1298,31 +1303,37 @@ def csp_twin_records():
     ]
 
 
-def asr_records():
-    """One record per ASR rule: its registry value, its Settings Catalog choice and its states."""
+def choice_value_records(key, definition_prefix, states, rows):
+    """One record per (choice name, registry value name, title) of a native CSP list whose
+    Settings Catalog form is one choice per entry (`<definition_prefix>_<choice name>`) and
+    whose Group Policy form is one registry value per entry under `key`; `states` are the
+    (option suffix, data, label) every entry takes."""
     return [
         native_record(
-            f"Attack Surface Reduction rule: {title}", None,
-            f"device_vendor_msft_policy_config_defender_attacksurfacereductionrules_{name}",
-            f"{ASR_KEY}\\{guid}", [(data, label) for _, data, label in ASR_STATES],
-            {suffix: data for suffix, data, _ in ASR_STATES},
+            title, None, f"{definition_prefix}_{name}", f"{key}\\{value_name}",
+            [(data, label) for _, data, label in states], {suffix: data for suffix, data, _ in states},
         )
-        for name, guid, title in ASR_RULES
+        for name, value_name, title in rows
     ]
+
+
+def asr_records():
+    """One record per ASR rule: its registry value, its Settings Catalog choice and its states."""
+    return choice_value_records(
+        ASR_KEY, "device_vendor_msft_policy_config_defender_attacksurfacereductionrules", ASR_STATES,
+        [(name, guid, f"Attack Surface Reduction rule: {title}") for name, guid, title in ASR_RULES],
+    )
 
 
 def threat_action_records():
     """One record per threat alert level: its registry value, its Settings Catalog choice, the
     remediation actions."""
-    return [
-        native_record(
-            f"Microsoft Defender Antivirus: remediation action for {level}", None,
-            f"device_vendor_msft_policy_config_defender_threatseveritydefaultaction_{name}",
-            f"{THREAT_ACTION_KEY}\\{level_id}", [(data, label) for _, data, label in THREAT_ACTIONS],
-            {suffix: data for suffix, data, _ in THREAT_ACTIONS},
-        )
-        for name, level_id, level in THREAT_LEVELS
-    ]
+    return choice_value_records(
+        THREAT_ACTION_KEY, "device_vendor_msft_policy_config_defender_threatseveritydefaultaction",
+        THREAT_ACTIONS,
+        [(name, level_id, f"Microsoft Defender Antivirus: remediation action for {level}")
+         for name, level_id, level in THREAT_LEVELS],
+    )
 
 
 def policy_records(policies, hk):
