@@ -841,6 +841,22 @@ mod tests {
     use crate::model::{InlineRule, JoinType, PolicyKind};
     use crate::source::Span;
 
+    /// A policy with no settings and no assignments, for the scope's questions about one.
+    fn bare_policy(name: &str, kind: PolicyKind) -> Policy {
+        Policy {
+            id: None,
+            name: name.into(),
+            kind,
+            source: SourceId(0),
+            span: Span::default(),
+            name_span: Span::default(),
+            settings: Vec::new(),
+            assignments: Vec::new(),
+            assignments_exported: true,
+            gpo: None,
+        }
+    }
+
     /// An OU that blocks inheritance keeps a GPO linked above it from meeting one linked at or
     /// below it, unless the upper link is enforced (which then wins).
     #[test]
@@ -896,18 +912,7 @@ mod tests {
     /// blocks inheritance and the link is not enforced: then it reaches them only possibly.
     #[test]
     fn a_block_below_a_root_link_makes_its_reach_uncertain() {
-        let gpo = Policy {
-            id: None,
-            name: "Root GPO".into(),
-            kind: PolicyKind::Gpo,
-            source: SourceId(0),
-            span: Span::default(),
-            name_span: Span::default(),
-            settings: Vec::new(),
-            assignments: Vec::new(),
-            assignments_exported: true,
-            gpo: None,
-        };
+        let gpo = bare_policy("Root GPO", PolicyKind::Gpo);
         let root = |enforced: bool| {
             Target::GpoLink(GpoLink {
                 som_path: "contoso.com".into(),
@@ -1046,18 +1051,7 @@ mod tests {
         };
         inventory.groups.insert("kiosks".to_string(), entry);
         let (scope, _) = Scope::new(&model, &inventory);
-        let policy = Policy {
-            id: None,
-            name: "p".into(),
-            kind: PolicyKind::SettingsCatalog,
-            source: SourceId(0),
-            span: Span::default(),
-            name_span: Span::default(),
-            settings: Vec::new(),
-            assignments: Vec::new(),
-            assignments_exported: true,
-            gpo: None,
-        };
+        let policy = bare_policy("p", PolicyKind::SettingsCatalog);
         let targets = [
             (target(Some("ab-1"), None, None), true),
             (target(Some("AB-1"), None, None), true),
