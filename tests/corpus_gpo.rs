@@ -124,35 +124,17 @@ fn backups_agree_with_their_reports() {
         for key in agreement.only_in_raw.iter().take(3) {
             println!("    only in raw: {key}");
         }
-        let differ: Vec<_> = agreement
-            .differ
-            .iter()
-            .filter(|(key, ..)| !STALE_REPORTS.contains(&(backup_name(&dir), key.as_str())))
-            .collect();
-        assert!(differ.is_empty(), "{name}: {differ:?}");
+        assert!(
+            agreement.differ.is_empty(),
+            "{name}: {:?}",
+            agreement.differ
+        );
         assert!(
             agreement.only_in_report.is_empty(),
             "{name}: {:?}",
             agreement.only_in_report
         );
     }
-}
-
-/// Values where a corpus backup's report and its Registry.pol disagree because the file was
-/// edited after the report was made, by (GPO folder name, key): simeononsecurity's scripts write
-/// `EnableBDEWithNoTPM` = 1 into the "Ansible Fixes" GPO's Registry.pol with
-/// `Set-PolicyFileEntry`, while its gpreport.xml still shows that check box as NotConfigured.
-const STALE_REPORTS: &[(&str, &str)] = &[(
-    "DoD - Windows 10 - Computer - Ansible Fixes",
-    r"HKLM\SOFTWARE\Policies\Microsoft\FVE\EnableBDEWithNoTPM",
-)];
-
-/// The folder that holds a backup's GUID folder: the GPO's name in the corpus layouts.
-fn backup_name(dir: &std::path::Path) -> &str {
-    dir.parent()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str())
-        .unwrap_or("")
 }
 
 /// The PKU2U setting of a backup from the given file, with the 1-based line of its value.

@@ -34,7 +34,7 @@
 //! | Security `SystemServices` | catalog key of `HKLM\SYSTEM\CurrentControlSet\Services\<name>\Start`, else that path lower-cased; SDDL where reported: `service_security:<name>` | `Int` 2 automatic, 3 manual, 4 disabled |
 //! | Security `RestrictedGroups` | `group_membership:<group SID or name>/members` (and `/memberof` when listed) | `List`, sorted |
 //! | Registry (ADMX) `Policy` | catalog key of `admx:<half>/<Category>/<Name>` (`half` = `computer` or `user`; the catalog knows the ADMX display names of ADMX-backed policies) or, when the category was renamed since, of the only record of that half with the same last category part and display name; else `admx:<half>/<category>/<name>` lower-cased | Enabled/Disabled: the catalog's value for the state (the registry data the policy writes), else `Int(1)`/`Int(0)` |
-//! | ADMX element (`DropDownList`, `Numeric`, `CheckBox`, `EditText`, `ListBox`, `MultiText`...) of an Enabled policy | the catalog's element child where the element can be identified (by element id from the display name; the only child when one element is shown; by kind when the element is the only one of its kind and the parent has one child of that kind left: a check box beside a list box; for a policy the catalog does not know, the record named `admx:<half>/<category>/<policy>/<element name>`, as the 24H2 SMB dialects are), else `admx:<half>/<category>/<policy>/<element name>` | mapped through the catalog (dropdown display text -> item value) where known; else dropdown `Str` (display text), numeric `Int`, checkbox `Bool`, text `Str`, lists `List` |
+//! | ADMX element (`DropDownList`, `Numeric`, `CheckBox`, `EditText`, `ListBox`, `MultiText`...) of an Enabled policy | the catalog's element child where the element can be identified (by element id from the display name; the only child when one element is shown; by kind when the element is the only one of its kind and the parent has one child of that kind left: a check box beside a list box; for a policy the catalog does not know, the record named `admx:<half>/<category>/<policy>/<element name>`, as the 24H2 SMB dialects are), else `admx:<half>/<category>/<policy>/<element name>` | mapped through the catalog (dropdown display text -> item value) where known; else dropdown `Str` (display text), numeric `Int`, checkbox `Bool`, text `Str`, lists `List`; an element whose `State` is `NotConfigured` (no value in Registry.pol) is not read |
 //! | ADMX `ListBox` with `ExplicitValue` true (Hardened UNC Paths) whose list the catalog knows (`value_list`) | each entry as the registry value `<list key>\<Name>`, keyed as `RegistrySetting` | `Data` as `Str` |
 //! | ADMX `ListBox` of plain entries (device IDs to block) | the parent's numbered list record (`<list key>\*`, [`SettingDef::is_numbered_list`]), by element id or as the parent's only list | `List` of the entries, sorted |
 //! | Registry `RegistrySetting` | catalog key of `<hive>\<KeyPath>\<Name>` (`HKLM` in the Computer half, `HKCU` in the User half), else lower-cased; no value: `<hive>\<keypath>\` | `Number` `Int`, `String` `Str` |
@@ -1039,14 +1039,20 @@ fn is_admx_element(element: &Element) -> bool {
         && element.child(NS_REGISTRY, "Name").is_some()
 }
 
-/// The element's value as the report shows it, and the span of that value.
+/// The element's value as the report shows it, and the span of that value; None for an
+/// element GPMC shows as NotConfigured. GPMC shows that when it found no value for the element
+/// in Registry.pol (the corpus's "Ansible Fixes" backup: the report was made before a script
+/// wrote the value); a cleared check box shows as Disabled. So the report does not say that
+/// the GPO sets or deletes the value, and reading the element as "not configured" made
+/// `gpo-intune-conflict` report a conflict with an Intune value the GPO never touches.
 fn admx_element_value(element: &Element) -> Option<(Value, Span)> {
     let state = element.child(NS_REGISTRY, "State");
+    if state.is_some_and(|s| s.text().eq_ignore_ascii_case("notconfigured")) {
+        return None;
+    }
     let value = element.child(NS_REGISTRY, "Value");
-    let not_configured = state.is_some_and(|s| s.text().eq_ignore_ascii_case("notconfigured"));
     let found = match (element.local.as_str(), value) {
-        // A check box GPMC shows as NotConfigured sets nothing (below), not false.
-        ("CheckBox", _) if !not_configured => {
+        ("CheckBox", _) => {
             let state = state?;
             Some((
                 Value::Bool(state.text().eq_ignore_ascii_case("enabled")),
@@ -1067,7 +1073,6 @@ fn admx_element_value(element: &Element) -> Option<(Value, Span)> {
     };
     match found {
         Some(found) => Some(found),
-        None if not_configured => Some((Value::NotConfigured, state?.text_span())),
         None => {
             let at = state.map_or(element.span, Element::text_span);
             Some((Value::Str(String::new()), at))
@@ -1274,8 +1279,6 @@ fn map_element_value(
                 .then_some(value)
                 .or_else(option)
         }
-        // An element GPMC shows as NotConfigured is its child setting, not configured.
-        (_, Value::NotConfigured) => Some(Value::NotConfigured),
         ("Numeric", Value::Int(_)) => int.then(|| raw.clone()),
         ("ListBox", Value::List(_)) if child.is_numbered_list() => {
             Some(catalog.normalise(child, raw.clone()))
@@ -2030,18 +2033,23 @@ mod tests {
         );
     }
 
-    /// An element GPMC shows as NotConfigured (its value is not in Registry.pol) is its child
-    /// setting, not configured: not `false`, and not an unknown `admx:` name.
+    /// An element GPMC shows as NotConfigured (its value is not in Registry.pol) sets nothing:
+    /// not `false`, not a deletion, and not an unknown `admx:` name. The policy's other
+    /// elements are still read, by their position among the elements.
     #[test]
-    fn an_element_shown_not_configured_is_its_setting_not_configured() {
+    fn an_element_shown_not_configured_sets_nothing() {
         let parsed = read_file(&registry_report(
-            r#"<q1:Policy><q1:Name>Require additional authentication at startup</q1:Name><q1:State>Enabled</q1:State><q1:Category>Windows Components/BitLocker Drive Encryption/Operating System Drives</q1:Category><q1:CheckBox><q1:Name>Allow BitLocker without a compatible TPM (requires a password or a startup key on a USB flash drive)</q1:Name><q1:State>NotConfigured</q1:State></q1:CheckBox></q1:Policy>"#,
+            r#"<q1:Policy><q1:Name>Require additional authentication at startup</q1:Name><q1:State>Enabled</q1:State><q1:Category>Windows Components/BitLocker Drive Encryption/Operating System Drives</q1:Category><q1:CheckBox><q1:Name>Allow BitLocker without a compatible TPM (requires a password or a startup key on a USB flash drive)</q1:Name><q1:State>NotConfigured</q1:State></q1:CheckBox><q1:DropDownList><q1:Name>Configure TPM startup:</q1:Name><q1:State>Enabled</q1:State><q1:Value><q1:Name>Require TPM</q1:Name></q1:Value></q1:DropDownList></q1:Policy>"#,
         ));
-        let no_tpm = setting(
-            &parsed.policies[0],
-            r"HKLM\SOFTWARE\Policies\Microsoft\FVE\EnableBDEWithNoTPM",
+        let policy = &parsed.policies[0];
+        let keys: Vec<&str> = policy.settings.iter().map(|s| &*s.key).collect();
+        assert!(
+            !keys.iter().any(|k| k.contains("EnableBDEWithNoTPM")),
+            "{keys:?}"
         );
-        assert_eq!(no_tpm.value, Value::NotConfigured);
+        assert!(!keys.iter().any(|k| k.starts_with("admx:")), "{keys:?}");
+        let use_tpm = setting(policy, r"HKLM\SOFTWARE\Policies\Microsoft\FVE\UseTPM");
+        assert_eq!(use_tpm.value, Value::Int(1));
     }
 
     #[test]
