@@ -106,6 +106,48 @@ done
 while IFS= read -r -d '' f; do seed_pipeline 7 "$f"; done \
     < <(find "${sources[@]}" -type f -name '*.csv' -print0 | sort -z)
 
+# gpo_backup: each backup folder's files, in the order of fuzz/src/lib.rs BACKUP_FILES (found
+# in any letter case, as baselint finds them), joined by BACKUP_SEPARATOR; a missing file is an
+# empty part.
+if command -v python3 >/dev/null 2>&1; then
+    python3 - "$fuzz/corpus/gpo_backup" "${sources[@]}" <<'PY'
+import os, sys
+out, roots = sys.argv[1], sys.argv[2:]
+FILES = [
+    "Backup.xml",
+    "bkupInfo.xml",
+    "gpreport.xml",
+    "DomainSysvol/GPO/Machine/registry.pol",
+    "DomainSysvol/GPO/Machine/microsoft/windows nt/SecEdit/GptTmpl.inf",
+    "DomainSysvol/GPO/Machine/microsoft/windows nt/Audit/audit.csv",
+    "DomainSysvol/GPO/Machine/Preferences/Registry/Registry.xml",
+    "DomainSysvol/GPO/User/registry.pol",
+]
+SEPARATOR = b"\n==> next file <==\n"
+def find_ci(d, rel):
+    for part in rel.split("/"):
+        try:
+            match = [n for n in os.listdir(d) if n.lower() == part.lower()]
+        except OSError:
+            return None
+        if not match:
+            return None
+        d = os.path.join(d, match[0])
+    return d if os.path.isfile(d) else None
+os.makedirs(out, exist_ok=True)
+for root in roots:
+    for d, _, files in os.walk(root):
+        if not any(n.lower() in ("backup.xml", "bkupinfo.xml") for n in files):
+            continue
+        parts = []
+        for rel in FILES:
+            path = find_ci(d, rel)
+            parts.append(open(path, "rb").read() if path else b"")
+        name = d.replace("/", "_").replace(" ", "_")
+        open(os.path.join(out, name), "wb").write(SEPARATOR.join(parts))
+PY
+fi
+
 for d in "$fuzz"/corpus/*/; do
     printf '%-20s %3d inputs\n' "$(basename "$d")" "$(find "$d" -type f | wc -l)"
 done

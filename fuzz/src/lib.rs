@@ -202,7 +202,10 @@ pub fn registry_pol(data: &[u8]) {
     for error in &model.errors {
         if let Some(location) = error.location {
             let bytes = model.sources.get(location.file).file_bytes(location.span);
-            assert!(bytes.is_some_and(|b| b.end as usize <= data.len()), "{bytes:?}");
+            assert!(
+                bytes.is_some_and(|b| b.end as usize <= data.len()),
+                "{bytes:?}"
+            );
         }
     }
 }
@@ -267,6 +270,105 @@ pub fn rule_toml(data: &[u8]) {
     }
 }
 
+/// The files of a GPO backup folder, in the order the `gpo_backup` target's input lists them
+/// (separated by [`BACKUP_SEPARATOR`]; an empty part leaves the file out).
+pub const BACKUP_FILES: [&str; 8] = [
+    "Backup.xml",
+    "bkupInfo.xml",
+    "gpreport.xml",
+    "DomainSysvol/GPO/Machine/registry.pol",
+    "DomainSysvol/GPO/Machine/microsoft/windows nt/SecEdit/GptTmpl.inf",
+    "DomainSysvol/GPO/Machine/microsoft/windows nt/Audit/audit.csv",
+    "DomainSysvol/GPO/Machine/Preferences/Registry/Registry.xml",
+    "DomainSysvol/GPO/User/registry.pol",
+];
+
+/// Between two files of the `gpo_backup` target's input (`fuzz/seed.sh` writes it the same).
+pub const BACKUP_SEPARATOR: &[u8] = b"\n==> next file <==\n";
+
+/// A GPO backup folder (`ingest::gpo_backup`): the input is split into the files of
+/// [`BACKUP_FILES`], written to a per-process temporary folder, and read as `check` reads a
+/// backup (the metadata, the report, the raw files and what ties them); then the comparison of
+/// the report with the raw files. Every span must lie in the file it names, and every span of a
+/// Registry.pol listing must name bytes of that file.
+pub fn gpo_backup(data: &[u8]) {
+    let dir = fuzz_dir("gpo-backup").join("{backup}");
+    // Left from the previous input: its files must not mix with this one's.
+    let _ = std::fs::remove_dir_all(&dir);
+    for (name, part) in BACKUP_FILES.iter().zip(split(data, BACKUP_SEPARATOR)) {
+        if part.is_empty() {
+            continue;
+        }
+        let path = dir.join(name);
+        let parent = path.parent().expect("a file in the backup folder");
+        std::fs::create_dir_all(parent).expect("create the fuzz backup folder");
+        std::fs::write(&path, part).expect("write a fuzz backup file");
+    }
+    let catalog = Catalog::builtin();
+    let mut model = Model::default();
+    ingest::gpo_backup::read_backup(&dir, &mut model, catalog);
+    check_model(&model);
+    if let Some((_agreement, errors)) = ingest::gpo_backup::agreement(&dir, catalog) {
+        drop(errors);
+    }
+}
+
+/// `data` cut at every `separator`.
+fn split<'d>(data: &'d [u8], separator: &[u8]) -> Vec<&'d [u8]> {
+    let mut parts = Vec::new();
+    let mut rest = data;
+    while let Some(at) = rest
+        .windows(separator.len())
+        .position(|window| window == separator)
+    {
+        parts.push(&rest[..at]);
+        rest = &rest[at + separator.len()..];
+    }
+    parts.push(rest);
+    parts
+}
+
+/// Every span of a model read from files on disk lies in the file it names; a span of a binary
+/// file's listing also names bytes of that file.
+fn check_model(model: &Model) {
+    let check = |file: SourceId, span: Span, what: &str| {
+        let source = model.sources.get(file);
+        check_span(source.text(), span, what);
+        if matches!(source.encoding, baselint::source::Encoding::BinaryListing) {
+            let bytes = source.file_bytes(span).expect("a listing maps its spans");
+            let size = std::fs::metadata(&source.path).map_or(0, |m| m.len());
+            assert!(
+                u64::from(bytes.end) <= size,
+                "{what}: {bytes:?} past the file"
+            );
+        }
+    };
+    for policy in &model.policies {
+        check(policy.source, policy.span, "policy");
+        check(policy.source, policy.name_span, "policy name");
+        for setting in &policy.settings {
+            let file = setting.file.unwrap_or(policy.source);
+            check(file, setting.span, "setting");
+            check(file, setting.name_span, "setting name");
+        }
+        for assignment in &policy.assignments {
+            let file = assignment.file.unwrap_or(policy.source);
+            check(file, assignment.span, "assignment");
+            check(file, assignment.target_span, "assignment target");
+        }
+    }
+    for error in &model.errors {
+        if let Some(location) = error.location {
+            check(location.file, location.span, "input error");
+        }
+    }
+}
+
+/// `$TMPDIR/baselint-fuzz-<what>-<pid>`: one folder per fuzzing process and target.
+fn fuzz_dir(what: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("baselint-fuzz-{what}-{}", std::process::id()))
+}
+
 /// The file names the `pipeline` target gives its input, chosen by the first byte.
 const PIPELINE_NAMES: [&str; 8] = [
     "input.json",
@@ -290,7 +392,7 @@ pub fn pipeline(data: &[u8]) {
         return;
     };
     let name = PIPELINE_NAMES[usize::from(selector) % PIPELINE_NAMES.len()];
-    let dir = pipeline_dir().join(name.replace('.', "-"));
+    let dir = fuzz_dir("pipeline").join(name.replace('.', "-"));
     std::fs::create_dir_all(&dir).expect("create the fuzz folder");
     let path = dir.join(name);
     std::fs::write(&path, body).expect("write the fuzz input");
@@ -331,16 +433,11 @@ const PIPELINE_FORMATS: [baselint::report::Format; 6] = {
     ]
 };
 
-/// `$TMPDIR/baselint-fuzz-pipeline-<pid>`: one folder per fuzzing process.
-fn pipeline_dir() -> PathBuf {
-    std::env::temp_dir().join(format!("baselint-fuzz-pipeline-{}", std::process::id()))
-}
-
 /// A fuzz target: bytes in, panics on a bug.
 pub type Target = fn(&[u8]);
 
 /// Every target by name, for the replay test.
-pub const TARGETS: [(&str, Target); 14] = [
+pub const TARGETS: [(&str, Target); 15] = [
     ("intune_json", intune_json),
     ("json_cursor", json_cursor),
     ("membership_rule", membership_rule),
@@ -355,6 +452,7 @@ pub const TARGETS: [(&str, Target); 14] = [
     ("rule_toml", rule_toml),
     ("config_toml", config_toml),
     ("pipeline", pipeline),
+    ("gpo_backup", gpo_backup),
 ];
 
 #[cfg(test)]
