@@ -86,17 +86,22 @@ Direct Reports for "62e19b97-8b3d-4d4a-a106-4ce66896a863"
 (user.department -notIn ["Sales","HR"]) -and (user.accountEnabled -eq true)
 RULES
 
-# pipeline: the inputs above behind the first byte that makes the target name the file
-# alike (fuzz/src/lib.rs, PIPELINE_NAMES), plus the HardeningKitty lists.
+# pipeline: the seeds above behind the first byte that makes the target name the file
+# alike (fuzz/src/lib.rs, PIPELINE_NAMES), plus the HardeningKitty lists. Only the seeds: the
+# inputs libFuzzer added to the other targets' corpora (named by their SHA-1) would make the
+# pipeline, which runs every rule and every report on each input, spend its runs replaying
+# tens of thousands of them.
 pipeline_dir="$fuzz/corpus/pipeline"
 mkdir -p "$pipeline_dir"
 seed_pipeline() {
-    local selector="$1" f
+    local selector="$1" f name
     shift
     for f in "$@"; do
+        name="${f##*/}"
         [ -f "$f" ] || continue
+        [[ "$name" =~ ^[0-9a-f]{40}$ ]] && continue
         { printf '%b' "\\$(printf '%03o' "$selector")"; cat "$f"; } \
-            >"$pipeline_dir/$selector-$(basename "$f" | tr ' /' '__')"
+            >"$pipeline_dir/$selector-${name// /_}"
     done
 }
 for pair in 0:intune_json 1:gpo_report 1:xccdf 2:security_template 3:registry_pol 4:ckl 5:cklb \
