@@ -1229,3 +1229,51 @@ fn bitlocker_recovery_options_are_checked_as_their_fve_values() {
         Some(r"HKLM\SYSTEM\CurrentControlSet\Policies\Microsoft\FVE\RDVDenyWriteAccess")
     );
 }
+
+/// Local users and groups: each item of the collection configures the local groups it names,
+/// so two policies conflict over a group only when both configure it. Policies for the local
+/// Administrators and for Remote Desktop Users set settings of the same definition ids
+/// (`..._accessgroup_action`, `..._accessgroup_users`) and must not be reported; two policies
+/// for the Administrators that restrict and add must be, naming the group and the options (the
+/// policy read later, `administrators-restricted.json`, carries the finding).
+#[test]
+fn local_group_items_conflict_only_over_the_same_group() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local-groups");
+    let outcome = run_rule("conflicting-setting-values", &dir);
+    let mut found: Vec<(String, String)> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let setting = f.setting.as_deref().unwrap();
+            let suffix = setting.rsplit("_accessgroup_").next().unwrap();
+            (suffix.to_string(), f.primary.message.clone())
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "action[administrators]".to_string(),
+                "set to option add_restrict here".to_string()
+            ),
+            (
+                "users[administrators]".to_string(),
+                "set to [\"WLapsAdmin\"] here".to_string()
+            ),
+        ]
+    );
+    let action = &outcome.findings[0];
+    assert!(
+        action
+            .message
+            .contains("_accessgroup_action[administrators] to option add_restrict")
+            && action.message.contains("sets it to option add_update"),
+        "{}",
+        action.message
+    );
+    for finding in &outcome.findings {
+        let names = format!("{} {:?}", finding.message, finding.related);
+        assert!(!names.contains("Remote Desktop Users"), "{names}");
+    }
+}

@@ -20,6 +20,7 @@
 //! | Settings Catalog simple | `simpleSettingValue.value` | `settingDefinitionId` |
 //! | Settings Catalog collections (an ADMX list of plain entries, `..._deviceinstall_ids_deny_list`, is keyed as the catalog's numbered list `<list key>\*`, its strings sorted) | the collection array | `settingDefinitionId` |
 //! | Settings Catalog list that names its values (Hardened UNC Paths: a group collection of `_key`/`_value` pairs whose definition is a catalog `value_list`) | each pair's `_value` string, as the registry value `<list key>\<_key>` | the pair's `_key` string |
+//! | Any other Settings Catalog group collection's item (a LocalUsersAndGroups group, a firewall rule): its children, each the setting it is; a child the catalog does not know is keyed `intune:<id>[<entity>]` when the item names an entity by a `<collection>_desc` or `_name` child (the local groups, lower-cased option suffixes, sorted and joined by commas; a rule's name), so that items of different entities are not compared | each child's value | each child's `settingDefinitionId` |
 //! | custom OMA-URI | the entry's `value` | `omaUri` |
 //! | custom OMA-URI whose value is a `name=data\|…` list the catalog knows (`value_list`: Defender's AttackSurfaceReductionRules) | each pair's data, as the registry value `<list key>\<name>` | the pair's name |
 //! | flat Graph property | the property's value | the property name |
@@ -791,9 +792,7 @@ impl<'c> Reader<'c> {
                     for value in &list.elements {
                         let start = out.len();
                         self.read_children_of(doc, value, out);
-                        if let Some(names_values) = names_values {
-                            self.value_list_item(&definition.value, names_values, out, start);
-                        }
+                        self.group_item(&definition.value, names_values, out, start);
                     }
                 }
             }
@@ -1004,6 +1003,43 @@ impl<'c> Reader<'c> {
         );
         out.truncate(start);
         out.push(setting);
+    }
+
+    /// One item of a group collection, its children `out[start..]`: what to do with them once
+    /// read. An item of a list that names its values becomes the registry value it writes
+    /// ([`Reader::value_list_item`]); any other item is one entity (a local group's membership,
+    /// a firewall rule), keyed by what it names ([`Reader::entity_item`]).
+    fn group_item(
+        &self,
+        collection: &str,
+        names_values: Option<&str>,
+        out: &mut Vec<Setting>,
+        start: usize,
+    ) {
+        match names_values {
+            Some(list) => self.value_list_item(collection, list, out, start),
+            None => Self::entity_item(collection, &mut out[start..]),
+        }
+    }
+
+    /// The children of a group collection's item describe one entity, named by the item's
+    /// `<collection>_desc` or `<collection>_name` child: the local groups a LocalUsersAndGroups
+    /// item configures (`..._accessgroup_desc`), a firewall rule's name. Two policies that
+    /// configure different entities set different things, although their items' children have
+    /// the same definition ids (a policy for the local Administrators and one for Remote Desktop
+    /// Users: both set `..._accessgroup_action` and `..._accessgroup_users`). So each child the
+    /// catalog does not know is keyed with the entity as well (`intune:<id>[administrators]`),
+    /// and only the children of items naming the same entities are compared. An item that
+    /// names nothing keeps its keys.
+    fn entity_item(collection: &str, children: &mut [Setting]) {
+        let Some(entity) = item_entity(collection, children) else {
+            return;
+        };
+        for child in children.iter_mut() {
+            if child.key.starts_with("intune:") {
+                child.key = format!("{}[{entity}]", child.key).into();
+            }
+        }
     }
 
     /// The setting a simple instance sets (`simpleSettingValue.value`, already a scalar).
@@ -1864,6 +1900,45 @@ fn expected_object(doc: &Doc<'_>, node: &Node<'_>, what: &str) -> InputError {
     )
 }
 
+/// What a group collection's item names (see [`Reader::entity_item`]): the values of its
+/// `<collection>_desc` or `<collection>_name` child, lower-cased (Windows compares group and
+/// rule names in any case), a choice by its option's suffix (`administrators` for
+/// `..._accessgroup_desc_administrators`), several sorted and joined by commas. None when the
+/// item has no such child, or it names nothing.
+fn item_entity(collection: &str, children: &[Setting]) -> Option<String> {
+    let naming = children.iter().find(|child| {
+        let name = &*child.raw_name;
+        name.len() == collection.len() + 5
+            && name
+                .get(..collection.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(collection))
+            && name.get(collection.len()..).is_some_and(|tail| {
+                tail.eq_ignore_ascii_case("_desc") || tail.eq_ignore_ascii_case("_name")
+            })
+    })?;
+    let option_of = |choice: &str| {
+        let prefix = naming.raw_name.len() + 1;
+        let suffix = choice
+            .get(..prefix - 1)
+            .filter(|head| head.eq_ignore_ascii_case(&naming.raw_name))
+            .and_then(|_| choice.get(prefix..));
+        suffix.unwrap_or(choice).to_ascii_lowercase()
+    };
+    let name_of = |value: &Value| match value {
+        Value::Choice(choice) => Some(option_of(choice)),
+        Value::Str(text) => Some(text.trim().to_lowercase()),
+        _ => None,
+    };
+    let mut names: Vec<String> = match &naming.value {
+        Value::List(items) => items.iter().filter_map(name_of).collect(),
+        other => name_of(other).into_iter().collect(),
+    };
+    names.retain(|name| !name.is_empty());
+    names.sort_unstable();
+    names.dedup();
+    (!names.is_empty()).then(|| names.join(","))
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -1873,6 +1948,53 @@ mod tests {
     use crate::source::Encoding;
 
     const PKU2U_OPTION_0: &str = "device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests_0";
+
+    /// A setting written as `name` with `value`, as a group collection's item holds it.
+    fn child(name: &str, value: Value) -> Setting {
+        Setting {
+            key: format!("intune:{name}").into(),
+            raw_name: name.into(),
+            value,
+            value_label: None,
+            span: Span::new(0, 0),
+            name_span: Span::new(0, 0),
+            file: None,
+        }
+    }
+
+    /// What an item names: its `_desc` or `_name` child's values, choices by their option,
+    /// lower-cased, sorted; nothing without such a child or with no value in it.
+    #[test]
+    fn a_group_collection_item_names_its_entity() {
+        let group = "x_accessgroup";
+        let desc = |options: &[&str]| {
+            let choices = options
+                .iter()
+                .map(|o| Value::Choice(format!("X_ACCESSGROUP_DESC_{o}")))
+                .collect();
+            child("x_accessgroup_desc", Value::List(choices))
+        };
+        let action = child(
+            "x_accessgroup_action",
+            Value::Choice("x_accessgroup_action_add".into()),
+        );
+        let named = |children: &[Setting]| item_entity(group, children);
+        assert_eq!(
+            named(&[
+                action.clone(),
+                desc(&["RemoteDesktopUsers", "administrators"])
+            ])
+            .as_deref(),
+            Some("administrators,remotedesktopusers")
+        );
+        let rule = child("x_accessgroup_name", Value::Str(" Allow RDP ".into()));
+        assert_eq!(named(&[rule]).as_deref(), Some("allow rdp"));
+        assert_eq!(named(std::slice::from_ref(&action)), None);
+        assert_eq!(named(&[action.clone(), desc(&[])]), None);
+        // Only the item's own naming child: not a longer id that starts alike.
+        let other = child("x_accessgroup_description", Value::Str("a".into()));
+        assert_eq!(named(&[action, other]), None);
+    }
 
     fn fixture_path(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -2087,9 +2209,13 @@ mod tests {
             &parsed,
             &format!("{group}_groupconfiguration_accessgroup_action"),
         );
+        // Keyed with the local group its item configures (`Reader::entity_item`).
         assert_eq!(
             action.key,
-            key_of(&format!("{group}_groupconfiguration_accessgroup_action"))
+            format!(
+                "{}[administrators]",
+                key_of(&format!("{group}_groupconfiguration_accessgroup_action"))
+            )
         );
         let desc = setting(
             &parsed,

@@ -209,14 +209,42 @@ pub(crate) fn policy_ref(policy: &Policy) -> PolicyRef {
 }
 
 pub(crate) fn value_text(setting: &Setting) -> String {
-    match &setting.value_label {
-        Some(label) => format!("{} ({label})", setting.value),
-        None => setting.value.to_string(),
+    match (&setting.value_label, &setting.value) {
+        (Some(label), value) => format!("{value} ({label})"),
+        (None, Value::Choice(choice)) => match option_of(&setting.raw_name, choice) {
+            Some(option) => format!("option {option}"),
+            None => setting.value.to_string(),
+        },
+        (None, value) => value.to_string(),
     }
 }
 
+/// A Settings Catalog choice the catalog does not label, by its option's part after the
+/// setting's definition id (`add_restrict` for `..._accessgroup_action_add_restrict`): the
+/// rest repeats the setting's name, which a finding gives already.
+fn option_of<'v>(definition_id: &str, choice: &'v str) -> Option<&'v str> {
+    let head = choice.get(..definition_id.len())?;
+    let option = choice.get(definition_id.len()..)?.strip_prefix('_')?;
+    (head.eq_ignore_ascii_case(definition_id) && !option.is_empty()).then_some(option)
+}
+
 pub(crate) fn setting_title(ctx: &Context, setting: &Setting) -> String {
-    catalog_title(ctx, &setting.key).unwrap_or_else(|| setting.raw_name.to_string())
+    catalog_title(ctx, &setting.key).unwrap_or_else(|| written_title(setting))
+}
+
+/// A setting the catalog does not know, named as its policy writes it, with the entity its key
+/// adds for an item of a group collection (`..._accessgroup_users[administrators]`: which local
+/// group; see `ingest::intune`).
+pub(crate) fn written_title(setting: &Setting) -> String {
+    let entity = setting
+        .key
+        .strip_prefix("intune:")
+        .filter(|key| key.ends_with(']'))
+        .and_then(|key| key.rfind('[').map(|at| &key[at..]));
+    match entity {
+        Some(entity) => format!("{}{entity}", setting.raw_name),
+        None => setting.raw_name.to_string(),
+    }
 }
 
 /// A setting's title as the catalog gives it, without its final full stop.
@@ -813,7 +841,14 @@ fn conflict_finding(
     let mut identities = [first.identity(), second.identity()];
     identities.sort();
     // As `setting_title` says it.
-    let title = texts.title.as_deref().unwrap_or(&b.raw_name);
+    let written;
+    let title = match texts.title.as_deref() {
+        Some(title) => title,
+        None => {
+            written = written_title(b);
+            &written
+        }
+    };
     Finding {
         related: vec![Label {
             location: first.value_location(a),

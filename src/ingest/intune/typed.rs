@@ -244,10 +244,8 @@ impl<'t> Fast<'t, '_> {
                 for value in values.flatten() {
                     let start = out.len();
                     self.children(&value.children, out)?;
-                    if let Some(names_values) = names_values {
-                        self.reader
-                            .value_list_item(definition.0, names_values, out, start);
-                    }
+                    self.reader
+                        .group_item(definition.0, names_values, out, start);
                 }
             }
             _ => {
