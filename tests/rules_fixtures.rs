@@ -1231,49 +1231,56 @@ fn bitlocker_recovery_options_are_checked_as_their_fve_values() {
 }
 
 /// Local users and groups: each item of the collection configures the local groups it names,
-/// so two policies conflict over a group only when both configure it. Policies for the local
-/// Administrators and for Remote Desktop Users set settings of the same definition ids
-/// (`..._accessgroup_action`, `..._accessgroup_users`) and must not be reported; two policies
-/// for the Administrators that restrict and add must be, naming the group and the options (the
-/// policy read later, `administrators-restricted.json`, carries the finding).
+/// and Intune reports a conflict over one group's membership. Two policies that replace the
+/// members of the local Administrators with different members conflict, over the members; a
+/// policy that adds a member to Administrators does not ("the Replace action wins. This is
+/// not considered a conflict", Microsoft's documentation), nor does one for Remote Desktop
+/// Users, although all their items set settings of the same definition ids.
 #[test]
-fn local_group_items_conflict_only_over_the_same_group() {
+fn local_group_items_conflict_only_when_two_replace_one_group() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local-groups");
     let outcome = run_rule("conflicting-setting-values", &dir);
-    let mut found: Vec<(String, String)> = outcome
+    let found: Vec<(&str, &str)> = outcome
         .findings
         .iter()
         .map(|f| {
             let setting = f.setting.as_deref().unwrap();
             let suffix = setting.rsplit("_accessgroup_").next().unwrap();
-            (suffix.to_string(), f.primary.message.clone())
+            (suffix, f.primary.message.as_str())
         })
         .collect();
-    found.sort();
     assert_eq!(
         found,
-        [
-            (
-                "action[administrators]".to_string(),
-                "set to option add_restrict here".to_string()
-            ),
-            (
-                "users[administrators]".to_string(),
-                "set to [\"WLapsAdmin\"] here".to_string()
-            ),
-        ]
+        [("users[administrators]", "set to [\"WLapsAdmin\"] here")]
     );
-    let action = &outcome.findings[0];
+    let finding = &outcome.findings[0];
     assert!(
-        action
+        finding
             .message
-            .contains("_accessgroup_action[administrators] to option add_restrict")
-            && action.message.contains("sets it to option add_update"),
+            .contains("_accessgroup_users[administrators] to [\"WLapsAdmin\"]")
+            && finding
+                .message
+                .contains("\"Local Administrators - LAPS account and helpdesk\" sets it to"),
         "{}",
-        action.message
+        finding.message
     );
-    for finding in &outcome.findings {
-        let names = format!("{} {:?}", finding.message, finding.related);
-        assert!(!names.contains("Remote Desktop Users"), "{names}");
-    }
+}
+
+/// Firewall rules: each rule is a node of its own (a unique identifier Intune gives it), so
+/// rules of two policies are two rules, even under one name with other ports.
+#[test]
+fn firewall_rules_of_two_policies_do_not_conflict() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/firewall-rules");
+    let outcome = run_rule("conflicting-setting-values", &dir);
+    assert_eq!(outcome.model.policies.len(), 3);
+    let keys: Vec<&str> = outcome.model.policies[0]
+        .settings
+        .iter()
+        .map(|s| &*s.key)
+        .collect();
+    assert!(
+        keys.iter().all(|k| k.contains("[block chrome internet #")),
+        "{keys:?}"
+    );
+    assert!(outcome.findings.is_empty(), "{:?}", outcome.findings);
 }

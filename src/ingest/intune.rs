@@ -20,7 +20,7 @@
 //! | Settings Catalog simple | `simpleSettingValue.value` | `settingDefinitionId` |
 //! | Settings Catalog collections (an ADMX list of plain entries, `..._deviceinstall_ids_deny_list`, is keyed as the catalog's numbered list `<list key>\*`, its strings sorted) | the collection array | `settingDefinitionId` |
 //! | Settings Catalog list that names its values (Hardened UNC Paths: a group collection of `_key`/`_value` pairs whose definition is a catalog `value_list`) | each pair's `_value` string, as the registry value `<list key>\<_key>` | the pair's `_key` string |
-//! | Any other Settings Catalog group collection's item (a LocalUsersAndGroups group, a firewall rule): its children, each the setting it is; a child the catalog does not know is keyed `intune:<id>[<entity>]` when the item names an entity by a `<collection>_desc` or `_name` child (the local groups, lower-cased option suffixes, sorted and joined by commas; a rule's name), so that items of different entities are not compared | each child's value | each child's `settingDefinitionId` |
+//! | An item of the Settings Catalog's local groups (LocalUsersAndGroups) or firewall rules collection: its children, each the setting it is; a child the catalog does not know is keyed `intune:<id>[<what the item concerns>]` ([`item_entity`]: a Replace item's groups, so that two Replace items for one group are compared; an update item's groups, action and content hash, and a rule's name and content hash, which compare with nothing else) | each child's value | each child's `settingDefinitionId` |
 //! | custom OMA-URI | the entry's `value` | `omaUri` |
 //! | custom OMA-URI whose value is a `name=data\|…` list the catalog knows (`value_list`: Defender's AttackSurfaceReductionRules) | each pair's data, as the registry value `<list key>\<name>` | the pair's name |
 //! | flat Graph property | the property's value | the property name |
@@ -1007,8 +1007,8 @@ impl<'c> Reader<'c> {
 
     /// One item of a group collection, its children `out[start..]`: what to do with them once
     /// read. An item of a list that names its values becomes the registry value it writes
-    /// ([`Reader::value_list_item`]); any other item is one entity (a local group's membership,
-    /// a firewall rule), keyed by what it names ([`Reader::entity_item`]).
+    /// ([`Reader::value_list_item`]); a local group's or a firewall rule's item is keyed by what
+    /// it concerns ([`Reader::entity_item`]).
     fn group_item(
         &self,
         collection: &str,
@@ -1022,15 +1022,11 @@ impl<'c> Reader<'c> {
         }
     }
 
-    /// The children of a group collection's item describe one entity, named by the item's
-    /// `<collection>_desc` or `<collection>_name` child: the local groups a LocalUsersAndGroups
-    /// item configures (`..._accessgroup_desc`), a firewall rule's name. Two policies that
-    /// configure different entities set different things, although their items' children have
-    /// the same definition ids (a policy for the local Administrators and one for Remote Desktop
-    /// Users: both set `..._accessgroup_action` and `..._accessgroup_users`). So each child the
-    /// catalog does not know is keyed with the entity as well (`intune:<id>[administrators]`),
-    /// and only the children of items naming the same entities are compared. An item that
-    /// names nothing keeps its keys.
+    /// The children of a group collection's item describe one thing, and for two collections
+    /// that thing is known (see [`item_entity`]): a local group's membership, a firewall rule.
+    /// Their children the catalog does not know are keyed with it as well
+    /// (`intune:<id>[administrators]`), so that only the items that concern the same thing are
+    /// compared. Other items keep their keys.
     fn entity_item(collection: &str, children: &mut [Setting]) {
         let Some(entity) = item_entity(collection, children) else {
             return;
@@ -1900,36 +1896,73 @@ fn expected_object(doc: &Doc<'_>, node: &Node<'_>, what: &str) -> InputError {
     )
 }
 
-/// What a group collection's item names (see [`Reader::entity_item`]): the values of its
-/// `<collection>_desc` or `<collection>_name` child, lower-cased (Windows compares group and
-/// rule names in any case), a choice by its option's suffix (`administrators` for
-/// `..._accessgroup_desc_administrators`), several sorted and joined by commas. None when the
-/// item has no such child, or it names nothing.
+/// The Settings Catalog collection whose items configure local groups (Policy CSP
+/// `LocalUsersAndGroups/Configure`).
+const LOCAL_GROUPS: &str =
+    "device_vendor_msft_policy_config_localusersandgroups_configure_groupconfiguration_accessgroup";
+
+/// Windows Firewall rules (Firewall CSP `MdmStore/FirewallRules/{FirewallRuleName}`).
+const FIREWALL_RULES: &str = "vendor_msft_firewall_mdmstore_firewallrules_{firewallrulename}";
+
+/// What an item of a group collection concerns, as far as policies can disagree over it; None
+/// for the collections this does not know, whose items keep their keys.
+///
+/// * A local group item configures the groups its `_desc` child names. Intune reports a
+///   conflict over a group's membership, but "if the same group is configured with both a
+///   Replace and Update action, the Replace action wins. This is not considered a conflict"
+///   (Microsoft's account protection policy documentation), and updates add or remove members
+///   alongside one another. So a Replace item (`add_restrict`) is keyed by its groups
+///   (`administrators`): two Replace items for the same group with other members conflict. An
+///   update item is keyed by its groups, its action and a hash of its content, and so meets
+///   nothing to disagree with.
+/// * A firewall rule is a node of its own (`{FirewallRuleName}`, a unique identifier Intune
+///   gives each rule): rules of two policies are two rules, whatever their names. A rule is
+///   keyed by its name and a hash of its content, for the reader's sake.
 fn item_entity(collection: &str, children: &[Setting]) -> Option<String> {
-    let naming = children.iter().find(|child| {
-        let name = &*child.raw_name;
-        name.len() == collection.len() + 5
-            && name
-                .get(..collection.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(collection))
-            && name.get(collection.len()..).is_some_and(|tail| {
-                tail.eq_ignore_ascii_case("_desc") || tail.eq_ignore_ascii_case("_name")
-            })
-    })?;
+    if collection.eq_ignore_ascii_case(LOCAL_GROUPS) {
+        let groups = named(children, &format!("{LOCAL_GROUPS}_desc"))?;
+        let action = named(children, &format!("{LOCAL_GROUPS}_action"));
+        return Some(match action.as_deref() {
+            Some("add_restrict") => groups,
+            other => format!(
+                "{groups} {} #{}",
+                other.unwrap_or("update"),
+                content_hash(children)
+            ),
+        });
+    }
+    if collection.eq_ignore_ascii_case(FIREWALL_RULES) {
+        let name = named(children, &format!("{FIREWALL_RULES}_name")).unwrap_or_default();
+        return Some(
+            format!("{name} #{}", content_hash(children))
+                .trim_start()
+                .to_string(),
+        );
+    }
+    None
+}
+
+/// The values of the child `id` among an item's `children`, lower-cased (Windows compares
+/// group and rule names in any case), a choice by its option's part after `id`
+/// (`administrators` for `..._accessgroup_desc_administrators`), several sorted and joined by
+/// commas. None when there is no such child or it holds nothing.
+fn named(children: &[Setting], id: &str) -> Option<String> {
+    let child = children
+        .iter()
+        .find(|child| child.raw_name.eq_ignore_ascii_case(id))?;
     let option_of = |choice: &str| {
-        let prefix = naming.raw_name.len() + 1;
-        let suffix = choice
-            .get(..prefix - 1)
-            .filter(|head| head.eq_ignore_ascii_case(&naming.raw_name))
-            .and_then(|_| choice.get(prefix..));
-        suffix.unwrap_or(choice).to_ascii_lowercase()
+        let option = choice
+            .get(..id.len())
+            .filter(|head| head.eq_ignore_ascii_case(id))
+            .and_then(|_| choice.get(id.len()..)?.strip_prefix('_'));
+        option.unwrap_or(choice).to_ascii_lowercase()
     };
     let name_of = |value: &Value| match value {
         Value::Choice(choice) => Some(option_of(choice)),
         Value::Str(text) => Some(text.trim().to_lowercase()),
         _ => None,
     };
-    let mut names: Vec<String> = match &naming.value {
+    let mut names: Vec<String> = match &child.value {
         Value::List(items) => items.iter().filter_map(name_of).collect(),
         other => name_of(other).into_iter().collect(),
     };
@@ -1937,6 +1970,16 @@ fn item_entity(collection: &str, children: &[Setting]) -> Option<String> {
     names.sort_unstable();
     names.dedup();
     (!names.is_empty()).then(|| names.join(","))
+}
+
+/// A hash of what an item sets (each child's name and value), the same for the same content.
+fn content_hash(children: &[Setting]) -> String {
+    let texts: Vec<String> = children
+        .iter()
+        .map(|child| format!("{}={}", child.raw_name.to_ascii_lowercase(), child.value))
+        .collect();
+    let parts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    crate::finding::fingerprint(&parts)[..8].to_string()
 }
 
 #[cfg(test)]
@@ -1962,38 +2005,57 @@ mod tests {
         }
     }
 
-    /// What an item names: its `_desc` or `_name` child's values, choices by their option,
-    /// lower-cased, sorted; nothing without such a child or with no value in it.
+    /// A local group item is keyed by its groups when it replaces their members, and by
+    /// groups, action and content otherwise; a firewall rule by its name and content; an item
+    /// of another collection not at all.
     #[test]
-    fn a_group_collection_item_names_its_entity() {
-        let group = "x_accessgroup";
-        let desc = |options: &[&str]| {
-            let choices = options
+    fn group_collection_items_are_keyed_by_what_they_concern() {
+        let id = |suffix: &str| format!("{LOCAL_GROUPS}{suffix}");
+        let desc = |groups: &[&str]| {
+            let choices = groups
                 .iter()
-                .map(|o| Value::Choice(format!("X_ACCESSGROUP_DESC_{o}")))
+                .map(|g| Value::Choice(id(&format!("_desc_{g}")).to_uppercase()))
                 .collect();
-            child("x_accessgroup_desc", Value::List(choices))
+            child(&id("_desc"), Value::List(choices))
         };
-        let action = child(
-            "x_accessgroup_action",
-            Value::Choice("x_accessgroup_action_add".into()),
-        );
-        let named = |children: &[Setting]| item_entity(group, children);
+        let action = |a: &str| child(&id("_action"), Value::Choice(id(&format!("_action_{a}"))));
+        let users = |u: &str| child(&id("_users"), Value::List(vec![Value::Str(u.into())]));
+        let replace = [
+            desc(&["RemoteDesktopUsers", "administrators"]),
+            action("add_restrict"),
+            users("alice"),
+        ];
         assert_eq!(
-            named(&[
-                action.clone(),
-                desc(&["RemoteDesktopUsers", "administrators"])
-            ])
-            .as_deref(),
+            item_entity(LOCAL_GROUPS, &replace).as_deref(),
             Some("administrators,remotedesktopusers")
         );
-        let rule = child("x_accessgroup_name", Value::Str(" Allow RDP ".into()));
-        assert_eq!(named(&[rule]).as_deref(), Some("allow rdp"));
-        assert_eq!(named(std::slice::from_ref(&action)), None);
-        assert_eq!(named(&[action.clone(), desc(&[])]), None);
-        // Only the item's own naming child: not a longer id that starts alike.
-        let other = child("x_accessgroup_description", Value::Str("a".into()));
-        assert_eq!(named(&[action, other]), None);
+        let update = |u: &str| {
+            item_entity(
+                LOCAL_GROUPS,
+                &[desc(&["administrators"]), action("add_update"), users(u)],
+            )
+            .unwrap()
+        };
+        assert!(update("alice").starts_with("administrators add_update #"));
+        assert_eq!(update("alice"), update("alice"));
+        assert_ne!(update("alice"), update("bob"));
+        assert_eq!(item_entity(LOCAL_GROUPS, &[action("add_restrict")]), None);
+        assert_eq!(
+            item_entity(LOCAL_GROUPS, &[desc(&[]), action("add_restrict")]),
+            None
+        );
+
+        let rule = |name: &str, port: &str| {
+            let name = child(&format!("{FIREWALL_RULES}_name"), Value::Str(name.into()));
+            let port = child(
+                &format!("{FIREWALL_RULES}_localportranges"),
+                Value::Str(port.into()),
+            );
+            item_entity(FIREWALL_RULES, &[name, port]).unwrap()
+        };
+        assert!(rule(" Allow RDP ", "3389").starts_with("allow rdp #"));
+        assert_ne!(rule("Allow RDP", "3389"), rule("Allow RDP", "3390"));
+        assert_eq!(item_entity("x_group", &replace), None);
     }
 
     fn fixture_path(name: &str) -> PathBuf {
