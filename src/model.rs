@@ -337,6 +337,15 @@ impl Value {
     }
 }
 
+/// A Settings Catalog choice's option: its part after the setting's definition id and an
+/// underscore, in any letter case (`add_restrict` for `..._accessgroup_action_add_restrict`);
+/// None when the choice does not start so or names no option.
+pub fn choice_option<'v>(definition_id: &str, choice: &'v str) -> Option<&'v str> {
+    let head = choice.get(..definition_id.len())?;
+    let option = choice.get(definition_id.len()..)?.strip_prefix('_')?;
+    (head.eq_ignore_ascii_case(definition_id) && !option.is_empty()).then_some(option)
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1075,6 +1084,21 @@ pub fn map_inner_offset(span: Span, offsets: &[u32], inner: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A choice's option is what follows its setting's id and an underscore, in any case.
+    #[test]
+    fn a_choice_option_follows_the_definition_id() {
+        let id = "x_accessgroup_action";
+        assert_eq!(
+            choice_option(id, "x_accessgroup_action_add_restrict"),
+            Some("add_restrict")
+        );
+        assert_eq!(choice_option(id, "X_ACCESSGROUP_ACTION_1"), Some("1"));
+        assert_eq!(choice_option(id, "x_accessgroup_action_"), None);
+        assert_eq!(choice_option(id, "x_accessgroup_actions_1"), None);
+        assert_eq!(choice_option(id, "x_accessgroup"), None);
+        assert_eq!(choice_option(id, "y_other_setting_1"), None);
+    }
 
     /// Settings hold three names each, hundreds of thousands of them: a name is no larger
     /// than the `Arc<str>` it was before it could borrow the catalog.

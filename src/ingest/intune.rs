@@ -1950,15 +1950,12 @@ fn named(children: &[Setting], id: &str) -> Option<String> {
     let child = children
         .iter()
         .find(|child| child.raw_name.eq_ignore_ascii_case(id))?;
-    let option_of = |choice: &str| {
-        let option = choice
-            .get(..id.len())
-            .filter(|head| head.eq_ignore_ascii_case(id))
-            .and_then(|_| choice.get(id.len()..)?.strip_prefix('_'));
-        option.unwrap_or(choice).to_ascii_lowercase()
-    };
     let name_of = |value: &Value| match value {
-        Value::Choice(choice) => Some(option_of(choice)),
+        Value::Choice(choice) => Some(
+            crate::model::choice_option(id, choice)
+                .unwrap_or(choice)
+                .to_ascii_lowercase(),
+        ),
         Value::Str(text) => Some(text.trim().to_lowercase()),
         _ => None,
     };

@@ -208,24 +208,20 @@ pub(crate) fn policy_ref(policy: &Policy) -> PolicyRef {
     }
 }
 
+/// A value as findings quote it: with its label where the catalog has one; a choice the
+/// catalog does not label by its option (the rest of the option id repeats the setting's name,
+/// which the finding gives already).
 pub(crate) fn value_text(setting: &Setting) -> String {
     match (&setting.value_label, &setting.value) {
         (Some(label), value) => format!("{value} ({label})"),
-        (None, Value::Choice(choice)) => match option_of(&setting.raw_name, choice) {
-            Some(option) => format!("option {option}"),
-            None => setting.value.to_string(),
-        },
+        (None, Value::Choice(choice)) => {
+            match crate::model::choice_option(&setting.raw_name, choice) {
+                Some(option) => format!("option {option}"),
+                None => setting.value.to_string(),
+            }
+        }
         (None, value) => value.to_string(),
     }
-}
-
-/// A Settings Catalog choice the catalog does not label, by its option's part after the
-/// setting's definition id (`add_restrict` for `..._accessgroup_action_add_restrict`): the
-/// rest repeats the setting's name, which a finding gives already.
-fn option_of<'v>(definition_id: &str, choice: &'v str) -> Option<&'v str> {
-    let head = choice.get(..definition_id.len())?;
-    let option = choice.get(definition_id.len()..)?.strip_prefix('_')?;
-    (head.eq_ignore_ascii_case(definition_id) && !option.is_empty()).then_some(option)
 }
 
 pub(crate) fn setting_title(ctx: &Context, setting: &Setting) -> String {
