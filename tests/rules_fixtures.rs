@@ -1284,3 +1284,21 @@ fn firewall_rules_of_two_policies_do_not_conflict() {
     );
     assert!(outcome.findings.is_empty(), "{:?}", outcome.findings);
 }
+
+/// Defender's exclusion lists are merged by Intune across the policies that reach a device
+/// (Microsoft's antivirus policy documentation, "Policy merge for settings"): two policies with
+/// other path exclusions do not conflict, while their opposite archive scanning settings do.
+#[test]
+fn merged_defender_exclusions_do_not_conflict() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/defender-exclusions");
+    let outcome = run_rule("conflicting-setting-values", &dir);
+    let settings: Vec<&str> = outcome
+        .findings
+        .iter()
+        .map(|f| f.setting.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        settings,
+        [r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\Scan\DisableArchiveScanning"]
+    );
+}

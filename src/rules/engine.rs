@@ -125,9 +125,16 @@ fn run_rule(
             join_types,
             ..
         } => forbid(rule, ctx, effective, setting, value, *join_types, findings),
-        Check::Conflict { policy_kinds } => {
-            conflict(rule, ctx, effective, singles, policy_kinds, findings)
-        }
+        Check::Conflict {
+            policy_kinds,
+            merged,
+        } => conflict(
+            rule,
+            ctx,
+            (effective, singles),
+            (policy_kinds, merged),
+            findings,
+        ),
         Check::UnknownGroup => unknown_group(rule, ctx, findings),
         Check::ChannelConflict { join_types } => {
             channel_conflict(rule, ctx, effective, singles, *join_types, findings)
@@ -570,9 +577,8 @@ fn overlapping(a: &[AssignmentReach], b: &[AssignmentReach]) -> Option<(usize, u
 fn conflict(
     rule: &Rule,
     ctx: &Context,
-    effective: &[Vec<EffectiveAssignment>],
-    all_singles: &[SingleSettings],
-    kinds: &[String],
+    (effective, all_singles): (&[Vec<EffectiveAssignment>], &[SingleSettings]),
+    (kinds, merged): (&[String], &[crate::model::Name]),
     findings: &mut Vec<Finding>,
 ) {
     let eligible: Vec<usize> = (0..ctx.model.policies.len())
@@ -585,10 +591,12 @@ fn conflict(
         || settings_by_key_and_value(&eligible, all_singles),
         || reach_profiles(effective),
     );
+    // A merged setting's values become one superset on the device: different values there
+    // are no conflict.
     let mut keys: Vec<_> = by_key
         .into_iter()
         .flatten()
-        .filter(|(_, b)| b.len() > 1)
+        .filter(|(key, b)| b.len() > 1 && !merged.iter().any(|m| **m == *key.key))
         .collect();
     keys.sort_by(|a, b| a.0.key.cmp(b.0.key));
     let pairs = Pairs {

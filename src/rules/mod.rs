@@ -138,7 +138,12 @@ pub enum Check {
         join_types: JoinTypeSet,
     },
     /// One setting gets different values from policies whose populations certainly overlap.
-    Conflict { policy_kinds: Vec<String> },
+    /// `merged`: settings Intune merges across policies into one value (Defender's exclusion
+    /// lists), which are never in conflict; by their catalog keys.
+    Conflict {
+        policy_kinds: Vec<String>,
+        merged: Vec<crate::model::Name>,
+    },
     /// An assignment targets a group that no groups export or inventory knows.
     UnknownGroup,
     /// Group Policy and MDM set one setting to different values on devices of these join types.
@@ -340,14 +345,26 @@ pub fn describe_check(check: &Check) -> String {
             "Fires for every policy that sets {setting_title} (`{setting}`) to {value} and whose assignments, after exclusions and filters, may reach {} devices.",
             join_types.describe()
         ),
-        Check::Conflict { policy_kinds } => {
+        Check::Conflict {
+            policy_kinds,
+            merged,
+        } => {
             let kinds = if policy_kinds.is_empty() {
                 "any".to_string()
             } else {
                 policy_kinds.join(", ")
             };
+            let merged = if merged.is_empty() {
+                String::new()
+            } else {
+                let keys: Vec<String> = merged.iter().map(|k| format!("`{k}`")).collect();
+                format!(
+                    " Settings Intune merges across policies into one value are not compared: {}.",
+                    keys.join(", ")
+                )
+            };
             format!(
-                "Fires when two policies (kinds: {kinds}) set one setting to different values and certainly reach the same devices: both assigned to the same group, or one reaching every device the other may reach (for example all devices, or every Entra-joined device against a group limited to Entra-joined devices)."
+                "Fires when two policies (kinds: {kinds}) set one setting to different values and certainly reach the same devices: both assigned to the same group, or one reaching every device the other may reach (for example all devices, or every Entra-joined device against a group limited to Entra-joined devices).{merged}"
             )
         }
         Check::UnknownGroup => "Fires for every assignment whose group is in no groups export and not declared in `[inventory.groups]`.".to_string(),

@@ -77,6 +77,8 @@ struct RawForbid {
 struct RawConflict {
     #[serde(default)]
     policy_kinds: Vec<String>,
+    #[serde(default)]
+    merged: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,8 +213,20 @@ fn validate_check(
                     ));
                 }
             }
+            let merged = conflict
+                .merged
+                .iter()
+                .filter_map(|name| match catalog.resolve(name.get_ref()) {
+                    Some(def) => Some(def.setting_key().clone()),
+                    None => {
+                        problems.push((span_of(name), unknown_setting(name.get_ref())));
+                        None
+                    }
+                })
+                .collect();
             Some(Check::Conflict {
                 policy_kinds: conflict.policy_kinds,
+                merged,
             })
         }
         RawCheck::UnknownGroup(RawEmpty {}) => Some(Check::UnknownGroup),
@@ -251,6 +265,12 @@ fn validate_check(
     }
 }
 
+fn unknown_setting(name: &str) -> String {
+    format!(
+        "unknown setting `{name}`: use a catalog key, registry path, OMA-URI or Settings Catalog id"
+    )
+}
+
 fn validate_forbid(
     forbid: RawForbid,
     catalog: &Catalog,
@@ -259,10 +279,7 @@ fn validate_forbid(
     let Some(def) = catalog.resolve(forbid.setting.get_ref()) else {
         problems.push((
             span_of(&forbid.setting),
-            format!(
-                "unknown setting `{}`: use a catalog key, registry path, OMA-URI or Settings Catalog id",
-                forbid.setting.get_ref()
-            ),
+            unknown_setting(forbid.setting.get_ref()),
         ));
         return None;
     };
@@ -454,6 +471,29 @@ mod tests {
         let (span, message) = &problems[0];
         assert_eq!(&text[span.unwrap().range()], "\"no-such-setting\"");
         assert!(message.contains("unknown setting"));
+    }
+
+    /// A conflict check's merged settings are named by any alias and kept as catalog keys; an
+    /// unknown one is a problem at its text.
+    #[test]
+    fn merged_settings_are_catalog_keys() {
+        let text = |merged: &str| format!("{HEAD}[check.conflict]\nmerged = [\"{merged}\"]\n");
+        let rule = load(&text(
+            "device_vendor_msft_policy_config_defender_excludedpaths",
+        ))
+        .unwrap();
+        let Check::Conflict { merged, .. } = rule.check else {
+            panic!("expected conflict")
+        };
+        assert_eq!(
+            merged.iter().map(|k| &**k).collect::<Vec<_>>(),
+            ["./Device/Vendor/MSFT/Policy/Config/Defender/ExcludedPaths"]
+        );
+        let wrong = text("no-such-setting");
+        let problems = load(&wrong).unwrap_err();
+        let (span, message) = &problems[0];
+        assert_eq!(&wrong[span.unwrap().range()], "\"no-such-setting\"");
+        assert!(message.contains("unknown setting"), "{message}");
     }
 
     #[test]
