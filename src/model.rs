@@ -337,13 +337,18 @@ impl Value {
     }
 }
 
-/// A Settings Catalog choice's option: its part after the setting's definition id and an
-/// underscore, in any letter case (`add_restrict` for `..._accessgroup_action_add_restrict`);
-/// None when the choice does not start so or names no option.
+/// A Settings Catalog option id's suffix: its part after the setting's definition id and an
+/// underscore, in any letter case (`add_restrict` for `..._accessgroup_action_add_restrict`),
+/// possibly empty; None when the option id does not start so.
+pub fn option_suffix<'v>(definition_id: &str, option_id: &'v str) -> Option<&'v str> {
+    let head = option_id.get(..definition_id.len())?;
+    let suffix = option_id.get(definition_id.len()..)?.strip_prefix('_')?;
+    head.eq_ignore_ascii_case(definition_id).then_some(suffix)
+}
+
+/// A Settings Catalog choice's option ([`option_suffix`]); None also when it names no option.
 pub fn choice_option<'v>(definition_id: &str, choice: &'v str) -> Option<&'v str> {
-    let head = choice.get(..definition_id.len())?;
-    let option = choice.get(definition_id.len()..)?.strip_prefix('_')?;
-    (head.eq_ignore_ascii_case(definition_id) && !option.is_empty()).then_some(option)
+    option_suffix(definition_id, choice).filter(|option| !option.is_empty())
 }
 
 impl fmt::Display for Value {

@@ -411,12 +411,7 @@ impl Catalog {
         option_id: &str,
     ) -> Option<(&SettingDef, Value, Option<&Name>)> {
         let def = self.by_definition_id(definition_id)?;
-        let option = option_id.trim();
-        let prefix = option.get(..definition_id.len())?;
-        let suffix = option.get(definition_id.len()..)?.strip_prefix('_')?;
-        if !prefix.eq_ignore_ascii_case(definition_id) {
-            return None;
-        }
+        let suffix = crate::model::option_suffix(definition_id, option_id.trim())?;
         Some(self.option_value(def, option_id, suffix))
     }
 
