@@ -412,11 +412,7 @@ fn stig_rules_with_several_values_require_each_one() {
             ),
         ]
     );
-    let settings: Vec<&str> = outcome
-        .findings
-        .iter()
-        .map(|f| f.setting.as_deref().unwrap())
-        .collect();
+    let settings = finding_settings(&outcome);
     let hardened =
         "hklm\\software\\policies\\microsoft\\windows\\networkprovider\\hardenedpaths\\\\\\*\\";
     assert_eq!(settings[0], format!("{hardened}netlogon"));
@@ -614,13 +610,18 @@ fn threat_default_actions_from_intune_are_checked_as_registry_values() {
         ]
     );
     let conflicts = run_rule("conflicting-setting-values", &dir);
-    let mut settings: Vec<&str> = conflicts
+    let mut settings = finding_settings(&conflicts);
+    settings.sort_unstable();
+    assert_eq!(settings, [format!("{key}\\1"), format!("{key}\\4")]);
+}
+
+/// The setting key of each finding, in report order.
+fn finding_settings(outcome: &baselint::Outcome) -> Vec<&str> {
+    outcome
         .findings
         .iter()
         .map(|f| f.setting.as_deref().unwrap())
-        .collect();
-    settings.sort_unstable();
-    assert_eq!(settings, [format!("{key}\\1"), format!("{key}\\4")]);
+        .collect()
 }
 
 /// (file name, the bytes the finding points at, its message, its first control) of each finding.
@@ -700,11 +701,7 @@ fn allow_policies_are_checked_as_the_disable_values_they_invert() {
         ]
     );
     let conflicts = run_rule("conflicting-setting-values", &dir);
-    let settings: Vec<_> = conflicts
-        .findings
-        .iter()
-        .map(|f| f.setting.as_deref().unwrap())
-        .collect();
+    let settings = finding_settings(&conflicts);
     assert_eq!(
         settings,
         [
@@ -1292,11 +1289,7 @@ fn firewall_rules_of_two_policies_do_not_conflict() {
 fn merged_defender_exclusions_do_not_conflict() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/defender-exclusions");
     let outcome = run_rule("conflicting-setting-values", &dir);
-    let settings: Vec<&str> = outcome
-        .findings
-        .iter()
-        .map(|f| f.setting.as_deref().unwrap())
-        .collect();
+    let settings = finding_settings(&outcome);
     assert_eq!(
         settings,
         [r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\Scan\DisableArchiveScanning"]
