@@ -113,22 +113,15 @@ while IFS= read -r -d '' f; do seed_pipeline 7 "$f"; done \
 
 # gpo_backup: each backup folder's files, in the order of fuzz/src/lib.rs BACKUP_FILES (found
 # in any letter case, as baselint finds them), joined by BACKUP_SEPARATOR; a missing file is an
-# empty part.
+# empty part. Both are read from lib.rs, so the seeds follow the target.
 if command -v python3 >/dev/null 2>&1; then
-    python3 - "$fuzz/corpus/gpo_backup" "${sources[@]}" <<'PY'
-import os, sys
-out, roots = sys.argv[1], sys.argv[2:]
-FILES = [
-    "Backup.xml",
-    "bkupInfo.xml",
-    "gpreport.xml",
-    "DomainSysvol/GPO/Machine/registry.pol",
-    "DomainSysvol/GPO/Machine/microsoft/windows nt/SecEdit/GptTmpl.inf",
-    "DomainSysvol/GPO/Machine/microsoft/windows nt/Audit/audit.csv",
-    "DomainSysvol/GPO/Machine/Preferences/Registry/Registry.xml",
-    "DomainSysvol/GPO/User/registry.pol",
-]
-SEPARATOR = b"\n==> next file <==\n"
+    python3 - "$fuzz/src/lib.rs" "$fuzz/corpus/gpo_backup" "${sources[@]}" <<'PY'
+import ast, os, re, sys
+lib, out, roots = sys.argv[1], sys.argv[2], sys.argv[3:]
+rust = open(lib, encoding="utf-8").read()
+listed = re.search(r"pub const BACKUP_FILES: \[&str; \d+\] = \[(.*?)\];", rust, re.S).group(1)
+FILES = re.findall(r'"([^"]*)"', listed)
+SEPARATOR = ast.literal_eval(re.search(r'pub const BACKUP_SEPARATOR: &\[u8\] = (b"[^"]*");', rust).group(1))
 def find_ci(d, rel):
     for part in rel.split("/"):
         try:
