@@ -184,30 +184,7 @@ pub fn registry_pol(data: &[u8]) {
         &mut model,
         catalog,
     );
-    for policy in &model.policies {
-        let listing = model.sources.get(policy.source);
-        check_span(listing.text(), policy.span, "policy");
-        check_span(listing.text(), policy.name_span, "policy name");
-        for setting in &policy.settings {
-            let file = model.sources.get(setting.file.unwrap_or(policy.source));
-            check_span(file.text(), setting.span, "setting");
-            check_span(file.text(), setting.name_span, "setting name");
-            // Every span of the listing also names bytes of the file, in order and in bounds.
-            for span in [setting.span, setting.name_span] {
-                let bytes = file.file_bytes(span).expect("a listing maps its spans");
-                assert!(bytes.end as usize <= data.len(), "{bytes:?} past the file");
-            }
-        }
-    }
-    for error in &model.errors {
-        if let Some(location) = error.location {
-            let bytes = model.sources.get(location.file).file_bytes(location.span);
-            assert!(
-                bytes.is_some_and(|b| b.end as usize <= data.len()),
-                "{bytes:?}"
-            );
-        }
-    }
+    check_model(&model, |_| data.len() as u64);
 }
 
 /// XCCDF benchmarks (DISA STIG).
@@ -307,7 +284,9 @@ pub fn gpo_backup(data: &[u8]) {
     let catalog = Catalog::builtin();
     let mut model = Model::default();
     ingest::gpo_backup::read_backup(&dir, &mut model, catalog);
-    check_model(&model);
+    check_model(&model, |file| {
+        std::fs::metadata(&file.path).map_or(0, |m| m.len())
+    });
     if let Some((_agreement, errors)) = ingest::gpo_backup::agreement(&dir, catalog) {
         drop(errors);
     }
@@ -328,15 +307,15 @@ fn split<'d>(data: &'d [u8], separator: &[u8]) -> Vec<&'d [u8]> {
     parts
 }
 
-/// Every span of a model read from files on disk lies in the file it names; a span of a binary
-/// file's listing also names bytes of that file.
-fn check_model(model: &Model) {
+/// Every span of a model lies in the file it names; a span of a binary file's listing also
+/// names bytes of that file, within its size (`size_of` the listing's file).
+fn check_model(model: &Model, size_of: impl Fn(&SourceFile) -> u64) {
     let check = |file: SourceId, span: Span, what: &str| {
         let source = model.sources.get(file);
         check_span(source.text(), span, what);
         if matches!(source.encoding, baselint::source::Encoding::BinaryListing) {
             let bytes = source.file_bytes(span).expect("a listing maps its spans");
-            let size = std::fs::metadata(&source.path).map_or(0, |m| m.len());
+            let size = size_of(source);
             assert!(
                 u64::from(bytes.end) <= size,
                 "{what}: {bytes:?} past the file"
