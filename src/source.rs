@@ -288,7 +288,7 @@ impl SourceFile {
     /// when the index is already built.
     pub(crate) fn offer_line_starts(&self, starts: &[u32]) {
         self.lines
-            .get_or_init(|| LineIndex::from_starts(starts.iter().copied()));
+            .get_or_init(|| LineIndex::from_start_slice(starts));
         debug_assert_eq!(self.lines.get().map(LineIndex::len), Some(starts.len() + 1));
     }
 
@@ -378,34 +378,57 @@ impl LineIndex {
         // Built in a buffer each thread reuses, then copied at its exact size (one allocation
         // per file, not a growing vector shrunk afterwards).
         thread_local! {
-            static SCRATCH: std::cell::RefCell<LineIndex> = std::cell::RefCell::default();
+            static SCRATCH: std::cell::RefCell<Vec<u32>> = std::cell::RefCell::default();
         }
-        SCRATCH.with_borrow_mut(|index| {
-            index.lengths.clear();
-            index.checkpoints.clear();
-            index.checkpoints.push((0, 0));
-            index.lines = 1;
-            let mut previous = 0u32;
-            for start in starts {
-                index.push(start - previous, start);
-                previous = start;
-            }
-            index.clone()
+        SCRATCH.with_borrow_mut(|scratch| {
+            scratch.clear();
+            scratch.extend(starts);
+            LineIndex::from_start_slice(scratch)
         })
     }
 
-    /// Record a line of `length` bytes, the next one starting at `next_start`.
-    fn push(&mut self, mut length: u32, next_start: u32) {
-        while length >= 0x80 {
-            self.lengths.push((length as u8) | 0x80);
-            length >>= 7;
+    /// [`LineIndex::from_starts`] over a slice: both vectors are sized before they are
+    /// written (a line shorter than 128 bytes takes one byte, the common case in a loop of
+    /// its own), as this runs for every line of every file read.
+    fn from_start_slice(starts: &[u32]) -> LineIndex {
+        let long = |length: u32| length >= 0x80;
+        let mut previous = 0u32;
+        let mut extra = 0usize;
+        for &start in starts {
+            let mut length = start - previous;
+            previous = start;
+            while long(length) {
+                extra += 1;
+                length >>= 7;
+            }
         }
-        self.lengths.push(length as u8);
-        if (self.lines as usize).is_multiple_of(Self::EVERY) {
-            self.checkpoints
-                .push((next_start, self.lengths.len() as u32));
+        let mut lengths = vec![0u8; starts.len() + extra];
+        let mut checkpoints = Vec::with_capacity(starts.len() / Self::EVERY + 1);
+        checkpoints.push((0, 0));
+        let mut at = 0usize;
+        for (chunk, block) in starts.chunks(Self::EVERY).enumerate() {
+            let base = chunk * Self::EVERY;
+            let mut previous = if base == 0 { 0 } else { starts[base - 1] };
+            for &start in block {
+                let mut length = start - previous;
+                previous = start;
+                while long(length) {
+                    lengths[at] = (length as u8) | 0x80;
+                    at += 1;
+                    length >>= 7;
+                }
+                lengths[at] = length as u8;
+                at += 1;
+            }
+            if block.len() == Self::EVERY {
+                checkpoints.push((previous, at as u32));
+            }
         }
-        self.lines += 1;
+        LineIndex {
+            lengths,
+            checkpoints,
+            lines: starts.len() as u32 + 1,
+        }
     }
 
     fn len(&self) -> usize {
