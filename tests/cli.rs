@@ -204,6 +204,11 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 text,
                 "\"device_vendor_msft_bitlocker_configurerecoverypasswordrotation_1\""
             ),
+            // The Update's action.
+            "local-group-update-overridden" => assert_eq!(
+                text,
+                "\"device_vendor_msft_policy_config_localusersandgroups_configure_groupconfiguration_accessgroup_action_add_update\""
+            ),
             other => panic!("unexpected rule {other}"),
         }
         for related in f["related"].as_array().unwrap() {
@@ -468,7 +473,7 @@ fn inspect_shows_policies_settings_and_links() {
     assert_eq!(output.status.code(), Some(0));
     let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let policies = view["policies"].as_array().unwrap();
-    assert_eq!(policies.len(), 10);
+    assert_eq!(policies.len(), 12);
     let gpo = policies
         .iter()
         .find(|p| p["name"] == "CIS L1 - Workstations")

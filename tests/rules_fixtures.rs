@@ -1263,6 +1263,107 @@ fn local_group_items_conflict_only_when_two_replace_one_group() {
     );
 }
 
+/// An Update of a local group that a Replace of the same group undoes where both reach: the
+/// support desk added to Administrators is never added where either Replace applies (neither
+/// lists it), and removing the helpdesk never happens where the Replace that lists it applies
+/// (the Replace that does not list it removes it anyway: nothing to report). The finding points
+/// at the Update's action and names the Replace's members.
+#[test]
+fn local_group_updates_that_a_replace_undoes_are_reported() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local-groups");
+    let outcome = run_rule("local-group-update-overridden", &dir);
+    let found: Vec<(&str, &str)> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let policy = f.policy.as_ref().unwrap().name.as_str();
+            (policy, f.related[0].message.as_str())
+        })
+        .collect();
+    let replaced_by = |name: &str, members: &str| {
+        format!(
+            "\"Local Administrators - {name}\" replaces the members of Administrators with {members} here"
+        )
+    };
+    let with_helpdesk = replaced_by(
+        "LAPS account and helpdesk",
+        r#"["WLapsAdmin", "AzureAD\\helpdesk@contoso.com"]"#,
+    );
+    let laps_only = replaced_by("LAPS account only", r#"["WLapsAdmin"]"#);
+    let support = "Local Administrators - add the support desk";
+    let helpdesk = "Local Administrators - remove the helpdesk";
+    assert_eq!(
+        found,
+        [
+            (support, laps_only.as_str()),
+            (support, with_helpdesk.as_str()),
+            (helpdesk, with_helpdesk.as_str()),
+        ]
+    );
+    let messages: Vec<&str> = outcome
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        messages[0].contains(
+            r#"adds AzureAD\support@contoso.com to the local group Administrators, but "Local Administrators - LAPS account only" replaces that group's members"#
+        ) && messages[0].ends_with(r"AzureAD\support@contoso.com is never added; both are assigned to All devices"),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[2].contains(r"AzureAD\helpdesk@contoso.com is never removed"),
+        "{}",
+        messages[2]
+    );
+    // Each points at its Update's action.
+    let action = "device_vendor_msft_policy_config_localusersandgroups_configure_groupconfiguration_accessgroup_action";
+    let pointed: Vec<String> = outcome
+        .findings
+        .iter()
+        .map(|f| text_at(&outcome, f.primary.location))
+        .collect();
+    assert_eq!(
+        pointed,
+        [
+            format!("\"{action}_add_update\""),
+            format!("\"{action}_add_update\""),
+            format!("\"{action}_remove_update\""),
+        ]
+    );
+}
+
+/// Both items in one policy: its Replace of Administrators wins over its own Update, so the
+/// member the Replace does not list is never added (the one it lists is no loss).
+#[test]
+fn a_local_group_update_undone_by_its_own_policy_is_reported() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local-groups-one-policy");
+    let outcome = run_rule("local-group-update-overridden", &dir);
+    let messages: Vec<&str> = outcome
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert!(
+        messages[0].ends_with(
+            r#""Local Administrators - LAPS and tier 2" adds AzureAD\tier2@contoso.com to the local group Administrators, but also replaces that group's members, and a Replace wins over an Update: AzureAD\tier2@contoso.com is never added"#
+        ),
+        "{}",
+        messages[0]
+    );
+    let related: Vec<&str> = outcome.findings[0]
+        .related
+        .iter()
+        .map(|l| l.message.as_str())
+        .collect();
+    assert_eq!(
+        related,
+        [r#"the same policy replaces the members of Administrators with ["WLapsAdmin"] here"#]
+    );
+}
+
 /// Firewall rules: each rule is a node of its own (a unique identifier Intune gives it), so
 /// rules of two policies are two rules, even under one name with other ports.
 #[test]

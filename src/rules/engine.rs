@@ -140,6 +140,9 @@ fn run_rule(
             channel_conflict(rule, ctx, effective, singles, *join_types, findings)
         }
         Check::Overridden => overridden(rule, ctx, singles, findings),
+        Check::LocalGroupReplaced => {
+            super::local_groups::replaced_updates(rule, ctx, effective, findings)
+        }
         Check::BaselineDeviation => {
             super::controls::deviation(rule, ctx, effective, ctx.missing_controls, findings)
         }
@@ -507,32 +510,32 @@ fn single_settings(policy: &Policy) -> SingleSettings<'_> {
 /// `overlapping` found: a shared group, or one reaching every device of every join type the
 /// other may reach (an unknown group may hold any device, so only "all devices" certainly
 /// overlaps it).
-fn definite_overlap(x: &EffectiveAssignment, y: &EffectiveAssignment) -> String {
+pub(super) fn definite_overlap(x: &EffectiveAssignment, y: &EffectiveAssignment) -> String {
     let same_group =
         matches!((&x.group, &y.group), (Some(g), Some(h)) if g.name.eq_ignore_ascii_case(&h.name));
-    if same_group {
-        return format!("both are assigned to {}", target_phrase(x));
+    let (phrase_x, phrase_y) = (target_phrase(x), target_phrase(y));
+    // Two "All devices" assignments, say.
+    if same_group || (x.group.is_none() && y.group.is_none() && phrase_x == phrase_y) {
+        return format!("both are assigned to {phrase_x}");
     }
     let shared = x.reach.possible.intersection(y.reach.possible);
     format!(
-        "{} devices get both ({} and {})",
+        "{} devices get both ({phrase_x} and {phrase_y})",
         shared.describe(),
-        target_phrase(x),
-        target_phrase(y)
     )
 }
 
 /// An effective assignment as the pairwise overlap test needs it: its group, interned
 /// case-insensitively (comparing two is comparing integers), and the join types it reaches.
 #[derive(Clone, Copy)]
-struct AssignmentReach {
+pub(super) struct AssignmentReach {
     group: Option<u32>,
     possible: JoinTypeSet,
     certain: JoinTypeSet,
 }
 
 /// Per policy, its effective assignments (in the same order) as [`AssignmentReach`]es.
-fn reach_profiles(effective: &[Vec<EffectiveAssignment>]) -> Vec<Vec<AssignmentReach>> {
+pub(super) fn reach_profiles(effective: &[Vec<EffectiveAssignment>]) -> Vec<Vec<AssignmentReach>> {
     let mut groups: HashMap<String, u32> = HashMap::new();
     let mut intern = |name: &str| {
         let next = groups.len() as u32;
@@ -556,7 +559,7 @@ fn reach_profiles(effective: &[Vec<EffectiveAssignment>]) -> Vec<Vec<AssignmentR
 /// The first pair of assignments (their indices, in assignment order) through which two
 /// policies certainly reach the same devices: a shared group, or one covering every device the
 /// other may reach.
-fn overlapping(a: &[AssignmentReach], b: &[AssignmentReach]) -> Option<(usize, usize)> {
+pub(super) fn overlapping(a: &[AssignmentReach], b: &[AssignmentReach]) -> Option<(usize, usize)> {
     let covers = |x: &AssignmentReach, y: &AssignmentReach| {
         !y.possible.is_empty() && y.possible.difference(x.certain).is_empty()
     };

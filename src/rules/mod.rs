@@ -4,6 +4,7 @@
 
 pub mod controls;
 pub mod engine;
+mod local_groups;
 pub mod principals;
 mod schema;
 
@@ -154,6 +155,9 @@ pub enum Check {
     BaselineDeviation,
     /// A baseline control asks for a value a `forbid` rule forbids for a join type in scope.
     BaselineContradiction,
+    /// An Update of a local group's members (LocalUsersAndGroups) that a Replace of the same
+    /// group undoes on devices both reach.
+    LocalGroupReplaced,
     /// Exceptions in this state (expired, expiring, unused, incomplete).
     ExceptionStatus(crate::exceptions::Status),
 }
@@ -378,6 +382,7 @@ pub fn describe_check(check: &Check) -> String {
             "Fires for every exception in `exceptions.toml` whose state is `{}` on the day of the run (`--today`).",
             status.name()
         ),
+        Check::LocalGroupReplaced => "Fires when an item of an Intune policy's local user group membership (LocalUsersAndGroups) updates a local group, adding members that another item's Replace of that group does not list or removing members it lists, and both items certainly reach the same devices (or are in one policy): the Replace wins, so the Update's change never applies.".to_string(),
         Check::Overridden => "Fires when two GPOs linked on one OU chain set one setting to different values: the value of the GPO with lower precedence never applies where both reach.".to_string(),
     }
 }

@@ -48,6 +48,7 @@ enum RawCheck {
     Overridden(RawEmpty),
     BaselineDeviation(RawEmpty),
     BaselineContradiction(RawEmpty),
+    LocalGroupReplaced(RawEmpty),
     ExceptionStatus(RawExceptionStatus),
 }
 
@@ -233,6 +234,7 @@ fn validate_check(
         RawCheck::Overridden(RawEmpty {}) => Some(Check::Overridden),
         RawCheck::BaselineDeviation(RawEmpty {}) => Some(Check::BaselineDeviation),
         RawCheck::BaselineContradiction(RawEmpty {}) => Some(Check::BaselineContradiction),
+        RawCheck::LocalGroupReplaced(RawEmpty {}) => Some(Check::LocalGroupReplaced),
         RawCheck::ExceptionStatus(raw) => {
             match crate::exceptions::Status::parse(raw.status.get_ref()) {
                 Some(status) => Some(Check::ExceptionStatus(status)),

@@ -1,0 +1,328 @@
+//! `[check.local_group_replaced]`: local group membership (Policy CSP LocalUsersAndGroups, the
+//! Settings Catalog's and account protection's "Local user group membership") that never
+//! applies because another item replaces the same group's members on the same devices.
+//!
+//! Each item of the collection names local groups and an action: Replace (`add_restrict`, the
+//! group's members become the item's list) or Update (`add_update`, `remove_update`: members
+//! added or removed, the others left alone). "If the same group is configured with both
+//! Replace and Update, then Replace will win" (the CSP's documentation), and Intune reports no
+//! conflict. So an Update's additions that the Replace's list lacks are never made, and its
+//! removals of members the Replace's list holds never happen: that is what this check reports.
+//! Two Replaces of one group are `conflicting-setting-values`' business.
+//!
+//! The reader keys each item's settings by the item (`..._accessgroup_users[administrators
+//! add_update #35f9f949]`: its groups, then its action unless it replaces; see
+//! `ingest::intune`), so the items are read back from the keys.
+
+use super::Rule;
+use super::engine::{Context, definite_overlap, overlapping, policy_ref, reach_profiles};
+use super::principals::{contains_principal, principals};
+use crate::finding::{Finding, Label, fingerprint};
+use crate::model::{Policy, Setting};
+use crate::scope::EffectiveAssignment;
+
+/// The keys of a local group item's settings: `intune:` and the collection's definition id.
+const ITEM_KEY: &str = "intune:device_vendor_msft_policy_config_localusersandgroups_configure_groupconfiguration_accessgroup_";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    Replace,
+    Add,
+    Remove,
+}
+
+/// One item of one policy's local group collection.
+struct Item<'m> {
+    policy: usize,
+    /// The local groups it configures, as the reader keys them (lower case, `administrators`).
+    groups: Vec<&'m str>,
+    action: Action,
+    /// Its member list (`..._users`); None when it lists none.
+    users: Option<&'m Setting>,
+    /// Its action setting (Replace, Update), where a finding about an Update points.
+    action_setting: &'m Setting,
+}
+
+impl Item<'_> {
+    fn members(&self) -> Vec<String> {
+        self.users
+            .and_then(|users| principals(&users.value))
+            .unwrap_or_default()
+    }
+
+    fn shares_a_group_with(&self, other: &Item) -> Option<&str> {
+        self.groups
+            .iter()
+            .copied()
+            .find(|g| other.groups.contains(g))
+    }
+
+    /// Its member list, else its action: where a label about the item points.
+    fn list_or_action(&self) -> &Setting {
+        self.users.unwrap_or(self.action_setting)
+    }
+}
+
+pub(super) fn replaced_updates(
+    rule: &Rule,
+    ctx: &Context,
+    effective: &[Vec<EffectiveAssignment>],
+    findings: &mut Vec<Finding>,
+) {
+    let items: Vec<Item> = ctx
+        .model
+        .policies
+        .iter()
+        .enumerate()
+        .flat_map(|(index, policy)| policy_items(index, policy))
+        .collect();
+    let (replaces, updates): (Vec<&Item>, Vec<&Item>) = items
+        .iter()
+        .partition(|item| item.action == Action::Replace);
+    if replaces.is_empty() || updates.is_empty() {
+        return;
+    }
+    let reaches = reach_profiles(effective);
+    for update in &updates {
+        for replace in &replaces {
+            let Some(group) = update.shares_a_group_with(replace) else {
+                continue;
+            };
+            let overlap = if update.policy == replace.policy {
+                Some(None)
+            } else {
+                overlapping(&reaches[update.policy], &reaches[replace.policy]).map(Some)
+            };
+            let Some(overlap) = overlap else {
+                continue;
+            };
+            let pair = Pair {
+                update,
+                replace,
+                group,
+                overlap,
+            };
+            if let Some(finding) = pair.finding(rule, ctx, effective) {
+                findings.push(finding);
+            }
+        }
+    }
+}
+
+/// A policy's local group items, from the keys of their settings: one per action setting,
+/// with the member list of the same entity.
+fn policy_items(index: usize, policy: &Policy) -> Vec<Item<'_>> {
+    let mut items: Vec<Item> = policy
+        .settings
+        .iter()
+        .filter_map(|setting| match item_child(&setting.key) {
+            Some(("action", entity)) => item_of(entity, index, setting),
+            _ => None,
+        })
+        .collect();
+    for setting in &policy.settings {
+        if let Some(("users", entity)) = item_child(&setting.key)
+            && let Some(item) = items
+                .iter_mut()
+                .find(|item| entity_of(&item.action_setting.key) == Some(entity))
+        {
+            item.users = Some(setting);
+        }
+    }
+    items
+}
+
+/// The child (`action`, `users`...) and the entity (`administrators add_update #35f9f949`) of
+/// a local group item's setting key.
+fn item_child(key: &str) -> Option<(&str, &str)> {
+    let rest = key.get(..ITEM_KEY.len())?;
+    if !rest.eq_ignore_ascii_case(ITEM_KEY) {
+        return None;
+    }
+    let rest = &key[ITEM_KEY.len()..];
+    let (child, entity) = rest.strip_suffix(']')?.split_once('[')?;
+    Some((child, entity))
+}
+
+fn entity_of(key: &str) -> Option<&str> {
+    item_child(key).map(|(_, entity)| entity)
+}
+
+/// An item from its action setting's entity: its groups, then its action word unless it
+/// replaces (`administrators,remotedesktopusers add_update #hash`).
+fn item_of<'m>(entity: &'m str, policy: usize, action_setting: &'m Setting) -> Option<Item<'m>> {
+    let mut words = entity.split(' ');
+    let groups: Vec<&str> = words.next()?.split(',').filter(|g| !g.is_empty()).collect();
+    let action = match words.next() {
+        None => Action::Replace,
+        Some("add_update") => Action::Add,
+        Some("remove_update") => Action::Remove,
+        Some(_) => return None,
+    };
+    (!groups.is_empty()).then_some(Item {
+        policy,
+        groups,
+        action,
+        users: None,
+        action_setting,
+    })
+}
+
+/// An Update and a Replace of one group whose policies certainly reach the same devices.
+struct Pair<'i, 'm> {
+    update: &'i Item<'m>,
+    replace: &'i Item<'m>,
+    group: &'m str,
+    /// The pair of assignments through which both reach the same devices; None when both
+    /// items are in one policy.
+    overlap: Option<(usize, usize)>,
+}
+
+impl Pair<'_, '_> {
+    /// The finding, if the Replace undoes part of the Update: members it adds that the
+    /// Replace's list lacks, or members it removes that the list holds.
+    fn finding(
+        &self,
+        rule: &Rule,
+        ctx: &Context,
+        effective: &[Vec<EffectiveAssignment>],
+    ) -> Option<Finding> {
+        let kept = self.replace.members();
+        let (lost, verb, undone): (Vec<String>, &str, &str) = match self.update.action {
+            Action::Add => (
+                self.update
+                    .members()
+                    .into_iter()
+                    .filter(|m| !contains_principal(&kept, m))
+                    .collect(),
+                "adds",
+                "never added",
+            ),
+            Action::Remove => (
+                self.update
+                    .members()
+                    .into_iter()
+                    .filter(|m| contains_principal(&kept, m))
+                    .collect(),
+                "removes",
+                "never removed",
+            ),
+            Action::Replace => return None,
+        };
+        if lost.is_empty() {
+            return None;
+        }
+        let policies = &ctx.model.policies;
+        let (updating, replacing) = (
+            &policies[self.update.policy],
+            &policies[self.replace.policy],
+        );
+        let group = group_name(self.group);
+        let members = lost.join(", ");
+        let preposition = if self.update.action == Action::Add {
+            "to"
+        } else {
+            "from"
+        };
+        let (replacer, overlap, mut related) = match self.overlap {
+            None => ("the same policy".to_string(), String::new(), Vec::new()),
+            Some((i, j)) => {
+                let (x, y) = (
+                    &effective[self.update.policy][i],
+                    &effective[self.replace.policy][j],
+                );
+                let labels = vec![
+                    Label {
+                        location: updating.target_location(x.assignment),
+                        message: "the Update is assigned here".to_string(),
+                    },
+                    Label {
+                        location: replacing.target_location(y.assignment),
+                        message: "the Replace is assigned here".to_string(),
+                    },
+                ];
+                let overlap = format!("; {}", definite_overlap(x, y));
+                (format!("\"{}\"", replacing.name), overlap, labels)
+            }
+        };
+        related.insert(
+            0,
+            Label {
+                location: replacing.value_location(self.replace.list_or_action()),
+                message: format!(
+                    "{replacer} replaces the members of {group} with {} here",
+                    members_text(self.replace)
+                ),
+            },
+        );
+        // The Update's action, one line of the file (its member list, which the message names,
+        // spans several, and so would the snippet up to the assignment the label shows).
+        let setting = self.update.action_setting;
+        let subject = if self.overlap.is_none() {
+            "also".to_string()
+        } else {
+            replacer.clone()
+        };
+        let message = format!(
+            "\"{}\" {verb} {members} {preposition} the local group {group}, but {subject} \
+             replaces that group's members, and a Replace wins over an Update: {members} {} \
+             {undone}{overlap}",
+            updating.name,
+            if lost.len() == 1 { "is" } else { "are" },
+        );
+        let mut identities = [updating.identity(), replacing.identity()];
+        identities.sort();
+        Some(Finding {
+            related,
+            policy: Some(policy_ref(updating)),
+            setting: Some(setting.key.clone()),
+            ..Finding::new(
+                rule,
+                message,
+                Label {
+                    location: updating.value_location(setting),
+                    message: format!(
+                        "{} {members}: {undone}, the Replace in {replacer} wins",
+                        if self.update.action == Action::Add {
+                            "adds"
+                        } else {
+                            "removes"
+                        }
+                    ),
+                },
+                fingerprint(&[
+                    &rule.id,
+                    identities[0],
+                    identities[1],
+                    &setting.key,
+                    &self.replace.list_or_action().key,
+                ]),
+            )
+        })
+    }
+}
+
+/// A Replace's member list as findings quote values (`["WLapsAdmin"]`); no one when it lists none.
+fn members_text(item: &Item) -> String {
+    match item.users {
+        Some(users) => super::engine::value_text(users),
+        None => "no one".to_string(),
+    }
+}
+
+/// A built-in local group as Windows names it, from the option the reader keys it by.
+fn group_name(option: &str) -> String {
+    let known = [
+        ("administrators", "Administrators"),
+        ("users", "Users"),
+        ("guests", "Guests"),
+        ("powerusers", "Power Users"),
+        ("remotedesktopusers", "Remote Desktop Users"),
+        ("remotemanagementusers", "Remote Management Users"),
+    ];
+    known
+        .iter()
+        .find(|(key, _)| option.eq_ignore_ascii_case(key))
+        .map(|(_, name)| (*name).to_string())
+        .unwrap_or_else(|| option.to_string())
+}
