@@ -1364,6 +1364,55 @@ fn a_local_group_update_undone_by_its_own_policy_is_reported() {
     );
 }
 
+/// Local group membership written as OMA-URI XML (`LocalUsersAndGroups/Configure`) is read
+/// as the Settings Catalog's items of that CSP: its Replace of Administrators (by SID) undoes a
+/// Settings Catalog Update of Administrators and conflicts with a Settings Catalog Replace of
+/// it, while its Update of Remote Desktop Users meets the same Update without a finding. The
+/// findings point into the XML, at the member as written there.
+#[test]
+fn local_group_xml_in_an_oma_uri_profile_compares_with_settings_catalog_items() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local-groups-oma-uri");
+    let outcome = check(&Options {
+        paths: vec![dir],
+        select: vec![
+            "conflicting-setting-values".to_string(),
+            "local-group-update-overridden".to_string(),
+        ],
+        ..Options::default()
+    });
+    assert!(outcome.errors().is_empty(), "{:?}", outcome.errors());
+    let oma = "Local groups (OMA-URI)";
+    let found: Vec<(&str, &str)> = outcome
+        .findings
+        .iter()
+        .map(|f| (&*f.rule, f.policy.as_ref().unwrap().name.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "local-group-update-overridden",
+                "Local Administrators - add the support desk"
+            ),
+            (
+                "local-group-update-overridden",
+                "Local Administrators - add the support desk"
+            ),
+            ("conflicting-setting-values", oma),
+        ]
+    );
+    let replaced_by_xml = outcome.findings[..2]
+        .iter()
+        .flat_map(|f| f.related.first())
+        .find(|label| label.message.starts_with(&format!("\"{oma}\"")))
+        .expect("a finding names the OMA-URI Replace");
+    assert_eq!(text_at(&outcome, replaced_by_xml.location), "WLapsAdmin");
+    assert_eq!(
+        text_at(&outcome, outcome.findings[2].primary.location),
+        "WLapsAdmin"
+    );
+}
+
 /// Firewall rules: each rule is a node of its own (a unique identifier Intune gives it), so
 /// rules of two policies are two rules, even under one name with other ports.
 #[test]

@@ -35,6 +35,7 @@
 //! the offending node, and reading continues with the rest of the file.
 
 mod cursor;
+mod local_groups;
 mod typed;
 mod untyped;
 
@@ -1253,8 +1254,18 @@ impl<'c> Reader<'c> {
                     continue;
                 }
             };
-            let def = self.catalog.by_oma_uri(&uri.value);
             let (span, name_span) = (doc.span(node), doc.span(uri));
+            if let Node::StringLit(lit) = node
+                && uri
+                    .value
+                    .trim()
+                    .eq_ignore_ascii_case(local_groups::CONFIGURE_URI)
+                && let Some(items) = Self::local_group_settings(doc, lit, name_span)
+            {
+                out.extend(items);
+                continue;
+            }
+            let def = self.catalog.by_oma_uri(&uri.value);
             let list = def.and_then(|d| d.value_list.as_deref());
             if let (Some(list), Node::StringLit(lit)) = (list, node)
                 && let Some(entries) = self.value_list_string(doc, list, lit)
@@ -1275,6 +1286,64 @@ impl<'c> Reader<'c> {
             out.push(self.catalog_setting(def, &uri.value, raw, span, name_span, "omauri"));
             out.extend(children);
         }
+    }
+
+    /// The settings of a local group membership document (`LocalUsersAndGroups/Configure`) as
+    /// the Settings Catalog's items of that CSP (see [`local_groups`]), each part at its
+    /// attribute's value in the file; None when the text is no such document (it is then read
+    /// as one string).
+    fn local_group_settings(
+        doc: &Doc<'_>,
+        lit: &StringLit<'_>,
+        name_span: Span,
+    ) -> Option<Vec<Setting>> {
+        let content = doc.str_content(lit);
+        let items = local_groups::items(content.value)?;
+        let at =
+            |inner: usize| crate::model::map_inner_offset(content.span, &content.offsets, inner);
+        let span_of = |range: &std::ops::Range<usize>| Span::new(at(range.start), at(range.end));
+        let setting = |child: &str, value: Value, span: Span| {
+            let raw_name = format!("{LOCAL_GROUPS}_{child}");
+            Setting {
+                key: format!("intune:{raw_name}").into(),
+                raw_name: raw_name.into(),
+                value,
+                value_label: None,
+                span,
+                name_span,
+                file: None,
+            }
+        };
+        let mut settings = Vec::new();
+        for item in items {
+            let (group, action) = (&item.group, &item.action);
+            let mut children = vec![
+                setting(
+                    "desc",
+                    Value::List(vec![Value::Choice(format!(
+                        "{LOCAL_GROUPS}_desc_{}",
+                        group.0
+                    ))]),
+                    span_of(&group.1),
+                ),
+                setting(
+                    "action",
+                    Value::Choice(format!("{LOCAL_GROUPS}_action_{}", action.0)),
+                    span_of(&action.1),
+                ),
+            ];
+            if let (Some(first), Some(last)) = (item.members.first(), item.members.last()) {
+                let members = item.members.iter().map(|(m, _)| Value::Str(m.clone()));
+                children.push(setting(
+                    "users",
+                    Value::List(members.collect()),
+                    span_of(&(first.1.start..last.1.end)),
+                ));
+            }
+            Self::entity_item(LOCAL_GROUPS, &mut children);
+            settings.extend(children);
+        }
+        Some(settings)
     }
 
     /// The element settings an ADMX payload (`<enabled/><data id="X" value="4"/>`) sets, as the
