@@ -14,6 +14,8 @@
 //! add_update #35f9f949]`: its groups, then its action unless it replaces; see
 //! `ingest::intune`), so the items are read back from the keys.
 
+use rayon::prelude::*;
+
 use super::Rule;
 use super::engine::{Context, definite_overlap, overlapping, policy_ref, reach_profiles};
 use super::principals::{contains_principal, principals};
@@ -69,12 +71,13 @@ pub(super) fn replaced_updates(
     effective: &[Vec<EffectiveAssignment>],
     findings: &mut Vec<Finding>,
 ) {
+    // Every setting key of the tenant is looked at: on all cores, collected in policy order.
     let items: Vec<Item> = ctx
         .model
         .policies
-        .iter()
+        .par_iter()
         .enumerate()
-        .flat_map(|(index, policy)| policy_items(index, policy))
+        .flat_map_iter(|(index, policy)| policy_items(index, policy))
         .collect();
     let (replaces, updates): (Vec<&Item>, Vec<&Item>) = items
         .iter()
@@ -178,38 +181,87 @@ struct Pair<'i, 'm> {
     overlap: Option<(usize, usize)>,
 }
 
+/// How a finding says what an Update does, and what becomes of it.
+struct Wording {
+    verb: &'static str,
+    preposition: &'static str,
+    undone: &'static str,
+}
+
+impl Action {
+    fn wording(self) -> Option<Wording> {
+        match self {
+            Action::Add => Some(Wording {
+                verb: "adds",
+                preposition: "to",
+                undone: "never added",
+            }),
+            Action::Remove => Some(Wording {
+                verb: "removes",
+                preposition: "from",
+                undone: "never removed",
+            }),
+            Action::Replace => None,
+        }
+    }
+}
+
 impl Pair<'_, '_> {
-    /// The finding, if the Replace undoes part of the Update: members it adds that the
-    /// Replace's list lacks, or members it removes that the list holds.
+    /// The members of the Update that the Replace undoes: those it adds that the Replace's
+    /// list lacks, or those it removes that the list holds.
+    fn undone_members(&self) -> Vec<String> {
+        let kept = self.replace.members();
+        let adds = self.update.action == Action::Add;
+        self.update
+            .members()
+            .into_iter()
+            .filter(|m| contains_principal(&kept, m) != adds)
+            .collect()
+    }
+
+    /// Who replaces the group, as the finding names it; the overlap, as the message ends; and
+    /// the labels of the two assignments through which both reach the same devices.
+    fn replacer_and_overlap(
+        &self,
+        ctx: &Context,
+        effective: &[Vec<EffectiveAssignment>],
+    ) -> (String, String, Vec<Label>) {
+        let Some((i, j)) = self.overlap else {
+            return ("the same policy".to_string(), String::new(), Vec::new());
+        };
+        let policies = &ctx.model.policies;
+        let (updating, replacing) = (
+            &policies[self.update.policy],
+            &policies[self.replace.policy],
+        );
+        let (x, y) = (
+            &effective[self.update.policy][i],
+            &effective[self.replace.policy][j],
+        );
+        let labels = vec![
+            Label {
+                location: updating.target_location(x.assignment),
+                message: "the Update is assigned here".to_string(),
+            },
+            Label {
+                location: replacing.target_location(y.assignment),
+                message: "the Replace is assigned here".to_string(),
+            },
+        ];
+        let overlap = format!("; {}", definite_overlap(x, y));
+        (format!("\"{}\"", replacing.name), overlap, labels)
+    }
+
+    /// The finding, if the Replace undoes part of the Update.
     fn finding(
         &self,
         rule: &Rule,
         ctx: &Context,
         effective: &[Vec<EffectiveAssignment>],
     ) -> Option<Finding> {
-        let kept = self.replace.members();
-        let (lost, verb, undone): (Vec<String>, &str, &str) = match self.update.action {
-            Action::Add => (
-                self.update
-                    .members()
-                    .into_iter()
-                    .filter(|m| !contains_principal(&kept, m))
-                    .collect(),
-                "adds",
-                "never added",
-            ),
-            Action::Remove => (
-                self.update
-                    .members()
-                    .into_iter()
-                    .filter(|m| contains_principal(&kept, m))
-                    .collect(),
-                "removes",
-                "never removed",
-            ),
-            Action::Replace => return None,
-        };
-        if lost.is_empty() {
+        let wording = self.update.action.wording()?;
+        let undone = self.undone_members();
+        if undone.is_empty() {
             return None;
         }
         let policies = &ctx.model.policies;
@@ -218,33 +270,8 @@ impl Pair<'_, '_> {
             &policies[self.replace.policy],
         );
         let group = group_name(self.group);
-        let members = lost.join(", ");
-        let preposition = if self.update.action == Action::Add {
-            "to"
-        } else {
-            "from"
-        };
-        let (replacer, overlap, mut related) = match self.overlap {
-            None => ("the same policy".to_string(), String::new(), Vec::new()),
-            Some((i, j)) => {
-                let (x, y) = (
-                    &effective[self.update.policy][i],
-                    &effective[self.replace.policy][j],
-                );
-                let labels = vec![
-                    Label {
-                        location: updating.target_location(x.assignment),
-                        message: "the Update is assigned here".to_string(),
-                    },
-                    Label {
-                        location: replacing.target_location(y.assignment),
-                        message: "the Replace is assigned here".to_string(),
-                    },
-                ];
-                let overlap = format!("; {}", definite_overlap(x, y));
-                (format!("\"{}\"", replacing.name), overlap, labels)
-            }
-        };
+        let members = undone.join(", ");
+        let (replacer, overlap, mut related) = self.replacer_and_overlap(ctx, effective);
         related.insert(
             0,
             Label {
@@ -255,21 +282,25 @@ impl Pair<'_, '_> {
                 ),
             },
         );
-        // The Update's action, one line of the file (its member list, which the message names,
-        // spans several, and so would the snippet up to the assignment the label shows).
-        let setting = self.update.action_setting;
-        let subject = if self.overlap.is_none() {
-            "also".to_string()
-        } else {
-            replacer.clone()
+        let subject = match self.overlap {
+            None => "also",
+            Some(_) => replacer.as_str(),
         };
+        let Wording {
+            verb,
+            preposition,
+            undone: never,
+        } = wording;
         let message = format!(
             "\"{}\" {verb} {members} {preposition} the local group {group}, but {subject} \
              replaces that group's members, and a Replace wins over an Update: {members} {} \
-             {undone}{overlap}",
+             {never}{overlap}",
             updating.name,
-            if lost.len() == 1 { "is" } else { "are" },
+            if undone.len() == 1 { "is" } else { "are" },
         );
+        // At the Update's action: the choice that makes it an Update (the message names the
+        // members, whose list takes several lines).
+        let setting = self.update.action_setting;
         let mut identities = [updating.identity(), replacing.identity()];
         identities.sort();
         Some(Finding {
@@ -281,14 +312,7 @@ impl Pair<'_, '_> {
                 message,
                 Label {
                     location: updating.value_location(setting),
-                    message: format!(
-                        "{} {members}: {undone}, the Replace in {replacer} wins",
-                        if self.update.action == Action::Add {
-                            "adds"
-                        } else {
-                            "removes"
-                        }
-                    ),
+                    message: format!("{verb} {members}: {never}, the Replace in {replacer} wins"),
                 },
                 fingerprint(&[
                     &rule.id,
