@@ -209,6 +209,11 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 text,
                 "\"device_vendor_msft_policy_config_localusersandgroups_configure_groupconfiguration_accessgroup_action_add_update\""
             ),
+            // The Restricted Groups XML, the whole string.
+            "restricted-groups-beside-local-groups" => assert!(
+                text.starts_with("\"<groupmembership>") && text.ends_with("</groupmembership>\""),
+                "{text}"
+            ),
             other => panic!("unexpected rule {other}"),
         }
         for related in f["related"].as_array().unwrap() {
@@ -473,7 +478,7 @@ fn inspect_shows_policies_settings_and_links() {
     assert_eq!(output.status.code(), Some(0));
     let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let policies = view["policies"].as_array().unwrap();
-    assert_eq!(policies.len(), 12);
+    assert_eq!(policies.len(), 13);
     let gpo = policies
         .iter()
         .find(|p| p["name"] == "CIS L1 - Workstations")

@@ -1413,6 +1413,30 @@ fn local_group_xml_in_an_oma_uri_profile_compares_with_settings_catalog_items() 
     );
 }
 
+/// Restricted Groups and local user group membership in one policy (the Settings Catalog's
+/// simple setting beside its items): one finding, at the Restricted Groups value, naming the
+/// same policy and no assignment.
+#[test]
+fn restricted_groups_beside_local_groups_in_one_policy_is_reported() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local-groups-one-policy");
+    let outcome = run_rule("restricted-groups-beside-local-groups", &dir);
+    assert_eq!(outcome.findings.len(), 1, "{:#?}", outcome.findings);
+    let finding = &outcome.findings[0];
+    assert!(
+        finding.message.ends_with(
+            r#""Local Administrators - LAPS and tier 2" sets Restricted Groups (RestrictedGroups/ConfigureGroupMembership), and also configures local user group membership (LocalUsersAndGroups, the local group Administrators): Windows does not support both on one device, and which members a group ends with is unpredictable"#
+        ),
+        "{}",
+        finding.message
+    );
+    assert!(text_at(&outcome, finding.primary.location).starts_with("\"<groupmembership>"));
+    let related: Vec<&str> = finding.related.iter().map(|l| l.message.as_str()).collect();
+    assert_eq!(
+        related,
+        ["the same policy configures the members of the local group Administrators here"]
+    );
+}
+
 /// Firewall rules: each rule is a node of its own (a unique identifier Intune gives it), so
 /// rules of two policies are two rules, even under one name with other ports.
 #[test]

@@ -143,6 +143,9 @@ fn run_rule(
         Check::LocalGroupReplaced => {
             super::local_groups::replaced_updates(rule, ctx, effective, findings)
         }
+        Check::RestrictedGroupsBesideLocalGroups => {
+            super::local_groups::restricted_groups_beside(rule, ctx, effective, findings)
+        }
         Check::BaselineDeviation => {
             super::controls::deviation(rule, ctx, effective, ctx.missing_controls, findings)
         }

@@ -71,14 +71,7 @@ pub(super) fn replaced_updates(
     effective: &[Vec<EffectiveAssignment>],
     findings: &mut Vec<Finding>,
 ) {
-    // Every setting key of the tenant is looked at: on all cores, collected in policy order.
-    let items: Vec<Item> = ctx
-        .model
-        .policies
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(index, policy)| policy_items(index, policy))
-        .collect();
+    let items = all_items(ctx);
     let (replaces, updates): (Vec<&Item>, Vec<&Item>) = items
         .iter()
         .partition(|item| item.action == Action::Replace);
@@ -109,6 +102,148 @@ pub(super) fn replaced_updates(
                 findings.push(finding);
             }
         }
+    }
+}
+
+/// Every policy's local group items, in policy order. Every setting key of the tenant is
+/// looked at, on all cores.
+fn all_items<'m>(ctx: &Context<'_, 'm>) -> Vec<Item<'m>> {
+    ctx.model
+        .policies
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(index, policy)| policy_items(index, policy))
+        .collect()
+}
+
+/// `[check.restricted_groups_beside_local_groups]`: a policy setting Restricted Groups
+/// (`RestrictedGroups/ConfigureGroupMembership`) and one configuring local user group
+/// membership certainly reach the same devices (or are one policy). "Applying both the policies
+/// to the same device is unsupported and may lead to unpredictable results" (the CSP's
+/// documentation). One finding per pair of policies, at the Restricted Groups value.
+pub(super) fn restricted_groups_beside(
+    rule: &Rule,
+    ctx: &Context,
+    effective: &[Vec<EffectiveAssignment>],
+    findings: &mut Vec<Finding>,
+) {
+    let policies = &ctx.model.policies;
+    let restricted: Vec<(usize, &Setting)> = policies
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(index, policy)| {
+            let setting = policy
+                .settings
+                .iter()
+                .find(|s| is_restricted_groups(&s.key));
+            setting.map(|setting| (index, setting))
+        })
+        .collect();
+    if restricted.is_empty() {
+        return;
+    }
+    let items = all_items(ctx);
+    if items.is_empty() {
+        return;
+    }
+    let reaches = reach_profiles(effective);
+    for &(policy, setting) in &restricted {
+        // The first item of each other policy (items are in policy order).
+        let mut seen = None;
+        for item in &items {
+            if seen == Some(item.policy) {
+                continue;
+            }
+            seen = Some(item.policy);
+            let overlap = if item.policy == policy {
+                Some(None)
+            } else {
+                overlapping(&reaches[policy], &reaches[item.policy]).map(Some)
+            };
+            if let Some(overlap) = overlap {
+                findings.push(beside_finding(
+                    rule,
+                    ctx,
+                    effective,
+                    (policy, setting),
+                    item,
+                    overlap,
+                ));
+            }
+        }
+    }
+}
+
+/// A Restricted Groups setting (the catalog keys the Settings Catalog's and OMA-URI's alike).
+fn is_restricted_groups(key: &str) -> bool {
+    key.eq_ignore_ascii_case(
+        "./Device/Vendor/MSFT/Policy/Config/RestrictedGroups/ConfigureGroupMembership",
+    )
+}
+
+fn beside_finding(
+    rule: &Rule,
+    ctx: &Context,
+    effective: &[Vec<EffectiveAssignment>],
+    (policy, setting): (usize, &Setting),
+    item: &Item,
+    overlap: Option<(usize, usize)>,
+) -> Finding {
+    let policies = &ctx.model.policies;
+    let (restricting, configuring) = (&policies[policy], &policies[item.policy]);
+    let group = group_name(item.groups[0]);
+    let mut related = vec![Label {
+        location: configuring.value_location(item.action_setting),
+        message: format!(
+            "{} configures the members of the local group {group} here",
+            if overlap.is_none() {
+                "the same policy".to_string()
+            } else {
+                format!("\"{}\"", configuring.name)
+            }
+        ),
+    }];
+    let (whom, where_, reach) = match overlap {
+        None => ("also configures".to_string(), "", String::new()),
+        Some((i, j)) => {
+            let (x, y) = (&effective[policy][i], &effective[item.policy][j]);
+            related.push(Label {
+                location: restricting.target_location(x.assignment),
+                message: "Restricted Groups is assigned here".to_string(),
+            });
+            related.push(Label {
+                location: configuring.target_location(y.assignment),
+                message: "local user group membership is assigned here".to_string(),
+            });
+            (
+                format!("\"{}\" configures", configuring.name),
+                " on the same devices",
+                format!("; {}", definite_overlap(x, y)),
+            )
+        }
+    };
+    let message = format!(
+        "\"{}\" sets Restricted Groups (RestrictedGroups/ConfigureGroupMembership), and {whom} \
+         local user group membership (LocalUsersAndGroups, the local group {group}){where_}: \
+         Windows does not support both on one device, and which members a group ends with is \
+         unpredictable{reach}",
+        restricting.name,
+    );
+    let mut identities = [restricting.identity(), configuring.identity()];
+    identities.sort();
+    Finding {
+        related,
+        policy: Some(policy_ref(restricting)),
+        setting: Some(setting.key.clone()),
+        ..Finding::new(
+            rule,
+            message,
+            Label {
+                location: restricting.value_location(setting),
+                message: "Restricted Groups set here".to_string(),
+            },
+            fingerprint(&[&rule.id, identities[0], identities[1], &setting.key]),
+        )
     }
 }
 

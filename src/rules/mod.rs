@@ -158,6 +158,9 @@ pub enum Check {
     /// An Update of a local group's members (LocalUsersAndGroups) that a Replace of the same
     /// group undoes on devices both reach.
     LocalGroupReplaced,
+    /// Restricted Groups and local user group membership (two CSPs Windows does not support
+    /// together) on devices both reach.
+    RestrictedGroupsBesideLocalGroups,
     /// Exceptions in this state (expired, expiring, unused, incomplete).
     ExceptionStatus(crate::exceptions::Status),
 }
@@ -383,6 +386,7 @@ pub fn describe_check(check: &Check) -> String {
             status.name()
         ),
         Check::LocalGroupReplaced => "Fires when an item of an Intune policy's local user group membership (LocalUsersAndGroups) updates a local group, adding members that another item's Replace of that group does not list or removing members it lists, and both items certainly reach the same devices (or are in one policy): the Replace wins, so the Update's change never applies.".to_string(),
+        Check::RestrictedGroupsBesideLocalGroups => "Fires when an Intune policy that sets Restricted Groups (RestrictedGroups/ConfigureGroupMembership) and one that configures local user group membership (LocalUsersAndGroups) certainly reach the same devices, or are one policy: once per pair of policies, at the Restricted Groups value.".to_string(),
         Check::Overridden => "Fires when two GPOs linked on one OU chain set one setting to different values: the value of the GPO with lower precedence never applies where both reach.".to_string(),
     }
 }

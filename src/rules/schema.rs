@@ -49,6 +49,7 @@ enum RawCheck {
     BaselineDeviation(RawEmpty),
     BaselineContradiction(RawEmpty),
     LocalGroupReplaced(RawEmpty),
+    RestrictedGroupsBesideLocalGroups(RawEmpty),
     ExceptionStatus(RawExceptionStatus),
 }
 
@@ -235,6 +236,9 @@ fn validate_check(
         RawCheck::BaselineDeviation(RawEmpty {}) => Some(Check::BaselineDeviation),
         RawCheck::BaselineContradiction(RawEmpty {}) => Some(Check::BaselineContradiction),
         RawCheck::LocalGroupReplaced(RawEmpty {}) => Some(Check::LocalGroupReplaced),
+        RawCheck::RestrictedGroupsBesideLocalGroups(RawEmpty {}) => {
+            Some(Check::RestrictedGroupsBesideLocalGroups)
+        }
         RawCheck::ExceptionStatus(raw) => {
             match crate::exceptions::Status::parse(raw.status.get_ref()) {
                 Some(status) => Some(Check::ExceptionStatus(status)),
