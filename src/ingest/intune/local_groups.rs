@@ -112,6 +112,10 @@ impl AccessGroup {
     fn items(self) -> Option<Vec<XmlItem>> {
         let (action, at) = self.action?;
         let group = (group_option(&self.desc.0), self.desc.1);
+        // A group with no name names nothing to compare.
+        if group.0.is_empty() {
+            return None;
+        }
         let item = |action: &'static str, members: Vec<Written>| XmlItem {
             group: group.clone(),
             action: (action, at.clone()),
@@ -264,6 +268,7 @@ mod tests {
             r#"<GroupConfiguration><accessgroup desc="Administrators"><add member="x"/></accessgroup></GroupConfiguration>"#,
             r#"<GroupConfiguration><accessgroup desc="Administrators"><group action="D"/></accessgroup></GroupConfiguration>"#,
             r#"<GroupConfiguration><accessgroup><group action="R"/></accessgroup></GroupConfiguration>"#,
+            r#"<GroupConfiguration><accessgroup desc=" "><group action="R"/></accessgroup></GroupConfiguration>"#,
             r#"<GroupConfiguration><accessgroup desc="Administrators"><group action="R"/>"#,
             r#"<accessgroup desc="a"><group action="R"/></accessgroup><"#,
         ] {
