@@ -118,9 +118,9 @@ fn all_items<'m>(ctx: &Context<'_, 'm>) -> Vec<Item<'m>> {
 
 /// `[check.restricted_groups_beside_local_groups]`: a policy setting Restricted Groups
 /// (`RestrictedGroups/ConfigureGroupMembership`) and one configuring local user group
-/// membership certainly reach the same devices (or are one policy). "Applying both the policies
-/// to the same device is unsupported and may lead to unpredictable results" (the CSP's
-/// documentation). One finding per pair of policies, at the Restricted Groups value.
+/// membership certainly reach the same devices (or are one policy). "Don't apply both policies
+/// to the same device, it's unsupported and may yield unpredictable results" (the RestrictedGroups
+/// CSP's documentation). One finding per pair of policies, at the Restricted Groups value.
 pub(super) fn restricted_groups_beside(
     rule: &Rule,
     ctx: &Context,
