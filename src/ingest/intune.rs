@@ -35,10 +35,11 @@
 //! the offending node, and reading continues with the rest of the file.
 
 mod cursor;
-mod local_groups;
+pub(crate) mod local_groups;
 mod typed;
 mod untyped;
 
+use local_groups::LOCAL_GROUPS;
 use untyped::{Untyped, UntypedKeys};
 
 use jsonc_parser::ast::{Array, Object, ObjectProp, StringLit, Value as Node};
@@ -1260,7 +1261,7 @@ impl<'c> Reader<'c> {
                     .value
                     .trim()
                     .eq_ignore_ascii_case(local_groups::CONFIGURE_URI)
-                && let Some(items) = Self::local_group_settings(doc, lit, name_span)
+                && let Some(items) = self.local_group_settings(doc, lit, name_span)
             {
                 out.extend(items);
                 continue;
@@ -1293,6 +1294,7 @@ impl<'c> Reader<'c> {
     /// attribute's value in the file; None when the text is no such document (it is then read
     /// as one string).
     fn local_group_settings(
+        &self,
         doc: &Doc<'_>,
         lit: &StringLit<'_>,
         name_span: Span,
@@ -1302,41 +1304,27 @@ impl<'c> Reader<'c> {
         let at =
             |inner: usize| crate::model::map_inner_offset(content.span, &content.offsets, inner);
         let span_of = |range: &std::ops::Range<usize>| Span::new(at(range.start), at(range.end));
-        let setting = |child: &str, value: Value, span: Span| {
-            let raw_name = format!("{LOCAL_GROUPS}_{child}");
-            Setting {
-                key: format!("intune:{raw_name}").into(),
-                raw_name: raw_name.into(),
-                value,
-                value_label: None,
-                span,
-                name_span,
-                file: None,
-            }
-        };
+        let id = |child: &str| format!("{LOCAL_GROUPS}_{child}");
+        let (desc, action_id, users) = (id("desc"), id("action"), id("users"));
         let mut settings = Vec::new();
         for item in items {
+            // Built as the Settings Catalog reader builds the same instances: a choice
+            // collection, a choice, a simple collection.
             let (group, action) = (&item.group, &item.action);
+            let option = self.choice_value(&desc, &format!("{desc}_{}", group.0)).1;
             let mut children = vec![
-                setting(
-                    "desc",
-                    Value::List(vec![Value::Choice(format!(
-                        "{LOCAL_GROUPS}_desc_{}",
-                        group.0
-                    ))]),
-                    span_of(&group.1),
-                ),
-                setting(
-                    "action",
-                    Value::Choice(format!("{LOCAL_GROUPS}_action_{}", action.0)),
+                self.collection_setting((&desc, name_span), vec![option], span_of(&group.1)),
+                self.choice_setting(
+                    (&action_id, name_span),
+                    &format!("{action_id}_{}", action.0),
                     span_of(&action.1),
                 ),
             ];
             if let (Some(first), Some(last)) = (item.members.first(), item.members.last()) {
                 let members = item.members.iter().map(|(m, _)| Value::Str(m.clone()));
-                children.push(setting(
-                    "users",
-                    Value::List(members.collect()),
+                children.push(self.collection_setting(
+                    (&users, name_span),
+                    members.collect(),
                     span_of(&(first.1.start..last.1.end)),
                 ));
             }
@@ -1964,11 +1952,6 @@ fn expected_object(doc: &Doc<'_>, node: &Node<'_>, what: &str) -> InputError {
         format!("expected {what} object, found {}", json::type_name(node)),
     )
 }
-
-/// The Settings Catalog collection whose items configure local groups (Policy CSP
-/// `LocalUsersAndGroups/Configure`).
-const LOCAL_GROUPS: &str =
-    "device_vendor_msft_policy_config_localusersandgroups_configure_groupconfiguration_accessgroup";
 
 /// Windows Firewall rules (Firewall CSP `MdmStore/FirewallRules/{FirewallRuleName}`).
 const FIREWALL_RULES: &str = "vendor_msft_firewall_mdmstore_firewallrules_{firewallrulename}";

@@ -17,14 +17,13 @@
 use rayon::prelude::*;
 
 use super::Rule;
+use super::engine::AssignmentReach;
 use super::engine::{Context, definite_overlap, overlapping, policy_ref, reach_profiles};
 use super::principals::{contains_principal, principals};
 use crate::finding::{Finding, Label, fingerprint};
+use crate::ingest::intune::local_groups::{LOCAL_GROUPS, group_name};
 use crate::model::{Policy, Setting};
 use crate::scope::EffectiveAssignment;
-
-/// The keys of a local group item's settings: `intune:` and the collection's definition id.
-const ITEM_KEY: &str = "intune:device_vendor_msft_policy_config_localusersandgroups_configure_groupconfiguration_accessgroup_";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Action {
@@ -43,6 +42,8 @@ struct Item<'m> {
     users: Option<&'m Setting>,
     /// Its action setting (Replace, Update), where a finding about an Update points.
     action_setting: &'m Setting,
+    /// What its settings' keys say of it (`administrators add_update #35f9f949`).
+    entity: &'m str,
 }
 
 impl Item<'_> {
@@ -84,12 +85,7 @@ pub(super) fn replaced_updates(
             let Some(group) = update.shares_a_group_with(replace) else {
                 continue;
             };
-            let overlap = if update.policy == replace.policy {
-                Some(None)
-            } else {
-                overlapping(&reaches[update.policy], &reaches[replace.policy]).map(Some)
-            };
-            let Some(overlap) = overlap else {
+            let Some(overlap) = certain_overlap(&reaches, update.policy, replace.policy) else {
                 continue;
             };
             let pair = Pair {
@@ -155,12 +151,7 @@ pub(super) fn restricted_groups_beside(
                 continue;
             }
             seen = Some(item.policy);
-            let overlap = if item.policy == policy {
-                Some(None)
-            } else {
-                overlapping(&reaches[policy], &reaches[item.policy]).map(Some)
-            };
-            if let Some(overlap) = overlap {
+            if let Some(overlap) = certain_overlap(&reaches, policy, item.policy) {
                 findings.push(beside_finding(
                     rule,
                     ctx,
@@ -205,20 +196,21 @@ fn beside_finding(
     }];
     let (whom, where_, reach) = match overlap {
         None => ("also configures".to_string(), "", String::new()),
-        Some((i, j)) => {
-            let (x, y) = (&effective[policy][i], &effective[item.policy][j]);
-            related.push(Label {
-                location: restricting.target_location(x.assignment),
-                message: "Restricted Groups is assigned here".to_string(),
-            });
-            related.push(Label {
-                location: configuring.target_location(y.assignment),
-                message: "local user group membership is assigned here".to_string(),
-            });
+        Some(through) => {
+            let (labels, reach) = assignment_labels(
+                ctx,
+                effective,
+                [
+                    (policy, "Restricted Groups is assigned here"),
+                    (item.policy, "local user group membership is assigned here"),
+                ],
+                through,
+            );
+            related.extend(labels);
             (
                 format!("\"{}\" configures", configuring.name),
                 " on the same devices",
-                format!("; {}", definite_overlap(x, y)),
+                reach,
             )
         }
     };
@@ -247,6 +239,38 @@ fn beside_finding(
     }
 }
 
+/// Whether two policies certainly reach the same devices: through their assignments `i` and
+/// `j` (`Some(Some((i, j)))`), by being one policy (`Some(None)`), or not certainly (None).
+fn certain_overlap(
+    reaches: &[Vec<AssignmentReach>],
+    a: usize,
+    b: usize,
+) -> Option<Option<(usize, usize)>> {
+    if a == b {
+        return Some(None);
+    }
+    overlapping(&reaches[a], &reaches[b]).map(Some)
+}
+
+/// The labels of the two assignments (`through`) by which two policies certainly reach the
+/// same devices, each with its message, and the clause that says so (`; both are assigned
+/// to ...`).
+fn assignment_labels(
+    ctx: &Context,
+    effective: &[Vec<EffectiveAssignment>],
+    policies: [(usize, &str); 2],
+    (i, j): (usize, usize),
+) -> (Vec<Label>, String) {
+    let [(a, a_says), (b, b_says)] = policies;
+    let (x, y) = (&effective[a][i], &effective[b][j]);
+    let label = |policy: usize, assignment: &EffectiveAssignment, message: &str| Label {
+        location: ctx.model.policies[policy].target_location(assignment.assignment),
+        message: message.to_string(),
+    };
+    let labels = vec![label(a, x, a_says), label(b, y, b_says)];
+    (labels, format!("; {}", definite_overlap(x, y)))
+}
+
 /// A policy's local group items, from the keys of their settings: one per action setting,
 /// with the member list of the same entity.
 fn policy_items(index: usize, policy: &Policy) -> Vec<Item<'_>> {
@@ -260,9 +284,7 @@ fn policy_items(index: usize, policy: &Policy) -> Vec<Item<'_>> {
         .collect();
     for setting in &policy.settings {
         if let Some(("users", entity)) = item_child(&setting.key)
-            && let Some(item) = items
-                .iter_mut()
-                .find(|item| entity_of(&item.action_setting.key) == Some(entity))
+            && let Some(item) = items.iter_mut().find(|item| item.entity == entity)
         {
             item.users = Some(setting);
         }
@@ -273,17 +295,13 @@ fn policy_items(index: usize, policy: &Policy) -> Vec<Item<'_>> {
 /// The child (`action`, `users`...) and the entity (`administrators add_update #35f9f949`) of
 /// a local group item's setting key.
 fn item_child(key: &str) -> Option<(&str, &str)> {
-    let rest = key.get(..ITEM_KEY.len())?;
-    if !rest.eq_ignore_ascii_case(ITEM_KEY) {
+    let rest = key.strip_prefix("intune:")?;
+    let collection = rest.get(..LOCAL_GROUPS.len())?;
+    if !collection.eq_ignore_ascii_case(LOCAL_GROUPS) {
         return None;
     }
-    let rest = &key[ITEM_KEY.len()..];
-    let (child, entity) = rest.strip_suffix(']')?.split_once('[')?;
-    Some((child, entity))
-}
-
-fn entity_of(key: &str) -> Option<&str> {
-    item_child(key).map(|(_, entity)| entity)
+    let rest = rest[LOCAL_GROUPS.len()..].strip_prefix('_')?;
+    rest.strip_suffix(']')?.split_once('[')
 }
 
 /// An item from its action setting's entity: its groups, then its action word unless it
@@ -303,6 +321,7 @@ fn item_of<'m>(entity: &'m str, policy: usize, action_setting: &'m Setting) -> O
         action,
         users: None,
         action_setting,
+        entity,
     })
 }
 
@@ -361,29 +380,19 @@ impl Pair<'_, '_> {
         ctx: &Context,
         effective: &[Vec<EffectiveAssignment>],
     ) -> (String, String, Vec<Label>) {
-        let Some((i, j)) = self.overlap else {
+        let Some(through) = self.overlap else {
             return ("the same policy".to_string(), String::new(), Vec::new());
         };
-        let policies = &ctx.model.policies;
-        let (updating, replacing) = (
-            &policies[self.update.policy],
-            &policies[self.replace.policy],
+        let (labels, overlap) = assignment_labels(
+            ctx,
+            effective,
+            [
+                (self.update.policy, "the Update is assigned here"),
+                (self.replace.policy, "the Replace is assigned here"),
+            ],
+            through,
         );
-        let (x, y) = (
-            &effective[self.update.policy][i],
-            &effective[self.replace.policy][j],
-        );
-        let labels = vec![
-            Label {
-                location: updating.target_location(x.assignment),
-                message: "the Update is assigned here".to_string(),
-            },
-            Label {
-                location: replacing.target_location(y.assignment),
-                message: "the Replace is assigned here".to_string(),
-            },
-        ];
-        let overlap = format!("; {}", definite_overlap(x, y));
+        let replacing = &ctx.model.policies[self.replace.policy];
         (format!("\"{}\"", replacing.name), overlap, labels)
     }
 
@@ -467,21 +476,4 @@ fn members_text(item: &Item) -> String {
         Some(users) => super::engine::value_text(users),
         None => "no one".to_string(),
     }
-}
-
-/// A built-in local group as Windows names it, from the option the reader keys it by.
-fn group_name(option: &str) -> String {
-    let known = [
-        ("administrators", "Administrators"),
-        ("users", "Users"),
-        ("guests", "Guests"),
-        ("powerusers", "Power Users"),
-        ("remotedesktopusers", "Remote Desktop Users"),
-        ("remotemanagementusers", "Remote Management Users"),
-    ];
-    known
-        .iter()
-        .find(|(key, _)| option.eq_ignore_ascii_case(key))
-        .map(|(_, name)| (*name).to_string())
-        .unwrap_or_else(|| option.to_string())
 }

@@ -25,6 +25,35 @@ use quick_xml::events::{BytesStart, Event};
 pub(super) const CONFIGURE_URI: &str =
     "./Device/Vendor/MSFT/Policy/Config/LocalUsersAndGroups/Configure";
 
+/// The Settings Catalog collection whose items configure local groups (the same CSP). The
+/// reader keys each item's children `intune:<this>_<child>[<item>]`, and rules read them back.
+pub(crate) const LOCAL_GROUPS: &str =
+    "device_vendor_msft_policy_config_localusersandgroups_configure_groupconfiguration_accessgroup";
+
+/// The built-in local groups the Settings Catalog offers as options: their SID, their option
+/// (`..._accessgroup_desc_<option>`) and the name Windows gives them.
+const BUILT_IN_GROUPS: [(&str, &str, &str); 6] = [
+    ("S-1-5-32-544", "administrators", "Administrators"),
+    ("S-1-5-32-545", "users", "Users"),
+    ("S-1-5-32-546", "guests", "Guests"),
+    ("S-1-5-32-547", "powerusers", "Power Users"),
+    ("S-1-5-32-555", "remotedesktopusers", "Remote Desktop Users"),
+    (
+        "S-1-5-32-580",
+        "remotemanagementusers",
+        "Remote Management Users",
+    ),
+];
+
+/// A local group as Windows names it, from the option the reader keys it by (a group that is
+/// not built in keeps its option, its name in lower case).
+pub(crate) fn group_name(option: &str) -> String {
+    BUILT_IN_GROUPS
+        .iter()
+        .find(|(_, known, _)| option.eq_ignore_ascii_case(known))
+        .map_or_else(|| option.to_string(), |(_, _, name)| (*name).to_string())
+}
+
 /// A name or SID and where it is written in the XML text (a byte range of it).
 pub(super) type Written = (String, Range<usize>);
 
@@ -167,14 +196,6 @@ fn attribute(xml: &str, element: &BytesStart, name: &str) -> Option<Written> {
 /// groups it lists by their SIDs or names (`S-1-5-32-544`, `BUILTIN\Administrators`), others
 /// by their name in lower case.
 fn group_option(desc: &str) -> String {
-    const BUILT_IN: [(&str, &str); 6] = [
-        ("S-1-5-32-544", "administrators"),
-        ("S-1-5-32-545", "users"),
-        ("S-1-5-32-546", "guests"),
-        ("S-1-5-32-547", "powerusers"),
-        ("S-1-5-32-555", "remotedesktopusers"),
-        ("S-1-5-32-580", "remotemanagementusers"),
-    ];
     let desc = desc.trim().trim_start_matches('*');
     let name = desc
         .get(..8)
@@ -185,10 +206,10 @@ fn group_option(desc: &str) -> String {
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_lowercase();
-    BUILT_IN
+    BUILT_IN_GROUPS
         .iter()
-        .find(|(sid, option)| desc.eq_ignore_ascii_case(sid) || squeezed == *option)
-        .map_or(squeezed.clone(), |(_, option)| (*option).to_string())
+        .find(|(sid, option, _)| desc.eq_ignore_ascii_case(sid) || squeezed == *option)
+        .map_or(squeezed.clone(), |(_, option, _)| (*option).to_string())
 }
 
 #[cfg(test)]
