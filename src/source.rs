@@ -287,8 +287,7 @@ impl SourceFile {
     /// end of the text (`\n`, `\r\n`, a lone `\r`), instead of scanning the text again. Ignored
     /// when the index is already built.
     pub(crate) fn offer_line_starts(&self, starts: &[u32]) {
-        self.lines
-            .get_or_init(|| LineIndex::from_start_slice(starts));
+        self.lines.get_or_init(|| LineIndex::from_starts(starts));
         debug_assert_eq!(self.lines.get().map(LineIndex::len), Some(starts.len() + 1));
     }
 
@@ -370,27 +369,15 @@ impl LineIndex {
         let bytes = text.as_bytes();
         let line_ends = memchr::memchr2_iter(b'\n', b'\r', bytes)
             .filter(|&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'));
-        LineIndex::from_starts(line_ends.map(|i| i as u32 + 1))
+        let starts: Vec<u32> = line_ends.map(|i| i as u32 + 1).collect();
+        LineIndex::from_starts(&starts)
     }
 
-    /// The index of a text whose lines after the first start at `starts` (ascending).
-    fn from_starts(starts: impl IntoIterator<Item = u32>) -> LineIndex {
-        // Built in a buffer each thread reuses, then copied at its exact size (one allocation
-        // per file, not a growing vector shrunk afterwards).
-        thread_local! {
-            static SCRATCH: std::cell::RefCell<Vec<u32>> = std::cell::RefCell::default();
-        }
-        SCRATCH.with_borrow_mut(|scratch| {
-            scratch.clear();
-            scratch.extend(starts);
-            LineIndex::from_start_slice(scratch)
-        })
-    }
-
-    /// [`LineIndex::from_starts`] over a slice: both vectors are sized before they are
-    /// written (a line shorter than 128 bytes takes one byte, the common case in a loop of
-    /// its own), as this runs for every line of every file read.
-    fn from_start_slice(starts: &[u32]) -> LineIndex {
+    /// The index of a text whose lines after the first start at `starts` (ascending). Both
+    /// vectors are sized before they are written, at their exact size (they live as long as the
+    /// file), and each 32-line block is encoded in a loop of its own: this runs for every line
+    /// of every file read.
+    fn from_starts(starts: &[u32]) -> LineIndex {
         let long = |length: u32| length >= 0x80;
         let mut previous = 0u32;
         let mut extra = 0usize;
