@@ -14,15 +14,13 @@
 //! add_update #35f9f949]`: its groups, then its action unless it replaces; see
 //! `ingest::intune`), so the items are read back from the keys.
 
-use rayon::prelude::*;
-
 use super::Rule;
-use super::engine::AssignmentReach;
+use super::engine::{AssignmentReach, Occurrences};
 use super::engine::{Context, definite_overlap, overlapping, policy_ref, reach_profiles};
 use super::principals::{contains_principal, principals};
 use crate::finding::{Finding, Label, fingerprint};
 use crate::ingest::intune::local_groups::{LOCAL_GROUPS, group_name};
-use crate::model::{Policy, Setting};
+use crate::model::Setting;
 use crate::scope::EffectiveAssignment;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,9 +68,10 @@ pub(super) fn replaced_updates(
     rule: &Rule,
     ctx: &Context,
     effective: &[Vec<EffectiveAssignment>],
+    item_settings: &Occurrences,
     findings: &mut Vec<Finding>,
 ) {
-    let items = all_items(ctx);
+    let items = all_items(item_settings);
     let (replaces, updates): (Vec<&Item>, Vec<&Item>) = items
         .iter()
         .partition(|item| item.action == Action::Replace);
@@ -101,14 +100,12 @@ pub(super) fn replaced_updates(
     }
 }
 
-/// Every policy's local group items, in policy order. Every setting key of the tenant is
-/// looked at, on all cores.
-fn all_items<'m>(ctx: &Context<'_, 'm>) -> Vec<Item<'m>> {
-    ctx.model
-        .policies
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(index, policy)| policy_items(index, policy))
+/// Every policy's local group items, in policy order, from the settings of local group items
+/// (found by the engine, in policy order).
+fn all_items<'m>(item_settings: &Occurrences<'m>) -> Vec<Item<'m>> {
+    item_settings
+        .chunk_by(|a, b| a.0 == b.0)
+        .flat_map(|settings| policy_items(settings[0].0, settings.iter().map(|(_, s)| *s)))
         .collect()
 }
 
@@ -121,24 +118,19 @@ pub(super) fn restricted_groups_beside(
     rule: &Rule,
     ctx: &Context,
     effective: &[Vec<EffectiveAssignment>],
+    (restricted_settings, item_settings): (&Occurrences, &Occurrences),
     findings: &mut Vec<Finding>,
 ) {
-    let policies = &ctx.model.policies;
-    let restricted: Vec<(usize, &Setting)> = policies
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(index, policy)| {
-            let setting = policy
-                .settings
-                .iter()
-                .find(|s| is_restricted_groups(&s.key));
-            setting.map(|setting| (index, setting))
-        })
+    // A policy's first Restricted Groups setting (a policy has one, but a hand-made export
+    // may repeat it).
+    let restricted: Vec<(usize, &Setting)> = restricted_settings
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|settings| settings[0])
         .collect();
     if restricted.is_empty() {
         return;
     }
-    let items = all_items(ctx);
+    let items = all_items(item_settings);
     if items.is_empty() {
         return;
     }
@@ -166,7 +158,7 @@ pub(super) fn restricted_groups_beside(
 }
 
 /// A Restricted Groups setting (the catalog keys the Settings Catalog's and OMA-URI's alike).
-fn is_restricted_groups(key: &str) -> bool {
+pub(super) fn is_restricted_groups(key: &str) -> bool {
     key.eq_ignore_ascii_case(
         "./Device/Vendor/MSFT/Policy/Config/RestrictedGroups/ConfigureGroupMembership",
     )
@@ -271,18 +263,20 @@ fn assignment_labels(
     (labels, format!("; {}", definite_overlap(x, y)))
 }
 
-/// A policy's local group items, from the keys of their settings: one per action setting,
-/// with the member list of the same entity.
-fn policy_items(index: usize, policy: &Policy) -> Vec<Item<'_>> {
-    let mut items: Vec<Item> = policy
-        .settings
-        .iter()
+/// A policy's local group items, from the keys of its local group item settings: one per
+/// action setting, with the member list of the same entity.
+fn policy_items<'m>(
+    index: usize,
+    settings: impl Iterator<Item = &'m Setting> + Clone,
+) -> Vec<Item<'m>> {
+    let mut items: Vec<Item> = settings
+        .clone()
         .filter_map(|setting| match item_child(&setting.key) {
             Some(("action", entity)) => item_of(entity, index, setting),
             _ => None,
         })
         .collect();
-    for setting in &policy.settings {
+    for setting in settings {
         if let Some(("users", entity)) = item_child(&setting.key)
             && let Some(item) = items.iter_mut().find(|item| item.entity == entity)
         {
@@ -290,6 +284,11 @@ fn policy_items(index: usize, policy: &Policy) -> Vec<Item<'_>> {
         }
     }
     items
+}
+
+/// A setting of a local group item (its action, its member list...).
+pub(super) fn is_item_setting(key: &str) -> bool {
+    item_child(key).is_some()
 }
 
 /// The child (`action`, `users`...) and the entity (`administrators add_update #35f9f949`) of
