@@ -241,6 +241,10 @@ impl<'r, 'm> Found<'r, 'm> {
                 }
             }
         }
+        Found::of_lookups(model, lookups)
+    }
+
+    fn of_lookups(model: &'m Model, lookups: Vec<Lookup<'r>>) -> Found<'r, 'm> {
         let mut settings = vec![Vec::new(); lookups.len()];
         if lookups.is_empty() {
             return Found { lookups, settings };
@@ -1586,6 +1590,66 @@ mod tests {
             sort_findings(&mut findings, &sources);
             assert_eq!(findings, expected);
         }
+    }
+
+    /// The settings rules look up come back per lookup in policy and setting order, a key a
+    /// policy repeats (a collection's items) every time, and nothing for a lookup no rule made.
+    #[test]
+    fn lookups_find_every_setting_of_their_key_in_order() {
+        let setting = |key: &str, value: i64| Setting {
+            key: key.into(),
+            raw_name: key.into(),
+            value: Value::Int(value),
+            value_label: None,
+            span: Span::default(),
+            name_span: Span::default(),
+            file: None,
+        };
+        let item = format!(
+            "intune:{}_action[administrators add_update #1]",
+            crate::ingest::intune::local_groups::LOCAL_GROUPS
+        );
+        let restricted =
+            "./device/vendor/msft/policy/config/restrictedgroups/configuregroupmembership";
+        let policies = [
+            vec![setting("a", 1), setting("b", 2), setting("a", 3)],
+            vec![setting("c", 4)],
+            vec![setting(restricted, 5), setting(&item, 6), setting("a", 7)],
+        ];
+        let mut model = Model::default();
+        for (n, settings) in policies.into_iter().enumerate() {
+            model.policies.push(Policy {
+                id: None,
+                name: format!("policy {n}"),
+                kind: PolicyKind::SettingsCatalog,
+                source: SourceId(0),
+                span: Span::default(),
+                name_span: Span::default(),
+                settings,
+                assignments: Vec::new(),
+                assignments_exported: true,
+                gpo: None,
+            });
+        }
+        let lookups = vec![
+            Lookup::Key("a"),
+            Lookup::LocalGroupItems,
+            Lookup::RestrictedGroups,
+            Lookup::Key("z"),
+        ];
+        let found = Found::of_lookups(&model, lookups);
+        let values = |lookup| -> Vec<(usize, i64)> {
+            found
+                .get(lookup)
+                .iter()
+                .map(|&(policy, s)| (policy, s.value.as_int().unwrap()))
+                .collect()
+        };
+        assert_eq!(values(Lookup::Key("a")), [(0, 1), (0, 3), (2, 7)]);
+        assert_eq!(values(Lookup::LocalGroupItems), [(2, 6)]);
+        assert_eq!(values(Lookup::RestrictedGroups), [(2, 5)]);
+        assert_eq!(values(Lookup::Key("z")), []);
+        assert_eq!(values(Lookup::Key("b")), [], "no rule looked up b");
     }
 
     #[test]
