@@ -185,9 +185,12 @@ pub fn read_bytes_within(path: &Path, max_file_size: u64) -> Result<Vec<u8>, Inp
     }
     if meta.is_file() {
         let mut bytes = vec![0; size as usize];
-        let mut file = file;
-        file.read_exact(&mut bytes)
-            .map_err(|e| unreadable(path, &e))?;
+        let part = if bytes.len() >= PARALLEL_READ_BYTES {
+            READ_PART_BYTES
+        } else {
+            bytes.len()
+        };
+        read_in_parts(&file, &mut bytes, part).map_err(|e| unreadable(path, &e))?;
         return Ok(bytes);
     }
     let mut bytes = Vec::new();
@@ -198,6 +201,36 @@ pub fn read_bytes_within(path: &Path, max_file_size: u64) -> Result<Vec<u8>, Inp
         return Err(too_large(path, None, max_file_size));
     }
     Ok(bytes)
+}
+
+/// A file this large is read in parts of [`READ_PART_BYTES`] on all cores.
+const PARALLEL_READ_BYTES: usize = 16 << 20;
+const READ_PART_BYTES: usize = 4 << 20;
+
+/// Fill `bytes` from the start of `file` (whatever its position), in parts of `part` bytes
+/// read at once on all cores (positioned reads, on Unix; elsewhere in one read). A large file's fresh buffer is faulted in as it is filled, so
+/// reading it in parts also spreads that work: a tenant's Graph list response of 265 MB took
+/// 142-153 ms to read on one core.
+fn read_in_parts(file: &std::fs::File, bytes: &mut [u8], part: usize) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use rayon::prelude::*;
+        use std::os::unix::fs::FileExt;
+        let part = part.max(1);
+        if part >= bytes.len() {
+            return file.read_exact_at(bytes, 0);
+        }
+        bytes
+            .par_chunks_mut(part)
+            .enumerate()
+            .try_for_each(|(n, chunk)| file.read_exact_at(chunk, (n * part) as u64))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = part;
+        let mut file = file;
+        std::io::Read::read_exact(&mut file, bytes)
+    }
 }
 
 /// The error for a file over the limit; `size` is None when the file did not say its size (a
@@ -630,6 +663,26 @@ fn is_foreign(format: Format, parsed: &Parsed) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file read in parts on all cores is the file, whatever the parts' size (the last part
+    /// shorter), and one that is shorter than the buffer is an error, as when read at once.
+    #[test]
+    fn a_file_read_in_parts_is_read_whole() {
+        let path = std::env::temp_dir().join(format!("baselint-parts-{}", std::process::id()));
+        let content: Vec<u8> = (0..10_000u32).map(|n| (n % 251) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        for part in [1, 7, 4096, 9_999, 10_000, 20_000] {
+            let mut bytes = vec![0; content.len()];
+            read_in_parts(&file, &mut bytes, part).unwrap();
+            assert_eq!(bytes, content, "parts of {part} bytes");
+        }
+        let mut longer = vec![0; content.len() + 1];
+        assert!(read_in_parts(&file, &mut longer, 7).is_err());
+        let whole = longer.len();
+        assert!(read_in_parts(&file, &mut longer, whole).is_err());
+        std::fs::remove_file(&path).unwrap();
+    }
 
     fn detect_text(text: &str) -> Format {
         detect(&SourceFile::from_text(

@@ -50,6 +50,33 @@ impl<'t> Cursor<'t> {
         self.line_starts.unwrap_or_default()
     }
 
+    /// A cursor over the same text from `pos`, as deep as this one, recording line starts
+    /// when this one does (into a vector of its own): it reads a part of the text this one
+    /// skips over (see [`Cursor::skip_to`]).
+    pub(super) fn fork_at(&self, pos: usize) -> Cursor<'t> {
+        Cursor {
+            text: self.text,
+            pos,
+            depth: self.depth,
+            line_starts: self.line_starts.as_ref().map(|_| Vec::new()),
+        }
+    }
+
+    /// Continue at `pos`, past text other cursors read: their line starts (in text order, all
+    /// between this cursor's position and `pos`) are recorded as if this one had read it.
+    pub(super) fn skip_to(&mut self, pos: usize, line_starts: &[u32]) {
+        debug_assert!(pos >= self.pos);
+        if let Some(starts) = &mut self.line_starts {
+            starts.extend_from_slice(line_starts);
+        }
+        self.pos = pos;
+    }
+
+    /// The position in the text.
+    pub(super) fn pos(&self) -> usize {
+        self.pos
+    }
+
     fn bytes(&self) -> &'t [u8] {
         self.text.as_bytes()
     }
@@ -57,7 +84,7 @@ impl<'t> Cursor<'t> {
     /// Skip JSON whitespace, noting line ends (`\n`, `\r\n`, a lone `\r`) when recording.
     /// Pretty-printed exports indent with runs of spaces: those are skipped eight at a time.
     #[inline]
-    fn skip_whitespace(&mut self) {
+    pub(super) fn skip_whitespace(&mut self) {
         // Most calls stand on a token already, or on the one space after a colon.
         let bytes = self.bytes();
         let at = self.pos;
@@ -123,7 +150,7 @@ impl<'t> Cursor<'t> {
     }
 
     /// Consume `byte` after whitespace, or fail.
-    fn expect(&mut self, byte: u8) -> Option<()> {
+    pub(super) fn expect(&mut self, byte: u8) -> Option<()> {
         (self.peek()? == byte).then(|| self.pos += 1)
     }
 
@@ -310,13 +337,19 @@ impl<'t> Cursor<'t> {
             }
         }
         self.pos += 1;
-        self.depth -= 1;
+        self.leave();
         Some(())
     }
 
-    fn enter(&mut self) -> Option<()> {
+    /// One level deeper, past an array's or object's opening byte (fails beyond the bound).
+    pub(super) fn enter(&mut self) -> Option<()> {
         self.depth += 1;
         (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    /// One level up, past an array's or object's closing byte.
+    pub(super) fn leave(&mut self) {
+        self.depth -= 1;
     }
 }
 

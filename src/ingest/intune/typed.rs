@@ -21,6 +21,8 @@
 
 use std::borrow::Cow;
 
+use rayon::prelude::*;
+
 mod groups;
 
 use super::cursor::Cursor;
@@ -98,6 +100,20 @@ fn recording_lines<'t, T>(
 
 const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
+/// A list longer than this (from its first item) is read in chunks of about this size, on all
+/// cores.
+const LIST_CHUNK_BYTES: usize = 4 << 20;
+
+/// What reading one chunk of a long list gave.
+enum Chunk<'t> {
+    /// Its policies, and the cursor where it stopped (the next chunk's start, or the `]`).
+    Read(Vec<Policy>, Cursor<'t>),
+    /// An item declined: the list declines if the chunk starts at an item.
+    Declined,
+    /// It did not stop at the next chunk's start: that start is no item's.
+    Misaligned,
+}
+
 /// The policy type, or (for exports without `@odata.type`: a saved Graph `$entity`, IntuneCD)
 /// a setting instance's key.
 fn mentions_catalog_policy(body: &str) -> bool {
@@ -138,7 +154,7 @@ impl<'t> Fast<'t, '_> {
     /// The policies of a Graph list response (`{"value": [...]}`, annotations beside it) or of
     /// a top-level array: every item must be a policy the fast path reads, or it declines.
     fn policy_list(&self, cursor: &mut Cursor<'t>) -> Option<Vec<Policy>> {
-        let items = |cursor: &mut Cursor<'t>| list_of(cursor, |cursor| self.policy_object(cursor));
+        let items = |cursor: &mut Cursor<'t>| self.policy_items(cursor, LIST_CHUNK_BYTES);
         let mut policies = None;
         if cursor.peek()? == b'[' {
             policies = Some(items(cursor)?);
@@ -155,6 +171,166 @@ impl<'t> Fast<'t, '_> {
         }
         cursor.end()?;
         policies
+    }
+
+    /// The policies of a list, at its `[`. A long list (a Graph list response of a whole
+    /// tenant is one file of hundreds of megabytes) is read in chunks of about `chunk_bytes`
+    /// on all cores; see [`Fast::chunk_starts`] for where they start, and how a start that is
+    /// no item's is caught.
+    fn policy_items(&self, cursor: &mut Cursor<'t>, chunk_bytes: usize) -> Option<Vec<Policy>> {
+        let starts = self.chunk_starts(cursor.pos(), chunk_bytes);
+        cursor.expect(b'[')?;
+        cursor.enter()?;
+        if cursor.peek()? == b']' {
+            cursor.expect(b']')?;
+            cursor.leave();
+            return Some(Vec::new());
+        }
+        if starts.len() > 1 {
+            cursor.skip_whitespace();
+            debug_assert_eq!(cursor.pos(), starts[0]);
+            if let Some(read) = self.chunked_items(cursor, &starts) {
+                return read;
+            }
+        }
+        self.rest_of_list(cursor)
+    }
+
+    /// The items of a list from its first one, one after the other, to its `]`.
+    fn rest_of_list(&self, cursor: &mut Cursor<'t>) -> Option<Vec<Policy>> {
+        let mut policies = Vec::new();
+        loop {
+            policies.push(self.policy_object(cursor)?);
+            match cursor.peek()? {
+                b',' => cursor.expect(b',')?,
+                b']' => break,
+                _ => return None,
+            }
+        }
+        cursor.expect(b']')?;
+        cursor.leave();
+        Some(policies)
+    }
+
+    /// Where the chunks of a long list at `open` (its `[`) start: its first item, then for
+    /// each further chunk the first place at or after its share of the text where a line
+    /// holds only an opening brace indented as the first item is, after a comma. In a
+    /// pretty-printed list that is an item's start (a raw line end is never inside a string,
+    /// and nested objects are indented deeper), but nothing makes a file pretty: every start
+    /// is only a guess, which the chunk before it confirms by ending its last item exactly
+    /// there. One start (or none) when the list is short or not written one item per line.
+    fn chunk_starts(&self, open: usize, chunk_bytes: usize) -> Vec<usize> {
+        let bytes = self.text.as_bytes();
+        let blank = |at: &mut usize| {
+            while bytes.get(*at).is_some_and(|b| b" \t\r\n".contains(b)) {
+                *at += 1;
+            }
+        };
+        let mut first = open;
+        blank(&mut first);
+        if bytes.get(first) != Some(&b'[') {
+            return Vec::new();
+        }
+        first += 1;
+        blank(&mut first);
+        let chunks = (bytes.len() - first) / chunk_bytes.max(1);
+        let chunks = chunks.min(4 * rayon::current_num_threads());
+        let line = bytes[..first].iter().rposition(|&b| b == b'\n');
+        let (Some(line), true) = (line, chunks > 1 && bytes.get(first) == Some(&b'{')) else {
+            return vec![first];
+        };
+        // `\n`, the first item's indent, `{`.
+        let opening = &bytes[line..=first];
+        let finder = memchr::memmem::Finder::new(opening);
+        let after_comma = |brace: usize| {
+            let before = bytes[..brace - opening.len() + 1].trim_ascii_end();
+            before.last() == Some(&b',')
+        };
+        let mut starts = vec![first];
+        for k in 1..chunks {
+            let mut from = (first + k * (bytes.len() - first) / chunks).max(starts[k - 1] + 1);
+            while let Some(found) = finder.find(&bytes[from..]) {
+                let brace = from + found + opening.len() - 1;
+                if after_comma(brace) {
+                    starts.push(brace);
+                    break;
+                }
+                from = brace;
+            }
+            if starts.len() == k {
+                break;
+            }
+        }
+        starts
+    }
+
+    /// The items of a list read in chunks from `starts` (the cursor at the first), on all
+    /// cores: the policies in list order and the cursor past the list, as [`Fast::rest_of_list`]
+    /// leaves them. `Some(None)` when an item declines (its chunk starts where the chunk before
+    /// ended, so at an item: the list declines); None when a start proves to be no item's (the
+    /// caller then reads the list in one go).
+    fn chunked_items(
+        &self,
+        cursor: &mut Cursor<'t>,
+        starts: &[usize],
+    ) -> Option<Option<Vec<Policy>>> {
+        let chunks: Vec<(Cursor<'t>, Option<usize>)> = starts
+            .iter()
+            .enumerate()
+            .map(|(k, &start)| (cursor.fork_at(start), starts.get(k + 1).copied()))
+            .collect();
+        let read: Vec<Chunk<'t>> = chunks
+            .into_par_iter()
+            .map(|(chunk, stop)| self.chunk(chunk, stop))
+            .collect();
+        // The first chunk that did not read to its end decides (the cursor is still at the
+        // first item, for the caller's reading in one go).
+        match read.iter().find(|chunk| !matches!(chunk, Chunk::Read(..))) {
+            Some(Chunk::Declined) => return Some(None),
+            Some(_) => return None,
+            None => {}
+        }
+        let mut policies = Vec::new();
+        for chunk in read {
+            if let Chunk::Read(items, end) = chunk {
+                policies.extend(items);
+                let pos = end.pos();
+                cursor.skip_to(pos, &end.into_line_starts());
+            }
+        }
+        // The last chunk stands at the list's `]`.
+        Some(cursor.expect(b']').map(|()| {
+            cursor.leave();
+            policies
+        }))
+    }
+
+    /// The items of one chunk: from the cursor's position until it stands at `stop` (the
+    /// next chunk's start) after a comma, or (the last chunk, `stop` None) at the list's `]`.
+    fn chunk(&self, mut cursor: Cursor<'t>, stop: Option<usize>) -> Chunk<'t> {
+        let mut policies = Vec::new();
+        loop {
+            let Some(policy) = self.policy_object(&mut cursor) else {
+                return Chunk::Declined;
+            };
+            policies.push(policy);
+            match (cursor.peek(), stop) {
+                (Some(b','), _) => {
+                    cursor.expect(b',');
+                }
+                (Some(b']'), None) => return Chunk::Read(policies, cursor),
+                (Some(b']'), Some(_)) => return Chunk::Misaligned,
+                _ => return Chunk::Declined,
+            }
+            if let Some(stop) = stop {
+                cursor.skip_whitespace();
+                match cursor.pos().cmp(&stop) {
+                    std::cmp::Ordering::Less => {}
+                    std::cmp::Ordering::Equal => return Chunk::Read(policies, cursor),
+                    std::cmp::Ordering::Greater => return Chunk::Misaligned,
+                }
+            }
+        }
     }
 
     /// A policy object, with its settings and assignments.
@@ -1146,6 +1322,114 @@ mod tests {
         for text in &declined {
             assert!(!text_agrees(text), "accepted:\n{text}");
         }
+    }
+
+    /// A top-level list read with chunks of `chunk_bytes`: its policies (as their debug text)
+    /// and the line starts the cursor recorded; None when it declines.
+    fn read_list(text: &str, chunk_bytes: usize) -> Option<(String, Vec<u32>)> {
+        let file = SourceFile::decode(Path::new("list.json"), text.as_bytes()).unwrap();
+        let fast = Fast {
+            text: file.text(),
+            id: SourceId(0),
+            reader: Reader {
+                catalog: Catalog::builtin(),
+                out: Parsed::default(),
+            },
+        };
+        let mut cursor = Cursor::recording_lines(file.text(), Vec::new());
+        let policies = fast.policy_items(&mut cursor, chunk_bytes)?;
+        cursor.end()?;
+        Some((format!("{policies:?}"), cursor.into_line_starts()))
+    }
+
+    /// Where a list's chunks would start, with chunks of one byte (as many as there may be).
+    fn starts_of(text: &str) -> Vec<usize> {
+        let file = SourceFile::decode(Path::new("list.json"), text.as_bytes()).unwrap();
+        let fast = Fast {
+            text: file.text(),
+            id: SourceId(0),
+            reader: Reader {
+                catalog: Catalog::builtin(),
+                out: Parsed::default(),
+            },
+        };
+        fast.chunk_starts(0, 1)
+    }
+
+    /// A pretty-printed list of `count` policies, one item per line at four spaces; `item`
+    /// writes the `n`th (its settings on lines of their own).
+    fn pretty_list(count: usize, item: impl Fn(usize) -> String) -> String {
+        let items: Vec<String> = (0..count).map(item).collect();
+        format!("[\n    {}\n]\n", items.join(",\n    "))
+    }
+
+    /// A long list is read in chunks on all cores, each chunk's start confirmed by the chunk
+    /// before it: the same policies, spans and line starts as one read from start to end;
+    /// where a guessed start is inside an item, the list is read in one go; an item that
+    /// declines in a later chunk makes the list decline, as it does read in one go.
+    #[test]
+    fn long_lists_read_in_chunks_as_in_one_go() {
+        // Two threads whatever the machine: the chunks' count (four per thread) places them.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build();
+        pool.unwrap().install(long_lists_in_chunks);
+    }
+
+    fn long_lists_in_chunks() {
+        let item = |n: usize| {
+            policy(&choice(PKU2U, PKU2U_0, ""), "")
+                .replace("\"p1\"", &format!("\"p{n}\""))
+                .replace("\"P\"", &format!("\"P{n}\""))
+                .replace("\"settings\": [", "\"settings\": [\n        ")
+        };
+        let aligned = pretty_list(40, item);
+        let starts = starts_of(&aligned);
+        let (whole, whole_lines) = read_list(&aligned, usize::MAX).unwrap();
+        assert!(starts.len() > 1, "no chunks: {starts:?}");
+        let item_starts: Vec<usize> = aligned
+            .match_indices("\n    {")
+            .map(|(at, _)| at + 5)
+            .collect();
+        assert!(
+            starts.iter().all(|start| item_starts.contains(start)),
+            "{starts:?}"
+        );
+        assert_eq!(read_list(&aligned, 1), Some((whole, whole_lines)));
+
+        // The settings of the second half's items end with an instance on a line of its own
+        // at the items' indent, after a comma: a guess that lands there is no item's start,
+        // found after chunks that did start at items and were read.
+        let fooled = pretty_list(40, |n| {
+            let text = item(n);
+            let second = choice(PKU2U, PKU2U_0, "");
+            if n < 20 {
+                return text;
+            }
+            format!("{},\n    {second}]}}", &text[..text.len() - 2])
+        });
+        let starts = starts_of(&fooled);
+        let (whole, whole_lines) = read_list(&fooled, usize::MAX).unwrap();
+        assert!(whole.contains("P39"));
+        let item_starts: Vec<usize> = fooled
+            .match_indices("},\n    {\"@odata")
+            .map(|(at, _)| at + 7)
+            .collect();
+        let real = |start: &usize| item_starts.contains(start);
+        assert!(starts[1..3].iter().all(real), "{starts:?}");
+        assert!(!starts.iter().skip(3).all(real), "{starts:?}");
+        assert_eq!(read_list(&fooled, 1), Some((whole, whole_lines)));
+
+        // Item 30 repeats a key (the reference reader takes the first): the list declines.
+        let declining = pretty_list(40, |n| {
+            let text = item(n);
+            if n == 30 {
+                format!(r#"{}], "name": "again"}}"#, &text[..text.len() - 2])
+            } else {
+                text
+            }
+        });
+        assert!(starts_of(&declining).len() > 2);
+        assert_eq!(read_list(&declining, usize::MAX), None);
+        assert_eq!(read_list(&declining, 1), None);
     }
 
     #[test]
