@@ -100,8 +100,8 @@ fn recording_lines<'t, T>(
 
 const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
-/// A list longer than this (from its first item) is read in chunks of about this size, on all
-/// cores.
+/// A list of policies is read in chunks of about this size (at most four per thread) on all
+/// cores, when it is long enough for two.
 const LIST_CHUNK_BYTES: usize = 4 << 20;
 
 /// What reading one chunk of a long list gave.
