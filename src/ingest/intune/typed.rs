@@ -100,14 +100,17 @@ fn recording_lines<'t, T>(
 
 const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
-/// A list of policies is read in chunks of about this size (at most four per thread) on all
-/// cores, when it is long enough for two.
+/// A list of policies or groups is read in chunks of about this size (at most four per thread)
+/// on all cores, when it is long enough for two.
 const LIST_CHUNK_BYTES: usize = 4 << 20;
 
+/// How a list's item is read: shared by the threads that read its chunks.
+type ListItem<'f, 't, T> = dyn Fn(&Fast<'t, '_>, &mut Cursor<'t>) -> Option<T> + Sync + 'f;
+
 /// What reading one chunk of a long list gave.
-enum Chunk<'t> {
-    /// Its policies, and the cursor where it stopped (the next chunk's start, or the `]`).
-    Read(Vec<Policy>, Cursor<'t>),
+enum Chunk<'t, T> {
+    /// Its items, and the cursor where it stopped (the next chunk's start, or the `]`).
+    Read(Vec<T>, Cursor<'t>),
     /// An item declined: the list declines if the chunk starts at an item.
     Declined,
     /// It did not stop at the next chunk's start: that start is no item's.
@@ -173,11 +176,23 @@ impl<'t> Fast<'t, '_> {
         policies
     }
 
-    /// The policies of a list, at its `[`. A long list (a Graph list response of a whole
-    /// tenant is one file of hundreds of megabytes) is read in chunks of about `chunk_bytes`
-    /// on all cores; see [`Fast::chunk_starts`] for where they start, and how a start that is
-    /// no item's is caught.
+    /// The policies of a list, at its `[`.
     fn policy_items(&self, cursor: &mut Cursor<'t>, chunk_bytes: usize) -> Option<Vec<Policy>> {
+        self.list_items(cursor, chunk_bytes, &|fast, cursor| {
+            fast.policy_object(cursor)
+        })
+    }
+
+    /// The items of a list, at its `[`, each read by `item`. A long list (a Graph list
+    /// response of a whole tenant is one file of hundreds of megabytes) is read in chunks of
+    /// about `chunk_bytes` on all cores; see [`Fast::chunk_starts`] for where they start, and
+    /// how a start that is no item's is caught.
+    fn list_items<T: Send>(
+        &self,
+        cursor: &mut Cursor<'t>,
+        chunk_bytes: usize,
+        item: &ListItem<'_, 't, T>,
+    ) -> Option<Vec<T>> {
         let starts = self.chunk_starts(cursor.pos(), chunk_bytes);
         cursor.expect(b'[')?;
         cursor.enter()?;
@@ -189,18 +204,22 @@ impl<'t> Fast<'t, '_> {
         if starts.len() > 1 {
             cursor.skip_whitespace();
             debug_assert_eq!(cursor.pos(), starts[0]);
-            if let Some(read) = self.chunked_items(cursor, &starts) {
+            if let Some(read) = self.chunked_items(cursor, &starts, item) {
                 return read;
             }
         }
-        self.rest_of_list(cursor)
+        self.rest_of_list(cursor, item)
     }
 
     /// The items of a list from its first one, one after the other, to its `]`.
-    fn rest_of_list(&self, cursor: &mut Cursor<'t>) -> Option<Vec<Policy>> {
-        let mut policies = Vec::new();
+    fn rest_of_list<T>(
+        &self,
+        cursor: &mut Cursor<'t>,
+        item: &ListItem<'_, 't, T>,
+    ) -> Option<Vec<T>> {
+        let mut items = Vec::new();
         loop {
-            policies.push(self.policy_object(cursor)?);
+            items.push(item(self, cursor)?);
             match cursor.peek()? {
                 b',' => cursor.expect(b',')?,
                 b']' => break,
@@ -209,7 +228,7 @@ impl<'t> Fast<'t, '_> {
         }
         cursor.expect(b']')?;
         cursor.leave();
-        Some(policies)
+        Some(items)
     }
 
     /// Where the chunks of a long list at `open` (its `[`) start: its first item, then for
@@ -265,23 +284,24 @@ impl<'t> Fast<'t, '_> {
     }
 
     /// The items of a list read in chunks from `starts` (the cursor at the first), on all
-    /// cores: the policies in list order and the cursor past the list, as [`Fast::rest_of_list`]
+    /// cores: the items in list order and the cursor past the list, as [`Fast::rest_of_list`]
     /// leaves them. `Some(None)` when an item declines (its chunk starts where the chunk before
     /// ended, so at an item: the list declines); None when a start proves to be no item's (the
     /// caller then reads the list in one go).
-    fn chunked_items(
+    fn chunked_items<T: Send>(
         &self,
         cursor: &mut Cursor<'t>,
         starts: &[usize],
-    ) -> Option<Option<Vec<Policy>>> {
+        item: &ListItem<'_, 't, T>,
+    ) -> Option<Option<Vec<T>>> {
         let chunks: Vec<(Cursor<'t>, Option<usize>)> = starts
             .iter()
             .enumerate()
             .map(|(k, &start)| (cursor.fork_at(start), starts.get(k + 1).copied()))
             .collect();
-        let read: Vec<Chunk<'t>> = chunks
+        let read: Vec<Chunk<'t, T>> = chunks
             .into_par_iter()
-            .map(|(chunk, stop)| self.chunk(chunk, stop))
+            .map(|(chunk, stop)| self.chunk(chunk, stop, item))
             .collect();
         // The first chunk that did not read to its end decides (the cursor is still at the
         // first item, for the caller's reading in one go).
@@ -290,10 +310,10 @@ impl<'t> Fast<'t, '_> {
             Some(_) => return None,
             None => {}
         }
-        let mut policies = Vec::new();
+        let mut items = Vec::new();
         for chunk in read {
-            if let Chunk::Read(items, end) = chunk {
-                policies.extend(items);
+            if let Chunk::Read(chunk_items, end) = chunk {
+                items.extend(chunk_items);
                 let pos = end.pos();
                 cursor.skip_to(pos, &end.into_line_starts());
             }
@@ -301,24 +321,29 @@ impl<'t> Fast<'t, '_> {
         // The last chunk stands at the list's `]`.
         Some(cursor.expect(b']').map(|()| {
             cursor.leave();
-            policies
+            items
         }))
     }
 
     /// The items of one chunk: from the cursor's position until it stands at `stop` (the
     /// next chunk's start) after a comma, or (the last chunk, `stop` None) at the list's `]`.
-    fn chunk(&self, mut cursor: Cursor<'t>, stop: Option<usize>) -> Chunk<'t> {
-        let mut policies = Vec::new();
+    fn chunk<T>(
+        &self,
+        mut cursor: Cursor<'t>,
+        stop: Option<usize>,
+        item: &ListItem<'_, 't, T>,
+    ) -> Chunk<'t, T> {
+        let mut items = Vec::new();
         loop {
-            let Some(policy) = self.policy_object(&mut cursor) else {
+            let Some(read) = item(self, &mut cursor) else {
                 return Chunk::Declined;
             };
-            policies.push(policy);
+            items.push(read);
             match (cursor.peek(), stop) {
                 (Some(b','), _) => {
                     cursor.expect(b',');
                 }
-                (Some(b']'), None) => return Chunk::Read(policies, cursor),
+                (Some(b']'), None) => return Chunk::Read(items, cursor),
                 (Some(b']'), Some(_)) => return Chunk::Misaligned,
                 _ => return Chunk::Declined,
             }
@@ -326,7 +351,7 @@ impl<'t> Fast<'t, '_> {
                 cursor.skip_whitespace();
                 match cursor.pos().cmp(&stop) {
                     std::cmp::Ordering::Less => {}
-                    std::cmp::Ordering::Equal => return Chunk::Read(policies, cursor),
+                    std::cmp::Ordering::Equal => return Chunk::Read(items, cursor),
                     std::cmp::Ordering::Greater => return Chunk::Misaligned,
                 }
             }
@@ -1356,6 +1381,30 @@ mod tests {
         fast.chunk_starts(0, 1)
     }
 
+    /// What reading a top-level list of policies in chunks of one byte gives: "read", "declined"
+    /// (an item declined) or "misplaced" (a chunk's start is no item's).
+    fn chunked_outcome(text: &str) -> &'static str {
+        let file = SourceFile::decode(Path::new("list.json"), text.as_bytes()).unwrap();
+        let fast = Fast {
+            text: file.text(),
+            id: SourceId(0),
+            reader: Reader {
+                catalog: Catalog::builtin(),
+                out: Parsed::default(),
+            },
+        };
+        let starts = fast.chunk_starts(0, 1);
+        let mut cursor = Cursor::new(file.text());
+        cursor.expect(b'[').unwrap();
+        cursor.enter().unwrap();
+        cursor.skip_whitespace();
+        match fast.chunked_items(&mut cursor, &starts, &|fast, c| fast.policy_object(c)) {
+            Some(Some(_)) => "read",
+            Some(None) => "declined",
+            None => "misplaced",
+        }
+    }
+
     /// A pretty-printed list of `count` policies, one item per line at four spaces; `item`
     /// writes the `n`th (its settings on lines of their own).
     fn pretty_list(count: usize, item: impl Fn(usize) -> String) -> String {
@@ -1394,6 +1443,7 @@ mod tests {
             "{starts:?}"
         );
         assert_eq!(read_list(&aligned, 1), Some((whole, whole_lines)));
+        assert_eq!(chunked_outcome(&aligned), "read");
 
         // The settings of the second half's items end with an instance on a line of its own
         // at the items' indent, after a comma: a guess that lands there is no item's start,
@@ -1417,6 +1467,7 @@ mod tests {
         assert!(starts[1..3].iter().all(real), "{starts:?}");
         assert!(!starts.iter().skip(3).all(real), "{starts:?}");
         assert_eq!(read_list(&fooled, 1), Some((whole, whole_lines)));
+        assert_eq!(chunked_outcome(&fooled), "misplaced");
 
         // Item 30 repeats a key (the reference reader takes the first): the list declines.
         let declining = pretty_list(40, |n| {
@@ -1430,6 +1481,7 @@ mod tests {
         assert!(starts_of(&declining).len() > 2);
         assert_eq!(read_list(&declining, usize::MAX), None);
         assert_eq!(read_list(&declining, 1), None);
+        assert_eq!(chunked_outcome(&declining), "declined");
     }
 
     #[test]

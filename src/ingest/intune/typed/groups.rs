@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 
-use super::{Fast, Fields, Raw, flag, list_of, once, read_fields, string_value};
+use super::{Fast, Fields, LIST_CHUNK_BYTES, Raw, flag, once, read_fields, string_value};
 use crate::ingest::entra_groups::{GroupFields, build_group};
 use crate::ingest::intune::GRAPH;
 use crate::ingest::intune::cursor::Cursor;
@@ -72,11 +72,21 @@ impl<'t> Fast<'t, '_> {
 
     /// An array of groups.
     fn groups(&self, cursor: &mut Cursor<'t>, items: Items) -> Option<Vec<Group>> {
-        list_of(cursor, |cursor| {
+        self.groups_in_chunks(cursor, items, LIST_CHUNK_BYTES)
+    }
+
+    /// An array of groups, a long one in chunks of about `chunk_bytes` on all cores.
+    fn groups_in_chunks(
+        &self,
+        cursor: &mut Cursor<'t>,
+        items: Items,
+        chunk_bytes: usize,
+    ) -> Option<Vec<Group>> {
+        self.list_items(cursor, chunk_bytes, &|fast, cursor| {
             let (doc, body) = cursor.with_text(read_fields::<GroupDoc>)?;
             match items {
-                Items::Classified => self.classified_group(&doc, body),
-                Items::Template => self.group(&doc, body),
+                Items::Classified => fast.classified_group(&doc, body),
+                Items::Template => fast.group(&doc, body),
             }
         })
     }
@@ -189,7 +199,11 @@ mod tests {
     use std::path::Path;
 
     use super::super::tests::{agrees, text_agrees};
+    use super::{Fast, Items};
     use crate::catalog::Catalog;
+    use crate::ingest::Parsed;
+    use crate::ingest::intune::Reader;
+    use crate::ingest::intune::cursor::Cursor;
     use crate::ingest::intune::typed::read;
     use crate::model::Membership;
     use crate::source::{SourceFile, SourceId};
@@ -202,6 +216,47 @@ mod tests {
     fn groups_of(text: &str) -> Vec<crate::model::Group> {
         let file = SourceFile::decode(Path::new("groups.json"), text.as_bytes()).unwrap();
         read(SourceId(0), &file, Catalog::builtin()).unwrap().groups
+    }
+
+    /// A long list of groups read in chunks on all cores gives the groups and line starts of
+    /// one read from start to end.
+    #[test]
+    fn long_lists_of_groups_read_in_chunks_as_in_one_go() {
+        let items: Vec<String> = (0..300)
+            .map(|n| {
+                let group = if n % 3 == 0 { DYNAMIC } else { STATIC };
+                group
+                    .replace("\"g1\"", &format!("\"g{n}\""))
+                    .replace("\"g2\"", &format!("\"g{n}\""))
+                    .replace(", \"groupTypes\"", ",\n      \"groupTypes\"")
+            })
+            .collect();
+        let text = format!("[\n    {}\n]\n", items.join(",\n    "));
+        let file = SourceFile::decode(Path::new("groups.json"), text.as_bytes()).unwrap();
+        let fast = Fast {
+            text: file.text(),
+            id: SourceId(0),
+            reader: Reader {
+                catalog: Catalog::builtin(),
+                out: Parsed::default(),
+            },
+        };
+        let read = |chunk_bytes| {
+            let mut cursor = Cursor::recording_lines(file.text(), Vec::new());
+            let groups = fast.groups_in_chunks(&mut cursor, Items::Classified, chunk_bytes);
+            cursor.end().unwrap();
+            (format!("{groups:?}"), cursor.into_line_starts())
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            assert!(fast.chunk_starts(0, 1).len() > 1);
+            let whole = read(usize::MAX);
+            assert!(whole.0.contains("g299"));
+            assert_eq!(read(1), whole);
+        });
     }
 
     #[test]
