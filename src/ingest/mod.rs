@@ -173,8 +173,9 @@ pub fn read_source_within(path: &Path, max_file_size: u64) -> Result<SourceFile,
 /// The bytes of a file no larger than `max_file_size`.
 ///
 /// The size is checked on the open file (one path lookup per file). A regular file is read up
-/// to the size it had then (in one read, with no probe for more); anything else (a device, a
-/// pipe) up to the limit, so that nothing makes baselint read more than the limit.
+/// to the size it had then (in one read, or from 16 MB in parts at once; no probe for more);
+/// anything else (a device, a pipe) up to the limit, so that nothing makes baselint read more
+/// than the limit.
 pub fn read_bytes_within(path: &Path, max_file_size: u64) -> Result<Vec<u8>, InputError> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e))?;
@@ -208,9 +209,9 @@ const PARALLEL_READ_BYTES: usize = 16 << 20;
 const READ_PART_BYTES: usize = 4 << 20;
 
 /// Fill `bytes` from the start of `file` (whatever its position), in parts of `part` bytes
-/// read at once on all cores (positioned reads, on Unix; elsewhere in one read). A large file's fresh buffer is faulted in as it is filled, so
-/// reading it in parts also spreads that work: a tenant's Graph list response of 265 MB took
-/// 142-153 ms to read on one core.
+/// read at once on all cores (positioned reads, on Unix; elsewhere in one read). A large
+/// file's fresh buffer is faulted in as it is filled, so reading it in parts also spreads
+/// that work: a tenant's Graph list response of 265 MB took 142-153 ms to read on one core.
 fn read_in_parts(file: &std::fs::File, bytes: &mut [u8], part: usize) -> std::io::Result<()> {
     #[cfg(unix)]
     {
