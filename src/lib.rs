@@ -142,11 +142,16 @@ pub fn check(options: &Options) -> Outcome {
         .or(config.expiring_within)
         .unwrap_or(exceptions::DEFAULT_EXPIRING_WITHIN);
     let (mut excepted, audit) = exceptions::apply(&mut findings, &model, today, within);
-    findings.extend(exceptions::status_findings(&all_rules, &model, &audit));
+    let status = exceptions::status_findings(&all_rules, &model, &audit);
     let is_selected = |f: &Finding| selected.iter().any(|id| f.rule == *id);
     findings.retain(is_selected);
     excepted.retain(is_selected);
-    rules::engine::sort_findings(&mut findings, &model.sources);
+    // The engine's findings come sorted, and applying exceptions keeps their order: only the
+    // exceptions' own findings need placing among them.
+    if !status.is_empty() {
+        findings.extend(status.into_iter().filter(is_selected));
+        rules::engine::sort_findings(&mut findings, &model.sources);
+    }
     timings::phase("exceptions");
     let rules: Vec<Rule> = all_rules
         .into_iter()
