@@ -94,9 +94,16 @@ fn recording_lines<'t, T>(
     if result.is_some() {
         file.offer_line_starts(&line_starts);
     }
-    LINE_STARTS.set(line_starts);
+    // A long list file's vector (23 MB for one of 265 MB) is not kept for the run's files of
+    // tens of kilobytes.
+    if line_starts.capacity() <= KEPT_LINE_STARTS {
+        LINE_STARTS.set(line_starts);
+    }
     result
 }
+
+/// The most line starts a thread's reused vector keeps room for between files.
+const KEPT_LINE_STARTS: usize = 1 << 20;
 
 const JSON_WHITESPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
