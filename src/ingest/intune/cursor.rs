@@ -337,7 +337,7 @@ impl<'t> Cursor<'t> {
             }
         }
         self.pos += 1;
-        self.leave();
+        self.depth -= 1;
         Some(())
     }
 
@@ -345,11 +345,6 @@ impl<'t> Cursor<'t> {
     pub(super) fn enter(&mut self) -> Option<()> {
         self.depth += 1;
         (self.depth <= MAX_DEPTH).then_some(())
-    }
-
-    /// One level up, past an array's or object's closing byte.
-    pub(super) fn leave(&mut self) {
-        self.depth -= 1;
     }
 }
 

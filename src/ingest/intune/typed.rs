@@ -53,14 +53,7 @@ pub(super) fn read(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option
     if !(body.starts_with('{') || body.starts_with('[')) {
         return None;
     }
-    let fast = Fast {
-        text,
-        id,
-        reader: Reader {
-            catalog,
-            out: Parsed::default(),
-        },
-    };
+    let fast = Fast::new(text, id, catalog);
     // Cheap refusal of everything else (filters, other policy types) by the names each shape
     // needs.
     let mut out = Parsed::default();
@@ -140,6 +133,19 @@ struct Fast<'t, 'c> {
     reader: Reader<'c>,
 }
 
+impl<'t, 'c> Fast<'t, 'c> {
+    fn new(text: &'t str, id: SourceId, catalog: &'c Catalog) -> Fast<'t, 'c> {
+        Fast {
+            text,
+            id,
+            reader: Reader {
+                catalog,
+                out: Parsed::default(),
+            },
+        }
+    }
+}
+
 impl<'t> Fast<'t, '_> {
     /// The span of a value: where its text sits in the file's text.
     fn span(&self, raw: Raw<'_>) -> Span {
@@ -201,41 +207,12 @@ impl<'t> Fast<'t, '_> {
         item: &ListItem<'_, 't, T>,
     ) -> Option<Vec<T>> {
         let starts = self.chunk_starts(cursor.pos(), chunk_bytes);
-        cursor.expect(b'[')?;
-        cursor.enter()?;
-        if cursor.peek()? == b']' {
-            cursor.expect(b']')?;
-            cursor.leave();
-            return Some(Vec::new());
+        if starts.len() > 1
+            && let Some(read) = self.chunked_items(cursor, &starts, item)
+        {
+            return read;
         }
-        if starts.len() > 1 {
-            cursor.skip_whitespace();
-            debug_assert_eq!(cursor.pos(), starts[0]);
-            if let Some(read) = self.chunked_items(cursor, &starts, item) {
-                return read;
-            }
-        }
-        self.rest_of_list(cursor, item)
-    }
-
-    /// The items of a list from its first one, one after the other, to its `]`.
-    fn rest_of_list<T>(
-        &self,
-        cursor: &mut Cursor<'t>,
-        item: &ListItem<'_, 't, T>,
-    ) -> Option<Vec<T>> {
-        let mut items = Vec::new();
-        loop {
-            items.push(item(self, cursor)?);
-            match cursor.peek()? {
-                b',' => cursor.expect(b',')?,
-                b']' => break,
-                _ => return None,
-            }
-        }
-        cursor.expect(b']')?;
-        cursor.leave();
-        Some(items)
+        list_of(cursor, |cursor| item(self, cursor))
     }
 
     /// Where the chunks of a long list at `open` (its `[`) start: its first item, then for
@@ -290,46 +267,53 @@ impl<'t> Fast<'t, '_> {
         starts
     }
 
-    /// The items of a list read in chunks from `starts` (the cursor at the first), on all
-    /// cores: the items in list order and the cursor past the list, as [`Fast::rest_of_list`]
-    /// leaves them. `Some(None)` when an item declines (its chunk starts where the chunk before
-    /// ended, so at an item: the list declines); None when a start proves to be no item's (the
-    /// caller then reads the list in one go).
+    /// The items of a list read in chunks from `starts` (the cursor at the list's `[`), on all
+    /// cores: the items in list order and the cursor past the list, as [`list_of`] leaves them.
+    /// `Some(None)` when an item declines (its chunk starts where the chunk before ended, so
+    /// at an item: the list declines); None, the cursor left where it was, when a start
+    /// proves to be no item's (the caller then reads the list in one go).
     fn chunked_items<T: Send>(
         &self,
         cursor: &mut Cursor<'t>,
         starts: &[usize],
         item: &ListItem<'_, 't, T>,
     ) -> Option<Option<Vec<T>>> {
+        // The list's opening, by a cursor of its own: the lines up to the first item, and one
+        // level deeper, as the chunks' cursors (forked from it) must be.
+        let mut opening = cursor.fork_at(cursor.pos());
+        opening.expect(b'[')?;
+        opening.enter()?;
+        opening.skip_whitespace();
+        debug_assert_eq!(opening.pos(), starts[0]);
         let chunks: Vec<(Cursor<'t>, Option<usize>)> = starts
             .iter()
             .enumerate()
-            .map(|(k, &start)| (cursor.fork_at(start), starts.get(k + 1).copied()))
+            .map(|(k, &start)| (opening.fork_at(start), starts.get(k + 1).copied()))
             .collect();
         let read: Vec<Chunk<'t, T>> = chunks
             .into_par_iter()
             .map(|(chunk, stop)| self.chunk(chunk, stop, item))
             .collect();
-        // The first chunk that did not read to its end decides (the cursor is still at the
-        // first item, for the caller's reading in one go).
+        // The first chunk that did not read to its end decides.
         match read.iter().find(|chunk| !matches!(chunk, Chunk::Read(..))) {
             Some(Chunk::Declined) => return Some(None),
             Some(_) => return None,
             None => {}
         }
         let mut items = Vec::new();
+        let mut read_to = |end: Cursor<'t>| {
+            let pos = end.pos();
+            cursor.skip_to(pos, &end.into_line_starts());
+        };
+        read_to(opening);
         for chunk in read {
             if let Chunk::Read(chunk_items, end) = chunk {
                 items.extend(chunk_items);
-                let pos = end.pos();
-                cursor.skip_to(pos, &end.into_line_starts());
+                read_to(end);
             }
         }
         // The last chunk stands at the list's `]`.
-        Some(cursor.expect(b']').map(|()| {
-            cursor.leave();
-            items
-        }))
+        Some(cursor.expect(b']').map(|()| items))
     }
 
     /// The items of one chunk: from the cursor's position until it stands at `stop` (the
@@ -1360,14 +1344,7 @@ mod tests {
     /// and the line starts the cursor recorded; None when it declines.
     fn read_list(text: &str, chunk_bytes: usize) -> Option<(String, Vec<u32>)> {
         let file = SourceFile::decode(Path::new("list.json"), text.as_bytes()).unwrap();
-        let fast = Fast {
-            text: file.text(),
-            id: SourceId(0),
-            reader: Reader {
-                catalog: Catalog::builtin(),
-                out: Parsed::default(),
-            },
-        };
+        let fast = Fast::new(file.text(), SourceId(0), Catalog::builtin());
         let mut cursor = Cursor::recording_lines(file.text(), Vec::new());
         let policies = fast.policy_items(&mut cursor, chunk_bytes)?;
         cursor.end()?;
@@ -1377,14 +1354,7 @@ mod tests {
     /// Where a list's chunks would start, with chunks of one byte (as many as there may be).
     fn starts_of(text: &str) -> Vec<usize> {
         let file = SourceFile::decode(Path::new("list.json"), text.as_bytes()).unwrap();
-        let fast = Fast {
-            text: file.text(),
-            id: SourceId(0),
-            reader: Reader {
-                catalog: Catalog::builtin(),
-                out: Parsed::default(),
-            },
-        };
+        let fast = Fast::new(file.text(), SourceId(0), Catalog::builtin());
         fast.chunk_starts(0, 1)
     }
 
@@ -1392,19 +1362,9 @@ mod tests {
     /// (an item declined) or "misplaced" (a chunk's start is no item's).
     fn chunked_outcome(text: &str) -> &'static str {
         let file = SourceFile::decode(Path::new("list.json"), text.as_bytes()).unwrap();
-        let fast = Fast {
-            text: file.text(),
-            id: SourceId(0),
-            reader: Reader {
-                catalog: Catalog::builtin(),
-                out: Parsed::default(),
-            },
-        };
+        let fast = Fast::new(file.text(), SourceId(0), Catalog::builtin());
         let starts = fast.chunk_starts(0, 1);
         let mut cursor = Cursor::new(file.text());
-        cursor.expect(b'[').unwrap();
-        cursor.enter().unwrap();
-        cursor.skip_whitespace();
         match fast.chunked_items(&mut cursor, &starts, &|fast, c| fast.policy_object(c)) {
             Some(Some(_)) => "read",
             Some(None) => "declined",

@@ -201,8 +201,6 @@ mod tests {
     use super::super::tests::{agrees, text_agrees};
     use super::{Fast, Items};
     use crate::catalog::Catalog;
-    use crate::ingest::Parsed;
-    use crate::ingest::intune::Reader;
     use crate::ingest::intune::cursor::Cursor;
     use crate::ingest::intune::typed::read;
     use crate::model::Membership;
@@ -233,14 +231,7 @@ mod tests {
             .collect();
         let text = format!("[\n    {}\n]\n", items.join(",\n    "));
         let file = SourceFile::decode(Path::new("groups.json"), text.as_bytes()).unwrap();
-        let fast = Fast {
-            text: file.text(),
-            id: SourceId(0),
-            reader: Reader {
-                catalog: Catalog::builtin(),
-                out: Parsed::default(),
-            },
-        };
+        let fast = Fast::new(file.text(), SourceId(0), Catalog::builtin());
         let read = |chunk_bytes| {
             let mut cursor = Cursor::recording_lines(file.text(), Vec::new());
             let groups = fast.groups_in_chunks(&mut cursor, Items::Classified, chunk_bytes);
