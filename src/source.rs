@@ -172,6 +172,20 @@ impl SourceFile {
         }
     }
 
+    /// An ASCII UTF-8 file parsed from windows of its bytes, its whole text never held (a long
+    /// list file): as a [released](SourceFile::release) file, with the start of every line
+    /// after the first, as its parser saw them.
+    pub fn streamed(path: &Path, len: usize, line_starts: &[u32]) -> SourceFile {
+        let file = SourceFile {
+            len,
+            ascii: true,
+            reloaded: Some(OnceLock::new()),
+            ..SourceFile::from_text(path, String::new(), Encoding::Utf8)
+        };
+        file.offer_line_starts(line_starts);
+        file
+    }
+
     /// A listing of a binary file (see [`Encoding::BinaryListing`]) with the file bytes each
     /// of its pieces shows. Pieces nest (an entry's line holds its key, value name and data).
     pub fn binary_listing(

@@ -88,6 +88,23 @@ pub fn has_unpaired_surrogate(text: &str) -> bool {
     false
 }
 
+/// A long list file of policies (`size` bytes) read window by window (module
+/// `typed::streamed`): its policies and line starts, or None to read it whole.
+#[cfg(unix)]
+pub(crate) fn read_json_streamed(
+    file: &std::fs::File,
+    size: usize,
+    id: SourceId,
+    catalog: &Catalog,
+    window_bytes: usize,
+) -> Option<(Parsed, Vec<u32>)> {
+    typed::streamed::read(file, size, id, catalog, window_bytes)
+}
+
+/// The windows [`read_json_streamed`] reads a long list in are about this long.
+#[cfg(unix)]
+pub(crate) const STREAMED_WINDOW_BYTES: usize = typed::streamed::WINDOW_BYTES;
+
 /// The typed fast path alone (module `typed`): `None` when it declines the file.
 pub fn read_json_typed(id: SourceId, file: &SourceFile, catalog: &Catalog) -> Option<Parsed> {
     typed::read(id, file, catalog)

@@ -80,7 +80,12 @@ pub enum Format {
 
 /// Detect the format from the decoded text.
 pub fn detect(file: &SourceFile) -> Format {
-    let text = file.text().trim_start_matches('\u{feff}').trim_start();
+    detect_text(file.text())
+}
+
+/// [`detect`] on a text: all it reads is the first line and the first 4096 characters.
+pub(crate) fn detect_text(text: &str) -> Format {
+    let text = text.trim_start_matches('\u{feff}').trim_start();
     if is_ini_section_header(text) {
         return Format::SecurityTemplate;
     }
@@ -177,14 +182,40 @@ pub fn read_source_within(path: &Path, max_file_size: u64) -> Result<SourceFile,
 /// anything else (a device, a pipe) up to the limit, so that nothing makes baselint read more
 /// than the limit.
 pub fn read_bytes_within(path: &Path, max_file_size: u64) -> Result<Vec<u8>, InputError> {
-    use std::io::Read;
+    read_opened(path, open_within(path, max_file_size)?, max_file_size)
+}
+
+/// A file opened for reading, with what its metadata said when it was opened.
+struct Opened {
+    file: std::fs::File,
+    size: u64,
+    regular: bool,
+}
+
+/// Open a file no larger than `max_file_size` (the size checked on the open file).
+fn open_within(path: &Path, max_file_size: u64) -> Result<Opened, InputError> {
     let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e))?;
     let meta = file.metadata().map_err(|e| unreadable(path, &e))?;
     let size = meta.len();
     if size > max_file_size {
         return Err(too_large(path, Some(size), max_file_size));
     }
-    if meta.is_file() {
+    Ok(Opened {
+        file,
+        size,
+        regular: meta.is_file(),
+    })
+}
+
+/// The bytes of an opened file (see [`read_bytes_within`]).
+fn read_opened(path: &Path, opened: Opened, max_file_size: u64) -> Result<Vec<u8>, InputError> {
+    use std::io::Read;
+    let Opened {
+        file,
+        size,
+        regular,
+    } = opened;
+    if regular {
         let mut bytes = vec![0; size as usize];
         let part = if bytes.len() >= PARALLEL_READ_BYTES {
             READ_PART_BYTES
@@ -575,7 +606,15 @@ fn prepare_file(
     catalog: &crate::catalog::Catalog,
     max_file_size: u64,
 ) -> Prepared {
-    let bytes = match read_bytes_within(path, max_file_size) {
+    let opened = match open_within(path, max_file_size) {
+        Ok(opened) => opened,
+        Err(e) => return Prepared::Error(e),
+    };
+    #[cfg(unix)]
+    if let Some(prepared) = prepare_streamed(path, &opened, id, catalog) {
+        return prepared;
+    }
+    let bytes = match read_opened(path, opened, max_file_size) {
         Ok(bytes) => bytes,
         Err(e) => return Prepared::Error(e),
     };
@@ -607,6 +646,36 @@ fn prepare_file(
         file: Box::new(file),
         parsed,
     }
+}
+
+/// A file at least this large that holds a list of policies is read window by window.
+#[cfg(unix)]
+const STREAMED_BYTES: u64 = 16 << 20;
+
+/// A long list file of policies, read without ever holding its whole text (see
+/// `intune::typed::streamed`); None when it is no such file, or declines: it is then read
+/// whole.
+#[cfg(unix)]
+fn prepare_streamed(
+    path: &Path,
+    opened: &Opened,
+    id: SourceId,
+    catalog: &crate::catalog::Catalog,
+) -> Option<Prepared> {
+    if !opened.regular || opened.size < STREAMED_BYTES || registry_pol::is_pol_file_name(path) {
+        return None;
+    }
+    let size = usize::try_from(opened.size).ok()?;
+    let window = intune::STREAMED_WINDOW_BYTES;
+    let (mut parsed, line_starts) =
+        intune::read_json_streamed(&opened.file, size, id, catalog, window)?;
+    for policy in &mut parsed.policies {
+        policy.settings.shrink_to_fit();
+    }
+    Some(Prepared::Parsed {
+        file: Box::new(SourceFile::streamed(path, size, &line_starts)),
+        parsed,
+    })
 }
 
 fn parse(

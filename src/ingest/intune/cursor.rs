@@ -45,6 +45,20 @@ impl<'t> Cursor<'t> {
         }
     }
 
+    /// A cursor over a window of a file that starts inside `depth` levels of arrays and
+    /// objects (the items of a long list, read window by window), recording line starts.
+    pub(super) fn window(text: &'t str, depth: u32, line_starts: Vec<u32>) -> Cursor<'t> {
+        Cursor {
+            depth,
+            ..Cursor::recording_lines(text, line_starts)
+        }
+    }
+
+    /// How many arrays and objects the position is inside.
+    pub(super) fn depth(&self) -> u32 {
+        self.depth
+    }
+
     /// The line starts recorded so far (empty when not recording), and the vector back.
     pub(super) fn into_line_starts(self) -> Vec<u32> {
         self.line_starts.unwrap_or_default()

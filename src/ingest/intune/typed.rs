@@ -24,6 +24,8 @@ use std::borrow::Cow;
 use rayon::prelude::*;
 
 mod groups;
+#[cfg(unix)]
+pub(super) mod streamed;
 
 use super::cursor::Cursor;
 use super::untyped::{Untyped, UntypedKeys};
@@ -129,14 +131,22 @@ fn mentions_catalog_policy(body: &str) -> bool {
 /// setting constructors.
 struct Fast<'t, 'c> {
     text: &'t str,
+    /// Where `text` starts in the file: 0, or a window's offset (see [`streamed`]).
+    base: usize,
     id: SourceId,
     reader: Reader<'c>,
 }
 
 impl<'t, 'c> Fast<'t, 'c> {
     fn new(text: &'t str, id: SourceId, catalog: &'c Catalog) -> Fast<'t, 'c> {
+        Fast::window(text, 0, id, catalog)
+    }
+
+    /// A reader of a window of the file: `text` is the file's bytes from `base`.
+    fn window(text: &'t str, base: usize, id: SourceId, catalog: &'c Catalog) -> Fast<'t, 'c> {
         Fast {
             text,
+            base,
             id,
             reader: Reader {
                 catalog,
@@ -149,9 +159,15 @@ impl<'t, 'c> Fast<'t, 'c> {
 impl<'t> Fast<'t, '_> {
     /// The span of a value: where its text sits in the file's text.
     fn span(&self, raw: Raw<'_>) -> Span {
+        let start = self.offset(raw);
+        Span::new(start, start + raw.len())
+    }
+
+    /// Where a slice of the text starts in the file.
+    fn offset(&self, raw: Raw<'_>) -> usize {
         let start = raw.as_ptr() as usize - self.text.as_ptr() as usize;
         debug_assert!(start + raw.len() <= self.text.len());
-        Span::new(start, start + raw.len())
+        self.base + start
     }
 
     /// A string value and its span; None (decline) for anything else.
@@ -170,23 +186,7 @@ impl<'t> Fast<'t, '_> {
     /// The policies of a Graph list response (`{"value": [...]}`, annotations beside it) or of
     /// a top-level array: every item must be a policy the fast path reads, or it declines.
     fn policy_list(&self, cursor: &mut Cursor<'t>) -> Option<Vec<Policy>> {
-        let items = |cursor: &mut Cursor<'t>| self.policy_items(cursor, LIST_CHUNK_BYTES);
-        let mut policies = None;
-        if cursor.peek()? == b'[' {
-            policies = Some(items(cursor)?);
-        } else {
-            // The reference reader's wrapper: no key but `value` and annotations.
-            cursor.object(|cursor, key| match key {
-                "value" if policies.is_none() => {
-                    policies = Some(items(cursor)?);
-                    Some(())
-                }
-                key if json::is_annotation(key) => cursor.skip(),
-                _ => None,
-            })?;
-        }
-        cursor.end()?;
-        policies
+        list_in(cursor, |cursor| self.policy_items(cursor, LIST_CHUNK_BYTES))
     }
 
     /// The policies of a list, at its `[`.
@@ -382,7 +382,7 @@ impl<'t> Fast<'t, '_> {
             .and_then(string_value)
             .filter(|id| !id.is_empty())
             .map(Cow::into_owned);
-        let start = body.as_ptr() as usize - self.text.as_ptr() as usize;
+        let start = self.offset(body);
         Some(Policy {
             id,
             name: name.into_owned(),
@@ -651,8 +651,33 @@ impl<'t> Fast<'t, '_> {
 
     /// The text of a span of the file.
     fn slice(&self, span: Span) -> &str {
-        &self.text[span.range()]
+        let range = span.range();
+        &self.text[range.start - self.base..range.end - self.base]
     }
+}
+
+/// The list of a Graph list response (`{"value": [...]}`, annotations beside it) or a
+/// top-level array, read by `items` at its `[`; the file read to its end.
+fn list_in<'t, T>(
+    cursor: &mut Cursor<'t>,
+    mut items: impl FnMut(&mut Cursor<'t>) -> Option<Vec<T>>,
+) -> Option<Vec<T>> {
+    let mut list = None;
+    if cursor.peek()? == b'[' {
+        list = Some(items(cursor)?);
+    } else {
+        // The reference reader's wrapper: no key but `value` and annotations.
+        cursor.object(|cursor, key| match key {
+            "value" if list.is_none() => {
+                list = Some(items(cursor)?);
+                Some(())
+            }
+            key if json::is_annotation(key) => cursor.skip(),
+            _ => None,
+        })?;
+    }
+    cursor.end()?;
+    list
 }
 
 /// The value of a present field, `None` when absent or null.
