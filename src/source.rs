@@ -175,14 +175,15 @@ impl SourceFile {
     /// An ASCII UTF-8 file parsed from windows of its bytes, its whole text never held (a long
     /// list file): as a [released](SourceFile::release) file, with the start of every line
     /// after the first, as its parser saw them.
-    pub fn streamed(path: &Path, len: usize, line_starts: &[u32]) -> SourceFile {
+    /// The starts come in runs (a window's each), one after another.
+    pub fn streamed(path: &Path, len: usize, line_starts: &[Vec<u32>]) -> SourceFile {
         let file = SourceFile {
             len,
             ascii: true,
             reloaded: Some(OnceLock::new()),
             ..SourceFile::from_text(path, String::new(), Encoding::Utf8)
         };
-        file.offer_line_starts(line_starts);
+        file.lines.get_or_init(|| LineIndex::from_runs(line_starts));
         file
     }
 
@@ -369,7 +370,8 @@ impl SourceFile {
 /// CR).
 #[derive(Clone, Debug, Default)]
 struct LineIndex {
-    /// The length of every line but the last, in order, as varints.
+    /// The length of every line but the last, in order, as varints (seven bits a byte, low
+    /// bits first, the high bit set on every byte but a length's last).
     lengths: Vec<u8>,
     /// For lines 0, 32, 64...: the line's start and where its length begins in `lengths`.
     checkpoints: Vec<(u32, u32)>,
@@ -429,6 +431,43 @@ impl LineIndex {
             lengths,
             checkpoints,
             lines: starts.len() as u32 + 1,
+        }
+    }
+
+    /// [`LineIndex::from_starts`] of the starts of `runs` one after another (ascending), without
+    /// joining them first: a long list file read window by window holds its line starts per
+    /// window, tens of megabytes in all.
+    fn from_runs(runs: &[Vec<u32>]) -> LineIndex {
+        let starts = || runs.iter().flatten().copied();
+        let varint_bytes = |length: u32| (32 - length.leading_zeros()).max(1).div_ceil(7) as usize;
+        let mut previous = 0u32;
+        let mut size = 0usize;
+        let mut lines = 0usize;
+        for start in starts() {
+            size += varint_bytes(start - previous);
+            previous = start;
+            lines += 1;
+        }
+        let mut lengths = Vec::with_capacity(size);
+        let mut checkpoints = Vec::with_capacity(lines / Self::EVERY + 1);
+        checkpoints.push((0, 0));
+        previous = 0;
+        for (n, start) in starts().enumerate() {
+            let mut length = start - previous;
+            previous = start;
+            while length >= 0x80 {
+                lengths.push((length as u8) | 0x80);
+                length >>= 7;
+            }
+            lengths.push(length as u8);
+            if (n + 1) % Self::EVERY == 0 {
+                checkpoints.push((previous, lengths.len() as u32));
+            }
+        }
+        LineIndex {
+            lengths,
+            checkpoints,
+            lines: lines as u32 + 1,
         }
     }
 
@@ -819,9 +858,26 @@ mod tests {
             }
             texts.push(text);
         }
-        for text in &texts {
+        for (n, text) in texts.iter().enumerate() {
             let starts = naive_line_starts(text);
-            let index = LineIndex::new(text);
+            // Built from runs of starts (split anywhere, some empty), it is the same index.
+            let mut runs = vec![Vec::new()];
+            for &start in &starts[1..] {
+                if next() % 7 == 0 {
+                    runs.push(Vec::new());
+                }
+                runs.last_mut().unwrap().push(start);
+            }
+            let index = if n % 2 == 0 {
+                LineIndex::new(text)
+            } else {
+                LineIndex::from_runs(&runs)
+            };
+            let whole = LineIndex::new(text);
+            assert_eq!(
+                (&index.lengths, &index.checkpoints),
+                (&whole.lengths, &whole.checkpoints)
+            );
             assert_eq!(index.len(), starts.len());
             for (line, &start) in starts.iter().enumerate() {
                 assert_eq!(index.start(line), Some(start));

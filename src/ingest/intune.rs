@@ -97,7 +97,7 @@ pub(crate) fn read_json_streamed(
     id: SourceId,
     catalog: &Catalog,
     window_bytes: usize,
-) -> Option<(Parsed, Vec<u32>)> {
+) -> Option<(Parsed, Vec<Vec<u32>>)> {
     typed::streamed::read(file, size, id, catalog, window_bytes)
 }
 

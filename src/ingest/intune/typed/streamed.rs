@@ -43,14 +43,15 @@ const PROBE_BYTES: usize = 16 << 10;
 const PROBE_MAX: usize = 4 << 20;
 
 /// The policies of a long list file of `size` bytes and the start of every line after the
-/// first, or None to have the file read whole (see the module docs).
+/// first (in runs, one per window and the parts around them), or None to have the file read
+/// whole (see the module docs).
 pub(crate) fn read(
     file: &File,
     size: usize,
     id: SourceId,
     catalog: &Catalog,
     window_bytes: usize,
-) -> Option<(Parsed, Vec<u32>)> {
+) -> Option<(Parsed, Vec<Vec<u32>>)> {
     let head_bytes = read_at(file, 0, size.min(HEAD_BYTES))?;
     let head = ascii(&head_bytes)?;
     // The typed reader reads only files that mention a catalog policy; a list of policies does
@@ -74,13 +75,12 @@ pub(crate) fn read(
             )
         })
         .collect::<Option<_>>()?;
-    let mut line_starts = Vec::new();
-    line_starts_in(&head.as_bytes()[..list.first], 0, &mut line_starts);
+    let mut line_starts = vec![line_starts_in(&head.as_bytes()[..list.first], 0)];
     let mut items = Vec::new();
     let mut tail = String::new();
     for window in windows {
         items.extend(window.policies);
-        line_starts.extend(window.line_starts);
+        line_starts.push(window.line_starts);
         if let Some(rest) = window.rest {
             tail = rest;
         }
@@ -95,7 +95,7 @@ pub(crate) fn read(
         items.take()
     })?;
     let close = size - tail.len();
-    line_starts_in(tail.as_bytes(), close, &mut line_starts);
+    line_starts.push(line_starts_in(tail.as_bytes(), close));
     let parsed = Parsed {
         policies,
         ..Parsed::default()
@@ -228,8 +228,28 @@ fn read_window(
     id: SourceId,
     catalog: &Catalog,
 ) -> Option<Window> {
-    let bytes = read_at(file, start, end - start)?;
-    let text = ascii(&bytes)?;
+    // Each thread reads its windows into one buffer: windows allocated and freed one after
+    // another would leave their pages among the model's, held to the end of the run.
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.resize(end - start, 0);
+        file.read_exact_at(buffer, start as u64).ok()?;
+        parse_window(buffer, start, last, list, id, catalog)
+    })
+}
+
+/// [`read_window`] once the window's bytes are read.
+fn parse_window(
+    bytes: &[u8],
+    start: usize,
+    last: bool,
+    list: &ListHead,
+    id: SourceId,
+    catalog: &Catalog,
+) -> Option<Window> {
+    let text = ascii(bytes)?;
     let fast = Fast::window(text, start, id, catalog);
     let cursor = Cursor::window(text, list.depth, Vec::new());
     let stop = (!last).then_some(text.len());
@@ -268,19 +288,15 @@ fn ascii(bytes: &[u8]) -> Option<&str> {
     }
 }
 
-/// Push the offset (from `base`) of every line start in `bytes`, as the cursor records them:
-/// after a `\n`, and after a `\r` that no `\n` follows.
-fn line_starts_in(bytes: &[u8], base: usize, out: &mut Vec<u32>) {
-    for (at, &byte) in bytes.iter().enumerate() {
-        let ends = match byte {
-            b'\n' => true,
-            b'\r' => bytes.get(at + 1) != Some(&b'\n'),
-            _ => false,
-        };
-        if ends {
-            out.push((base + at + 1) as u32);
-        }
-    }
+/// The offset (from `base`) of every line start in `bytes`, as the cursor records them: after
+/// a `\n`, and after a `\r` that no `\n` follows.
+fn line_starts_in(bytes: &[u8], base: usize) -> Vec<u32> {
+    let ends = bytes.iter().enumerate().filter(|&(at, &byte)| match byte {
+        b'\n' => true,
+        b'\r' => bytes.get(at + 1) != Some(&b'\n'),
+        _ => false,
+    });
+    ends.map(|(at, _)| (base + at + 1) as u32).collect()
 }
 
 #[cfg(test)]
