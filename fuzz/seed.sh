@@ -146,6 +146,40 @@ for root in roots:
 PY
 fi
 
+# streamed_list: lists of Settings Catalog policies, pretty-printed as Graph writes them
+# (a list response, a bare array, with CRLF line ends), made from the JSON fixtures that are
+# one such policy each, behind a first byte that picks the window size (fuzz/src/lib.rs).
+if command -v python3 >/dev/null 2>&1; then
+    python3 - "$fuzz/corpus/streamed_list" "${sources[@]}" <<'PY'
+import json, os, sys
+out, roots = sys.argv[1], sys.argv[2:]
+os.makedirs(out, exist_ok=True)
+policies = []
+for root in roots:
+    for d, _, files in os.walk(root):
+        for name in sorted(files):
+            if not name.endswith(".json"):
+                continue
+            try:
+                doc = json.load(open(os.path.join(d, name), encoding="utf-8"))
+            except Exception:
+                continue
+            if isinstance(doc, dict) and "settings" in doc and "@odata.type" in doc \
+                    and doc["@odata.type"].endswith("deviceManagementConfigurationPolicy"):
+                doc.pop("@odata.context", None)
+                policies.append(doc)
+for n in range(0, len(policies), 4):
+    group = policies[n:n + 4] * 2
+    response = {"@odata.context": "https://graph.microsoft.com/beta/$metadata#x", "value": group}
+    shapes = [json.dumps(response, indent=2), json.dumps(group, indent=4)]
+    shapes.append(shapes[0].replace("\n", "\r\n"))
+    for k, text in enumerate(shapes):
+        for selector in (40, 128):
+            data = bytes([selector]) + text.encode("ascii", "backslashreplace")
+            open(os.path.join(out, f"list-{n}-{k}-{selector}"), "wb").write(data)
+PY
+fi
+
 for d in "$fuzz"/corpus/*/; do
     printf '%-20s %3d inputs\n' "$(basename "$d")" "$(find "$d" -type f | wc -l)"
 done

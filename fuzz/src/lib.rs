@@ -121,6 +121,41 @@ pub fn intune_json(data: &[u8]) {
     }
 }
 
+/// A Graph list of policies read window by window (`ingest::intune::read_json_windowed`, how
+/// list files of 16 MB and more are read), in windows from 16 bytes to half the input (the
+/// first byte picks their size): when it accepts, the input read whole by the typed reader
+/// gives the same policies, spans and line index.
+pub fn streamed_list(data: &[u8]) {
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
+    let window = (usize::from(selector) * body.len() / 512).max(16);
+    let dir = fuzz_dir("streamed_list");
+    std::fs::create_dir_all(&dir).expect("create the fuzz folder");
+    let path = dir.join("list.json");
+    std::fs::write(&path, body).expect("write the fuzz input");
+    let Some((streamed, file)) = ingest::intune::read_json_windowed(&path, window) else {
+        return;
+    };
+    let whole = decode("list.json", body).expect("a list read in windows is ASCII");
+    let read = ingest::intune::read_json_typed(SourceId(0), &whole, Catalog::builtin())
+        .expect("the typed reader reads whole what it reads in windows");
+    assert_eq!(
+        format!("{:?}", streamed.policies),
+        format!("{:?}", read.policies),
+        "read in windows and whole, the policies differ"
+    );
+    assert_eq!(file.line_count(), whole.line_count(), "line count");
+    let step = 1 + body.len() / 512;
+    for offset in (0..=body.len()).step_by(step).chain([body.len()]) {
+        assert_eq!(
+            file.line_col(offset),
+            whole.line_col(offset),
+            "offset {offset}"
+        );
+    }
+}
+
 /// The fast path's JSON cursor: it accepts exactly what serde_json accepts, save unpaired
 /// surrogate escapes (which the reference reader rejects), up to its lower nesting bound
 /// (where it may only decline).
@@ -416,7 +451,7 @@ const PIPELINE_FORMATS: [baselint::report::Format; 6] = {
 pub type Target = fn(&[u8]);
 
 /// Every target by name, for the replay test.
-pub const TARGETS: [(&str, Target); 15] = [
+pub const TARGETS: [(&str, Target); 16] = [
     ("intune_json", intune_json),
     ("json_cursor", json_cursor),
     ("membership_rule", membership_rule),
@@ -432,6 +467,7 @@ pub const TARGETS: [(&str, Target); 15] = [
     ("config_toml", config_toml),
     ("pipeline", pipeline),
     ("gpo_backup", gpo_backup),
+    ("streamed_list", streamed_list),
 ];
 
 #[cfg(test)]

@@ -101,6 +101,22 @@ pub(crate) fn read_json_streamed(
     typed::streamed::read(file, size, id, catalog, window_bytes)
 }
 
+/// For the `streamed_list` fuzz target: the list file at `path` read by
+/// [`read_json_streamed`] with windows of `window_bytes`, and the file as the pipeline then
+/// keeps it; None when it declines.
+#[doc(hidden)]
+#[cfg(unix)]
+pub fn read_json_windowed(
+    path: &std::path::Path,
+    window_bytes: usize,
+) -> Option<(Parsed, SourceFile)> {
+    let file = std::fs::File::open(path).ok()?;
+    let size = usize::try_from(file.metadata().ok()?.len()).ok()?;
+    let (parsed, starts) =
+        read_json_streamed(&file, size, SourceId(0), Catalog::builtin(), window_bytes)?;
+    Some((parsed, SourceFile::streamed(path, size, &starts)))
+}
+
 /// The windows [`read_json_streamed`] reads a long list in are about this long.
 #[cfg(unix)]
 pub(crate) const STREAMED_WINDOW_BYTES: usize = typed::streamed::WINDOW_BYTES;
