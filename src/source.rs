@@ -351,6 +351,67 @@ impl SourceFile {
         self.lines().len()
     }
 
+    /// The 0-based line holding a byte offset.
+    pub fn line_index_of(&self, offset: usize) -> usize {
+        self.lines().line_of(offset.min(self.len) as u32).0
+    }
+
+    /// Where a 0-based line starts and ends (its line end included); None past the last line.
+    pub fn line_bounds(&self, line: usize) -> Option<(usize, usize)> {
+        let start = self.lines().start(line)? as usize;
+        let end = self
+            .lines()
+            .start(line + 1)
+            .map_or(self.len, |e| e as usize);
+        Some((start, end))
+    }
+
+    /// Whether [`SourceFile::read_excerpts`] can read parts of the text from disk: a released
+    /// UTF-8 file, whose text is its bytes (after a BOM).
+    pub fn excerptable(&self) -> bool {
+        cfg!(unix)
+            && self.is_released()
+            && matches!(self.encoding, Encoding::Utf8 | Encoding::Utf8Bom)
+    }
+
+    /// Parts of the text of an [excerptable](SourceFile::excerptable) file, read again from
+    /// disk without the rest: a report quoting a few lines of a list file of hundreds of
+    /// megabytes reads those lines. None when the file has changed since it was parsed (another
+    /// length, or bytes that are not ASCII), so that no span shows other bytes than those it
+    /// was read from.
+    pub fn read_excerpts(&self, ranges: &[std::ops::Range<usize>]) -> Option<Vec<String>> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileExt;
+            if !self.excerptable() {
+                return None;
+            }
+            let bom = if self.encoding == Encoding::Utf8Bom {
+                3
+            } else {
+                0
+            };
+            let file = std::fs::File::open(&self.path).ok()?;
+            if file.metadata().ok()?.len() != (self.len + bom) as u64 {
+                return None;
+            }
+            ranges
+                .iter()
+                .map(|range| {
+                    let mut bytes = vec![0; range.len()];
+                    file.read_exact_at(&mut bytes, (range.start + bom) as u64)
+                        .ok()?;
+                    bytes.is_ascii().then(|| String::from_utf8(bytes).ok())?
+                })
+                .collect()
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ranges;
+            None
+        }
+    }
+
     /// Where context of `lines_before` lines above the line of `offset` starts: that line's
     /// 0-based number and byte offset (the first line's when the file has fewer lines above).
     pub fn context_start(&self, offset: usize, lines_before: usize) -> (usize, usize) {

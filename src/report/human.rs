@@ -14,7 +14,7 @@ use super::{BaselineUse, Item, Report};
 use crate::finding::{Finding, Label};
 use crate::model::InputError;
 use crate::rules::Severity;
-use crate::source::{Location, SourceFile, SourceId, Sources};
+use crate::source::{Location, SourceFile, SourceId, Sources, Span};
 
 /// Rendering options.
 #[derive(Clone, Copy, Debug)]
@@ -27,17 +27,61 @@ pub struct Style {
 struct FileSource<'a> {
     name: &'a str,
     file: &'a SourceFile,
-    text: &'a str,
+    text: View<'a>,
 }
 
-/// The texts of the files a chunk of findings quotes: parsed files released their text, so
-/// each is read again before a chunk that quotes it, and kept for later chunks only within a
+/// What a report holds of a file's text: all of it, or excerpts of it.
+#[derive(Clone, Copy)]
+enum View<'a> {
+    Whole(&'a str),
+    /// The lines around the spans a chunk of findings quotes, read again from a released file
+    /// (by start, disjoint and not adjacent).
+    Excerpts(&'a [Excerpt]),
+}
+
+/// Lines of a file's text and the offset they start at.
+struct Excerpt {
+    start: usize,
+    text: String,
+}
+
+impl<'a> View<'a> {
+    /// The text from offset `at` to the end of what is held around it.
+    fn from(self, at: usize) -> Option<&'a str> {
+        match self {
+            View::Whole(text) => text.get(at..),
+            View::Excerpts(excerpts) => {
+                let k = excerpts.partition_point(|e| e.start <= at).checked_sub(1)?;
+                excerpts[k].text.get(at - excerpts[k].start..)
+            }
+        }
+    }
+
+    /// The text of a 1-based line, without its line end; empty when past the last line or
+    /// not held.
+    fn line(self, file: &SourceFile, line: usize) -> &'a str {
+        let Some((start, end)) = line.checked_sub(1).and_then(|n| file.line_bounds(n)) else {
+            return "";
+        };
+        let text = self.from(start).unwrap_or("");
+        text.get(..end - start)
+            .unwrap_or(text)
+            .trim_end_matches(['\n', '\r'])
+    }
+}
+
+/// The texts of the files a chunk of findings quotes. Parsed files released their text: of a
+/// UTF-8 one, only the lines around each span the chunk quotes are read again (a list file of
+/// hundreds of megabytes was read whole for every chunk of 64 findings that quoted it); any
+/// other is read whole before a chunk that quotes it, and kept for later chunks only within a
 /// budget (a report of thousands of findings quotes thousands of files; holding them all took
 /// more memory than the whole model).
 #[derive(Default)]
 struct Texts<'s> {
     /// By the file's address (files of the working tree and of a revision share ids).
     held: HashMap<usize, Cow<'s, str>>,
+    /// The current chunk's excerpts of excerptable files, by the file's address.
+    excerpts: HashMap<usize, Vec<Excerpt>>,
 }
 
 impl<'s> Texts<'s> {
@@ -45,19 +89,31 @@ impl<'s> Texts<'s> {
         std::ptr::from_ref(file) as usize
     }
 
-    /// The text of `file`: held, else the file's own (which keeps it).
-    fn of<'t>(&'t self, file: &'t SourceFile) -> &'t str {
-        self.held
-            .get(&Texts::key(file))
-            .map_or_else(|| file.text(), |text| text.as_ref())
+    /// The text of `file`: the excerpts held, else the text held, else the file's own (which
+    /// keeps it).
+    fn of<'t>(&'t self, file: &'t SourceFile) -> View<'t> {
+        let key = Texts::key(file);
+        if let Some(excerpts) = self.excerpts.get(&key) {
+            return View::Excerpts(excerpts);
+        }
+        View::Whole(
+            self.held
+                .get(&key)
+                .map_or_else(|| file.text(), |text| text.as_ref()),
+        )
     }
 
     /// Bytes of text kept between chunks, at most.
     const BUDGET: usize = 16 << 20;
 
+    /// Lines shown around a quoted span are at most this many above and below it (miette's
+    /// context is one line; its merging of two labels' snippets asks for the lines between).
+    const EXCERPT_MARGIN: usize = 3;
+
     /// After chunk `done`: drop what no later chunk quotes, then, over `budget` bytes, what
     /// is quoted again last (`uses`: the chunks quoting each file, in order).
     fn keep_for_later(&mut self, done: usize, uses: &HashMap<usize, Vec<usize>>, budget: usize) {
+        self.excerpts.clear();
         let next_use = |file: &usize| {
             let chunks = uses.get(file).map_or(&[][..], Vec::as_slice);
             chunks.get(chunks.partition_point(|&n| n <= done)).copied()
@@ -83,23 +139,84 @@ impl<'s> Texts<'s> {
         }
     }
 
-    /// Read the texts of `files` not held yet, on all cores.
-    fn hold(&mut self, files: &[&'s SourceFile]) {
+    /// Read what the `locations` quote, on all cores: the lines around each of an excerptable
+    /// file, the whole text of any other file not held yet.
+    fn hold(&mut self, sources: &'s Sources, locations: &[Location]) {
         use rayon::prelude::*;
-        let mut missing: Vec<&SourceFile> = files
-            .iter()
-            .copied()
-            .filter(|f| !self.held.contains_key(&Texts::key(f)))
-            .collect();
+        let mut spans: HashMap<usize, (&SourceFile, Vec<Span>)> = HashMap::new();
+        let mut whole: Vec<&SourceFile> = Vec::new();
+        for location in locations {
+            let file = sources.get(location.file);
+            let key = Texts::key(file);
+            if file.excerptable() {
+                spans
+                    .entry(key)
+                    .or_insert((file, Vec::new()))
+                    .1
+                    .push(location.span);
+            } else if !self.held.contains_key(&key) {
+                whole.push(file);
+            }
+        }
         // Findings of a chunk quote the same files (their own, a groups export): read each once.
-        missing.sort_unstable_by_key(|f| Texts::key(f));
-        missing.dedup_by_key(|f| Texts::key(f));
-        let read: Vec<(usize, Cow<str>)> = missing
+        whole.sort_unstable_by_key(|f| Texts::key(f));
+        whole.dedup_by_key(|f| Texts::key(f));
+        let read: Vec<(usize, Cow<str>)> = whole
             .par_iter()
             .map(|f| (Texts::key(f), f.text_unkept()))
             .collect();
         self.held.extend(read);
+        let excerpts: Vec<(usize, Vec<Excerpt>)> = spans
+            .into_par_iter()
+            .map(|(key, (file, spans))| (key, excerpts(file, &spans)))
+            .collect();
+        self.excerpts.extend(excerpts);
     }
+}
+
+/// The lines around `spans` of an excerptable file, read from disk: the line before each span's
+/// start (miette looks at it for an empty span) and [`Texts::EXCERPT_MARGIN`] lines above,
+/// to the margin below the line of its end; ranges that meet are read as one. None of them
+/// when the file has changed since it was parsed.
+fn excerpts(file: &SourceFile, spans: &[Span]) -> Vec<Excerpt> {
+    let margin = Texts::EXCERPT_MARGIN;
+    let last_line = file.line_count() - 1;
+    let mut ranges: Vec<std::ops::Range<usize>> = spans
+        .iter()
+        .filter_map(|span| {
+            let first = file.line_index_of((span.start as usize).saturating_sub(1));
+            let last = file.line_index_of(span.end as usize);
+            let (start, _) = file.line_bounds(first.saturating_sub(margin))?;
+            let (_, end) = file.line_bounds((last + margin).min(last_line))?;
+            Some(start..end)
+        })
+        .collect();
+    ranges.sort_unstable_by_key(|range| range.start);
+    let mut joined: Vec<std::ops::Range<usize>> = Vec::new();
+    for range in ranges {
+        match joined.last_mut() {
+            Some(previous) if range.start <= previous.end => {
+                previous.end = previous.end.max(range.end);
+            }
+            _ => joined.push(range),
+        }
+    }
+    let texts = file.read_excerpts(&joined).unwrap_or_default();
+    joined
+        .iter()
+        .zip(texts)
+        .map(|(range, text)| Excerpt {
+            start: range.start,
+            text,
+        })
+        .collect()
+}
+
+/// Where an open finding quotes: its primary label and its related ones.
+fn quoted_locations<'i>(item: &'i Item<'_>) -> impl Iterator<Item = Location> + 'i {
+    std::iter::once(&item.finding.primary)
+        .chain(&item.finding.related)
+        .map(|label| label.location)
 }
 
 /// The files an open finding quotes: its own and those of its related labels.
@@ -123,7 +240,10 @@ impl SourceCode for FileSource<'_> {
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let text = self.text;
-        if span.offset() + span.len() > text.len() {
+        if text
+            .from(span.offset())
+            .is_none_or(|held| held.len() < span.len())
+        {
             // (miette panics on some of these; a span of a parsed file never is one, but the
             // file may have been changed since it was parsed.)
             return Err(MietteError::OutOfBounds);
@@ -133,10 +253,7 @@ impl SourceCode for FileSource<'_> {
             .file
             .context_start(span.offset().saturating_sub(1), before);
         // A file re-read since it was parsed may be shorter (then it shows nothing).
-        let window = text
-            .as_bytes()
-            .get(start..)
-            .ok_or(MietteError::OutOfBounds)?;
+        let window = text.from(start).ok_or(MietteError::OutOfBounds)?.as_bytes();
         let local = SourceSpan::new((span.offset() - start).into(), span.len());
         let inner = window.read_span(&local, before, after)?;
         Ok(Box::new(MietteSpanContents::new_named(
@@ -344,7 +461,7 @@ fn has_long_context(sources: &Sources, texts: &Texts, location: Location) -> boo
     let file = sources.get(location.file);
     let text = texts.of(file);
     let (line, _) = file.line_col(location.span.start as usize);
-    (line.saturating_sub(1)..=line + 1).any(|n| file.line_in(text, n).chars().count() > 240)
+    (line.saturating_sub(1)..=line + 1).any(|n| text.line(file, n).chars().count() > 240)
 }
 
 /// Render the whole report: open findings, input errors, excepted and fixed findings,
@@ -367,7 +484,8 @@ pub fn write(report: &Report, style: Style, out: &mut dyn std::io::Write) -> std
     // The chunks that quote each file, in order.
     let mut uses: HashMap<usize, Vec<usize>> = HashMap::new();
     for (n, chunk) in chunks.iter().enumerate() {
-        for file in chunk.iter().flat_map(|item| quoted_files(item)) {
+        let files = chunk.iter().flat_map(|item| quoted_files(item));
+        for file in files.filter(|file| !file.excerptable()) {
             let chunks = uses.entry(Texts::key(file)).or_default();
             if chunks.last() != Some(&n) {
                 chunks.push(n);
@@ -376,8 +494,11 @@ pub fn write(report: &Report, style: Style, out: &mut dyn std::io::Write) -> std
     }
     let mut texts = Texts::default();
     for (n, chunk) in chunks.iter().enumerate() {
-        let files: Vec<&SourceFile> = chunk.iter().flat_map(|item| quoted_files(item)).collect();
-        texts.hold(&files);
+        let locations: Vec<Location> = chunk
+            .iter()
+            .flat_map(|item| quoted_locations(item))
+            .collect();
+        texts.hold(&report.outcome.model.sources, &locations);
         let rendered: Vec<String> = chunk
             .par_iter()
             .map(|item| handlers.finding(item, &texts, style.width))
@@ -389,6 +510,13 @@ pub fn write(report: &Report, style: Style, out: &mut dyn std::io::Write) -> std
     }
     let mut rest = String::new();
     let sources = &report.outcome.model.sources;
+    let errors: Vec<Location> = report
+        .outcome
+        .errors()
+        .iter()
+        .filter_map(|e| e.location)
+        .collect();
+    texts.hold(sources, &errors);
     for error in report.outcome.errors() {
         let chosen = match error.location {
             Some(location) => handlers.pick(sources, &texts, location),
@@ -623,7 +751,7 @@ mod tests {
             let source = FileSource {
                 name: "t.json",
                 file: &file,
-                text: &text,
+                text: View::Whole(&text),
             };
             for _ in 0..40 {
                 // Spans inside the text, as parsed files give them (miette panics on some
@@ -645,6 +773,93 @@ mod tests {
             let beyond = SourceSpan::new((text.len() + 1).into(), 0);
             assert!(source.read_span(&beyond, 1, 1).is_err());
         }
+    }
+
+    /// Of a released UTF-8 file, only the lines around the quoted spans are read again, and
+    /// miette reads from them what it reads from the whole text: for every quoted span, with
+    /// the context lines of either handler, and for the union of two spans (how miette joins
+    /// two labels' snippets) when their excerpts met. A file changed since it was parsed shows
+    /// nothing.
+    #[test]
+    fn excerpts_read_again_show_what_the_whole_text_shows() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound.max(1) as u64) as usize
+        };
+        let path = std::env::temp_dir().join(format!("baselint-excerpts-{}", std::process::id()));
+        for round in 0..30 {
+            let mut text = String::new();
+            for _ in 0..1 + next(300) {
+                text.push_str(&"ab".repeat(next(40)));
+                text.push_str(["\n", "\r\n", "\r", "\n\n"][next(4)]);
+            }
+            let bom: &[u8] = if round % 3 == 0 { b"\xEF\xBB\xBF" } else { b"" };
+            std::fs::write(&path, [bom, text.as_bytes()].concat()).unwrap();
+            let mut file = SourceFile::decode(&path, &[bom, text.as_bytes()].concat()).unwrap();
+            file.release();
+            assert!(file.excerptable());
+            let mut sources = Sources::default();
+            let id = sources.add(file);
+            let file = sources.get(id);
+            let spans: Vec<Span> = (0..1 + next(6))
+                .map(|_| {
+                    let start = next(text.len() + 1);
+                    Span::new(start, start + next(12).min(text.len() - start))
+                })
+                .collect();
+            let locations: Vec<Location> = spans
+                .iter()
+                .map(|&span| Location { file: id, span })
+                .collect();
+            let mut texts = Texts::default();
+            texts.hold(&sources, &locations);
+            assert!(file.is_released(), "the text is not read whole");
+            let source = |text| FileSource {
+                name: "t.json",
+                file,
+                text,
+            };
+            let (excerpts, whole) = (source(texts.of(file)), source(View::Whole(&text)));
+            let union = |a: &Span, b: &Span| {
+                let (start, end) = (a.start.min(b.start), a.end.max(b.end));
+                SourceSpan::new((start as usize).into(), (end - start) as usize)
+            };
+            let mut asked: Vec<SourceSpan> = spans
+                .iter()
+                .map(|span| SourceSpan::new((span.start as usize).into(), span.len()))
+                .collect();
+            for a in &spans {
+                for b in &spans {
+                    let joined = union(a, b);
+                    if excerpts.read_span(&joined, 0, 0).is_ok() {
+                        asked.push(joined);
+                    }
+                }
+            }
+            for span in &asked {
+                for context in [0, 1] {
+                    assert_eq!(
+                        contents(excerpts.read_span(span, context, context)),
+                        contents(whole.read_span(span, context, context)),
+                        "{text:?} {span:?} {context}"
+                    );
+                }
+            }
+            // Changed since it was parsed: nothing is shown, not other bytes.
+            std::fs::write(&path, format!("{text} ")).unwrap();
+            let mut texts = Texts::default();
+            texts.hold(&sources, &locations);
+            let changed = source(texts.of(file));
+            assert!(
+                asked
+                    .iter()
+                    .all(|span| changed.read_span(span, 1, 1).is_err())
+            );
+        }
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]
