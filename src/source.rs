@@ -114,6 +114,9 @@ pub struct SourceFile {
     lines: OnceLock<LineIndex>,
     /// The text is ASCII (noted while it is hot in the cache, for [`SourceFile::release`]).
     ascii: bool,
+    /// Of a released file that is not ASCII, the lines (0-based, ascending) that hold a
+    /// character that is not: a column there counts code points, read from the file again.
+    wide_lines: Box<[u32]>,
     /// For a [`Encoding::BinaryListing`]: which bytes of the real file each piece of the
     /// listing shows (see [`SourceFile::file_bytes`]).
     listed_bytes: Option<Box<[ListedBytes]>>,
@@ -165,6 +168,7 @@ impl SourceFile {
             encoding,
             len: text.len(),
             ascii: text.is_ascii(),
+            wide_lines: Box::default(),
             text,
             reloaded: None,
             lines: OnceLock::new(),
@@ -172,18 +176,23 @@ impl SourceFile {
         }
     }
 
-    /// An ASCII UTF-8 file parsed from windows of its bytes, its whole text never held (a long
+    /// A UTF-8 file parsed from windows of its bytes, its whole text never held (a long
     /// list file): as a [released](SourceFile::release) file, with the start of every line
     /// after the first, as its parser saw them.
-    /// The starts come in runs (a window's each), one after another.
-    pub fn streamed(path: &Path, len: usize, line_starts: &[Vec<u32>]) -> SourceFile {
+    /// The starts come in runs (a window's each), one after another; `wide` holds an offset
+    /// in each line that holds a character that is not ASCII (ascending).
+    pub fn streamed(path: &Path, len: usize, line_starts: &[Vec<u32>], wide: &[u32]) -> SourceFile {
+        let lines = LineIndex::from_runs(line_starts);
+        let mut wide_lines: Vec<u32> = wide.iter().map(|&at| lines.line_of(at).0 as u32).collect();
+        wide_lines.dedup();
         let file = SourceFile {
             len,
-            ascii: true,
+            ascii: wide_lines.is_empty(),
+            wide_lines: wide_lines.into_boxed_slice(),
             reloaded: Some(OnceLock::new()),
             ..SourceFile::from_text(path, String::new(), Encoding::Utf8)
         };
-        file.lines.get_or_init(|| LineIndex::from_runs(line_starts));
+        file.lines.get_or_init(|| lines);
         file
     }
 
@@ -264,16 +273,42 @@ impl SourceFile {
 
     /// Drop the text of a parsed file to save memory; [`SourceFile::text`] re-reads it on
     /// demand. Kept as is: files not read from disk (built-in rules, Registry.pol listings) and
-    /// files with non-ASCII text, whose columns (in code points) need the text.
+    /// files in UTF-16 with text that is not ASCII. A column counts code points: in a UTF-8
+    /// file that is not ASCII, the lines that hold other characters are noted, and a column
+    /// there reads its line again (a tenant's policies often have an accent or a typographic
+    /// quote in a name or description: keeping every such file's text doubled a run's memory).
     pub fn release(&mut self) {
         let rereadable = !matches!(self.encoding, Encoding::BinaryListing)
             && !self.path.as_os_str().is_empty()
-            && self.ascii;
+            && (self.ascii || (cfg!(unix) && self.is_utf8()));
         if rereadable && self.reloaded.is_none() {
             self.lines();
+            if !self.ascii {
+                self.wide_lines = self.lines_not_ascii();
+            }
             self.text = String::new();
             self.reloaded = Some(OnceLock::new());
         }
+    }
+
+    fn is_utf8(&self) -> bool {
+        matches!(self.encoding, Encoding::Utf8 | Encoding::Utf8Bom)
+    }
+
+    /// The lines of the text that hold a character that is not ASCII.
+    fn lines_not_ascii(&self) -> Box<[u32]> {
+        let bytes = self.text.as_bytes();
+        let mut lines = Vec::new();
+        let mut at = 0;
+        while let Some(found) = first_not_ascii(&bytes[at..]) {
+            let line = self.lines().line_of((at + found) as u32).0;
+            lines.push(line as u32);
+            at = self
+                .lines()
+                .start(line + 1)
+                .map_or(bytes.len(), |s| s as usize);
+        }
+        lines.into_boxed_slice()
     }
 
     /// True when the text was released and has not been re-read.
@@ -290,7 +325,8 @@ impl SourceFile {
             Encoding::Utf8 => (String::from_utf8(bytes).ok()?, Encoding::Utf8),
             _ => decode_bytes(&bytes).ok()?,
         };
-        (encoding == self.encoding && text.len() == self.len && text.is_ascii()).then_some(text)
+        (encoding == self.encoding && text.len() == self.len && text.is_ascii() == self.ascii)
+            .then_some(text)
     }
 
     /// The line index, built from the text the first time it is needed.
@@ -311,16 +347,27 @@ impl SourceFile {
         let offset = offset.min(self.len);
         let (line, start) = self.lines().line_of(offset as u32);
         let start = start as usize;
-        if self.reloaded.is_some() {
-            // Released files are ASCII: one byte per code point.
-            return (line + 1, offset - start + 1);
+        if let Some(reloaded) = &self.reloaded {
+            let column = match reloaded.get() {
+                Some(Some(text)) => code_points(text, start, offset),
+                // One byte per code point on a line that is all ASCII.
+                _ if self.wide_lines.binary_search(&(line as u32)).is_err() => offset - start,
+                _ => match self.read_again(std::slice::from_ref(&(start..offset))) {
+                    Some(read) => {
+                        // Up to the offset's character (the offset may be inside one).
+                        let valid = match std::str::from_utf8(&read[0]) {
+                            Ok(text) => text.len(),
+                            Err(e) => e.valid_up_to(),
+                        };
+                        String::from_utf8_lossy(&read[0][..valid]).chars().count()
+                    }
+                    // Changed since it was parsed: its bytes.
+                    None => offset - start,
+                },
+            };
+            return (line + 1, column + 1);
         }
-        let mut boundary = offset;
-        while !self.text.is_char_boundary(boundary) {
-            boundary -= 1;
-        }
-        let column = self.text[start..boundary].chars().count() + 1;
-        (line + 1, column)
+        (line + 1, code_points(&self.text, start, offset) + 1)
     }
 
     /// The text of a span, clamped to the file.
@@ -369,21 +416,34 @@ impl SourceFile {
     /// Whether [`SourceFile::read_excerpts`] can read parts of the text from disk: a released
     /// UTF-8 file, whose text is its bytes (after a BOM).
     pub fn excerptable(&self) -> bool {
-        cfg!(unix)
-            && self.is_released()
-            && matches!(self.encoding, Encoding::Utf8 | Encoding::Utf8Bom)
+        cfg!(unix) && self.is_released() && self.is_utf8()
     }
 
-    /// Parts of the text of an [excerptable](SourceFile::excerptable) file, read again from
-    /// disk without the rest: a report quoting a few lines of a list file of hundreds of
-    /// megabytes reads those lines. None when the file has changed since it was parsed (another
-    /// length, or bytes that are not ASCII), so that no span shows other bytes than those it
-    /// was read from.
+    /// Parts of the text of a released UTF-8 file, read again from disk without the rest: a
+    /// report quoting a few lines of a list file of hundreds of megabytes reads those lines.
+    /// Each range must start and end on a character's boundary. None when the file has
+    /// changed since it was parsed (another length, bytes that are not ASCII in an ASCII
+    /// file, or not UTF-8), so that no span shows other bytes than those it was read from.
     pub fn read_excerpts(&self, ranges: &[std::ops::Range<usize>]) -> Option<Vec<String>> {
+        let read = self.read_again(ranges)?;
+        read.into_iter()
+            .map(|bytes| {
+                // An ASCII file that is no longer is another file.
+                if self.ascii && !bytes.is_ascii() {
+                    return None;
+                }
+                String::from_utf8(bytes).ok()
+            })
+            .collect()
+    }
+
+    /// The bytes of `ranges` of the text of a released UTF-8 file, read again from disk; None
+    /// when it has another length than it had.
+    fn read_again(&self, ranges: &[std::ops::Range<usize>]) -> Option<Vec<Vec<u8>>> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::FileExt;
-            if !self.excerptable() {
+            if self.reloaded.is_none() || !self.is_utf8() {
                 return None;
             }
             let bom = if self.encoding == Encoding::Utf8Bom {
@@ -401,7 +461,7 @@ impl SourceFile {
                     let mut bytes = vec![0; range.len()];
                     file.read_exact_at(&mut bytes, (range.start + bom) as u64)
                         .ok()?;
-                    bytes.is_ascii().then(|| String::from_utf8(bytes).ok())?
+                    Some(bytes)
                 })
                 .collect()
         }
@@ -420,6 +480,30 @@ impl SourceFile {
         let start = self.lines().start(first).unwrap_or(0) as usize;
         (first, start)
     }
+}
+
+/// Where the first byte that is not ASCII is (whole blocks checked at once: such bytes are
+/// rare in an export, so most of the text is skipped a block at a time).
+pub(crate) fn first_not_ascii(bytes: &[u8]) -> Option<usize> {
+    const BLOCK: usize = 64;
+    let mut at = 0;
+    for block in bytes.chunks(BLOCK) {
+        if !block.is_ascii() {
+            return block.iter().position(|b| !b.is_ascii()).map(|i| at + i);
+        }
+        at += block.len();
+    }
+    None
+}
+
+/// The code points of `text[start..offset]`, `offset` moved back to a character's boundary.
+fn code_points(text: &str, start: usize, offset: usize) -> usize {
+    let mut boundary = offset.min(text.len());
+    while !text.is_char_boundary(boundary) {
+        boundary -= 1;
+    }
+    text.get(start..boundary)
+        .map_or(0, |part| part.chars().count())
 }
 
 /// Where the lines of a text start, in about a byte per line: each line's length as a varint
@@ -775,6 +859,7 @@ fn placeholder() -> SourceFile {
         reloaded: None,
         lines: OnceLock::new(),
         ascii: true,
+        wide_lines: Box::default(),
         listed_bytes: None,
     }
 }
@@ -1003,13 +1088,47 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A UTF-8 file that is not ASCII is released too: its columns, which count code points,
+    /// are those of the text at every offset (inside a character too), read again from the
+    /// file's lines that need it; the same file changed since gives byte columns there, and
+    /// its text nothing. Files not read from disk, and UTF-16 text that is not ASCII, keep
+    /// their text.
     #[test]
-    fn non_ascii_and_generated_texts_are_never_released() {
-        let mut accented =
-            SourceFile::from_text(Path::new("x.json"), "\"é\"".into(), Encoding::Utf8);
-        accented.release();
-        assert!(!accented.is_released());
-        assert_eq!(accented.line_col(3), (1, 3));
+    fn files_that_are_not_ascii_are_released_with_exact_columns() {
+        let dir = std::env::temp_dir().join(format!("baselint-wide-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.json");
+        let texts = [
+            "{\n  \"name\": \"Café – 1\",\r\n  \"b\": 2\n}\n".to_string(),
+            "\"é\"".to_string(),
+            format!("{}\n{}é\n\r€𝄞x\n", "a".repeat(200), "b".repeat(70)),
+        ];
+        for text in &texts {
+            for bom in [&b""[..], b"\xEF\xBB\xBF"] {
+                let bytes = [bom, text.as_bytes()].concat();
+                std::fs::write(&path, &bytes).unwrap();
+                let kept = SourceFile::decode(&path, &bytes).unwrap();
+                let mut released = kept.clone();
+                released.release();
+                assert!(released.is_released(), "{text:?}");
+                for offset in 0..=text.len() {
+                    assert_eq!(released.line_col(offset), kept.line_col(offset), "{offset}");
+                }
+                assert!(released.is_released(), "columns read lines, not the text");
+                assert_eq!(released.text(), text.as_str());
+                std::fs::write(&path, [&bytes[..], b" "].concat()).unwrap();
+                let mut stale = kept.clone();
+                stale.release();
+                assert_eq!(stale.text(), "");
+            }
+        }
+        let wide = texts[2].find('é').unwrap() + 1;
+        let mut stale = SourceFile::decode(&path, texts[2].as_bytes()).unwrap();
+        stale.release();
+        assert_eq!(stale.line_col(wide), (2, 72), "a byte column once changed");
+        let mut utf16 = SourceFile::decode(&path, &utf16le_bom("é")).unwrap();
+        utf16.release();
+        assert!(!utf16.is_released());
         let mut listing = SourceFile::from_text(
             Path::new("Registry.pol"),
             "a".into(),
@@ -1017,6 +1136,10 @@ mod tests {
         );
         listing.release();
         assert_eq!(listing.text(), "a");
+        let mut unnamed = SourceFile::from_text(Path::new(""), "é".into(), Encoding::Utf8);
+        unnamed.release();
+        assert!(!unnamed.is_released());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

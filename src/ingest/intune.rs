@@ -88,17 +88,20 @@ pub fn has_unpaired_surrogate(text: &str) -> bool {
     false
 }
 
-/// A long list file of policies (`size` bytes) read window by window (module
-/// `typed::streamed`): its policies and line starts, or None to read it whole.
+/// A long list file of policies (`size` bytes, at `path`) read window by window (module
+/// `typed::streamed`): its policies and the file as the pipeline keeps it (released), or None
+/// to read it whole.
 #[cfg(unix)]
 pub(crate) fn read_json_streamed(
+    path: &std::path::Path,
     file: &std::fs::File,
     size: usize,
-    id: SourceId,
-    catalog: &Catalog,
+    (id, catalog): (SourceId, &Catalog),
     window_bytes: usize,
-) -> Option<(Parsed, Vec<Vec<u32>>)> {
-    typed::streamed::read(file, size, id, catalog, window_bytes)
+) -> Option<(Parsed, SourceFile)> {
+    let read = typed::streamed::read(file, size, id, catalog, window_bytes)?;
+    let source = SourceFile::streamed(path, size, &read.line_starts, &read.wide);
+    Some((read.parsed, source))
 }
 
 /// For the `streamed_list` fuzz target: the list file at `path` read by
@@ -112,9 +115,8 @@ pub fn read_json_windowed(
 ) -> Option<(Parsed, SourceFile)> {
     let file = std::fs::File::open(path).ok()?;
     let size = usize::try_from(file.metadata().ok()?.len()).ok()?;
-    let (parsed, starts) =
-        read_json_streamed(&file, size, SourceId(0), Catalog::builtin(), window_bytes)?;
-    Some((parsed, SourceFile::streamed(path, size, &starts)))
+    let catalog = Catalog::builtin();
+    read_json_streamed(path, &file, size, (SourceId(0), catalog), window_bytes)
 }
 
 /// The windows [`read_json_streamed`] reads a long list in are about this long.

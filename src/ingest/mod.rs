@@ -667,13 +667,13 @@ fn prepare_streamed(
     }
     let size = usize::try_from(opened.size).ok()?;
     let window = intune::STREAMED_WINDOW_BYTES;
-    let (mut parsed, line_starts) =
-        intune::read_json_streamed(&opened.file, size, id, catalog, window)?;
+    let (mut parsed, file) =
+        intune::read_json_streamed(path, &opened.file, size, (id, catalog), window)?;
     for policy in &mut parsed.policies {
         policy.settings.shrink_to_fit();
     }
     Some(Prepared::Parsed {
-        file: Box::new(SourceFile::streamed(path, size, &line_starts)),
+        file: Box::new(file),
         parsed,
     })
 }

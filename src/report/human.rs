@@ -775,7 +775,7 @@ mod tests {
         }
     }
 
-    /// Of a released UTF-8 file, only the lines around the quoted spans are read again, and
+    /// Of a released UTF-8 file (ASCII or not), only the lines around the quoted spans are read again, and
     /// miette reads from them what it reads from the whole text: for every quoted span, with
     /// the context lines of either handler, and for the union of two spans (how miette joins
     /// two labels' snippets) when their excerpts met. A file changed since it was parsed shows
@@ -794,8 +794,18 @@ mod tests {
             let mut text = String::new();
             for _ in 0..1 + next(300) {
                 text.push_str(&"ab".repeat(next(40)));
+                // Half the texts are not ASCII.
+                if round % 2 == 1 && next(3) == 0 {
+                    text.push_str(["é", "€", "𝄞"][next(3)]);
+                }
                 text.push_str(["\n", "\r\n", "\r", "\n\n"][next(4)]);
             }
+            let boundary = |mut at: usize| {
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                at
+            };
             let bom: &[u8] = if round % 3 == 0 { b"\xEF\xBB\xBF" } else { b"" };
             std::fs::write(&path, [bom, text.as_bytes()].concat()).unwrap();
             let mut file = SourceFile::decode(&path, &[bom, text.as_bytes()].concat()).unwrap();
@@ -806,8 +816,8 @@ mod tests {
             let file = sources.get(id);
             let spans: Vec<Span> = (0..1 + next(6))
                 .map(|_| {
-                    let start = next(text.len() + 1);
-                    Span::new(start, start + next(12).min(text.len() - start))
+                    let start = boundary(next(text.len() + 1));
+                    Span::new(start, boundary(start + next(12).min(text.len() - start)))
                 })
                 .collect();
             let locations: Vec<Location> = spans

@@ -6,16 +6,16 @@
 //! that size is faulted in page by page. Here the file's head is read to find the list's
 //! `[` and its first item; the rest is split into windows of about [`WINDOW_BYTES`], each
 //! starting at an item (guessed as [`Fast::chunk_starts`] guesses, from a small probe of the
-//! file at the window's share); each window is read, checked to be ASCII, and parsed on its
+//! file at the window's share); each window is read, checked to be UTF-8, and parsed on its
 //! own core, then dropped. A window's last item must end where the next window starts, which
 //! confirms the guess. What is around the list (the wrapper object's annotations) is read as
 //! the whole-file reader reads it, with the list left out.
 //!
 //! Anything unusual declines, and the file is then read whole, as any other: a head that is
-//! not a list of policies, text that is not ASCII (released files must be ASCII, see
-//! `SourceFile::release`), a guess that proves wrong, an item the fast path declines, a file
-//! that changes while it is read. When this reader accepts, its result is the whole-file
-//! reader's (a test holds the two to each other, line starts included).
+//! not a list of policies, text that is not UTF-8, a guess that proves wrong, an item the fast
+//! path declines, a file that changes while it is read. When this reader accepts, its result
+//! is the whole-file reader's (a test holds the two to each other, lines and columns
+//! included).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -42,18 +42,27 @@ const PROBE_BACK: usize = 256;
 const PROBE_BYTES: usize = 16 << 10;
 const PROBE_MAX: usize = 4 << 20;
 
-/// The policies of a long list file of `size` bytes and the start of every line after the
-/// first (in runs, one per window and the parts around them), or None to have the file read
-/// whole (see the module docs).
+/// What a long list file gave.
+pub(crate) struct ReadList {
+    pub(crate) parsed: Parsed,
+    /// The start of every line after the first, in runs (one per window and the parts
+    /// around them).
+    pub(crate) line_starts: Vec<Vec<u32>>,
+    /// An offset in each line that holds a character that is not ASCII, ascending.
+    pub(crate) wide: Vec<u32>,
+}
+
+/// The policies of a long list file of `size` bytes, or None to have the file read whole (see
+/// the module docs).
 pub(crate) fn read(
     file: &File,
     size: usize,
     id: SourceId,
     catalog: &Catalog,
     window_bytes: usize,
-) -> Option<(Parsed, Vec<Vec<u32>>)> {
+) -> Option<ReadList> {
     let head_bytes = read_at(file, 0, size.min(HEAD_BYTES))?;
-    let head = ascii(&head_bytes)?;
+    let head = utf8_head(&head_bytes)?;
     // The typed reader reads only files that mention a catalog policy; a list of policies does
     // so in its first item, and a list of anything else is better declined before it is read.
     if !mentions_catalog_policy(head) {
@@ -75,12 +84,15 @@ pub(crate) fn read(
             )
         })
         .collect::<Option<_>>()?;
-    let mut line_starts = vec![line_starts_in(&head.as_bytes()[..list.first], 0)];
+    let head_part = &head.as_bytes()[..list.first];
+    let mut line_starts = vec![line_starts_in(head_part, 0)];
+    let mut wide = wide_lines_in(head_part, 0);
     let mut items = Vec::new();
     let mut tail = String::new();
     for window in windows {
         items.extend(window.policies);
         line_starts.push(window.line_starts);
+        wide.extend(window.wide);
         if let Some(rest) = window.rest {
             tail = rest;
         }
@@ -96,11 +108,16 @@ pub(crate) fn read(
     })?;
     let close = size - tail.len();
     line_starts.push(line_starts_in(tail.as_bytes(), close));
+    // (The last window's wide lines took in the tail's.)
     let parsed = Parsed {
         policies,
         ..Parsed::default()
     };
-    Some((parsed, line_starts))
+    Some(ReadList {
+        parsed,
+        line_starts,
+        wide,
+    })
 }
 
 /// Where a list opens in the head of its file.
@@ -213,13 +230,15 @@ struct Window {
     policies: Vec<Policy>,
     /// The file offsets where its lines start.
     line_starts: Vec<u32>,
+    /// An offset in each of its lines that holds a character that is not ASCII.
+    wide: Vec<u32>,
     /// For the last window, the file's text from the list's `]` on.
     rest: Option<String>,
 }
 
 /// Read the items of the window `range` (from an item's start to the next window's, or, for
-/// the `last`, to the file's end): None when a byte is not ASCII, an item declines, or the
-/// items do not end exactly at the next window's start (for the last, at the list's `]`).
+/// the `last`, to the file's end): None when it is not UTF-8, an item declines, or the items
+/// do not end exactly at the next window's start (for the last, at the list's `]`).
 fn read_window(
     file: &File,
     (start, end): (usize, usize),
@@ -249,7 +268,7 @@ fn parse_window(
     id: SourceId,
     catalog: &Catalog,
 ) -> Option<Window> {
-    let text = ascii(bytes)?;
+    let text = std::str::from_utf8(bytes).ok()?;
     let fast = Fast::window(text, start, id, catalog);
     let cursor = Cursor::window(text, list.depth, Vec::new());
     let stop = (!last).then_some(text.len());
@@ -267,6 +286,7 @@ fn parse_window(
     Some(Window {
         policies,
         line_starts,
+        wide: wide_lines_in(bytes, start),
         rest: last.then(|| text[close..].to_string()),
     })
 }
@@ -279,13 +299,29 @@ fn read_at(file: &File, offset: usize, len: usize) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
-/// The bytes as text when they are ASCII.
-fn ascii(bytes: &[u8]) -> Option<&str> {
-    if bytes.is_ascii() {
-        std::str::from_utf8(bytes).ok()
-    } else {
-        None
+/// The head of a file as text: UTF-8 but for a character its end cuts.
+fn utf8_head(bytes: &[u8]) -> Option<&str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Some(text),
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&bytes[..e.valid_up_to()]).ok(),
+        Err(_) => None,
     }
+}
+
+/// An offset (from `base`) in each line of `bytes` that holds a byte that is not ASCII: the
+/// first such byte of the line.
+fn wide_lines_in(bytes: &[u8], base: usize) -> Vec<u32> {
+    let mut wide = Vec::new();
+    if bytes.is_ascii() {
+        return wide;
+    }
+    let mut at = 0;
+    while let Some(found) = crate::source::first_not_ascii(&bytes[at..]) {
+        wide.push((base + at + found) as u32);
+        at += found;
+        at = memchr::memchr2(b'\n', b'\r', &bytes[at..]).map_or(bytes.len(), |end| at + end + 1);
+    }
+    wide
 }
 
 /// The offset (from `base`) of every line start in `bytes`, as the cursor records them: after
@@ -357,7 +393,7 @@ mod tests {
     struct TempFile(PathBuf);
 
     impl TempFile {
-        fn new(name: &str, text: &str) -> TempFile {
+        fn new(name: &str, text: impl AsRef<[u8]>) -> TempFile {
             let path = std::env::temp_dir().join(format!(
                 "baselint-streamed-{}-{name}.json",
                 std::process::id()
@@ -374,19 +410,19 @@ mod tests {
     }
 
     /// The list read window by window (windows of `window_bytes`): its policies (as debug
-    /// text) and the file as the pipeline keeps it.
-    fn streamed(text: &str, window_bytes: usize) -> Option<(String, SourceFile)> {
-        let file = TempFile::new(&window_bytes.to_string(), text);
+    /// text), the file as the pipeline keeps it, and the file on disk (which columns read
+    /// again), removed when dropped.
+    fn streamed(text: &str, window_bytes: usize) -> Option<(String, SourceFile, TempFile)> {
+        streamed_bytes(text.as_bytes(), window_bytes)
+    }
+
+    fn streamed_bytes(bytes: &[u8], window_bytes: usize) -> Option<(String, SourceFile, TempFile)> {
+        let file = TempFile::new(&window_bytes.to_string(), bytes);
         let open = File::open(&file.0).unwrap();
-        let (parsed, starts) = read(
-            &open,
-            text.len(),
-            SourceId(4),
-            Catalog::builtin(),
-            window_bytes,
-        )?;
-        let source = SourceFile::streamed(&file.0, text.len(), &starts);
-        Some((format!("{:#?}", parsed.policies), source))
+        let size = bytes.len();
+        let read = read(&open, size, SourceId(4), Catalog::builtin(), window_bytes)?;
+        let source = SourceFile::streamed(&file.0, size, &read.line_starts, &read.wide);
+        Some((format!("{:#?}", read.parsed.policies), source, file))
     }
 
     /// The list read whole by the typed reader: its policies and the file.
@@ -396,9 +432,10 @@ mod tests {
         (format!("{:#?}", parsed.policies), file)
     }
 
-    /// A long list read in windows gives what it gives read whole: the same policies, spans
-    /// and line starts, whatever the windows' size, in a list response and a bare array, with
-    /// `\r\n` line ends too.
+    /// A long list read in windows gives what it gives read whole: the same policies, spans,
+    /// lines and columns, whatever the windows' size, in a list response and a bare array,
+    /// with `\r\n` line ends too, and with names that are not ASCII (columns count code
+    /// points, read again from the lines that hold them).
     #[test]
     fn long_lists_read_in_windows_as_read_whole() {
         let response = list_response(60);
@@ -409,10 +446,12 @@ mod tests {
             format!("[\n{}\n]\n", items.join(",\n"))
         };
         let crlf = response.replace('\n', "\r\n");
-        for text in [&response, &array, &crlf] {
+        let accented = response.replace("\"Policy 1", "\"Politique é€𝄞 1");
+        assert_ne!(accented, response);
+        for text in [&response, &array, &crlf, &accented] {
             let (policies, file) = whole(text);
             for window in [700, 2_000, 5_555, text.len() / 3] {
-                let (read, source) = streamed(text, window)
+                let (read, source, _on_disk) = streamed(text, window)
                     .unwrap_or_else(|| panic!("declined with windows of {window}"));
                 assert_eq!(read, policies, "windows of {window}");
                 assert_eq!(
@@ -431,7 +470,7 @@ mod tests {
         }
     }
 
-    /// Whatever is unusual declines, and the file is then read whole: text that is not ASCII,
+    /// Whatever is unusual declines, and the file is then read whole: text that is not UTF-8,
     /// an item the fast path declines, a list on one line, a guessed start inside an item,
     /// a key beside the list that is no annotation, anything after the list response, a list
     /// too short for two windows, a head that is no list.
@@ -449,7 +488,6 @@ mod tests {
             response.replace(between_settings, "},\n    {\n          \"settingInstance\"");
         assert_eq!(whole(&nested_like_items).0.matches("Policy {").count(), 60);
         let cases = [
-            ("not ASCII", response.replace(last_name, "Politique 59 é")),
             ("an item declines", {
                 // The last item becomes a policy of another kind.
                 let kind = "\"#microsoft.graph.deviceManagementConfigurationPolicy\"";
@@ -477,15 +515,18 @@ mod tests {
             assert_ne!(text, response, "{case}");
             assert!(streamed(&text, 2_000).is_none(), "{case}");
         }
+        let mut not_utf8 = response.clone().into_bytes();
+        let at = response.rfind(last_name).unwrap();
+        not_utf8[at] = 0xFF;
+        assert!(streamed_bytes(&not_utf8, 2_000).is_none(), "not UTF-8");
         // The decline cases are not read in windows by accident of their layout: each differs
         // from a list that is read in windows by the one thing its name says.
         assert!(streamed(&response, 2_000).is_some());
     }
 
     /// A list file over the size from which the pipeline reads lists window by window: the
-    /// model and line index are those of the file read whole, and the file is kept as a
-    /// released one (its text re-read for a report). The same file with one character that is
-    /// not ASCII is read whole, to the same policies.
+    /// model, lines and columns are those of the file read whole, and the file is kept as a
+    /// released one (its text re-read for a report); with a character that is not ASCII too.
     #[test]
     fn the_pipeline_reads_long_list_files_in_windows() {
         let item = serde_json::to_string_pretty(&policy(7))
@@ -499,37 +540,39 @@ mod tests {
             "{{\n  \"value\": [\n    {}\n  ]\n}}\n",
             items.join(",\n    ")
         );
-        let (policies, file) = whole(&text);
         let accented = text.replacen("Policy 7", "Politique é", 1);
         for (case, text) in [("ASCII", &text), ("not ASCII", &accented)] {
+            let (policies, file) = whole(text);
             let path = TempFile::new(case, text);
             let catalog = Catalog::builtin();
             let max = crate::ingest::MAX_FILE_SIZE;
             let opened = crate::ingest::open_within(&path.0, max).unwrap();
             let windowed = crate::ingest::prepare_streamed(&path.0, &opened, SourceId(0), catalog);
-            assert_eq!(windowed.is_some(), case == "ASCII", "{case}");
+            assert!(windowed.is_some(), "{case}");
             let mut model = crate::model::Model::default();
             crate::ingest::load_file(&path.0, true, &mut model, catalog);
             assert!(model.errors.is_empty(), "{case}: {:?}", model.errors);
             assert_eq!(model.policies.len(), count, "{case}");
             let source = model.sources.get(model.policies[0].source);
-            assert_eq!(source.is_released(), case == "ASCII");
-            if case == "ASCII" {
-                let read = format!("{:#?}", model.policies)
-                    .replace("SourceId(\n            0,", "SourceId(\n            4,");
-                assert!(read == policies, "{case}: the policies differ");
-                assert_eq!(source.line_count(), file.line_count());
-                for offset in (0..=text.len()).step_by(4099).chain([text.len()]) {
-                    assert_eq!(
-                        source.line_col(offset),
-                        file.line_col(offset),
-                        "offset {offset}"
-                    );
-                }
-                // A report re-reads the text, and each span shows what it shows read whole.
-                let setting = &model.policies[count - 1].settings[0];
-                assert_eq!(source.slice(setting.span), file.slice(setting.span));
+            assert!(source.is_released());
+            let read = format!("{:#?}", model.policies)
+                .replace("SourceId(\n            0,", "SourceId(\n            4,");
+            assert!(read == policies, "{case}: the policies differ");
+            assert_eq!(source.line_count(), file.line_count());
+            let name = model.policies[0].name_span.start as usize;
+            for offset in (0..=text.len())
+                .step_by(4099)
+                .chain([text.len(), name + 12])
+            {
+                assert_eq!(
+                    source.line_col(offset),
+                    file.line_col(offset),
+                    "offset {offset}"
+                );
             }
+            // A report re-reads the text, and each span shows what it shows read whole.
+            let setting = &model.policies[count - 1].settings[0];
+            assert_eq!(source.slice(setting.span), file.slice(setting.span));
         }
     }
 }
