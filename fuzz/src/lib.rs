@@ -137,7 +137,7 @@ pub fn streamed_list(data: &[u8]) {
     let Some((streamed, file)) = ingest::intune::read_json_windowed(&path, window) else {
         return;
     };
-    let whole = decode("list.json", body).expect("a list read in windows is ASCII");
+    let whole = decode("list.json", body).expect("a list read in windows is UTF-8");
     let read = ingest::intune::read_json_typed(SourceId(0), &whole, Catalog::builtin())
         .expect("the typed reader reads whole what it reads in windows");
     assert_eq!(
