@@ -805,3 +805,50 @@ fn a_link_inside_the_repository_to_a_file_outside_is_outside() {
     assert!(outside[0].message.starts_with("`link.toml` is outside"));
     assert!(report.errors.iter().all(|e| !e.message.contains("SECRET")));
 }
+
+// ---- long lines in the human report ----
+
+/// A Settings Catalog policy on one line, `padding` bytes of description between its name and
+/// its PKU2U setting (disabled), unassigned.
+fn one_line_policy(padding: usize) -> String {
+    let pku2u = "device_vendor_msft_policy_config_localpoliciessecurityoptions_networksecurity_allowpku2uauthenticationrequests";
+    serde_json::json!({
+        "@odata.type": "#microsoft.graph.deviceManagementConfigurationPolicy",
+        "id": "one-line",
+        "name": "One line",
+        "description": "x".repeat(padding),
+        "settings": [{"settingInstance": {
+            "@odata.type": "#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance",
+            "settingDefinitionId": pku2u,
+            "choiceSettingValue": {"value": format!("{pku2u}_0"), "children": []}
+        }}]
+    })
+    .to_string()
+}
+
+/// A finding whose labels are 70,000 columns apart on one line (a minified export, as in the
+/// ACSC hardening guidelines' policy) is shown label by label: drawn in one snippet, miette
+/// placed the second label at the first one's column and panicked past column 65,535.
+#[test]
+fn labels_far_apart_on_one_line_are_shown_one_by_one() {
+    let dir = TempDir::new("one-line");
+    let text = one_line_policy(70_000);
+    dir.write("policy.json", &text);
+    let output = baselint(&["check", "--unassigned", "all", "policy.json"], dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let shown = stdout(&output);
+    let value = text
+        .find(&format!("{}_0", "allowpku2uauthenticationrequests"))
+        .unwrap();
+    let name = text.find("\"One line\"").unwrap();
+    // The value's column counts from its opening quote, the name's is the name's own.
+    let value_column = text[..value].rfind('"').unwrap() + 1;
+    for column in [value_column, name + 1] {
+        assert!(
+            shown.contains(&format!("policy.json:1:{column}]")),
+            "no snippet at column {column}:\n{}",
+            &shown[..shown.len().min(3000)]
+        );
+    }
+    assert!(shown.contains("not assigned yet"));
+}

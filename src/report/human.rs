@@ -401,20 +401,26 @@ fn related_block<'a>(sources: &'a Sources, texts: &'a Texts, label: &Label) -> R
     }
 }
 
-/// The main diagnostic (labels in the primary file) and the blocks for other files.
+/// The main diagnostic (labels in the primary file) and the blocks for other labels (in other
+/// files, or on long lines), each with where its label is.
 fn render_finding<'a>(
     sources: &'a Sources,
     texts: &'a Texts,
     finding: &Finding,
-) -> (Rendered<'a>, Vec<Rendered<'a>>) {
+) -> (Rendered<'a>, Vec<(Rendered<'a>, Location)>) {
     let file = finding.primary.location.file;
     let mut labels = vec![labeled(&finding.primary, true)];
     let mut elsewhere = Vec::new();
+    // Labels share the primary label's snippet only where every line around them is short: on
+    // a long line (a file on one line), miette would draw one label at the column of the other,
+    // and it panics past column 65,535.
+    let short = |label: &Label| !has_long_context(sources, texts, label.location);
+    let together = short(&finding.primary);
     for label in &finding.related {
-        if label.location.file == file {
+        if label.location.file == file && together && short(label) {
             labels.push(labeled(label, false));
         } else {
-            elsewhere.push(related_block(sources, texts, label));
+            elsewhere.push((related_block(sources, texts, label), label.location));
         }
     }
     let main = Rendered {
@@ -587,13 +593,8 @@ impl Handlers {
             .render_report(&mut out, &main)
             .expect("rendering to a String cannot fail");
         out.push_str(&note_lines(item.finding, width));
-        let other_files = item
-            .finding
-            .related
-            .iter()
-            .filter(|l| l.location.file != item.finding.primary.location.file);
-        for (block, label) in elsewhere.iter().zip(other_files) {
-            self.pick(item.sources, texts, label.location)
+        for (block, location) in &elsewhere {
+            self.pick(item.sources, texts, *location)
                 .render_report(&mut out, block)
                 .expect("rendering to a String cannot fail");
         }
