@@ -117,6 +117,12 @@ pub struct SourceFile {
     /// Of a released file that is not ASCII, the lines (0-based, ascending) that hold a
     /// character that is not: a column there counts code points, read from the file again.
     wide_lines: Box<[u32]>,
+    /// Of a released UTF-16 file that is not ASCII, where each of `wide_lines` starts in the
+    /// file (a byte offset).
+    wide_line_bytes: Box<[u32]>,
+    /// The file's length in bytes when it was read (for a released file: a file of another
+    /// length has changed since).
+    file_len: u64,
     /// For a [`Encoding::BinaryListing`]: which bytes of the real file each piece of the
     /// listing shows (see [`SourceFile::file_bytes`]).
     listed_bytes: Option<Box<[ListedBytes]>>,
@@ -169,6 +175,8 @@ impl SourceFile {
             len: text.len(),
             ascii: text.is_ascii(),
             wide_lines: Box::default(),
+            wide_line_bytes: Box::default(),
+            file_len: 0,
             text,
             reloaded: None,
             lines: OnceLock::new(),
@@ -187,6 +195,7 @@ impl SourceFile {
         wide_lines.dedup();
         let file = SourceFile {
             len,
+            file_len: len as u64,
             ascii: wide_lines.is_empty(),
             wide_lines: wide_lines.into_boxed_slice(),
             reloaded: Some(OnceLock::new()),
@@ -272,19 +281,30 @@ impl SourceFile {
     }
 
     /// Drop the text of a parsed file to save memory; [`SourceFile::text`] re-reads it on
-    /// demand. Kept as is: files not read from disk (built-in rules, Registry.pol listings) and
-    /// files in UTF-16 with text that is not ASCII. A column counts code points: in a UTF-8
+    /// demand. Kept as is: files not read from disk (built-in rules, Registry.pol listings),
+    /// and elsewhere than on Unix files that are not ASCII. A column counts code points: in a
     /// file that is not ASCII, the lines that hold other characters are noted, and a column
     /// there reads its line again (a tenant's policies often have an accent or a typographic
-    /// quote in a name or description: keeping every such file's text doubled a run's memory).
+    /// quote in a name or description, GPO reports in the explanations of their settings:
+    /// keeping every such file's text doubled a run's memory).
     pub fn release(&mut self) {
         let rereadable = !matches!(self.encoding, Encoding::BinaryListing)
             && !self.path.as_os_str().is_empty()
-            && (self.ascii || (cfg!(unix) && self.is_utf8()));
+            && (self.ascii || cfg!(unix));
         if rereadable && self.reloaded.is_none() {
             self.lines();
+            let units = self.utf16_units_before(&[]);
+            self.file_len = (self.bom_len() + units.1 * self.unit_len()) as u64;
             if !self.ascii {
                 self.wide_lines = self.lines_not_ascii();
+                if !self.is_utf8() {
+                    let starts: Vec<usize> = (self.wide_lines.iter())
+                        .map(|&line| self.lines().start(line as usize).unwrap_or(0) as usize)
+                        .collect();
+                    self.wide_line_bytes = (self.utf16_units_before(&starts).0.iter())
+                        .map(|&units| (self.bom_len() + 2 * units) as u32)
+                        .collect();
+                }
             }
             self.text = String::new();
             self.reloaded = Some(OnceLock::new());
@@ -293,6 +313,42 @@ impl SourceFile {
 
     fn is_utf8(&self) -> bool {
         matches!(self.encoding, Encoding::Utf8 | Encoding::Utf8Bom)
+    }
+
+    /// The bytes of the file before its text.
+    fn bom_len(&self) -> usize {
+        match self.encoding {
+            Encoding::Utf8Bom => 3,
+            Encoding::Utf16Le | Encoding::Utf16Be => 2,
+            _ => 0,
+        }
+    }
+
+    /// Bytes of the file per unit its length is counted in (a byte of UTF-8, a UTF-16 unit).
+    fn unit_len(&self) -> usize {
+        if self.is_utf8() { 1 } else { 2 }
+    }
+
+    /// The text's length in the file's units (UTF-8 bytes, or UTF-16 units) before each of the
+    /// `offsets` (ascending), and in all.
+    fn utf16_units_before(&self, offsets: &[usize]) -> (Vec<usize>, usize) {
+        let units = |part: &str| {
+            if self.is_utf8() || part.is_ascii() {
+                part.len()
+            } else {
+                part.encode_utf16().count()
+            }
+        };
+        let (mut at, mut total) = (0, 0);
+        let before = offsets
+            .iter()
+            .map(|&offset| {
+                total += units(&self.text[at..offset]);
+                at = offset;
+                total
+            })
+            .collect();
+        (before, total + units(&self.text[at..]))
     }
 
     /// The lines of the text that hold a character that is not ASCII.
@@ -352,22 +408,50 @@ impl SourceFile {
                 Some(Some(text)) => code_points(text, start, offset),
                 // One byte per code point on a line that is all ASCII.
                 _ if self.wide_lines.binary_search(&(line as u32)).is_err() => offset - start,
-                _ => match self.read_again(std::slice::from_ref(&(start..offset))) {
-                    Some(read) => {
-                        // Up to the offset's character (the offset may be inside one).
-                        let valid = match std::str::from_utf8(&read[0]) {
-                            Ok(text) => text.len(),
-                            Err(e) => e.valid_up_to(),
-                        };
-                        String::from_utf8_lossy(&read[0][..valid]).chars().count()
-                    }
-                    // Changed since it was parsed: its bytes.
-                    None => offset - start,
-                },
+                _ => self
+                    .wide_column(line, start, offset)
+                    .unwrap_or(offset - start),
             };
             return (line + 1, column + 1);
         }
         (line + 1, code_points(&self.text, start, offset) + 1)
+    }
+
+    /// The code points from a wide line's start (at `start`) to `offset` (moved back to a
+    /// character's boundary), read again from the file; None when it has changed since.
+    fn wide_column(&self, line: usize, start: usize, offset: usize) -> Option<usize> {
+        if self.is_utf8() {
+            let bom = self.bom_len();
+            let read = self.read_file(std::slice::from_ref(&(start + bom..offset + bom)))?;
+            let read = read.into_iter().next()?;
+            // Up to the offset's character (the offset may be inside one).
+            let valid = match std::str::from_utf8(&read) {
+                Ok(text) => text.len(),
+                Err(e) => e.valid_up_to(),
+            };
+            return Some(String::from_utf8_lossy(&read[..valid]).chars().count());
+        }
+        // UTF-16: no more units than UTF-8 bytes to the offset.
+        let k = self.wide_lines.binary_search(&(line as u32)).ok()?;
+        let from = *self.wide_line_bytes.get(k)? as usize;
+        let end = (from + 2 * (offset - start)).min(self.file_len as usize);
+        let read = self.read_file(std::slice::from_ref(&(from..end)))?;
+        let read = read.into_iter().next()?;
+        let unit = match self.encoding {
+            Encoding::Utf16Be => u16::from_be_bytes,
+            _ => u16::from_le_bytes,
+        };
+        let units = read.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
+        let mut bytes = 0;
+        let mut count = 0;
+        for decoded in char::decode_utf16(units) {
+            bytes += decoded.map_or(3, char::len_utf8);
+            if bytes > offset - start {
+                break;
+            }
+            count += 1;
+        }
+        Some(count)
     }
 
     /// The text of a span, clamped to the file.
@@ -440,27 +524,30 @@ impl SourceFile {
     /// The bytes of `ranges` of the text of a released UTF-8 file, read again from disk; None
     /// when it has another length than it had.
     fn read_again(&self, ranges: &[std::ops::Range<usize>]) -> Option<Vec<Vec<u8>>> {
+        if !self.is_utf8() {
+            return None;
+        }
+        let bom = self.bom_len();
+        let in_file: Vec<_> = ranges.iter().map(|r| r.start + bom..r.end + bom).collect();
+        self.read_file(&in_file)
+    }
+
+    /// Byte ranges of a released file, read again; None when it has another length than it
+    /// had.
+    fn read_file(&self, ranges: &[std::ops::Range<usize>]) -> Option<Vec<Vec<u8>>> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::FileExt;
-            if self.reloaded.is_none() || !self.is_utf8() {
-                return None;
-            }
-            let bom = if self.encoding == Encoding::Utf8Bom {
-                3
-            } else {
-                0
-            };
+            self.reloaded.as_ref()?;
             let file = std::fs::File::open(&self.path).ok()?;
-            if file.metadata().ok()?.len() != (self.len + bom) as u64 {
+            if file.metadata().ok()?.len() != self.file_len {
                 return None;
             }
             ranges
                 .iter()
                 .map(|range| {
                     let mut bytes = vec![0; range.len()];
-                    file.read_exact_at(&mut bytes, (range.start + bom) as u64)
-                        .ok()?;
+                    file.read_exact_at(&mut bytes, range.start as u64).ok()?;
                     Some(bytes)
                 })
                 .collect()
@@ -860,6 +947,8 @@ fn placeholder() -> SourceFile {
         lines: OnceLock::new(),
         ascii: true,
         wide_lines: Box::default(),
+        wide_line_bytes: Box::default(),
+        file_len: 0,
         listed_bytes: None,
     }
 }
@@ -1088,11 +1177,11 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    /// A UTF-8 file that is not ASCII is released too: its columns, which count code points,
-    /// are those of the text at every offset (inside a character too), read again from the
-    /// file's lines that need it; the same file changed since gives byte columns there, and
-    /// its text nothing. Files not read from disk, and UTF-16 text that is not ASCII, keep
-    /// their text.
+    /// A file that is not ASCII is released too, in UTF-8 (with or without BOM) and UTF-16
+    /// (either byte order, with or without BOM): its columns, which count code points, are
+    /// those of the text at every offset (inside a character too), read again from the file's
+    /// lines that need it; the same file changed since gives its text as nothing, and byte
+    /// columns. Files not read from disk keep their text.
     #[test]
     fn files_that_are_not_ascii_are_released_with_exact_columns() {
         let dir = std::env::temp_dir().join(format!("baselint-wide-{}", std::process::id()));
@@ -1101,22 +1190,38 @@ mod tests {
         let texts = [
             "{\n  \"name\": \"Café – 1\",\r\n  \"b\": 2\n}\n".to_string(),
             "\"é\"".to_string(),
-            format!("{}\n{}é\n\r€𝄞x\n", "a".repeat(200), "b".repeat(70)),
+            format!("{}\n{}é\n\r€𝄞x\n“q”\r\n", "a".repeat(200), "b".repeat(70)),
         ];
+        let utf16 = |text: &str, bom: &[u8], unit: fn(u16) -> [u8; 2]| {
+            let units = text.encode_utf16().flat_map(unit);
+            bom.iter().copied().chain(units).collect::<Vec<u8>>()
+        };
         for text in &texts {
-            for bom in [&b""[..], b"\xEF\xBB\xBF"] {
-                let bytes = [bom, text.as_bytes()].concat();
+            let encoded = [
+                text.as_bytes().to_vec(),
+                [&b"\xEF\xBB\xBF"[..], text.as_bytes()].concat(),
+                utf16(text, &[0xFF, 0xFE], u16::to_le_bytes),
+                utf16(text, &[0xFE, 0xFF], u16::to_be_bytes),
+                utf16(text, &[], u16::to_le_bytes),
+            ];
+            for bytes in encoded {
                 std::fs::write(&path, &bytes).unwrap();
                 let kept = SourceFile::decode(&path, &bytes).unwrap();
+                assert_eq!(kept.text(), text.as_str());
                 let mut released = kept.clone();
                 released.release();
-                assert!(released.is_released(), "{text:?}");
+                assert!(released.is_released(), "{text:?} {:?}", kept.encoding);
                 for offset in 0..=text.len() {
-                    assert_eq!(released.line_col(offset), kept.line_col(offset), "{offset}");
+                    assert_eq!(
+                        released.line_col(offset),
+                        kept.line_col(offset),
+                        "{offset} {:?}",
+                        kept.encoding
+                    );
                 }
                 assert!(released.is_released(), "columns read lines, not the text");
                 assert_eq!(released.text(), text.as_str());
-                std::fs::write(&path, [&bytes[..], b" "].concat()).unwrap();
+                std::fs::write(&path, [&bytes[..], b"  "].concat()).unwrap();
                 let mut stale = kept.clone();
                 stale.release();
                 assert_eq!(stale.text(), "");
@@ -1126,9 +1231,6 @@ mod tests {
         let mut stale = SourceFile::decode(&path, texts[2].as_bytes()).unwrap();
         stale.release();
         assert_eq!(stale.line_col(wide), (2, 72), "a byte column once changed");
-        let mut utf16 = SourceFile::decode(&path, &utf16le_bom("é")).unwrap();
-        utf16.release();
-        assert!(!utf16.is_released());
         let mut listing = SourceFile::from_text(
             Path::new("Registry.pol"),
             "a".into(),
