@@ -97,15 +97,7 @@ pub(crate) fn read(
             tail = rest;
         }
     }
-    // What is around the list, the list left out (`[` then the rest from its `]`), read as
-    // the whole-file reader reads it.
-    let outline = format!("{}{}", &head[..=list.open], tail);
-    let mut items = Some(items);
-    let policies = list_in(&mut Cursor::new(&outline), |cursor| {
-        cursor.expect(b'[')?;
-        cursor.expect(b']')?;
-        items.take()
-    })?;
+    let policies = around_the_list(&head[..=list.open], &tail, items)?;
     let close = size - tail.len();
     line_starts.push(line_starts_in(tail.as_bytes(), close));
     // (The last window's wide lines took in the tail's.)
@@ -117,6 +109,18 @@ pub(crate) fn read(
         parsed,
         line_starts,
         wide,
+    })
+}
+
+/// The list's `items`, once what is around it (`before` up to its `[`, `after` from its `]`)
+/// is read as the whole-file reader reads it, the list left out; None when it declines.
+fn around_the_list(before: &str, after: &str, items: Vec<Policy>) -> Option<Vec<Policy>> {
+    let outline = format!("{before}{after}");
+    let mut items = Some(items);
+    list_in(&mut Cursor::new(&outline), |cursor| {
+        cursor.expect(b'[')?;
+        cursor.expect(b']')?;
+        items.take()
     })
 }
 
