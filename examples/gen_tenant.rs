@@ -13,6 +13,8 @@
 //!   settings as `<definition id>_<option>`, simple settings as integer or string values); the
 //!   rest are custom OMA-URI profiles (`windows10CustomConfiguration`). Each has `assignments`:
 //!   group includes and exclusions, all devices, assignment filters, a few unknown groups.
+//!   `--catalog-list` writes the Settings Catalog policies as one Graph list response
+//!   `intune/configurationPolicies.json` instead (the same policies, in the same order).
 //! * `entra/groups.json`: a Graph list of dynamic groups (`deviceTrustType` rules, other device
 //!   and user rules) and static groups; `entra/assignmentFilters.json`: filters.
 //! * `gpo/<name>.xml` (unless `--no-gpo`): about one GPO per 20 policies, each a
@@ -58,7 +60,8 @@ struct Args {
 }
 
 const USAGE: &str = "usage: gen_tenant --out DIR [--policies N (default 1000)] [--seed S (default 42)]\n\
-                     \x20                 [--no-gpo] [--gpo-all-in-one] [--no-stig] [--stig-rules N (default 300)]";
+                     \x20                 [--no-gpo] [--gpo-all-in-one] [--catalog-list] [--no-stig]\n\
+                     \x20                 [--stig-rules N (default 300)]";
 
 fn parse_args() -> Result<Args, String> {
     let mut params = Params {
@@ -66,6 +69,7 @@ fn parse_args() -> Result<Args, String> {
         seed: 42,
         gpo: true,
         gpo_all_in_one: false,
+        catalog_list: false,
         stig: true,
         stig_rules: 300,
     };
@@ -91,6 +95,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--no-gpo" => params.gpo = false,
             "--gpo-all-in-one" => params.gpo_all_in_one = true,
+            "--catalog-list" => params.catalog_list = true,
             "--no-stig" => params.stig = false,
             "--out" => out = Some(PathBuf::from(value("--out")?)),
             "-h" | "--help" => return Err(USAGE.to_string()),

@@ -5,16 +5,17 @@
 # sets: a typed serde_json program that reads only what the PKU2U rule needs, on all cores
 # (examples/pku2u_floor.rs).
 #
-# Each size is generated in two shapes: `intune` (Intune policies, Entra groups and filters:
-# the shape of issue 6's reference export; the comparison runs on it) and `full` (the same
-# plus GPO reports and a STIG benchmark).
+# Each size is generated in three shapes: `intune` (Intune policies, Entra groups and filters:
+# the shape of issue 6's reference export; the comparison runs on it), `list` (the same, its
+# Settings Catalog policies in one Graph list response, as a tenant-wide export writes them)
+# and `full` (`intune` plus GPO reports and a STIG benchmark).
 #
 #   scripts/bench.sh                 # 1k and 10k policies
 #   BENCH_LARGE=1 scripts/bench.sh   # also 50k (about 1.3 GB of JSON in the temp dir)
 #
 # Environment:
 #   BENCH_SIZES  policy counts (default "1000 10000"; BENCH_LARGE=1 appends 50000)
-#   BENCH_SHAPES tenant shapes (default "intune full")
+#   BENCH_SHAPES tenant shapes (default "intune list full")
 #   BENCH_SEED   generator seed (default 42)
 #   BENCH_RUNS   hyperfine runs per size for baselint (default 5; 50k uses 2)
 #   BENCH_TOOL_RUNS  hyperfine runs for the Rego tools and `--select` (default 3; 50k uses 1)
@@ -53,7 +54,7 @@ if [ "${BENCH_LARGE:-0}" = 1 ]; then
     sizes="$sizes 50000"
 fi
 seed="${BENCH_SEED:-42}"
-shapes="${BENCH_SHAPES:-intune full}"
+shapes="${BENCH_SHAPES:-intune list full}"
 runs="${BENCH_RUNS:-5}"
 tool_runs="${BENCH_TOOL_RUNS:-3}"
 # The interpreter itself, not a wrapper such as a pyenv shim (which costs a few tenths of a
@@ -201,6 +202,7 @@ for n in $sizes; do
     echo "== $n policies, $shape: generating into $dir" >&2
     shape_args=()
     if [ "$shape" = intune ]; then shape_args=(--no-gpo --no-stig); fi
+    if [ "$shape" = list ]; then shape_args=(--no-gpo --no-stig --catalog-list); fi
     "$gen" --policies "$n" --seed "$seed" --out "$dir" "${shape_args[@]}" >"$work/gen-$n-$shape.txt"
     sed 's/^/   /' "$work/gen-$n-$shape.txt" >&2
     bytes="$(du -sb "$dir" | cut -f1)"

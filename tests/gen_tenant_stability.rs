@@ -32,6 +32,7 @@ fn tenant(catalog: &Catalog) -> Files {
         seed: 42,
         gpo: true,
         gpo_all_in_one: false,
+        catalog_list: false,
         stig: true,
         stig_rules: 300,
     };

@@ -75,6 +75,7 @@ fn tenant(policies: usize, intune_wanted: usize) -> MemorySink {
         seed: 42,
         gpo: true,
         gpo_all_in_one: true,
+        catalog_list: false,
         stig: true,
         stig_rules: usize::MAX,
     };
@@ -304,6 +305,7 @@ impl TempTenant {
             seed: 42,
             gpo: true,
             gpo_all_in_one: false,
+            catalog_list: false,
             stig: true,
             stig_rules: 300,
         };

@@ -34,6 +34,9 @@ pub struct Params {
     pub gpo: bool,
     /// One `Get-GPOReport -All` file instead of one report per GPO.
     pub gpo_all_in_one: bool,
+    /// The Settings Catalog policies in one Graph list response
+    /// (`intune/configurationPolicies.json`) instead of one file each.
+    pub catalog_list: bool,
     /// A STIG XCCDF benchmark, selected in `baselint.toml`.
     pub stig: bool,
     /// Registry rules in the STIG.
@@ -152,17 +155,40 @@ pub fn generate_with(
         return Err("too few groups: use --policies 10 or more".into());
     }
 
+    let mut listed = Vec::new();
     for index in 0..params.policies {
         let rng = &mut Rng::keyed(seed, Purpose::Policy, &[index as u64]);
         let (name, policy) = if rng.chance(0.07) {
             oma_policy(index, &tenant, seed, rng, &mut written)
         } else {
-            catalog_policy(index, &pool, &tenant, seed, rng, &mut written)
+            let (name, policy) = catalog_policy(index, &pool, &tenant, seed, rng, &mut written);
+            if params.catalog_list {
+                listed.push(policy);
+                continue;
+            }
+            (name, policy)
         };
         put(
             sink,
             &format!("intune/{name}.json"),
             pretty(&policy).as_bytes(),
+            &mut written,
+        )?;
+    }
+    if params.catalog_list {
+        let list = J::Obj(vec![
+            (
+                "@odata.context",
+                s(
+                    "https://graph.microsoft.com/beta/$metadata#deviceManagement/configurationPolicies(settings(),assignments())",
+                ),
+            ),
+            ("value", J::Arr(listed)),
+        ]);
+        put(
+            sink,
+            "intune/configurationPolicies.json",
+            pretty(&list).as_bytes(),
             &mut written,
         )?;
     }
