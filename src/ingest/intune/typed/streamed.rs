@@ -258,8 +258,14 @@ fn read_window(
     }
     BUFFER.with_borrow_mut(|buffer| {
         buffer.resize(end - start, 0);
-        file.read_exact_at(buffer, start as u64).ok()?;
-        parse_window(buffer, start, last, list, id, catalog)
+        let read = file.read_exact_at(buffer, start as u64).ok();
+        let window = read.and_then(|()| parse_window(buffer, start, last, list, id, catalog));
+        // A window far longer than most (where probes found no item start) is not kept for
+        // the rest of the run.
+        if buffer.capacity() > 2 * WINDOW_BYTES {
+            *buffer = Vec::new();
+        }
+        window
     })
 }
 
