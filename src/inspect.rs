@@ -8,16 +8,6 @@ use crate::report::{Position, position};
 use crate::source::Location;
 
 #[derive(Serialize)]
-struct Inspection {
-    version: u32,
-    policies: Vec<PolicyView>,
-    groups: Vec<GroupView>,
-    controls: usize,
-    exceptions: usize,
-    errors: Vec<String>,
-}
-
-#[derive(Serialize)]
 struct PolicyView {
     name: String,
     id: Option<String>,
@@ -116,127 +106,182 @@ fn assignment_view(outcome: &Outcome, policy: &Policy, assignment: &Assignment) 
     }
 }
 
-fn inspection(outcome: &Outcome) -> Inspection {
+/// A policy as the inspection shows it.
+fn policy_view(outcome: &Outcome, p: &Policy) -> PolicyView {
     let model = &outcome.model;
-    Inspection {
-        version: 1,
-        policies: model
-            .policies
+    PolicyView {
+        name: p.name.clone(),
+        id: p.id.clone(),
+        kind: p.kind.name(),
+        position: position(
+            &model.sources,
+            Location {
+                file: p.source,
+                span: p.name_span,
+            },
+        ),
+        settings: p
+            .settings
             .iter()
-            .map(|p| PolicyView {
-                name: p.name.clone(),
-                id: p.id.clone(),
-                kind: p.kind.name(),
-                position: position(
-                    &model.sources,
-                    Location {
-                        file: p.source,
-                        span: p.name_span,
-                    },
-                ),
-                settings: p
-                    .settings
-                    .iter()
-                    .map(|s| setting_view(outcome, p, s))
-                    .collect(),
-                assignments: p
-                    .assignments
-                    .iter()
-                    .map(|a| assignment_view(outcome, p, a))
-                    .collect(),
-            })
+            .map(|s| setting_view(outcome, p, s))
             .collect(),
-        groups: model
-            .groups
+        assignments: p
+            .assignments
             .iter()
-            .map(|g| GroupView {
-                name: g.name.clone(),
-                id: g.id.clone(),
-                membership: match &g.membership {
-                    crate::model::Membership::Static => "static".to_string(),
-                    crate::model::Membership::Dynamic { rule, paused } => {
-                        format!("{}{rule}", if *paused { "(paused) " } else { "" })
-                    }
-                },
-            })
-            .collect(),
-        controls: model.controls.len(),
-        exceptions: model.exceptions.len(),
-        errors: model
-            .errors
-            .iter()
-            .map(|e| format!("{}: {}", e.position(), e.message))
+            .map(|a| assignment_view(outcome, p, a))
             .collect(),
     }
+}
+
+fn group_view(g: &crate::model::Group) -> GroupView {
+    GroupView {
+        name: g.name.clone(),
+        id: g.id.clone(),
+        membership: match &g.membership {
+            crate::model::Membership::Static => "static".to_string(),
+            crate::model::Membership::Dynamic { rule, paused } => {
+                format!("{}{rule}", if *paused { "(paused) " } else { "" })
+            }
+        },
+    }
+}
+
+fn errors(outcome: &Outcome) -> Vec<String> {
+    (outcome.model.errors.iter())
+        .map(|e| format!("{}: {}", e.position(), e.message))
+        .collect()
+}
+
+/// The inspection, its policies and groups made one at a time as they are written (a tenant's
+/// is tens of megabytes: made whole first, it took more memory than the model).
+struct Inspection<'o>(&'o Outcome);
+
+impl Serialize for Inspection<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let outcome = self.0;
+        let model = &outcome.model;
+        let mut state = serializer.serialize_struct("Inspection", 6)?;
+        state.serialize_field("version", &1u32)?;
+        state.serialize_field(
+            "policies",
+            &Each(|| model.policies.iter().map(|p| policy_view(outcome, p))),
+        )?;
+        state.serialize_field("groups", &Each(|| model.groups.iter().map(group_view)))?;
+        state.serialize_field("controls", &model.controls.len())?;
+        state.serialize_field("exceptions", &model.exceptions.len())?;
+        state.serialize_field("errors", &errors(outcome))?;
+        state.end()
+    }
+}
+
+/// A sequence serialised from the items an iterator makes.
+struct Each<F>(F);
+
+impl<F, I> Serialize for Each<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((self.0)())
+    }
+}
+
+/// The inspection as JSON, written as it is made.
+pub fn write_json(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut serializer = serde_json::Serializer::pretty(&mut *out);
+    Inspection(outcome).serialize(&mut serializer)?;
+    out.write_all(b"\n")
 }
 
 /// The inspection as JSON.
 pub fn render_json(outcome: &Outcome) -> String {
-    let mut text = serde_json::to_string_pretty(&inspection(outcome)).expect("serialises");
-    text.push('\n');
-    text
+    rendered(|out| write_json(outcome, out))
 }
 
-/// The inspection as text: one block per policy.
-pub fn render_text(outcome: &Outcome) -> String {
-    let view = inspection(outcome);
-    let mut out = String::new();
-    for p in &view.policies {
-        out.push_str(&format!(
-            "{} [{}]{}\n  {}\n",
-            p.name,
-            p.kind,
-            p.id.as_deref()
-                .map(|id| format!(" {id}"))
-                .unwrap_or_default(),
-            p.position.path_line_column(&p.position.path)
-        ));
-        for s in &p.settings {
-            out.push_str(&format!(
-                "  setting  {} = {}  ({})\n",
-                s.key,
-                s.value,
-                s.position.path_line_column(&s.position.path)
-            ));
-        }
-        for a in &p.assignments {
-            let filter = a
-                .filter
-                .as_deref()
-                .map(|f| format!(", filter {f}"))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "  {}  {}{filter}  ({})\n",
-                a.mode,
-                a.target,
-                a.position.path_line_column(&a.position.path)
-            ));
-        }
-        if p.assignments.is_empty() {
-            out.push_str("  not assigned / not linked\n");
-        }
-        out.push('\n');
+/// The inspection as text, one block per policy, written as it is made.
+pub fn write_text(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let model = &outcome.model;
+    for p in model.policies.iter().map(|p| policy_view(outcome, p)) {
+        write_policy(&p, out)?;
     }
-    for g in &view.groups {
-        out.push_str(&format!(
-            "group {}{}: {}\n",
+    for g in model.groups.iter().map(group_view) {
+        writeln!(
+            out,
+            "group {}{}: {}",
             g.name,
             g.id.as_deref()
                 .map(|id| format!(" ({id})"))
                 .unwrap_or_default(),
             g.membership
-        ));
+        )?;
     }
-    out.push_str(&format!(
-        "{} policies, {} groups, {} baseline controls, {} exceptions, {} input errors\n",
-        view.policies.len(),
-        view.groups.len(),
-        view.controls,
-        view.exceptions,
-        view.errors.len()
-    ));
-    for e in &view.errors {
-        out.push_str(&format!("error: {e}\n"));
+    let errors = errors(outcome);
+    writeln!(
+        out,
+        "{} policies, {} groups, {} baseline controls, {} exceptions, {} input errors",
+        model.policies.len(),
+        model.groups.len(),
+        model.controls.len(),
+        model.exceptions.len(),
+        errors.len()
+    )?;
+    for e in &errors {
+        writeln!(out, "error: {e}")?;
     }
-    out
+    Ok(())
+}
+
+/// The inspection as text.
+pub fn render_text(outcome: &Outcome) -> String {
+    rendered(|out| write_text(outcome, out))
+}
+
+fn rendered(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> String {
+    let mut out = Vec::new();
+    write(&mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("the inspection is UTF-8")
+}
+
+/// One policy's block of the text inspection.
+fn write_policy(p: &PolicyView, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} [{}]{}\n  {}",
+        p.name,
+        p.kind,
+        p.id.as_deref()
+            .map(|id| format!(" {id}"))
+            .unwrap_or_default(),
+        p.position.path_line_column(&p.position.path)
+    )?;
+    for s in &p.settings {
+        writeln!(
+            out,
+            "  setting  {} = {}  ({})",
+            s.key,
+            s.value,
+            s.position.path_line_column(&s.position.path)
+        )?;
+    }
+    for a in &p.assignments {
+        let filter = a
+            .filter
+            .as_deref()
+            .map(|f| format!(", filter {f}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {}  {}{filter}  ({})",
+            a.mode,
+            a.target,
+            a.position.path_line_column(&a.position.path)
+        )?;
+    }
+    if p.assignments.is_empty() {
+        writeln!(out, "  not assigned / not linked")?;
+    }
+    writeln!(out)
 }

@@ -265,11 +265,10 @@ fn inspect(args: InspectArgs) -> Exit {
         unassigned: args.input.unassigned,
         ..Default::default()
     });
-    let text = match args.format {
-        InspectFormat::Text => baselint::inspect::render_text(&outcome),
-        InspectFormat::Json => baselint::inspect::render_json(&outcome),
-    };
-    emit(&text);
+    write_stdout(|out| match args.format {
+        InspectFormat::Text => baselint::inspect::write_text(&outcome, out),
+        InspectFormat::Json => baselint::inspect::write_json(&outcome, out),
+    });
     if outcome.errors().is_empty() {
         Exit::Clean
     } else {
