@@ -196,11 +196,6 @@ pub fn write_json(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::R
     out.write_all(b"\n")
 }
 
-/// The inspection as JSON.
-pub fn render_json(outcome: &Outcome) -> String {
-    rendered(|out| write_json(outcome, out))
-}
-
 /// The inspection as text, one block per policy, written as it is made.
 pub fn write_text(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let model = &outcome.model;
@@ -232,17 +227,6 @@ pub fn write_text(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::R
         writeln!(out, "error: {e}")?;
     }
     Ok(())
-}
-
-/// The inspection as text.
-pub fn render_text(outcome: &Outcome) -> String {
-    rendered(|out| write_text(outcome, out))
-}
-
-fn rendered(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> String {
-    let mut out = Vec::new();
-    write(&mut out).expect("writing to memory does not fail");
-    String::from_utf8(out).expect("the inspection is UTF-8")
 }
 
 /// One policy's block of the text inspection.
