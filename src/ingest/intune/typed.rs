@@ -224,44 +224,23 @@ impl<'t> Fast<'t, '_> {
     /// there. One start (or none) when the list is short or not written one item per line.
     fn chunk_starts(&self, open: usize, chunk_bytes: usize) -> Vec<usize> {
         let bytes = self.text.as_bytes();
-        let blank = |at: &mut usize| {
-            while bytes.get(*at).is_some_and(|b| b" \t\r\n".contains(b)) {
-                *at += 1;
-            }
-        };
-        let mut first = open;
-        blank(&mut first);
-        if bytes.get(first) != Some(&b'[') {
+        let open = after_blank(bytes, open);
+        if bytes.get(open) != Some(&b'[') {
             return Vec::new();
         }
-        first += 1;
-        blank(&mut first);
+        let first = after_blank(bytes, open + 1);
         let chunks = (bytes.len() - first) / chunk_bytes.max(1);
         let chunks = chunks.min(4 * rayon::current_num_threads());
-        let line = bytes[..first].iter().rposition(|&b| b == b'\n');
-        let (Some(line), true) = (line, chunks > 1 && bytes.get(first) == Some(&b'{')) else {
+        let (Some(opening), true) = (item_opening(bytes, first), chunks > 1) else {
             return vec![first];
         };
-        // `\n`, the first item's indent, `{`.
-        let opening = &bytes[line..=first];
         let finder = memchr::memmem::Finder::new(opening);
-        let after_comma = |brace: usize| {
-            let before = bytes[..brace - opening.len() + 1].trim_ascii_end();
-            before.last() == Some(&b',')
-        };
         let mut starts = vec![first];
         for k in 1..chunks {
-            let mut from = (first + k * (bytes.len() - first) / chunks).max(starts[k - 1] + 1);
-            while let Some(found) = finder.find(&bytes[from..]) {
-                let brace = from + found + opening.len() - 1;
-                if after_comma(brace) {
-                    starts.push(brace);
-                    break;
-                }
-                from = brace;
-            }
-            if starts.len() == k {
-                break;
+            let from = (first + k * (bytes.len() - first) / chunks).max(starts[k - 1] + 1);
+            match next_item_start(bytes, from, &finder) {
+                Some(start) => starts.push(start),
+                None => break,
             }
         }
         starts
@@ -654,6 +633,39 @@ impl<'t> Fast<'t, '_> {
         let range = span.range();
         &self.text[range.start - self.base..range.end - self.base]
     }
+}
+
+/// The first position at or after `at` that is not JSON whitespace.
+fn after_blank(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(|b| b" \t\r\n".contains(b)) {
+        at += 1;
+    }
+    at
+}
+
+/// How the lines of a list's items open, from its first item at `first`: a line end, the
+/// item's indent, `{`. None when that item is no object opening a line of its own.
+fn item_opening(bytes: &[u8], first: usize) -> Option<&[u8]> {
+    if bytes.get(first) != Some(&b'{') {
+        return None;
+    }
+    let line = bytes[..first].iter().rposition(|&b| b == b'\n')?;
+    Some(&bytes[line..=first])
+}
+
+/// The `{` of the first line at or after `from` that holds only an item's opening (what
+/// `finder` finds: see [`item_opening`]) after a comma: a guess at an item's start, which
+/// only the item before it ending there confirms.
+fn next_item_start(bytes: &[u8], from: usize, finder: &memchr::memmem::Finder) -> Option<usize> {
+    let mut at = from;
+    while let Some(found) = finder.find(&bytes[at..]) {
+        let line = at + found;
+        if bytes[..line].trim_ascii_end().last() == Some(&b',') {
+            return Some(line + finder.needle().len() - 1);
+        }
+        at = line + 1;
+    }
+    None
 }
 
 /// The list of a Graph list response (`{"value": [...]}`, annotations beside it) or a

@@ -22,7 +22,9 @@ use std::os::unix::fs::FileExt;
 
 use rayon::prelude::*;
 
-use super::{Chunk, Fast, list_in, mentions_catalog_policy};
+use super::{
+    Chunk, Fast, after_blank, item_opening, list_in, mentions_catalog_policy, next_item_start,
+};
 use crate::catalog::Catalog;
 use crate::ingest::Parsed;
 use crate::ingest::intune::cursor::Cursor;
@@ -158,19 +160,12 @@ impl ListHead {
             None::<Vec<()>>
         });
         let (open, depth) = found?;
-        let mut first = open + 1;
-        while bytes.get(first).is_some_and(|b| b" \t\r\n".contains(b)) {
-            first += 1;
-        }
-        if bytes.get(first) != Some(&b'{') {
-            return None;
-        }
-        let line = bytes[..first].iter().rposition(|&b| b == b'\n')?;
+        let first = after_blank(bytes, open + 1);
         Some(ListHead {
             open,
             depth,
             first,
-            opening: bytes[line..=first].to_vec(),
+            opening: item_opening(bytes, first)?.to_vec(),
         })
     }
 }
@@ -213,14 +208,8 @@ fn probe_start(file: &File, from: usize, size: usize, opening: &[u8]) -> Option<
     loop {
         let end = size.min(from + probe);
         let bytes = read_at(file, from - back, end - (from - back))?;
-        let mut at = back;
-        while let Some(found) = finder.find(&bytes[at..]) {
-            let line = at + found;
-            let before = bytes[..line].trim_ascii_end();
-            if before.last() == Some(&b',') {
-                return Some(from - back + line + opening.len() - 1);
-            }
-            at = line + 1;
+        if let Some(brace) = next_item_start(&bytes, back, &finder) {
+            return Some(from - back + brace);
         }
         if end == size || probe >= PROBE_MAX {
             return None;
