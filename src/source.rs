@@ -191,13 +191,11 @@ impl SourceFile {
     /// in each line that holds a character that is not ASCII (ascending).
     pub fn streamed(path: &Path, len: usize, line_starts: &[Vec<u32>], wide: &[u32]) -> SourceFile {
         let lines = LineIndex::from_runs(line_starts);
-        let mut wide_lines: Vec<u32> = wide.iter().map(|&at| lines.line_of(at).0 as u32).collect();
-        wide_lines.dedup();
         let file = SourceFile {
             len,
             file_len: len as u64,
-            ascii: wide_lines.is_empty(),
-            wide_lines: wide_lines.into_boxed_slice(),
+            ascii: wide.is_empty(),
+            wide_lines: wide_lines(&lines, wide),
             reloaded: Some(OnceLock::new()),
             ..SourceFile::from_text(path, String::new(), Encoding::Utf8)
         };
@@ -293,16 +291,15 @@ impl SourceFile {
             && (self.ascii || cfg!(unix));
         if rereadable && self.reloaded.is_none() {
             self.lines();
-            let units = self.utf16_units_before(&[]);
-            self.file_len = (self.bom_len() + units.1 * self.unit_len()) as u64;
+            self.file_len = (self.bom_len() + self.units_before(&[self.len])[0]) as u64;
             if !self.ascii {
-                self.wide_lines = self.lines_not_ascii();
+                self.wide_lines = wide_lines(self.lines(), &wide_offsets(self.text.as_bytes(), 0));
                 if !self.is_utf8() {
                     let starts: Vec<usize> = (self.wide_lines.iter())
                         .map(|&line| self.lines().start(line as usize).unwrap_or(0) as usize)
                         .collect();
-                    self.wide_line_bytes = (self.utf16_units_before(&starts).0.iter())
-                        .map(|&units| (self.bom_len() + 2 * units) as u32)
+                    self.wide_line_bytes = (self.units_before(&starts).into_iter())
+                        .map(|bytes| (self.bom_len() + bytes) as u32)
                         .collect();
                 }
             }
@@ -324,47 +321,23 @@ impl SourceFile {
         }
     }
 
-    /// Bytes of the file per unit its length is counted in (a byte of UTF-8, a UTF-16 unit).
-    fn unit_len(&self) -> usize {
-        if self.is_utf8() { 1 } else { 2 }
-    }
-
-    /// The text's length in the file's units (UTF-8 bytes, or UTF-16 units) before each of the
-    /// `offsets` (ascending), and in all.
-    fn utf16_units_before(&self, offsets: &[usize]) -> (Vec<usize>, usize) {
-        let units = |part: &str| {
-            if self.is_utf8() || part.is_ascii() {
-                part.len()
-            } else {
-                part.encode_utf16().count()
-            }
-        };
-        let (mut at, mut total) = (0, 0);
-        let before = offsets
+    /// How many bytes of the file hold the text before each of the `offsets` (ascending),
+    /// the BOM left out: the offset itself in UTF-8, two bytes per UTF-16 unit.
+    fn units_before(&self, offsets: &[usize]) -> Vec<usize> {
+        if self.is_utf8() || self.ascii {
+            let unit = if self.is_utf8() { 1 } else { 2 };
+            return offsets.iter().map(|&offset| offset * unit).collect();
+        }
+        let mut at = 0;
+        let mut units = 0;
+        offsets
             .iter()
             .map(|&offset| {
-                total += units(&self.text[at..offset]);
+                units += self.text[at..offset].encode_utf16().count();
                 at = offset;
-                total
+                2 * units
             })
-            .collect();
-        (before, total + units(&self.text[at..]))
-    }
-
-    /// The lines of the text that hold a character that is not ASCII.
-    fn lines_not_ascii(&self) -> Box<[u32]> {
-        let bytes = self.text.as_bytes();
-        let mut lines = Vec::new();
-        let mut at = 0;
-        while let Some(found) = first_not_ascii(&bytes[at..]) {
-            let line = self.lines().line_of((at + found) as u32).0;
-            lines.push(line as u32);
-            at = self
-                .lines()
-                .start(line + 1)
-                .map_or(bytes.len(), |s| s as usize);
-        }
-        lines.into_boxed_slice()
+            .collect()
     }
 
     /// True when the text was released and has not been re-read.
@@ -421,8 +394,7 @@ impl SourceFile {
     /// character's boundary), read again from the file; None when it has changed since.
     fn wide_column(&self, line: usize, start: usize, offset: usize) -> Option<usize> {
         if self.is_utf8() {
-            let bom = self.bom_len();
-            let read = self.read_file(std::slice::from_ref(&(start + bom..offset + bom)))?;
+            let read = self.read_again(std::slice::from_ref(&(start..offset)))?;
             let read = read.into_iter().next()?;
             // Up to the offset's character (the offset may be inside one).
             let valid = match std::str::from_utf8(&read) {
@@ -569,9 +541,38 @@ impl SourceFile {
     }
 }
 
+/// The start (from `base`) of every line of `bytes` after the first: after a `\n`, and after
+/// a `\r` that no `\n` follows.
+pub(crate) fn line_starts(bytes: &[u8], base: usize) -> Vec<u32> {
+    memchr::memchr2_iter(b'\n', b'\r', bytes)
+        .filter(|&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'))
+        .map(|i| (base + i + 1) as u32)
+        .collect()
+}
+
+/// An offset (from `base`) in each line of `bytes` that holds a byte that is not ASCII: the
+/// first such byte of the line.
+pub(crate) fn wide_offsets(bytes: &[u8], base: usize) -> Vec<u32> {
+    let mut wide = Vec::new();
+    let mut at = 0;
+    while let Some(found) = first_not_ascii(&bytes[at..]) {
+        wide.push((base + at + found) as u32);
+        at += found;
+        at = memchr::memchr2(b'\n', b'\r', &bytes[at..]).map_or(bytes.len(), |end| at + end + 1);
+    }
+    wide
+}
+
+/// The lines (ascending, each once) of `wide` offsets (ascending, see [`wide_offsets`]).
+fn wide_lines(lines: &LineIndex, wide: &[u32]) -> Box<[u32]> {
+    let mut wide_lines: Vec<u32> = wide.iter().map(|&at| lines.line_of(at).0 as u32).collect();
+    wide_lines.dedup();
+    wide_lines.into_boxed_slice()
+}
+
 /// Where the first byte that is not ASCII is (whole blocks checked at once: such bytes are
 /// rare in an export, so most of the text is skipped a block at a time).
-pub(crate) fn first_not_ascii(bytes: &[u8]) -> Option<usize> {
+fn first_not_ascii(bytes: &[u8]) -> Option<usize> {
     const BLOCK: usize = 64;
     let mut at = 0;
     for block in bytes.chunks(BLOCK) {
@@ -614,11 +615,7 @@ impl LineIndex {
     const EVERY: usize = 32;
 
     fn new(text: &str) -> LineIndex {
-        let bytes = text.as_bytes();
-        let line_ends = memchr::memchr2_iter(b'\n', b'\r', bytes)
-            .filter(|&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'));
-        let starts: Vec<u32> = line_ends.map(|i| i as u32 + 1).collect();
-        LineIndex::from_starts(&starts)
+        LineIndex::from_starts(&line_starts(text.as_bytes(), 0))
     }
 
     /// The index of a text whose lines after the first start at `starts` (ascending). Both

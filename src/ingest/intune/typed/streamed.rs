@@ -29,7 +29,7 @@ use crate::catalog::Catalog;
 use crate::ingest::Parsed;
 use crate::ingest::intune::cursor::Cursor;
 use crate::model::Policy;
-use crate::source::SourceId;
+use crate::source::{self, SourceId};
 
 /// The windows a long list is read in are about this long.
 pub(crate) const WINDOW_BYTES: usize = 4 << 20;
@@ -87,8 +87,8 @@ pub(crate) fn read(
         })
         .collect::<Option<_>>()?;
     let head_part = &head.as_bytes()[..list.first];
-    let mut line_starts = vec![line_starts_in(head_part, 0)];
-    let mut wide = wide_lines_in(head_part, 0);
+    let mut line_starts = vec![source::line_starts(head_part, 0)];
+    let mut wide = source::wide_offsets(head_part, 0);
     let mut items = Vec::new();
     let mut tail = String::new();
     for window in windows {
@@ -101,7 +101,7 @@ pub(crate) fn read(
     }
     let policies = around_the_list(&head[..=list.open], &tail, items)?;
     let close = size - tail.len();
-    line_starts.push(line_starts_in(tail.as_bytes(), close));
+    line_starts.push(source::line_starts(tail.as_bytes(), close));
     // (The last window's wide lines took in the tail's.)
     let parsed = Parsed {
         policies,
@@ -285,7 +285,7 @@ fn parse_window(
     Some(Window {
         policies,
         line_starts,
-        wide: wide_lines_in(bytes, start),
+        wide: source::wide_offsets(bytes, start),
         rest: last.then(|| text[close..].to_string()),
     })
 }
@@ -305,33 +305,6 @@ fn utf8_head(bytes: &[u8]) -> Option<&str> {
         Err(e) if e.error_len().is_none() => std::str::from_utf8(&bytes[..e.valid_up_to()]).ok(),
         Err(_) => None,
     }
-}
-
-/// An offset (from `base`) in each line of `bytes` that holds a byte that is not ASCII: the
-/// first such byte of the line.
-fn wide_lines_in(bytes: &[u8], base: usize) -> Vec<u32> {
-    let mut wide = Vec::new();
-    if bytes.is_ascii() {
-        return wide;
-    }
-    let mut at = 0;
-    while let Some(found) = crate::source::first_not_ascii(&bytes[at..]) {
-        wide.push((base + at + found) as u32);
-        at += found;
-        at = memchr::memchr2(b'\n', b'\r', &bytes[at..]).map_or(bytes.len(), |end| at + end + 1);
-    }
-    wide
-}
-
-/// The offset (from `base`) of every line start in `bytes`, as the cursor records them: after
-/// a `\n`, and after a `\r` that no `\n` follows.
-fn line_starts_in(bytes: &[u8], base: usize) -> Vec<u32> {
-    let ends = bytes.iter().enumerate().filter(|&(at, &byte)| match byte {
-        b'\n' => true,
-        b'\r' => bytes.get(at + 1) != Some(&b'\n'),
-        _ => false,
-    });
-    ends.map(|(at, _)| (base + at + 1) as u32).collect()
 }
 
 #[cfg(test)]
