@@ -222,9 +222,7 @@ fn quoted_locations<'i>(item: &'i Item<'_>) -> impl Iterator<Item = Location> + 
 /// The files an open finding quotes: its own and those of its related labels.
 fn quoted_files<'s>(item: &Item<'s>) -> impl Iterator<Item = &'s SourceFile> {
     let sources = item.sources;
-    std::iter::once(&item.finding.primary)
-        .chain(&item.finding.related)
-        .map(move |label| sources.get(label.location.file))
+    quoted_locations(item).map(move |location| sources.get(location.file))
 }
 
 impl SourceCode for FileSource<'_> {
@@ -401,26 +399,28 @@ fn related_block<'a>(sources: &'a Sources, texts: &'a Texts, label: &Label) -> R
     }
 }
 
-/// The main diagnostic (labels in the primary file) and the blocks for other labels (in other
-/// files, or on long lines), each with where its label is.
+/// The blocks of a finding: first the main diagnostic (the labels in the primary file), then
+/// a block for each other label (in another file, or on a long line); each with whether the
+/// lines around its label are long (see [`has_long_context`]).
 fn render_finding<'a>(
     sources: &'a Sources,
     texts: &'a Texts,
     finding: &Finding,
-) -> (Rendered<'a>, Vec<(Rendered<'a>, Location)>) {
+) -> Vec<(Rendered<'a>, bool)> {
     let file = finding.primary.location.file;
     let mut labels = vec![labeled(&finding.primary, true)];
-    let mut elsewhere = Vec::new();
+    let mut blocks = Vec::new();
     // Labels share the primary label's snippet only where every line around them is short: on
     // a long line (a file on one line), miette would draw one label at the column of the other,
     // and it panics past column 65,535.
-    let short = |label: &Label| !has_long_context(sources, texts, label.location);
-    let together = short(&finding.primary);
+    let long = |label: &Label| has_long_context(sources, texts, label.location);
+    let primary_long = long(&finding.primary);
     for label in &finding.related {
-        if label.location.file == file && together && short(label) {
+        let label_long = long(label);
+        if label.location.file == file && !primary_long && !label_long {
             labels.push(labeled(label, false));
         } else {
-            elsewhere.push((related_block(sources, texts, label), label.location));
+            blocks.push((related_block(sources, texts, label), label_long));
         }
     }
     let main = Rendered {
@@ -434,7 +434,8 @@ fn render_finding<'a>(
         labels,
         related: Vec::new(),
     };
-    (main, elsewhere)
+    blocks.insert(0, (main, primary_long));
+    blocks
 }
 
 fn render_error<'a>(sources: &'a Sources, texts: &'a Texts, error: &InputError) -> Rendered<'a> {
@@ -578,25 +579,27 @@ impl Handlers {
         texts: &Texts,
         location: Location,
     ) -> &GraphicalReportHandler {
-        if has_long_context(sources, texts, location) {
-            &self.compact
-        } else {
-            &self.full
-        }
+        self.for_context(has_long_context(sources, texts, location))
     }
 
-    /// One open finding: its diagnostic, notes, and the blocks of its labels in other files.
+    /// The renderer for a label whose surrounding lines are long, or not.
+    fn for_context(&self, long: bool) -> &GraphicalReportHandler {
+        if long { &self.compact } else { &self.full }
+    }
+
+    /// One open finding: its diagnostic, notes, and the blocks of its other labels.
     fn finding(&self, item: &Item, texts: &Texts, width: usize) -> String {
         let mut out = String::new();
-        let (main, elsewhere) = render_finding(item.sources, texts, item.finding);
-        self.pick(item.sources, texts, item.finding.primary.location)
-            .render_report(&mut out, &main)
-            .expect("rendering to a String cannot fail");
-        out.push_str(&note_lines(item.finding, width));
-        for (block, location) in &elsewhere {
-            self.pick(item.sources, texts, *location)
+        for (n, (block, long)) in render_finding(item.sources, texts, item.finding)
+            .iter()
+            .enumerate()
+        {
+            self.for_context(*long)
                 .render_report(&mut out, block)
                 .expect("rendering to a String cannot fail");
+            if n == 0 {
+                out.push_str(&note_lines(item.finding, width));
+            }
         }
         out.push('\n');
         out
@@ -713,6 +716,16 @@ fn summary_line(report: &Report) -> String {
 mod tests {
     use super::*;
 
+    /// A seeded xorshift generator of numbers below a bound (0 for a bound of 0 or 1).
+    fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound.max(1) as u64) as usize
+        }
+    }
+
     /// What miette reads for a span, as comparable values.
     fn contents(
         read: Result<Box<dyn SpanContents<'_> + '_>, MietteError>,
@@ -731,13 +744,7 @@ mod tests {
 
     #[test]
     fn spans_read_through_the_line_index_are_what_miette_reads_from_the_start_but_the_count() {
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |bound: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % bound as u64) as usize
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
         for _ in 0..60 {
             let mut text = String::new();
             for _ in 0..next(40) {
@@ -776,20 +783,14 @@ mod tests {
         }
     }
 
-    /// Of a released UTF-8 file (ASCII or not), only the lines around the quoted spans are read again, and
-    /// miette reads from them what it reads from the whole text: for every quoted span, with
-    /// the context lines of either handler, and for the union of two spans (how miette joins
-    /// two labels' snippets) when their excerpts met. A file changed since it was parsed shows
-    /// nothing.
+    /// Of a released UTF-8 file (ASCII or not), only the lines around the quoted spans are
+    /// read again, and miette reads from them what it reads from the whole text: for every
+    /// quoted span, with the context lines of either handler, and for the union of two spans
+    /// (how miette joins two labels' snippets) when their excerpts met. A file changed since it
+    /// was parsed shows nothing.
     #[test]
     fn excerpts_read_again_show_what_the_whole_text_shows() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move |bound: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % bound.max(1) as u64) as usize
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         let path = std::env::temp_dir().join(format!("baselint-excerpts-{}", std::process::id()));
         for round in 0..30 {
             let mut text = String::new();
