@@ -101,13 +101,10 @@ pub fn generate_with(
         .enumerate()
         .map(|(i, g)| group_json(g, i, seed))
         .collect();
-    let groups_doc = J::Obj(vec![
-        (
-            "@odata.context",
-            s("https://graph.microsoft.com/v1.0/$metadata#groups"),
-        ),
-        ("value", J::Arr(group_list)),
-    ]);
+    let groups_doc = list_response(
+        "https://graph.microsoft.com/v1.0/$metadata#groups",
+        group_list,
+    );
     put(
         sink,
         "entra/groups.json",
@@ -121,13 +118,10 @@ pub fn generate_with(
         .count();
 
     let filters = make_filters(10 + params.policies / 500, seed);
-    let filters_doc = J::Obj(vec![
-        (
-            "@odata.context",
-            s("https://graph.microsoft.com/beta/$metadata#deviceManagement/assignmentFilters"),
-        ),
-        ("value", J::Arr(filters.iter().map(filter_json).collect())),
-    ]);
+    let filters_doc = list_response(
+        "https://graph.microsoft.com/beta/$metadata#deviceManagement/assignmentFilters",
+        filters.iter().map(filter_json).collect(),
+    );
     put(
         sink,
         "entra/assignmentFilters.json",
@@ -176,15 +170,10 @@ pub fn generate_with(
         )?;
     }
     if params.catalog_list {
-        let list = J::Obj(vec![
-            (
-                "@odata.context",
-                s(
-                    "https://graph.microsoft.com/beta/$metadata#deviceManagement/configurationPolicies(settings(),assignments())",
-                ),
-            ),
-            ("value", J::Arr(listed)),
-        ]);
+        let list = list_response(
+            "https://graph.microsoft.com/beta/$metadata#deviceManagement/configurationPolicies(settings(),assignments())",
+            listed,
+        );
         put(
             sink,
             "intune/configurationPolicies.json",
@@ -211,6 +200,14 @@ pub fn generate_with(
     let config = config_toml(params, &groups, &ous);
     put(sink, "baselint.toml", config.as_bytes(), &mut written)?;
     Ok(written)
+}
+
+/// A Graph list response: `items` under `value`, beside the `@odata.context` annotation.
+fn list_response(context: &str, items: Vec<J>) -> J {
+    J::Obj(vec![
+        ("@odata.context", s(context)),
+        ("value", J::Arr(items)),
+    ])
 }
 
 /// About one GPO per 20 policies, as UTF-16 reports under `gpo/`.

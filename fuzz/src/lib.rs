@@ -106,18 +106,24 @@ pub fn intune_json(data: &[u8]) {
         );
         // The fast path hands its line starts to the file: they must be the text's.
         let fresh = decode("fuzz.json", data).expect("decoded once already");
-        assert_eq!(file.line_count(), fresh.line_count(), "line count");
         for line in 1..=fresh.line_count() {
             assert_eq!(file.line(line), fresh.line(line), "line {line}");
         }
-        let step = 1 + file.len() / 512;
-        for offset in (0..=file.len()).step_by(step).chain([file.len()]) {
-            assert_eq!(
-                file.line_col(offset),
-                fresh.line_col(offset),
-                "offset {offset}"
-            );
-        }
+        assert_same_positions(&file, &fresh);
+    }
+}
+
+/// `file` gives the lines and columns of `expected` (the same text, indexed anew): its line
+/// count, and the line and column of offsets spread over the text.
+fn assert_same_positions(file: &SourceFile, expected: &SourceFile) {
+    assert_eq!(file.line_count(), expected.line_count(), "line count");
+    let step = 1 + expected.len() / 512;
+    for offset in (0..=expected.len()).step_by(step).chain([expected.len()]) {
+        assert_eq!(
+            file.line_col(offset),
+            expected.line_col(offset),
+            "offset {offset}"
+        );
     }
 }
 
@@ -145,15 +151,7 @@ pub fn streamed_list(data: &[u8]) {
         format!("{:?}", read.policies),
         "read in windows and whole, the policies differ"
     );
-    assert_eq!(file.line_count(), whole.line_count(), "line count");
-    let step = 1 + body.len() / 512;
-    for offset in (0..=body.len()).step_by(step).chain([body.len()]) {
-        assert_eq!(
-            file.line_col(offset),
-            whole.line_col(offset),
-            "offset {offset}"
-        );
-    }
+    assert_same_positions(&file, &whole);
 }
 
 /// The fast path's JSON cursor: it accepts exactly what serde_json accepts, save unpaired
