@@ -665,7 +665,9 @@ impl LineIndex {
 
     /// [`LineIndex::from_starts`] of the starts of `runs` one after another (ascending), without
     /// joining them first: a long list file read window by window holds its line starts per
-    /// window, tens of megabytes in all.
+    /// window, tens of megabytes in all. `from_starts` keeps its own loop: written as this one
+    /// over a single run, it took 27.9M instructions instead of 12.5M on the 1k tenant
+    /// (callgrind), where it runs once per file.
     fn from_runs(runs: &[Vec<u32>]) -> LineIndex {
         let starts = || runs.iter().flatten().copied();
         let varint_bytes = |length: u32| (32 - length.leading_zeros()).max(1).div_ceil(7) as usize;
