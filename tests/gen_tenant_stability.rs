@@ -27,18 +27,58 @@ impl Sink for MemorySink {
 }
 
 fn tenant(catalog: &Catalog) -> Files {
+    tenant_with(catalog, false)
+}
+
+fn tenant_with(catalog: &Catalog, catalog_list: bool) -> Files {
     let params = Params {
         policies: 200,
         seed: 42,
         gpo: true,
         gpo_all_in_one: false,
-        catalog_list: false,
+        catalog_list,
         stig: true,
         stig_rules: 300,
     };
     let mut sink = MemorySink(Files::new());
     generator::generate_with(&params, catalog, &mut sink).expect("the generator runs");
     sink.0
+}
+
+/// `--catalog-list` writes the Settings Catalog policies as one Graph list response: the same
+/// policies, in the same order, as the files of a tenant generated without it; every other
+/// file is the same.
+#[test]
+fn the_catalog_list_holds_the_policies_of_the_per_file_tenant() {
+    let catalog = Catalog::builtin();
+    let (per_file, listed) = (tenant_with(catalog, false), tenant_with(catalog, true));
+    let list: Value = serde_json::from_slice(&listed["intune/configurationPolicies.json"]).unwrap();
+    let items = list["value"].as_array().expect("a list response");
+    let catalog_policy = |policy: &Value| {
+        policy["@odata.type"] == "#microsoft.graph.deviceManagementConfigurationPolicy"
+    };
+    // Files are keyed by path, named by policy: back to policy order by the number that ends
+    // each name.
+    let mut files: Vec<(&String, Value)> = per_file
+        .iter()
+        .filter(|(path, _)| path.starts_with("intune/"))
+        .map(|(path, bytes)| (path, serde_json::from_slice(bytes).unwrap()))
+        .collect();
+    files.sort_by_key(|(path, _)| path.rsplit(" - ").next().map(str::to_string));
+    let from_files: Vec<&Value> = (files.iter().map(|(_, policy)| policy))
+        .filter(|policy| catalog_policy(policy))
+        .collect();
+    assert!(from_files.len() > 150, "{} policies", from_files.len());
+    assert_eq!(items.iter().collect::<Vec<_>>(), from_files);
+    for (path, bytes) in &per_file {
+        let listed_file = listed.get(path);
+        let is_catalog_file =
+            path.starts_with("intune/") && catalog_policy(&serde_json::from_slice(bytes).unwrap());
+        assert_eq!(listed_file.is_none(), is_catalog_file, "{path}");
+        if let Some(listed_bytes) = listed_file {
+            assert_eq!(listed_bytes, bytes, "{path}");
+        }
+    }
 }
 
 /// A record the Intune settings pool can draw: a top-level Settings Catalog definition.
