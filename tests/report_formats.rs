@@ -363,6 +363,61 @@ fn junit_is_well_formed_and_round_trips_names() {
     assert!(names.iter().all(|n| n == name), "{names:?}");
 }
 
+/// The counts a JUnit report announces before its cases (`tests`, `failures`, `errors`,
+/// `skipped`), and those its cases give.
+fn junit_counts(xml: &str) -> ([usize; 4], [usize; 4]) {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut announced = None;
+    let mut counted = [0; 4];
+    // What the open test case holds: failure, error, skipped.
+    let mut holds = [false; 3];
+    let tally = |holds: &mut [bool; 3], counted: &mut [usize; 4]| {
+        counted[0] += 1;
+        counted[1] += usize::from(holds[0]);
+        counted[2] += usize::from(holds[1]);
+        counted[3] += usize::from(holds[2] && !holds[0]);
+        *holds = [false; 3];
+    };
+    loop {
+        let event = reader.read_event().unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        match &event {
+            Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                "testsuite" => {
+                    let count = |name: &str| -> usize {
+                        let attr = e.try_get_attribute(name).unwrap().unwrap();
+                        attr.value.parse().unwrap()
+                    };
+                    announced = Some(["tests", "failures", "errors", "skipped"].map(count));
+                }
+                "failure" => holds[0] = true,
+                "error" => holds[1] = true,
+                "skipped" => holds[2] = true,
+                "testcase" if matches!(event, Event::Empty(_)) => tally(&mut holds, &mut counted),
+                _ => {}
+            },
+            Event::End(e) if e.name().as_ref() == "testcase" => tally(&mut holds, &mut counted),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    (announced.expect("a testsuite element"), counted)
+}
+
+#[test]
+fn junit_announces_the_counts_its_cases_give() {
+    // The example has failures, excepted findings and findings about no policy (exceptions);
+    // the fixtures have input errors too.
+    let example = example("junit");
+    let (announced, counted) = junit_counts(&example);
+    assert_eq!(announced, counted);
+    assert!(counted[1] > 0 && counted[3] > 0, "{counted:?}");
+    let output = baselint(&["check", "tests/fixtures", "--format", "junit"], root());
+    let (announced, counted) = junit_counts(&stdout(&output));
+    assert_eq!(announced, counted);
+    assert!(counted[1] > 0 && counted[2] > 0, "{counted:?}");
+}
+
 #[test]
 fn junit_input_errors_are_error_elements() {
     let output = baselint(

@@ -3,9 +3,10 @@
 //! is a `<failure>`, an excepted one makes its case `<skipped>`, and each input error is a
 //! test case of class `input`, named by its position, with an `<error>`.
 
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io::{self, Write};
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use super::{Item, Report};
 use crate::model::{InputError, Policy};
@@ -54,29 +55,30 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
-/// One test case and what it holds.
-struct Case<'r> {
-    classname: String,
-    name: String,
-    file: String,
+/// A rule's findings about one policy (by identity: its id, else its name): what one test
+/// case holds. Groups are kept in the order of their first finding.
+struct Group<'r> {
+    rule: &'r str,
+    first: &'r Item<'r>,
     failures: Vec<&'r Item<'r>>,
     excepted: Vec<&'r Item<'r>>,
-    error: Option<&'r InputError>,
 }
 
-fn policy_cases<'r>(report: &'r Report<'r>) -> Vec<Case<'r>> {
-    let model = &report.outcome.model;
-    let mut cases = Vec::new();
-    // By rule id and policy identity: the key that ties a finding to a policy.
-    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
-    for rule in &report.outcome.rules {
-        for policy in &model.policies {
-            index
-                .entry((rule.id.as_str(), policy.identity()))
-                .or_insert(cases.len());
-            cases.push(policy_case(report, &rule.id, policy));
-        }
+impl Group<'_> {
+    fn is_failure(&self) -> bool {
+        !self.failures.is_empty()
     }
+
+    fn is_skipped(&self) -> bool {
+        self.failures.is_empty() && !self.excepted.is_empty()
+    }
+}
+
+/// The reported findings (fixed ones are not test results) grouped by rule and policy, with
+/// an index by (rule id, policy identity).
+fn groups<'r>(report: &'r Report<'r>) -> (Vec<Group<'r>>, HashMap<(&'r str, &'r str), usize>) {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut index = HashMap::new();
     for item in report
         .items
         .iter()
@@ -89,54 +91,21 @@ fn policy_cases<'r>(report: &'r Report<'r>) -> Vec<Case<'r>> {
             .map(|p| p.id.as_deref().unwrap_or(&p.name))
             .unwrap_or_default();
         let slot = *index.entry((f.rule.as_str(), identity)).or_insert_with(|| {
-            cases.push(Case {
-                classname: f.rule.to_string(),
-                name: f
-                    .policy
-                    .as_ref()
-                    .map_or("(no policy)".into(), |p| p.name.clone()),
-                file: report.paths.shown(&item.position().path),
+            groups.push(Group {
+                rule: f.rule.as_str(),
+                first: item,
                 failures: Vec::new(),
                 excepted: Vec::new(),
-                error: None,
             });
-            cases.len() - 1
+            groups.len() - 1
         });
         if item.is_open() {
-            cases[slot].failures.push(item);
+            groups[slot].failures.push(item);
         } else {
-            cases[slot].excepted.push(item);
+            groups[slot].excepted.push(item);
         }
     }
-    cases
-}
-
-fn policy_case<'r>(report: &'r Report<'r>, rule: &str, policy: &Policy) -> Case<'r> {
-    let file = &report.outcome.model.sources.get(policy.source).display_path;
-    Case {
-        classname: rule.to_string(),
-        name: policy.name.clone(),
-        file: report.paths.shown(file),
-        failures: Vec::new(),
-        excepted: Vec::new(),
-        error: None,
-    }
-}
-
-fn error_cases<'r>(report: &'r Report<'r>) -> Vec<Case<'r>> {
-    report
-        .outcome
-        .errors()
-        .iter()
-        .map(|error| Case {
-            classname: "input".to_string(),
-            name: error_position(report, error),
-            file: report.paths.shown(&error.path),
-            failures: Vec::new(),
-            excepted: Vec::new(),
-            error: Some(error),
-        })
-        .collect()
+    (groups, index)
 }
 
 /// `path:line:col` of an input error, as far as it is known (also the test case's name, so
@@ -179,88 +148,157 @@ fn failure_body(report: &Report, item: &Item) -> String {
     body
 }
 
-fn write_case(out: &mut String, report: &Report, case: &Case) {
-    let _ = write!(
+/// A test case's opening tag up to its end: `name` and `file` come escaped.
+fn write_case_head(out: &mut dyn Write, classname: &str, name_and_file: &str) -> io::Result<()> {
+    write!(
         out,
-        "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\"",
-        escape_attribute(&case.classname),
-        escape_attribute(&case.name),
-        escape_attribute(&case.file)
-    );
-    if case.failures.is_empty() && case.excepted.is_empty() && case.error.is_none() {
-        out.push_str("/>\n");
-        return;
+        "    <testcase classname=\"{}\"{name_and_file}",
+        escape_attribute(classname)
+    )
+}
+
+/// The ` name="..." file="..."` attributes of a test case, escaped.
+fn name_and_file(name: &str, file: &str) -> String {
+    format!(
+        " name=\"{}\" file=\"{}\"",
+        escape_attribute(name),
+        escape_attribute(file)
+    )
+}
+
+/// The rest of a test case from its opening tag's end: what it holds, if anything.
+fn write_case_body(
+    out: &mut dyn Write,
+    report: &Report,
+    group: Option<&Group>,
+    error: Option<&InputError>,
+) -> io::Result<()> {
+    let (failures, excepted) = group.map_or((&[][..], &[][..]), |g| {
+        (g.failures.as_slice(), g.excepted.as_slice())
+    });
+    if failures.is_empty() && excepted.is_empty() && error.is_none() {
+        return out.write_all(b"/>\n");
     }
-    out.push_str(">\n");
-    for item in &case.failures {
+    out.write_all(b">\n")?;
+    for item in failures {
         let f = item.finding;
-        let _ = writeln!(
+        writeln!(
             out,
             "      <failure type=\"{}\" message=\"{}\">{}</failure>",
             f.severity,
             escape_attribute(&format!("{}: {}", f.summary, f.message)),
             escape_text(&failure_body(report, item))
-        );
+        )?;
     }
-    if case.failures.is_empty()
-        && let Some(item) = case.excepted.first()
+    if failures.is_empty()
+        && let Some(item) = excepted.first()
     {
         let s = item.suppression.as_ref().expect("excepted items have one");
         let reason = match &s.id {
             Some(id) => format!("excepted by {id}: {}", s.justification),
             None => format!("excepted: {}", s.justification),
         };
-        let _ = writeln!(
+        writeln!(
             out,
             "      <skipped message=\"{}\"/>",
             escape_attribute(&reason)
-        );
+        )?;
     }
-    if let Some(error) = case.error {
+    if let Some(error) = error {
         let at = error_position(report, error);
-        let _ = writeln!(
+        writeln!(
             out,
             "      <error type=\"input\" message=\"{}\">{}</error>",
             escape_attribute(&error.message),
             escape_text(&format!("{at}: {}", error.message))
-        );
+        )?;
     }
-    out.push_str("    </testcase>\n");
+    out.write_all(b"    </testcase>\n")
 }
 
 /// Render the report as JUnit XML.
 pub fn render(report: &Report) -> String {
-    let mut cases = policy_cases(report);
-    cases.extend(error_cases(report));
-    let failures = cases.iter().filter(|c| !c.failures.is_empty()).count();
-    let errors = cases.iter().filter(|c| c.error.is_some()).count();
-    let skipped = cases
+    let mut out = Vec::new();
+    write(report, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("the report is UTF-8")
+}
+
+/// Write the report as JUnit XML to `out`, case by case: a test case for every rule and
+/// policy (120k on a tenant of 10k policies and twelve rules), none held rendered.
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let model = &report.outcome.model;
+    let rules = &report.outcome.rules;
+    let errors = report.outcome.errors();
+    let (groups, index) = groups(report);
+    // A group whose rule ran and whose policy was read is held by that rule's first case
+    // for the policy's identity; any other gets a case of its own after them.
+    let identities: HashSet<&str> = model.policies.iter().map(Policy::identity).collect();
+    let held_by_policy = |g: &Group| {
+        let f = g.first.finding;
+        let identity = f
+            .policy
+            .as_ref()
+            .map_or("", |p| p.id.as_deref().unwrap_or(&p.name));
+        rules.iter().any(|r| r.id == g.rule) && identities.contains(identity)
+    };
+    let own_cases: Vec<&Group> = groups.iter().filter(|g| !held_by_policy(g)).collect();
+    let tests = rules.len() * model.policies.len() + own_cases.len() + errors.len();
+    let failures = groups.iter().filter(|g| g.is_failure()).count();
+    let skipped = groups.iter().filter(|g| g.is_skipped()).count();
+    let errors_count = errors.len();
+    let counts = format!(
+        "tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors_count}\" skipped=\"{skipped}\""
+    );
+    writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+    writeln!(out, "<testsuites name=\"baselint\" {counts}>")?;
+    writeln!(out, "  <testsuite name=\"baselint\" {counts}>")?;
+    // Each policy's name and file, escaped once for all the rules' cases.
+    let policy_attributes: Vec<String> = model
+        .policies
         .iter()
-        .filter(|c| c.failures.is_empty() && !c.excepted.is_empty())
-        .count();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"baselint\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">",
-        cases.len()
-    );
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"baselint\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">",
-        cases.len()
-    );
-    for case in &cases {
-        write_case(&mut out, report, case);
+        .map(|policy| {
+            let file = &model.sources.get(policy.source).display_path;
+            name_and_file(&policy.name, &report.paths.shown(file))
+        })
+        .collect();
+    let mut held = vec![false; groups.len()];
+    for rule in rules {
+        for (policy, attributes) in model.policies.iter().zip(&policy_attributes) {
+            let group = index
+                .get(&(rule.id.as_str(), policy.identity()))
+                .filter(|&&g| !std::mem::replace(&mut held[g], true))
+                .map(|&g| &groups[g]);
+            write_case_head(out, &rule.id, attributes)?;
+            write_case_body(out, report, group, None)?;
+        }
+    }
+    for group in own_cases {
+        let item = group.first;
+        let name = item
+            .finding
+            .policy
+            .as_ref()
+            .map_or("(no policy)", |p| p.name.as_str());
+        let file = report.paths.shown(&item.position().path);
+        write_case_head(out, group.rule, &name_and_file(name, &file))?;
+        write_case_body(out, report, Some(group), None)?;
+    }
+    for error in errors {
+        let attributes = name_and_file(
+            &error_position(report, error),
+            &report.paths.shown(&error.path),
+        );
+        write_case_head(out, "input", &attributes)?;
+        write_case_body(out, report, None, Some(error))?;
     }
     if let Some(system_out) = system_out(report) {
-        let _ = writeln!(
+        writeln!(
             out,
             "    <system-out>{}</system-out>",
             escape_text(&system_out)
-        );
+        )?;
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    out.write_all(b"  </testsuite>\n</testsuites>\n")
 }
 
 /// Fixed findings and stale baseline entries: facts for the log, not test results.

@@ -422,8 +422,8 @@ pub fn render(format: Format, report: &Report, style: human::Style) -> String {
     }
 }
 
-/// Write a report to `out`; the human, JSON and SARIF reports are streamed as they are
-/// rendered.
+/// Write a report to `out`; the human, JSON, SARIF and JUnit reports are streamed as they
+/// are rendered.
 pub fn write(
     format: Format,
     report: &Report,
@@ -434,6 +434,7 @@ pub fn write(
         Format::Human => human::write(report, style, out),
         Format::Json => json::write(report, out),
         Format::Sarif => sarif::write(report, out),
+        Format::Junit => junit::write(report, out),
         _ => out.write_all(render(format, report, style).as_bytes()),
     }
 }
