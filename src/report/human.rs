@@ -363,31 +363,40 @@ fn note_lines(finding: &Finding, width: usize) -> String {
 
 /// Word-wrap `text` to `width` columns, first line after `first`, the rest after `rest`.
 fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
-    let mut out = String::new();
-    let mut line = first.to_string();
+    let mut out = String::with_capacity(text.len() + 2 * width / 8 + first.len());
+    out.push_str(first);
+    // The current line's length in characters, and whether it has a word yet.
+    let mut columns = first.chars().count();
     let mut empty = true;
     for word in text.split(' ') {
-        if !empty && line.chars().count() + 1 + word.chars().count() > width {
-            out.push_str(&line);
+        let word_columns = word.chars().count();
+        if !empty && columns + 1 + word_columns > width {
             out.push('\n');
-            line = rest.to_string();
+            out.push_str(rest);
+            columns = rest.chars().count();
             empty = true;
         }
         if !empty {
-            line.push(' ');
+            out.push(' ');
+            columns += 1;
         }
-        line.push_str(word);
+        out.push_str(word);
+        columns += word_columns;
         empty = false;
     }
-    out.push_str(&line);
     out.push('\n');
     out
 }
 
-fn related_block<'a>(sources: &'a Sources, texts: &'a Texts, label: &Label) -> Rendered<'a> {
+fn related_block<'a>(
+    sources: &'a Sources,
+    texts: &'a Texts,
+    wrapping: &Wrapping,
+    label: &Label,
+) -> Rendered<'a> {
     let span = label.location.span;
     Rendered {
-        header: label.message.clone(),
+        header: wrapping.header(&label.message, miette::Severity::Advice),
         severity: miette::Severity::Advice,
         help: None,
         source: Some(file_source(sources, texts, label.location.file)),
@@ -405,6 +414,7 @@ fn related_block<'a>(sources: &'a Sources, texts: &'a Texts, label: &Label) -> R
 fn render_finding<'a>(
     sources: &'a Sources,
     texts: &'a Texts,
+    wrapping: &Wrapping,
     finding: &Finding,
 ) -> Vec<(Rendered<'a>, bool)> {
     let file = finding.primary.location.file;
@@ -420,16 +430,18 @@ fn render_finding<'a>(
         if label.location.file == file && !primary_long && !label_long {
             labels.push(labeled(label, false));
         } else {
-            blocks.push((related_block(sources, texts, label), label_long));
+            blocks.push((related_block(sources, texts, wrapping, label), label_long));
         }
     }
+    let severity = miette_severity(finding.severity);
+    let header = format!(
+        "{}[{}]: {}",
+        finding.severity, finding.rule, finding.summary
+    );
     let main = Rendered {
-        header: format!(
-            "{}[{}]: {}",
-            finding.severity, finding.rule, finding.summary
-        ),
-        severity: miette_severity(finding.severity),
-        help: (!finding.help.is_empty()).then(|| finding.help.to_string()),
+        header: wrapping.repeated_header(header, severity),
+        severity,
+        help: (!finding.help.is_empty()).then(|| wrapping.help(&finding.help)),
         source: Some(file_source(sources, texts, file)),
         labels,
         related: Vec::new(),
@@ -438,7 +450,12 @@ fn render_finding<'a>(
     blocks
 }
 
-fn render_error<'a>(sources: &'a Sources, texts: &'a Texts, error: &InputError) -> Rendered<'a> {
+fn render_error<'a>(
+    sources: &'a Sources,
+    texts: &'a Texts,
+    wrapping: &Wrapping,
+    error: &InputError,
+) -> Rendered<'a> {
     let position = error.position();
     let (source, labels) = match error.location {
         Some(location) => (
@@ -454,7 +471,10 @@ fn render_error<'a>(sources: &'a Sources, texts: &'a Texts, error: &InputError) 
         None => (None, Vec::new()),
     };
     Rendered {
-        header: format!("error[input]: {position}: {}", error.message),
+        header: wrapping.header(
+            &format!("error[input]: {position}: {}", error.message),
+            miette::Severity::Error,
+        ),
         severity: miette::Severity::Error,
         help: None,
         source,
@@ -530,7 +550,10 @@ pub fn write(report: &Report, style: Style, out: &mut dyn std::io::Write) -> std
             None => &handlers.full,
         };
         chosen
-            .render_report(&mut rest, &render_error(sources, &texts, error))
+            .render_report(
+                &mut rest,
+                &render_error(sources, &texts, &handlers.wrapping, error),
+            )
             .expect("rendering to a String cannot fail");
         rest.push('\n');
     }
@@ -549,11 +572,143 @@ pub fn write(report: &Report, style: Style, out: &mut dyn std::io::Write) -> std
     out.write_all(rest.as_bytes())
 }
 
+/// The texts miette wraps (a diagnostic's header and its help), wrapped here as it would wrap
+/// them: the same `textwrap` call, with indents of the same width. Told not to wrap, miette
+/// then only indents each line, so the report is the same. Done here, a rule's header and
+/// help are wrapped once, not again for each of its findings: textwrap (with Unicode line
+/// breaking) took about a third of the human report's instructions.
+struct Wrapping {
+    /// miette wraps to its width less two.
+    width: usize,
+    /// A header's first-line indent per severity (error, warning, advice), and the indent of
+    /// its further lines.
+    header_first: [Indent; 3],
+    header_rest: Indent,
+    help_first: Indent,
+    help_rest: Indent,
+    /// Headers and helps wrapped so far (by kind and text).
+    done: std::sync::Mutex<HashMap<(u8, String), String>>,
+}
+
+/// An indent miette writes before a line of wrapped text.
+struct Indent {
+    /// As miette writes it without colour (textwrap counts its width, and skips colour codes).
+    text: String,
+    /// What miette leaves out of it before a blank line when it does not wrap: its trailing
+    /// spaces when they are not inside a colour code.
+    dropped: &'static str,
+}
+
+impl Indent {
+    fn new(text: String, dropped: &'static str) -> Indent {
+        Indent { text, dropped }
+    }
+}
+
+impl Wrapping {
+    const HELP_KIND: u8 = 3;
+
+    fn new(theme: &GraphicalTheme, width: usize, color: bool) -> Wrapping {
+        let chars = &theme.characters;
+        // miette colours an icon or bar (not the space after it), and the whole "help:" indent.
+        let icon = |c: &str| Indent::new(format!("  {c} "), " ");
+        Wrapping {
+            width: width.saturating_sub(2),
+            header_first: [
+                icon(&chars.error),
+                icon(&chars.warning),
+                icon(&chars.advice),
+            ],
+            header_rest: icon(&chars.vbar.to_string()),
+            help_first: Indent::new("  help: ".into(), if color { "" } else { " " }),
+            help_rest: Indent::new(" ".repeat(8), "        "),
+            done: Default::default(),
+        }
+    }
+
+    fn severity_index(severity: miette::Severity) -> usize {
+        match severity {
+            miette::Severity::Error => 0,
+            miette::Severity::Warning => 1,
+            miette::Severity::Advice => 2,
+        }
+    }
+
+    /// A header seen once (a label's message, an input error).
+    fn header(&self, text: &str, severity: miette::Severity) -> String {
+        let first = &self.header_first[Self::severity_index(severity)];
+        self.wrap(text, first, &self.header_rest)
+    }
+
+    /// A header that repeats (a rule's, for each of its findings).
+    fn repeated_header(&self, text: String, severity: miette::Severity) -> String {
+        let kind = Self::severity_index(severity) as u8;
+        self.once((kind, text), |text| self.header(text, severity))
+    }
+
+    fn help(&self, text: &str) -> String {
+        self.once((Self::HELP_KIND, text.to_string()), |text| {
+            self.wrap(text, &self.help_first, &self.help_rest)
+        })
+    }
+
+    fn once(&self, key: (u8, String), wrap: impl FnOnce(&str) -> String) -> String {
+        let done = |key: &(u8, String)| {
+            let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+            done.get(key).cloned()
+        };
+        if let Some(wrapped) = done(&key) {
+            return wrapped;
+        }
+        let wrapped = wrap(&key.1);
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        done.entry(key).or_insert(wrapped).clone()
+    }
+
+    /// `text`'s lines as miette's `textwrap::fill` call breaks them after `first` (on the
+    /// first line) and `rest` (on the others), without the indents, which miette adds.
+    fn wrap(&self, text: &str, first: &Indent, rest: &Indent) -> String {
+        // Most label messages fit on their line: printable ASCII with no space at either end
+        // that fits is the one line textwrap would make of it (an empty text is a blank line).
+        let printable = |b: u8| b.is_ascii_graphic() || b == b' ';
+        if !text.is_empty()
+            && text.bytes().all(printable)
+            && text.trim_matches(' ').len() == text.len()
+            && textwrap::core::display_width(&first.text) + text.len() <= self.width
+        {
+            return text.to_string();
+        }
+        let options = textwrap::Options::new(self.width)
+            .initial_indent(&first.text)
+            .subsequent_indent(&rest.text)
+            .break_words(true);
+        let lines = textwrap::wrap(text, options);
+        let mut out = String::with_capacity(text.len() + 8);
+        for (n, line) in lines.iter().enumerate() {
+            if n > 0 {
+                out.push('\n');
+            }
+            let indent = if n == 0 { first } else { rest };
+            let content = line.strip_prefix(indent.text.as_str()).unwrap_or(line);
+            // miette writes a blank line's indent trimmed, textwrap whole (on a very narrow
+            // terminal a first line can be left blank, or a line hold only the spaces between
+            // two words): what the trim drops, put before the content, makes them agree.
+            if content.trim().is_empty() {
+                out.push_str(indent.dropped);
+            }
+            out.push_str(content);
+        }
+        out
+    }
+}
+
 /// The two miette renderers: with context lines, and without for one-line files (XCCDF
-/// benchmarks would fill the screen with context lines).
+/// benchmarks would fill the screen with context lines). They do not wrap text: what they
+/// show is wrapped beforehand (see [`Wrapping`]).
 struct Handlers {
     full: GraphicalReportHandler,
     compact: GraphicalReportHandler,
+    wrapping: Wrapping,
 }
 
 impl Handlers {
@@ -563,14 +718,21 @@ impl Handlers {
         } else {
             GraphicalTheme::unicode_nocolor()
         };
+        let wrapping = Wrapping::new(&theme, style.width, style.color);
         let full = GraphicalReportHandler::new_themed(theme.clone())
             .with_width(style.width)
-            .with_links(false);
+            .with_links(false)
+            .with_wrap_lines(false);
         let compact = GraphicalReportHandler::new_themed(theme)
             .with_width(style.width)
             .with_links(false)
+            .with_wrap_lines(false)
             .with_context_lines(0);
-        Handlers { full, compact }
+        Handlers {
+            full,
+            compact,
+            wrapping,
+        }
     }
 
     fn pick(
@@ -590,7 +752,7 @@ impl Handlers {
     /// One open finding: its diagnostic, notes, and the blocks of its other labels.
     fn finding(&self, item: &Item, texts: &Texts, width: usize) -> String {
         let mut out = String::new();
-        for (n, (block, long)) in render_finding(item.sources, texts, item.finding)
+        for (n, (block, long)) in render_finding(item.sources, texts, &self.wrapping, item.finding)
             .iter()
             .enumerate()
         {
@@ -723,6 +885,88 @@ mod tests {
             seed ^= seed >> 7;
             seed ^= seed << 17;
             (seed % bound.max(1) as u64) as usize
+        }
+    }
+
+    /// A diagnostic with only a header and a help, as the report builds them.
+    fn bare(header: String, severity: miette::Severity, help: Option<String>) -> Rendered<'static> {
+        Rendered {
+            header,
+            severity,
+            help,
+            source: None,
+            labels: Vec::new(),
+            related: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn texts_wrapped_beforehand_render_as_miette_wraps_them() {
+        const WORDS: &[&str] = &[
+            "PKU2U",
+            "is",
+            "disabled",
+            "on",
+            "Entra-joined",
+            "devices:",
+            "a",
+            "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\pku2u\\AllowOnlineID",
+            "\"Café",
+            "’quoted’",
+            "日本語の",
+            "—",
+            "x",
+            "",
+        ];
+        let severities = [
+            miette::Severity::Error,
+            miette::Severity::Warning,
+            miette::Severity::Advice,
+        ];
+        let mut next = xorshift(0x5eed_1234_abcd);
+        for color in [false, true] {
+            let theme = if color {
+                GraphicalTheme::unicode()
+            } else {
+                GraphicalTheme::unicode_nocolor()
+            };
+            for width in [8, 12, 20, 37, 60, 100] {
+                let wrapping = Wrapping::new(&theme, width, color);
+                let wraps = GraphicalReportHandler::new_themed(theme.clone()).with_width(width);
+                let indents = wraps.clone().with_wrap_lines(false);
+                for case in 0..400 {
+                    // Texts of printable ASCII exactly as long as a line, one shorter and one
+                    // longer, then texts of random words.
+                    let text = if case < 6 {
+                        let fits = width.saturating_sub(2 + 4);
+                        "ab cd"
+                            .repeat(width)
+                            .chars()
+                            .take(fits + case % 3 - 1)
+                            .collect()
+                    } else {
+                        let words = next(24);
+                        (0..words)
+                            .map(|_| WORDS[next(WORDS.len())])
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    };
+                    let severity = severities[next(3)];
+                    let help = (!text.is_empty()).then(|| text.clone());
+                    let mut theirs = String::new();
+                    wraps
+                        .render_report(&mut theirs, &bare(text.clone(), severity, help.clone()))
+                        .unwrap();
+                    let ours_rendered = bare(
+                        wrapping.header(&text, severity),
+                        severity,
+                        help.map(|h| wrapping.help(&h)),
+                    );
+                    let mut ours = String::new();
+                    indents.render_report(&mut ours, &ours_rendered).unwrap();
+                    assert_eq!(ours, theirs, "width {width}, text {text:?}");
+                }
+            }
         }
     }
 
