@@ -106,7 +106,13 @@ fn error_place(paths: &RepoPaths, error: &InputError) -> Option<Place> {
 /// Render the report: an annotation per open finding and input error; fixed findings and
 /// stale baseline entries as notices without a file (their positions are the revision's).
 pub fn render(report: &Report) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write(report, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("the report is UTF-8")
+}
+
+/// Write the report to `out`, annotation by annotation.
+pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     for item in report.open() {
         let f = item.finding;
         let at = item.position();
@@ -121,38 +127,47 @@ pub fn render(report: &Report) -> String {
         for note in &f.notes {
             let _ = write!(message, "\nnote: {note}");
         }
-        out.push_str(&annotation(
-            command(f.severity),
-            Some(&place_of(&report.paths, &at)),
-            &format!("{} ({})", f.summary, f.rule),
-            &message,
-        ));
+        out.write_all(
+            annotation(
+                command(f.severity),
+                Some(&place_of(&report.paths, &at)),
+                &format!("{} ({})", f.summary, f.rule),
+                &message,
+            )
+            .as_bytes(),
+        )?;
     }
     for error in report.outcome.errors() {
-        out.push_str(&annotation(
-            "error",
-            error_place(&report.paths, error).as_ref(),
-            "baselint: input error",
-            &error.message,
-        ));
+        out.write_all(
+            annotation(
+                "error",
+                error_place(&report.paths, error).as_ref(),
+                "baselint: input error",
+                &error.message,
+            )
+            .as_bytes(),
+        )?;
     }
     if let Some(comparison) = &report.comparison {
         for item in report.fixed() {
             let f = item.finding;
             let at = item.position();
-            out.push_str(&annotation(
-                "notice",
-                None,
-                &format!(
-                    "Fixed since {}: {} ({})",
-                    comparison.revision, f.summary, f.rule
-                ),
-                &format!(
-                    "{} (was at {})",
-                    f.message,
-                    at.path_line(&report.paths.shown(&at.path))
-                ),
-            ));
+            out.write_all(
+                annotation(
+                    "notice",
+                    None,
+                    &format!(
+                        "Fixed since {}: {} ({})",
+                        comparison.revision, f.summary, f.rule
+                    ),
+                    &format!(
+                        "{} (was at {})",
+                        f.message,
+                        at.path_line(&report.paths.shown(&at.path))
+                    ),
+                )
+                .as_bytes(),
+            )?;
         }
     }
     if let Some(baseline) = report.baseline.as_ref().filter(|b| !b.unmatched.is_empty()) {
@@ -161,22 +176,25 @@ pub fn render(report: &Report) -> String {
             .iter()
             .map(|e| format!("{} in {} [{}]", e.rule, e.path, e.fingerprint))
             .collect();
-        out.push_str(&annotation(
-            "notice",
-            None,
-            &format!("baselint: stale entries in {}", baseline.path),
-            &format!(
-                "{} no finding any more; rewrite the file with --write-baseline:\n{}",
-                if lines.len() == 1 {
-                    "1 entry matches".to_string()
-                } else {
-                    format!("{} entries match", lines.len())
-                },
-                lines.join("\n")
-            ),
-        ));
+        out.write_all(
+            annotation(
+                "notice",
+                None,
+                &format!("baselint: stale entries in {}", baseline.path),
+                &format!(
+                    "{} no finding any more; rewrite the file with --write-baseline:\n{}",
+                    if lines.len() == 1 {
+                        "1 entry matches".to_string()
+                    } else {
+                        format!("{} entries match", lines.len())
+                    },
+                    lines.join("\n")
+                ),
+            )
+            .as_bytes(),
+        )?;
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Empty sections are left out.
 
 use std::fmt::Write;
+use std::io;
 
 use super::{Item, Report};
 
@@ -108,16 +109,25 @@ fn finding_row(report: &Report, item: &Item) -> String {
 const FINDINGS_HEADER: &str =
     "| Severity | Rule | Policy | Setting | Where | Why |\n|---|---|---|---|---|---|\n";
 
-/// The table of findings, errors first (the run's order within a severity).
-fn findings_table<'a>(report: &Report, items: impl Iterator<Item = &'a Item<'a>>) -> String {
+/// The table of findings, errors first (the run's order within a severity), written row by
+/// row; nothing when there are none.
+fn write_findings_table<'a>(
+    out: &mut dyn io::Write,
+    report: &Report,
+    items: impl Iterator<Item = &'a Item<'a>>,
+    before: &str,
+) -> io::Result<()> {
     let mut items: Vec<&Item> = items.collect();
-    items.sort_by_key(|item| std::cmp::Reverse(item.finding.severity));
-    let rows: String = items.iter().map(|item| finding_row(report, item)).collect();
-    if rows.is_empty() {
-        String::new()
-    } else {
-        format!("{FINDINGS_HEADER}{rows}")
+    if items.is_empty() {
+        return Ok(());
     }
+    items.sort_by_key(|item| std::cmp::Reverse(item.finding.severity));
+    out.write_all(before.as_bytes())?;
+    out.write_all(FINDINGS_HEADER.as_bytes())?;
+    for item in items {
+        out.write_all(finding_row(report, item).as_bytes())?;
+    }
+    Ok(())
 }
 
 fn errors_section(report: &Report) -> String {
@@ -137,18 +147,15 @@ fn errors_section(report: &Report) -> String {
     out
 }
 
-fn fixed_section(report: &Report) -> String {
+fn write_fixed_section(out: &mut dyn io::Write, report: &Report) -> io::Result<()> {
     let Some(comparison) = &report.comparison else {
-        return String::new();
+        return Ok(());
     };
-    let table = findings_table(report, report.fixed());
-    if table.is_empty() {
-        return String::new();
-    }
-    format!(
-        "\n### Fixed since `{}`\n\nLocations are in `{}`.\n\n{table}",
+    let before = format!(
+        "\n### Fixed since `{}`\n\nLocations are in `{}`.\n\n",
         comparison.revision, comparison.revision
-    )
+    );
+    write_findings_table(out, report, report.fixed(), &before)
 }
 
 fn excepted_section(report: &Report) -> String {
@@ -202,18 +209,20 @@ fn unmatched_section(report: &Report) -> String {
 
 /// Render the report as Markdown.
 pub fn render(report: &Report) -> String {
-    let mut out = String::from("## baselint\n\n");
-    out.push_str(&headline(report));
-    let table = findings_table(report, report.open());
-    if !table.is_empty() {
-        out.push('\n');
-        out.push_str(&table);
-    }
-    out.push_str(&errors_section(report));
-    out.push_str(&fixed_section(report));
-    out.push_str(&excepted_section(report));
-    out.push_str(&unmatched_section(report));
-    out
+    let mut out = Vec::new();
+    write(report, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("the report is UTF-8")
+}
+
+/// Write the report as Markdown to `out`, the findings table row by row.
+pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+    out.write_all(b"## baselint\n\n")?;
+    out.write_all(headline(report).as_bytes())?;
+    write_findings_table(out, report, report.open(), "\n")?;
+    out.write_all(errors_section(report).as_bytes())?;
+    write_fixed_section(out, report)?;
+    out.write_all(excepted_section(report).as_bytes())?;
+    out.write_all(unmatched_section(report).as_bytes())
 }
 
 #[cfg(test)]

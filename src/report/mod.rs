@@ -422,8 +422,7 @@ pub fn render(format: Format, report: &Report, style: human::Style) -> String {
     }
 }
 
-/// Write a report to `out`; the human, JSON, SARIF and JUnit reports are streamed as they
-/// are rendered.
+/// Write a report to `out`, streamed as it is rendered.
 pub fn write(
     format: Format,
     report: &Report,
@@ -435,7 +434,8 @@ pub fn write(
         Format::Json => json::write(report, out),
         Format::Sarif => sarif::write(report, out),
         Format::Junit => junit::write(report, out),
-        _ => out.write_all(render(format, report, style).as_bytes()),
+        Format::Github => github::write(report, out),
+        Format::Markdown => markdown::write(report, out),
     }
 }
 
