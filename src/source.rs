@@ -117,9 +117,9 @@ pub struct SourceFile {
     /// Of a released file that is not ASCII, the lines (0-based, ascending) that hold a
     /// character that is not: a column there counts code points, read from the file again.
     wide_lines: Box<[u32]>,
-    /// Of a released UTF-16 file that is not ASCII, where each of `wide_lines` starts in the
-    /// file (a byte offset).
-    wide_line_bytes: Box<[u32]>,
+    /// Of a released UTF-16 file that is not ASCII, where each of `wide_lines` starts and ends
+    /// (its line end included) in the file, in bytes.
+    wide_line_bytes: Box<[(u32, u32)]>,
     /// The file's length in bytes when it was read (for a released file: a file of another
     /// length has changed since).
     file_len: u64,
@@ -295,12 +295,16 @@ impl SourceFile {
             if !self.ascii {
                 self.wide_lines = wide_lines(self.lines(), &wide_offsets(self.text.as_bytes(), 0));
                 if !self.is_utf8() {
-                    let starts: Vec<usize> = (self.wide_lines.iter())
-                        .map(|&line| self.lines().start(line as usize).unwrap_or(0) as usize)
+                    let bounds: Vec<usize> = (self.wide_lines.iter())
+                        .flat_map(|&line| {
+                            let (start, end) = self.line_bounds(line as usize).unwrap_or((0, 0));
+                            [start, end]
+                        })
                         .collect();
-                    self.wide_line_bytes = (self.units_before(&starts).into_iter())
+                    let bytes: Vec<u32> = (self.units_before(&bounds).into_iter())
                         .map(|bytes| (self.bom_len() + bytes) as u32)
                         .collect();
+                    self.wide_line_bytes = bytes.chunks_exact(2).map(|b| (b[0], b[1])).collect();
                 }
             }
             self.text = String::new();
@@ -405,7 +409,7 @@ impl SourceFile {
         }
         // UTF-16: no more units than UTF-8 bytes to the offset.
         let k = self.wide_lines.binary_search(&(line as u32)).ok()?;
-        let from = *self.wide_line_bytes.get(k)? as usize;
+        let from = self.wide_line_bytes.get(k)?.0 as usize;
         let end = (from + 2 * (offset - start)).min(self.file_len as usize);
         let read = self.read_file(std::slice::from_ref(&(from..end)))?;
         let read = read.into_iter().next()?;
@@ -470,9 +474,14 @@ impl SourceFile {
     }
 
     /// Whether [`SourceFile::read_excerpts`] can read parts of the text from disk: a released
-    /// UTF-8 file, whose text is its bytes (after a BOM).
+    /// UTF-8 or UTF-16 file.
     pub fn excerptable(&self) -> bool {
-        cfg!(unix) && self.is_released() && self.is_utf8()
+        cfg!(unix)
+            && self.is_released()
+            && matches!(
+                self.encoding,
+                Encoding::Utf8 | Encoding::Utf8Bom | Encoding::Utf16Le | Encoding::Utf16Be
+            )
     }
 
     /// Parts of the text of a released UTF-8 file, read again from disk without the rest: a
@@ -481,6 +490,9 @@ impl SourceFile {
     /// changed since it was parsed (another length, bytes that are not ASCII in an ASCII
     /// file, or not UTF-8), so that no span shows other bytes than those it was read from.
     pub fn read_excerpts(&self, ranges: &[std::ops::Range<usize>]) -> Option<Vec<String>> {
+        if !self.is_utf8() {
+            return self.read_utf16_excerpts(ranges);
+        }
         let read = self.read_again(ranges)?;
         read.into_iter()
             .map(|bytes| {
@@ -491,6 +503,59 @@ impl SourceFile {
                 String::from_utf8(bytes).ok()
             })
             .collect()
+    }
+
+    /// [`SourceFile::read_excerpts`] of a UTF-16 file, whose ranges must start and end at a
+    /// line's start or end: that is where the file offsets of its text are known.
+    fn read_utf16_excerpts(&self, ranges: &[std::ops::Range<usize>]) -> Option<Vec<String>> {
+        let in_file: Vec<std::ops::Range<usize>> = ranges
+            .iter()
+            .map(|r| Some(self.utf16_offset(r.start)?..self.utf16_offset(r.end)?))
+            .collect::<Option<_>>()?;
+        let read = self.read_file(&in_file)?;
+        let unit = match self.encoding {
+            Encoding::Utf16Be => u16::from_be_bytes,
+            _ => u16::from_le_bytes,
+        };
+        read.into_iter()
+            .zip(ranges)
+            .map(|(bytes, range)| {
+                let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
+                let text: String = char::decode_utf16(units).collect::<Result<_, _>>().ok()?;
+                // Text of another length, or not ASCII in an ASCII file, is another file's.
+                let same = text.len() == range.len() && (!self.ascii || text.is_ascii());
+                same.then_some(text)
+            })
+            .collect()
+    }
+
+    /// Where the text at `offset`, a line's start or end, is in a released UTF-16 file (in
+    /// bytes). The lines between two that are not ASCII take two bytes per character.
+    fn utf16_offset(&self, offset: usize) -> Option<usize> {
+        let bom = self.bom_len();
+        if self.ascii {
+            return Some(bom + 2 * offset);
+        }
+        let line = self.line_index_of(offset);
+        let (start, end) = self.line_bounds(line)?;
+        let wide = self.wide_lines.partition_point(|&w| (w as usize) < line);
+        if self.wide_lines.get(wide) == Some(&(line as u32)) {
+            let (start_byte, end_byte) = *self.wide_line_bytes.get(wide)?;
+            return match offset {
+                _ if offset == start => Some(start_byte as usize),
+                _ if offset == end => Some(end_byte as usize),
+                _ => None,
+            };
+        }
+        // From the end of the last line before it that is not ASCII, or the file's start.
+        let (text_from, byte_from) = match wide.checked_sub(1) {
+            None => (0, bom),
+            Some(before) => {
+                let line_end = self.line_bounds(self.wide_lines[before] as usize)?.1;
+                (line_end, self.wide_line_bytes.get(before)?.1 as usize)
+            }
+        };
+        Some(byte_from + 2 * offset.checked_sub(text_from)?)
     }
 
     /// The bytes of `ranges` of the text of a released UTF-8 file, read again from disk; None

@@ -1027,7 +1027,7 @@ mod tests {
         }
     }
 
-    /// Of a released UTF-8 file (ASCII or not), only the lines around the quoted spans are
+    /// Of a released UTF-8 or UTF-16 file (ASCII or not), only the lines around the quoted spans are
     /// read again, and miette reads from them what it reads from the whole text: for every
     /// quoted span, with the context lines of either handler, and for the union of two spans
     /// (how miette joins two labels' snippets) when their excerpts met. A file changed since it
@@ -1036,12 +1036,12 @@ mod tests {
     fn excerpts_read_again_show_what_the_whole_text_shows() {
         let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         let path = std::env::temp_dir().join(format!("baselint-excerpts-{}", std::process::id()));
-        for round in 0..30 {
+        for round in 0..48 {
             let mut text = String::new();
             for _ in 0..1 + next(300) {
                 text.push_str(&"ab".repeat(next(40)));
                 // Half the texts are not ASCII.
-                if round % 2 == 1 && next(3) == 0 {
+                if (round / 4) % 2 == 1 && next(3) == 0 {
                     text.push_str(["é", "€", "𝄞"][next(3)]);
                 }
                 text.push_str(["\n", "\r\n", "\r", "\n\n"][next(4)]);
@@ -1052,9 +1052,21 @@ mod tests {
                 }
                 at
             };
-            let bom: &[u8] = if round % 3 == 0 { b"\xEF\xBB\xBF" } else { b"" };
-            std::fs::write(&path, [bom, text.as_bytes()].concat()).unwrap();
-            let mut file = SourceFile::decode(&path, &[bom, text.as_bytes()].concat()).unwrap();
+            // UTF-8 with and without BOM, UTF-16 little- and big-endian.
+            let bytes = match round % 4 {
+                0 => [b"\xEF\xBB\xBF", text.as_bytes()].concat(),
+                1 => text.as_bytes().to_vec(),
+                2 => [0xFF, 0xFE]
+                    .into_iter()
+                    .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+                    .collect(),
+                _ => [0xFE, 0xFF]
+                    .into_iter()
+                    .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+                    .collect(),
+            };
+            std::fs::write(&path, &bytes).unwrap();
+            let mut file = SourceFile::decode(&path, &bytes).unwrap();
             file.release();
             assert!(file.excerptable());
             let mut sources = Sources::default();
