@@ -59,6 +59,8 @@ fn is_xml_char(c: char) -> bool {
 /// case holds. Groups are kept in the order of their first finding.
 struct Group<'r> {
     rule: &'r str,
+    /// The policy's identity ("" for findings about no policy).
+    identity: &'r str,
     first: &'r Item<'r>,
     failures: Vec<&'r Item<'r>>,
     excepted: Vec<&'r Item<'r>>,
@@ -93,6 +95,7 @@ fn groups<'r>(report: &'r Report<'r>) -> (Vec<Group<'r>>, HashMap<(&'r str, &'r 
         let slot = *index.entry((f.rule.as_str(), identity)).or_insert_with(|| {
             groups.push(Group {
                 rule: f.rule.as_str(),
+                identity,
                 first: item,
                 failures: Vec::new(),
                 excepted: Vec::new(),
@@ -148,12 +151,11 @@ fn failure_body(report: &Report, item: &Item) -> String {
     body
 }
 
-/// A test case's opening tag up to its end: `name` and `file` come escaped.
+/// A test case's opening tag up to its end: `classname`, `name` and `file` come escaped.
 fn write_case_head(out: &mut dyn Write, classname: &str, name_and_file: &str) -> io::Result<()> {
     write!(
         out,
-        "    <testcase classname=\"{}\"{name_and_file}",
-        escape_attribute(classname)
+        "    <testcase classname=\"{classname}\"{name_and_file}"
     )
 }
 
@@ -233,14 +235,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     // A group whose rule ran and whose policy was read is held by that rule's first case
     // for the policy's identity; any other gets a case of its own after them.
     let identities: HashSet<&str> = model.policies.iter().map(Policy::identity).collect();
-    let held_by_policy = |g: &Group| {
-        let f = g.first.finding;
-        let identity = f
-            .policy
-            .as_ref()
-            .map_or("", |p| p.id.as_deref().unwrap_or(&p.name));
-        rules.iter().any(|r| r.id == g.rule) && identities.contains(identity)
-    };
+    let held_by_policy =
+        |g: &Group| rules.iter().any(|r| r.id == g.rule) && identities.contains(g.identity);
     let own_cases: Vec<&Group> = groups.iter().filter(|g| !held_by_policy(g)).collect();
     let tests = rules.len() * model.policies.len() + own_cases.len() + errors.len();
     let failures = groups.iter().filter(|g| g.is_failure()).count();
@@ -263,12 +259,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .collect();
     let mut held = vec![false; groups.len()];
     for rule in rules {
+        let classname = escape_attribute(&rule.id);
         for (policy, attributes) in model.policies.iter().zip(&policy_attributes) {
             let group = index
                 .get(&(rule.id.as_str(), policy.identity()))
                 .filter(|&&g| !std::mem::replace(&mut held[g], true))
                 .map(|&g| &groups[g]);
-            write_case_head(out, &rule.id, attributes)?;
+            write_case_head(out, &classname, attributes)?;
             write_case_body(out, report, group, None)?;
         }
     }
@@ -280,7 +277,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             .as_ref()
             .map_or("(no policy)", |p| p.name.as_str());
         let file = report.paths.shown(&item.position().path);
-        write_case_head(out, group.rule, &name_and_file(name, &file))?;
+        let classname = escape_attribute(group.rule);
+        write_case_head(out, &classname, &name_and_file(name, &file))?;
         write_case_body(out, report, Some(group), None)?;
     }
     for error in errors {
