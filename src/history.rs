@@ -505,7 +505,8 @@ pub fn repo_prefix() -> Option<String> {
     Some(String::from_utf8_lossy(&out).trim().to_string())
 }
 
-/// The lint of a revision's tree.
+/// The lint of a revision's tree, as far as a comparison needs it: its findings, rules,
+/// sources and input errors (the model's policies, groups and the rest are dropped).
 #[derive(Debug)]
 pub struct Revision {
     /// As the user wrote it.
@@ -540,10 +541,12 @@ pub fn lint_revision(revision: &str, options: &Options) -> Result<Revision, Erro
     let work_dir = tree.join(&repo.prefix);
     std::fs::create_dir_all(&work_dir)
         .map_err(|e| Error(format!("cannot create {}: {e}", work_dir.display())))?;
-    let outcome = {
+    let mut outcome = {
         let _inside = EnterDir::new(&work_dir)?;
         crate::check(&old_options)
     };
+    // The working tree is linted next: its model and this one were the run's peak together.
+    outcome.keep_findings();
     Ok(Revision {
         revision: revision.to_string(),
         commit,

@@ -85,6 +85,20 @@ impl Outcome {
     pub fn errors(&self) -> &[InputError] {
         &self.model.errors
     }
+
+    /// Drop what only the lint itself needed (the model's policies, groups, filters, controls,
+    /// exceptions and checklist entries; the exception audit), keeping the findings, the
+    /// rules, the sources their locations point into and the input errors: what comparing
+    /// another lint with this one needs (`--since`).
+    pub fn keep_findings(&mut self) {
+        let model = std::mem::take(&mut self.model);
+        self.model = Model {
+            sources: model.sources,
+            errors: model.errors,
+            ..Model::default()
+        };
+        self.audit = exceptions::Audit::default();
+    }
 }
 
 /// Load the config and rules, read the inputs, and run the rules.

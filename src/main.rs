@@ -367,12 +367,8 @@ fn check(args: CheckArgs) -> Exit {
         unassigned: args.input.unassigned,
     };
     let progress = Progress::for_run(&options);
-    progress.show(&format!("reading {} files", progress.files));
-    let outcome = baselint::check(&options);
-    progress.clear();
-    if let Some(path) = &args.write_baseline {
-        return write_baseline(&outcome, path, &args);
-    }
+    // The revision first: what its comparison needs is kept, the rest dropped before the
+    // working tree is read.
     let previous = match &args.since {
         Some(revision) => match lint_revision(revision, &options, &progress) {
             Ok(previous) => Some(previous),
@@ -380,6 +376,12 @@ fn check(args: CheckArgs) -> Exit {
         },
         None => None,
     };
+    progress.show(&format!("reading {} files", progress.files));
+    let outcome = baselint::check(&options);
+    progress.clear();
+    if let Some(path) = &args.write_baseline {
+        return write_baseline(&outcome, path, &args);
+    }
     let baseline = match args.baseline_file.as_deref().map(Baseline::read) {
         Some(Ok(baseline)) => Some(baseline),
         Some(Err(e)) => {
