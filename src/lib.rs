@@ -272,6 +272,14 @@ fn load_exceptions(config: &Config, model: &mut Model, max_file_size: u64) {
     }
 }
 
+/// The config a run with `options` would use, and the errors reading it gave (a command can
+/// then refuse what its config lacks before reading every input).
+pub fn config_for(options: &Options) -> (Config, Vec<InputError>) {
+    let mut model = Model::default();
+    let config = load_config(options, &mut model);
+    (config, model.errors)
+}
+
 fn load_config(options: &Options, model: &mut Model) -> Config {
     let found = || {
         let start = options

@@ -278,7 +278,7 @@ fn inspect(args: InspectArgs) -> Exit {
 
 fn exceptions(args: ExceptionsArgs) -> Exit {
     args.input.apply_threads();
-    let outcome = baselint::check(&baselint::Options {
+    let options = baselint::Options {
         paths: default_paths(args.paths),
         config: args.config,
         today: args.today,
@@ -287,11 +287,15 @@ fn exceptions(args: ExceptionsArgs) -> Exit {
         no_ignore: args.input.no_ignore,
         unassigned: args.input.unassigned,
         ..Default::default()
-    });
-    if outcome.config.exceptions_file.is_none() {
+    };
+    // Said before every input is read and linted for nothing.
+    let (config, config_errors) = baselint::config_for(&options);
+    if config.exceptions_file.is_none() {
+        print_input_errors(&config_errors);
         eprintln!("baselint: no exceptions file: set [exceptions] file in baselint.toml");
         return Exit::Error;
     }
+    let outcome = baselint::check(&options);
     emit(&baselint::audit::render(&outcome, args.format));
     print_input_errors(outcome.errors());
     let failing = outcome.audit.entries.iter().any(|e| {

@@ -1,7 +1,7 @@
 //! The binary end to end: the README's example, output formats, exit codes, bad input.
 
 mod common;
-use common::{baselint, root, stdout};
+use common::{baselint, root, stderr, stdout};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -428,6 +428,25 @@ fn exceptions_audit_in_every_format() {
         assert_eq!(output.status.code(), Some(1), "{format}");
         insta::assert_snapshot!(format!("exceptions_audit_{format}"), stdout(&output));
     }
+}
+
+/// Without an exceptions file in the config there is nothing to audit: the command says so
+/// before reading the inputs (a broken input file gives no error), and shows the config's own
+/// errors.
+#[test]
+fn exceptions_without_an_exceptions_file_stop_before_reading_the_inputs() {
+    let dir = temp_dir("no-exceptions");
+    std::fs::write(dir.join("broken.json"), "{ \"displayName\": ").unwrap();
+    std::fs::write(dir.join("baselint.toml"), "[inventory]\n").unwrap();
+    let output = baselint(&["exceptions", "."], &dir);
+    assert_eq!(output.status.code(), Some(2));
+    let errors = stderr(&output);
+    assert!(errors.contains("no exceptions file"), "{errors}");
+    assert!(!errors.contains("broken.json"), "{errors}");
+    std::fs::write(dir.join("baselint.toml"), "[exceptions\n").unwrap();
+    let errors = stderr(&baselint(&["exceptions", "."], &dir));
+    assert!(errors.contains("invalid baselint.toml"), "{errors}");
+    assert!(errors.contains("no exceptions file"), "{errors}");
 }
 
 #[test]
