@@ -539,6 +539,8 @@ fn export_to_first(
     let mut failure = None;
     for base in bases {
         let attempt = TempDir::new_in(base).and_then(|temp| {
+            #[cfg(target_os = "linux")]
+            remove_stale(base, temp.path());
             let tree = temp.path().join("tree");
             repo.export(commit, &tree)?;
             Ok((temp, tree))
@@ -727,6 +729,39 @@ fn lexical_normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Remove the folders that runs of this user left in `base` when they were killed: a
+/// `baselint-since-<pid>-...` folder whose process is gone. Cleaning up on a signal would need
+/// a handler, and a folder in memory (`/dev/shm`) would hold its tree until the machine
+/// restarts. Only real folders owned by the user of `ours` (this run's folder) are removed;
+/// a link of that name is left, and nothing is followed.
+#[cfg(target_os = "linux")]
+fn remove_stale(base: &Path, ours: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(owner) = std::fs::metadata(ours).map(|m| m.uid()) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = (name.to_str())
+            .and_then(|n| n.strip_prefix("baselint-since-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let Some(pid) = pid else {
+            continue;
+        };
+        let path = entry.path();
+        let left_by_us = std::fs::symlink_metadata(&path)
+            .is_ok_and(|m| m.file_type().is_dir() && m.uid() == owner);
+        let gone = pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists();
+        if left_by_us && gone {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
 }
 
 /// A temporary folder, removed when dropped.
@@ -1027,6 +1062,33 @@ mod tests {
         let nowhere = [scratch.join("missing")];
         assert!(export_to_first(&repo, "HEAD", &nowhere).is_err());
         std::fs::remove_dir_all(&scratch).unwrap();
+    }
+
+    /// A folder a killed run left (its process gone) is removed; those of live processes,
+    /// links and other names are not.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn folders_of_killed_runs_are_removed() {
+        let base = std::env::temp_dir().join(format!("baselint-stale-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).unwrap();
+        let ours = TempDir::new_in(&base).unwrap();
+        // Above any process id Linux gives (at most 2^22).
+        let killed = base.join("baselint-since-99999999-0000abcd-0");
+        std::fs::create_dir_all(killed.join("tree/tenant")).unwrap();
+        std::fs::write(killed.join("tree/tenant/p.json"), "{}").unwrap();
+        let alive = base.join("baselint-since-1-0000abcd-0");
+        std::fs::create_dir(&alive).unwrap();
+        let other = base.join("something-else-99999999");
+        std::fs::create_dir(&other).unwrap();
+        let link = base.join("baselint-since-99999998-0-0");
+        std::os::unix::fs::symlink(&other, &link).unwrap();
+        remove_stale(&base, ours.path());
+        assert!(!killed.exists());
+        assert!(alive.exists() && other.exists() && ours.path().exists());
+        assert!(std::fs::symlink_metadata(&link).is_ok(), "a link is left");
+        drop(ours);
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]
