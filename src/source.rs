@@ -480,7 +480,11 @@ impl SourceFile {
             && self.is_released()
             && matches!(
                 self.encoding,
-                Encoding::Utf8 | Encoding::Utf8Bom | Encoding::Utf16Le | Encoding::Utf16Be
+                Encoding::Utf8
+                    | Encoding::Utf8Bom
+                    | Encoding::Utf16Le
+                    | Encoding::Utf16LeNoBom
+                    | Encoding::Utf16Be
             )
     }
 

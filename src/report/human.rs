@@ -1036,12 +1036,12 @@ mod tests {
     fn excerpts_read_again_show_what_the_whole_text_shows() {
         let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         let path = std::env::temp_dir().join(format!("baselint-excerpts-{}", std::process::id()));
-        for round in 0..48 {
+        for round in 0..60 {
             let mut text = String::new();
             for _ in 0..1 + next(300) {
                 text.push_str(&"ab".repeat(next(40)));
                 // Half the texts are not ASCII.
-                if (round / 4) % 2 == 1 && next(3) == 0 {
+                if (round / 5) % 2 == 1 && next(3) == 0 {
                     text.push_str(["é", "€", "𝄞"][next(3)]);
                 }
                 text.push_str(["\n", "\r\n", "\r", "\n\n"][next(4)]);
@@ -1052,14 +1052,14 @@ mod tests {
                 }
                 at
             };
-            // UTF-8 with and without BOM, UTF-16 little- and big-endian.
-            let bytes = match round % 4 {
+            // UTF-8 with and without BOM, UTF-16 little-endian without BOM, little- and
+            // big-endian with.
+            let le = || text.encode_utf16().flat_map(u16::to_le_bytes);
+            let bytes: Vec<u8> = match round % 5 {
                 0 => [b"\xEF\xBB\xBF", text.as_bytes()].concat(),
                 1 => text.as_bytes().to_vec(),
-                2 => [0xFF, 0xFE]
-                    .into_iter()
-                    .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
-                    .collect(),
+                2 => [0xFF, 0xFE].into_iter().chain(le()).collect(),
+                3 => le().collect(),
                 _ => [0xFE, 0xFF]
                     .into_iter()
                     .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
@@ -1067,6 +1067,11 @@ mod tests {
             };
             std::fs::write(&path, &bytes).unwrap();
             let mut file = SourceFile::decode(&path, &bytes).unwrap();
+            use crate::source::Encoding::*;
+            assert_eq!(
+                file.encoding,
+                [Utf8Bom, Utf8, Utf16Le, Utf16LeNoBom, Utf16Be][round % 5]
+            );
             file.release();
             assert!(file.excerptable());
             let mut sources = Sources::default();
