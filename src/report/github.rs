@@ -106,9 +106,7 @@ fn error_place(paths: &RepoPaths, error: &InputError) -> Option<Place> {
 /// Render the report: an annotation per open finding and input error; fixed findings and
 /// stale baseline entries as notices without a file (their positions are the revision's).
 pub fn render(report: &Report) -> String {
-    let mut out = Vec::new();
-    write(report, &mut out).expect("writing to memory");
-    String::from_utf8(out).expect("the report is UTF-8")
+    super::written(|out| write(report, out))
 }
 
 /// Write the report to `out`, annotation by annotation.

@@ -494,9 +494,7 @@ fn has_long_context(sources: &Sources, texts: &Texts, location: Location) -> boo
 /// Render the whole report: open findings, input errors, excepted and fixed findings,
 /// baseline entries that match nothing, and a summary line.
 pub fn render(report: &Report, style: Style) -> String {
-    let mut out = Vec::new();
-    write(report, style, &mut out).expect("writing to memory does not fail");
-    String::from_utf8(out).expect("the report is UTF-8")
+    super::written(|out| write(report, style, out))
 }
 
 /// [`render`] into `out` as it is rendered: findings are rendered on all cores a chunk at a

@@ -171,9 +171,7 @@ fn excepted<'i>(item: &'i Item) -> JsonFinding<'i> {
 
 /// Render the whole report as pretty JSON.
 pub fn render(report: &Report) -> String {
-    let mut out = Vec::new();
-    write(report, &mut out).expect("writing to memory does not fail");
-    String::from_utf8(out).expect("serde_json writes UTF-8")
+    super::written(|out| write(report, out))
 }
 
 /// Write the report as pretty JSON to `out` as it is serialised (a report of tens of

@@ -220,9 +220,7 @@ fn write_case_body(
 
 /// Render the report as JUnit XML.
 pub fn render(report: &Report) -> String {
-    let mut out = Vec::new();
-    write(report, &mut out).expect("writing to memory");
-    String::from_utf8(out).expect("the report is UTF-8")
+    super::written(|out| write(report, out))
 }
 
 /// Write the report as JUnit XML to `out`, case by case: a test case for every rule and

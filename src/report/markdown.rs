@@ -209,9 +209,7 @@ fn unmatched_section(report: &Report) -> String {
 
 /// Render the report as Markdown.
 pub fn render(report: &Report) -> String {
-    let mut out = Vec::new();
-    write(report, &mut out).expect("writing to memory");
-    String::from_utf8(out).expect("the report is UTF-8")
+    super::written(|out| write(report, out))
 }
 
 /// Write the report as Markdown to `out`, the findings table row by row.

@@ -412,14 +412,14 @@ impl Item<'_> {
 
 /// Render a report in one of the machine formats, or the human one with `style`.
 pub fn render(format: Format, report: &Report, style: human::Style) -> String {
-    match format {
-        Format::Human => human::render(report, style),
-        Format::Json => json::render(report),
-        Format::Sarif => sarif::render(report),
-        Format::Github => github::render(report),
-        Format::Markdown => markdown::render(report),
-        Format::Junit => junit::render(report),
-    }
+    written(|out| write(format, report, style, out))
+}
+
+/// What `write` writes, as a string: the `render` of every format (all write UTF-8).
+fn written(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut out = Vec::new();
+    write(&mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("reports are UTF-8")
 }
 
 /// Write a report to `out`, streamed as it is rendered.

@@ -180,9 +180,7 @@ struct Notification {
 
 /// Render the report as a SARIF 2.1.0 log.
 pub fn render(report: &Report) -> String {
-    let mut out = Vec::new();
-    write(report, &mut out).expect("writing to memory does not fail");
-    String::from_utf8(out).expect("serde_json writes UTF-8")
+    super::written(|out| write(report, out))
 }
 
 /// Write the SARIF log to `out` as it is serialised: one run (`$schema`, `version`, `runs`:
