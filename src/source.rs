@@ -174,13 +174,8 @@ impl SourceFile {
             encoding,
             len: text.len(),
             ascii: text.is_ascii(),
-            wide_lines: Box::default(),
-            wide_line_bytes: Box::default(),
-            file_len: 0,
             text,
-            reloaded: None,
-            lines: OnceLock::new(),
-            listed_bytes: None,
+            ..placeholder()
         }
     }
 
@@ -312,6 +307,14 @@ impl SourceFile {
         }
     }
 
+    /// How a UTF-16 file's pairs of bytes make a code unit.
+    fn utf16_unit(&self) -> fn([u8; 2]) -> u16 {
+        match self.encoding {
+            Encoding::Utf16Be => u16::from_be_bytes,
+            _ => u16::from_le_bytes,
+        }
+    }
+
     fn is_utf8(&self) -> bool {
         matches!(self.encoding, Encoding::Utf8 | Encoding::Utf8Bom)
     }
@@ -385,9 +388,7 @@ impl SourceFile {
                 Some(Some(text)) => code_points(text, start, offset),
                 // One byte per code point on a line that is all ASCII.
                 _ if self.wide_lines.binary_search(&(line as u32)).is_err() => offset - start,
-                _ => self
-                    .wide_column(line, start, offset)
-                    .unwrap_or(offset - start),
+                _ => self.wide_column(start, offset).unwrap_or(offset - start),
             };
             return (line + 1, column + 1);
         }
@@ -396,7 +397,7 @@ impl SourceFile {
 
     /// The code points from a wide line's start (at `start`) to `offset` (moved back to a
     /// character's boundary), read again from the file; None when it has changed since.
-    fn wide_column(&self, line: usize, start: usize, offset: usize) -> Option<usize> {
+    fn wide_column(&self, start: usize, offset: usize) -> Option<usize> {
         if self.is_utf8() {
             let read = self.read_again(std::slice::from_ref(&(start..offset)))?;
             let read = read.into_iter().next()?;
@@ -408,15 +409,11 @@ impl SourceFile {
             return Some(String::from_utf8_lossy(&read[..valid]).chars().count());
         }
         // UTF-16: no more units than UTF-8 bytes to the offset.
-        let k = self.wide_lines.binary_search(&(line as u32)).ok()?;
-        let from = self.wide_line_bytes.get(k)?.0 as usize;
+        let from = self.utf16_offset(start)?;
         let end = (from + 2 * (offset - start)).min(self.file_len as usize);
         let read = self.read_file(std::slice::from_ref(&(from..end)))?;
         let read = read.into_iter().next()?;
-        let unit = match self.encoding {
-            Encoding::Utf16Be => u16::from_be_bytes,
-            _ => u16::from_le_bytes,
-        };
+        let unit = self.utf16_unit();
         let units = read.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
         let mut bytes = 0;
         let mut count = 0;
@@ -517,15 +514,10 @@ impl SourceFile {
             .map(|r| Some(self.utf16_offset(r.start)?..self.utf16_offset(r.end)?))
             .collect::<Option<_>>()?;
         let read = self.read_file(&in_file)?;
-        let unit = match self.encoding {
-            Encoding::Utf16Be => u16::from_be_bytes,
-            _ => u16::from_le_bytes,
-        };
         read.into_iter()
             .zip(ranges)
             .map(|(bytes, range)| {
-                let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
-                let text: String = char::decode_utf16(units).collect::<Result<_, _>>().ok()?;
+                let text = decode_utf16(&bytes, 0, self.utf16_unit()).ok()?;
                 // Text of another length, or not ASCII in an ASCII file, is another file's.
                 let same = text.len() == range.len() && (!self.ascii || text.is_ascii());
                 same.then_some(text)
