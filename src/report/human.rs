@@ -71,9 +71,9 @@ impl<'a> View<'a> {
 }
 
 /// The texts of the files a chunk of findings quotes. Parsed files released their text: of a
-/// UTF-8 one, only the lines around each span the chunk quotes are read again (a list file of
-/// hundreds of megabytes was read whole for every chunk of 64 findings that quoted it); any
-/// other is read whole before a chunk that quotes it, and kept for later chunks only within a
+/// UTF-8 or UTF-16 one, only the lines around each span the chunk quotes are read again (a
+/// list file of hundreds of megabytes was read whole for every chunk of 64 findings that
+/// quoted it); any other is read whole before a chunk that quotes it, and kept for later chunks only within a
 /// budget (a report of thousands of findings quotes thousands of files; holding them all took
 /// more memory than the whole model).
 #[derive(Default)]
@@ -363,7 +363,7 @@ fn note_lines(finding: &Finding, width: usize) -> String {
 
 /// Word-wrap `text` to `width` columns, first line after `first`, the rest after `rest`.
 fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2 * width / 8 + first.len());
+    let mut out = String::with_capacity(first.len() + text.len() + 1);
     out.push_str(first);
     // The current line's length in characters, and whether it has a word yet.
     let mut columns = first.chars().count();
@@ -592,14 +592,26 @@ struct Wrapping {
 struct Indent {
     /// As miette writes it without colour (textwrap counts its width, and skips colour codes).
     text: String,
-    /// What miette leaves out of it before a blank line when it does not wrap: its trailing
-    /// spaces when they are not inside a colour code.
-    dropped: &'static str,
+    /// miette colours the whole indent, its trailing spaces inside the colour codes.
+    coloured_whole: bool,
 }
 
 impl Indent {
-    fn new(text: String, dropped: &'static str) -> Indent {
-        Indent { text, dropped }
+    fn new(text: String) -> Indent {
+        Indent {
+            text,
+            coloured_whole: false,
+        }
+    }
+
+    /// What miette leaves out of it before a blank line when it does not wrap (it trims the
+    /// indent's end): its trailing spaces, unless a colour code ends it.
+    fn dropped(&self) -> &str {
+        if self.coloured_whole {
+            ""
+        } else {
+            &self.text[self.text.trim_end().len()..]
+        }
     }
 }
 
@@ -609,7 +621,7 @@ impl Wrapping {
     fn new(theme: &GraphicalTheme, width: usize, color: bool) -> Wrapping {
         let chars = &theme.characters;
         // miette colours an icon or bar (not the space after it), and the whole "help:" indent.
-        let icon = |c: &str| Indent::new(format!("  {c} "), " ");
+        let icon = |c: &str| Indent::new(format!("  {c} "));
         Wrapping {
             width: width.saturating_sub(2),
             header_first: [
@@ -618,8 +630,11 @@ impl Wrapping {
                 icon(&chars.advice),
             ],
             header_rest: icon(&chars.vbar.to_string()),
-            help_first: Indent::new("  help: ".into(), if color { "" } else { " " }),
-            help_rest: Indent::new(" ".repeat(8), "        "),
+            help_first: Indent {
+                coloured_whole: color,
+                ..Indent::new("  help: ".into())
+            },
+            help_rest: Indent::new(" ".repeat(8)),
             done: Default::default(),
         }
     }
@@ -692,11 +707,20 @@ impl Wrapping {
             // terminal a first line can be left blank, or a line hold only the spaces between
             // two words): what the trim drops, put before the content, makes them agree.
             if content.trim().is_empty() {
-                out.push_str(indent.dropped);
+                out.push_str(indent.dropped());
             }
             out.push_str(content);
         }
         out
+    }
+}
+
+/// The report's theme: miette's Unicode one, coloured or not.
+fn theme(color: bool) -> GraphicalTheme {
+    if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
     }
 }
 
@@ -711,11 +735,7 @@ struct Handlers {
 
 impl Handlers {
     fn new(style: Style) -> Handlers {
-        let theme = if style.color {
-            GraphicalTheme::unicode()
-        } else {
-            GraphicalTheme::unicode_nocolor()
-        };
+        let theme = theme(style.color);
         let wrapping = Wrapping::new(&theme, style.width, style.color);
         let full = GraphicalReportHandler::new_themed(theme.clone())
             .with_width(style.width)
@@ -923,11 +943,7 @@ mod tests {
         ];
         let mut next = xorshift(0x5eed_1234_abcd);
         for color in [false, true] {
-            let theme = if color {
-                GraphicalTheme::unicode()
-            } else {
-                GraphicalTheme::unicode_nocolor()
-            };
+            let theme = theme(color);
             for width in [8, 12, 20, 37, 60, 100] {
                 let wrapping = Wrapping::new(&theme, width, color);
                 let wraps = GraphicalReportHandler::new_themed(theme.clone()).with_width(width);
