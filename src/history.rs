@@ -767,12 +767,18 @@ fn remove_stale(base: &Path, ours: &Path) {
 /// A temporary folder, removed when dropped.
 struct TempDir(PathBuf);
 
-/// Create a folder only its owner can enter (where the system allows it).
+/// Create a folder only its owner can enter: mode 0700 on Unix; on Windows the folder takes the
+/// access list of the one it is made in (the user's own temporary folder).
 fn private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().mode(0o700).create(dir)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir(dir)
+    }
 }
 
 impl TempDir {

@@ -20,6 +20,7 @@ pub mod import;
 pub mod ingest;
 pub mod inspect;
 pub mod model;
+pub mod positioned;
 pub mod report;
 pub mod rules;
 pub mod scope;

@@ -275,7 +275,8 @@ impl SourceFile {
 
     /// Drop the text of a parsed file to save memory; [`SourceFile::text`] re-reads it on
     /// demand. Kept as is: files not read from disk (built-in rules, Registry.pol listings),
-    /// and elsewhere than on Unix files that are not ASCII. A column counts code points: in a
+    /// and, where files cannot be read at an offset (neither Unix nor Windows), files that are
+    /// not ASCII. A column counts code points: in a
     /// file that is not ASCII, the lines that hold other characters are noted, and a column
     /// there reads its line again (a tenant's policies often have an accent or a typographic
     /// quote in a name or description, GPO reports in the explanations of their settings:
@@ -283,7 +284,7 @@ impl SourceFile {
     pub fn release(&mut self) {
         let rereadable = !matches!(self.encoding, Encoding::BinaryListing)
             && !self.path.as_os_str().is_empty()
-            && (self.ascii || cfg!(unix));
+            && (self.ascii || crate::positioned::SUPPORTED);
         if rereadable && self.reloaded.is_none() {
             self.lines();
             self.file_len = (self.bom_len() + self.units_before(&[self.len])[0]) as u64;
@@ -473,7 +474,7 @@ impl SourceFile {
     /// Whether [`SourceFile::read_excerpts`] can read parts of the text from disk: a released
     /// UTF-8 or UTF-16 file.
     pub fn excerptable(&self) -> bool {
-        cfg!(unix)
+        crate::positioned::SUPPORTED
             && self.is_released()
             && matches!(
                 self.encoding,
@@ -568,28 +569,19 @@ impl SourceFile {
     /// Byte ranges of a released file, read again; None when it has another length than it
     /// had.
     fn read_file(&self, ranges: &[std::ops::Range<usize>]) -> Option<Vec<Vec<u8>>> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::FileExt;
-            self.reloaded.as_ref()?;
-            let file = std::fs::File::open(&self.path).ok()?;
-            if file.metadata().ok()?.len() != self.file_len {
-                return None;
-            }
-            ranges
-                .iter()
-                .map(|range| {
-                    let mut bytes = vec![0; range.len()];
-                    file.read_exact_at(&mut bytes, range.start as u64).ok()?;
-                    Some(bytes)
-                })
-                .collect()
+        self.reloaded.as_ref()?;
+        let file = std::fs::File::open(&self.path).ok()?;
+        if file.metadata().ok()?.len() != self.file_len {
+            return None;
         }
-        #[cfg(not(unix))]
-        {
-            let _ = ranges;
-            None
-        }
+        ranges
+            .iter()
+            .map(|range| {
+                let mut bytes = vec![0; range.len()];
+                crate::positioned::read_exact_at(&file, &mut bytes, range.start as u64).ok()?;
+                Some(bytes)
+            })
+            .collect()
     }
 
     /// Where context of `lines_before` lines above the line of `offset` starts: that line's

@@ -91,7 +91,6 @@ pub fn has_unpaired_surrogate(text: &str) -> bool {
 /// A long list file of policies (`size` bytes, at `path`) read window by window (module
 /// `typed::streamed`): its policies and the file as the pipeline keeps it (released), or None
 /// to read it whole.
-#[cfg(unix)]
 pub(crate) fn read_json_streamed(
     path: &std::path::Path,
     file: &std::fs::File,
@@ -108,7 +107,6 @@ pub(crate) fn read_json_streamed(
 /// [`read_json_streamed`] with windows of `window_bytes`, and the file as the pipeline then
 /// keeps it; None when it declines.
 #[doc(hidden)]
-#[cfg(unix)]
 pub fn read_json_windowed(
     path: &std::path::Path,
     window_bytes: usize,
@@ -120,7 +118,6 @@ pub fn read_json_windowed(
 }
 
 /// The windows [`read_json_streamed`] reads a long list in are about this long.
-#[cfg(unix)]
 pub(crate) const STREAMED_WINDOW_BYTES: usize = typed::streamed::WINDOW_BYTES;
 
 /// The typed fast path alone (module `typed`): `None` when it declines the file.

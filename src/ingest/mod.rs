@@ -240,29 +240,24 @@ const PARALLEL_READ_BYTES: usize = 16 << 20;
 const READ_PART_BYTES: usize = 4 << 20;
 
 /// Fill `bytes` from the start of `file` (whatever its position), in parts of `part` bytes
-/// read at once on all cores (positioned reads, on Unix; elsewhere in one read). A large
+/// read at once on all cores (positioned reads; where there are none, in one read). A large
 /// file's fresh buffer is faulted in as it is filled, so reading it in parts also spreads
 /// that work: a tenant's Graph list response of 265 MB took 142-153 ms to read on one core.
 fn read_in_parts(file: &std::fs::File, bytes: &mut [u8], part: usize) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use rayon::prelude::*;
-        use std::os::unix::fs::FileExt;
-        let part = part.max(1);
-        if part >= bytes.len() {
-            return file.read_exact_at(bytes, 0);
-        }
-        bytes
-            .par_chunks_mut(part)
-            .enumerate()
-            .try_for_each(|(n, chunk)| file.read_exact_at(chunk, (n * part) as u64))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = part;
+    use crate::positioned::read_exact_at;
+    use rayon::prelude::*;
+    if !crate::positioned::SUPPORTED {
         let mut file = file;
-        std::io::Read::read_exact(&mut file, bytes)
+        return std::io::Read::read_exact(&mut file, bytes);
     }
+    let part = part.max(1);
+    if part >= bytes.len() {
+        return read_exact_at(file, bytes, 0);
+    }
+    bytes
+        .par_chunks_mut(part)
+        .enumerate()
+        .try_for_each(|(n, chunk)| read_exact_at(file, chunk, (n * part) as u64))
 }
 
 /// The error for a file over the limit; `size` is None when the file did not say its size (a
@@ -610,7 +605,6 @@ fn prepare_file(
         Ok(opened) => opened,
         Err(e) => return Prepared::Error(e),
     };
-    #[cfg(unix)]
     if let Some(prepared) = prepare_streamed(path, &opened, id, catalog) {
         return prepared;
     }
@@ -649,20 +643,22 @@ fn prepare_file(
 }
 
 /// A file at least this large that holds a list of policies is read window by window.
-#[cfg(unix)]
 const STREAMED_BYTES: u64 = 16 << 20;
 
 /// A long list file of policies, read without ever holding its whole text (see
 /// `intune::typed::streamed`); None when it is no such file, or declines: it is then read
 /// whole.
-#[cfg(unix)]
 fn prepare_streamed(
     path: &Path,
     opened: &Opened,
     id: SourceId,
     catalog: &crate::catalog::Catalog,
 ) -> Option<Prepared> {
-    if !opened.regular || opened.size < STREAMED_BYTES || registry_pol::is_pol_file_name(path) {
+    if !crate::positioned::SUPPORTED
+        || !opened.regular
+        || opened.size < STREAMED_BYTES
+        || registry_pol::is_pol_file_name(path)
+    {
         return None;
     }
     let size = usize::try_from(opened.size).ok()?;

@@ -24,7 +24,6 @@ use std::borrow::Cow;
 use rayon::prelude::*;
 
 mod groups;
-#[cfg(unix)]
 pub(super) mod streamed;
 
 use super::cursor::Cursor;

@@ -18,7 +18,6 @@
 //! included).
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 
 use rayon::prelude::*;
 
@@ -247,7 +246,7 @@ fn read_window(
     }
     BUFFER.with_borrow_mut(|buffer| {
         buffer.resize(end - start, 0);
-        let read = file.read_exact_at(buffer, start as u64).ok();
+        let read = crate::positioned::read_exact_at(file, buffer, start as u64).ok();
         let window = read.and_then(|()| parse_window(buffer, start, last, list, id, catalog));
         // A window far longer than most (where probes found no item start) is not kept for
         // the rest of the run.
@@ -294,7 +293,7 @@ fn parse_window(
 /// was taken) or cannot be read.
 fn read_at(file: &File, offset: usize, len: usize) -> Option<Vec<u8>> {
     let mut bytes = vec![0; len];
-    file.read_exact_at(&mut bytes, offset as u64).ok()?;
+    crate::positioned::read_exact_at(file, &mut bytes, offset as u64).ok()?;
     Some(bytes)
 }
 
