@@ -325,7 +325,7 @@ impl Place<'_> {
             "`{}` is outside {}: a baselint.toml found in the linted tree may name only files \
              inside its repository (pass a trusted config with --config to lift this)",
             name.get_ref(),
-            root.display()
+            crate::source::without_verbatim(root).display()
         );
         let span = spanned_location(self.id, name).span;
         errors.push(error_at(self.file, self.id, Some(span), message));

@@ -1099,32 +1099,33 @@ mod tests {
 
     #[test]
     fn paths_map_into_the_revision_tree() {
+        // Absolute paths on this system (on Windows, on a drive).
+        let drive = if cfg!(windows) { "C:" } else { "" };
+        let abs = |path: &str| PathBuf::from(format!("{drive}{path}"));
         let repo = Repo {
-            root: PathBuf::from("/repo"),
+            root: abs("/repo"),
             prefix: "sub/".into(),
         };
+        let (cwd, tree) = (abs("/repo/sub"), abs("/tmp/t/tree"));
         let mapper = PathMapper {
             repo: &repo,
-            cwd: Path::new("/repo/sub"),
-            tree: Path::new("/tmp/t/tree"),
+            cwd: &cwd,
+            tree: &tree,
         };
         assert_eq!(mapper.path(Path::new("x.json")), PathBuf::from("x.json"));
         assert_eq!(mapper.path(Path::new("../y")), PathBuf::from("../y"));
         assert_eq!(
-            mapper.path(Path::new("/repo/sub/x.json")),
-            PathBuf::from("/tmp/t/tree/sub/x.json")
+            mapper.path(&abs("/repo/sub/x.json")),
+            abs("/tmp/t/tree/sub/x.json")
         );
         assert_eq!(
             mapper.path(Path::new("../../elsewhere/r")),
-            PathBuf::from("/elsewhere/r")
+            abs("/elsewhere/r")
         );
-        assert_eq!(
-            mapper.path(Path::new("/etc/rules")),
-            PathBuf::from("/etc/rules")
-        );
+        assert_eq!(mapper.path(&abs("/etc/rules")), abs("/etc/rules"));
         assert_eq!(
             mapper.absolute_in_tree(Path::new("x.json")),
-            PathBuf::from("/tmp/t/tree/sub/x.json")
+            abs("/tmp/t/tree/sub/x.json")
         );
     }
 }

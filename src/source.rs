@@ -808,9 +808,19 @@ impl LineIndex {
 
 /// Paths for display: relative to the working directory when below it, always with `/`.
 pub fn display_path(path: &Path) -> String {
+    // A Windows path rooted without a drive (`\tenant`) is on the working directory's drive: with
+    // it, it shows as the paths made absolute do (a config's files), not in a form of its own.
+    let on_drive;
+    let path = if path.has_root() && !path.is_absolute() {
+        on_drive = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        &on_drive
+    } else {
+        path
+    };
+    let path = without_verbatim(path);
     let relative = with_working_directory(|cwd| {
         cwd.and_then(|cwd| path.strip_prefix(cwd).ok())
-            .unwrap_or(path)
+            .unwrap_or(&path)
             .to_path_buf()
     });
     let shown = relative.to_string_lossy().replace('\\', "/");
@@ -818,6 +828,32 @@ pub fn display_path(path: &Path) -> String {
         .strip_prefix("./")
         .map(str::to_string)
         .unwrap_or(shown)
+}
+
+/// A path without the verbatim prefix Windows' `canonicalize` gives (`\\?\C:\x` is `C:\x`,
+/// `\\?\UNC\server\share` is `\\server\share`): the form a user writes and reads. Elsewhere,
+/// where `\` is a file name's character, the path as it is.
+pub fn without_verbatim(path: &Path) -> std::borrow::Cow<'_, Path> {
+    match path
+        .to_str()
+        .filter(|_| cfg!(windows))
+        .and_then(strip_verbatim)
+    {
+        Some(plain) => PathBuf::from(plain).into(),
+        None => path.into(),
+    }
+}
+
+/// [`without_verbatim`] of a Windows path's text; None when it has no verbatim prefix (or one
+/// of a device or volume, which has no plainer form).
+fn strip_verbatim(text: &str) -> Option<String> {
+    if let Some(share) = text.strip_prefix(r"\\?\UNC\") {
+        return Some(format!(r"\\{share}"));
+    }
+    let drive = text.strip_prefix(r"\\?\")?;
+    let letter = drive.as_bytes().first()?;
+    (letter.is_ascii_alphabetic() && drive.as_bytes().get(1) == Some(&b':'))
+        .then(|| drive.to_string())
 }
 
 /// The working directory, read once rather than once per file (a system call each), and again
@@ -1012,6 +1048,36 @@ fn is_placeholder(file: &SourceFile) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verbatim_prefixes_give_way_to_the_paths_users_write() {
+        assert_eq!(
+            strip_verbatim(r"\\?\C:\repo\t").as_deref(),
+            Some(r"C:\repo\t")
+        );
+        assert_eq!(strip_verbatim(r"\\?\d:").as_deref(), Some("d:"));
+        assert_eq!(
+            strip_verbatim(r"\\?\UNC\server\share\x").as_deref(),
+            Some(r"\\server\share\x")
+        );
+        // A volume has no drive letter to show instead.
+        assert_eq!(strip_verbatim(r"\\?\Volume{0b2f}\x"), None);
+        assert_eq!(strip_verbatim(r"\\?\1:\x"), None);
+        assert_eq!(strip_verbatim(r"C:\repo"), None);
+        assert_eq!(strip_verbatim("/tmp/repo"), None);
+        let odd = Path::new(r"\\?\C:\x");
+        assert_eq!(without_verbatim(odd).as_ref() == odd, !cfg!(windows));
+    }
+
+    /// A path rooted without a drive shows as the same path made absolute does: on Windows
+    /// both take the working directory's drive (elsewhere every rooted path is absolute).
+    #[test]
+    fn a_rooted_path_shows_as_its_absolute_form() {
+        let rooted = Path::new("/srv/tenant/policy.json");
+        let absolute = std::path::absolute(rooted).unwrap();
+        assert_eq!(display_path(rooted), display_path(&absolute));
+        assert!(display_path(rooted).ends_with("/srv/tenant/policy.json"));
+    }
 
     /// The lookup of a listing's pieces by binary search finds what a search of every piece
     /// for the innermost one holding each end of a span finds, for every span.

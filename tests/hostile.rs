@@ -752,10 +752,16 @@ fn a_config_found_in_the_tree_names_no_file_outside_its_repository() {
         .iter()
         .find(|e| e.line == Some(2))
         .expect("the exceptions file");
+    // The repository as the system resolves it, in the form a user writes (on Windows,
+    // `C:\...`, not `\\?\C:\...`).
+    let repository = std::fs::canonicalize(dir.path().join("repo")).unwrap();
+    let repository = baselint::source::without_verbatim(&repository);
+    assert!(!secret.message.contains(r"\\?\"), "{}", secret.message);
     assert!(
-        secret
-            .message
-            .starts_with("`../secret.toml` is outside /tmp/baselint-hostile-config-outside-")
+        secret.message.starts_with(&format!(
+            "`../secret.toml` is outside {}: ",
+            repository.display()
+        )) && secret.message.contains("baselint-hostile-config-outside-")
             && secret.message.ends_with(
             "a baselint.toml found in the linted tree may name only files inside its repository \
              (pass a trusted config with --config to lift this)"
