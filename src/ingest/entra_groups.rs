@@ -60,7 +60,7 @@ fn push_result<T>(result: Result<T, InputError>, items: &mut Vec<T>, errors: &mu
 fn expected_object(doc: &Doc<'_>, node: &Value<'_>, what: &str) -> InputError {
     doc.error_at(
         node,
-        format!("expected {what} object, found {}", json::type_name(node)),
+        format!("expected {what} object, found {}", json::found(node)),
     )
 }
 
@@ -215,7 +215,7 @@ fn wrong_type(doc: &Doc<'_>, node: &Value<'_>, key: &str, expected: &str) -> Inp
         node,
         format!(
             "expected `{key}` to be {expected}, found {}",
-            json::type_name(node)
+            json::found(node)
         ),
     )
 }
@@ -313,7 +313,8 @@ mod tests {
     fn wrong_types_are_errors_at_the_value() {
         let text = r#"[{"displayName": "A", "groupTypes": "DynamicMembership"},
   {"displayName": 5, "membershipRule": "x"},
-  {"displayName": "B", "groupTypes": ["DynamicMembership"]}]"#;
+  {"displayName": "B", "groupTypes": ["DynamicMembership"]},
+  {"displayName": "C", "groupTypes": "System.Object[]"}]"#;
         with_root(text, |doc, root| {
             let mut groups = Vec::new();
             let mut errors = Vec::new();
@@ -340,6 +341,14 @@ mod tests {
                         Some(3),
                         Some(3),
                         "dynamic group `B` has no `membershipRule`"
+                    ),
+                    (
+                        Some(4),
+                        Some(38),
+                        "expected `groupTypes` to be an array of strings, found a string that \
+                         PowerShell's ConvertTo-Json writes for a value nested deeper than its \
+                         -Depth (2 unless given): the export is cut short here; export it again \
+                         with `ConvertTo-Json -Depth 100`"
                     ),
                 ]
             );

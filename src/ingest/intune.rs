@@ -566,7 +566,7 @@ impl<'c> Reader<'c> {
                     other,
                     format!(
                         "expected an object (a policy, group or assignment filter), found {}",
-                        json::type_name(other)
+                        json::found(other)
                     ),
                 )),
             }
@@ -1973,7 +1973,7 @@ fn wrong_type(doc: &Doc<'_>, node: &Node<'_>, key: &str, expected: &str) -> Inpu
         node,
         format!(
             "expected `{key}` to be {expected}, found {}",
-            json::type_name(node)
+            json::found(node)
         ),
     )
 }
@@ -1981,7 +1981,7 @@ fn wrong_type(doc: &Doc<'_>, node: &Node<'_>, key: &str, expected: &str) -> Inpu
 fn expected_object(doc: &Doc<'_>, node: &Node<'_>, what: &str) -> InputError {
     doc.error_at(
         node,
-        format!("expected {what} object, found {}", json::type_name(node)),
+        format!("expected {what} object, found {}", json::found(node)),
     )
 }
 
@@ -3033,6 +3033,26 @@ mod tests {
         assert_eq!(good.len(), 1);
         assert_eq!(good[0].key, pku2u_key());
         assert!(!parsed.policies[1].assignments_exported);
+    }
+
+    /// An export PowerShell's `ConvertTo-Json` cut at its default depth (Windows PowerShell's
+    /// layout): each object past the cut is a string, and the error says why and what to do.
+    #[test]
+    fn an_export_cut_by_convertto_json_says_how_to_export_again() {
+        let (file, parsed) = fixture("bad_convertto_json_depth.json");
+        let cut = "PowerShell's ConvertTo-Json writes for a value nested deeper than its -Depth \
+                   (2 unless given): the export is cut short here; export it again with \
+                   `ConvertTo-Json -Depth 100`";
+        let instance =
+            format!("expected `settingInstance` to be an object, found a string that {cut}");
+        let target = format!("expected `target` to be an object, found a string that {cut}");
+        assert_eq!(
+            errors(&parsed),
+            [(10, 46, instance.as_str()), (16, 40, target.as_str())]
+        );
+        let span = parsed.errors[1].location.unwrap().span;
+        assert_eq!(file.slice(span), "\"System.Collections.Hashtable\"");
+        assert_eq!(parsed.policies.len(), 1);
     }
 
     #[test]

@@ -471,6 +471,36 @@ pub fn type_name(value: &Value<'_>) -> &'static str {
     }
 }
 
+/// What stands where an object or an array was expected, for an error message: its
+/// [`type_name`], or, for a string PowerShell's `ConvertTo-Json` writes in place of a value nested
+/// deeper than its `-Depth`, what happened and how to export again. Exports made with
+/// `ConvertTo-Json` and no `-Depth` (it is 2 unless given) hold such strings at every level
+/// below the cut, and say nothing else about it.
+pub fn found(value: &Value<'_>) -> &'static str {
+    match as_str(value) {
+        Some(text) if written_past_depth(text) => {
+            "a string that PowerShell's ConvertTo-Json writes for a value nested deeper than its \
+             -Depth (2 unless given): the export is cut short here; export it again with \
+             `ConvertTo-Json -Depth 100`"
+        }
+        _ => type_name(value),
+    }
+}
+
+/// The text `ConvertTo-Json` writes for an object past its depth: a PowerShell object's own
+/// text (`@{settingDefinitionId=...; choiceSettingValue=}`, several joined by spaces for a
+/// list), or a .NET or Graph SDK type's name (`System.Object[]`,
+/// `System.Collections.Hashtable`, `Microsoft.Graph.PowerShell.Models.MicrosoftGraph...`).
+fn written_past_depth(text: &str) -> bool {
+    let type_name = |prefix: &str| {
+        text.strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace))
+    };
+    (text.starts_with("@{") && text.ends_with('}'))
+        || type_name("System.")
+        || type_name("Microsoft.Graph.")
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -587,6 +617,37 @@ mod tests {
             parse_error("{\"a\": {\"b\":").message,
             "invalid JSON: unexpected end of file (the object opened at line 1, column 7 is not closed)"
         );
+    }
+
+    /// Strings `ConvertTo-Json` writes past its depth are told apart from strings that are
+    /// only in the wrong place.
+    #[test]
+    fn strings_written_past_convertto_json_depth_are_named() {
+        let found_for = |json: &str| found(&parse(json).unwrap().unwrap());
+        for cut in [
+            r#""@{settingDefinitionId=device_vendor_msft_x; choiceSettingValue=}""#,
+            r#""@{a=1} @{b=2}""#,
+            r#""System.Collections.Hashtable""#,
+            r#""System.Object[]""#,
+            r#""Microsoft.Graph.PowerShell.Models.MicrosoftGraphDeviceManagementConfigurationSettingInstance""#,
+        ] {
+            assert!(
+                found_for(cut).contains("ConvertTo-Json -Depth 100"),
+                "{cut}"
+            );
+        }
+        for plain in [
+            r#""device_vendor_msft_x""#,
+            r#""@{ unclosed""#,
+            r#""System.""#,
+            r#""System. Out of order""#,
+            r#""Microsoft.Graph is down""#,
+            r#""""#,
+        ] {
+            assert_eq!(found_for(plain), "a string", "{plain}");
+        }
+        assert_eq!(found_for("[1]"), "an array");
+        assert_eq!(found_for("null"), "null");
     }
 
     #[test]
