@@ -86,7 +86,10 @@ impl fmt::Display for Encoding {
 pub struct DecodeError {
     /// Byte offset in the raw file.
     pub byte_offset: usize,
+    /// What is wrong there.
     pub message: String,
+    /// What to do about it, where that can be told.
+    pub hint: Option<&'static str>,
 }
 
 /// One decoded input file.
@@ -161,7 +164,7 @@ impl SourceFile {
         match String::from_utf8(bytes) {
             Ok(text) => Ok(SourceFile::from_text(path, text, Encoding::Utf8)),
             Err(e) => Err(DecodeFailure {
-                error: invalid_utf8(e.utf8_error().valid_up_to()),
+                error: invalid_utf8(e.as_bytes(), e.utf8_error(), 0),
                 bytes: e.into_bytes(),
             }),
         }
@@ -924,13 +927,78 @@ fn looks_like_bomless_utf16le(bytes: &[u8]) -> bool {
 fn decode_utf8(bytes: &[u8], base: usize) -> Result<String, DecodeError> {
     std::str::from_utf8(bytes)
         .map(str::to_string)
-        .map_err(|e| invalid_utf8(base + e.valid_up_to()))
+        .map_err(|e| invalid_utf8(bytes, e, base))
 }
 
-fn invalid_utf8(byte_offset: usize) -> DecodeError {
+/// The error for `bytes` (from `base` in the file) that are not UTF-8. A byte no UTF-8 sequence
+/// takes, in a file that is otherwise text, is most often a character of a Windows ANSI code
+/// page: Windows PowerShell 5.1's `Set-Content` and `Out-File -Encoding Default` write them.
+/// The message names the character it would be in Windows-1252 (to find it) and how to save
+/// the file again; baselint does not guess a code page, which would misread names in others.
+fn invalid_utf8(bytes: &[u8], error: std::str::Utf8Error, base: usize) -> DecodeError {
+    let at = error.valid_up_to();
+    let mut message = String::from("invalid UTF-8 byte sequence");
+    let mut hint = None;
+    if let Some(&byte) = bytes.get(at) {
+        message.push_str(&format!(" 0x{byte:02X}"));
+        // `error_len` is None for a sequence cut by the end of the file: a truncated file.
+        if let (Some(_), Some(c)) = (error.error_len(), windows_1252(byte)) {
+            message.push_str(&format!(" (`{c}` in Windows-1252)"));
+            hint = Some(
+                "the file looks saved in a Windows ANSI code page, as Windows PowerShell 5.1's \
+                 Set-Content and Out-File -Encoding Default save text; save it as UTF-8 \
+                 (Set-Content -Encoding UTF8) or UTF-16 (Out-File)",
+            );
+        }
+    }
     DecodeError {
-        byte_offset,
-        message: "invalid UTF-8 byte sequence".to_string(),
+        byte_offset: base + at,
+        message,
+        hint,
+    }
+}
+
+/// The character a byte of 0x80 or more is in Windows-1252; None where the code page has none.
+fn windows_1252(byte: u8) -> Option<char> {
+    // 0x80-0x9F: the code page's own characters (five are undefined); above, Latin-1.
+    const HIGH: [Option<char>; 32] = [
+        Some('€'),
+        None,
+        Some('‚'),
+        Some('ƒ'),
+        Some('„'),
+        Some('…'),
+        Some('†'),
+        Some('‡'),
+        Some('ˆ'),
+        Some('‰'),
+        Some('Š'),
+        Some('‹'),
+        Some('Œ'),
+        None,
+        Some('Ž'),
+        None,
+        None,
+        Some('‘'),
+        Some('’'),
+        Some('“'),
+        Some('”'),
+        Some('•'),
+        Some('–'),
+        Some('—'),
+        Some('˜'),
+        Some('™'),
+        Some('š'),
+        Some('›'),
+        Some('œ'),
+        None,
+        Some('ž'),
+        Some('Ÿ'),
+    ];
+    match byte {
+        0x80..=0x9F => HIGH[usize::from(byte - 0x80)],
+        0xA0..=0xFF => char::from_u32(u32::from(byte)),
+        _ => None,
     }
 }
 
@@ -943,6 +1011,7 @@ fn decode_utf16(
         return Err(DecodeError {
             byte_offset: base + bytes.len() - 1,
             message: "UTF-16 text has an odd number of bytes (truncated file?)".to_string(),
+            hint: None,
         });
     }
     let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
@@ -960,6 +1029,7 @@ fn decode_utf16(
                         "invalid UTF-16: unpaired surrogate 0x{:04X}",
                         e.unpaired_surrogate()
                     ),
+                    hint: None,
                 });
             }
         }
@@ -1172,6 +1242,44 @@ mod tests {
     fn invalid_utf8_reports_its_byte_offset() {
         let err = SourceFile::decode(Path::new("x"), b"ab\xFFcd").unwrap_err();
         assert_eq!(err.byte_offset, 2);
+    }
+
+    /// Text saved in Windows-1252 (`Sécurité`, `“quoted”`) is not UTF-8: the error names the
+    /// byte, the character it is in that code page and how to save the file again, whichever
+    /// way the file is decoded; a sequence cut by the end of the file is no code page's.
+    #[test]
+    fn text_in_a_windows_code_page_says_how_to_save_it_again() {
+        for (bytes, offset, shown) in [
+            (
+                &b"{\"name\": \"S\xE9curit\xE9\"}"[..],
+                11,
+                "sequence 0xE9 (`\u{e9}` in Windows-1252)",
+            ),
+            (
+                &b"{\"d\": \"\x93q\x94\"}"[..],
+                7,
+                "sequence 0x93 (`\u{201c}` in Windows-1252)",
+            ),
+        ] {
+            let by_slice = SourceFile::decode(Path::new("x"), bytes).unwrap_err();
+            let by_vec = SourceFile::decode_vec(Path::new("x"), bytes.to_vec())
+                .unwrap_err()
+                .error;
+            for err in [by_slice, by_vec] {
+                assert_eq!(err.byte_offset, offset);
+                assert!(err.message.contains(shown), "{}", err.message);
+                assert!(err.hint.unwrap().contains("save it as UTF-8"));
+            }
+        }
+        // Undefined in the code page, or cut by the end of the file: the byte only.
+        for (bytes, shown) in [(&b"ab\x81cd"[..], "0x81"), (&b"ab\xE2\x80"[..], "0xE2")] {
+            let err = SourceFile::decode(Path::new("x"), bytes).unwrap_err();
+            assert_eq!(err.message, format!("invalid UTF-8 byte sequence {shown}"));
+            assert_eq!(err.hint, None);
+        }
+        // With a BOM, the offset counts it.
+        let err = SourceFile::decode(Path::new("x"), b"\xEF\xBB\xBFab\xE9").unwrap_err();
+        assert_eq!(err.byte_offset, 5);
     }
 
     /// Line starts as the index must find them: after `\n`, after `\r` not followed by `\n`.

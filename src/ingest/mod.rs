@@ -315,8 +315,10 @@ fn decode_error(path: &Path, bytes: &[u8], e: &crate::source::DecodeError) -> In
         ..InputError::about(
             display_path(path),
             format!(
-                "cannot decode file: {} (byte offset {})",
-                e.message, e.byte_offset
+                "cannot decode file: {} at byte offset {}{}",
+                e.message,
+                e.byte_offset,
+                e.hint.map(|hint| format!(": {hint}")).unwrap_or_default()
             ),
         )
     }
