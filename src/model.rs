@@ -1071,7 +1071,24 @@ pub struct Model {
     pub controls: Vec<Control>,
     pub exceptions: Vec<Exception>,
     pub checklist_entries: Vec<ChecklistEntry>,
+    /// Graph list responses saved without the pages after them.
+    pub next_pages: Vec<NextPage>,
     pub errors: Vec<InputError>,
+}
+
+/// A Graph list response (`{"value": [...]}`) that names a next page in `@odata.nextLink`: Graph
+/// returns lists a page at a time, and the objects of the pages after it are not in the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NextPage {
+    /// The `@odata.nextLink` value.
+    pub location: Location,
+    /// How many objects this page holds.
+    pub items: usize,
+    /// The list, as `@odata.context` names it after its `#`, without the expansions or
+    /// selections in parentheses (`deviceManagement/configurationPolicies`).
+    pub list: Option<String>,
+    /// How many objects the whole list holds, where the response says (`@odata.count`).
+    pub total: Option<u64>,
 }
 
 /// Translate a byte offset inside a decoded JSON string to a file offset, given the literal's

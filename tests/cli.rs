@@ -214,6 +214,13 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 text.starts_with("\"<groupmembership>") && text.ends_with("</groupmembership>\""),
                 "{text}"
             ),
+            // The next page's link the filters export names.
+            "export-missing-next-pages" => assert!(
+                text.starts_with(
+                    "\"https://graph.microsoft.com/beta/deviceManagement/assignmentFilters?"
+                ),
+                "{text}"
+            ),
             other => panic!("unexpected rule {other}"),
         }
         for related in f["related"].as_array().unwrap() {

@@ -540,6 +540,7 @@ impl<'c> Reader<'c> {
         if only("value") {
             if let Some(list) = self.array_field(doc, obj, "value") {
                 self.read_items(doc, list);
+                self.note_next_page(doc, obj, list);
             }
         } else if only("groups") {
             if let Some(list) = self.array_field(doc, obj, "groups") {
@@ -556,6 +557,32 @@ impl<'c> Reader<'c> {
         } else {
             self.read_item(doc, obj);
         }
+    }
+
+    /// A list response that names its next page (`@odata.nextLink`) was saved without it.
+    fn note_next_page(&mut self, doc: &Doc<'_>, obj: &Object<'_>, list: &Array<'_>) {
+        let Some(link) = obj
+            .properties
+            .iter()
+            .find(|p| is_next_link(p.name.as_str()))
+        else {
+            return;
+        };
+        let context = json::get_str(obj, "@odata.context");
+        let named = context
+            .and_then(|context| context.split_once('#'))
+            .map(|(_, list)| list.split('(').next().unwrap_or(list));
+        self.out.next_pages.push(crate::model::NextPage {
+            location: crate::source::Location {
+                file: doc.id,
+                span: doc.span(&link.value),
+            },
+            items: list.elements.len(),
+            list: named.filter(|list| !list.is_empty()).map(str::to_string),
+            total: get(obj, "@odata.count")
+                .and_then(json::as_i64)
+                .and_then(|n| u64::try_from(n).ok()),
+        });
     }
 
     fn read_items(&mut self, doc: &Doc<'_>, list: &Array<'_>) {
@@ -1966,6 +1993,12 @@ fn from_serde(value: &serde_json::Value, text: &str) -> Option<Value> {
         ),
         J::Object(_) => Value::Str(text.to_string()),
     })
+}
+
+/// The annotation that names a list response's next page (`@odata.nextLink`; OData's older
+/// JSON formats wrote it without the `@`).
+pub(crate) fn is_next_link(key: &str) -> bool {
+    key.strip_prefix('@').unwrap_or(key) == "odata.nextLink"
 }
 
 fn wrong_type(doc: &Doc<'_>, node: &Node<'_>, key: &str, expected: &str) -> InputError {

@@ -32,6 +32,7 @@ pub struct Parsed {
     pub controls: Vec<Control>,
     pub exceptions: Vec<Exception>,
     pub checklist_entries: Vec<ChecklistEntry>,
+    pub next_pages: Vec<crate::model::NextPage>,
     pub errors: Vec<InputError>,
 }
 
@@ -52,6 +53,7 @@ impl Parsed {
         model.controls.extend(self.controls);
         model.exceptions.extend(self.exceptions);
         model.checklist_entries.extend(self.checklist_entries);
+        model.next_pages.extend(self.next_pages);
         model.errors.extend(self.errors);
     }
 }

@@ -51,6 +51,7 @@ enum RawCheck {
     LocalGroupReplaced(RawEmpty),
     RestrictedGroupsBesideLocalGroups(RawEmpty),
     ExceptionStatus(RawExceptionStatus),
+    NextPageMissing(RawEmpty),
 }
 
 #[derive(Debug, Deserialize)]
@@ -239,6 +240,7 @@ fn validate_check(
         RawCheck::RestrictedGroupsBesideLocalGroups(RawEmpty {}) => {
             Some(Check::RestrictedGroupsBesideLocalGroups)
         }
+        RawCheck::NextPageMissing(RawEmpty {}) => Some(Check::NextPageMissing),
         RawCheck::ExceptionStatus(raw) => {
             match crate::exceptions::Status::parse(raw.status.get_ref()) {
                 Some(status) => Some(Check::ExceptionStatus(status)),

@@ -683,6 +683,8 @@ fn list_in<'t, T>(
                 list = Some(items(cursor)?);
                 Some(())
             }
+            // A page of a longer list: the reference reader notes what is missing.
+            key if super::is_next_link(key) => None,
             key if json::is_annotation(key) => cursor.skip(),
             _ => None,
         })?;
@@ -1333,7 +1335,7 @@ mod tests {
             format!(
                 r#"{{"@odata.context": "https://graph.microsoft.com/beta/$metadata#deviceManagement/configurationPolicies", "value": [
     {items}
-], "@odata.nextLink": "https://graph.microsoft.com/beta/next"}}"#
+], "@odata.count": 3}}"#
             ),
             format!("[{items}]"),
         ];
@@ -1368,6 +1370,8 @@ mod tests {
             format!(r#"{{"value": [{pku2u}], "name": "x"}}"#),
             format!(r#"{{"value": [{pku2u}], "value": []}}"#),
             format!(r#"{{"value": {pku2u}}}"#),
+            // A page of a longer list: the reference reader notes the missing pages.
+            format!(r#"{{"value": [{pku2u}], "@odata.nextLink": "n"}}"#),
             // Annotations only: a policy without a name, which the reference reader reports.
             r##"{"@odata.context": "x", "@odata.type": "#microsoft.graph.deviceManagementConfigurationPolicy"}"##.to_string(),
         ];

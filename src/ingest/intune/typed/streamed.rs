@@ -355,7 +355,7 @@ mod tests {
             "@odata.context": "https://graph.microsoft.com/beta/$metadata#deviceManagement/configurationPolicies",
             "@odata.count": count,
             "value": value,
-            "@odata.nextLink": "https://graph.microsoft.com/beta/next"
+            "@odata.deltaLink": "https://graph.microsoft.com/beta/delta"
         });
         serde_json::to_string_pretty(&response).unwrap()
     }
@@ -476,7 +476,11 @@ mod tests {
             ("a guessed start inside an item", nested_like_items),
             (
                 "a key beside the list",
-                response.replacen("\"@odata.nextLink\"", "\"nextLink\"", 1),
+                response.replacen("\"@odata.deltaLink\"", "\"deltaLink\"", 1),
+            ),
+            (
+                "a page of a longer list",
+                response.replacen("\"@odata.deltaLink\"", "\"@odata.nextLink\"", 1),
             ),
             ("after the response", format!("{response}\n{{}}")),
             ("too short", list_response(2)),
