@@ -1071,24 +1071,41 @@ pub struct Model {
     pub controls: Vec<Control>,
     pub exceptions: Vec<Exception>,
     pub checklist_entries: Vec<ChecklistEntry>,
-    /// Graph list responses saved without the pages after them.
-    pub next_pages: Vec<NextPage>,
+    /// Exports that hold only part of what Graph has.
+    pub incomplete: Vec<Incomplete>,
     pub errors: Vec<InputError>,
 }
 
-/// A Graph list response (`{"value": [...]}`) that names a next page in `@odata.nextLink`: Graph
-/// returns lists a page at a time, and the objects of the pages after it are not in the file.
+/// An export that says it holds only part of what Graph has.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NextPage {
-    /// The `@odata.nextLink` value.
+pub struct Incomplete {
+    /// Where the file says so: the `@odata.nextLink` value, or the `settingCount` value.
     pub location: Location,
-    /// How many objects this page holds.
-    pub items: usize,
-    /// The list, as `@odata.context` names it after its `#`, without the expansions or
-    /// selections in parentheses (`deviceManagement/configurationPolicies`).
-    pub list: Option<String>,
-    /// How many objects the whole list holds, where the response says (`@odata.count`).
-    pub total: Option<u64>,
+    pub missing: Missing,
+}
+
+/// What an [`Incomplete`] export leaves out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Missing {
+    /// A Graph list response (`{"value": [...]}`) names its next page in `@odata.nextLink`:
+    /// Graph returns lists a page at a time, and the pages after this one are not in the file.
+    Pages {
+        /// How many objects this page holds.
+        items: usize,
+        /// The list, as `@odata.context` names it after its `#`, without the expansions or
+        /// selections in parentheses (`deviceManagement/configurationPolicies`).
+        list: Option<String>,
+        /// How many objects the whole list holds, where the response says (`@odata.count`).
+        total: Option<u64>,
+    },
+    /// A Settings Catalog policy counts more settings (`settingCount`) than its export holds:
+    /// exported without `$expand=settings`, or with only the first page of its settings.
+    Settings {
+        /// The policy, by its index in the model's policies.
+        policy: usize,
+        declared: u64,
+        exported: usize,
+    },
 }
 
 /// Translate a byte offset inside a decoded JSON string to a file offset, given the literal's

@@ -215,7 +215,7 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 "{text}"
             ),
             // The next page's link the filters export names.
-            "export-missing-next-pages" => assert!(
+            "export-incomplete" => assert!(
                 text.starts_with(
                     "\"https://graph.microsoft.com/beta/deviceManagement/assignmentFilters?"
                 ),

@@ -49,10 +49,10 @@ use crate::ingest::Parsed;
 use crate::ingest::entra_groups;
 use crate::ingest::json::{self, Doc, TextMap, get, get_str, has, string_offsets};
 use crate::model::{
-    Assignment, FilterRef, InlineRule, InputError, Mode, Name, Policy, PolicyKind, Setting, Target,
-    Value,
+    Assignment, FilterRef, Incomplete, InlineRule, InputError, Missing, Mode, Name, Policy,
+    PolicyKind, Setting, Target, Value,
 };
-use crate::source::{SourceFile, SourceId, Span};
+use crate::source::{Location, SourceFile, SourceId, Span};
 
 /// Read one decoded JSON file: policies, groups and filters, with an input error for each
 /// problem (parse errors, unknown types, wrong field types), each at its position in the file.
@@ -572,17 +572,43 @@ impl<'c> Reader<'c> {
         let named = context
             .and_then(|context| context.split_once('#'))
             .map(|(_, list)| list.split('(').next().unwrap_or(list));
-        self.out.next_pages.push(crate::model::NextPage {
-            location: crate::source::Location {
+        self.out.incomplete.push(Incomplete {
+            location: Location {
                 file: doc.id,
                 span: doc.span(&link.value),
             },
-            items: list.elements.len(),
-            list: named.filter(|list| !list.is_empty()).map(str::to_string),
-            total: get(obj, "@odata.count")
-                .and_then(json::as_i64)
-                .and_then(|n| u64::try_from(n).ok()),
+            missing: Missing::Pages {
+                items: list.elements.len(),
+                list: named.filter(|list| !list.is_empty()).map(str::to_string),
+                total: get(obj, "@odata.count")
+                    .and_then(json::as_i64)
+                    .and_then(|n| u64::try_from(n).ok()),
+            },
         });
+    }
+
+    /// A Settings Catalog policy (the next one pushed) whose `settingCount` is more than the
+    /// `exported` items of its `settings`.
+    fn note_missing_settings(&mut self, doc: &Doc<'_>, obj: &Object<'_>, exported: usize) {
+        let Some(count) = get(obj, "settingCount") else {
+            return;
+        };
+        let Some(declared) = json::as_i64(count).and_then(|n| u64::try_from(n).ok()) else {
+            return;
+        };
+        if declared > exported as u64 {
+            self.out.incomplete.push(Incomplete {
+                location: Location {
+                    file: doc.id,
+                    span: doc.span(count),
+                },
+                missing: Missing::Settings {
+                    policy: self.out.policies.len(),
+                    declared,
+                    exported,
+                },
+            });
+        }
     }
 
     fn read_items(&mut self, doc: &Doc<'_>, list: &Array<'_>) {
@@ -651,9 +677,12 @@ impl<'c> Reader<'c> {
         let mut policy = self.new_policy(doc, obj, kind);
         match shape {
             Shape::SettingsCatalog => {
-                if let Some(list) = self.array_field(doc, obj, "settings") {
+                let list = self.array_field(doc, obj, "settings");
+                if let Some(list) = list {
                     self.read_catalog_settings(doc, list, &mut policy.settings);
                 }
+                let exported = list.map_or(0, |list| list.elements.len());
+                self.note_missing_settings(doc, obj, exported);
             }
             Shape::Intent => {
                 let list = match get(obj, "settingsDelta") {

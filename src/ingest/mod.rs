@@ -32,7 +32,7 @@ pub struct Parsed {
     pub controls: Vec<Control>,
     pub exceptions: Vec<Exception>,
     pub checklist_entries: Vec<ChecklistEntry>,
-    pub next_pages: Vec<crate::model::NextPage>,
+    pub incomplete: Vec<crate::model::Incomplete>,
     pub errors: Vec<InputError>,
 }
 
@@ -47,13 +47,22 @@ impl Parsed {
 
     /// Move everything into the model.
     pub fn merge_into(self, model: &mut crate::model::Model) {
+        // Policies are numbered in the model from here on.
+        let first_policy = model.policies.len();
         model.policies.extend(self.policies);
         model.groups.extend(self.groups);
         model.filters.extend(self.filters);
         model.controls.extend(self.controls);
         model.exceptions.extend(self.exceptions);
         model.checklist_entries.extend(self.checklist_entries);
-        model.next_pages.extend(self.next_pages);
+        model
+            .incomplete
+            .extend(self.incomplete.into_iter().map(|mut incomplete| {
+                if let crate::model::Missing::Settings { policy, .. } = &mut incomplete.missing {
+                    *policy += first_policy;
+                }
+                incomplete
+            }));
         model.errors.extend(self.errors);
     }
 }

@@ -51,7 +51,7 @@ enum RawCheck {
     LocalGroupReplaced(RawEmpty),
     RestrictedGroupsBesideLocalGroups(RawEmpty),
     ExceptionStatus(RawExceptionStatus),
-    NextPageMissing(RawEmpty),
+    IncompleteExport(RawEmpty),
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,7 +240,7 @@ fn validate_check(
         RawCheck::RestrictedGroupsBesideLocalGroups(RawEmpty {}) => {
             Some(Check::RestrictedGroupsBesideLocalGroups)
         }
-        RawCheck::NextPageMissing(RawEmpty {}) => Some(Check::NextPageMissing),
+        RawCheck::IncompleteExport(RawEmpty {}) => Some(Check::IncompleteExport),
         RawCheck::ExceptionStatus(raw) => {
             match crate::exceptions::Status::parse(raw.status.get_ref()) {
                 Some(status) => Some(Check::ExceptionStatus(status)),

@@ -347,7 +347,7 @@ impl<'t> Fast<'t, '_> {
             }
             None => doc.untyped_catalog_policy(),
         };
-        if !catalog_policy || (doc.tenant_id && doc.objects) {
+        if !catalog_policy || (doc.tenant_id && doc.objects) || doc.settings_missing() {
             return None;
         }
         let name = doc
@@ -773,7 +773,7 @@ impl<'t> Fast<'t, '_> {
                 "settings" if std::mem::replace(&mut seen_settings, true) => None,
                 "settings" => {
                     doc.untyped.note(key);
-                    self.settings(cursor, settings)
+                    self.settings(cursor, settings, &mut doc.items)
                 }
                 _ => doc.field(key, cursor),
             })?;
@@ -783,12 +783,19 @@ impl<'t> Fast<'t, '_> {
         })
     }
 
-    /// The `settings` array (or `null`), each item mapped to settings as soon as it is read.
-    fn settings(&self, cursor: &mut Cursor<'t>, out: &mut Vec<Setting>) -> Option<()> {
+    /// The `settings` array (or `null`), each item mapped to settings as soon as it is read
+    /// and counted in `items`.
+    fn settings(
+        &self,
+        cursor: &mut Cursor<'t>,
+        out: &mut Vec<Setting>,
+        items: &mut usize,
+    ) -> Option<()> {
         if cursor.null() {
             return Some(());
         }
         cursor.array(|cursor| {
+            *items += 1;
             // A `null` instance is skipped; a missing one declines (a bare instance, or an
             // error the reference reader reports).
             let item = read_fields::<Item>(cursor)?;
@@ -809,6 +816,10 @@ struct PolicyDoc<'a> {
     display_name: Option<Raw<'a>>,
     id: Option<Raw<'a>>,
     assignments: Option<Raw<'a>>,
+    /// The policy's own count of its settings.
+    setting_count: Option<Raw<'a>>,
+    /// The items of `settings` read.
+    items: usize,
     /// IntuneManagement's migration table carries both (the reference reader skips it).
     tenant_id: bool,
     objects: bool,
@@ -821,6 +832,13 @@ impl PolicyDoc<'_> {
     /// `@odata.type` (an endpoint-security intent otherwise, or another shape).
     fn untyped_catalog_policy(&self) -> bool {
         self.untyped.shape() == Some(Untyped::SettingsCatalog)
+    }
+
+    /// The policy counts more settings than its export holds (the reference reader notes it).
+    fn settings_missing(&self) -> bool {
+        self.setting_count
+            .and_then(|raw| raw.parse::<u64>().ok())
+            .is_some_and(|declared| declared > self.items as u64)
     }
 }
 
@@ -947,6 +965,7 @@ impl<'t> Fields<'t> for PolicyDoc<'t> {
             "displayName" => once(&mut self.display_name, cursor.value()),
             "id" => once(&mut self.id, cursor.value()),
             "assignments" => once(&mut self.assignments, cursor.value()),
+            "settingCount" => once(&mut self.setting_count, cursor.value()),
             "TenantId" => flag(&mut self.tenant_id, cursor),
             "Objects" => flag(&mut self.objects, cursor),
             _ => cursor.skip(),
@@ -1377,6 +1396,41 @@ mod tests {
         ];
         for text in &declined {
             assert!(!text_agrees(text), "accepted:\n{text}");
+        }
+    }
+
+    /// A policy that counts more settings (`settingCount`) than its export holds is left to
+    /// the reference reader, which notes it; one whose count is met, or not a number, is read
+    /// here as the reference reader reads it.
+    #[test]
+    fn policies_short_of_their_setting_count_decline() {
+        let one = choice(PKU2U, PKU2U_0, "");
+        let counted = |count: &str, settings: &str| {
+            policy(settings, &format!(r#", "settingCount": {count}"#))
+        };
+        for met in [
+            counted("1", &one),
+            counted("0", ""),
+            counted("\"7\"", &one),
+            counted("1.5", ""),
+        ] {
+            assert!(text_agrees(&met), "declined:\n{met}");
+        }
+        for short in [
+            counted("2", &one),
+            counted("1", ""),
+            counted("40", &format!("{one}, {one}")),
+        ] {
+            assert!(!text_agrees(&short), "accepted:\n{short}");
+            let file = SourceFile::decode(Path::new("inline.json"), short.as_bytes()).unwrap();
+            let parsed = super::super::read_json_reference(SourceId(0), &file, Catalog::builtin());
+            assert!(matches!(
+                parsed.incomplete[..],
+                [crate::model::Incomplete {
+                    missing: crate::model::Missing::Settings { policy: 0, .. },
+                    ..
+                }]
+            ));
         }
     }
 
