@@ -637,6 +637,8 @@ impl PathMapper<'_> {
             select: options.select.clone(),
             ignore: options.ignore.clone(),
             rule_dirs,
+            // The revision may predate the exports: nothing to read there is no error.
+            expect_input: false,
             ..options.clone()
         })
     }

@@ -64,6 +64,10 @@ pub struct Options {
     /// The join types a policy without assignments (a GPO without enabled links) is checked as
     /// reaching (`--unassigned`); None = the config's `[inventory] unassigned`, else none.
     pub unassigned: Option<model::JoinTypeSet>,
+    /// An input error when the paths hold nothing baselint reads, so that a gate over an
+    /// empty or misnamed export folder does not pass (the commands set it; the lint of a
+    /// `--since` revision, which may predate the exports, does not).
+    pub expect_input: bool,
 }
 
 /// The result of a run.
@@ -128,11 +132,16 @@ pub fn check(options: &Options) -> Outcome {
         .max_file_size
         .or(config.max_file_size)
         .unwrap_or(ingest::MAX_FILE_SIZE);
+    let (sources_before, errors_before) = (model.sources.len(), model.errors.len());
     model.errors.extend(walk_errors);
     ingest::load_within(&files, &mut model, catalog, max_file_size);
     drop_companion_duplicates(&mut model);
     load_baselines(&config, &mut model, catalog, max_file_size);
     load_exceptions(&config, &mut model, max_file_size);
+    let nothing_read = model.sources.len() == sources_before && model.errors.len() == errors_before;
+    if options.expect_input && nothing_read {
+        model.errors.push(nothing_to_lint(&options.paths));
+    }
     if let Some(types) = options.unassigned.or(config.inventory.unassigned) {
         assume_reach_of_unassigned(&mut model, types);
     }
@@ -180,6 +189,29 @@ pub fn check(options: &Options) -> Outcome {
         excepted,
         audit,
     }
+}
+
+/// The error for paths that hold no file baselint reads (and no file it failed to read).
+fn nothing_to_lint(paths: &[PathBuf]) -> InputError {
+    let shown: Vec<String> = paths.iter().map(|p| source::display_path(p)).collect();
+    let path = match shown.first() {
+        Some(first) if !first.is_empty() => first.clone(),
+        _ => ".".to_string(),
+    };
+    let place = if shown.len() > 1 {
+        format!("in {}", shown.join(", "))
+    } else {
+        "here".to_string()
+    };
+    InputError::about(
+        path,
+        format!(
+            "nothing to lint: no file {place} is one baselint reads (Intune and Entra Graph \
+             JSON, GPO reports and backups, GptTmpl.inf, Registry.pol, STIG XCCDF and \
+             checklists, finding lists). A walk skips hidden and git-ignored files (--no-ignore \
+             reads the ignored ones) and STIG or CIS baselines that [baselines] use does not name"
+        ),
+    )
 }
 
 /// For a review before deployment: a policy that reaches no device yet (no include assignment,

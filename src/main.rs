@@ -263,6 +263,7 @@ fn inspect(args: InspectArgs) -> Exit {
         max_file_size: args.input.max_file_size,
         no_ignore: args.input.no_ignore,
         unassigned: args.input.unassigned,
+        expect_input: true,
         ..Default::default()
     });
     write_stdout(|out| match args.format {
@@ -286,6 +287,7 @@ fn exceptions(args: ExceptionsArgs) -> Exit {
         max_file_size: args.input.max_file_size,
         no_ignore: args.input.no_ignore,
         unassigned: args.input.unassigned,
+        expect_input: true,
         ..Default::default()
     };
     // Said before every input is read and linted for nothing.
@@ -369,6 +371,7 @@ fn check(args: CheckArgs) -> Exit {
         max_file_size: args.input.max_file_size,
         no_ignore: args.input.no_ignore,
         unassigned: args.input.unassigned,
+        expect_input: true,
     };
     let progress = Progress::for_run(&options);
     // The revision first: what its comparison needs is kept, the rest dropped before the

@@ -409,6 +409,21 @@ fn walked_json_that_is_no_export_is_skipped_but_named_files_are_errors() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0]["path"], "broken.json");
     std::fs::remove_file(dir.join("broken.json")).unwrap();
+    // A folder of nothing baselint reads is an input error: a gate over it must not pass.
+    let nothing = baselint(&["check", ".", "--format", "json"], &dir);
+    assert_eq!(nothing.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&nothing)).unwrap();
+    let message = report["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("nothing to lint: no file here"),
+        "{message}"
+    );
+    // Beside an export, the foreign JSON is skipped without a word.
+    std::fs::write(
+        dir.join("policy.json"),
+        r##"{"@odata.type": "#microsoft.graph.deviceManagementConfigurationPolicy", "name": "Empty", "settings": []}"##,
+    )
+    .unwrap();
     assert_eq!(baselint(&["check", "."], &dir).status.code(), Some(0));
     assert_eq!(
         baselint(&["check", "package.json"], &dir).status.code(),

@@ -202,6 +202,40 @@ fn since_reports_exactly_the_new_finding() {
     assert_eq!(unchanged["since"]["unchanged"], 1);
 }
 
+/// A revision from before the exports (an empty folder kept by `.gitkeep`) has nothing to
+/// lint, which is no input error there: the working tree's findings are all new, and no
+/// warning says the revision could not be read.
+#[test]
+fn a_revision_from_before_the_exports_is_read_without_errors() {
+    if !git_available() {
+        return;
+    }
+    let repo = Repo::new("before-exports");
+    repo.write("tenant/.gitkeep", "");
+    repo.commit("an empty tenant folder");
+    repo.write("tenant/entra/groups.json", &fixture("groups.json"));
+    repo.write(
+        "tenant/intune/pku2u.json",
+        &serde_json::to_string_pretty(&pku2u_policy()).unwrap(),
+    );
+    repo.commit("the first export");
+    let output = repo.baselint(&["check", "tenant", "--since", "HEAD~1", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("input error"), "{stderr}");
+    let report = json(&output);
+    assert_eq!(
+        rules_of(&report, "findings"),
+        ["pku2u-disabled-on-entra-joined"]
+    );
+    assert_eq!(report["since"]["new"], 1);
+    // The empty folder itself is an input error, in the working tree.
+    repo.remove("tenant/entra/groups.json");
+    repo.remove("tenant/intune/pku2u.json");
+    let empty = repo.baselint(&["check", "tenant", "--format", "json"]);
+    assert_eq!(empty.status.code(), Some(2));
+}
+
 #[test]
 fn reordering_reformatting_and_moving_report_nothing_new() {
     if !git_available() {
