@@ -703,12 +703,30 @@ fn parse(
         Format::Xccdf => xccdf::read(id, file, catalog),
         Format::Ckl => checklist::read_ckl(id, file),
         Format::FindingList => finding_list::read(id, file, catalog),
-        Format::Unsupported => Parsed::error(
-            file,
-            "unsupported input format (expected Intune/Entra Graph JSON, a GPO report or backup, \
-             GptTmpl.inf, Registry.pol, XCCDF, a STIG checklist or a HardeningKitty list)",
-        ),
+        Format::Unsupported => Parsed::error(file, unsupported(file.text())),
     }
+}
+
+/// What an unsupported file is told: what baselint reads and, for an HTML page in the style
+/// of GPMC's reports (`Get-GPOReport -ReportType Html`, GPMC's "Save Report"; other tools
+/// borrow the style, so it is not called a GPO report for sure), how to export the XML one.
+fn unsupported(text: &str) -> String {
+    const READS: &str = "expected Intune/Entra Graph JSON, a GPO report or backup, GptTmpl.inf, \
+                         Registry.pol, XCCDF, a STIG checklist or a HardeningKitty list";
+    let head: String = (text.trim_start_matches('\u{feff}').trim_start().chars())
+        .take(1024)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if !(head.starts_with("<html") || head.starts_with("<!doctype html")) {
+        return format!("unsupported input format ({READS})");
+    }
+    if head.contains("gpmc_reportinitialized") {
+        return "an HTML report in GPMC's style: baselint reads a GPO report as XML \
+                (Get-GPOReport -Name NAME -ReportType Xml -Path NAME.xml, or -All for every GPO) \
+                or a GPMC backup folder, not as HTML"
+            .to_string();
+    }
+    format!("an HTML page, not an export ({READS})")
 }
 
 /// Benchmarks and finding lists found by a walk are reference material, not configuration:
@@ -769,6 +787,23 @@ mod tests {
             text.to_string(),
             crate::source::Encoding::Utf8,
         ))
+    }
+
+    /// An HTML page is told apart from other unsupported files, and one in GPMC's report style
+    /// gets the command for the XML report.
+    #[test]
+    fn html_gpo_reports_are_told_how_to_export_xml() {
+        let gpmc = "\u{feff}\r\n<html dir=\"ltr\" xmlns:v=\"urn:schemas-microsoft-com:vml\" \
+                    gpmc_reportInitialized=\"false\">\r\n<head><title>Default Domain Policy</title>";
+        assert_eq!(detect_text(gpmc), Format::Unsupported);
+        assert!(
+            unsupported(gpmc).contains("-ReportType Xml"),
+            "{}",
+            unsupported(gpmc)
+        );
+        let page = "<!DOCTYPE html>\n<html><head><title>Notes</title></head></html>";
+        assert!(unsupported(page).starts_with("an HTML page, not an export"));
+        assert!(unsupported("name,value\n").starts_with("unsupported input format"));
     }
 
     #[test]
