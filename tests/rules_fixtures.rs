@@ -1469,3 +1469,28 @@ fn merged_defender_exclusions_do_not_conflict() {
         [r"HKLM\SOFTWARE\Policies\Microsoft\Windows Defender\Scan\DisableArchiveScanning"]
     );
 }
+
+/// An assignment to a group that no export holds, beside a groups export that is one page of a
+/// longer list, says the group may be on a page that was not exported; without such a page, not.
+#[test]
+fn unknown_groups_point_at_a_groups_export_missing_its_pages() {
+    let note_of = |dir: &Path| {
+        let outcome = run_rule("assignment-to-unknown-group", dir);
+        assert!(!outcome.findings.is_empty(), "{}", dir.display());
+        outcome.findings[0]
+            .notes
+            .iter()
+            .find(|note| note.contains("is one page of a longer list"))
+            .cloned()
+    };
+    let paged = note_of(&fixtures().join("export-incomplete/fires")).expect("the note");
+    assert!(paged.starts_with("the groups export "), "{paged}");
+    assert!(
+        paged.contains("export-incomplete/fires/groups.json"),
+        "{paged}"
+    );
+    assert_eq!(
+        note_of(&fixtures().join("assignment-to-unknown-group/fires")),
+        None
+    );
+}

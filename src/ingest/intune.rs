@@ -539,8 +539,10 @@ impl<'c> Reader<'c> {
         let only = |key: &str| keys().all(|k| k == key) && has(obj, key);
         if only("value") {
             if let Some(list) = self.array_field(doc, obj, "value") {
+                let groups_before = self.out.groups.len();
                 self.read_items(doc, list);
-                self.note_next_page(doc, obj, list);
+                let held_groups = self.out.groups.len() > groups_before;
+                self.note_next_page(doc, obj, list, held_groups);
             }
         } else if only("groups") {
             if let Some(list) = self.array_field(doc, obj, "groups") {
@@ -560,7 +562,13 @@ impl<'c> Reader<'c> {
     }
 
     /// A list response that names its next page (`@odata.nextLink`) was saved without it.
-    fn note_next_page(&mut self, doc: &Doc<'_>, obj: &Object<'_>, list: &Array<'_>) {
+    fn note_next_page(
+        &mut self,
+        doc: &Doc<'_>,
+        obj: &Object<'_>,
+        list: &Array<'_>,
+        held_groups: bool,
+    ) {
         let Some(link) = obj
             .properties
             .iter()
@@ -583,6 +591,7 @@ impl<'c> Reader<'c> {
                 total: get(obj, "@odata.count")
                     .and_then(json::as_i64)
                     .and_then(|n| u64::try_from(n).ok()),
+                groups: held_groups,
             },
         });
     }

@@ -1004,6 +1004,18 @@ fn conflict_finding(
 }
 
 fn unknown_group(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
+    // A groups export saved without its later pages may be why a group is unknown.
+    let partial_groups: Vec<&str> = (ctx.model.incomplete.iter())
+        .filter(|i| matches!(i.missing, Missing::Pages { groups: true, .. }))
+        .map(|i| ctx.model.sources.get(i.location.file).display_path.as_str())
+        .collect();
+    let partial_note = (!partial_groups.is_empty()).then(|| {
+        format!(
+            "the groups export {} is one page of a longer list: the group may be on a page \
+             that was not exported",
+            partial_groups.join(", ")
+        )
+    });
     for policy in &ctx.model.policies {
         for assignment in &policy.assignments {
             if !matches!(assignment.target, Target::Group { .. })
@@ -1025,11 +1037,13 @@ fn unknown_group(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
                 policy.identity(),
                 &target_identity(&assignment.target),
             ]);
+            let mut notes = vec![
+                "without the group's membership, baselint cannot tell which devices this assignment reaches"
+                    .to_string(),
+            ];
+            notes.extend(partial_note.clone());
             findings.push(Finding {
-                notes: vec![
-                    "without the group's membership, baselint cannot tell which devices this assignment reaches"
-                        .to_string(),
-                ],
+                notes,
                 policy: Some(policy_ref(policy)),
                 targets: vec![label],
                 ..Finding::new(rule, message, primary, fingerprint)
@@ -1044,9 +1058,9 @@ fn unknown_group(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
 fn incomplete_exports(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
     for incomplete in &ctx.model.incomplete {
         findings.push(match &incomplete.missing {
-            Missing::Pages { items, list, total } => {
-                missing_pages(rule, ctx, incomplete.location, *items, list, *total)
-            }
+            Missing::Pages {
+                items, list, total, ..
+            } => missing_pages(rule, ctx, incomplete.location, *items, list, *total),
             Missing::Settings {
                 policy,
                 declared,
