@@ -36,6 +36,37 @@ struct AssignmentView {
     position: Position,
 }
 
+/// An export that holds only part of what Graph returned (rule `export-incomplete`).
+#[derive(Serialize)]
+struct IncompleteView {
+    what: String,
+    #[serde(flatten)]
+    position: Position,
+}
+
+fn incomplete_view(outcome: &Outcome, incomplete: &crate::model::Incomplete) -> IncompleteView {
+    use crate::model::Missing;
+    let what = match &incomplete.missing {
+        Missing::Pages { items, total, .. } => match total {
+            Some(total) => format!("one page of a Graph list: {items} of {total} objects"),
+            None if *items == 1 => "one page of a Graph list: 1 object, more not exported".into(),
+            None => format!("one page of a Graph list: {items} objects, more not exported"),
+        },
+        Missing::Settings {
+            policy,
+            declared,
+            exported,
+        } => format!(
+            "policy \"{}\": {exported} of its {declared} settings",
+            outcome.model.policies[*policy].name
+        ),
+    };
+    IncompleteView {
+        what,
+        position: position(&outcome.model.sources, incomplete.location),
+    }
+}
+
 #[derive(Serialize)]
 struct GroupView {
     name: String,
@@ -161,7 +192,7 @@ impl Serialize for Inspection<'_> {
         use serde::ser::SerializeStruct;
         let outcome = self.0;
         let model = &outcome.model;
-        let mut state = serializer.serialize_struct("Inspection", 6)?;
+        let mut state = serializer.serialize_struct("Inspection", 7)?;
         state.serialize_field("version", &1u32)?;
         state.serialize_field(
             "policies",
@@ -170,6 +201,10 @@ impl Serialize for Inspection<'_> {
         state.serialize_field("groups", &Each(|| model.groups.iter().map(group_view)))?;
         state.serialize_field("controls", &model.controls.len())?;
         state.serialize_field("exceptions", &model.exceptions.len())?;
+        state.serialize_field(
+            "incomplete",
+            &Each(|| (model.incomplete.iter()).map(|i| incomplete_view(outcome, i))),
+        )?;
         state.serialize_field("errors", &errors(outcome))?;
         state.end()
     }
@@ -211,6 +246,13 @@ pub fn write_text(outcome: &Outcome, out: &mut dyn std::io::Write) -> std::io::R
                 .map(|id| format!(" ({id})"))
                 .unwrap_or_default(),
             g.membership
+        )?;
+    }
+    for i in (model.incomplete.iter()).map(|i| incomplete_view(outcome, i)) {
+        writeln!(
+            out,
+            "incomplete export {}:{}:{}: {}",
+            i.position.path, i.position.line, i.position.column, i.what
         )?;
     }
     let errors = errors(outcome);

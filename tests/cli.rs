@@ -535,6 +535,17 @@ fn inspect_shows_policies_settings_and_links() {
             && s["path"].as_str().unwrap().ends_with("GptTmpl.inf")
     }));
     assert_eq!(view["controls"], 2 + 7);
+    // The filters export is the first page of its list.
+    let incomplete = view["incomplete"].as_array().unwrap();
+    assert_eq!(incomplete.len(), 1, "{incomplete:?}");
+    assert_eq!(
+        incomplete[0]["path"],
+        "examples/contoso/entra/assignmentFilters.json"
+    );
+    assert_eq!(
+        incomplete[0]["what"],
+        "one page of a Graph list: 1 object, more not exported"
+    );
     let text = baselint(&["inspect", "examples/contoso/gpo"], root());
     insta::assert_snapshot!(stdout(&text));
 }
