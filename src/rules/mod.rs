@@ -4,6 +4,7 @@
 
 pub mod controls;
 pub mod engine;
+mod exports;
 mod local_groups;
 pub mod principals;
 mod schema;

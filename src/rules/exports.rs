@@ -1,0 +1,138 @@
+//! `[check.incomplete_export]`: exports that say they hold only part of what Graph returned.
+//!
+//! Graph returns lists a page at a time and names the next page in `@odata.nextLink`; a
+//! Settings Catalog policy says how many settings it has (`settingCount`). The readers note a
+//! list saved with a next page and a policy saved with fewer settings (`Model::incomplete`);
+//! this check reports each, and `assignment-to-unknown-group` points at a groups export that is
+//! one page of a longer list.
+
+use super::Rule;
+use super::engine::{Context, policy_ref};
+use crate::finding::{Finding, Label, fingerprint};
+use crate::model::{Missing, Policy};
+use crate::source::Location;
+
+/// The note for an unknown group when a groups export is one page of a longer list: the group
+/// may be on a page that was not exported. None when no such page was read.
+pub(super) fn partial_groups_note(ctx: &Context) -> Option<String> {
+    let pages: Vec<&str> = (ctx.model.incomplete.iter())
+        .filter(|i| matches!(i.missing, Missing::Pages { groups: true, .. }))
+        .map(|i| ctx.model.sources.get(i.location.file).display_path.as_str())
+        .collect();
+    (!pages.is_empty()).then(|| {
+        format!(
+            "the groups export {} is one page of a longer list: the group may be on a page \
+             that was not exported",
+            pages.join(", ")
+        )
+    })
+}
+
+/// A finding for every export that holds only part of what Graph has: at the
+/// `@odata.nextLink` of a list response saved without its next pages, at the `settingCount` of
+/// a policy saved with fewer settings.
+pub(super) fn incomplete(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
+    for incomplete in &ctx.model.incomplete {
+        findings.push(match &incomplete.missing {
+            Missing::Pages {
+                items, list, total, ..
+            } => missing_pages(rule, ctx, incomplete.location, *items, list, *total),
+            Missing::Settings {
+                policy,
+                declared,
+                exported,
+            } => {
+                let policy = &ctx.model.policies[*policy];
+                missing_settings(rule, policy, incomplete.location, *declared, *exported)
+            }
+        });
+    }
+}
+
+fn missing_pages(
+    rule: &Rule,
+    ctx: &Context,
+    location: Location,
+    items: usize,
+    list: &Option<String>,
+    total: Option<u64>,
+) -> Finding {
+    let file = ctx.model.sources.get(location.file);
+    let mut objects = match items {
+        1 => "1 object".to_string(),
+        n => format!("{n} objects"),
+    };
+    if let Some(total) = total {
+        objects.push_str(&format!(" of the list's {total}"));
+    }
+    let named = match list {
+        Some(list) => format!("the Graph list `{list}`"),
+        None => "a Graph list response".to_string(),
+    };
+    let message = format!(
+        "{} is one page of {named}: it holds {objects} and names the next page in \
+         `@odata.nextLink`, which is not exported",
+        file.display_path
+    );
+    let primary = Label {
+        location,
+        message: "next page not exported".to_string(),
+    };
+    // The list, or else the file's name: not its path, which depends on where baselint runs.
+    let name = std::path::Path::new(&file.display_path)
+        .file_name()
+        .map(|name| name.to_string_lossy());
+    let identity = list.as_deref().map(Into::into).or(name).unwrap_or_default();
+    Finding {
+        notes: vec![
+            "baselint lints only what the files hold: the policies, groups and filters of the \
+             pages after this one are unknown to it (an assignment to one of those groups shows \
+             as an unknown group), so a clean run says nothing about them"
+                .to_string(),
+        ],
+        ..Finding::new(rule, message, primary, fingerprint(&[&rule.id, &identity]))
+    }
+}
+
+fn missing_settings(
+    rule: &Rule,
+    policy: &Policy,
+    location: Location,
+    declared: u64,
+    exported: usize,
+) -> Finding {
+    let message = format!(
+        "policy \"{}\" has {declared} settings (`settingCount`) and its export holds {}",
+        policy.name,
+        match exported {
+            0 => "none".to_string(),
+            n => n.to_string(),
+        }
+    );
+    let why = if exported == 0 {
+        "a policy read from `GET /deviceManagement/configurationPolicies` comes without its \
+         settings: export it with `$expand=settings`, or its settings from \
+         `/configurationPolicies/{id}/settings` (every page)"
+    } else {
+        "`/configurationPolicies/{id}/settings` returns a page at a time: an export that did not \
+         follow `@odata.nextLink` stops after the first page. If settings were taken out of \
+         this file on purpose, correct `settingCount`"
+    };
+    let primary = Label {
+        location,
+        message: format!("{declared} settings, {exported} exported"),
+    };
+    Finding {
+        notes: vec![
+            why.to_string(),
+            "the settings not in the file are never linted".to_string(),
+        ],
+        policy: Some(policy_ref(policy)),
+        ..Finding::new(
+            rule,
+            message,
+            primary,
+            fingerprint(&[&rule.id, policy.identity(), "settings"]),
+        )
+    }
+}
