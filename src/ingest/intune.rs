@@ -2033,10 +2033,9 @@ fn from_serde(value: &serde_json::Value, text: &str) -> Option<Value> {
     })
 }
 
-/// The annotation that names a list response's next page (`@odata.nextLink`; OData's older
-/// JSON formats wrote it without the `@`).
+/// The annotation that names a list response's next page.
 pub(crate) fn is_next_link(key: &str) -> bool {
-    key.strip_prefix('@').unwrap_or(key) == "odata.nextLink"
+    key == "@odata.nextLink"
 }
 
 fn wrong_type(doc: &Doc<'_>, node: &Node<'_>, key: &str, expected: &str) -> InputError {
