@@ -60,6 +60,10 @@ fn incomplete_view(outcome: &Outcome, incomplete: &crate::model::Incomplete) -> 
             "policy \"{}\": {exported} of its {declared} settings",
             outcome.model.policies[*policy].name
         ),
+        Missing::EncryptedValue { policy, uri } => format!(
+            "policy \"{}\": the value of {uri} is encrypted",
+            outcome.model.policies[*policy].name
+        ),
     };
     IncompleteView {
         what,

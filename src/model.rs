@@ -1108,6 +1108,14 @@ pub enum Missing {
         declared: u64,
         exported: usize,
     },
+    /// A custom OMA-URI setting whose value Graph encrypted (`isEncrypted`: the export holds a
+    /// mask, not the value); the setting is left out of the policy.
+    EncryptedValue {
+        /// The policy, by its index in the model's policies.
+        policy: usize,
+        /// The setting's OMA-URI, as written.
+        uri: String,
+    },
 }
 
 /// Translate a byte offset inside a decoded JSON string to a file offset, given the literal's

@@ -620,6 +620,21 @@ impl<'c> Reader<'c> {
         }
     }
 
+    /// A custom OMA-URI setting of the policy being read (the next one pushed) whose value
+    /// Graph encrypted: its value `node` is a mask.
+    fn note_encrypted(&mut self, doc: &Doc<'_>, node: &Node<'_>, uri: &str) {
+        self.out.incomplete.push(Incomplete {
+            location: Location {
+                file: doc.id,
+                span: doc.span(node),
+            },
+            missing: Missing::EncryptedValue {
+                policy: self.out.policies.len(),
+                uri: uri.to_string(),
+            },
+        });
+    }
+
     fn read_items(&mut self, doc: &Doc<'_>, list: &Array<'_>) {
         for element in &list.elements {
             match element {
@@ -1341,6 +1356,11 @@ impl<'c> Reader<'c> {
             let Some(node) = get(oma, "value") else {
                 continue;
             };
+            // Graph masks an encrypted value: no rule may compare the mask.
+            if get(oma, "isEncrypted").and_then(json::as_bool) == Some(true) {
+                self.note_encrypted(doc, node, &uri.value);
+                continue;
+            }
             let raw = match oma_value(get_str(oma, "@odata.type").unwrap_or(""), node) {
                 Ok(Some(raw)) => raw,
                 Ok(None) => continue,
@@ -2549,15 +2569,17 @@ mod tests {
                 &Value::Bool(true)
             )
         );
-        let masked = policy
-            .settings
-            .iter()
-            .find(|s| {
-                s.raw_name
-                    .ends_with("InteractiveLogon_MessageTextForUsersAttemptingToLogOn")
-            })
-            .unwrap();
-        assert_eq!(masked.value, Value::Str("****".into()));
+        // An encrypted value is a mask: left out, and noted where it is.
+        let banner = "InteractiveLogon_MessageTextForUsersAttemptingToLogOn";
+        assert!(!policy.settings.iter().any(|s| s.raw_name.ends_with(banner)));
+        let [incomplete] = &parsed.incomplete[..] else {
+            panic!("{:?}", parsed.incomplete);
+        };
+        let Missing::EncryptedValue { policy: 0, uri } = &incomplete.missing else {
+            panic!("{incomplete:?}");
+        };
+        assert!(uri.ends_with(banner));
+        assert_eq!(file.slice(incomplete.location.span), "\"****\"");
     }
 
     #[test]

@@ -58,7 +58,10 @@ impl Parsed {
         model
             .incomplete
             .extend(self.incomplete.into_iter().map(|mut incomplete| {
-                if let crate::model::Missing::Settings { policy, .. } = &mut incomplete.missing {
+                use crate::model::Missing;
+                if let Missing::Settings { policy, .. } | Missing::EncryptedValue { policy, .. } =
+                    &mut incomplete.missing
+                {
                     *policy += first_policy;
                 }
                 incomplete

@@ -45,6 +45,10 @@ pub(super) fn incomplete(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>
                 let policy = &ctx.model.policies[*policy];
                 missing_settings(rule, policy, incomplete.location, *declared, *exported)
             }
+            Missing::EncryptedValue { policy, uri } => {
+                let policy = &ctx.model.policies[*policy];
+                encrypted_value(rule, policy, incomplete.location, uri)
+            }
         });
     }
 }
@@ -133,6 +137,33 @@ fn missing_settings(
             message,
             primary,
             fingerprint(&[&rule.id, policy.identity(), "settings"]),
+        )
+    }
+}
+
+fn encrypted_value(rule: &Rule, policy: &Policy, location: Location, uri: &str) -> Finding {
+    let message = format!(
+        "policy \"{}\" sets {uri} to a value Graph encrypted in this export (`isEncrypted`): \
+         the export holds a mask, not the value",
+        policy.name
+    );
+    let primary = Label {
+        location,
+        message: "value encrypted".to_string(),
+    };
+    Finding {
+        notes: vec![
+            "the setting is not linted: export the value decrypted \
+             (`/deviceConfigurations/{id}/getOmaSettingPlainTextValue(secretReferenceValueId=...)`, \
+             as IntuneCD and IntuneBackupAndRestore do)"
+                .to_string(),
+        ],
+        policy: Some(policy_ref(policy)),
+        ..Finding::new(
+            rule,
+            message,
+            primary,
+            fingerprint(&[&rule.id, policy.identity(), &uri.to_ascii_lowercase()]),
         )
     }
 }

@@ -392,7 +392,7 @@ pub fn describe_check(check: &Check) -> String {
         Check::LocalGroupReplaced => "Fires when an item of an Intune policy's local user group membership (LocalUsersAndGroups) updates a local group, adding members that another item's Replace of that group does not list or removing members it lists, and both items certainly reach the same devices (or are in one policy): the Replace wins, so the Update's change never applies.".to_string(),
         Check::RestrictedGroupsBesideLocalGroups => "Fires when an Intune policy that sets Restricted Groups (RestrictedGroups/ConfigureGroupMembership) and one that configures local user group membership (LocalUsersAndGroups) certainly reach the same devices, or are one policy: once per pair of policies, at the Restricted Groups value.".to_string(),
         Check::Overridden => "Fires when two GPOs linked on one OU chain set one setting to different values: the value of the GPO with lower precedence never applies where both reach.".to_string(),
-        Check::IncompleteExport => "Fires for every Graph list response (`{\"value\": [...]}`) that names a next page in `@odata.nextLink`, at that link, and for every Settings Catalog policy whose `settingCount` is more than the settings its export holds, at that count.".to_string(),
+        Check::IncompleteExport => "Fires for every Graph list response (`{\"value\": [...]}`) that names a next page in `@odata.nextLink`, at that link, for every Settings Catalog policy whose `settingCount` is more than the settings its export holds, at that count, and for every custom OMA-URI value Graph encrypted (`isEncrypted`), at the masked value.".to_string(),
     }
 }
 
