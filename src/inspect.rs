@@ -46,6 +46,7 @@ struct IncompleteView {
 
 fn incomplete_view(outcome: &Outcome, incomplete: &crate::model::Incomplete) -> IncompleteView {
     use crate::model::Missing;
+    let policy = (incomplete.policy(&outcome.model)).map_or("?", |p| p.name.as_str());
     let what = match &incomplete.missing {
         Missing::Pages { items, total, .. } => match total {
             Some(total) => format!("one page of a Graph list: {items} of {total} objects"),
@@ -53,17 +54,11 @@ fn incomplete_view(outcome: &Outcome, incomplete: &crate::model::Incomplete) -> 
             None => format!("one page of a Graph list: {items} objects, more not exported"),
         },
         Missing::Settings {
-            policy,
-            declared,
-            exported,
-        } => format!(
-            "policy \"{}\": {exported} of its {declared} settings",
-            outcome.model.policies[*policy].name
-        ),
-        Missing::EncryptedValue { policy, uri } => format!(
-            "policy \"{}\": the value of {uri} is encrypted",
-            outcome.model.policies[*policy].name
-        ),
+            declared, exported, ..
+        } => format!("policy \"{policy}\": {exported} of its {declared} settings"),
+        Missing::EncryptedValue { uri, .. } => {
+            format!("policy \"{policy}\": the value of {uri} is encrypted")
+        }
     };
     IncompleteView {
         what,

@@ -695,11 +695,27 @@ fn intent_and_its_settings_companion_are_one_policy() {
         format!(r#"{{"settings": [{setting}]}}"#),
     )
     .unwrap();
+    // Read after the companion, which the model drops: what is noted about it still names it.
+    std::fs::write(
+        dir.join("Win - Hardening.json"),
+        r##"{"@odata.type": "#microsoft.graph.deviceManagementConfigurationPolicy", "id": "p-h",
+            "name": "Win - Hardening", "settingCount": 2}"##,
+    )
+    .unwrap();
     let output = baselint(&["inspect", ".", "--format", "json"], &dir);
     let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let policies = view["policies"].as_array().unwrap();
-    assert_eq!(policies.len(), 1, "{view}");
+    assert_eq!(policies.len(), 2, "{view}");
     assert_eq!(policies[0]["id"], "i-1");
+    assert_eq!(
+        view["incomplete"][0]["what"],
+        "policy \"Win - Hardening\": 0 of its 2 settings"
+    );
+    let check = baselint(&["check", ".", "--format", "json"], &dir);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&check)).unwrap();
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "export-incomplete", "{report}");
+    assert_eq!(finding["policy"]["name"], "Win - Hardening");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

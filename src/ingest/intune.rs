@@ -596,8 +596,8 @@ impl<'c> Reader<'c> {
         });
     }
 
-    /// A Settings Catalog policy (the next one pushed) whose `settingCount` is more than the
-    /// `exported` items of its `settings`.
+    /// A Settings Catalog policy (`obj`) whose `settingCount` is more than the `exported` items
+    /// of its `settings`.
     fn note_missing_settings(&mut self, doc: &Doc<'_>, obj: &Object<'_>, exported: usize) {
         let Some(count) = get(obj, "settingCount") else {
             return;
@@ -612,7 +612,7 @@ impl<'c> Reader<'c> {
                     span: doc.span(count),
                 },
                 missing: Missing::Settings {
-                    policy: self.out.policies.len(),
+                    policy: doc.span(obj),
                     declared,
                     exported,
                 },
@@ -620,16 +620,16 @@ impl<'c> Reader<'c> {
         }
     }
 
-    /// A custom OMA-URI setting of the policy being read (the next one pushed) whose value
-    /// Graph encrypted: its value `node` is a mask.
-    fn note_encrypted(&mut self, doc: &Doc<'_>, node: &Node<'_>, uri: &str) {
+    /// A custom OMA-URI setting of the policy at `policy` whose value Graph encrypted: its
+    /// value `node` is a mask.
+    fn note_encrypted(&mut self, doc: &Doc<'_>, policy: Span, node: &Node<'_>, uri: &str) {
         self.out.incomplete.push(Incomplete {
             location: Location {
                 file: doc.id,
                 span: doc.span(node),
             },
             missing: Missing::EncryptedValue {
-                policy: self.out.policies.len(),
+                policy,
                 uri: uri.to_string(),
             },
         });
@@ -719,7 +719,7 @@ impl<'c> Reader<'c> {
             }
             Shape::CustomOmaUri => {
                 if let Some(list) = self.array_field(doc, obj, "omaSettings") {
-                    self.read_oma_settings(doc, list, &mut policy.settings);
+                    self.read_oma_settings(doc, list, policy.span, &mut policy.settings);
                 }
             }
             Shape::Flat(_, type_name) => {
@@ -1344,7 +1344,14 @@ impl<'c> Reader<'c> {
 
     // ---- custom OMA-URI ----
 
-    fn read_oma_settings(&mut self, doc: &Doc<'_>, list: &Array<'_>, out: &mut Vec<Setting>) {
+    /// The `omaSettings` of the policy at `policy`.
+    fn read_oma_settings(
+        &mut self,
+        doc: &Doc<'_>,
+        list: &Array<'_>,
+        policy: Span,
+        out: &mut Vec<Setting>,
+    ) {
         for element in &list.elements {
             let Some(oma) = element.as_object() else {
                 self.error(expected_object(doc, element, "an OMA setting"));
@@ -1358,7 +1365,7 @@ impl<'c> Reader<'c> {
             };
             // Graph masks an encrypted value: no rule may compare the mask.
             if get(oma, "isEncrypted").and_then(json::as_bool) == Some(true) {
-                self.note_encrypted(doc, node, &uri.value);
+                self.note_encrypted(doc, policy, node, &uri.value);
                 continue;
             }
             let raw = match oma_value(get_str(oma, "@odata.type").unwrap_or(""), node) {
@@ -2575,9 +2582,10 @@ mod tests {
         let [incomplete] = &parsed.incomplete[..] else {
             panic!("{:?}", parsed.incomplete);
         };
-        let Missing::EncryptedValue { policy: 0, uri } = &incomplete.missing else {
+        let Missing::EncryptedValue { policy: at, uri } = &incomplete.missing else {
             panic!("{incomplete:?}");
         };
+        assert_eq!(*at, policy.span);
         assert!(uri.ends_with(banner));
         assert_eq!(file.slice(incomplete.location.span), "\"****\"");
     }

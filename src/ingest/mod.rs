@@ -47,25 +47,13 @@ impl Parsed {
 
     /// Move everything into the model.
     pub fn merge_into(self, model: &mut crate::model::Model) {
-        // Policies are numbered in the model from here on.
-        let first_policy = model.policies.len();
         model.policies.extend(self.policies);
         model.groups.extend(self.groups);
         model.filters.extend(self.filters);
         model.controls.extend(self.controls);
         model.exceptions.extend(self.exceptions);
         model.checklist_entries.extend(self.checklist_entries);
-        model
-            .incomplete
-            .extend(self.incomplete.into_iter().map(|mut incomplete| {
-                use crate::model::Missing;
-                if let Missing::Settings { policy, .. } | Missing::EncryptedValue { policy, .. } =
-                    &mut incomplete.missing
-                {
-                    *policy += first_policy;
-                }
-                incomplete
-            }));
+        model.incomplete.extend(self.incomplete);
         model.errors.extend(self.errors);
     }
 }

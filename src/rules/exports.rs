@@ -33,22 +33,28 @@ pub(super) fn partial_groups_note(ctx: &Context) -> Option<String> {
 /// a policy saved with fewer settings.
 pub(super) fn incomplete(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
     for incomplete in &ctx.model.incomplete {
-        findings.push(match &incomplete.missing {
-            Missing::Pages {
-                items, list, total, ..
-            } => missing_pages(rule, ctx, incomplete.location, *items, list, *total),
-            Missing::Settings {
-                policy,
-                declared,
-                exported,
-            } => {
-                let policy = &ctx.model.policies[*policy];
-                missing_settings(rule, policy, incomplete.location, *declared, *exported)
+        let location = incomplete.location;
+        let policy = incomplete.policy(ctx.model);
+        findings.extend(match (&incomplete.missing, policy) {
+            (
+                Missing::Pages {
+                    items, list, total, ..
+                },
+                _,
+            ) => Some(missing_pages(rule, ctx, location, *items, list, *total)),
+            (
+                Missing::Settings {
+                    declared, exported, ..
+                },
+                Some(policy),
+            ) => Some(missing_settings(
+                rule, policy, location, *declared, *exported,
+            )),
+            (Missing::EncryptedValue { uri, .. }, Some(policy)) => {
+                Some(encrypted_value(rule, policy, location, uri))
             }
-            Missing::EncryptedValue { policy, uri } => {
-                let policy = &ctx.model.policies[*policy];
-                encrypted_value(rule, policy, incomplete.location, uri)
-            }
+            // A policy the model dropped (an intent's companion file beside the intent).
+            (_, None) => None,
         });
     }
 }

@@ -1427,7 +1427,7 @@ mod tests {
             assert!(matches!(
                 parsed.incomplete[..],
                 [crate::model::Incomplete {
-                    missing: crate::model::Missing::Settings { policy: 0, .. },
+                    missing: crate::model::Missing::Settings { .. },
                     ..
                 }]
             ));
