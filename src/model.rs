@@ -1085,15 +1085,16 @@ pub struct Incomplete {
 }
 
 impl Incomplete {
-    /// The policy whose settings are missing: found by its place in the file (policies move
-    /// when the model drops duplicates, so no index would stay true). None for a list page,
-    /// or a policy the model no longer holds.
+    /// The policy whose settings are missing: the one around the location in its file
+    /// (policies move when the model drops duplicates, so no index would stay true). None for
+    /// a list page, or a policy the model no longer holds.
     pub fn policy<'m>(&self, model: &'m Model) -> Option<&'m Policy> {
-        let span = match &self.missing {
-            Missing::Settings { policy, .. } | Missing::EncryptedValue { policy, .. } => *policy,
-            Missing::Pages { .. } => return None,
-        };
-        (model.policies.iter()).find(|p| p.source == self.location.file && p.span == span)
+        if matches!(self.missing, Missing::Pages { .. }) {
+            return None;
+        }
+        let Location { file, span } = self.location;
+        (model.policies.iter())
+            .find(|p| p.source == file && p.span.start <= span.start && span.end <= p.span.end)
     }
 }
 
@@ -1115,17 +1116,10 @@ pub enum Missing {
     },
     /// A Settings Catalog policy counts more settings (`settingCount`) than its export holds:
     /// exported without `$expand=settings`, or with only the first page of its settings.
-    Settings {
-        /// The policy: its span in the file of the incomplete export's location.
-        policy: Span,
-        declared: u64,
-        exported: usize,
-    },
+    Settings { declared: u64, exported: usize },
     /// A custom OMA-URI setting whose value Graph encrypted (`isEncrypted`: the export holds a
     /// mask, not the value); the setting is left out of the policy.
     EncryptedValue {
-        /// The policy: its span in the file of the incomplete export's location.
-        policy: Span,
         /// The setting's OMA-URI, as written.
         uri: String,
     },
