@@ -539,7 +539,6 @@ fn export_to_first(
     let mut failure = None;
     for base in bases {
         let attempt = TempDir::new_in(base).and_then(|temp| {
-            #[cfg(target_os = "linux")]
             remove_stale(base, temp.path());
             let tree = temp.path().join("tree");
             repo.export(commit, &tree)?;
@@ -761,6 +760,53 @@ fn remove_stale(base: &Path, ours: &Path) {
             .is_ok_and(|m| m.file_type().is_dir() && m.uid() == owner);
         let gone = pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists();
         if left_by_us && gone {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
+/// Elsewhere there is no `/proc` to ask whether a run is alive: the folders runs left are
+/// removed once they are a day old, which no `--since` run lasts (on Windows they are in the
+/// user's own temporary folder, on disk).
+#[cfg(not(target_os = "linux"))]
+fn remove_stale(base: &Path, ours: &Path) {
+    remove_older_than(base, ours, std::time::Duration::from_secs(24 * 60 * 60));
+}
+
+/// Remove the `baselint-since-...` folders in `base` (not `ours`) last changed more than `age`
+/// ago: real folders only (a link of that name is left, nothing is followed), and on Unix only
+/// those of the user of `ours`.
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+fn remove_older_than(base: &Path, ours: &Path, age: std::time::Duration) {
+    #[cfg(unix)]
+    let owner = {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(owner) = std::fs::metadata(ours).map(|m| m.uid()) else {
+            return;
+        };
+        owner
+    };
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let named = (entry.file_name().to_str()).is_some_and(|n| n.starts_with("baselint-since-"));
+        if !named || path == ours {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        #[cfg(unix)]
+        if std::os::unix::fs::MetadataExt::uid(&meta) != owner {
+            continue;
+        }
+        let old = (meta.modified().ok())
+            .and_then(|changed| now.duration_since(changed).ok())
+            .is_some_and(|elapsed| elapsed > age);
+        if meta.file_type().is_dir() && old {
             let _ = std::fs::remove_dir_all(&path);
         }
     }
@@ -1070,6 +1116,32 @@ mod tests {
         let nowhere = [scratch.join("missing")];
         assert!(export_to_first(&repo, "HEAD", &nowhere).is_err());
         std::fs::remove_dir_all(&scratch).unwrap();
+    }
+
+    /// Where no process can be asked about (not Linux), a run's folder is removed once old
+    /// enough; a newer one, links, other names and this run's folder are not.
+    #[cfg(unix)]
+    #[test]
+    fn folders_of_runs_are_removed_once_old() {
+        let base = std::env::temp_dir().join(format!("baselint-old-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).unwrap();
+        let ours = TempDir::new_in(&base).unwrap();
+        let left = base.join("baselint-since-42-0000abcd-0");
+        std::fs::create_dir_all(left.join("tree/tenant")).unwrap();
+        let other = base.join("something-else-42");
+        std::fs::create_dir(&other).unwrap();
+        let link = base.join("baselint-since-43-0-0");
+        std::os::unix::fs::symlink(&other, &link).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        remove_older_than(&base, ours.path(), std::time::Duration::from_secs(3600));
+        assert!(left.exists(), "younger than the age");
+        remove_older_than(&base, ours.path(), std::time::Duration::from_millis(10));
+        assert!(!left.exists());
+        assert!(other.exists() && ours.path().exists());
+        assert!(std::fs::symlink_metadata(&link).is_ok(), "a link is left");
+        drop(ours);
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     /// A folder a killed run left (its process gone) is removed; those of live processes,
