@@ -16,7 +16,7 @@
 
 use jsonc_parser::ast::{Array, Object, Value};
 
-use crate::ingest::json::{self, Doc, get, get_str};
+use crate::ingest::json::{self, Doc, get_ignore_case, get_str};
 use crate::model::{AssignmentFilter, Group, InputError, Membership};
 use crate::source::{SourceId, Span};
 
@@ -68,14 +68,15 @@ fn expected_object(doc: &Doc<'_>, node: &Value<'_>, what: &str) -> InputError {
 pub fn read_group(doc: &Doc<'_>, obj: &Object<'_>) -> Result<Group, InputError> {
     let name = required_str(doc, obj, "displayName", "a group")?;
     let dynamic =
-        match get(obj, "groupTypes") {
+        match get_ignore_case(obj, "groupTypes") {
             None | Some(Value::NullKeyword(_)) => None,
             Some(Value::Array(types)) => Some(types.elements.iter().any(|t| {
                 json::as_str(t).is_some_and(|t| t.eq_ignore_ascii_case("DynamicMembership"))
             })),
             Some(other) => return Err(wrong_type(doc, other, "groupTypes", "an array of strings")),
         };
-    let paused = get_str(obj, "membershipRuleProcessingState")
+    let paused = get_ignore_case(obj, "membershipRuleProcessingState")
+        .and_then(json::as_str)
         .is_some_and(|s| s.eq_ignore_ascii_case("Paused"));
     group_from(doc, obj, name, dynamic, paused)
 }
@@ -97,7 +98,7 @@ fn group_from(
 ) -> Result<Group, InputError> {
     let rule = optional_rule(doc, obj, "membershipRule")?;
     let fields = GroupFields {
-        id: get_str(obj, "id"),
+        id: get_ignore_case(obj, "id").and_then(json::as_str),
         name,
         dynamic,
         paused,
@@ -183,27 +184,28 @@ pub fn read_filter(doc: &Doc<'_>, obj: &Object<'_>) -> Result<AssignmentFilter, 
     })
 }
 
-/// A required string property; an error at the object (absent) or at the value (wrong type).
+/// A required string property, its name in any case (the Graph PowerShell SDK's objects
+/// write `DisplayName`); an error at the object (absent) or at the value (wrong type).
 fn required_str<'b>(
     doc: &Doc<'_>,
     obj: &'b Object<'_>,
     key: &str,
     what: &str,
 ) -> Result<&'b str, InputError> {
-    match get(obj, key) {
+    match get_ignore_case(obj, key) {
         Some(Value::StringLit(s)) => Ok(&s.value),
         Some(other) => Err(wrong_type(doc, other, key, "a string")),
         None => Err(doc.error_at(obj, format!("{what} needs a `{key}` string"))),
     }
 }
 
-/// A rule string that may be absent or null.
+/// A rule string that may be absent or null, its name in any case.
 fn optional_rule<'b>(
     doc: &Doc<'_>,
     obj: &'b Object<'_>,
     key: &str,
 ) -> Result<Option<json::StrContent<'b>>, InputError> {
-    match get(obj, key) {
+    match get_ignore_case(obj, key) {
         None | Some(Value::NullKeyword(_)) => Ok(None),
         Some(Value::StringLit(s)) => Ok(Some(doc.str_content(s))),
         Some(other) => Err(wrong_type(doc, other, key, "a string")),

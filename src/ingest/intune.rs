@@ -2991,6 +2991,31 @@ mod tests {
         assert_eq!(file.line_col(pku2u.span.start as usize), (22, 16));
     }
 
+    /// `Get-MgGroup | ConvertTo-Json` writes the Graph PowerShell SDK's property names
+    /// (`DisplayName`, `MembershipRule`): read as Graph's own.
+    #[test]
+    fn groups_from_the_graph_powershell_sdk_are_read_in_any_case() {
+        let (_, parsed) = text(
+            r#"[{"DisplayName": "Windows - Entra joined", "Id": "g-1", "GroupTypes": ["DynamicMembership"],
+                "MembershipRule": "(device.deviceTrustType -eq \"AzureAD\")",
+                "MembershipRuleProcessingState": "Paused", "SecurityEnabled": true, "AdditionalProperties": {}},
+               {"DisplayName": "Pilot", "Id": "g-2", "GroupTypes": [], "SecurityEnabled": true}]"#,
+        );
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let [dynamic, fixed] = &parsed.groups[..] else {
+            panic!("{:?}", parsed.groups);
+        };
+        assert_eq!(
+            (dynamic.name.as_str(), dynamic.id.as_deref()),
+            ("Windows - Entra joined", Some("g-1"))
+        );
+        let Membership::Dynamic { paused, .. } = &dynamic.membership else {
+            panic!("{dynamic:?}");
+        };
+        assert!(paused);
+        assert!(matches!(fixed.membership, Membership::Static), "{fixed:?}");
+    }
+
     #[test]
     fn groups_export_reads_dynamic_paused_and_static_groups() {
         let (file, parsed) = fixture("groups.json");

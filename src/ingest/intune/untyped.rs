@@ -64,11 +64,12 @@ impl UntypedKeys {
             "groupType" => &mut self.group_type,
             "rule" => &mut self.rule,
             "platform" => &mut self.platform,
-            "displayName" => &mut self.display_name,
-            "groupTypes" => &mut self.group_types,
-            "membershipRule" => &mut self.membership_rule,
-            "securityEnabled" => &mut self.security_enabled,
             name if name.eq_ignore_ascii_case("templateId") => &mut self.template_id,
+            // A group's keys in any case: the Graph PowerShell SDK's objects write `DisplayName`.
+            name if name.eq_ignore_ascii_case("displayName") => &mut self.display_name,
+            name if name.eq_ignore_ascii_case("groupTypes") => &mut self.group_types,
+            name if name.eq_ignore_ascii_case("membershipRule") => &mut self.membership_rule,
+            name if name.eq_ignore_ascii_case("securityEnabled") => &mut self.security_enabled,
             _ => return false,
         };
         *present = true;

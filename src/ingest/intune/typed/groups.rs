@@ -30,6 +30,16 @@ pub(super) fn mentions_group(body: &str) -> bool {
 /// `@odata.type` that has one is declined, wherever it is.
 const WRAPPER_KEYS: [&str; 5] = ["value", "groups", "filters", "TenantId", "Objects"];
 
+/// The keys of a group the reference reader takes in any case.
+const GROUP_KEYS: [&str; 6] = [
+    "displayName",
+    "id",
+    "groupTypes",
+    "membershipRule",
+    "membershipRuleProcessingState",
+    "securityEnabled",
+];
+
 /// Whether the items of a list are classified (a list response, an array) or read as groups
 /// whatever they look like (a group template's `groups`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -191,6 +201,14 @@ impl<'t> Fields<'t> for GroupDoc<'t> {
             "membershipRule" => once(&mut self.membership_rule, cursor.value()),
             "membershipRuleProcessingState" => once(&mut self.processing_state, cursor.value()),
             key if WRAPPER_KEYS.contains(&key) => flag(&mut self.wrapper_key, cursor),
+            // A group key in another case (the Graph PowerShell SDK's `DisplayName`), which the
+            // reference reader takes.
+            key if GROUP_KEYS
+                .iter()
+                .any(|k| *k != key && k.eq_ignore_ascii_case(key)) =>
+            {
+                None
+            }
             _ => cursor.skip(),
         }
     }
@@ -343,6 +361,9 @@ mod tests {
             r#"[{"displayName": "B", "groupTypes": ["DynamicMembership"]}]"#,
             // A page of a longer list, which the reference reader notes.
             r#"{"value": [{"displayName": "A", "securityEnabled": true}], "@odata.nextLink": "n"}"#,
+            // The Graph PowerShell SDK's names, which the reference reader takes.
+            r#"[{"DisplayName": "A", "GroupTypes": [], "SecurityEnabled": true}]"#,
+            r#"[{"displayName": "A", "securityEnabled": true, "MembershipRule": "x"}]"#,
             // Other shapes and unclassified objects.
             r#"[{"displayName": "F", "rule": "(device.model -eq \"x\")", "platform": "windows10AndLater"}]"#,
             r#"[{"groupName": "R", "groupType": "Static", "displayName": "R", "securityEnabled": true}]"#,
