@@ -170,12 +170,11 @@ pub fn read_filter(doc: &Doc<'_>, obj: &Object<'_>) -> Result<AssignmentFilter, 
             format!("assignment filter `{name}` has no `rule` string"),
         ));
     };
+    let text = |key: &str| get_ignore_case(obj, key).and_then(json::as_str);
     Ok(AssignmentFilter {
-        id: get_str(obj, "id")
-            .filter(|id| !id.is_empty())
-            .map(str::to_string),
+        id: text("id").filter(|id| !id.is_empty()).map(str::to_string),
         name: name.to_string(),
-        platform: get_str(obj, "platform").map(str::to_string),
+        platform: text("platform").map(str::to_string),
         rule: rule.value.to_string(),
         source: doc.id,
         span: doc.span(obj),

@@ -2992,9 +2992,9 @@ mod tests {
     }
 
     /// `Get-MgGroup | ConvertTo-Json` writes the Graph PowerShell SDK's property names
-    /// (`DisplayName`, `MembershipRule`): read as Graph's own.
+    /// (`DisplayName`, `MembershipRule`), as the SDK's assignment filters do: read as Graph's own.
     #[test]
-    fn groups_from_the_graph_powershell_sdk_are_read_in_any_case() {
+    fn groups_and_filters_from_the_graph_powershell_sdk_are_read_in_any_case() {
         let (_, parsed) = text(
             r#"[{"DisplayName": "Windows - Entra joined", "Id": "g-1", "GroupTypes": ["DynamicMembership"],
                 "MembershipRule": "(device.deviceTrustType -eq \"AzureAD\")",
@@ -3014,6 +3014,27 @@ mod tests {
         };
         assert!(paused);
         assert!(matches!(fixed.membership, Membership::Static), "{fixed:?}");
+        // And its assignment filters (`Get-MgBetaDeviceManagementAssignmentFilter`).
+        let (_, parsed) = text(
+            r#"[{"DisplayName": "VMs", "Id": "f-1", "Platform": "windows10AndLater",
+                "Rule": "(device.model -contains \"Virtual Machine\")", "AdditionalProperties": {}}]"#,
+        );
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let [filter] = &parsed.filters[..] else {
+            panic!("{:?}", parsed.filters);
+        };
+        assert_eq!(
+            (
+                filter.id.as_deref(),
+                filter.platform.as_deref(),
+                filter.rule.as_str()
+            ),
+            (
+                Some("f-1"),
+                Some("windows10AndLater"),
+                "(device.model -contains \"Virtual Machine\")"
+            )
+        );
     }
 
     #[test]

@@ -62,8 +62,9 @@ impl UntypedKeys {
             "omaSettings" => &mut self.oma_settings,
             "groupName" => &mut self.group_name,
             "groupType" => &mut self.group_type,
-            "rule" => &mut self.rule,
-            "platform" => &mut self.platform,
+            // A filter's keys in any case too (`Get-MgBetaDeviceManagementAssignmentFilter`).
+            name if name.eq_ignore_ascii_case("rule") => &mut self.rule,
+            name if name.eq_ignore_ascii_case("platform") => &mut self.platform,
             name if name.eq_ignore_ascii_case("templateId") => &mut self.template_id,
             // A group's keys in any case: the Graph PowerShell SDK's objects write `DisplayName`.
             name if name.eq_ignore_ascii_case("displayName") => &mut self.display_name,
