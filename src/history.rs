@@ -735,31 +735,17 @@ fn lexical_normalize(path: &Path) -> PathBuf {
 /// Remove the folders that runs of this user left in `base` when they were killed: a
 /// `baselint-since-<pid>-...` folder whose process is gone. Cleaning up on a signal would need
 /// a handler, and a folder in memory (`/dev/shm`) would hold its tree until the machine
-/// restarts. Only real folders owned by the user of `ours` (this run's folder) are removed;
-/// a link of that name is left, and nothing is followed.
+/// restarts.
 #[cfg(target_os = "linux")]
 fn remove_stale(base: &Path, ours: &Path) {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(owner) = std::fs::metadata(ours).map(|m| m.uid()) else {
-        return;
-    };
-    let Ok(entries) = std::fs::read_dir(base) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let pid = (name.to_str())
-            .and_then(|n| n.strip_prefix("baselint-since-"))
+    for (path, name, _) in left_folders(base, ours) {
+        let pid = (name.strip_prefix(SINCE_PREFIX))
             .and_then(|rest| rest.split('-').next())
             .and_then(|pid| pid.parse::<u32>().ok());
-        let Some(pid) = pid else {
-            continue;
-        };
-        let path = entry.path();
-        let left_by_us = std::fs::symlink_metadata(&path)
-            .is_ok_and(|m| m.file_type().is_dir() && m.uid() == owner);
-        let gone = pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists();
-        if left_by_us && gone {
+        let gone = pid.is_some_and(|pid| {
+            pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists()
+        });
+        if gone {
             let _ = std::fs::remove_dir_all(&path);
         }
     }
@@ -773,43 +759,48 @@ fn remove_stale(base: &Path, ours: &Path) {
     remove_older_than(base, ours, std::time::Duration::from_secs(24 * 60 * 60));
 }
 
-/// Remove the `baselint-since-...` folders in `base` (not `ours`) last changed more than `age`
-/// ago: real folders only (a link of that name is left, nothing is followed), and on Unix only
-/// those of the user of `ours`.
+/// Remove the folders runs left in `base` last changed more than `age` ago.
 #[cfg_attr(target_os = "linux", allow(dead_code))]
 fn remove_older_than(base: &Path, ours: &Path, age: std::time::Duration) {
-    #[cfg(unix)]
-    let owner = {
-        use std::os::unix::fs::MetadataExt;
-        let Ok(owner) = std::fs::metadata(ours).map(|m| m.uid()) else {
-            return;
-        };
-        owner
-    };
-    let Ok(entries) = std::fs::read_dir(base) else {
-        return;
-    };
     let now = std::time::SystemTime::now();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let named = (entry.file_name().to_str()).is_some_and(|n| n.starts_with("baselint-since-"));
-        if !named || path == ours {
-            continue;
-        }
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        #[cfg(unix)]
-        if std::os::unix::fs::MetadataExt::uid(&meta) != owner {
-            continue;
-        }
+    for (path, _, meta) in left_folders(base, ours) {
         let old = (meta.modified().ok())
             .and_then(|changed| now.duration_since(changed).ok())
             .is_some_and(|elapsed| elapsed > age);
-        if meta.file_type().is_dir() && old {
+        if old {
             let _ = std::fs::remove_dir_all(&path);
         }
     }
+}
+
+/// What each run's temporary folder is named after.
+const SINCE_PREFIX: &str = "baselint-since-";
+
+/// The folders in `base` that runs may have left, other than `ours` (this run's): named
+/// `baselint-since-...`, real folders (a link of that name is left, and nothing is followed),
+/// and on Unix owned by the user of `ours`. With each, its name and metadata.
+fn left_folders(base: &Path, ours: &Path) -> Vec<(PathBuf, String, std::fs::Metadata)> {
+    #[cfg(unix)]
+    let Ok(owner) = std::fs::metadata(ours).map(|m| std::os::unix::fs::MetadataExt::uid(&m)) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return Vec::new();
+    };
+    let left = entries.flatten().filter_map(|entry| {
+        let name = entry.file_name().into_string().ok()?;
+        let path = entry.path();
+        if !name.starts_with(SINCE_PREFIX) || path == ours {
+            return None;
+        }
+        let meta = std::fs::symlink_metadata(&path).ok()?;
+        #[cfg(unix)]
+        if std::os::unix::fs::MetadataExt::uid(&meta) != owner {
+            return None;
+        }
+        meta.file_type().is_dir().then_some((path, name, meta))
+    });
+    left.collect()
 }
 
 /// A temporary folder, removed when dropped.
@@ -844,7 +835,7 @@ impl TempDir {
             .unwrap_or(0);
         for attempt in 0..100u32 {
             let dir = base.join(format!(
-                "baselint-since-{}-{nanos:08x}-{attempt}",
+                "{SINCE_PREFIX}{}-{nanos:08x}-{attempt}",
                 std::process::id()
             ));
             match private_dir(&dir) {
@@ -1118,30 +1109,74 @@ mod tests {
         std::fs::remove_dir_all(&scratch).unwrap();
     }
 
+    /// A folder `base` holding this run's folder (`ours`), a folder of another name and a link
+    /// named as a run's folder to it, for the tests of what runs left.
+    #[cfg(unix)]
+    struct LeftFolders {
+        base: PathBuf,
+        ours: TempDir,
+        other: PathBuf,
+        link: PathBuf,
+    }
+
+    #[cfg(unix)]
+    impl LeftFolders {
+        fn new(name: &str) -> LeftFolders {
+            let base = std::env::temp_dir().join(format!("baselint-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&base);
+            std::fs::create_dir_all(&base).unwrap();
+            let ours = TempDir::new_in(&base).unwrap();
+            let other = base.join("something-else-99999999");
+            std::fs::create_dir(&other).unwrap();
+            let link = base.join("baselint-since-99999998-0-0");
+            std::os::unix::fs::symlink(&other, &link).unwrap();
+            LeftFolders {
+                base,
+                ours,
+                other,
+                link,
+            }
+        }
+
+        /// A run's folder of that name, with a file in it.
+        fn run(&self, name: &str) -> PathBuf {
+            let dir = self.base.join(name);
+            std::fs::create_dir_all(dir.join("tree/tenant")).unwrap();
+            std::fs::write(dir.join("tree/tenant/p.json"), "{}").unwrap();
+            dir
+        }
+
+        /// What must stay whatever is removed: the other folder, this run's and the link.
+        fn assert_kept(&self) {
+            assert!(self.other.exists() && self.ours.path().exists());
+            assert!(
+                std::fs::symlink_metadata(&self.link).is_ok(),
+                "a link is left"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    impl Drop for LeftFolders {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.base);
+        }
+    }
+
     /// Where no process can be asked about (not Linux), a run's folder is removed once old
     /// enough; a newer one, links, other names and this run's folder are not.
     #[cfg(unix)]
     #[test]
     fn folders_of_runs_are_removed_once_old() {
-        let base = std::env::temp_dir().join(format!("baselint-old-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
-        std::fs::create_dir_all(&base).unwrap();
-        let ours = TempDir::new_in(&base).unwrap();
-        let left = base.join("baselint-since-42-0000abcd-0");
-        std::fs::create_dir_all(left.join("tree/tenant")).unwrap();
-        let other = base.join("something-else-42");
-        std::fs::create_dir(&other).unwrap();
-        let link = base.join("baselint-since-43-0-0");
-        std::os::unix::fs::symlink(&other, &link).unwrap();
+        let folders = LeftFolders::new("old");
+        let left = folders.run("baselint-since-42-0000abcd-0");
         std::thread::sleep(std::time::Duration::from_millis(20));
-        remove_older_than(&base, ours.path(), std::time::Duration::from_secs(3600));
+        let ours = folders.ours.path();
+        remove_older_than(&folders.base, ours, std::time::Duration::from_secs(3600));
         assert!(left.exists(), "younger than the age");
-        remove_older_than(&base, ours.path(), std::time::Duration::from_millis(10));
+        remove_older_than(&folders.base, ours, std::time::Duration::from_millis(10));
         assert!(!left.exists());
-        assert!(other.exists() && ours.path().exists());
-        assert!(std::fs::symlink_metadata(&link).is_ok(), "a link is left");
-        drop(ours);
-        std::fs::remove_dir_all(&base).unwrap();
+        folders.assert_kept();
     }
 
     /// A folder a killed run left (its process gone) is removed; those of live processes,
@@ -1149,26 +1184,14 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn folders_of_killed_runs_are_removed() {
-        let base = std::env::temp_dir().join(format!("baselint-stale-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
-        std::fs::create_dir_all(&base).unwrap();
-        let ours = TempDir::new_in(&base).unwrap();
+        let folders = LeftFolders::new("stale");
         // Above any process id Linux gives (at most 2^22).
-        let killed = base.join("baselint-since-99999999-0000abcd-0");
-        std::fs::create_dir_all(killed.join("tree/tenant")).unwrap();
-        std::fs::write(killed.join("tree/tenant/p.json"), "{}").unwrap();
-        let alive = base.join("baselint-since-1-0000abcd-0");
-        std::fs::create_dir(&alive).unwrap();
-        let other = base.join("something-else-99999999");
-        std::fs::create_dir(&other).unwrap();
-        let link = base.join("baselint-since-99999998-0-0");
-        std::os::unix::fs::symlink(&other, &link).unwrap();
-        remove_stale(&base, ours.path());
+        let killed = folders.run("baselint-since-99999999-0000abcd-0");
+        let alive = folders.run("baselint-since-1-0000abcd-0");
+        remove_stale(&folders.base, folders.ours.path());
         assert!(!killed.exists());
-        assert!(alive.exists() && other.exists() && ours.path().exists());
-        assert!(std::fs::symlink_metadata(&link).is_ok(), "a link is left");
-        drop(ours);
-        std::fs::remove_dir_all(&base).unwrap();
+        assert!(alive.exists());
+        folders.assert_kept();
     }
 
     #[test]
