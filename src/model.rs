@@ -1111,8 +1111,6 @@ pub enum Missing {
         list: Option<String>,
         /// How many objects the whole list holds, where the response says (`@odata.count`).
         total: Option<u64>,
-        /// The page holds Entra groups: a group an assignment names may be on a later page.
-        groups: bool,
     },
     /// A Settings Catalog policy counts more settings (`settingCount`) than its export holds:
     /// exported without `$expand=settings`, or with only the first page of its settings.

@@ -539,10 +539,8 @@ impl<'c> Reader<'c> {
         let only = |key: &str| keys().all(|k| k == key) && has(obj, key);
         if only("value") {
             if let Some(list) = self.array_field(doc, obj, "value") {
-                let groups_before = self.out.groups.len();
                 self.read_items(doc, list);
-                let held_groups = self.out.groups.len() > groups_before;
-                self.note_next_page(doc, obj, list, held_groups);
+                self.note_next_page(doc, obj, list);
             }
         } else if only("groups") {
             if let Some(list) = self.array_field(doc, obj, "groups") {
@@ -562,13 +560,7 @@ impl<'c> Reader<'c> {
     }
 
     /// A list response that names its next page (`@odata.nextLink`) was saved without it.
-    fn note_next_page(
-        &mut self,
-        doc: &Doc<'_>,
-        obj: &Object<'_>,
-        list: &Array<'_>,
-        held_groups: bool,
-    ) {
+    fn note_next_page(&mut self, doc: &Doc<'_>, obj: &Object<'_>, list: &Array<'_>) {
         let Some(link) = obj
             .properties
             .iter()
@@ -591,7 +583,6 @@ impl<'c> Reader<'c> {
                 total: get(obj, "@odata.count")
                     .and_then(json::as_i64)
                     .and_then(|n| u64::try_from(n).ok()),
-                groups: held_groups,
             },
         });
     }

@@ -12,11 +12,13 @@ use crate::finding::{Finding, Label, fingerprint};
 use crate::model::{Missing, Policy};
 use crate::source::Location;
 
-/// The note for an unknown group when a groups export is one page of a longer list: the group
-/// may be on a page that was not exported. None when no such page was read.
+/// The note for an unknown group when a groups export is one page of a longer list (a page
+/// the model's groups were read from): the group may be on a page that was not exported. None
+/// when no such page was read.
 pub(super) fn partial_groups_note(ctx: &Context) -> Option<String> {
+    let holds_groups = |file| ctx.model.groups.iter().any(|g| g.source == file);
     let pages: Vec<&str> = (ctx.model.incomplete.iter())
-        .filter(|i| matches!(i.missing, Missing::Pages { groups: true, .. }))
+        .filter(|i| matches!(i.missing, Missing::Pages { .. }) && holds_groups(i.location.file))
         .map(|i| ctx.model.sources.get(i.location.file).display_path.as_str())
         .collect();
     (!pages.is_empty()).then(|| {
@@ -36,12 +38,9 @@ pub(super) fn incomplete(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>
         let location = incomplete.location;
         let policy = incomplete.policy(ctx.model);
         findings.extend(match (&incomplete.missing, policy) {
-            (
-                Missing::Pages {
-                    items, list, total, ..
-                },
-                _,
-            ) => Some(missing_pages(rule, ctx, location, *items, list, *total)),
+            (Missing::Pages { items, list, total }, _) => {
+                Some(missing_pages(rule, ctx, location, *items, list, *total))
+            }
             (
                 Missing::Settings {
                     declared, exported, ..
