@@ -12,6 +12,13 @@ use std::io;
 /// Whether [`read_exact_at`] can read on this platform.
 pub const SUPPORTED: bool = cfg!(any(unix, windows));
 
+/// `len` bytes of `file` from `offset`; an `UnexpectedEof` error when the file ends first.
+pub fn read_at(file: &File, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+    let mut bytes = vec![0; len];
+    read_exact_at(file, &mut bytes, offset)?;
+    Ok(bytes)
+}
+
 /// Fill `buf` from `offset` of `file`; an `UnexpectedEof` error when the file ends first.
 pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     #[cfg(unix)]

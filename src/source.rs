@@ -577,13 +577,8 @@ impl SourceFile {
         if file.metadata().ok()?.len() != self.file_len {
             return None;
         }
-        ranges
-            .iter()
-            .map(|range| {
-                let mut bytes = vec![0; range.len()];
-                crate::positioned::read_exact_at(&file, &mut bytes, range.start as u64).ok()?;
-                Some(bytes)
-            })
+        (ranges.iter())
+            .map(|range| crate::positioned::read_at(&file, range.start as u64, range.len()).ok())
             .collect()
     }
 

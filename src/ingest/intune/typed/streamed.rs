@@ -292,9 +292,7 @@ fn parse_window(
 /// `len` bytes of the file from `offset`; None when it has fewer (it changed since its size
 /// was taken) or cannot be read.
 fn read_at(file: &File, offset: usize, len: usize) -> Option<Vec<u8>> {
-    let mut bytes = vec![0; len];
-    crate::positioned::read_exact_at(file, &mut bytes, offset as u64).ok()?;
-    Some(bytes)
+    crate::positioned::read_at(file, offset as u64, len).ok()
 }
 
 /// The head of a file as text: UTF-8 but for a character its end cuts.
