@@ -832,11 +832,11 @@ pub fn display_path(path: &Path) -> String {
 /// `\\?\UNC\server\share` is `\\server\share`): the form a user writes and reads. Elsewhere,
 /// where `\` is a file name's character, the path as it is.
 pub fn without_verbatim(path: &Path) -> std::borrow::Cow<'_, Path> {
-    match path
-        .to_str()
-        .filter(|_| cfg!(windows))
-        .and_then(strip_verbatim)
-    {
+    // Every file's display path comes through here: elsewhere, not even its text is looked at.
+    if !cfg!(windows) {
+        return path.into();
+    }
+    match path.to_str().and_then(strip_verbatim) {
         Some(plain) => PathBuf::from(plain).into(),
         None => path.into(),
     }
