@@ -1079,7 +1079,8 @@ pub struct Model {
 /// An export that says it holds only part of what Graph has.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Incomplete {
-    /// Where the file says so: the `@odata.nextLink` value, or the `settingCount` value.
+    /// Where the file says so: the `@odata.nextLink` value, the `settingCount` value, or the
+    /// encrypted value's mask.
     pub location: Location,
     pub missing: Missing,
 }

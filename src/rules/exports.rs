@@ -1,8 +1,9 @@
 //! `[check.incomplete_export]`: exports that say they hold only part of what Graph returned.
 //!
 //! Graph returns lists a page at a time and names the next page in `@odata.nextLink`; a
-//! Settings Catalog policy says how many settings it has (`settingCount`). The readers note a
-//! list saved with a next page and a policy saved with fewer settings (`Model::incomplete`);
+//! Settings Catalog policy says how many settings it has (`settingCount`); an encrypted custom
+//! OMA-URI value is exported as a mask (`isEncrypted`). The readers note a list saved with a
+//! next page, a policy saved with fewer settings and a masked value (`Model::incomplete`);
 //! this check reports each, and `assignment-to-unknown-group` points at a groups export that is
 //! one page of a longer list.
 
@@ -32,7 +33,7 @@ pub(super) fn partial_groups_note(ctx: &Context) -> Option<String> {
 
 /// A finding for every export that holds only part of what Graph has: at the
 /// `@odata.nextLink` of a list response saved without its next pages, at the `settingCount` of
-/// a policy saved with fewer settings.
+/// a policy saved with fewer settings, at an encrypted OMA-URI value's mask.
 pub(super) fn incomplete(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
     for incomplete in &ctx.model.incomplete {
         let location = incomplete.location;
