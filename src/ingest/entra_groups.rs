@@ -16,7 +16,7 @@
 
 use jsonc_parser::ast::{Array, Object, Value};
 
-use crate::ingest::json::{self, Doc, get_ignore_case, get_str};
+use crate::ingest::json::{self, Doc, get_ignore_case, get_str, get_str_ignore_case};
 use crate::model::{AssignmentFilter, Group, InputError, Membership};
 use crate::source::{SourceId, Span};
 
@@ -75,8 +75,7 @@ pub fn read_group(doc: &Doc<'_>, obj: &Object<'_>) -> Result<Group, InputError> 
             })),
             Some(other) => return Err(wrong_type(doc, other, "groupTypes", "an array of strings")),
         };
-    let paused = get_ignore_case(obj, "membershipRuleProcessingState")
-        .and_then(json::as_str)
+    let paused = get_str_ignore_case(obj, "membershipRuleProcessingState")
         .is_some_and(|s| s.eq_ignore_ascii_case("Paused"));
     group_from(doc, obj, name, dynamic, paused)
 }
@@ -98,7 +97,7 @@ fn group_from(
 ) -> Result<Group, InputError> {
     let rule = optional_rule(doc, obj, "membershipRule")?;
     let fields = GroupFields {
-        id: get_ignore_case(obj, "id").and_then(json::as_str),
+        id: get_str_ignore_case(obj, "id"),
         name,
         dynamic,
         paused,
@@ -170,11 +169,12 @@ pub fn read_filter(doc: &Doc<'_>, obj: &Object<'_>) -> Result<AssignmentFilter, 
             format!("assignment filter `{name}` has no `rule` string"),
         ));
     };
-    let text = |key: &str| get_ignore_case(obj, key).and_then(json::as_str);
     Ok(AssignmentFilter {
-        id: text("id").filter(|id| !id.is_empty()).map(str::to_string),
+        id: (get_str_ignore_case(obj, "id"))
+            .filter(|id| !id.is_empty())
+            .map(str::to_string),
         name: name.to_string(),
-        platform: text("platform").map(str::to_string),
+        platform: get_str_ignore_case(obj, "platform").map(str::to_string),
         rule: rule.value.to_string(),
         source: doc.id,
         span: doc.span(obj),

@@ -449,6 +449,11 @@ pub fn get_str<'b>(obj: &'b Object<'_>, name: &str) -> Option<&'b str> {
     get(obj, name).and_then(as_str)
 }
 
+/// [`get_str`] of a property named in any case (see [`get_ignore_case`]).
+pub fn get_str_ignore_case<'b>(obj: &'b Object<'_>, name: &str) -> Option<&'b str> {
+    get_ignore_case(obj, name).and_then(as_str)
+}
+
 /// The value of an integer number node (`None` for fractions and out-of-range numbers).
 pub fn as_i64(value: &Value<'_>) -> Option<i64> {
     value.as_number_lit().and_then(|n| n.value.parse().ok())
