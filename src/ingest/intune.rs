@@ -572,53 +572,32 @@ impl<'c> Reader<'c> {
         let named = context
             .and_then(|context| context.split_once('#'))
             .map(|(_, list)| list.split('(').next().unwrap_or(list));
-        self.out.incomplete.push(Incomplete {
-            location: Location {
-                file: doc.id,
-                span: doc.span(&link.value),
-            },
-            missing: Missing::Pages {
-                items: list.elements.len(),
-                list: named.filter(|list| !list.is_empty()).map(str::to_string),
-                total: get(obj, "@odata.count")
-                    .and_then(json::as_i64)
-                    .and_then(|n| u64::try_from(n).ok()),
-            },
-        });
+        let missing = Missing::Pages {
+            items: list.elements.len(),
+            list: named.filter(|list| !list.is_empty()).map(str::to_string),
+            total: get(obj, "@odata.count").and_then(count),
+        };
+        self.note_incomplete(doc, &link.value, missing);
     }
 
     /// A Settings Catalog policy (`obj`) whose `settingCount` is more than the `exported` items
     /// of its `settings`.
     fn note_missing_settings(&mut self, doc: &Doc<'_>, obj: &Object<'_>, exported: usize) {
-        let Some(count) = get(obj, "settingCount") else {
+        let Some(node) = get(obj, "settingCount") else {
             return;
         };
-        let Some(declared) = json::as_i64(count).and_then(|n| u64::try_from(n).ok()) else {
-            return;
-        };
-        if declared > exported as u64 {
-            self.out.incomplete.push(Incomplete {
-                location: Location {
-                    file: doc.id,
-                    span: doc.span(count),
-                },
-                missing: Missing::Settings { declared, exported },
-            });
+        if let Some(declared) = count(node).filter(|&declared| declared > exported as u64) {
+            self.note_incomplete(doc, node, Missing::Settings { declared, exported });
         }
     }
 
-    /// A custom OMA-URI setting (`uri`) whose value Graph encrypted: its value `node` is a
-    /// mask.
-    fn note_encrypted(&mut self, doc: &Doc<'_>, node: &Node<'_>, uri: &str) {
-        self.out.incomplete.push(Incomplete {
-            location: Location {
-                file: doc.id,
-                span: doc.span(node),
-            },
-            missing: Missing::EncryptedValue {
-                uri: uri.to_string(),
-            },
-        });
+    /// What an export leaves out, noted at `at`.
+    fn note_incomplete(&mut self, doc: &Doc<'_>, at: &Node<'_>, missing: Missing) {
+        let location = Location {
+            file: doc.id,
+            span: doc.span(at),
+        };
+        self.out.incomplete.push(Incomplete { location, missing });
     }
 
     fn read_items(&mut self, doc: &Doc<'_>, list: &Array<'_>) {
@@ -1352,7 +1331,8 @@ impl<'c> Reader<'c> {
             };
             // Graph masks an encrypted value: no rule may compare the mask.
             if get(oma, "isEncrypted").and_then(json::as_bool) == Some(true) {
-                self.note_encrypted(doc, node, &uri.value);
+                let uri = uri.value.to_string();
+                self.note_incomplete(doc, node, Missing::EncryptedValue { uri });
                 continue;
             }
             let raw = match oma_value(get_str(oma, "@odata.type").unwrap_or(""), node) {
@@ -2045,6 +2025,11 @@ fn from_serde(value: &serde_json::Value, text: &str) -> Option<Value> {
         ),
         J::Object(_) => Value::Str(text.to_string()),
     })
+}
+
+/// A count (`settingCount`, `@odata.count`): a whole number, not negative.
+fn count(node: &Node<'_>) -> Option<u64> {
+    json::as_i64(node).and_then(|n| u64::try_from(n).ok())
 }
 
 /// The annotation that names a list response's next page.
