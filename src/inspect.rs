@@ -56,6 +56,9 @@ fn incomplete_view(outcome: &Outcome, incomplete: &crate::model::Incomplete) -> 
         Missing::Settings {
             declared, exported, ..
         } => format!("policy \"{policy}\": {exported} of its {declared} settings"),
+        Missing::CollectionPage { collection, items } => {
+            format!("policy \"{policy}\": {items} of its {collection}, more not exported")
+        }
         Missing::EncryptedValue { uri, .. } => {
             format!("policy \"{policy}\": the value of {uri} is encrypted")
         }

@@ -1079,8 +1079,8 @@ pub struct Model {
 /// An export that says it holds only part of what Graph has.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Incomplete {
-    /// Where the file says so: the `@odata.nextLink` value, the `settingCount` value, or the
-    /// encrypted value's mask.
+    /// Where the file says so: the `@odata.nextLink` value (a list's, or a policy's
+    /// `assignments@odata.nextLink`...), the `settingCount` value, or the encrypted value's mask.
     pub location: Location,
     pub missing: Missing,
 }
@@ -1116,6 +1116,15 @@ pub enum Missing {
     /// A Settings Catalog policy counts more settings (`settingCount`) than its export holds:
     /// exported without `$expand=settings`, or with only the first page of its settings.
     Settings { declared: u64, exported: usize },
+    /// A policy's own collection (`assignments`, `settings`...) names its next page in
+    /// `<collection>@odata.nextLink`: Graph paged the expanded collection, and the later pages
+    /// are not in the file.
+    CollectionPage {
+        /// The collection, as the policy names it (`assignments`).
+        collection: String,
+        /// How many items the file holds of it.
+        items: usize,
+    },
     /// A custom OMA-URI setting whose value Graph encrypted (`isEncrypted`: the export holds a
     /// mask, not the value); the setting is left out of the policy.
     EncryptedValue {

@@ -671,7 +671,10 @@ impl<'c> Reader<'c> {
                     self.read_catalog_settings(doc, list, &mut policy.settings);
                 }
                 let exported = list.map_or(0, |list| list.elements.len());
-                self.note_missing_settings(doc, obj, exported);
+                // A next page of the settings says more than `settingCount` would.
+                if !has(obj, "settings@odata.nextLink") {
+                    self.note_missing_settings(doc, obj, exported);
+                }
             }
             Shape::Intent => {
                 let list = match get(obj, "settingsDelta") {
@@ -693,7 +696,27 @@ impl<'c> Reader<'c> {
             _ => {}
         }
         self.read_assignments(doc, obj, &mut policy);
+        self.note_collection_pages(doc, obj);
         self.out.policies.push(policy);
+    }
+
+    /// A policy's expanded collections (`assignments`, `settings`...) that name a next page
+    /// (`assignments@odata.nextLink`): Graph paged them, and the export kept the first page.
+    fn note_collection_pages(&mut self, doc: &Doc<'_>, obj: &Object<'_>) {
+        for property in &obj.properties {
+            let Some(collection) = paged_collection(property.name.as_str()) else {
+                continue;
+            };
+            let items = match get(obj, collection) {
+                Some(Node::Array(list)) => list.elements.len(),
+                _ => 0,
+            };
+            let missing = Missing::CollectionPage {
+                collection: collection.to_string(),
+                items,
+            };
+            self.note_incomplete(doc, &property.value, missing);
+        }
     }
 
     /// Identity, name and spans of a policy object; settings and assignments come later.
@@ -2035,6 +2058,13 @@ fn count(node: &Node<'_>) -> Option<u64> {
 /// The annotation that names a list response's next page.
 pub(crate) fn is_next_link(key: &str) -> bool {
     key == "@odata.nextLink"
+}
+
+/// The collection an object's `<collection>@odata.nextLink` annotation names the next page of
+/// (`assignments` for `assignments@odata.nextLink`).
+pub(crate) fn paged_collection(key: &str) -> Option<&str> {
+    key.strip_suffix("@odata.nextLink")
+        .filter(|collection| !collection.is_empty())
 }
 
 fn wrong_type(doc: &Doc<'_>, node: &Node<'_>, key: &str, expected: &str) -> InputError {

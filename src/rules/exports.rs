@@ -3,7 +3,8 @@
 //! Graph returns lists a page at a time and names the next page in `@odata.nextLink`; a
 //! Settings Catalog policy says how many settings it has (`settingCount`); an encrypted custom
 //! OMA-URI value is exported as a mask (`isEncrypted`). The readers note a list saved with a
-//! next page, a policy saved with fewer settings and a masked value (`Model::incomplete`);
+//! next page, a policy saved with fewer settings or with the first page of its assignments,
+//! and a masked value (`Model::incomplete`);
 //! this check reports each, and `assignment-to-unknown-group` points at a groups export that is
 //! one page of a longer list.
 
@@ -33,7 +34,8 @@ pub(super) fn partial_groups_note(ctx: &Context) -> Option<String> {
 
 /// A finding for every export that holds only part of what Graph has: at the
 /// `@odata.nextLink` of a list response saved without its next pages, at the `settingCount` of
-/// a policy saved with fewer settings, at an encrypted OMA-URI value's mask.
+/// a policy saved with fewer settings, at a policy's `assignments@odata.nextLink` (or another
+/// paged collection's), at an encrypted OMA-URI value's mask.
 pub(super) fn incomplete(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>) {
     for incomplete in &ctx.model.incomplete {
         let location = incomplete.location;
@@ -50,6 +52,9 @@ pub(super) fn incomplete(rule: &Rule, ctx: &Context, findings: &mut Vec<Finding>
             ) => Some(missing_settings(
                 rule, policy, location, *declared, *exported,
             )),
+            (Missing::CollectionPage { collection, items }, Some(policy)) => {
+                Some(collection_page(rule, policy, location, collection, *items))
+            }
             (Missing::EncryptedValue { uri, .. }, Some(policy)) => {
                 Some(encrypted_value(rule, policy, location, uri))
             }
@@ -143,6 +148,52 @@ fn missing_settings(
             message,
             primary,
             fingerprint(&[&rule.id, policy.identity(), "settings"]),
+        )
+    }
+}
+
+fn collection_page(
+    rule: &Rule,
+    policy: &Policy,
+    location: Location,
+    collection: &str,
+    items: usize,
+) -> Finding {
+    let held = match items {
+        0 => "none".to_string(),
+        n => n.to_string(),
+    };
+    let message = format!(
+        "policy \"{}\" holds {held} of its {collection} and names their next page in \
+         `{collection}@odata.nextLink`, which is not exported",
+        policy.name
+    );
+    let primary = Label {
+        location,
+        message: format!("next page of {collection} not exported"),
+    };
+    let unseen = match collection {
+        "assignments" => {
+            "the assignments on later pages are never linted: the devices they reach are \
+             unknown to baselint (a PKU2U or LAPS rule sees only the first page's groups), so a \
+             clean run says nothing about them"
+        }
+        _ => "what is on the later pages is never linted",
+    };
+    Finding {
+        notes: vec![
+            unseen.to_string(),
+            format!(
+                "Graph pages a policy's expanded {collection} too: export them from \
+                 `.../{{id}}/{collection}`, following `@odata.nextLink` until a response has none"
+            ),
+        ],
+        policy: Some(policy_ref(policy)),
+        ..Finding::new(
+            rule,
+            message,
+            primary,
+            fingerprint(&[&rule.id, policy.identity(), collection]),
         )
     }
 }

@@ -971,6 +971,8 @@ impl<'t> Fields<'t> for PolicyDoc<'t> {
             "settingCount" => once(&mut self.setting_count, cursor.value()),
             "TenantId" => flag(&mut self.tenant_id, cursor),
             "Objects" => flag(&mut self.objects, cursor),
+            // A paged collection: the reference reader notes what is missing.
+            key if super::paged_collection(key).is_some() => None,
             _ => cursor.skip(),
         }
     }
@@ -1434,6 +1436,62 @@ mod tests {
                     ..
                 }]
             ));
+        }
+    }
+
+    /// A policy whose expanded assignments or settings name a next page
+    /// (`assignments@odata.nextLink`) is left to the reference reader, which notes the paged
+    /// collection, and only that: a paged `settings` says more than a short `settingCount`.
+    #[test]
+    fn policies_with_a_paged_collection_decline() {
+        use crate::model::{Incomplete, Missing};
+        let one = choice(PKU2U, PKU2U_0, "");
+        let assignments = r##", "assignments": [{"target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}}]"##;
+        let cases = [
+            (
+                policy(
+                    &one,
+                    &format!(r#"{assignments}, "assignments@odata.nextLink": "n""#),
+                ),
+                "assignments",
+                1,
+            ),
+            (
+                policy(
+                    &one,
+                    r#", "settingCount": 9, "settings@odata.nextLink": "n""#,
+                ),
+                "settings",
+                1,
+            ),
+            (
+                format!(
+                    r#"{{"value": [{}]}}"#,
+                    policy("", r#", "assignments@odata.nextLink": "n""#)
+                ),
+                "assignments",
+                0,
+            ),
+        ];
+        for (text, paged, held) in cases {
+            assert!(!text_agrees(&text), "accepted:\n{text}");
+            let file = SourceFile::decode(Path::new("inline.json"), text.as_bytes()).unwrap();
+            let parsed = super::super::read_json_reference(SourceId(0), &file, Catalog::builtin());
+            let [
+                Incomplete {
+                    location,
+                    missing: Missing::CollectionPage { collection, items },
+                },
+            ] = &parsed.incomplete[..]
+            else {
+                panic!("{text}: {:?}", parsed.incomplete);
+            };
+            assert_eq!((collection.as_str(), *items), (paged, held));
+            assert_eq!(
+                &text[location.span.start as usize..location.span.end as usize],
+                "\"n\""
+            );
+            assert_eq!(parsed.policies.len(), 1);
         }
     }
 
