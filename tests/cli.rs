@@ -214,6 +214,11 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 text.starts_with("\"<groupmembership>") && text.ends_with("</groupmembership>\""),
                 "{text}"
             ),
+            // The GPO's Restricted Groups member list, in the UTF-16 GptTmpl.inf.
+            "local-group-set-by-gpo-and-intune" => assert_eq!(
+                text,
+                "*S-1-5-21-1004336348-1177238915-682003330-512,*S-1-5-21-1004336348-1177238915-682003330-1131"
+            ),
             // The next page's link the filters export names.
             "export-incomplete" => assert!(
                 text.starts_with(

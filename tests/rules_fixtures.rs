@@ -1494,3 +1494,57 @@ fn unknown_groups_point_at_a_groups_export_missing_its_pages() {
         None
     );
 }
+
+/// A GPO's Restricted Groups list against Intune's local group items on hybrid-joined devices:
+/// an Update adding a member the list lacks, a Remove of a member it holds and a Replace with
+/// another list each flip the group's members; the finding points at the GPO's member list,
+/// says which members come and go, and labels the Intune item's member list.
+#[test]
+fn gpo_restricted_groups_and_intune_local_groups_disagreeing_are_reported() {
+    let rule = "local-group-set-by-gpo-and-intune";
+    let outcome = run_rule(rule, &fixtures().join(rule).join("fires"));
+    let (domain_admins, workstation_admins) = (
+        "S-1-5-21-1004336348-1177238915-682003330-512",
+        "S-1-5-21-1004336348-1177238915-682003330-1131",
+    );
+    let found: Vec<(String, String)> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let (_, consequence) = f.message.rsplit_once(": ").unwrap();
+            (f.related[0].message.clone(), consequence.to_string())
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                r#"Intune policy "Local Administrators - add the service desk" adds AzureAD\servicedesk@contoso.com to that group here"#.to_string(),
+                r"AzureAD\servicedesk@contoso.com added by Intune and removed again by Group Policy".to_string(),
+            ),
+            (
+                format!(r#"Intune policy "Local Administrators - remove workstation admins" removes {workstation_admins} from that group here"#),
+                format!("{workstation_admins} removed by Intune and added again by Group Policy"),
+            ),
+            (
+                format!(r#"Intune policy "Local Administrators - Domain Admins and the Entra admins" replaces them with ["{domain_admins}", "AzureAD\\device-admins@contoso.com"] here"#),
+                format!(r"AzureAD\device-admins@contoso.com added by Intune and removed again by Group Policy; {workstation_admins} removed by Intune and added again by Group Policy"),
+            ),
+        ]
+    );
+    for finding in &outcome.findings {
+        assert!(
+            finding.message.contains(&format!(
+                r#"GPO "Workstations - Local Administrators" sets the members of the local group Administrators to ["{workstation_admins}", "{domain_admins}"] (Restricted Groups)"#
+            )) && finding.message.contains("both may reach hybrid-joined devices"),
+            "{}",
+            finding.message
+        );
+        let listed = text_at(&outcome, finding.primary.location);
+        assert!(
+            listed.starts_with("<q1:Member>") && listed.ends_with("</q1:Member>"),
+            "{listed}"
+        );
+        assert!(text_at(&outcome, finding.related[0].location).starts_with('['));
+    }
+}

@@ -180,6 +180,17 @@ fn run_rule(
                 findings,
             )
         }
+        Check::LocalGroupAcrossChannels => {
+            let lists = found.get(Lookup::GpoRestrictedGroups);
+            let items = found.get(Lookup::LocalGroupItems);
+            super::local_group_channels::across_channels(
+                rule,
+                ctx,
+                effective,
+                (lists, items),
+                findings,
+            )
+        }
         Check::BaselineDeviation => {
             super::controls::deviation(rule, ctx, effective, ctx.missing_controls, findings)
         }
@@ -203,6 +214,8 @@ enum Lookup<'r> {
     LocalGroupItems,
     /// Restricted Groups (RestrictedGroups/ConfigureGroupMembership).
     RestrictedGroups,
+    /// The member lists of Group Policy's Restricted Groups (`group_membership:<group>/members`).
+    GpoRestrictedGroups,
 }
 
 impl Lookup<'_> {
@@ -211,6 +224,7 @@ impl Lookup<'_> {
             Lookup::Key(wanted) => *wanted == key,
             Lookup::LocalGroupItems => super::local_groups::is_item_setting(key),
             Lookup::RestrictedGroups => super::local_groups::is_restricted_groups(key),
+            Lookup::GpoRestrictedGroups => super::local_group_channels::gpo_group_of(key).is_some(),
         }
     }
 }
@@ -233,6 +247,9 @@ impl<'r, 'm> Found<'r, 'm> {
                 Check::LocalGroupReplaced => &[Lookup::LocalGroupItems],
                 Check::RestrictedGroupsBesideLocalGroups => {
                     &[Lookup::RestrictedGroups, Lookup::LocalGroupItems]
+                }
+                Check::LocalGroupAcrossChannels => {
+                    &[Lookup::GpoRestrictedGroups, Lookup::LocalGroupItems]
                 }
                 _ => &[],
             };
@@ -409,7 +426,11 @@ fn target_phrase(ea: &EffectiveAssignment) -> String {
 }
 
 /// Labels that explain how an assignment reaches devices: the assignment, then the evidence.
-fn reach_labels(policy: &Policy, ea: &EffectiveAssignment, reached: JoinTypeSet) -> Vec<Label> {
+pub(super) fn reach_labels(
+    policy: &Policy,
+    ea: &EffectiveAssignment,
+    reached: JoinTypeSet,
+) -> Vec<Label> {
     let message = match &ea.assignment.target {
         Target::Unassigned(_) => format!(
             "not assigned yet: checked as reaching {} devices (`unassigned`)",

@@ -24,20 +24,20 @@ use crate::model::Setting;
 use crate::scope::EffectiveAssignment;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Action {
+pub(super) enum Action {
     Replace,
     Add,
     Remove,
 }
 
 /// One item of one policy's local group collection.
-struct Item<'m> {
-    policy: usize,
+pub(super) struct Item<'m> {
+    pub(super) policy: usize,
     /// The local groups it configures, as the reader keys them (lower case, `administrators`).
-    groups: Vec<&'m str>,
-    action: Action,
+    pub(super) groups: Vec<&'m str>,
+    pub(super) action: Action,
     /// Its member list (`..._users`); None when it lists none.
-    users: Option<&'m Setting>,
+    pub(super) users: Option<&'m Setting>,
     /// Its action setting (Replace, Update), where a finding about an Update points.
     action_setting: &'m Setting,
     /// What its settings' keys say of it (`administrators add_update #35f9f949`).
@@ -45,7 +45,7 @@ struct Item<'m> {
 }
 
 impl Item<'_> {
-    fn members(&self) -> Vec<String> {
+    pub(super) fn members(&self) -> Vec<String> {
         self.users
             .and_then(|users| principals(&users.value))
             .unwrap_or_default()
@@ -59,7 +59,7 @@ impl Item<'_> {
     }
 
     /// Its member list, else its action: where a label about the item points.
-    fn list_or_action(&self) -> &Setting {
+    pub(super) fn list_or_action(&self) -> &Setting {
         self.users.unwrap_or(self.action_setting)
     }
 }
@@ -102,7 +102,7 @@ pub(super) fn replaced_updates(
 
 /// Every policy's local group items, in policy order, from the settings of local group items
 /// (found by the engine, in policy order).
-fn all_items<'m>(item_settings: &Occurrences<'m>) -> Vec<Item<'m>> {
+pub(super) fn all_items<'m>(item_settings: &Occurrences<'m>) -> Vec<Item<'m>> {
     item_settings
         .chunk_by(|a, b| a.0 == b.0)
         .flat_map(|settings| policy_items(settings[0].0, settings.iter().map(|(_, s)| *s)))

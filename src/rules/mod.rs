@@ -5,6 +5,7 @@
 pub mod controls;
 pub mod engine;
 mod exports;
+mod local_group_channels;
 mod local_groups;
 pub mod principals;
 mod schema;
@@ -162,6 +163,9 @@ pub enum Check {
     /// Restricted Groups and local user group membership (two CSPs Windows does not support
     /// together) on devices both reach.
     RestrictedGroupsBesideLocalGroups,
+    /// A GPO's Restricted Groups and an Intune policy's local user group membership disagree
+    /// on one local group's members on devices both channels may reach.
+    LocalGroupAcrossChannels,
     /// Exceptions in this state (expired, expiring, unused, incomplete).
     ExceptionStatus(crate::exceptions::Status),
     /// An export that holds only part of what Graph has: a list response saved without its
@@ -391,6 +395,7 @@ pub fn describe_check(check: &Check) -> String {
         ),
         Check::LocalGroupReplaced => "Fires when an item of an Intune policy's local user group membership (LocalUsersAndGroups) updates a local group, adding members that another item's Replace of that group does not list or removing members it lists, and both items certainly reach the same devices (or are in one policy): the Replace wins, so the Update's change never applies.".to_string(),
         Check::RestrictedGroupsBesideLocalGroups => "Fires when an Intune policy that sets Restricted Groups (RestrictedGroups/ConfigureGroupMembership) and one that configures local user group membership (LocalUsersAndGroups) certainly reach the same devices, or are one policy: once per pair of policies, at the Restricted Groups value.".to_string(),
+        Check::LocalGroupAcrossChannels => "Fires when a GPO's Restricted Groups set a local group's members (\"Members of this group\", a list that is not empty) and an item of an Intune policy's local user group membership (LocalUsersAndGroups) replaces that group's members with another list, adds members the GPO's list lacks or removes members it holds, and both may reach hybrid-joined devices: once per GPO setting and Intune item, at the GPO's list.".to_string(),
         Check::Overridden => "Fires when two GPOs linked on one OU chain set one setting to different values: the value of the GPO with lower precedence never applies where both reach.".to_string(),
         Check::IncompleteExport => "Fires for every Graph list response (`{\"value\": [...]}`) that names a next page in `@odata.nextLink`, at that link, for every Settings Catalog policy whose `settingCount` is more than the settings its export holds, at that count, for every policy whose expanded assignments (or another collection of its own) name a next page in `assignments@odata.nextLink`, at that link, and for every custom OMA-URI value Graph encrypted (`isEncrypted`), at the masked value.".to_string(),
     }

@@ -66,3 +66,61 @@ fn canonical(p: &str) -> String {
 pub fn contains_principal(list: &[String], p: &str) -> bool {
     list.iter().any(|q| same_principal(q, p))
 }
+
+/// Whether two principals may be one account written two ways: equal, or a name and a SID
+/// baselint cannot resolve that could be its (`CONTOSO\Domain Admins` and
+/// `S-1-5-21-...-512`; an `AzureAD\` name and an Entra SID, `S-1-12-1-...`). An Entra name is
+/// never a domain SID, nor an Entra SID a domain name.
+pub fn may_be_same_principal(a: &str, b: &str) -> bool {
+    let (a, b) = (canonical(a), canonical(b));
+    if a == b {
+        return true;
+    }
+    let (sid, name) = match (a.starts_with("s-1-"), b.starts_with("s-1-")) {
+        (true, false) => (a, b),
+        (false, true) => (b, a),
+        // Two SIDs, or two names, that differ.
+        _ => return false,
+    };
+    let entra_name = name.starts_with("azuread\\");
+    if sid.starts_with("s-1-12-1-") {
+        entra_name
+    } else {
+        // A domain or local account's SID; a well-known SID has its name canonical already.
+        sid.starts_with("s-1-5-21-") && !entra_name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name and a SID baselint cannot resolve may be one account, unless one is Entra's and
+    /// the other the domain's; two different SIDs, or two different names, never are.
+    #[test]
+    fn a_name_and_a_sid_may_be_one_account_within_one_directory() {
+        let domain_sid = "S-1-5-21-1004336348-1177238915-682003330-512";
+        let entra_sid = "S-1-12-1-2871503213-1207421742-3618131096-3172549712";
+        for (a, b) in [
+            (r"CONTOSO\Domain Admins", domain_sid),
+            (domain_sid, "Administrator"),
+            (r"AzureAD\helpdesk@contoso.com", entra_sid),
+            (r"BUILTIN\Administrators", "*S-1-5-32-544"),
+            ("*S-1-5-21-1-2-3-500", "s-1-5-21-1-2-3-500"),
+        ] {
+            assert!(may_be_same_principal(a, b), "{a} / {b}");
+            assert!(may_be_same_principal(b, a), "{b} / {a}");
+        }
+        for (a, b) in [
+            (r"AzureAD\helpdesk@contoso.com", domain_sid),
+            (r"CONTOSO\Domain Admins", entra_sid),
+            (domain_sid, "S-1-5-21-1004336348-1177238915-682003330-1131"),
+            (r"CONTOSO\Domain Admins", r"CONTOSO\Workstation Admins"),
+            // A well-known SID has its name: another name is another account.
+            (r"CONTOSO\Domain Admins", "*S-1-5-32-544"),
+        ] {
+            assert!(!may_be_same_principal(a, b), "{a} / {b}");
+            assert!(!may_be_same_principal(b, a), "{b} / {a}");
+        }
+    }
+}

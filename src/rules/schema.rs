@@ -50,6 +50,7 @@ enum RawCheck {
     BaselineContradiction(RawEmpty),
     LocalGroupReplaced(RawEmpty),
     RestrictedGroupsBesideLocalGroups(RawEmpty),
+    LocalGroupAcrossChannels(RawEmpty),
     ExceptionStatus(RawExceptionStatus),
     IncompleteExport(RawEmpty),
 }
@@ -240,6 +241,7 @@ fn validate_check(
         RawCheck::RestrictedGroupsBesideLocalGroups(RawEmpty {}) => {
             Some(Check::RestrictedGroupsBesideLocalGroups)
         }
+        RawCheck::LocalGroupAcrossChannels(RawEmpty {}) => Some(Check::LocalGroupAcrossChannels),
         RawCheck::IncompleteExport(RawEmpty {}) => Some(Check::IncompleteExport),
         RawCheck::ExceptionStatus(raw) => {
             match crate::exceptions::Status::parse(raw.status.get_ref()) {

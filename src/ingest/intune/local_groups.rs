@@ -195,7 +195,7 @@ fn attribute(xml: &str, element: &BytesStart, name: &str) -> Option<Written> {
 /// The Settings Catalog's option for a local group written by name or SID: the built-in
 /// groups it lists by their SIDs or names (`S-1-5-32-544`, `BUILTIN\Administrators`), others
 /// by their name in lower case.
-fn group_option(desc: &str) -> String {
+pub(crate) fn group_option(desc: &str) -> String {
     let desc = desc.trim().trim_start_matches('*');
     let name = desc
         .get(..8)
