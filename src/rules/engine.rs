@@ -181,15 +181,12 @@ fn run_rule(
             )
         }
         Check::LocalGroupAcrossChannels => {
-            let lists = found.get(Lookup::GpoRestrictedGroups);
-            let items = found.get(Lookup::LocalGroupItems);
-            super::local_group_channels::across_channels(
-                rule,
-                ctx,
-                effective,
-                (lists, items),
-                findings,
-            )
+            let found = [
+                found.get(Lookup::GpoRestrictedGroups),
+                found.get(Lookup::LocalGroupItems),
+                found.get(Lookup::RestrictedGroups),
+            ];
+            super::local_group_channels::across_channels(rule, ctx, effective, found, findings)
         }
         Check::BaselineDeviation => {
             super::controls::deviation(rule, ctx, effective, ctx.missing_controls, findings)
@@ -248,9 +245,11 @@ impl<'r, 'm> Found<'r, 'm> {
                 Check::RestrictedGroupsBesideLocalGroups => {
                     &[Lookup::RestrictedGroups, Lookup::LocalGroupItems]
                 }
-                Check::LocalGroupAcrossChannels => {
-                    &[Lookup::GpoRestrictedGroups, Lookup::LocalGroupItems]
-                }
+                Check::LocalGroupAcrossChannels => &[
+                    Lookup::GpoRestrictedGroups,
+                    Lookup::LocalGroupItems,
+                    Lookup::RestrictedGroups,
+                ],
                 _ => &[],
             };
             for lookup in wanted {

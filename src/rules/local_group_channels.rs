@@ -1,6 +1,6 @@
 //! `[check.local_group_across_channels]`: a GPO's Restricted Groups and an Intune policy's local
-//! user group membership (LocalUsersAndGroups) that disagree on a local group's members, on
-//! devices both channels may reach (hybrid-joined ones).
+//! user group membership (LocalUsersAndGroups, or the RestrictedGroups CSP) that disagree on a
+//! local group's members, on devices both channels may reach (hybrid-joined ones).
 //!
 //! Restricted Groups' "Members of this group" replaces the group's members with its list
 //! whenever the security policy is processed; a LocalUsersAndGroups item replaces them too, or
@@ -17,11 +17,11 @@
 
 use super::Rule;
 use super::engine::{Context, Occurrences, policy_ref, possible_reach, reach_labels, value_text};
-use super::local_groups::{Action, Item, all_items};
+use super::local_groups::{Action, all_items};
 use super::principals::{contains_principal, may_be_same_principal, principals};
 use crate::finding::{Finding, Label, fingerprint};
-use crate::ingest::intune::local_groups::{group_name, group_option};
-use crate::model::{JoinTypeSet, Setting};
+use crate::ingest::intune::local_groups::{group_name, group_option, restricted_groups};
+use crate::model::{JoinTypeSet, Setting, Value};
 use crate::scope::{Channel, EffectiveAssignment, channel};
 
 /// The local group of a Restricted Groups member list's key (`group_membership:<group>/members`),
@@ -61,42 +61,90 @@ pub(super) fn across_channels(
     rule: &Rule,
     ctx: &Context,
     effective: &[Vec<EffectiveAssignment>],
-    (lists, item_settings): (&Occurrences, &Occurrences),
+    found: [&Occurrences; 3],
     findings: &mut Vec<Finding>,
 ) {
+    let [gpo_lists, item_settings, restricted_settings] = found;
     // Only hybrid-joined devices take both Group Policy and Intune.
     let both = JoinTypeSet::GROUP_POLICY.intersection(JoinTypeSet::MDM);
     let reach = |policy: usize| possible_reach(&effective[policy]).intersection(both);
-    let lists: Vec<GpoList> = (lists.iter())
+    let lists: Vec<GpoList> = (gpo_lists.iter())
         .filter_map(|&found| GpoList::of(ctx, found))
         .filter(|list| !reach(list.policy).is_empty())
         .collect();
     if lists.is_empty() {
         return;
     }
-    let items: Vec<Item> = all_items(item_settings)
-        .into_iter()
-        .filter(|item| channel(&ctx.model.policies[item.policy]) == Channel::Mdm)
-        .collect();
+    let changes = intune_changes(ctx, item_settings, restricted_settings);
     for list in &lists {
-        for item in items
-            .iter()
-            .filter(|i| i.groups.contains(&list.group.as_str()))
-        {
-            let devices = reach(list.policy).intersection(reach(item.policy));
-            let dispute = Dispute::of(&list.members, item);
+        for change in changes.iter().filter(|c| c.group == list.group) {
+            let devices = reach(list.policy).intersection(reach(change.policy));
+            let dispute = Dispute::of(&list.members, change);
             if !devices.is_empty() && !dispute.is_empty() {
-                let mut found = finding(rule, ctx, list, item, &dispute, devices);
-                found
-                    .related
-                    .extend(reaching(ctx, effective, list.policy, devices));
-                found
-                    .related
-                    .extend(reaching(ctx, effective, item.policy, devices));
+                let mut found = finding(rule, ctx, list, change, &dispute, devices);
+                let reached =
+                    [list.policy, change.policy].map(|p| reaching(ctx, effective, p, devices));
+                found.related.extend(reached.into_iter().flatten());
                 findings.push(found);
             }
         }
     }
+}
+
+/// What an Intune policy does to one local group's members.
+struct IntuneChange<'m> {
+    policy: usize,
+    /// The group as local group items name it (`administrators`).
+    group: String,
+    action: Action,
+    members: Vec<String>,
+    /// Where a label about it points: the item's member list (else its action), or the
+    /// Restricted Groups document.
+    setting: &'m Setting,
+    /// A RestrictedGroups/ConfigureGroupMembership document (else a LocalUsersAndGroups item).
+    restricted_groups: bool,
+}
+
+/// Every Intune local group change: the local group items' (one per group an item names) and
+/// the Restricted Groups documents' (each group a Replace).
+fn intune_changes<'m>(
+    ctx: &Context<'_, 'm>,
+    item_settings: &Occurrences<'m>,
+    restricted_settings: &Occurrences<'m>,
+) -> Vec<IntuneChange<'m>> {
+    let mdm = |policy: usize| channel(&ctx.model.policies[policy]) == Channel::Mdm;
+    let mut changes = Vec::new();
+    for item in all_items(item_settings)
+        .into_iter()
+        .filter(|i| mdm(i.policy))
+    {
+        for &group in &item.groups {
+            changes.push(IntuneChange {
+                policy: item.policy,
+                group: group.to_string(),
+                action: item.action,
+                members: item.members(),
+                setting: item.list_or_action(),
+                restricted_groups: false,
+            });
+        }
+    }
+    for &(policy, setting) in restricted_settings.iter().filter(|(p, _)| mdm(*p)) {
+        let Value::Str(xml) = &setting.value else {
+            continue;
+        };
+        for (group, members) in restricted_groups(xml).unwrap_or_default() {
+            changes.push(IntuneChange {
+                policy,
+                group,
+                action: Action::Replace,
+                members,
+                setting,
+                restricted_groups: true,
+            });
+        }
+    }
+    changes
 }
 
 /// How a policy reaches `devices`: its first assignment (or GPO link) that may, and the
@@ -122,14 +170,14 @@ struct Dispute {
 }
 
 impl Dispute {
-    fn of(gpo: &[String], item: &Item) -> Dispute {
-        let listed = item.members();
-        let (added, removed) = match item.action {
-            Action::Add => (certainly_outside(&listed, gpo), Vec::new()),
-            Action::Remove => (Vec::new(), certainly_inside(&listed, gpo)),
+    fn of(gpo: &[String], change: &IntuneChange) -> Dispute {
+        let listed = &change.members;
+        let (added, removed) = match change.action {
+            Action::Add => (certainly_outside(listed, gpo), Vec::new()),
+            Action::Remove => (Vec::new(), certainly_inside(listed, gpo)),
             Action::Replace => (
-                certainly_outside(&listed, gpo),
-                certainly_outside(gpo, &listed),
+                certainly_outside(listed, gpo),
+                certainly_outside(gpo, listed),
             ),
         };
         Dispute { added, removed }
@@ -175,17 +223,27 @@ fn certainly_inside(list: &[String], other: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// What the Intune item does to the group, as the message says it (`replaces them with
+/// What the Intune policy does to the group, as the message says it (`replaces them with
 /// ["A"]`, `adds B to that group`).
-fn intune_does(item: &Item) -> String {
-    let members = item.members().join(", ");
-    match item.action {
-        Action::Replace => match item.users {
-            Some(users) => format!("replaces them with {}", value_text(users)),
-            None => "replaces them with no one".to_string(),
-        },
+fn intune_does(change: &IntuneChange) -> String {
+    let members = change.members.join(", ");
+    match change.action {
+        Action::Replace if change.members.is_empty() => "replaces them with no one".to_string(),
+        Action::Replace => {
+            let quoted: Vec<String> = change.members.iter().map(|m| format!("{m:?}")).collect();
+            format!("replaces them with [{}]", quoted.join(", "))
+        }
         Action::Add => format!("adds {members} to that group"),
         Action::Remove => format!("removes {members} from that group"),
+    }
+}
+
+/// The Intune feature a change comes from, as the message names it.
+fn intune_feature(change: &IntuneChange) -> &'static str {
+    if change.restricted_groups {
+        "Restricted Groups, RestrictedGroups/ConfigureGroupMembership"
+    } else {
+        "local user group membership"
     }
 }
 
@@ -193,30 +251,30 @@ fn finding(
     rule: &Rule,
     ctx: &Context,
     list: &GpoList,
-    item: &Item,
+    change: &IntuneChange,
     dispute: &Dispute,
     devices: JoinTypeSet,
 ) -> Finding {
     let (gpo, intune) = (
         &ctx.model.policies[list.policy],
-        &ctx.model.policies[item.policy],
+        &ctx.model.policies[change.policy],
     );
     let group = group_name(&list.group);
-    let does = intune_does(item);
+    let does = intune_does(change);
     let message = format!(
         "GPO \"{}\" sets the members of the local group {group} to {} (Restricted Groups), and \
-         Intune policy \"{}\" {does} (local user group membership); both may reach {} devices, \
-         where each channel applies its own list again and again: {}",
+         Intune policy \"{}\" {does} ({}); both may reach {} devices, where each channel \
+         applies its own list again and again: {}",
         gpo.name,
         value_text(list.setting),
         intune.name,
+        intune_feature(change),
         devices.describe(),
         dispute.consequence(),
     );
-    let intune_setting = item.list_or_action();
     Finding {
         related: vec![Label {
-            location: intune.value_location(intune_setting),
+            location: intune.value_location(change.setting),
             message: format!("Intune policy \"{}\" {does} here", intune.name),
         }],
         policy: Some(policy_ref(gpo)),
@@ -234,7 +292,8 @@ fn finding(
                 gpo.identity(),
                 intune.identity(),
                 &list.setting.key,
-                &intune_setting.key,
+                &change.setting.key,
+                &change.group,
             ]),
         )
     }

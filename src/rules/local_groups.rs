@@ -44,7 +44,7 @@ pub(super) struct Item<'m> {
     entity: &'m str,
 }
 
-impl Item<'_> {
+impl<'m> Item<'m> {
     pub(super) fn members(&self) -> Vec<String> {
         self.users
             .and_then(|users| principals(&users.value))
@@ -59,7 +59,7 @@ impl Item<'_> {
     }
 
     /// Its member list, else its action: where a label about the item points.
-    pub(super) fn list_or_action(&self) -> &Setting {
+    pub(super) fn list_or_action(&self) -> &'m Setting {
         self.users.unwrap_or(self.action_setting)
     }
 }

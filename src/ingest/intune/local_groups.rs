@@ -115,6 +115,50 @@ pub(super) fn items(xml: &str) -> Option<Vec<XmlItem>> {
     (depth == 0 && open.is_none() && !items.is_empty()).then_some(items)
 }
 
+/// The groups a RestrictedGroups `groupmembership` document sets, as the Settings Catalog's
+/// options name them, each with its members (the CSP replaces a group's members with its
+/// list); None when the text is no such document.
+pub(crate) fn restricted_groups(xml: &str) -> Option<Vec<(String, Vec<String>)>> {
+    let mut reader = Reader::from_str(xml);
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    // Elements opened and not yet closed, and whether an `accessgroup` is open.
+    let (mut depth, mut in_group) = (0usize, false);
+    loop {
+        let event = reader.read_event().ok()?;
+        match &event {
+            Event::Start(element) | Event::Empty(element) => {
+                let opens = matches!(event, Event::Start(_));
+                depth += usize::from(opens);
+                let name = element.local_name();
+                if name.as_ref().eq_ignore_ascii_case("accessgroup") {
+                    let group = group_option(&attribute(xml, element, "desc")?.0);
+                    if group.is_empty() {
+                        return None;
+                    }
+                    groups.push((group, Vec::new()));
+                    in_group = opens;
+                } else if in_group && name.as_ref().eq_ignore_ascii_case("member") {
+                    let member = attribute(xml, element, "name")?.0;
+                    groups.last_mut()?.1.push(member);
+                }
+            }
+            Event::End(element) => {
+                depth = depth.checked_sub(1)?;
+                if element
+                    .local_name()
+                    .as_ref()
+                    .eq_ignore_ascii_case("accessgroup")
+                {
+                    in_group = false;
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    (depth == 0 && !groups.is_empty()).then_some(groups)
+}
+
 /// An `accessgroup` element as read so far.
 #[derive(Default)]
 struct AccessGroup {
@@ -277,6 +321,36 @@ mod tests {
             ("Helpdesk Operators", "helpdeskoperators"),
         ] {
             assert_eq!(group_option(desc), option, "{desc}");
+        }
+    }
+
+    /// A RestrictedGroups document: each `accessgroup` replaces its group's members.
+    #[test]
+    fn restricted_groups_documents_list_each_group_and_its_members() {
+        let xml = r#"<groupmembership>
+  <accessgroup desc="S-1-5-32-544"><member name="Administrator"/><member name="CONTOSO\Workstation Admins"/></accessgroup>
+  <accessgroup desc="Remote Desktop Users"></accessgroup>
+</groupmembership>"#;
+        assert_eq!(
+            restricted_groups(xml),
+            Some(vec![
+                (
+                    "administrators".to_string(),
+                    vec![
+                        "Administrator".to_string(),
+                        r"CONTOSO\Workstation Admins".to_string()
+                    ]
+                ),
+                ("remotedesktopusers".to_string(), Vec::new()),
+            ])
+        );
+        for not_one in [
+            "",
+            "not xml",
+            "<groupmembership><accessgroup desc=\"S-1-5-32-544\">",
+            "<groupmembership><accessgroup><member name=\"x\"/></accessgroup></groupmembership>",
+        ] {
+            assert_eq!(restricted_groups(not_one), None, "{not_one}");
         }
     }
 
