@@ -1503,9 +1503,10 @@ fn unknown_groups_point_at_a_groups_export_missing_its_pages() {
 fn gpo_restricted_groups_and_intune_local_groups_disagreeing_are_reported() {
     let rule = "local-group-set-by-gpo-and-intune";
     let outcome = run_rule(rule, &fixtures().join(rule).join("fires"));
-    let (domain_admins, workstation_admins) = (
+    let (domain_admins, workstation_admins, helpdesk) = (
         "S-1-5-21-1004336348-1177238915-682003330-512",
         "S-1-5-21-1004336348-1177238915-682003330-1131",
+        "S-1-5-21-1004336348-1177238915-682003330-1140",
     );
     let mut found: Vec<(String, String)> = outcome
         .findings
@@ -1526,31 +1527,51 @@ fn gpo_restricted_groups_and_intune_local_groups_disagreeing_are_reported() {
                 format!("{workstation_admins} removed by Intune and added again by Group Policy"),
             ),
             (
-                format!(r#"Intune policy "Local Administrators - Domain Admins and the Entra admins" replaces them with ["{domain_admins}", "AzureAD\\device-admins@contoso.com"] here"#),
+                format!(r#"Intune policy "Local Administrators - Domain Admins and the Entra admins" replaces that group's members with ["{domain_admins}", "AzureAD\\device-admins@contoso.com"] here"#),
                 format!(r"AzureAD\device-admins@contoso.com added by Intune and removed again by Group Policy; {workstation_admins} removed by Intune and added again by Group Policy"),
             ),
             // The same list in a Restricted Groups OMA-URI profile; its other group (Remote
             // Desktop Users) is one the GPO leaves alone.
             (
-                format!(r#"Intune policy "Restricted Groups - Domain Admins and the Entra admins (OMA-URI)" replaces them with ["{domain_admins}", "AzureAD\\device-admins@contoso.com"] here"#),
+                format!(r#"Intune policy "Restricted Groups - Domain Admins and the Entra admins (OMA-URI)" replaces that group's members with ["{domain_admins}", "AzureAD\\device-admins@contoso.com"] here"#),
                 format!(r"AzureAD\device-admins@contoso.com added by Intune and removed again by Group Policy; {workstation_admins} removed by Intune and added again by Group Policy"),
+            ),
+            // The GPO adds the helpdesk to Remote Desktop Users ("This group is a member of"),
+            // which that profile replaces with others.
+            (
+                r#"Intune policy "Restricted Groups - Domain Admins and the Entra admins (OMA-URI)" replaces that group's members with ["AzureAD\\support@contoso.com"] here"#.to_string(),
+                format!("{helpdesk} removed by Intune and added again by Group Policy"),
             ),
         ];
     expected.sort();
     assert_eq!(found, expected);
     for finding in &outcome.findings {
         assert!(
-            finding.message.contains(&format!(
-                r#"GPO "Workstations - Local Administrators" sets the members of the local group Administrators to ["{workstation_admins}", "{domain_admins}"] (Restricted Groups)"#
-            )) && finding.message.contains("both may reach hybrid-joined devices"),
+            finding
+                .message
+                .contains("both may reach hybrid-joined devices"),
             "{}",
             finding.message
         );
-        let listed = text_at(&outcome, finding.primary.location);
-        assert!(
-            listed.starts_with("<q1:Member>") && listed.ends_with("</q1:Member>"),
-            "{listed}"
-        );
+        let gpo_list = text_at(&outcome, finding.primary.location);
+        if finding.message.contains("Remote Desktop Users") {
+            assert!(finding.message.contains(&format!(
+                r#"GPO "Workstations - Local Administrators" adds {helpdesk} to the local group Remote Desktop Users (Restricted Groups, "This group is a member of")"#
+            )));
+            assert!(gpo_list.starts_with("<q1:Memberof>"), "{gpo_list}");
+        } else {
+            assert!(
+                finding.message.contains(&format!(
+                    r#"GPO "Workstations - Local Administrators" sets the members of the local group Administrators to ["{workstation_admins}", "{domain_admins}"] (Restricted Groups)"#
+                )),
+                "{}",
+                finding.message
+            );
+            assert!(
+                gpo_list.starts_with("<q1:Member>") && gpo_list.ends_with("</q1:Member>"),
+                "{gpo_list}"
+            );
+        }
         // The item's member list, or the Restricted Groups document.
         let changed = text_at(&outcome, finding.related[0].location);
         assert!(

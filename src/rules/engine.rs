@@ -211,7 +211,7 @@ enum Lookup<'r> {
     LocalGroupItems,
     /// Restricted Groups (RestrictedGroups/ConfigureGroupMembership).
     RestrictedGroups,
-    /// The member lists of Group Policy's Restricted Groups (`group_membership:<group>/members`).
+    /// Group Policy's Restricted Groups (`group_membership:<group>/members` and `/memberof`).
     GpoRestrictedGroups,
 }
 
@@ -221,7 +221,9 @@ impl Lookup<'_> {
             Lookup::Key(wanted) => *wanted == key,
             Lookup::LocalGroupItems => super::local_groups::is_item_setting(key),
             Lookup::RestrictedGroups => super::local_groups::is_restricted_groups(key),
-            Lookup::GpoRestrictedGroups => super::local_group_channels::gpo_group_of(key).is_some(),
+            Lookup::GpoRestrictedGroups => {
+                super::local_group_channels::gpo_restricted_group(key).is_some()
+            }
         }
     }
 }

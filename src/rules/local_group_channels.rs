@@ -3,12 +3,13 @@
 //! local group's members, on devices both channels may reach (hybrid-joined ones).
 //!
 //! Restricted Groups' "Members of this group" replaces the group's members with its list
-//! whenever the security policy is processed; a LocalUsersAndGroups item replaces them too, or
-//! adds or removes some, at every Intune sync. Neither channel knows of the other, and
+//! whenever the security policy is processed, and "This group is a member of" adds the
+//! restricted group to the local groups it lists; a LocalUsersAndGroups item replaces a
+//! group's members too, or adds or removes some, at every Intune sync. Neither channel knows of the other, and
 //! ControlPolicyConflict/MDMWinsOverGP does not decide between them (the Policy CSP gives
 //! LocalUsersAndGroups no Group Policy equivalent), so a member one adds and the other removes
 //! comes and goes. Lists that agree, an Update that adds only members the GPO's list holds or
-//! removes only members it lacks, are no conflict.
+//! removes only members it lacks, two additions, are no conflict.
 //!
 //! Only certain disagreements count: a domain account's name on one side and a SID on the
 //! other may be one account (baselint does not resolve names), so neither is counted missing
@@ -16,7 +17,7 @@
 //! left undefined, so an empty GPO list is not compared.
 
 use super::Rule;
-use super::engine::{Context, Occurrences, policy_ref, possible_reach, reach_labels, value_text};
+use super::engine::{Context, Occurrences, policy_ref, possible_reach, reach_labels};
 use super::local_groups::{Action, all_items};
 use super::principals::{contains_principal, may_be_same_principal, principals};
 use crate::finding::{Finding, Label, fingerprint};
@@ -24,36 +25,65 @@ use crate::ingest::intune::local_groups::{group_name, group_option, restricted_g
 use crate::model::{JoinTypeSet, Setting, Value};
 use crate::scope::{Channel, EffectiveAssignment, channel};
 
-/// The local group of a Restricted Groups member list's key (`group_membership:<group>/members`),
-/// as the GPO names it (a SID or a name, in lower case).
-pub(super) fn gpo_group_of(key: &str) -> Option<&str> {
-    key.strip_prefix("group_membership:")?
-        .strip_suffix("/members")
-        .filter(|group| !group.is_empty())
+/// The group and relation (`members`, `memberof`) of a Restricted Groups setting's key
+/// (`group_membership:<group>/<relation>`), the group as the GPO names it (a SID or a name, in
+/// lower case).
+pub(super) fn gpo_restricted_group(key: &str) -> Option<(&str, &str)> {
+    let (group, relation) = key.strip_prefix("group_membership:")?.rsplit_once('/')?;
+    (!group.is_empty() && matches!(relation, "members" | "memberof")).then_some((group, relation))
 }
 
-/// A GPO's Restricted Groups member list for one local group.
-struct GpoList<'m> {
+/// What a GPO's Restricted Groups do to one local group's members: "Members of this group"
+/// replaces them (`Replace`), "This group is a member of" adds the restricted group to it
+/// (`Add`).
+struct GpoChange<'m> {
     policy: usize,
     setting: &'m Setting,
     /// The group as local group items name it (`administrators` for `S-1-5-32-544`).
     group: String,
+    action: Action,
     members: Vec<String>,
 }
 
-impl<'m> GpoList<'m> {
-    fn of(ctx: &Context, (policy, setting): (usize, &'m Setting)) -> Option<GpoList<'m>> {
-        let gpo = &ctx.model.policies[policy];
-        if channel(gpo) != Channel::GroupPolicy || !ctx.scope.setting_applies(gpo, setting) {
-            return None;
-        }
-        let members = principals(&setting.value).filter(|m| !m.is_empty())?;
-        Some(GpoList {
+/// The changes of one Restricted Groups setting of a GPO that applies.
+fn gpo_changes<'m>(ctx: &Context, (policy, setting): (usize, &'m Setting)) -> Vec<GpoChange<'m>> {
+    let gpo = &ctx.model.policies[policy];
+    let applies = channel(gpo) == Channel::GroupPolicy && ctx.scope.setting_applies(gpo, setting);
+    let (Some((group, relation)), true) = (gpo_restricted_group(&setting.key), applies) else {
+        return Vec::new();
+    };
+    let listed = principals(&setting.value).unwrap_or_default();
+    if relation == "members" {
+        // Not compared when empty: a report does not tell it from "Members" left undefined.
+        return (!listed.is_empty())
+            .then(|| GpoChange {
+                policy,
+                setting,
+                group: group_option(group),
+                action: Action::Replace,
+                members: listed,
+            })
+            .into_iter()
+            .collect();
+    }
+    let restricted = restricted_name(group);
+    (listed.iter())
+        .map(|local| GpoChange {
             policy,
             setting,
-            group: group_option(gpo_group_of(&setting.key)?),
-            members,
+            group: group_option(local),
+            action: Action::Add,
+            members: vec![restricted.clone()],
         })
+        .collect()
+}
+
+/// The restricted group as its key names it, a SID in capitals as Windows writes it (the key
+/// holds the SID when the GPO gives one, so that it compares with SIDs elsewhere).
+fn restricted_name(key_group: &str) -> String {
+    match key_group.strip_prefix("s-1-") {
+        Some(_) => key_group.to_ascii_uppercase(),
+        None => key_group.to_string(),
     }
 }
 
@@ -64,26 +94,25 @@ pub(super) fn across_channels(
     found: [&Occurrences; 3],
     findings: &mut Vec<Finding>,
 ) {
-    let [gpo_lists, item_settings, restricted_settings] = found;
+    let [gpo_settings, item_settings, restricted_settings] = found;
     // Only hybrid-joined devices take both Group Policy and Intune.
     let both = JoinTypeSet::GROUP_POLICY.intersection(JoinTypeSet::MDM);
     let reach = |policy: usize| possible_reach(&effective[policy]).intersection(both);
-    let lists: Vec<GpoList> = (gpo_lists.iter())
-        .filter_map(|&found| GpoList::of(ctx, found))
-        .filter(|list| !reach(list.policy).is_empty())
+    let gpo: Vec<GpoChange> = (gpo_settings.iter())
+        .flat_map(|&found| gpo_changes(ctx, found))
+        .filter(|change| !reach(change.policy).is_empty())
         .collect();
-    if lists.is_empty() {
+    if gpo.is_empty() {
         return;
     }
-    let changes = intune_changes(ctx, item_settings, restricted_settings);
-    for list in &lists {
-        for change in changes.iter().filter(|c| c.group == list.group) {
-            let devices = reach(list.policy).intersection(reach(change.policy));
-            let dispute = Dispute::of(&list.members, change);
+    let intune = intune_changes(ctx, item_settings, restricted_settings);
+    for g in &gpo {
+        for i in intune.iter().filter(|i| i.group == g.group) {
+            let devices = reach(g.policy).intersection(reach(i.policy));
+            let dispute = Dispute::of(g, i);
             if !devices.is_empty() && !dispute.is_empty() {
-                let mut found = finding(rule, ctx, list, change, &dispute, devices);
-                let reached =
-                    [list.policy, change.policy].map(|p| reaching(ctx, effective, p, devices));
+                let mut found = finding(rule, ctx, (g, i), &dispute, devices);
+                let reached = [g.policy, i.policy].map(|p| reaching(ctx, effective, p, devices));
                 found.related.extend(reached.into_iter().flatten());
                 findings.push(found);
             }
@@ -170,15 +199,18 @@ struct Dispute {
 }
 
 impl Dispute {
-    fn of(gpo: &[String], change: &IntuneChange) -> Dispute {
-        let listed = &change.members;
-        let (added, removed) = match change.action {
-            Action::Add => (certainly_outside(listed, gpo), Vec::new()),
-            Action::Remove => (Vec::new(), certainly_inside(listed, gpo)),
-            Action::Replace => (
-                certainly_outside(listed, gpo),
-                certainly_outside(gpo, listed),
-            ),
+    fn of(gpo: &GpoChange, intune: &IntuneChange) -> Dispute {
+        let (g, i) = (&gpo.members, &intune.members);
+        let (added, removed) = match (gpo.action, intune.action) {
+            (Action::Replace, Action::Replace) => {
+                (certainly_outside(i, g), certainly_outside(g, i))
+            }
+            (Action::Replace, Action::Add) => (certainly_outside(i, g), Vec::new()),
+            (Action::Replace, Action::Remove) => (Vec::new(), certainly_inside(i, g)),
+            // Group Policy adds its members: a Replace without them, or a removal, undoes it.
+            (Action::Add, Action::Replace) => (Vec::new(), certainly_outside(g, i)),
+            (Action::Add, Action::Remove) => (Vec::new(), certainly_inside(g, i)),
+            (Action::Add, Action::Add) | (Action::Remove, _) => (Vec::new(), Vec::new()),
         };
         Dispute { added, removed }
     }
@@ -223,16 +255,46 @@ fn certainly_inside(list: &[String], other: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// What the Intune policy does to the group, as the message says it (`replaces them with
-/// ["A"]`, `adds B to that group`).
+/// Members as findings quote a list (`["A", "B"]`).
+fn quoted(members: &[String]) -> String {
+    let quoted: Vec<String> = members.iter().map(|m| format!("{m:?}")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+/// What the GPO does to the group, as the message says it, and as its label does.
+fn gpo_does(change: &GpoChange, group: &str) -> (String, String) {
+    match change.action {
+        Action::Add => {
+            let member = change.members.join(", ");
+            (
+                format!(
+                    "adds {member} to the local group {group} (Restricted Groups, \"This group is a member of\")"
+                ),
+                format!("Restricted Groups adds {member} to {group} here"),
+            )
+        }
+        _ => (
+            format!(
+                "sets the members of the local group {group} to {} (Restricted Groups)",
+                quoted(&change.members)
+            ),
+            format!("Restricted Groups sets the members of {group} here"),
+        ),
+    }
+}
+
+/// What the Intune policy does to the group, as the message says it (`replaces that group's
+/// members with ["A"]`, `adds B to that group`).
 fn intune_does(change: &IntuneChange) -> String {
     let members = change.members.join(", ");
     match change.action {
-        Action::Replace if change.members.is_empty() => "replaces them with no one".to_string(),
-        Action::Replace => {
-            let quoted: Vec<String> = change.members.iter().map(|m| format!("{m:?}")).collect();
-            format!("replaces them with [{}]", quoted.join(", "))
+        Action::Replace if change.members.is_empty() => {
+            "replaces that group's members with no one".to_string()
         }
+        Action::Replace => format!(
+            "replaces that group's members with {}",
+            quoted(&change.members)
+        ),
         Action::Add => format!("adds {members} to that group"),
         Action::Remove => format!("removes {members} from that group"),
     }
@@ -250,50 +312,45 @@ fn intune_feature(change: &IntuneChange) -> &'static str {
 fn finding(
     rule: &Rule,
     ctx: &Context,
-    list: &GpoList,
-    change: &IntuneChange,
+    (g, i): (&GpoChange, &IntuneChange),
     dispute: &Dispute,
     devices: JoinTypeSet,
 ) -> Finding {
-    let (gpo, intune) = (
-        &ctx.model.policies[list.policy],
-        &ctx.model.policies[change.policy],
-    );
-    let group = group_name(&list.group);
-    let does = intune_does(change);
+    let (gpo, intune) = (&ctx.model.policies[g.policy], &ctx.model.policies[i.policy]);
+    let group = group_name(&g.group);
+    let (gpo_does, gpo_label) = gpo_does(g, &group);
+    let does = intune_does(i);
     let message = format!(
-        "GPO \"{}\" sets the members of the local group {group} to {} (Restricted Groups), and \
-         Intune policy \"{}\" {does} ({}); both may reach {} devices, where each channel \
-         applies its own list again and again: {}",
+        "GPO \"{}\" {gpo_does}, and Intune policy \"{}\" {does} ({}); both may reach {} \
+         devices, where each channel applies its own setting again and again: {}",
         gpo.name,
-        value_text(list.setting),
         intune.name,
-        intune_feature(change),
+        intune_feature(i),
         devices.describe(),
         dispute.consequence(),
     );
     Finding {
         related: vec![Label {
-            location: intune.value_location(change.setting),
+            location: intune.value_location(i.setting),
             message: format!("Intune policy \"{}\" {does} here", intune.name),
         }],
         policy: Some(policy_ref(gpo)),
-        setting: Some(list.setting.key.clone()),
+        setting: Some(g.setting.key.clone()),
         join_types: devices,
         ..Finding::new(
             rule,
             message,
             Label {
-                location: gpo.value_location(list.setting),
-                message: format!("Restricted Groups sets the members of {group} here"),
+                location: gpo.value_location(g.setting),
+                message: gpo_label,
             },
             fingerprint(&[
                 &rule.id,
                 gpo.identity(),
                 intune.identity(),
-                &list.setting.key,
-                &change.setting.key,
-                &change.group,
+                &g.setting.key,
+                &i.setting.key,
+                &g.group,
             ]),
         )
     }
