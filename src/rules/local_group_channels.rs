@@ -48,23 +48,25 @@ struct GpoChange<'m> {
 /// The changes of one Restricted Groups setting of a GPO that applies.
 fn gpo_changes<'m>(ctx: &Context, (policy, setting): (usize, &'m Setting)) -> Vec<GpoChange<'m>> {
     let gpo = &ctx.model.policies[policy];
-    let applies = channel(gpo) == Channel::GroupPolicy && ctx.scope.setting_applies(gpo, setting);
-    let (Some((group, relation)), true) = (gpo_restricted_group(&setting.key), applies) else {
+    if channel(gpo) != Channel::GroupPolicy || !ctx.scope.setting_applies(gpo, setting) {
+        return Vec::new();
+    }
+    let Some((group, relation)) = gpo_restricted_group(&setting.key) else {
         return Vec::new();
     };
     let listed = principals(&setting.value).unwrap_or_default();
     if relation == "members" {
         // Not compared when empty: a report does not tell it from "Members" left undefined.
-        return (!listed.is_empty())
-            .then(|| GpoChange {
-                policy,
-                setting,
-                group: group_option(group),
-                action: Action::Replace,
-                members: listed,
-            })
-            .into_iter()
-            .collect();
+        if listed.is_empty() {
+            return Vec::new();
+        }
+        return vec![GpoChange {
+            policy,
+            setting,
+            group: group_option(group),
+            action: Action::Replace,
+            members: listed,
+        }];
     }
     let restricted = restricted_name(group);
     (listed.iter())
@@ -81,9 +83,10 @@ fn gpo_changes<'m>(ctx: &Context, (policy, setting): (usize, &'m Setting)) -> Ve
 /// The restricted group as its key names it, a SID in capitals as Windows writes it (the key
 /// holds the SID when the GPO gives one, so that it compares with SIDs elsewhere).
 fn restricted_name(key_group: &str) -> String {
-    match key_group.strip_prefix("s-1-") {
-        Some(_) => key_group.to_ascii_uppercase(),
-        None => key_group.to_string(),
+    if key_group.starts_with("s-1-") {
+        key_group.to_ascii_uppercase()
+    } else {
+        key_group.to_string()
     }
 }
 
