@@ -526,6 +526,10 @@ pub struct GpoInfo {
     /// Trustees with Allow + "Apply Group Policy" (security filtering).
     pub security_filter: Vec<Trustee>,
     pub wmi_filter: Option<WmiFilterRef>,
+    /// The principals its report names by SID and name (restricted groups and their members,
+    /// user rights, security filtering): SID in capitals, name as written, one per SID. Empty
+    /// without a report.
+    pub principals: Vec<(String, String)>,
 }
 
 /// A security principal in a GPO's security filtering.

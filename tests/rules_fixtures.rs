@@ -1495,19 +1495,16 @@ fn unknown_groups_point_at_a_groups_export_missing_its_pages() {
     );
 }
 
-/// A GPO's Restricted Groups list against Intune's local group items on hybrid-joined devices:
-/// an Update adding a member the list lacks, a Remove of a member it holds and a Replace with
-/// another list each flip the group's members; the finding points at the GPO's member list,
-/// says which members come and go, and labels the Intune item's member list.
+/// A GPO's Restricted Groups against Intune's local group changes on hybrid-joined devices: an
+/// Update adding a member the GPO's list lacks, a removal of a member it holds (written by
+/// name, which the GPO report gives a SID for), a Replace with another list (a local group
+/// item, a Restricted Groups OMA-URI document) and a Replace without the group the GPO adds
+/// ("This group is a member of") each flip the group's members. The finding points at the
+/// GPO's entry, names the principals as the GPO report does, and labels the Intune change.
 #[test]
 fn gpo_restricted_groups_and_intune_local_groups_disagreeing_are_reported() {
     let rule = "local-group-set-by-gpo-and-intune";
     let outcome = run_rule(rule, &fixtures().join(rule).join("fires"));
-    let (domain_admins, workstation_admins, helpdesk) = (
-        "S-1-5-21-1004336348-1177238915-682003330-512",
-        "S-1-5-21-1004336348-1177238915-682003330-1131",
-        "S-1-5-21-1004336348-1177238915-682003330-1140",
-    );
     let mut found: Vec<(String, String)> = outcome
         .findings
         .iter()
@@ -1517,32 +1514,30 @@ fn gpo_restricted_groups_and_intune_local_groups_disagreeing_are_reported() {
         })
         .collect();
     found.sort();
+    let replaced = "AzureAD\\device-admins@contoso.com added by Intune and removed again by Group Policy; CONTOSO\\Workstation Admins removed by Intune and added again by Group Policy";
     let mut expected = [
-            (
-                r#"Intune policy "Local Administrators - add the service desk" adds AzureAD\servicedesk@contoso.com to that group here"#.to_string(),
-                r"AzureAD\servicedesk@contoso.com added by Intune and removed again by Group Policy".to_string(),
-            ),
-            (
-                format!(r#"Intune policy "Local Administrators - remove workstation admins" removes {workstation_admins} from that group here"#),
-                format!("{workstation_admins} removed by Intune and added again by Group Policy"),
-            ),
-            (
-                format!(r#"Intune policy "Local Administrators - Domain Admins and the Entra admins" replaces that group's members with ["{domain_admins}", "AzureAD\\device-admins@contoso.com"] here"#),
-                format!(r"AzureAD\device-admins@contoso.com added by Intune and removed again by Group Policy; {workstation_admins} removed by Intune and added again by Group Policy"),
-            ),
-            // The same list in a Restricted Groups OMA-URI profile; its other group (Remote
-            // Desktop Users) is one the GPO leaves alone.
-            (
-                format!(r#"Intune policy "Restricted Groups - Domain Admins and the Entra admins (OMA-URI)" replaces that group's members with ["{domain_admins}", "AzureAD\\device-admins@contoso.com"] here"#),
-                format!(r"AzureAD\device-admins@contoso.com added by Intune and removed again by Group Policy; {workstation_admins} removed by Intune and added again by Group Policy"),
-            ),
-            // The GPO adds the helpdesk to Remote Desktop Users ("This group is a member of"),
-            // which that profile replaces with others.
-            (
-                r#"Intune policy "Restricted Groups - Domain Admins and the Entra admins (OMA-URI)" replaces that group's members with ["AzureAD\\support@contoso.com"] here"#.to_string(),
-                format!("{helpdesk} removed by Intune and added again by Group Policy"),
-            ),
-        ];
+        (
+            r#"Intune policy "Local Administrators - add the service desk" adds AzureAD\servicedesk@contoso.com to that group here"#,
+            r"AzureAD\servicedesk@contoso.com added by Intune and removed again by Group Policy",
+        ),
+        (
+            r#"Intune policy "Local Administrators - remove workstation admins" removes CONTOSO\Workstation Admins from that group here"#,
+            r"CONTOSO\Workstation Admins removed by Intune and added again by Group Policy",
+        ),
+        (
+            r#"Intune policy "Local Administrators - Domain Admins and the Entra admins" replaces that group's members with ["CONTOSO\\Domain Admins", "AzureAD\\device-admins@contoso.com"] here"#,
+            replaced,
+        ),
+        (
+            r#"Intune policy "Restricted Groups - Domain Admins and the Entra admins (OMA-URI)" replaces that group's members with ["CONTOSO\\Domain Admins", "AzureAD\\device-admins@contoso.com"] here"#,
+            replaced,
+        ),
+        (
+            r#"Intune policy "Restricted Groups - Domain Admins and the Entra admins (OMA-URI)" replaces that group's members with ["AzureAD\\support@contoso.com"] here"#,
+            r"CONTOSO\Helpdesk removed by Intune and added again by Group Policy",
+        ),
+    ]
+    .map(|(a, b)| (a.to_string(), b.to_string()));
     expected.sort();
     assert_eq!(found, expected);
     for finding in &outcome.findings {
@@ -1553,23 +1548,23 @@ fn gpo_restricted_groups_and_intune_local_groups_disagreeing_are_reported() {
             "{}",
             finding.message
         );
-        let gpo_list = text_at(&outcome, finding.primary.location);
+        let gpo_entry = text_at(&outcome, finding.primary.location);
         if finding.message.contains("Remote Desktop Users") {
-            assert!(finding.message.contains(&format!(
-                r#"GPO "Workstations - Local Administrators" adds {helpdesk} to the local group Remote Desktop Users (Restricted Groups, "This group is a member of")"#
-            )));
-            assert!(gpo_list.starts_with("<q1:Memberof>"), "{gpo_list}");
+            assert!(finding.message.contains(
+                r#"GPO "Workstations - Local Administrators" adds CONTOSO\Helpdesk to the local group Remote Desktop Users (Restricted Groups, "This group is a member of")"#
+            ));
+            assert!(gpo_entry.starts_with("<q1:Memberof>"), "{gpo_entry}");
         } else {
             assert!(
-                finding.message.contains(&format!(
-                    r#"GPO "Workstations - Local Administrators" sets the members of the local group Administrators to ["{workstation_admins}", "{domain_admins}"] (Restricted Groups)"#
-                )),
+                finding.message.contains(
+                    r#"GPO "Workstations - Local Administrators" sets the members of the local group Administrators to ["CONTOSO\\Workstation Admins", "CONTOSO\\Domain Admins"] (Restricted Groups)"#
+                ),
                 "{}",
                 finding.message
             );
             assert!(
-                gpo_list.starts_with("<q1:Member>") && gpo_list.ends_with("</q1:Member>"),
-                "{gpo_list}"
+                gpo_entry.starts_with("<q1:Member>") && gpo_entry.ends_with("</q1:Member>"),
+                "{gpo_entry}"
             );
         }
         // The item's member list, or the Restricted Groups document.

@@ -254,6 +254,7 @@ impl Metadata {
                 user_enabled: options & 1 == 0,
                 security_filter: Vec::new(),
                 wmi_filter: self.wmi_filter.clone(),
+                principals: Vec::new(),
             })),
         }
     }

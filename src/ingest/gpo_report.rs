@@ -297,6 +297,7 @@ impl<'a> Reader<'a> {
                 query: None,
                 span: f.text_span(),
             }),
+            principals: named_principals(gpo),
         };
         Policy {
             id: guid,
@@ -752,6 +753,28 @@ fn plain_setting(
 fn half_enabled(half: Option<&Element>) -> bool {
     half.and_then(|h| h.child(h.ns.as_str(), "Enabled"))
         .is_none_or(|e| !e.text().eq_ignore_ascii_case("false"))
+}
+
+/// Every principal the GPO's report names by both SID and name, anywhere in it (restricted
+/// groups and their members, user rights, security filtering): SID in capitals, one per SID.
+fn named_principals(gpo: &Element) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut stack = vec![gpo];
+    while let Some(element) = stack.pop() {
+        let text = |local| {
+            element
+                .child(NS_TYPES, local)
+                .map(|e| e.text().trim())
+                .filter(|t| !t.is_empty())
+        };
+        if let (Some(sid), Some(name)) = (text("SID"), text("Name")) {
+            found.push((sid.to_ascii_uppercase(), name.to_string()));
+        }
+        stack.extend(&element.children);
+    }
+    found.sort();
+    found.dedup_by(|a, b| a.0 == b.0);
+    found
 }
 
 fn security_filter(descriptor: Option<&Element>) -> Vec<Trustee> {

@@ -11,15 +11,16 @@
 //! comes and goes. Lists that agree, an Update that adds only members the GPO's list holds or
 //! removes only members it lacks, two additions, are no conflict.
 //!
-//! Only certain disagreements count: a domain account's name on one side and a SID on the
-//! other may be one account (baselint does not resolve names), so neither is counted missing
-//! from the other list. A GPO report does not tell an empty "Members of this group" from one
+//! Principals compare by SID where a GPO report of the run names it (`PrincipalNames`), and
+//! messages name them so. Only certain disagreements count: a domain account's name no report
+//! gives a SID for and a SID on the other side may be one account, so neither is counted
+//! missing from the other list. A GPO report does not tell an empty "Members of this group" from one
 //! left undefined, so an empty GPO list is not compared.
 
 use super::Rule;
 use super::engine::{Context, Occurrences, policy_ref, possible_reach, reach_labels};
 use super::local_groups::{Action, all_items};
-use super::principals::{contains_principal, may_be_same_principal, principals};
+use super::principals::{PrincipalNames, contains_principal, may_be_same_principal, principals};
 use crate::finding::{Finding, Label, fingerprint};
 use crate::ingest::intune::local_groups::{group_name, group_option, restricted_groups};
 use crate::model::{JoinTypeSet, Setting, Value};
@@ -101,20 +102,28 @@ pub(super) fn across_channels(
     // Only hybrid-joined devices take both Group Policy and Intune.
     let both = JoinTypeSet::GROUP_POLICY.intersection(JoinTypeSet::MDM);
     let reach = |policy: usize| possible_reach(&effective[policy]).intersection(both);
-    let gpo: Vec<GpoChange> = (gpo_settings.iter())
+    let names = PrincipalNames::of(ctx.model);
+    let mut gpo: Vec<GpoChange> = (gpo_settings.iter())
         .flat_map(|&found| gpo_changes(ctx, found))
         .filter(|change| !reach(change.policy).is_empty())
         .collect();
     if gpo.is_empty() {
         return;
     }
-    let intune = intune_changes(ctx, item_settings, restricted_settings);
+    let mut intune = intune_changes(ctx, item_settings, restricted_settings);
+    // Names the GPO reports give SIDs for compare as those SIDs.
+    let gpo_members = gpo.iter_mut().map(|c| &mut c.members);
+    for members in gpo_members.chain(intune.iter_mut().map(|c| &mut c.members)) {
+        for member in members.iter_mut() {
+            *member = names.resolve(member);
+        }
+    }
     for g in &gpo {
         for i in intune.iter().filter(|i| i.group == g.group) {
             let devices = reach(g.policy).intersection(reach(i.policy));
-            let dispute = Dispute::of(g, i);
+            let dispute = Dispute::of(g, i).named(&names);
             if !devices.is_empty() && !dispute.is_empty() {
-                let mut found = finding(rule, ctx, (g, i), &dispute, devices);
+                let mut found = finding(rule, ctx, (g, i), &dispute, (devices, &names));
                 let reached = [g.policy, i.policy].map(|p| reaching(ctx, effective, p, devices));
                 found.related.extend(reached.into_iter().flatten());
                 findings.push(found);
@@ -218,6 +227,15 @@ impl Dispute {
         Dispute { added, removed }
     }
 
+    /// The members as messages name them.
+    fn named(self, names: &PrincipalNames) -> Dispute {
+        let named = |members: Vec<String>| members.iter().map(|m| names.display(m)).collect();
+        Dispute {
+            added: named(self.added),
+            removed: named(self.removed),
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty()
     }
@@ -258,17 +276,26 @@ fn certainly_inside(list: &[String], other: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Members as findings quote a list (`["A", "B"]`).
-fn quoted(members: &[String]) -> String {
-    let quoted: Vec<String> = members.iter().map(|m| format!("{m:?}")).collect();
+/// Members as findings quote a list (`["A", "B"]`), by name where a GPO report gives one.
+fn quoted(members: &[String], names: &PrincipalNames) -> String {
+    let quoted: Vec<String> = members
+        .iter()
+        .map(|m| format!("{:?}", names.display(m)))
+        .collect();
     format!("[{}]", quoted.join(", "))
 }
 
+/// Members as a message lists them (`A, B`), by name where a GPO report gives one.
+fn listed(members: &[String], names: &PrincipalNames) -> String {
+    let named: Vec<String> = members.iter().map(|m| names.display(m)).collect();
+    named.join(", ")
+}
+
 /// What the GPO does to the group, as the message says it, and as its label does.
-fn gpo_does(change: &GpoChange, group: &str) -> (String, String) {
+fn gpo_does(change: &GpoChange, group: &str, names: &PrincipalNames) -> (String, String) {
     match change.action {
         Action::Add => {
-            let member = change.members.join(", ");
+            let member = listed(&change.members, names);
             (
                 format!(
                     "adds {member} to the local group {group} (Restricted Groups, \"This group is a member of\")"
@@ -279,7 +306,7 @@ fn gpo_does(change: &GpoChange, group: &str) -> (String, String) {
         _ => (
             format!(
                 "sets the members of the local group {group} to {} (Restricted Groups)",
-                quoted(&change.members)
+                quoted(&change.members, names)
             ),
             format!("Restricted Groups sets the members of {group} here"),
         ),
@@ -288,15 +315,15 @@ fn gpo_does(change: &GpoChange, group: &str) -> (String, String) {
 
 /// What the Intune policy does to the group, as the message says it (`replaces that group's
 /// members with ["A"]`, `adds B to that group`).
-fn intune_does(change: &IntuneChange) -> String {
-    let members = change.members.join(", ");
+fn intune_does(change: &IntuneChange, names: &PrincipalNames) -> String {
+    let members = listed(&change.members, names);
     match change.action {
         Action::Replace if change.members.is_empty() => {
             "replaces that group's members with no one".to_string()
         }
         Action::Replace => format!(
             "replaces that group's members with {}",
-            quoted(&change.members)
+            quoted(&change.members, names)
         ),
         Action::Add => format!("adds {members} to that group"),
         Action::Remove => format!("removes {members} from that group"),
@@ -317,12 +344,12 @@ fn finding(
     ctx: &Context,
     (g, i): (&GpoChange, &IntuneChange),
     dispute: &Dispute,
-    devices: JoinTypeSet,
+    (devices, names): (JoinTypeSet, &PrincipalNames),
 ) -> Finding {
     let (gpo, intune) = (&ctx.model.policies[g.policy], &ctx.model.policies[i.policy]);
     let group = group_name(&g.group);
-    let (gpo_does, gpo_label) = gpo_does(g, &group);
-    let does = intune_does(i);
+    let (gpo_does, gpo_label) = gpo_does(g, &group, names);
+    let does = intune_does(i, names);
     let message = format!(
         "GPO \"{}\" {gpo_does}, and Intune policy \"{}\" {does} ({}); both may reach {} \
          devices, where each channel applies its own setting again and again: {}",

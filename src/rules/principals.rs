@@ -1,7 +1,9 @@
 //! User rights: lists of principals, written as SIDs (`*S-1-5-32-544`, GptTmpl.inf and Intune)
 //! or names (`BUILTIN\Administrators`, GPO reports), in any order.
 
-use crate::model::Value;
+use std::collections::HashMap;
+
+use crate::model::{Model, Value};
 
 /// Catalog keys of the user rights (`UserRights/AccessFromNetwork`), and the readers' keys for
 /// rights the catalog does not know (`privilege:sexyzright`).
@@ -91,9 +93,107 @@ pub fn may_be_same_principal(a: &str, b: &str) -> bool {
     }
 }
 
+/// The names and SIDs a run's GPO reports give together, so that a principal written by name
+/// compares with one written by SID, and a message names a SID.
+#[derive(Debug, Default)]
+pub struct PrincipalNames {
+    /// Name by SID (capitals).
+    by_sid: HashMap<String, String>,
+    /// SID by name (lower case); a name two SIDs share is left out.
+    by_name: HashMap<String, Option<String>>,
+}
+
+impl PrincipalNames {
+    pub fn of(model: &Model) -> PrincipalNames {
+        let mut names = PrincipalNames::default();
+        let pairs = (model.policies.iter())
+            .filter_map(|p| p.gpo.as_deref())
+            .flat_map(|gpo| &gpo.principals);
+        for (sid, name) in pairs {
+            names
+                .by_sid
+                .entry(sid.clone())
+                .or_insert_with(|| name.clone());
+            let known = names
+                .by_name
+                .entry(name.to_lowercase())
+                .or_insert_with(|| Some(sid.clone()));
+            if known.as_deref() != Some(sid) {
+                *known = None;
+            }
+        }
+        names
+    }
+
+    /// A principal as it compares: the SID a report gives for its name, else as written
+    /// (without the `*` of a SID).
+    pub fn resolve(&self, principal: &str) -> String {
+        let bare = principal.trim().trim_start_matches('*');
+        match self.by_name.get(&bare.to_lowercase()) {
+            Some(Some(sid)) => sid.clone(),
+            _ => bare.to_string(),
+        }
+    }
+
+    /// A principal as a message names it: the name a report gives for its SID, else as
+    /// written.
+    pub fn display(&self, principal: &str) -> String {
+        let bare = principal.trim().trim_start_matches('*');
+        (self.by_sid.get(&bare.to_ascii_uppercase()).cloned()).unwrap_or_else(|| bare.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A GPO report's SID and name pairs resolve names to SIDs and name SIDs; a name two SIDs
+    /// share resolves to neither.
+    #[test]
+    fn principal_names_from_gpo_reports_resolve_and_display() {
+        use crate::model::{GpoInfo, Policy};
+        let gpo = |pairs: &[(&str, &str)]| Policy {
+            gpo: Some(Box::new(GpoInfo {
+                principals: pairs
+                    .iter()
+                    .map(|(s, n)| (s.to_string(), n.to_string()))
+                    .collect(),
+                ..GpoInfo::default()
+            })),
+            id: None,
+            name: "gpo".to_string(),
+            kind: crate::model::PolicyKind::Gpo,
+            source: crate::source::SourceId(0),
+            span: crate::source::Span::default(),
+            name_span: crate::source::Span::default(),
+            settings: Vec::new(),
+            assignments: Vec::new(),
+            assignments_exported: false,
+        };
+        let model = Model {
+            policies: vec![
+                gpo(&[
+                    ("S-1-5-21-1-2-3-1131", r"CONTOSO\Workstation Admins"),
+                    ("S-1-5-21-9-9-9-500", "Administrator"),
+                ]),
+                gpo(&[("S-1-5-21-1-2-3-500", "Administrator")]),
+            ],
+            ..Model::default()
+        };
+        let names = PrincipalNames::of(&model);
+        assert_eq!(
+            names.resolve(r"contoso\workstation admins"),
+            "S-1-5-21-1-2-3-1131"
+        );
+        assert_eq!(names.resolve("*S-1-5-21-1-2-3-1131"), "S-1-5-21-1-2-3-1131");
+        // Two domains' Administrator: not resolved.
+        assert_eq!(names.resolve("Administrator"), "Administrator");
+        assert_eq!(
+            names.display("*s-1-5-21-1-2-3-1131"),
+            r"CONTOSO\Workstation Admins"
+        );
+        assert_eq!(names.display("S-1-5-21-4-4-4-512"), "S-1-5-21-4-4-4-512");
+    }
 
     /// A name and a SID baselint cannot resolve may be one account, unless one is Entra's and
     /// the other the domain's; two different SIDs, or two different names, never are.
