@@ -3,8 +3,8 @@
 use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
 
-use super::principals::{is_user_right, principal_set};
-use super::{Check, Predicate, Rule, setting_values_equal};
+use super::principals::{PrincipalNames, is_user_right, principal_set_named};
+use super::{Check, Predicate, Rule, setting_values_equal_named};
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Label, MemberPrefix, PolicyRef, fingerprint, member};
 use crate::model::{JoinTypeSet, Model, Name, Policy, PolicyKind, Setting, Target, Value};
@@ -21,6 +21,8 @@ pub struct Context<'a, 'm> {
     pub missing_controls: Option<super::Severity>,
     /// Per setting key, the ids of the baseline controls about it (built on first use).
     control_ids: std::sync::OnceLock<HashMap<String, Vec<String>>>,
+    /// The names and SIDs the run's GPO reports give together.
+    pub principal_names: PrincipalNames,
 }
 
 impl<'a, 'm> Context<'a, 'm> {
@@ -36,6 +38,7 @@ impl<'a, 'm> Context<'a, 'm> {
             catalog,
             missing_controls,
             control_ids: std::sync::OnceLock::new(),
+            principal_names: PrincipalNames::of(model),
         }
     }
 }
@@ -737,7 +740,7 @@ fn conflict(
         .collect();
     // The reach profiles (a serial pass over every assignment) while the key index is built.
     let (by_key, reaches) = rayon::join(
-        || settings_by_key_and_value(&eligible, all_singles),
+        || settings_by_key_and_value(&eligible, all_singles, &ctx.principal_names),
         || reach_profiles(effective),
     );
     // A merged setting's values become one superset on the device: different values there
@@ -769,6 +772,7 @@ fn conflict(
 fn settings_by_key_and_value<'m>(
     eligible: &[usize],
     singles: &[SingleSettings<'m>],
+    names: &PrincipalNames,
 ) -> Vec<KeyMap<'m, ValueBuckets<'m>>> {
     let shards = rayon::current_num_threads() as u64;
     (0..shards)
@@ -784,7 +788,7 @@ fn settings_by_key_and_value<'m>(
                     by_key
                         .entry(key)
                         .or_default()
-                        .entry(setting_class(single.setting))
+                        .entry(setting_class(single.setting, names))
                         .or_default()
                         .push((i, single.setting));
                 }
@@ -940,9 +944,9 @@ impl std::hash::Hash for Caseless<'_> {
 }
 
 /// A setting's equality class for `setting_values_equal`: a user right's principals as a set.
-fn setting_class(setting: &Setting) -> ValueClass<'_> {
+fn setting_class<'m>(setting: &'m Setting, names: &PrincipalNames) -> ValueClass<'m> {
     if is_user_right(&setting.key)
-        && let Some(set) = principal_set(&setting.value)
+        && let Some(set) = principal_set_named(&setting.value, names)
     {
         return ValueClass::Principals(set.into_boxed_slice());
     }
@@ -1184,7 +1188,7 @@ fn channel_conflict<'m>(
     let found: Vec<Vec<Finding>> = keys
         .par_iter()
         .map(|&key| {
-            let by_value = SameValues::of(&mdm[key]);
+            let by_value = SameValues::of(&mdm[key], &ctx.principal_names);
             // One finding per GPO setting, whatever the number of Intune policies it
             // disagrees with: a pair per finding grows with the square of the tenant
             // (docs/performance.md).
@@ -1220,10 +1224,15 @@ struct SameValues<'e, 'm> {
     entries: &'e [(usize, &'m Setting, JoinTypeSet)],
     /// Each value (as written in the model) and the positions in `entries` that have it.
     groups: Vec<(&'m Value, Vec<usize>)>,
+    /// How user rights' principals compare.
+    names: &'e PrincipalNames,
 }
 
 impl<'e, 'm> SameValues<'e, 'm> {
-    fn of(entries: &'e [(usize, &'m Setting, JoinTypeSet)]) -> SameValues<'e, 'm> {
+    fn of(
+        entries: &'e [(usize, &'m Setting, JoinTypeSet)],
+        names: &'e PrincipalNames,
+    ) -> SameValues<'e, 'm> {
         let mut slots: HashMap<&Value, usize> = HashMap::new();
         let mut groups: Vec<(&Value, Vec<usize>)> = Vec::new();
         for (at, &(_, setting, _)) in entries.iter().enumerate() {
@@ -1233,7 +1242,11 @@ impl<'e, 'm> SameValues<'e, 'm> {
             });
             groups[slot].1.push(at);
         }
-        SameValues { entries, groups }
+        SameValues {
+            entries,
+            groups,
+            names,
+        }
     }
 
     /// The Intune settings that differ from `value` (`setting_values_equal`) on devices both reach,
@@ -1242,7 +1255,7 @@ impl<'e, 'm> SameValues<'e, 'm> {
     fn disagreeing(&self, key: &str, value: &Value, reach: JoinTypeSet) -> Vec<Disagreeing<'m>> {
         let mut found: Vec<(usize, JoinTypeSet)> = Vec::new();
         for (group_value, positions) in &self.groups {
-            if setting_values_equal(key, value, group_value) {
+            if setting_values_equal_named(key, value, group_value, self.names) {
                 continue;
             }
             found.extend(positions.iter().filter_map(|&at| {
@@ -1418,7 +1431,7 @@ fn overridden(
             for &(m, sb) in &set[k + 1..] {
                 let (ia, ib) = (gpos[n], gpos[m]);
                 let (a, b) = (&ctx.model.policies[ia], &ctx.model.policies[ib]);
-                if setting_values_equal(&sa.key, &sa.value, &sb.value)
+                if setting_values_equal_named(&sa.key, &sa.value, &sb.value, &ctx.principal_names)
                     || !ctx.scope.setting_applies(a, sa)
                     || !ctx.scope.setting_applies(b, sb)
                 {
@@ -1719,7 +1732,8 @@ mod tests {
     }
 
     /// A user right is a set of principals, names and SIDs alike: a GPO report's
-    /// `BUILTIN\Administrators` and GptTmpl.inf's `*S-1-5-32-544` do not conflict.
+    /// `BUILTIN\Administrators` and GptTmpl.inf's `*S-1-5-32-544` do not conflict, nor does a
+    /// domain group's name with the SID a GPO report gives for it.
     #[test]
     fn user_rights_compare_as_sets_of_principals() {
         let list = |items: &[&str]| {
@@ -1735,8 +1749,16 @@ mod tests {
             list(&[]),
             list(&["*S-1-0-0"]),
             Value::NotConfigured,
+            // A name a GPO report of the run gives the SID for.
+            list(&["CONTOSO\\Domain Admins"]),
+            list(&["*S-1-5-21-1-2-3-512"]),
         ];
-        let groups = [0, 0, 0, 1, 1, 2, 3, 3, 3];
+        let groups = [0, 0, 0, 1, 1, 2, 3, 3, 3, 4, 4];
+        let names = PrincipalNames::from_pairs(&[(
+            "S-1-5-21-1-2-3-512".to_string(),
+            "CONTOSO\\Domain Admins".to_string(),
+        )]);
+        let equal = |key: &str, a: &Value, b: &Value| setting_values_equal_named(key, a, b, &names);
         let setting = |key: &str, value: &Value| Setting {
             key: key.into(),
             raw_name: key.into(),
@@ -1750,14 +1772,15 @@ mod tests {
         for (i, a) in values.iter().enumerate() {
             for (j, b) in values.iter().enumerate() {
                 let same = groups[i] == groups[j];
-                assert_eq!(setting_values_equal(right, a, b), same, "{a:?} vs {b:?}");
+                assert_eq!(equal(right, a, b), same, "{a:?} vs {b:?}");
                 assert_eq!(
-                    setting_class(&setting(right, a)) == setting_class(&setting(right, b)),
+                    setting_class(&setting(right, a), &names)
+                        == setting_class(&setting(right, b), &names),
                     same,
                     "{a:?} vs {b:?}"
                 );
                 assert_eq!(
-                    setting_values_equal("privilege:semadeupright", a, b),
+                    equal("privilege:semadeupright", a, b),
                     same,
                     "{a:?} vs {b:?}"
                 );
@@ -1765,10 +1788,18 @@ mod tests {
         }
         // Other lists keep their order and spelling.
         let other = "hklm\\software\\contoso\\names";
-        assert!(!setting_values_equal(other, &values[0], &values[1]));
+        assert!(!equal(other, &values[0], &values[1]));
         assert!(
-            setting_class(&setting(other, &values[0]))
-                != setting_class(&setting(other, &values[1]))
+            setting_class(&setting(other, &values[0]), &names)
+                != setting_class(&setting(other, &values[1]), &names)
         );
+        // Without the report, the name and the SID are two principals.
+        let unnamed = PrincipalNames::default();
+        assert!(!setting_values_equal_named(
+            right,
+            &values[9],
+            &values[10],
+            &unnamed
+        ));
     }
 }

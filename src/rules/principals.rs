@@ -15,7 +15,15 @@ pub fn is_user_right(key: &str) -> bool {
 /// The principals a user-right value grants, as a set: canonical (well-known names as their
 /// SIDs, lower case), sorted, without repeats. None for a value that is no list of principals.
 pub fn principal_set(value: &Value) -> Option<Vec<String>> {
-    let mut set: Vec<String> = principals(value)?.iter().map(|p| canonical(p)).collect();
+    principal_set_named(value, &PrincipalNames::default())
+}
+
+/// [`principal_set`], a name that a GPO report of the run gives a SID for as that SID.
+pub fn principal_set_named(value: &Value, names: &PrincipalNames) -> Option<Vec<String>> {
+    let principals = principals(value)?;
+    let mut set: Vec<String> = (principals.iter())
+        .map(|p| canonical(&names.resolve(p)))
+        .collect();
     set.sort_unstable();
     set.dedup();
     Some(set)
@@ -105,10 +113,15 @@ pub struct PrincipalNames {
 
 impl PrincipalNames {
     pub fn of(model: &Model) -> PrincipalNames {
-        let mut names = PrincipalNames::default();
         let pairs = (model.policies.iter())
             .filter_map(|p| p.gpo.as_deref())
             .flat_map(|gpo| &gpo.principals);
+        PrincipalNames::from_pairs(pairs)
+    }
+
+    /// From (SID in capitals, name) pairs.
+    pub fn from_pairs<'p>(pairs: impl IntoIterator<Item = &'p (String, String)>) -> PrincipalNames {
+        let mut names = PrincipalNames::default();
         for (sid, name) in pairs {
             names
                 .by_sid
