@@ -6,7 +6,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use super::engine::{
     Context, catalog_title, policy_ref, possible_reach, setting_title, value_text,
 };
-use super::principals::{contains_principal, principals, same_principal};
+use super::principals::{principals, same_account};
 use super::{Check, Predicate, Rule, Severity, values_equal};
 use crate::finding::{Finding, Label, fingerprint};
 use crate::model::{
@@ -26,12 +26,14 @@ pub fn satisfies(expected: &Expectation, value: &Value) -> bool {
             Value::Str(s) => re.is_match(s),
             other => re.is_match(&other.to_string()),
         },
-        Expectation::Principals(allowed) => principals(value)
-            .is_some_and(|have| have.iter().all(|p| contains_principal(allowed, p))),
+        Expectation::Principals(allowed) => principals(value).is_some_and(|have| {
+            have.iter()
+                .all(|p| allowed.iter().any(|a| same_account(a, p)))
+        }),
         Expectation::Includes(required) => principals(value).is_some_and(|have| {
             required
                 .iter()
-                .all(|r| have.iter().any(|p| same_principal(p, r)))
+                .all(|r| have.iter().any(|p| same_account(p, r)))
         }),
         Expectation::Flags(required) => sets_flags(value, required),
         Expectation::Contains(texts) => texts.iter().all(|t| has_entry_containing(value, t)),
@@ -524,6 +526,30 @@ mod tests {
         assert!(!satisfies(
             &profile,
             &rights(&["*S-1-5-32-544", "*S-1-5-80"])
+        ));
+        // A domain's groups by name, as the STIG writes them, and by SID, as GptTmpl.inf does.
+        let domain =
+            Expectation::Includes(vec!["Enterprise Admins".into(), "Domain Admins".into()]);
+        let sid = |rid: &str| format!("*S-1-5-21-1004336348-1177238915-682003330-{rid}");
+        assert!(satisfies(&domain, &rights(&[&sid("512"), &sid("519")])));
+        assert!(satisfies(
+            &domain,
+            &rights(&["CONTOSO\\Domain Admins", &sid("519")])
+        ));
+        assert!(!satisfies(&domain, &rights(&[&sid("512"), &sid("1131")])));
+        assert!(!satisfies(
+            &domain,
+            &rights(&[&sid("512"), "*S-1-5-32-519"])
+        ));
+        let only_admins =
+            Expectation::Principals(vec!["Administrators".into(), "Domain Admins".into()]);
+        assert!(satisfies(
+            &only_admins,
+            &rights(&["*S-1-5-32-544", &sid("512")])
+        ));
+        assert!(!satisfies(
+            &only_admins,
+            &rights(&["*S-1-5-32-544", &sid("513")])
         ));
         let at_least = Expectation::Includes(vec!["Guests".into(), "S-1-5-113".into()]);
         assert!(satisfies(

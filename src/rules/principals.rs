@@ -73,6 +73,59 @@ fn canonical(p: &str) -> String {
         .to_lowercase()
 }
 
+/// [`same_principal`], or a domain's well-known account or group by its English name and by a
+/// domain SID with its relative id (`Domain Admins`, `CONTOSO\Domain Admins` and
+/// `S-1-5-21-...-512`): how baselines name them, where GptTmpl.inf writes the SID of the
+/// domain's own. Any domain's: a baseline names no domain.
+pub fn same_account(a: &str, b: &str) -> bool {
+    let named = |p: &str| {
+        let sid = domain_account_sid(p);
+        (sid.is_none()).then(|| domain_account_name(p)).flatten()
+    };
+    same_principal(a, b)
+        || matches!((named(a), domain_account_sid(b)), (Some(n), Some(r)) if n == r)
+        || matches!((named(b), domain_account_sid(a)), (Some(n), Some(r)) if n == r)
+        || matches!((named(a), named(b)), (Some(n), Some(m)) if n == m)
+}
+
+/// The domain-relative ids of the accounts and groups every domain has, by English name.
+const DOMAIN_ACCOUNTS: &[(&str, &str)] = &[
+    ("administrator", "500"),
+    ("guest", "501"),
+    ("domain admins", "512"),
+    ("domain users", "513"),
+    ("domain guests", "514"),
+    ("domain computers", "515"),
+    ("domain controllers", "516"),
+    ("schema admins", "518"),
+    ("enterprise admins", "519"),
+    ("group policy creator owners", "520"),
+    ("protected users", "525"),
+];
+
+/// The relative id of a domain's well-known account or group named so, in any domain
+/// (`Domain Admins`, `CONTOSO\\Domain Admins`: `512`).
+fn domain_account_name(name: &str) -> Option<&'static str> {
+    let name = name.trim().to_ascii_lowercase();
+    let bare = name.rsplit_once('\\').map_or(name.as_str(), |(_, n)| n);
+    (DOMAIN_ACCOUNTS.iter())
+        .find(|(known, _)| *known == bare)
+        .map(|&(_, rid)| rid)
+}
+
+/// The relative id of a domain SID (`S-1-5-21-x-y-z-<rid>`), if it is one a domain's
+/// well-known account or group has.
+fn domain_account_sid(sid: &str) -> Option<&'static str> {
+    let sid = sid.trim().trim_start_matches('*').to_ascii_lowercase();
+    let parts: Vec<&str> = sid.strip_prefix("s-1-5-21-")?.split('-').collect();
+    let [_, _, _, rid] = parts[..] else {
+        return None;
+    };
+    (DOMAIN_ACCOUNTS.iter())
+        .find(|(_, known)| *known == rid)
+        .map(|&(_, rid)| rid)
+}
+
 pub fn contains_principal(list: &[String], p: &str) -> bool {
     list.iter().any(|q| same_principal(q, p))
 }
