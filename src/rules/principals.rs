@@ -88,17 +88,20 @@ pub fn same_account(a: &str, b: &str) -> bool {
         || matches!((named(a), named(b)), (Some(n), Some(m)) if n == m)
 }
 
-/// The domain-relative ids of the accounts and groups every domain has, by English name.
+/// The domain-relative ids of the accounts and groups every domain has, by English name (and
+/// the singular some STIG versions write: WN10-UR-000075 "Enterprise Admin group").
 const DOMAIN_ACCOUNTS: &[(&str, &str)] = &[
     ("administrator", "500"),
     ("guest", "501"),
     ("domain admins", "512"),
+    ("domain admin", "512"),
     ("domain users", "513"),
     ("domain guests", "514"),
     ("domain computers", "515"),
     ("domain controllers", "516"),
     ("schema admins", "518"),
     ("enterprise admins", "519"),
+    ("enterprise admin", "519"),
     ("group policy creator owners", "520"),
     ("protected users", "525"),
 ];
