@@ -541,6 +541,9 @@ mod tests {
             &domain,
             &rights(&[&sid("512"), "*S-1-5-32-519"])
         ));
+        let singular =
+            Expectation::Includes(vec!["Enterprise Admin".into(), "Domain Admin".into()]);
+        assert!(satisfies(&singular, &rights(&[&sid("512"), &sid("519")])));
         let only_admins =
             Expectation::Principals(vec!["Administrators".into(), "Domain Admins".into()]);
         assert!(satisfies(
