@@ -1575,3 +1575,27 @@ fn gpo_restricted_groups_and_intune_local_groups_disagreeing_are_reported() {
         );
     }
 }
+
+/// User rights between a GPO and Intune on hybrid-joined devices: the GPO report names its
+/// members by SID and name, so an Intune policy that writes `CONTOSO\Domain Admins` by name
+/// agrees with the GPO's SID, and one that leaves the group out conflicts, its message naming
+/// the principals as the report does.
+#[test]
+fn user_rights_compare_and_read_by_the_names_a_gpo_report_gives() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gpo-user-rights-names");
+    let outcome = run_rule("gpo-intune-conflict", &dir);
+    let [finding] = &outcome.findings[..] else {
+        panic!("{:#?}", outcome.findings);
+    };
+    assert!(
+        finding.message.contains(
+            r#"GPO "STIG - User Rights" sets Deny access to this computer from the network (SeDenyNetworkLogonRight) to ["CONTOSO\\Domain Admins", "BUILTIN\\Guests"] but Intune policy "Deny network logon (guests only)" sets it to ["BUILTIN\\Guests"]"#
+        ),
+        "{}",
+        finding.message
+    );
+    assert!(!finding.message.contains("by name"), "{}", finding.message);
+    // The bytes are the GPO's members as written, SIDs and names.
+    let members = text_at(&outcome, finding.primary.location);
+    assert!(members.starts_with("<q1:Member>") && members.contains("S-1-5-21-"));
+}

@@ -381,6 +381,22 @@ pub(crate) fn value_text(setting: &Setting) -> String {
     }
 }
 
+/// [`value_text`], a user right's principals by the names a GPO report of the run gives their
+/// SIDs (`["CONTOSO\\Domain Admins"]` for `["*S-1-5-21-...-512"]`), others as written.
+pub(crate) fn value_text_named(ctx: &Context, setting: &Setting) -> String {
+    let names = &ctx.principal_names;
+    match &setting.value {
+        Value::List(items) if setting.value_label.is_none() && is_user_right(&setting.key) => {
+            let named = (items.iter()).map(|item| match item {
+                Value::Str(s) => Value::Str(names.name_of(s).unwrap_or(s).to_string()),
+                other => other.clone(),
+            });
+            Value::List(named.collect()).to_string()
+        }
+        _ => value_text(setting),
+    }
+}
+
 pub(crate) fn setting_title(ctx: &Context, setting: &Setting) -> String {
     catalog_title(ctx, &setting.key).unwrap_or_else(|| written_title(setting))
 }
@@ -831,7 +847,7 @@ impl Pairs<'_, '_, '_, '_, '_> {
                         for setting in [a, b] {
                             values
                                 .entry(std::ptr::from_ref(setting))
-                                .or_insert_with(|| value_text(setting));
+                                .or_insert_with(|| value_text_named(self.ctx, setting));
                         }
                         let value = |s: &Setting| values[&std::ptr::from_ref(s)].as_str();
                         findings.push(conflict_finding(
@@ -1291,7 +1307,7 @@ fn listing(ctx: &Context, settings: &[(usize, &Setting)]) -> String {
     for (n, &(i, setting)) in settings.iter().enumerate() {
         let written = (&setting.value, setting.value_label.as_ref());
         let slot = *spelled.entry(written).or_insert_with(|| {
-            let value = value_text(setting);
+            let value = value_text_named(ctx, setting);
             *slots.entry(value.clone()).or_insert_with(|| {
                 groups.push(ByValue {
                     value,
@@ -1342,7 +1358,7 @@ fn channel_finding(
                 message: format!(
                     "Intune policy \"{}\" sets {} here",
                     mdm.name,
-                    value_text(ms)
+                    value_text_named(ctx, ms)
                 ),
             }
         })
@@ -1351,7 +1367,7 @@ fn channel_finding(
         [(mi, ms, _)] => format!(
             "Intune policy \"{}\" sets it to {}, and both may reach",
             ctx.model.policies[*mi].name,
-            value_text(ms)
+            value_text_named(ctx, ms)
         ),
         _ => {
             let settings: Vec<(usize, &Setting)> =
@@ -1381,12 +1397,12 @@ fn channel_finding(
                 "GPO \"{}\" sets {} to {} but {others} {} devices; {winner}",
                 gpo.name,
                 setting_title(ctx, gs),
-                value_text(gs),
+                value_text_named(ctx, gs),
                 devices.describe()
             ),
             Label {
                 location: gpo.value_location(gs),
-                message: format!("Group Policy sets {} here", value_text(gs)),
+                message: format!("Group Policy sets {} here", value_text_named(ctx, gs)),
             },
             fingerprint(&[&rule.id, gpo.identity(), &gs.key]),
         )
@@ -1485,7 +1501,7 @@ impl Overridden<'_> {
             let policy = &ctx.model.policies[i];
             Label {
                 location: policy.value_location(s),
-                message: format!("\"{}\" sets {} here", policy.name, value_text(s)),
+                message: format!("\"{}\" sets {} here", policy.name, value_text_named(ctx, s)),
             }
         });
         self.finding.related.extend(labels);
@@ -1522,9 +1538,9 @@ fn override_finding(
             "GPO \"{}\" sets {} to {}, but GPO \"{}\" sets it to {} and wins because {}",
             lose.name,
             setting_title(ctx, ls),
-            value_text(ls),
+            value_text_named(ctx, ls),
             win.name,
-            value_text(ws),
+            value_text_named(ctx, ws),
             precedence.reason()
         ),
         None => format!(
@@ -1532,15 +1548,15 @@ fn override_finding(
             lose.name,
             win.name,
             setting_title(ctx, ls),
-            value_text(ls),
-            value_text(ws),
+            value_text_named(ctx, ls),
+            value_text_named(ctx, ws),
             precedence.reason()
         ),
     };
     Finding {
         related: vec![Label {
             location: win.value_location(ws),
-            message: format!("\"{}\" sets {} here", win.name, value_text(ws)),
+            message: format!("\"{}\" sets {} here", win.name, value_text_named(ctx, ws)),
         }],
         members: vec![member(&[
             &rule.id,
@@ -1555,7 +1571,7 @@ fn override_finding(
             message,
             Label {
                 location: lose.value_location(ls),
-                message: format!("set to {} here", value_text(ls)),
+                message: format!("set to {} here", value_text_named(ctx, ls)),
             },
             fingerprint(&[&rule.id, lose.identity(), &ls.key]),
         )

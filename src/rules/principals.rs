@@ -204,6 +204,14 @@ impl PrincipalNames {
         }
     }
 
+    /// The name a report gives for a principal's SID.
+    pub fn name_of(&self, principal: &str) -> Option<&str> {
+        let bare = principal.trim().trim_start_matches('*');
+        self.by_sid
+            .get(&bare.to_ascii_uppercase())
+            .map(String::as_str)
+    }
+
     /// A principal as a message names it: the name a report gives for its SID, else as
     /// written.
     pub fn display(&self, principal: &str) -> String {
