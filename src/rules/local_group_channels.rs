@@ -4,18 +4,18 @@
 //!
 //! Restricted Groups' "Members of this group" replaces the group's members with its list
 //! whenever the security policy is processed, and "This group is a member of" adds the
-//! restricted group to the local groups it lists; a LocalUsersAndGroups item replaces a
-//! group's members too, or adds or removes some, at every Intune sync. Neither channel knows of the other, and
-//! ControlPolicyConflict/MDMWinsOverGP does not decide between them (the Policy CSP gives
-//! LocalUsersAndGroups no Group Policy equivalent), so a member one adds and the other removes
-//! comes and goes. Lists that agree, an Update that adds only members the GPO's list holds or
-//! removes only members it lacks, two additions, are no conflict.
+//! restricted group to the local groups it lists; a LocalUsersAndGroups item replaces a group's
+//! members too, or adds or removes some, at every Intune sync. Neither channel knows of the
+//! other, and ControlPolicyConflict/MDMWinsOverGP does not decide between them (the Policy CSP
+//! gives LocalUsersAndGroups no Group Policy equivalent), so a member one adds and the other
+//! removes comes and goes. Lists that agree, an Update that adds only members the GPO's list
+//! holds or removes only members it lacks, two additions, are no conflict.
 //!
 //! Principals compare by SID where a GPO report of the run names it (`PrincipalNames`), and
 //! messages name them so. Only certain disagreements count: a domain account's name no report
 //! gives a SID for and a SID on the other side may be one account, so neither is counted
-//! missing from the other list. A GPO report does not tell an empty "Members of this group" from one
-//! left undefined, so an empty GPO list is not compared.
+//! missing from the other list. A GPO report does not tell an empty "Members of this group"
+//! from one left undefined, so an empty GPO list is not compared.
 
 use super::Rule;
 use super::engine::{Context, Occurrences, policy_ref, possible_reach, reach_labels};
@@ -102,7 +102,7 @@ pub(super) fn across_channels(
     // Only hybrid-joined devices take both Group Policy and Intune.
     let both = JoinTypeSet::GROUP_POLICY.intersection(JoinTypeSet::MDM);
     let reach = |policy: usize| possible_reach(&effective[policy]).intersection(both);
-    let names = PrincipalNames::of(ctx.model);
+    let names = &ctx.principal_names;
     let mut gpo: Vec<GpoChange> = (gpo_settings.iter())
         .flat_map(|&found| gpo_changes(ctx, found))
         .filter(|change| !reach(change.policy).is_empty())
@@ -121,9 +121,9 @@ pub(super) fn across_channels(
     for g in &gpo {
         for i in intune.iter().filter(|i| i.group == g.group) {
             let devices = reach(g.policy).intersection(reach(i.policy));
-            let dispute = Dispute::of(g, i).named(&names);
+            let dispute = Dispute::of(g, i).named(names);
             if !devices.is_empty() && !dispute.is_empty() {
-                let mut found = finding(rule, ctx, (g, i), &dispute, (devices, &names));
+                let mut found = finding(rule, ctx, (g, i), &dispute, (devices, names));
                 let reached = [g.policy, i.policy].map(|p| reaching(ctx, effective, p, devices));
                 found.related.extend(reached.into_iter().flatten());
                 findings.push(found);
