@@ -3,8 +3,8 @@
 use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
 
-use super::principals::{PrincipalNames, is_user_right, principal_set_named};
-use super::{Check, Predicate, Rule, setting_values_equal_named};
+use super::principals::{PrincipalNames, is_user_right, principal_set};
+use super::{Check, Predicate, Rule, setting_values_equal};
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Label, MemberPrefix, PolicyRef, fingerprint, member};
 use crate::model::{JoinTypeSet, Model, Name, Policy, PolicyKind, Setting, Target, Value};
@@ -962,7 +962,7 @@ impl std::hash::Hash for Caseless<'_> {
 /// A setting's equality class for `setting_values_equal`: a user right's principals as a set.
 fn setting_class<'m>(setting: &'m Setting, names: &PrincipalNames) -> ValueClass<'m> {
     if is_user_right(&setting.key)
-        && let Some(set) = principal_set_named(&setting.value, names)
+        && let Some(set) = principal_set(&setting.value, names)
     {
         return ValueClass::Principals(set.into_boxed_slice());
     }
@@ -1271,7 +1271,7 @@ impl<'e, 'm> SameValues<'e, 'm> {
     fn disagreeing(&self, key: &str, value: &Value, reach: JoinTypeSet) -> Vec<Disagreeing<'m>> {
         let mut found: Vec<(usize, JoinTypeSet)> = Vec::new();
         for (group_value, positions) in &self.groups {
-            if setting_values_equal_named(key, value, group_value, self.names) {
+            if setting_values_equal(key, value, group_value, self.names) {
                 continue;
             }
             found.extend(positions.iter().filter_map(|&at| {
@@ -1447,7 +1447,7 @@ fn overridden(
             for &(m, sb) in &set[k + 1..] {
                 let (ia, ib) = (gpos[n], gpos[m]);
                 let (a, b) = (&ctx.model.policies[ia], &ctx.model.policies[ib]);
-                if setting_values_equal_named(&sa.key, &sa.value, &sb.value, &ctx.principal_names)
+                if setting_values_equal(&sa.key, &sa.value, &sb.value, &ctx.principal_names)
                     || !ctx.scope.setting_applies(a, sa)
                     || !ctx.scope.setting_applies(b, sb)
                 {
@@ -1774,7 +1774,7 @@ mod tests {
             "S-1-5-21-1-2-3-512".to_string(),
             "CONTOSO\\Domain Admins".to_string(),
         )]);
-        let equal = |key: &str, a: &Value, b: &Value| setting_values_equal_named(key, a, b, &names);
+        let equal = |key: &str, a: &Value, b: &Value| setting_values_equal(key, a, b, &names);
         let setting = |key: &str, value: &Value| Setting {
             key: key.into(),
             raw_name: key.into(),
@@ -1811,7 +1811,7 @@ mod tests {
         );
         // Without the report, the name and the SID are two principals.
         let unnamed = PrincipalNames::default();
-        assert!(!setting_values_equal_named(
+        assert!(!setting_values_equal(
             right,
             &values[9],
             &values[10],

@@ -97,14 +97,9 @@ impl Predicate {
 /// (`model::flag_set`); other strings exactly.
 /// [`values_equal`] for two values of the setting `key`: user rights compare as sets of
 /// principals, names and SIDs alike (a GPO report's `BUILTIN\Administrators` is GptTmpl.inf's
-/// `*S-1-5-32-544`), in any order.
-pub fn setting_values_equal(key: &str, a: &Value, b: &Value) -> bool {
-    setting_values_equal_named(key, a, b, &principals::PrincipalNames::default())
-}
-
-/// [`setting_values_equal`], a principal written by a name that a GPO report of the run gives a
-/// SID for being that SID (`CONTOSO\Domain Admins` is `*S-1-5-21-...-512`).
-pub fn setting_values_equal_named(
+/// `*S-1-5-32-544`, and a name that a GPO report of the run gives a SID for is that SID:
+/// `CONTOSO\Domain Admins` is `*S-1-5-21-...-512`), in any order.
+pub fn setting_values_equal(
     key: &str,
     a: &Value,
     b: &Value,
@@ -112,8 +107,8 @@ pub fn setting_values_equal_named(
 ) -> bool {
     if principals::is_user_right(key)
         && let (Some(p), Some(q)) = (
-            principals::principal_set_named(a, names),
-            principals::principal_set_named(b, names),
+            principals::principal_set(a, names),
+            principals::principal_set(b, names),
         )
     {
         return p == q;

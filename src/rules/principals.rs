@@ -13,13 +13,9 @@ pub fn is_user_right(key: &str) -> bool {
 }
 
 /// The principals a user-right value grants, as a set: canonical (well-known names as their
-/// SIDs, lower case), sorted, without repeats. None for a value that is no list of principals.
-pub fn principal_set(value: &Value) -> Option<Vec<String>> {
-    principal_set_named(value, &PrincipalNames::default())
-}
-
-/// [`principal_set`], a name that a GPO report of the run gives a SID for as that SID.
-pub fn principal_set_named(value: &Value, names: &PrincipalNames) -> Option<Vec<String>> {
+/// SIDs, a name that a GPO report of the run gives a SID for as that SID, lower case), sorted,
+/// without repeats. None for a value that is no list of principals.
+pub fn principal_set(value: &Value, names: &PrincipalNames) -> Option<Vec<String>> {
     let principals = principals(value)?;
     let mut set: Vec<String> = (principals.iter())
         .map(|p| canonical(&names.resolve(p)))
