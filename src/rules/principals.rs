@@ -74,14 +74,14 @@ fn canonical(p: &str) -> String {
 /// `S-1-5-21-...-512`): how baselines name them, where GptTmpl.inf writes the SID of the
 /// domain's own. Any domain's: a baseline names no domain.
 pub fn same_account(a: &str, b: &str) -> bool {
-    let named = |p: &str| {
-        let sid = domain_account_sid(p);
-        (sid.is_none()).then(|| domain_account_name(p)).flatten()
+    // A SID is never one of the names, so a name's relative id meets a SID's or another name's.
+    let rid = match (domain_account_name(a), domain_account_name(b)) {
+        (Some(n), Some(m)) => n == m,
+        (Some(n), None) => domain_account_sid(b) == Some(n),
+        (None, Some(m)) => domain_account_sid(a) == Some(m),
+        (None, None) => false,
     };
-    same_principal(a, b)
-        || matches!((named(a), domain_account_sid(b)), (Some(n), Some(r)) if n == r)
-        || matches!((named(b), domain_account_sid(a)), (Some(n), Some(r)) if n == r)
-        || matches!((named(a), named(b)), (Some(n), Some(m)) if n == m)
+    same_principal(a, b) || rid
 }
 
 /// The domain-relative ids of the accounts and groups every domain has, by English name (and
@@ -212,7 +212,7 @@ impl PrincipalNames {
     /// written.
     pub fn display(&self, principal: &str) -> String {
         let bare = principal.trim().trim_start_matches('*');
-        (self.by_sid.get(&bare.to_ascii_uppercase()).cloned()).unwrap_or_else(|| bare.to_string())
+        self.name_of(bare).unwrap_or(bare).to_string()
     }
 }
 
