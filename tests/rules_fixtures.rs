@@ -1576,6 +1576,90 @@ fn gpo_restricted_groups_and_intune_local_groups_disagreeing_are_reported() {
     }
 }
 
+/// Group Policy Preferences' local group items (a GPO backup's Groups.xml) against Intune's
+/// local group changes on hybrid-joined devices (the fixture's README has the table): a
+/// removal Intune undoes, an addition an Intune Replace drops, and an Update deleting every
+/// member against an Intune addition are reported; additions on both sides, a profile for
+/// Entra-joined devices only, a targeted item and a disabled one are not. Each finding points
+/// at the item's members in Groups.xml and names them as the backup's report does.
+#[test]
+fn gpp_local_group_items_and_intune_local_groups_disagreeing_are_reported() {
+    let rule = "local-group-set-by-gpo-and-intune";
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gpp-local-groups");
+    let outcome = run_rule(rule, &dir);
+    let mut found: Vec<(String, String, String)> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let (_, consequence) = f.message.rsplit_once(": ").unwrap();
+            let path = &outcome.model.sources.get(f.primary.location.file).path;
+            assert!(
+                path.ends_with("Machine/Preferences/Groups/Groups.xml"),
+                "{path:?}"
+            );
+            let members = text_at(&outcome, f.primary.location);
+            assert!(members.starts_with("<Member name=") && members.ends_with("/>"));
+            (
+                f.primary.message.clone(),
+                f.related[0].message.clone(),
+                consequence.to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    let mut expected = [
+        (
+            r"a Local Users and Groups preference item adds CONTOSO\Workstation Admins to Administrators here",
+            r#"Intune policy "Local Administrators - Entra admins only (OMA-URI)" replaces that group's members with ["AzureAD\\device-admins@contoso.com"] here"#,
+            r"CONTOSO\Workstation Admins removed by Intune and added again by Group Policy",
+        ),
+        (
+            r"a Local Users and Groups preference item removes CONTOSO\Old admins from Administrators here",
+            r#"Intune policy "Local groups - Entra admins and support (OMA-URI)" adds AzureAD\device-admins@contoso.com, CONTOSO\Old admins to that group here"#,
+            r"CONTOSO\Old admins added by Intune and removed again by Group Policy",
+        ),
+        (
+            r"a Local Users and Groups preference item sets the members of Remote Desktop Users here",
+            r#"Intune policy "Local groups - Entra admins and support (OMA-URI)" adds AzureAD\support@contoso.com to that group here"#,
+            r"AzureAD\support@contoso.com added by Intune and removed again by Group Policy",
+        ),
+    ]
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()));
+    expected.sort();
+    assert_eq!(found, expected);
+    let replace = outcome
+        .findings
+        .iter()
+        .find(|f| f.message.contains("Remote Desktop Users"))
+        .unwrap();
+    assert!(
+        replace.message.contains(
+            r#"GPO "Workstations - Local groups (preferences)" sets the members of the local group Remote Desktop Users to ["CONTOSO\\Field engineers"] (Group Policy Preferences, Local Users and Groups)"#
+        ),
+        "{}",
+        replace.message
+    );
+}
+
+/// The backup's gpreport.xml reports the same preference items as its Groups.xml: the same
+/// keys and members, so a report read alone is linted alike.
+#[test]
+fn gpp_local_groups_in_a_report_agree_with_groups_xml() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/gpp-local-groups/gpo/{C4E1A7B2-5D3F-4A60-9B18-2F7E6D5C4B3A}");
+    let (agreement, errors) =
+        baselint::ingest::gpo_backup::agreement(&dir, baselint::catalog::Catalog::builtin())
+            .unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(agreement.matched, 3, "{agreement:?}");
+    assert!(
+        agreement.differ.is_empty()
+            && agreement.only_in_report.is_empty()
+            && agreement.only_in_raw.is_empty(),
+        "{agreement:?}"
+    );
+}
+
 /// User rights between a GPO and Intune on hybrid-joined devices: the GPO report names its
 /// members by SID and name, so an Intune policy that writes `CONTOSO\Domain Admins` by name
 /// agrees with the GPO's SID, and one that leaves the group out conflicts, its message naming

@@ -282,7 +282,7 @@ pub fn rule_toml(data: &[u8]) {
 
 /// The files of a GPO backup folder, in the order the `gpo_backup` target's input lists them
 /// (separated by [`BACKUP_SEPARATOR`]; an empty part leaves the file out).
-pub const BACKUP_FILES: [&str; 8] = [
+pub const BACKUP_FILES: [&str; 9] = [
     "Backup.xml",
     "bkupInfo.xml",
     "gpreport.xml",
@@ -291,6 +291,7 @@ pub const BACKUP_FILES: [&str; 8] = [
     "DomainSysvol/GPO/Machine/microsoft/windows nt/Audit/audit.csv",
     "DomainSysvol/GPO/Machine/Preferences/Registry/Registry.xml",
     "DomainSysvol/GPO/User/registry.pol",
+    "DomainSysvol/GPO/Machine/Preferences/Groups/Groups.xml",
 ];
 
 /// Between two files of the `gpo_backup` target's input (`fuzz/seed.sh` writes it the same).

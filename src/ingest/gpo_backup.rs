@@ -18,10 +18,11 @@
 //!   `Machine/registry.pol` (HKLM) and `User/registry.pol` (HKCU) via [`super::registry_pol`],
 //!   `Machine/microsoft/windows nt/SecEdit/GptTmpl.inf` via [`super::security_template`],
 //!   `Machine/microsoft/windows nt/Audit/audit.csv` (keys as the report's `AuditSetting`: the
-//!   catalog key of the subcategory GUID, else `audit:<guid>`; `Int` from `Setting Value`), and
-//!   `{Machine,User}/Preferences/Registry/Registry.xml` (as the report's GPP registry items).
+//!   catalog key of the subcategory GUID, else `audit:<guid>`; `Int` from `Setting Value`),
+//!   `{Machine,User}/Preferences/Registry/Registry.xml` (as the report's GPP registry items) and
+//!   `Machine/Preferences/Groups/Groups.xml` via [`super::gpp_local_groups`].
 //! * settings the report shows for extensions whose data is not in those files (Group Policy
-//!   Preferences other than Registry, wireless and wired network policies kept in AD, scripts...:
+//!   Preferences other than Registry and the computer's local groups, wireless and wired network policies kept in AD, scripts...:
 //!   `gpo:<half>/<extension>/...` keys other than those of [`RAW_COVERED`]) are kept from the
 //!   report (their spans point into `gpreport.xml`), so nothing the report shows is dropped.
 //!
@@ -287,6 +288,11 @@ fn raw_settings(dir: &Path, gpo: &str, model: &mut Model, catalog: &Catalog) -> 
         if let Some(path) = find_ci(&root, &["Preferences", "Registry", "Registry.xml"]) {
             raw_gpp_registry(&path, half, model, catalog, &mut out);
         }
+        if half == Half::Computer
+            && let Some(path) = find_ci(&root, &["Preferences", "Groups", "Groups.xml"])
+        {
+            raw_gpp_groups(&path, model, &mut out);
+        }
     }
     out
 }
@@ -335,6 +341,16 @@ fn raw_gpp_registry(
     };
     if let Some(root) = parse_xml(id, model) {
         gpo_report::gpp_registry(catalog, half, &root, Some(id), out);
+    }
+}
+
+/// `Machine/Preferences/Groups/Groups.xml`: local groups set by Group Policy Preferences.
+fn raw_gpp_groups(path: &Path, model: &mut Model, out: &mut Vec<Setting>) {
+    let Some(id) = read_into(path, model) else {
+        return;
+    };
+    if let Some(root) = parse_xml(id, model) {
+        crate::ingest::gpp_local_groups::read(&root, Some(id), out);
     }
 }
 

@@ -80,6 +80,8 @@ pub const NS_REGISTRY: &str = "http://www.microsoft.com/GroupPolicy/Settings/Reg
 pub const NS_AUDITING: &str = "http://www.microsoft.com/GroupPolicy/Settings/Auditing";
 /// Group Policy Preferences, Windows Registry.
 pub const NS_GPP_REGISTRY: &str = "http://www.microsoft.com/GroupPolicy/Settings/Windows/Registry";
+/// Group Policy Preferences, Local Users and Groups.
+pub const NS_GPP_LUGS: &str = "http://www.microsoft.com/GroupPolicy/Settings/Lugs";
 /// Windows Firewall with Advanced Security settings.
 pub const NS_FIREWALL: &str = "http://www.microsoft.com/GroupPolicy/Settings/WindowsFirewall";
 
@@ -330,6 +332,9 @@ impl<'a> Reader<'a> {
                 NS_REGISTRY => self.registry(half, extension, out),
                 NS_AUDITING => self.auditing(half, extension, out),
                 NS_GPP_REGISTRY => gpp_registry(self.catalog, half, extension, None, out),
+                NS_GPP_LUGS if half == Half::Computer => {
+                    super::gpp_local_groups::read(extension, None, out)
+                }
                 other => {
                     let prefix = format!("gpo:{}/{}", half.name(), extension_name(other, data));
                     match (other, half) {
@@ -756,7 +761,8 @@ fn half_enabled(half: Option<&Element>) -> bool {
 }
 
 /// Every principal the GPO's report names by both SID and name, anywhere in it (restricted
-/// groups and their members, user rights, security filtering): SID in capitals, one per SID.
+/// groups and their members, user rights, security filtering, the members of preference
+/// local groups): SID in capitals, one per SID.
 fn named_principals(gpo: &Element) -> Vec<(String, String)> {
     let mut found = Vec::new();
     let mut stack = vec![gpo];
@@ -770,6 +776,7 @@ fn named_principals(gpo: &Element) -> Vec<(String, String)> {
         if let (Some(sid), Some(name)) = (text("SID"), text("Name")) {
             found.push((sid.to_ascii_uppercase(), name.to_string()));
         }
+        found.extend(super::gpp_local_groups::named_members(element));
         stack.extend(&element.children);
     }
     found.sort();

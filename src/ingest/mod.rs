@@ -9,6 +9,7 @@ pub mod finding_list;
 pub mod gitignore;
 pub mod gpo_backup;
 pub mod gpo_report;
+pub mod gpp_local_groups;
 pub mod intune;
 pub mod json;
 pub mod membership_rule;

@@ -185,7 +185,7 @@ fn run_rule(
         }
         Check::LocalGroupAcrossChannels => {
             let found = [
-                found.get(Lookup::GpoRestrictedGroups),
+                found.get(Lookup::GpoLocalGroups),
                 found.get(Lookup::LocalGroupItems),
                 found.get(Lookup::RestrictedGroups),
             ];
@@ -214,8 +214,9 @@ enum Lookup<'r> {
     LocalGroupItems,
     /// Restricted Groups (RestrictedGroups/ConfigureGroupMembership).
     RestrictedGroups,
-    /// Group Policy's Restricted Groups (`group_membership:<group>/members` and `/memberof`).
-    GpoRestrictedGroups,
+    /// A GPO's local group settings: Restricted Groups (`group_membership:<group>/members` and
+    /// `/memberof`) and preference items (`gpp_local_group:...`).
+    GpoLocalGroups,
 }
 
 impl Lookup<'_> {
@@ -224,9 +225,7 @@ impl Lookup<'_> {
             Lookup::Key(wanted) => *wanted == key,
             Lookup::LocalGroupItems => super::local_groups::is_item_setting(key),
             Lookup::RestrictedGroups => super::local_groups::is_restricted_groups(key),
-            Lookup::GpoRestrictedGroups => {
-                super::local_group_channels::gpo_restricted_group(key).is_some()
-            }
+            Lookup::GpoLocalGroups => super::local_group_channels::GpoGroupKey::of(key).is_some(),
         }
     }
 }
@@ -251,7 +250,7 @@ impl<'r, 'm> Found<'r, 'm> {
                     &[Lookup::RestrictedGroups, Lookup::LocalGroupItems]
                 }
                 Check::LocalGroupAcrossChannels => &[
-                    Lookup::GpoRestrictedGroups,
+                    Lookup::GpoLocalGroups,
                     Lookup::LocalGroupItems,
                     Lookup::RestrictedGroups,
                 ],

@@ -1,15 +1,18 @@
-//! `[check.local_group_across_channels]`: a GPO's Restricted Groups and an Intune policy's local
-//! user group membership (LocalUsersAndGroups, or the RestrictedGroups CSP) that disagree on a
-//! local group's members, on devices both channels may reach (hybrid-joined ones).
+//! `[check.local_group_across_channels]`: a GPO's Restricted Groups or Group Policy Preferences
+//! local group items and an Intune policy's local user group membership (LocalUsersAndGroups,
+//! or the RestrictedGroups CSP) that disagree on a local group's members, on devices both
+//! channels may reach (hybrid-joined ones).
 //!
 //! Restricted Groups' "Members of this group" replaces the group's members with its list
 //! whenever the security policy is processed, and "This group is a member of" adds the
-//! restricted group to the local groups it lists; a LocalUsersAndGroups item replaces a group's
-//! members too, or adds or removes some, at every Intune sync. Neither channel knows of the
-//! other, and ControlPolicyConflict/MDMWinsOverGP does not decide between them (the Policy CSP
-//! gives LocalUsersAndGroups no Group Policy equivalent), so a member one adds and the other
-//! removes comes and goes. Lists that agree, an Update that adds only members the GPO's list
-//! holds or removes only members it lacks, two additions, are no conflict.
+//! restricted group to the local groups it lists; a preference item adds or removes members,
+//! or replaces them all, at every refresh (`ingest::gpp_local_groups` says which items it
+//! reads); a LocalUsersAndGroups item replaces a group's members too, or adds or removes
+//! some, at every Intune sync. Neither channel knows of the other, and
+//! ControlPolicyConflict/MDMWinsOverGP does not decide between them (the Policy CSP gives
+//! LocalUsersAndGroups no Group Policy equivalent), so a member one adds and the other removes
+//! comes and goes. Lists that agree, an Update that adds only members the GPO's list
+//! holds or removes only members it lacks, two additions, two removals, are no conflict.
 //!
 //! Principals compare by SID where a GPO report of the run names it (`PrincipalNames`), and
 //! messages name them so. Only certain disagreements count: a domain account's name no report
@@ -22,21 +25,41 @@ use super::engine::{Context, Occurrences, policy_ref, possible_reach, reach_labe
 use super::local_groups::{Action, all_items};
 use super::principals::{PrincipalNames, contains_principal, may_be_same_principal, principals};
 use crate::finding::{Finding, Label, fingerprint};
+use crate::ingest::gpp_local_groups::{self, Relation};
 use crate::ingest::intune::local_groups::{group_name, group_option, restricted_groups};
 use crate::model::{JoinTypeSet, Setting, Value};
 use crate::scope::{Channel, EffectiveAssignment, channel};
 
-/// The group and relation (`members`, `memberof`) of a Restricted Groups setting's key
-/// (`group_membership:<group>/<relation>`), the group as the GPO names it (a SID or a name, in
-/// lower case).
-pub(super) fn gpo_restricted_group(key: &str) -> Option<(&str, &str)> {
-    let (group, relation) = key.strip_prefix("group_membership:")?.rsplit_once('/')?;
-    (!group.is_empty() && matches!(relation, "members" | "memberof")).then_some((group, relation))
+/// A GPO setting that changes a local group's members: Restricted Groups
+/// (`group_membership:<group>/<relation>`) or a Group Policy Preferences local group item
+/// (`gpp_local_group:<group>/<item>/<relation>`), the group as the GPO names it (a SID or a
+/// name, in lower case).
+pub(super) enum GpoGroupKey<'k> {
+    /// Restricted Groups: "Members of this group" (`members`) or "This group is a member of"
+    /// (`memberof`).
+    Restricted { group: &'k str, memberof: bool },
+    /// A preference item's members, additions or removals.
+    Preference { group: &'k str, relation: Relation },
 }
 
-/// What a GPO's Restricted Groups do to one local group's members: "Members of this group"
+impl GpoGroupKey<'_> {
+    pub(super) fn of(key: &str) -> Option<GpoGroupKey<'_>> {
+        if let Some((group, relation)) = gpp_local_groups::parse_key(key) {
+            return Some(GpoGroupKey::Preference { group, relation });
+        }
+        let (group, relation) = key.strip_prefix("group_membership:")?.rsplit_once('/')?;
+        let memberof = match relation {
+            "members" => false,
+            "memberof" => true,
+            _ => return None,
+        };
+        (!group.is_empty()).then_some(GpoGroupKey::Restricted { group, memberof })
+    }
+}
+
+/// What a GPO does to one local group's members: Restricted Groups' "Members of this group"
 /// replaces them (`Replace`), "This group is a member of" adds the restricted group to it
-/// (`Add`).
+/// (`Add`); a preference item replaces them, adds or removes some.
 struct GpoChange<'m> {
     policy: usize,
     setting: &'m Setting,
@@ -44,41 +67,55 @@ struct GpoChange<'m> {
     group: String,
     action: Action,
     members: Vec<String>,
+    /// From a Group Policy Preferences item (else Restricted Groups).
+    preference: bool,
 }
 
-/// The changes of one Restricted Groups setting of a GPO that applies.
+/// The changes of one local group setting of a GPO that applies.
 fn gpo_changes<'m>(ctx: &Context, (policy, setting): (usize, &'m Setting)) -> Vec<GpoChange<'m>> {
     let gpo = &ctx.model.policies[policy];
     if channel(gpo) != Channel::GroupPolicy || !ctx.scope.setting_applies(gpo, setting) {
         return Vec::new();
     }
-    let Some((group, relation)) = gpo_restricted_group(&setting.key) else {
+    let Some(key) = GpoGroupKey::of(&setting.key) else {
         return Vec::new();
     };
     let listed = principals(&setting.value).unwrap_or_default();
-    if relation == "members" {
-        // Not compared when empty: a report does not tell it from "Members" left undefined.
-        if listed.is_empty() {
-            return Vec::new();
+    let change = |group: &str, action, members| GpoChange {
+        policy,
+        setting,
+        group: group_option(group),
+        action,
+        members,
+        preference: matches!(key, GpoGroupKey::Preference { .. }),
+    };
+    match key {
+        GpoGroupKey::Preference { group, relation } => {
+            let action = match relation {
+                Relation::Members => Action::Replace,
+                Relation::Add => Action::Add,
+                Relation::Remove => Action::Remove,
+            };
+            vec![change(group, action, listed)]
         }
-        return vec![GpoChange {
-            policy,
-            setting,
-            group: group_option(group),
-            action: Action::Replace,
-            members: listed,
-        }];
+        // Not compared when empty: a report does not tell it from "Members" left undefined.
+        GpoGroupKey::Restricted {
+            memberof: false, ..
+        } if listed.is_empty() => Vec::new(),
+        GpoGroupKey::Restricted {
+            group,
+            memberof: false,
+        } => vec![change(group, Action::Replace, listed)],
+        GpoGroupKey::Restricted {
+            group,
+            memberof: true,
+        } => {
+            let restricted = restricted_name(group);
+            (listed.iter())
+                .map(|local| change(local, Action::Add, vec![restricted.clone()]))
+                .collect()
+        }
     }
-    let restricted = restricted_name(group);
-    (listed.iter())
-        .map(|local| GpoChange {
-            policy,
-            setting,
-            group: group_option(local),
-            action: Action::Add,
-            members: vec![restricted.clone()],
-        })
-        .collect()
 }
 
 /// The restricted group as its key names it, a SID in capitals as Windows writes it (the key
@@ -222,7 +259,12 @@ impl Dispute {
             // Group Policy adds its members: a Replace without them, or a removal, undoes it.
             (Action::Add, Action::Replace) => (Vec::new(), certainly_outside(g, i)),
             (Action::Add, Action::Remove) => (Vec::new(), certainly_inside(g, i)),
-            (Action::Add, Action::Add) | (Action::Remove, _) => (Vec::new(), Vec::new()),
+            // Group Policy removes its members: Intune adding one, or keeping it in a Replace,
+            // brings it back.
+            (Action::Remove, Action::Add | Action::Replace) => (certainly_inside(i, g), Vec::new()),
+            (Action::Add, Action::Add) | (Action::Remove, Action::Remove) => {
+                (Vec::new(), Vec::new())
+            }
         };
         Dispute { added, removed }
     }
@@ -293,6 +335,9 @@ fn listed(members: &[String], names: &PrincipalNames) -> String {
 
 /// What the GPO does to the group, as the message says it, and as its label does.
 fn gpo_does(change: &GpoChange, group: &str, names: &PrincipalNames) -> (String, String) {
+    if change.preference {
+        return preference_does(change, group, names);
+    }
     match change.action {
         Action::Add => {
             let member = listed(&change.members, names);
@@ -311,6 +356,36 @@ fn gpo_does(change: &GpoChange, group: &str, names: &PrincipalNames) -> (String,
             format!("Restricted Groups sets the members of {group} here"),
         ),
     }
+}
+
+/// [`gpo_does`] for a Group Policy Preferences local group item.
+fn preference_does(change: &GpoChange, group: &str, names: &PrincipalNames) -> (String, String) {
+    let members = listed(&change.members, names);
+    let (does, here) = match change.action {
+        Action::Replace if change.members.is_empty() => (
+            format!("removes every member of the local group {group}"),
+            format!("removes every member of {group}"),
+        ),
+        Action::Replace => (
+            format!(
+                "sets the members of the local group {group} to {}",
+                quoted(&change.members, names)
+            ),
+            format!("sets the members of {group}"),
+        ),
+        Action::Add => (
+            format!("adds {members} to the local group {group}"),
+            format!("adds {members} to {group}"),
+        ),
+        Action::Remove => (
+            format!("removes {members} from the local group {group}"),
+            format!("removes {members} from {group}"),
+        ),
+    };
+    (
+        format!("{does} (Group Policy Preferences, Local Users and Groups)"),
+        format!("a Local Users and Groups preference item {here} here"),
+    )
 }
 
 /// What the Intune policy does to the group, as the message says it (`replaces that group's
