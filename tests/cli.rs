@@ -209,10 +209,10 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 text,
                 "\"device_vendor_msft_policy_config_localusersandgroups_configure_groupconfiguration_accessgroup_action_add_update\""
             ),
-            // The Restricted Groups XML, the whole string.
-            "restricted-groups-beside-local-groups" => assert!(
-                text.starts_with("\"<groupmembership>") && text.ends_with("</groupmembership>\""),
-                "{text}"
+            // The Restricted Groups XML's element for the group, its escapes as written.
+            "restricted-groups-beside-local-groups" => assert_eq!(
+                text,
+                r#"<accessgroup desc=\"S-1-5-32-544\">\n    <member name=\"Administrator\"/>\n    <member name=\"CONTOSO\\Workstation Admins\"/>\n  </accessgroup>"#
             ),
             // The GPO's Restricted Groups member list, in the UTF-16 GptTmpl.inf.
             "local-group-set-by-gpo-and-intune" => assert_eq!(

@@ -1414,8 +1414,8 @@ fn local_group_xml_in_an_oma_uri_profile_compares_with_settings_catalog_items() 
 }
 
 /// Restricted Groups and local user group membership in one policy (the Settings Catalog's
-/// simple setting beside its items): one finding, at the Restricted Groups value, naming the
-/// same policy and no assignment.
+/// simple setting beside its items): one finding, at the group's element in the Restricted
+/// Groups value, naming the same policy and no assignment.
 #[test]
 fn restricted_groups_beside_local_groups_in_one_policy_is_reported() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local-groups-one-policy");
@@ -1429,7 +1429,11 @@ fn restricted_groups_beside_local_groups_in_one_policy_is_reported() {
         "{}",
         finding.message
     );
-    assert!(text_at(&outcome, finding.primary.location).starts_with("\"<groupmembership>"));
+    // The Settings Catalog's simple setting, through the typed reader: the group's element.
+    assert_eq!(
+        text_at(&outcome, finding.primary.location),
+        r#"<accessgroup desc=\"S-1-5-32-544\"><member name=\"WLapsAdmin\"/></accessgroup>"#
+    );
     let related: Vec<&str> = finding.related.iter().map(|l| l.message.as_str()).collect();
     assert_eq!(
         related,
@@ -1567,10 +1571,12 @@ fn gpo_restricted_groups_and_intune_local_groups_disagreeing_are_reported() {
                 "{gpo_entry}"
             );
         }
-        // The item's member list, or the Restricted Groups document.
+        // The item's member list, or the group's element in the Restricted Groups document.
         let changed = text_at(&outcome, finding.related[0].location);
         assert!(
-            changed.starts_with('[') || changed.starts_with("\"<groupmembership>"),
+            changed.starts_with('[')
+                || (changed.starts_with("<accessgroup desc=")
+                    && changed.ends_with("</accessgroup>")),
             "{changed}"
         );
     }

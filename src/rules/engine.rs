@@ -415,6 +415,46 @@ pub(crate) fn written_title(setting: &Setting) -> String {
     }
 }
 
+/// Where a part of a string setting's value is in its file: `range` is a byte range of the
+/// decoded value (an element of the XML document an OMA-URI value holds, say). The literal is
+/// read again (parsed files keep no text) and its escapes mapped, so the span names the bytes
+/// as written; the whole value's location when the literal does not read back as the value (a
+/// file changed since, or a value that is no JSON string).
+pub(crate) fn value_part_location(
+    ctx: &Context,
+    policy: &Policy,
+    setting: &Setting,
+    range: std::ops::Range<usize>,
+) -> crate::source::Location {
+    let whole = policy.value_location(setting);
+    let Value::Str(value) = &setting.value else {
+        return whole;
+    };
+    if range.start > range.end || range.end > value.len() {
+        return whole;
+    }
+    let file = ctx.model.sources.get(whole.file);
+    let literal = if file.is_released() {
+        file.read_excerpts(&[whole.span.range()])
+            .and_then(|mut parts| parts.pop())
+    } else {
+        Some(file.slice(whole.span).to_string())
+    };
+    let reads_back = literal.as_deref().is_some_and(|literal| {
+        literal.starts_with('"')
+            && serde_json::from_str::<String>(literal).is_ok_and(|decoded| decoded == *value)
+    });
+    let Some(literal) = literal.filter(|_| reads_back) else {
+        return whole;
+    };
+    let offsets = crate::ingest::json::string_offsets(&literal);
+    let inner = crate::ingest::json::TextMap::inner(whole.span.start as usize + 1, &offsets);
+    crate::source::Location {
+        file: whole.file,
+        span: inner.span(range),
+    }
+}
+
 /// A setting's title as the catalog gives it, without its final full stop.
 pub(crate) fn catalog_title(ctx: &Context, key: &str) -> Option<String> {
     ctx.catalog

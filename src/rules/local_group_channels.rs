@@ -21,7 +21,9 @@
 //! from one left undefined, so an empty GPO list is not compared.
 
 use super::Rule;
-use super::engine::{Context, Occurrences, policy_ref, possible_reach, reach_labels};
+use super::engine::{
+    Context, Occurrences, policy_ref, possible_reach, reach_labels, value_part_location,
+};
 use super::local_groups::{Action, all_items};
 use super::principals::{PrincipalNames, contains_principal, may_be_same_principal, principals};
 use crate::finding::{Finding, Label, fingerprint};
@@ -181,6 +183,9 @@ struct IntuneChange<'m> {
     setting: &'m Setting,
     /// A RestrictedGroups/ConfigureGroupMembership document (else a LocalUsersAndGroups item).
     restricted_groups: bool,
+    /// The group's `accessgroup` element in the Restricted Groups document (a byte range of
+    /// the decoded value).
+    element: Option<std::ops::Range<usize>>,
 }
 
 /// Every Intune local group change: the local group items' (one per group an item names) and
@@ -204,6 +209,7 @@ fn intune_changes<'m>(
                 members: item.members(),
                 setting: item.list_or_action(),
                 restricted_groups: false,
+                element: None,
             });
         }
     }
@@ -211,14 +217,15 @@ fn intune_changes<'m>(
         let Value::Str(xml) = &setting.value else {
             continue;
         };
-        for (group, members) in restricted_groups(xml).unwrap_or_default() {
+        for restricted in restricted_groups(xml).unwrap_or_default() {
             changes.push(IntuneChange {
                 policy,
-                group,
+                group: restricted.group,
                 action: Action::Replace,
-                members,
+                members: restricted.members,
                 setting,
                 restricted_groups: true,
+                element: Some(restricted.element),
             });
         }
     }
@@ -434,9 +441,13 @@ fn finding(
         devices.describe(),
         dispute.consequence(),
     );
+    let changed = match &i.element {
+        Some(element) => value_part_location(ctx, intune, i.setting, element.clone()),
+        None => intune.value_location(i.setting),
+    };
     Finding {
         related: vec![Label {
-            location: intune.value_location(i.setting),
+            location: changed,
             message: format!("Intune policy \"{}\" {does} here", intune.name),
         }],
         policy: Some(policy_ref(gpo)),

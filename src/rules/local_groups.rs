@@ -15,12 +15,13 @@
 //! `ingest::intune`), so the items are read back from the keys.
 
 use super::Rule;
+use super::engine::value_part_location;
 use super::engine::{AssignmentReach, Occurrences};
 use super::engine::{Context, definite_overlap, overlapping, policy_ref, reach_profiles};
 use super::principals::{contains_principal, principals};
 use crate::finding::{Finding, Label, fingerprint};
-use crate::ingest::intune::local_groups::{LOCAL_GROUPS, group_name};
-use crate::model::Setting;
+use crate::ingest::intune::local_groups::{LOCAL_GROUPS, group_name, restricted_groups};
+use crate::model::{Policy, Setting, Value};
 use crate::scope::EffectiveAssignment;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,11 +224,33 @@ fn beside_finding(
             rule,
             message,
             Label {
-                location: restricting.value_location(setting),
+                location: restricted_location(ctx, restricting, setting, item.groups[0]),
                 message: "Restricted Groups set here".to_string(),
             },
             fingerprint(&[&rule.id, identities[0], identities[1], &setting.key]),
         )
+    }
+}
+
+/// Where a Restricted Groups document sets `group` (its `accessgroup` element), else the whole
+/// document.
+fn restricted_location(
+    ctx: &Context,
+    policy: &Policy,
+    setting: &Setting,
+    group: &str,
+) -> crate::source::Location {
+    let element = match &setting.value {
+        Value::Str(xml) => restricted_groups(xml)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|g| g.group == group)
+            .map(|g| g.element),
+        _ => None,
+    };
+    match element {
+        Some(element) => value_part_location(ctx, policy, setting, element),
+        None => policy.value_location(setting),
     }
 }
 

@@ -115,16 +115,28 @@ pub(super) fn items(xml: &str) -> Option<Vec<XmlItem>> {
     (depth == 0 && open.is_none() && !items.is_empty()).then_some(items)
 }
 
-/// The groups a RestrictedGroups `groupmembership` document sets, as the Settings Catalog's
-/// options name them, each with its members (the CSP replaces a group's members with its
-/// list); None when the text is no such document.
-pub(crate) fn restricted_groups(xml: &str) -> Option<Vec<(String, Vec<String>)>> {
+/// One `accessgroup` of a RestrictedGroups `groupmembership` document.
+#[derive(Debug, PartialEq)]
+pub(crate) struct RestrictedGroup {
+    /// The group, as the Settings Catalog's options name it (`administrators`).
+    pub group: String,
+    /// Its members as written (the CSP replaces the group's members with them).
+    pub members: Vec<String>,
+    /// The element in the XML text, from its start tag's `<` to its end tag's `>`.
+    pub element: Range<usize>,
+}
+
+/// The groups a RestrictedGroups `groupmembership` document sets; None when the text is no
+/// such document.
+pub(crate) fn restricted_groups(xml: &str) -> Option<Vec<RestrictedGroup>> {
     let mut reader = Reader::from_str(xml);
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    let mut groups: Vec<RestrictedGroup> = Vec::new();
     // Elements opened and not yet closed, and whether an `accessgroup` is open.
     let (mut depth, mut in_group) = (0usize, false);
     loop {
+        let before = usize::try_from(reader.buffer_position()).ok()?;
         let event = reader.read_event().ok()?;
+        let after = usize::try_from(reader.buffer_position()).ok()?;
         match &event {
             Event::Start(element) | Event::Empty(element) => {
                 let opens = matches!(event, Event::Start(_));
@@ -135,11 +147,15 @@ pub(crate) fn restricted_groups(xml: &str) -> Option<Vec<(String, Vec<String>)>>
                     if group.is_empty() {
                         return None;
                     }
-                    groups.push((group, Vec::new()));
+                    groups.push(RestrictedGroup {
+                        group,
+                        members: Vec::new(),
+                        element: before..after,
+                    });
                     in_group = opens;
                 } else if in_group && name.as_ref().eq_ignore_ascii_case("member") {
                     let member = attribute(xml, element, "name")?.0;
-                    groups.last_mut()?.1.push(member);
+                    groups.last_mut()?.members.push(member);
                 }
             }
             Event::End(element) => {
@@ -148,7 +164,9 @@ pub(crate) fn restricted_groups(xml: &str) -> Option<Vec<(String, Vec<String>)>>
                     .local_name()
                     .as_ref()
                     .eq_ignore_ascii_case("accessgroup")
+                    && in_group
                 {
+                    groups.last_mut()?.element.end = after;
                     in_group = false;
                 }
             }
@@ -330,19 +348,31 @@ mod tests {
         let xml = r#"<groupmembership>
   <accessgroup desc="S-1-5-32-544"><member name="Administrator"/><member name="CONTOSO\Workstation Admins"/></accessgroup>
   <accessgroup desc="Remote Desktop Users"></accessgroup>
+  <accessgroup desc="Guests"/>
 </groupmembership>"#;
+        let groups = restricted_groups(xml).unwrap();
+        let read: Vec<(&str, Vec<&str>, &str)> = groups
+            .iter()
+            .map(|g| {
+                let members = g.members.iter().map(String::as_str).collect();
+                (g.group.as_str(), members, &xml[g.element.clone()])
+            })
+            .collect();
         assert_eq!(
-            restricted_groups(xml),
-            Some(vec![
+            read,
+            [
                 (
-                    "administrators".to_string(),
-                    vec![
-                        "Administrator".to_string(),
-                        r"CONTOSO\Workstation Admins".to_string()
-                    ]
+                    "administrators",
+                    vec!["Administrator", r"CONTOSO\Workstation Admins"],
+                    r#"<accessgroup desc="S-1-5-32-544"><member name="Administrator"/><member name="CONTOSO\Workstation Admins"/></accessgroup>"#
                 ),
-                ("remotedesktopusers".to_string(), Vec::new()),
-            ])
+                (
+                    "remotedesktopusers",
+                    vec![],
+                    r#"<accessgroup desc="Remote Desktop Users"></accessgroup>"#
+                ),
+                ("guests", vec![], r#"<accessgroup desc="Guests"/>"#),
+            ]
         );
         for not_one in [
             "",
