@@ -219,6 +219,8 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 text,
                 "*S-1-5-21-1004336348-1177238915-682003330-512,*S-1-5-21-1004336348-1177238915-682003330-1131"
             ),
+            // The value as the UTF-16 GptTmpl.inf writes it, quoted.
+            "cached-logons-disabled-on-hybrid-joined" => assert_eq!(text, "\"0\""),
             // The next page's link the filters export names.
             "export-incomplete" => assert!(
                 text.starts_with(
