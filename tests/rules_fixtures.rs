@@ -274,6 +274,36 @@ fn fires_copy(rule: &str, name: &str) -> PathBuf {
     dir
 }
 
+/// PowerShell's `ConvertTo-Json` writes `<` and `>` as `\u003c` and `\u003e`: the finding
+/// still points at the group's `accessgroup` element, escapes and all, and nothing else.
+#[test]
+fn restricted_groups_element_span_follows_unicode_escapes() {
+    let rule = "restricted-groups-beside-local-groups";
+    let dir = fires_copy(rule, "escaped-restricted-groups");
+    let path = dir.join("restricted-groups.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let escaped = text
+        .replace("\"<", "\"\\u003c")
+        .replace("\\n  <", "\\n  \\u003c");
+    let escaped = escaped
+        .replace(">\\n", "\\u003e\\n")
+        .replace("\\n    <", "\\n    \\u003c");
+    let escaped = escaped.replace("</accessgroup>", "\\u003c/accessgroup\\u003e");
+    assert!(escaped.contains("\\u003caccessgroup"), "{escaped}");
+    std::fs::write(&path, escaped).unwrap();
+    let outcome = run_rule(rule, &dir);
+    let [finding] = &outcome.findings[..] else {
+        panic!("{:#?}", outcome.findings);
+    };
+    let element = text_at(&outcome, finding.primary.location);
+    assert!(
+        element.starts_with(r#"\u003caccessgroup desc=\"S-1-5-32-544\"\u003e"#)
+            && element.ends_with(r"\u003c/accessgroup\u003e"),
+        "{element}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// One GPO setting against many Intune policies is one finding, whatever their number: it
 /// labels and names the first few, counts the rest, and keeps its fingerprint as more come.
 #[test]
