@@ -1614,10 +1614,12 @@ fn gpo_restricted_groups_and_intune_local_groups_disagreeing_are_reported() {
 
 /// Group Policy Preferences' local group items (a GPO backup's Groups.xml) against Intune's
 /// local group changes on hybrid-joined devices (the fixture's README has the table): a
-/// removal Intune undoes, an addition an Intune Replace drops, and an Update deleting every
-/// member against an Intune addition are reported; additions on both sides, a profile for
-/// Entra-joined devices only, a targeted item and a disabled one are not. Each finding points
-/// at the item's members in Groups.xml and names them as the backup's report does.
+/// removal Intune undoes, an addition an Intune Replace drops, an Update deleting every
+/// member against an Intune addition, and an addition with item-level targeting against an
+/// Intune removal (saying so, and pointing at the filters) are reported; additions on both
+/// sides, a profile for Entra-joined devices only, a disabled item and one applied once are
+/// not. Each finding points at the item's members in Groups.xml and names them as the backup's
+/// report does.
 #[test]
 fn gpp_local_group_items_and_intune_local_groups_disagreeing_are_reported() {
     let rule = "local-group-set-by-gpo-and-intune";
@@ -1655,6 +1657,11 @@ fn gpp_local_group_items_and_intune_local_groups_disagreeing_are_reported() {
             r"CONTOSO\Old admins added by Intune and removed again by Group Policy",
         ),
         (
+            r"a Local Users and Groups preference item adds CONTOSO\Lab operators to Power Users here",
+            r#"Intune policy "Local groups - Entra admins and support (OMA-URI)" removes CONTOSO\Lab operators from that group here"#,
+            r"CONTOSO\Lab operators removed by Intune and added again by Group Policy",
+        ),
+        (
             r"a Local Users and Groups preference item sets the members of Remote Desktop Users here",
             r#"Intune policy "Local groups - Entra admins and support (OMA-URI)" adds AzureAD\support@contoso.com to that group here"#,
             r"AzureAD\support@contoso.com added by Intune and removed again by Group Policy",
@@ -1663,6 +1670,26 @@ fn gpp_local_group_items_and_intune_local_groups_disagreeing_are_reported() {
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()));
     expected.sort();
     assert_eq!(found, expected);
+    for finding in &outcome.findings {
+        let targeted = finding.message.contains("Power Users");
+        assert_eq!(
+            finding
+                .message
+                .contains("Local Users and Groups, where the item's item-level targeting matches)"),
+            targeted,
+            "{}",
+            finding.message
+        );
+        let filters = (finding.related.iter())
+            .find(|l| l.message.contains("item-level targeting"))
+            .map(|l| text_at(&outcome, l.location));
+        assert_eq!(filters.is_some(), targeted);
+        if let Some(filters) = filters {
+            assert!(
+                filters.starts_with("<Filters><FilterGroup ") && filters.ends_with("</Filters>")
+            );
+        }
+    }
     let replace = outcome
         .findings
         .iter()
@@ -1687,7 +1714,9 @@ fn gpp_local_groups_in_a_report_agree_with_groups_xml() {
         baselint::ingest::gpo_backup::agreement(&dir, baselint::catalog::Catalog::builtin())
             .unwrap();
     assert!(errors.is_empty(), "{errors:?}");
-    assert_eq!(agreement.matched, 3, "{agreement:?}");
+    // Administrators' additions and removals, Remote Desktop Users' members, Power Users'
+    // additions and targeting.
+    assert_eq!(agreement.matched, 5, "{agreement:?}");
     assert!(
         agreement.differ.is_empty()
             && agreement.only_in_report.is_empty()

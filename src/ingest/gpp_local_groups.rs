@@ -26,12 +26,15 @@
 //! |---|---|
 //! | action `R` (Replace: the group is deleted and created again), or `U` with both "Delete all member users" and "Delete all member groups" | `members`: the `ADD` members are the group's members |
 //! | action `U` (Update) | `add`: its `ADD` members; `remove`: its `REMOVE` members (each when there are some) |
+//! | item-level targeting (`Filters` with a filter) | `targeted`: `true`, at the `Filters` element (beside the item's other settings) |
 //!
-//! Left out: `C` (Create changes nothing on a group that exists) and `D` (Delete); disabled items;
-//! items with item-level targeting (their filters decide on which devices they apply, which
-//! baselint cannot tell); an Update that deletes only the member users or only the member
-//! groups is read as its additions and removals. Keys carry the item's `uid` because items add
-//! up across GPOs: two GPOs adding different members to one group do not override each other.
+//! Left out: `C` (Create changes nothing on a group that exists) and `D` (Delete); disabled
+//! items; items applied once ("Apply once and do not reapply", `FilterRunOnce`), which do not
+//! come back after another channel changes the group. An Update that deletes only the member
+//! users or only the member groups is read as its additions and removals. Which devices an
+//! item's filters match baselint cannot tell, so a targeted item says so (`targeted`) and rules
+//! name its filters. Keys carry the item's `uid` because items add up across GPOs: two GPOs
+//! adding different members to one group do not override each other.
 
 use crate::model::{Setting, Value};
 use crate::source::{SourceId, Span};
@@ -50,6 +53,8 @@ pub enum Relation {
     Add,
     /// The listed members are removed.
     Remove,
+    /// Not a change: the item has item-level targeting.
+    Targeted,
 }
 
 impl Relation {
@@ -58,23 +63,38 @@ impl Relation {
             Relation::Members => "members",
             Relation::Add => "add",
             Relation::Remove => "remove",
+            Relation::Targeted => "targeted",
         }
     }
 }
 
-/// The group (as the key writes it: a SID or a name, in lower case) and relation of a key this
-/// reader writes.
-pub fn parse_key(key: &str) -> Option<(&str, Relation)> {
+/// What a key this reader writes names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ItemKey<'k> {
+    /// The group as the key writes it: a SID or a name, in lower case.
+    pub group: &'k str,
+    /// The item's `uid` in lower case (`#<n>`, its place, when it has none).
+    pub item: &'k str,
+    pub relation: Relation,
+}
+
+/// The parts of a key this reader writes.
+pub fn parse_key(key: &str) -> Option<ItemKey<'_>> {
     let rest = key.strip_prefix(KEY_PREFIX)?;
     let (rest, relation) = rest.rsplit_once('/')?;
-    let (group, _uid) = rest.rsplit_once('/')?;
+    let (group, item) = rest.rsplit_once('/')?;
     let relation = match relation {
         "members" => Relation::Members,
         "add" => Relation::Add,
         "remove" => Relation::Remove,
+        "targeted" => Relation::Targeted,
         _ => return None,
     };
-    (!group.is_empty()).then_some((group, relation))
+    (!group.is_empty() && !item.is_empty()).then_some(ItemKey {
+        group,
+        item,
+        relation,
+    })
 }
 
 /// Settings of every local group item at or below `root` (a report's extension, or a
@@ -97,8 +117,14 @@ fn read_below(
         match properties {
             Some(properties) => {
                 *position += 1;
-                if applies_everywhere(element) {
-                    out.extend(item_settings(element, properties, *position, file));
+                if let Some(targeting) = applies(element, properties) {
+                    let item = Item {
+                        element,
+                        properties,
+                        position: *position,
+                        targeting,
+                    };
+                    out.extend(item.settings(file));
                 }
             }
             None => read_below(element, file, position, out),
@@ -106,69 +132,91 @@ fn read_below(
     }
 }
 
-/// Not disabled, and without item-level targeting.
-fn applies_everywhere(item: &Element) -> bool {
-    let disabled = item.attr("disabled").is_some_and(|a| a.value == "1");
-    let targeted = item
+/// Whether an item applies at every refresh: None when it is disabled or applied once; else
+/// its `Filters` element when it has item-level targeting.
+fn applies<'e>(item: &'e Element, properties: &Element) -> Option<Option<&'e Element>> {
+    let disabled = |e: &Element| e.attr("disabled").is_some_and(|a| a.value.trim() == "1");
+    if disabled(item) || disabled(properties) {
+        return None;
+    }
+    let filters = item
         .child_local("Filters")
-        .is_some_and(|filters| !filters.children.is_empty());
-    !disabled && !targeted
+        .filter(|filters| !filters.children.is_empty());
+    if filters.is_some_and(|f| f.child_local("FilterRunOnce").is_some()) {
+        return None;
+    }
+    Some(filters)
 }
 
-fn item_settings(
-    item: &Element,
-    properties: &Element,
+/// A local group item that applies.
+struct Item<'e> {
+    element: &'e Element,
+    properties: &'e Element,
+    /// Its place among the document's items, from 1.
     position: usize,
-    file: Option<SourceId>,
-) -> Vec<Setting> {
-    let text = |name: &str| properties.attr(name).map_or("", |a| a.value.trim());
-    let Some((group, written)) = group_id(properties) else {
-        return Vec::new();
-    };
-    let uid = item
-        .attr("uid")
-        .map(|a| a.value.trim().to_lowercase())
-        .filter(|uid| !uid.is_empty())
-        .unwrap_or_else(|| format!("#{position}"));
-    let members: Vec<&Element> = properties
-        .child_local("Members")
-        .map(|m| m.children.iter().filter(|c| c.local == "Member").collect())
-        .unwrap_or_default();
-    let with_action = |wanted: &str| -> Vec<&Element> {
-        (members.iter().copied())
-            .filter(|m| {
-                m.attr("action")
-                    .is_some_and(|a| a.value.eq_ignore_ascii_case(wanted))
-            })
-            .collect()
-    };
-    let deletes_all = text("deleteAllUsers") == "1" && text("deleteAllGroups") == "1";
-    let relations = match text("action").to_ascii_uppercase().as_str() {
-        "R" => vec![(Relation::Members, with_action("ADD"))],
-        "U" | "" if deletes_all => vec![(Relation::Members, with_action("ADD"))],
-        "U" | "" => vec![
-            (Relation::Add, with_action("ADD")),
-            (Relation::Remove, with_action("REMOVE")),
-        ],
-        _ => Vec::new(),
-    };
-    let name_span = (properties
-        .attr("groupName")
-        .or_else(|| properties.attr("groupSid")))
-    .map_or(properties.name_span, |a| a.span);
-    relations
-        .into_iter()
-        .filter(|(relation, listed)| *relation == Relation::Members || !listed.is_empty())
-        .map(|(relation, listed)| Setting {
+    /// Its `Filters` element when it has item-level targeting.
+    targeting: Option<&'e Element>,
+}
+
+impl Item<'_> {
+    fn settings(&self, file: Option<SourceId>) -> Vec<Setting> {
+        let properties = self.properties;
+        let text = |name: &str| properties.attr(name).map_or("", |a| a.value.trim());
+        let Some((group, written)) = group_id(properties) else {
+            return Vec::new();
+        };
+        let uid = (self.element.attr("uid"))
+            .map(|a| a.value.trim().to_lowercase())
+            .filter(|uid| !uid.is_empty())
+            .unwrap_or_else(|| format!("#{}", self.position));
+        let members: Vec<&Element> = properties
+            .child_local("Members")
+            .map(|m| m.children.iter().filter(|c| c.local == "Member").collect())
+            .unwrap_or_default();
+        let with_action = |wanted: &str| -> Vec<&Element> {
+            (members.iter().copied())
+                .filter(|m| {
+                    m.attr("action")
+                        .is_some_and(|a| a.value.trim().eq_ignore_ascii_case(wanted))
+                })
+                .collect()
+        };
+        let deletes_all = text("deleteAllUsers") == "1" && text("deleteAllGroups") == "1";
+        let relations = match text("action").to_ascii_uppercase().as_str() {
+            "R" => vec![(Relation::Members, with_action("ADD"))],
+            "U" | "" if deletes_all => vec![(Relation::Members, with_action("ADD"))],
+            "U" | "" => vec![
+                (Relation::Add, with_action("ADD")),
+                (Relation::Remove, with_action("REMOVE")),
+            ],
+            _ => Vec::new(),
+        };
+        let name_span = (properties
+            .attr("groupName")
+            .or_else(|| properties.attr("groupSid")))
+        .map_or(properties.name_span, |a| a.span);
+        let setting = |relation: Relation, value, span| Setting {
             key: format!("{KEY_PREFIX}{group}/{uid}/{}", relation.name()).into(),
             raw_name: written.clone().into(),
-            value: principals(&listed),
+            value,
             value_label: None,
-            span: listed_span(&listed).unwrap_or(properties.span),
+            span,
             name_span,
             file,
-        })
-        .collect()
+        };
+        let mut settings: Vec<Setting> = relations
+            .into_iter()
+            .filter(|(relation, listed)| *relation == Relation::Members || !listed.is_empty())
+            .map(|(relation, listed)| {
+                let span = listed_span(&listed).unwrap_or(properties.span);
+                setting(relation, principals(&listed), span)
+            })
+            .collect();
+        if let Some(filters) = self.targeting.filter(|_| !settings.is_empty()) {
+            settings.push(setting(Relation::Targeted, Value::Bool(true), filters.span));
+        }
+        settings
+    }
 }
 
 /// The group as keys write it (its SID, else its name without " (built-in)", in lower case)
@@ -260,6 +308,12 @@ mod tests {
     </Properties>
     <Filters><FilterGroup bool="AND" not="0" name="CONTOSO\Labs" sid="S-1-5-21-1-2-3-1160" userContext="0" primaryGroup="0" localGroup="0"/></Filters>
   </Group>
+  <Group clsid="{6D4A79E4-529C-4481-ABD0-F5BD7EA93BA7}" name="Hyper-V Administrators (built-in)" uid="{A6}">
+    <Properties action="U" groupSid="S-1-5-32-578" groupName="Hyper-V Administrators (built-in)">
+      <Members><Member name="CONTOSO\Once" action="ADD" sid=""/></Members>
+    </Properties>
+    <Filters><FilterRunOnce hidden="1" not="0" bool="AND" id="{F1}"/></Filters>
+  </Group>
   <Group clsid="{6D4A79E4-529C-4481-ABD0-F5BD7EA93BA7}" name="Event Log Readers" uid="{A5}">
     <Properties action="R" groupName="Event Log Readers"><Members/></Properties>
     <Filters/>
@@ -289,10 +343,20 @@ mod tests {
 
     /// An Update adds its ADD members and removes its REMOVE ones; an Update deleting every
     /// member, or a Replace, sets the group's members (an empty list too); Create, disabled
-    /// and targeted items are left out. Spans cover the members as written.
+    /// and run-once items are left out, and a targeted item says so at its filters. Spans
+    /// cover the members as written.
     #[test]
     fn items_become_member_changes_keyed_by_group_and_item() {
         let settings = read_text(GROUPS_XML);
+        let (targeted, settings): (Vec<Setting>, Vec<Setting>) = settings
+            .into_iter()
+            .partition(|s| s.key.ends_with("/targeted"));
+        let [targeted] = &targeted[..] else {
+            panic!("{targeted:?}");
+        };
+        assert_eq!(&*targeted.key, "gpp_local_group:s-1-5-32-547/{a4}/targeted");
+        assert_eq!(targeted.value, Value::Bool(true));
+        assert!(GROUPS_XML[targeted.span.range()].starts_with("<Filters><FilterGroup "));
         let found: Vec<(&str, Vec<&str>, &str)> = settings
             .iter()
             .map(|s| {
@@ -320,6 +384,11 @@ mod tests {
                     "<Member name=\"CONTOSO\\RDP\" act"
                 ),
                 (
+                    "gpp_local_group:s-1-5-32-547/{a4}/add",
+                    vec!["CONTOSO\\Power"],
+                    "<Member name=\"CONTOSO\\Power\" a"
+                ),
+                (
                     "gpp_local_group:event log readers/{a5}/members",
                     vec![],
                     "<Properties action=\"R\" groupNa"
@@ -336,24 +405,36 @@ mod tests {
         assert_eq!(&*settings[0].raw_name, "Administrators (built-in)");
         for setting in &settings {
             assert_eq!(
-                parse_key(&setting.key).map(|(g, _)| g),
+                parse_key(&setting.key).map(|k| k.group),
                 setting.key[KEY_PREFIX.len()..].split('/').next()
             );
         }
     }
 
     #[test]
-    fn keys_parse_back_into_group_and_relation() {
+    fn keys_parse_back_into_group_item_and_relation() {
+        let key = |group, item, relation| {
+            Some(ItemKey {
+                group,
+                item,
+                relation,
+            })
+        };
         assert_eq!(
             parse_key("gpp_local_group:s-1-5-32-544/{a}/add"),
-            Some(("s-1-5-32-544", Relation::Add))
+            key("s-1-5-32-544", "{a}", Relation::Add)
         );
         assert_eq!(
             parse_key("gpp_local_group:administrators/#2/members"),
-            Some(("administrators", Relation::Members))
+            key("administrators", "#2", Relation::Members)
+        );
+        assert_eq!(
+            parse_key("gpp_local_group:power users/{b}/targeted"),
+            key("power users", "{b}", Relation::Targeted)
         );
         assert_eq!(parse_key("gpp_local_group:s-1-5-32-544/add"), None);
         assert_eq!(parse_key("gpp_local_group:/{a}/add"), None);
+        assert_eq!(parse_key("gpp_local_group:x//add"), None);
         assert_eq!(parse_key("gpp_local_group:x/{a}/memberof"), None);
         assert_eq!(parse_key("group_membership:s-1-5-32-544/members"), None);
     }

@@ -31,6 +31,7 @@ use crate::ingest::gpp_local_groups::{self, Relation};
 use crate::ingest::intune::local_groups::{group_name, group_option, restricted_groups};
 use crate::model::{JoinTypeSet, Setting, Value};
 use crate::scope::{Channel, EffectiveAssignment, channel};
+use foldhash::HashMap;
 
 /// A GPO setting that changes a local group's members: Restricted Groups
 /// (`group_membership:<group>/<relation>`) or a Group Policy Preferences local group item
@@ -40,14 +41,14 @@ pub(super) enum GpoGroupKey<'k> {
     /// Restricted Groups: "Members of this group" (`members`) or "This group is a member of"
     /// (`memberof`).
     Restricted { group: &'k str, memberof: bool },
-    /// A preference item's members, additions or removals.
-    Preference { group: &'k str, relation: Relation },
+    /// A preference item's members, additions or removals, or its item-level targeting.
+    Preference(gpp_local_groups::ItemKey<'k>),
 }
 
 impl GpoGroupKey<'_> {
     pub(super) fn of(key: &str) -> Option<GpoGroupKey<'_>> {
-        if let Some((group, relation)) = gpp_local_groups::parse_key(key) {
-            return Some(GpoGroupKey::Preference { group, relation });
+        if let Some(item) = gpp_local_groups::parse_key(key) {
+            return Some(GpoGroupKey::Preference(item));
         }
         let (group, relation) = key.strip_prefix("group_membership:")?.rsplit_once('/')?;
         let memberof = match relation {
@@ -71,10 +72,30 @@ struct GpoChange<'m> {
     members: Vec<String>,
     /// From a Group Policy Preferences item (else Restricted Groups).
     preference: bool,
+    /// The preference item's item-level targeting (`.../targeted`), when it has some.
+    targeting: Option<&'m Setting>,
+}
+
+/// The preference items with item-level targeting: (GPO, item) and the setting that says so.
+type Targeted<'m> = HashMap<(usize, &'m str), &'m Setting>;
+
+fn targeted_items<'m>(gpo_settings: &Occurrences<'m>) -> Targeted<'m> {
+    (gpo_settings.iter())
+        .filter_map(|&(policy, setting)| match GpoGroupKey::of(&setting.key)? {
+            GpoGroupKey::Preference(item) if item.relation == Relation::Targeted => {
+                Some(((policy, item.item), setting))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// The changes of one local group setting of a GPO that applies.
-fn gpo_changes<'m>(ctx: &Context, (policy, setting): (usize, &'m Setting)) -> Vec<GpoChange<'m>> {
+fn gpo_changes<'m>(
+    ctx: &Context,
+    (policy, setting): (usize, &'m Setting),
+    targeted: &Targeted<'m>,
+) -> Vec<GpoChange<'m>> {
     let gpo = &ctx.model.policies[policy];
     if channel(gpo) != Channel::GroupPolicy || !ctx.scope.setting_applies(gpo, setting) {
         return Vec::new();
@@ -83,22 +104,28 @@ fn gpo_changes<'m>(ctx: &Context, (policy, setting): (usize, &'m Setting)) -> Ve
         return Vec::new();
     };
     let listed = principals(&setting.value).unwrap_or_default();
+    let (preference, targeting) = match &key {
+        GpoGroupKey::Preference(item) => (true, targeted.get(&(policy, item.item)).copied()),
+        GpoGroupKey::Restricted { .. } => (false, None),
+    };
     let change = |group: &str, action, members| GpoChange {
         policy,
         setting,
         group: group_option(group),
         action,
         members,
-        preference: matches!(key, GpoGroupKey::Preference { .. }),
+        preference,
+        targeting,
     };
     match key {
-        GpoGroupKey::Preference { group, relation } => {
-            let action = match relation {
+        GpoGroupKey::Preference(item) => {
+            let action = match item.relation {
                 Relation::Members => Action::Replace,
                 Relation::Add => Action::Add,
                 Relation::Remove => Action::Remove,
+                Relation::Targeted => return Vec::new(),
             };
-            vec![change(group, action, listed)]
+            vec![change(item.group, action, listed)]
         }
         // Not compared when empty: a report does not tell it from "Members" left undefined.
         GpoGroupKey::Restricted {
@@ -142,8 +169,9 @@ pub(super) fn across_channels(
     let both = JoinTypeSet::GROUP_POLICY.intersection(JoinTypeSet::MDM);
     let reach = |policy: usize| possible_reach(&effective[policy]).intersection(both);
     let names = &ctx.principal_names;
+    let targeted = targeted_items(gpo_settings);
     let mut gpo: Vec<GpoChange> = (gpo_settings.iter())
-        .flat_map(|&found| gpo_changes(ctx, found))
+        .flat_map(|&found| gpo_changes(ctx, found, &targeted))
         .filter(|change| !reach(change.policy).is_empty())
         .collect();
     if gpo.is_empty() {
@@ -389,8 +417,12 @@ fn preference_does(change: &GpoChange, group: &str, names: &PrincipalNames) -> (
             format!("removes {members} from {group}"),
         ),
     };
+    let targeting = match change.targeting {
+        Some(_) => ", where the item's item-level targeting matches",
+        None => "",
+    };
     (
-        format!("{does} (Group Policy Preferences, Local Users and Groups)"),
+        format!("{does} (Group Policy Preferences, Local Users and Groups{targeting})"),
         format!("a Local Users and Groups preference item {here} here"),
     )
 }
@@ -441,15 +473,22 @@ fn finding(
         devices.describe(),
         dispute.consequence(),
     );
+    let targeting = g.targeting.map(|filters| Label {
+        location: gpo.value_location(filters),
+        message: "the preference item applies only where its item-level targeting matches"
+            .to_string(),
+    });
     let changed = match &i.element {
         Some(element) => value_part_location(ctx, intune, i.setting, element.clone()),
         None => intune.value_location(i.setting),
     };
     Finding {
-        related: vec![Label {
+        related: std::iter::once(Label {
             location: changed,
             message: format!("Intune policy \"{}\" {does} here", intune.name),
-        }],
+        })
+        .chain(targeting)
+        .collect(),
         policy: Some(policy_ref(gpo)),
         setting: Some(g.setting.key.clone()),
         join_types: devices,
