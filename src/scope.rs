@@ -594,6 +594,22 @@ enum Why {
 }
 
 impl Precedence<'_> {
+    /// Where the two links meet: the OU of the one closer to the computers (as the link names
+    /// it), whose computers both GPOs reach.
+    pub fn shared_ou(&self) -> &str {
+        let (a, b) = self.links;
+        let depth = |link: &GpoLink| {
+            crate::config::canonical_ou(&link.som_path)
+                .matches('/')
+                .count()
+        };
+        if depth(a) >= depth(b) {
+            &a.som_path
+        } else {
+            &b.som_path
+        }
+    }
+
     /// Why the winner wins, or why it is unknown.
     pub fn reason(&self) -> String {
         let (a, b) = self.links;

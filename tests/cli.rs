@@ -221,6 +221,11 @@ fn every_reported_position_points_at_the_offending_bytes() {
             ),
             // The value as the UTF-16 GptTmpl.inf writes it, quoted.
             "cached-logons-disabled-on-hybrid-joined" => assert_eq!(text, "\"0\""),
+            // The preference item's member, in the backup's Groups.xml.
+            "local-group-set-by-restricted-groups-and-preferences" => assert_eq!(
+                text,
+                r#"<Member name="CONTOSO\Helpdesk" action="ADD" sid="S-1-5-21-1004336348-1177238915-682003330-1140"/>"#
+            ),
             // The next page's link the filters export names.
             "export-incomplete" => assert!(
                 text.starts_with(

@@ -1704,6 +1704,69 @@ fn gpp_local_group_items_and_intune_local_groups_disagreeing_are_reported() {
     );
 }
 
+/// Restricted Groups against preference local group items: an addition the list lacks (GPOs
+/// linked on one OU chain), a Replace without the group "This group is a member of" adds, and a
+/// targeted removal of a member the same GPO's list keeps are reported, each at the item's
+/// member and naming where both apply; an addition the list holds, a removal of a member it
+/// lacks, and an item on an OU the Restricted Groups GPO does not reach are not (the clean
+/// fixture).
+#[test]
+fn restricted_groups_and_preference_items_disagreeing_are_reported() {
+    let rule = "local-group-set-by-restricted-groups-and-preferences";
+    let outcome = run_rule(rule, &fixtures().join(rule).join("fires"));
+    let mut found: Vec<(String, String, String)> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let member = text_at(&outcome, f.primary.location);
+            assert!(member.starts_with("<q2:Member name="), "{member}");
+            let (head, consequence) = f.message.rsplit_once(": ").unwrap();
+            let place = if head.contains("wherever the GPO applies") {
+                "the same GPO".to_string()
+            } else {
+                let (_, ou) = head.split_once("on the computers of OU ").unwrap();
+                ou.split(',').next().unwrap().to_string()
+            };
+            (f.primary.message.clone(), place, consequence.to_string())
+        })
+        .collect();
+    found.sort();
+    let mut expected = [
+        (
+            r"the preference item adds CONTOSO\Service desk to Administrators here",
+            "contoso.com/Computers/Hybrid",
+            r"CONTOSO\Service desk added by the preference item and removed again by Restricted Groups",
+        ),
+        (
+            r"the preference item removes CONTOSO\Kiosk operators from Power Users here",
+            "the same GPO",
+            r"CONTOSO\Kiosk operators removed by the preference item and added again by Restricted Groups",
+        ),
+        (
+            r#"the preference item sets the members of Remote Desktop Users to ["CONTOSO\\Field engineers"] here"#,
+            "contoso.com/Computers/Hybrid",
+            r"CONTOSO\Helpdesk removed by the preference item and added again by Restricted Groups",
+        ),
+    ]
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()));
+    expected.sort();
+    assert_eq!(found, expected);
+    // The targeted removal says so and points at its filters.
+    let targeted = (outcome.findings.iter())
+        .find(|f| f.message.contains("Kiosk operators"))
+        .unwrap();
+    assert!(
+        targeted
+            .message
+            .contains("where the item's item-level targeting matches")
+    );
+    let filters = text_at(&outcome, targeted.related[1].location);
+    assert!(
+        filters.starts_with("<q2:Filters><q2:FilterComputer "),
+        "{filters}"
+    );
+}
+
 /// The backup's gpreport.xml reports the same preference items as its Groups.xml: the same
 /// keys and members, so a report read alone is linted alike.
 #[test]

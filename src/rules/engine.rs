@@ -191,6 +191,10 @@ fn run_rule(
             ];
             super::local_group_channels::across_channels(rule, ctx, effective, found, findings)
         }
+        Check::LocalGroupWithinGroupPolicy => {
+            let gpo_settings = found.get(Lookup::GpoLocalGroups);
+            super::local_group_gpos::within_group_policy(rule, ctx, gpo_settings, findings)
+        }
         Check::BaselineDeviation => {
             super::controls::deviation(rule, ctx, effective, ctx.missing_controls, findings)
         }
@@ -254,6 +258,7 @@ impl<'r, 'm> Found<'r, 'm> {
                     Lookup::LocalGroupItems,
                     Lookup::RestrictedGroups,
                 ],
+                Check::LocalGroupWithinGroupPolicy => &[Lookup::GpoLocalGroups],
                 _ => &[],
             };
             for lookup in wanted {

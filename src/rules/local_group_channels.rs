@@ -63,23 +63,23 @@ impl GpoGroupKey<'_> {
 /// What a GPO does to one local group's members: Restricted Groups' "Members of this group"
 /// replaces them (`Replace`), "This group is a member of" adds the restricted group to it
 /// (`Add`); a preference item replaces them, adds or removes some.
-struct GpoChange<'m> {
-    policy: usize,
-    setting: &'m Setting,
+pub(super) struct GpoChange<'m> {
+    pub(super) policy: usize,
+    pub(super) setting: &'m Setting,
     /// The group as local group items name it (`administrators` for `S-1-5-32-544`).
-    group: String,
-    action: Action,
-    members: Vec<String>,
+    pub(super) group: String,
+    pub(super) action: Action,
+    pub(super) members: Vec<String>,
     /// From a Group Policy Preferences item (else Restricted Groups).
-    preference: bool,
+    pub(super) preference: bool,
     /// The preference item's item-level targeting (`.../targeted`), when it has some.
-    targeting: Option<&'m Setting>,
+    pub(super) targeting: Option<&'m Setting>,
 }
 
 /// The preference items with item-level targeting: (GPO, item) and the setting that says so.
-type Targeted<'m> = HashMap<(usize, &'m str), &'m Setting>;
+pub(super) type Targeted<'m> = HashMap<(usize, &'m str), &'m Setting>;
 
-fn targeted_items<'m>(gpo_settings: &Occurrences<'m>) -> Targeted<'m> {
+pub(super) fn targeted_items<'m>(gpo_settings: &Occurrences<'m>) -> Targeted<'m> {
     (gpo_settings.iter())
         .filter_map(|&(policy, setting)| match GpoGroupKey::of(&setting.key)? {
             GpoGroupKey::Preference(item) if item.relation == Relation::Targeted => {
@@ -91,7 +91,7 @@ fn targeted_items<'m>(gpo_settings: &Occurrences<'m>) -> Targeted<'m> {
 }
 
 /// The changes of one local group setting of a GPO that applies.
-fn gpo_changes<'m>(
+pub(super) fn gpo_changes<'m>(
     ctx: &Context,
     (policy, setting): (usize, &'m Setting),
     targeted: &Targeted<'m>,
@@ -275,17 +275,28 @@ fn reaching(
 }
 
 /// The members the two channels keep changing.
-struct Dispute {
-    /// Members Intune adds that the GPO's list lacks (Group Policy removes them again).
+pub(super) struct Dispute {
+    /// Members the other side adds that the list's side lacks (the list's side removes them
+    /// again).
     added: Vec<String>,
-    /// Members of the GPO's list that Intune removes (Group Policy adds them again).
+    /// Members of the list's side that the other side removes (the list's side adds them
+    /// again).
     removed: Vec<String>,
 }
 
 impl Dispute {
     fn of(gpo: &GpoChange, intune: &IntuneChange) -> Dispute {
-        let (g, i) = (&gpo.members, &intune.members);
-        let (added, removed) = match (gpo.action, intune.action) {
+        Dispute::between((gpo.action, &gpo.members), (intune.action, &intune.members))
+    }
+
+    /// What two changes of one group undo of each other: `list`'s (a Group Policy change,
+    /// Restricted Groups' where two GPOs meet) and `other`'s (the later, which `list` undoes
+    /// in turn).
+    pub(super) fn between(
+        (list_action, g): (Action, &[String]),
+        (other_action, i): (Action, &[String]),
+    ) -> Dispute {
+        let (added, removed) = match (list_action, other_action) {
             (Action::Replace, Action::Replace) => {
                 (certainly_outside(i, g), certainly_outside(g, i))
             }
@@ -305,7 +316,7 @@ impl Dispute {
     }
 
     /// The members as messages name them.
-    fn named(self, names: &PrincipalNames) -> Dispute {
+    pub(super) fn named(self, names: &PrincipalNames) -> Dispute {
         let named = |members: Vec<String>| members.iter().map(|m| names.display(m)).collect();
         Dispute {
             added: named(self.added),
@@ -313,22 +324,23 @@ impl Dispute {
         }
     }
 
-    fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty()
     }
 
-    /// What happens on the devices, as the message ends.
-    fn consequence(&self) -> String {
+    /// What happens on the devices, as the message ends, the sides named (`Intune`, `Group
+    /// Policy`).
+    pub(super) fn consequence(&self, other: &str, list: &str) -> String {
         let mut parts = Vec::new();
         if !self.added.is_empty() {
             parts.push(format!(
-                "{} added by Intune and removed again by Group Policy",
+                "{} added by {other} and removed again by {list}",
                 self.added.join(", ")
             ));
         }
         if !self.removed.is_empty() {
             parts.push(format!(
-                "{} removed by Intune and added again by Group Policy",
+                "{} removed by {other} and added again by {list}",
                 self.removed.join(", ")
             ));
         }
@@ -354,7 +366,7 @@ fn certainly_inside(list: &[String], other: &[String]) -> Vec<String> {
 }
 
 /// Members as findings quote a list (`["A", "B"]`), by name where a GPO report gives one.
-fn quoted(members: &[String], names: &PrincipalNames) -> String {
+pub(super) fn quoted(members: &[String], names: &PrincipalNames) -> String {
     let quoted: Vec<String> = members
         .iter()
         .map(|m| format!("{:?}", names.display(m)))
@@ -363,13 +375,17 @@ fn quoted(members: &[String], names: &PrincipalNames) -> String {
 }
 
 /// Members as a message lists them (`A, B`), by name where a GPO report gives one.
-fn listed(members: &[String], names: &PrincipalNames) -> String {
+pub(super) fn listed(members: &[String], names: &PrincipalNames) -> String {
     let named: Vec<String> = members.iter().map(|m| names.display(m)).collect();
     named.join(", ")
 }
 
 /// What the GPO does to the group, as the message says it, and as its label does.
-fn gpo_does(change: &GpoChange, group: &str, names: &PrincipalNames) -> (String, String) {
+pub(super) fn gpo_does(
+    change: &GpoChange,
+    group: &str,
+    names: &PrincipalNames,
+) -> (String, String) {
     if change.preference {
         return preference_does(change, group, names);
     }
@@ -471,7 +487,7 @@ fn finding(
         intune.name,
         intune_feature(i),
         devices.describe(),
-        dispute.consequence(),
+        dispute.consequence("Intune", "Group Policy"),
     );
     let targeting = g.targeting.map(|filters| Label {
         location: gpo.value_location(filters),

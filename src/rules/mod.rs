@@ -6,6 +6,7 @@ pub mod controls;
 pub mod engine;
 mod exports;
 mod local_group_channels;
+mod local_group_gpos;
 mod local_groups;
 pub mod principals;
 mod schema;
@@ -172,9 +173,13 @@ pub enum Check {
     /// Restricted Groups and local user group membership (two CSPs Windows does not support
     /// together) on devices both reach.
     RestrictedGroupsBesideLocalGroups,
-    /// A GPO's Restricted Groups and an Intune policy's local user group membership disagree
-    /// on one local group's members on devices both channels may reach.
+    /// A GPO's Restricted Groups or preference local group items and an Intune policy's local
+    /// user group membership disagree on one local group's members on devices both channels
+    /// may reach.
     LocalGroupAcrossChannels,
+    /// A GPO's Restricted Groups and a preference local group item (the same GPO's, or one
+    /// reaching the same computers) disagree on one local group's members.
+    LocalGroupWithinGroupPolicy,
     /// Exceptions in this state (expired, expiring, unused, incomplete).
     ExceptionStatus(crate::exceptions::Status),
     /// An export that holds only part of what Graph has: a list response saved without its
@@ -404,7 +409,8 @@ pub fn describe_check(check: &Check) -> String {
         ),
         Check::LocalGroupReplaced => "Fires when an item of an Intune policy's local user group membership (LocalUsersAndGroups) updates a local group, adding members that another item's Replace of that group does not list or removing members it lists, and both items certainly reach the same devices (or are in one policy): the Replace wins, so the Update's change never applies.".to_string(),
         Check::RestrictedGroupsBesideLocalGroups => "Fires when an Intune policy that sets Restricted Groups (RestrictedGroups/ConfigureGroupMembership) and one that configures local user group membership (LocalUsersAndGroups) certainly reach the same devices, or are one policy: once per pair of policies, at the Restricted Groups value.".to_string(),
-        Check::LocalGroupAcrossChannels => "Fires when a GPO's Restricted Groups set a local group's members (\"Members of this group\", a list that is not empty) or add a group to it (\"This group is a member of\"), and an Intune policy replaces that group's members with another list (an item of its local user group membership, LocalUsersAndGroups, or its Restricted Groups, RestrictedGroups/ConfigureGroupMembership), adds members the GPO's list lacks or removes members it holds or adds (an item's Update), and both may reach hybrid-joined devices: once per GPO entry and Intune item, at the GPO's entry. Principals compare by SID where a GPO report of the run names them; a name and a SID that may still be one account are not counted as a disagreement.".to_string(),
+        Check::LocalGroupAcrossChannels => "Fires when a GPO's Restricted Groups set a local group's members (\"Members of this group\", a list that is not empty) or add a group to it (\"This group is a member of\"), or a Group Policy Preferences local group item replaces, adds or removes members, and an Intune policy replaces that group's members with another list (an item of its local user group membership, LocalUsersAndGroups, or its Restricted Groups, RestrictedGroups/ConfigureGroupMembership), adds members the GPO keeps out or removes members it keeps in, and both may reach hybrid-joined devices: once per GPO entry and Intune item, at the GPO's entry. A preference item with item-level targeting is compared and said to apply only where its filters match; items applied once, disabled, Create and Delete items are not. Principals compare by SID where a GPO report of the run names them; a name and a SID that may still be one account are not counted as a disagreement.".to_string(),
+        Check::LocalGroupWithinGroupPolicy => "Fires when a GPO's Restricted Groups set a local group's members or add a group to it, and a Group Policy Preferences local group item, in the same GPO or in one whose links meet its links on one OU chain (inheritance blocking and enforced links as Group Policy applies them), adds members the list lacks, removes members it keeps, or replaces them with another list: once per Restricted Groups entry and preference item, at the item's members. Principals compare by SID where a GPO report of the run names them.".to_string(),
         Check::Overridden => "Fires when two GPOs linked on one OU chain set one setting to different values: the value of the GPO with lower precedence never applies where both reach.".to_string(),
         Check::IncompleteExport => "Fires for every Graph list response (`{\"value\": [...]}`) that names a next page in `@odata.nextLink`, at that link, for every Settings Catalog policy whose `settingCount` is more than the settings its export holds, at that count, for every policy whose expanded assignments (or another collection of its own) name a next page in `assignments@odata.nextLink`, at that link, and for every custom OMA-URI value Graph encrypted (`isEncrypted`), at the masked value.".to_string(),
     }

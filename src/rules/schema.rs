@@ -51,6 +51,7 @@ enum RawCheck {
     LocalGroupReplaced(RawEmpty),
     RestrictedGroupsBesideLocalGroups(RawEmpty),
     LocalGroupAcrossChannels(RawEmpty),
+    LocalGroupWithinGroupPolicy(RawEmpty),
     ExceptionStatus(RawExceptionStatus),
     IncompleteExport(RawEmpty),
 }
@@ -242,6 +243,9 @@ fn validate_check(
             Some(Check::RestrictedGroupsBesideLocalGroups)
         }
         RawCheck::LocalGroupAcrossChannels(RawEmpty {}) => Some(Check::LocalGroupAcrossChannels),
+        RawCheck::LocalGroupWithinGroupPolicy(RawEmpty {}) => {
+            Some(Check::LocalGroupWithinGroupPolicy)
+        }
         RawCheck::IncompleteExport(RawEmpty {}) => Some(Check::IncompleteExport),
         RawCheck::ExceptionStatus(raw) => {
             match crate::exceptions::Status::parse(raw.status.get_ref()) {

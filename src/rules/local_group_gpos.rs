@@ -1,0 +1,155 @@
+//! `[check.local_group_within_group_policy]`: a GPO's Restricted Groups and a Group Policy
+//! Preferences local group item (in the same GPO, or in another one that reaches the same
+//! computers) that disagree on a local group's members.
+//!
+//! Both are Group Policy, but two client-side extensions that know nothing of each other:
+//! Restricted Groups is applied by the security settings extension whenever the security policy
+//! is processed (when a GPO changes, and every 16 hours even when none does), and the preference
+//! item at every Group Policy refresh. So a member the preference item adds that Restricted
+//! Groups' "Members of this group" lacks is removed at the next security refresh and added back
+//! at the next refresh after it; a member Restricted Groups keeps and the item removes comes and
+//! goes the same way. The disagreement is found as between a GPO and Intune
+//! ([`super::local_group_channels`]), with Restricted Groups as the side that keeps its list.
+
+use super::Rule;
+use super::engine::{Context, Occurrences, policy_ref};
+use super::local_group_channels::{
+    Dispute, GpoChange, gpo_changes, gpo_does, quoted, targeted_items,
+};
+use super::local_groups::Action;
+use super::principals::PrincipalNames;
+use crate::finding::{Finding, Label, fingerprint};
+use crate::ingest::intune::local_groups::group_name;
+use crate::scope::{Channel, GpoLinks, channel};
+
+pub(super) fn within_group_policy(
+    rule: &Rule,
+    ctx: &Context,
+    gpo_settings: &Occurrences,
+    findings: &mut Vec<Finding>,
+) {
+    let targeted = targeted_items(gpo_settings);
+    let names = &ctx.principal_names;
+    let (mut preferences, mut restricted): (Vec<GpoChange>, Vec<GpoChange>) = (gpo_settings.iter())
+        .filter(|(policy, _)| channel(&ctx.model.policies[*policy]) == Channel::GroupPolicy)
+        .flat_map(|&found| gpo_changes(ctx, found, &targeted))
+        .partition(|change| change.preference);
+    if preferences.is_empty() || restricted.is_empty() {
+        return;
+    }
+    // Names the GPO reports give SIDs for compare as those SIDs.
+    for change in preferences.iter_mut().chain(restricted.iter_mut()) {
+        for member in change.members.iter_mut() {
+            *member = names.resolve(member);
+        }
+    }
+    let inventory = ctx.scope.inventory();
+    for item in &preferences {
+        for list in restricted.iter().filter(|r| r.group == item.group) {
+            let Some(meeting) = where_both_apply(ctx, list.policy, item.policy, inventory) else {
+                continue;
+            };
+            let dispute =
+                Dispute::between((list.action, &list.members), (item.action, &item.members))
+                    .named(names);
+            if !dispute.is_empty() {
+                findings.push(finding(rule, ctx, (list, item), &dispute, &meeting));
+            }
+        }
+    }
+}
+
+/// Where two GPOs both apply: in one GPO everywhere it applies (None for the OU), else on the
+/// OU where their links meet on one chain (None when they meet nowhere).
+fn where_both_apply(
+    ctx: &Context,
+    a: usize,
+    b: usize,
+    inventory: &crate::config::Inventory,
+) -> Option<Option<String>> {
+    if a == b {
+        return Some(None);
+    }
+    let policies = &ctx.model.policies;
+    let (links_a, links_b) = (GpoLinks::of(&policies[a]), GpoLinks::of(&policies[b]));
+    let meeting = links_a.precedence(&links_b, inventory)?;
+    Some(Some(meeting.shared_ou().to_string()))
+}
+
+/// What the preference item does to the group, as the finding's label says it.
+fn item_label(item: &GpoChange, group: &str, names: &PrincipalNames) -> String {
+    let members = super::local_group_channels::listed(&item.members, names);
+    let does = match item.action {
+        Action::Replace if item.members.is_empty() => format!("removes every member of {group}"),
+        Action::Replace => format!(
+            "sets the members of {group} to {}",
+            quoted(&item.members, names)
+        ),
+        Action::Add => format!("adds {members} to {group}"),
+        Action::Remove => format!("removes {members} from {group}"),
+    };
+    format!("the preference item {does} here")
+}
+
+fn finding(
+    rule: &Rule,
+    ctx: &Context,
+    (list, item): (&GpoChange, &GpoChange),
+    dispute: &Dispute,
+    meeting: &Option<String>,
+) -> Finding {
+    let names = &ctx.principal_names;
+    let policies = &ctx.model.policies;
+    let (restricting, preferring) = (&policies[list.policy], &policies[item.policy]);
+    let group = group_name(&list.group);
+    let (list_does, list_label) = gpo_does(list, &group, names);
+    let (item_does, _) = gpo_does(item, &group, names);
+    let (who, where_) = match meeting {
+        None => (
+            "and also".to_string(),
+            "wherever the GPO applies".to_string(),
+        ),
+        Some(ou) => (
+            format!("and GPO \"{}\"", preferring.name),
+            format!("on the computers of OU {ou}, where both apply"),
+        ),
+    };
+    let message = format!(
+        "GPO \"{}\" {list_does}, {who} {item_does}; {where_}, Restricted Groups applies its \
+         entry whenever the security policy is processed and the preference item its change at \
+         every refresh: {}",
+        restricting.name,
+        dispute.consequence("the preference item", "Restricted Groups"),
+    );
+    let related = std::iter::once(Label {
+        location: restricting.value_location(list.setting),
+        message: list_label,
+    })
+    .chain(item.targeting.map(|filters| Label {
+        location: preferring.value_location(filters),
+        message:
+            "the preference item applies only where its item-level targeting matches".to_string(),
+    }))
+    .collect();
+    Finding {
+        related,
+        policy: Some(policy_ref(preferring)),
+        setting: Some(item.setting.key.clone()),
+        ..Finding::new(
+            rule,
+            message,
+            Label {
+                location: preferring.value_location(item.setting),
+                message: item_label(item, &group, names),
+            },
+            fingerprint(&[
+                &rule.id,
+                restricting.identity(),
+                preferring.identity(),
+                &list.setting.key,
+                &item.setting.key,
+                &list.group,
+            ]),
+        )
+    }
+}
