@@ -1733,17 +1733,17 @@ fn restricted_groups_and_preference_items_disagreeing_are_reported() {
     found.sort();
     let mut expected = [
         (
-            r"the preference item adds CONTOSO\Service desk to Administrators here",
+            r"a Local Users and Groups preference item adds CONTOSO\Service desk to Administrators here",
             "contoso.com/Computers/Hybrid",
             r"CONTOSO\Service desk added by the preference item and removed again by Restricted Groups",
         ),
         (
-            r"the preference item removes CONTOSO\Kiosk operators from Power Users here",
+            r"a Local Users and Groups preference item removes CONTOSO\Kiosk operators from Power Users here",
             "the same GPO",
             r"CONTOSO\Kiosk operators removed by the preference item and added again by Restricted Groups",
         ),
         (
-            r#"the preference item sets the members of Remote Desktop Users to ["CONTOSO\\Field engineers"] here"#,
+            r"a Local Users and Groups preference item sets the members of Remote Desktop Users here",
             "contoso.com/Computers/Hybrid",
             r"CONTOSO\Helpdesk removed by the preference item and added again by Restricted Groups",
         ),

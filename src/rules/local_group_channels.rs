@@ -366,7 +366,7 @@ fn certainly_inside(list: &[String], other: &[String]) -> Vec<String> {
 }
 
 /// Members as findings quote a list (`["A", "B"]`), by name where a GPO report gives one.
-pub(super) fn quoted(members: &[String], names: &PrincipalNames) -> String {
+fn quoted(members: &[String], names: &PrincipalNames) -> String {
     let quoted: Vec<String> = members
         .iter()
         .map(|m| format!("{:?}", names.display(m)))
@@ -375,7 +375,7 @@ pub(super) fn quoted(members: &[String], names: &PrincipalNames) -> String {
 }
 
 /// Members as a message lists them (`A, B`), by name where a GPO report gives one.
-pub(super) fn listed(members: &[String], names: &PrincipalNames) -> String {
+fn listed(members: &[String], names: &PrincipalNames) -> String {
     let named: Vec<String> = members.iter().map(|m| names.display(m)).collect();
     named.join(", ")
 }

@@ -13,11 +13,7 @@
 
 use super::Rule;
 use super::engine::{Context, Occurrences, policy_ref};
-use super::local_group_channels::{
-    Dispute, GpoChange, gpo_changes, gpo_does, quoted, targeted_items,
-};
-use super::local_groups::Action;
-use super::principals::PrincipalNames;
+use super::local_group_channels::{Dispute, GpoChange, gpo_changes, gpo_does, targeted_items};
 use crate::finding::{Finding, Label, fingerprint};
 use crate::ingest::intune::local_groups::group_name;
 use crate::scope::{Channel, GpoLinks, channel};
@@ -76,21 +72,6 @@ fn where_both_apply(
     Some(Some(meeting.shared_ou().to_string()))
 }
 
-/// What the preference item does to the group, as the finding's label says it.
-fn item_label(item: &GpoChange, group: &str, names: &PrincipalNames) -> String {
-    let members = super::local_group_channels::listed(&item.members, names);
-    let does = match item.action {
-        Action::Replace if item.members.is_empty() => format!("removes every member of {group}"),
-        Action::Replace => format!(
-            "sets the members of {group} to {}",
-            quoted(&item.members, names)
-        ),
-        Action::Add => format!("adds {members} to {group}"),
-        Action::Remove => format!("removes {members} from {group}"),
-    };
-    format!("the preference item {does} here")
-}
-
 fn finding(
     rule: &Rule,
     ctx: &Context,
@@ -103,7 +84,7 @@ fn finding(
     let (restricting, preferring) = (&policies[list.policy], &policies[item.policy]);
     let group = group_name(&list.group);
     let (list_does, list_label) = gpo_does(list, &group, names);
-    let (item_does, _) = gpo_does(item, &group, names);
+    let (item_does, item_label) = gpo_does(item, &group, names);
     let (who, where_) = match meeting {
         None => (
             "and also".to_string(),
@@ -140,7 +121,7 @@ fn finding(
             message,
             Label {
                 location: preferring.value_location(item.setting),
-                message: item_label(item, &group, names),
+                message: item_label,
             },
             fingerprint(&[
                 &rule.id,
