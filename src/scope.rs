@@ -551,6 +551,11 @@ impl<'p> GpoLinks<'p> {
         GpoLinks { links }
     }
 
+    /// No enabled link: the GPO applies nowhere (when its links were exported).
+    pub fn is_empty(&self) -> bool {
+        self.links.is_empty()
+    }
+
     /// Which of two GPOs wins where their links meet on one OU chain (the first pair of links
     /// that meets): an enforced link beats a plain one (the higher enforced link if both are),
     /// otherwise the link closer to the computers wins, and on the same OU the link order

@@ -1708,8 +1708,8 @@ fn gpp_local_group_items_and_intune_local_groups_disagreeing_are_reported() {
 /// linked on one OU chain), a Replace without the group "This group is a member of" adds, and a
 /// targeted removal of a member the same GPO's list keeps are reported, each at the item's
 /// member and naming where both apply; an addition the list holds, a removal of a member it
-/// lacks, and an item on an OU the Restricted Groups GPO does not reach are not (the clean
-/// fixture).
+/// lacks, an item on an OU the Restricted Groups GPO does not reach, and a GPO linked nowhere
+/// are not (the clean fixture).
 #[test]
 fn restricted_groups_and_preference_items_disagreeing_are_reported() {
     let rule = "local-group-set-by-restricted-groups-and-preferences";

@@ -55,18 +55,20 @@ pub(super) fn within_group_policy(
     }
 }
 
-/// Where two GPOs both apply: in one GPO everywhere it applies (None for the OU), else on the
-/// OU where their links meet on one chain (None when they meet nowhere).
+/// Where two GPOs both apply: in one GPO everywhere it applies (None for the OU; a GPO whose
+/// links were exported and are all disabled or none applies nowhere), else on the OU where
+/// their links meet on one chain (None when they meet nowhere).
 fn where_both_apply(
     ctx: &Context,
     a: usize,
     b: usize,
     inventory: &crate::config::Inventory,
 ) -> Option<Option<String>> {
-    if a == b {
-        return Some(None);
-    }
     let policies = &ctx.model.policies;
+    if a == b {
+        let unlinked = policies[a].assignments_exported && GpoLinks::of(&policies[a]).is_empty();
+        return (!unlinked).then_some(None);
+    }
     let (links_a, links_b) = (GpoLinks::of(&policies[a]), GpoLinks::of(&policies[b]));
     let meeting = links_a.precedence(&links_b, inventory)?;
     Some(Some(meeting.shared_ou().to_string()))
