@@ -226,6 +226,10 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 text,
                 r#"<Member name="CONTOSO\Helpdesk" action="ADD" sid="S-1-5-21-1004336348-1177238915-682003330-1140"/>"#
             ),
+            // The stored password's encrypted bytes, in the UTF-16 report.
+            "gpp-password-stored" => {
+                assert_eq!(text, "Qm8Wn3Zx5Cv1Bk7Lp2Hs9Df4Gj6Ta0Ye3Ru8Io5Pw1")
+            }
             // The next page's link the filters export names.
             "export-incomplete" => assert!(
                 text.starts_with(

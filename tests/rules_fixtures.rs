@@ -1767,6 +1767,34 @@ fn restricted_groups_and_preference_items_disagreeing_are_reported() {
     );
 }
 
+/// A password stored in a preference item is reported wherever the GPO is (an unlinked GPO's
+/// mapped drive too: SYSVOL is readable whatever the links), naming the item, at the encrypted
+/// bytes; an item whose `cpassword` is empty stores none (the clean fixture).
+#[test]
+fn stored_preference_passwords_are_reported_linked_or_not() {
+    let rule = "gpp-password-stored";
+    let outcome = run_rule(rule, &fixtures().join(rule).join("fires"));
+    let mut found: Vec<(String, String)> = outcome
+        .findings
+        .iter()
+        .map(|f| (f.message.clone(), text_at(&outcome, f.primary.location)))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                r#"GPO "Old - Scan drive (unlinked)" stores the password of mapped drive "S:" in a Group Policy Preferences item: every domain user can read it in SYSVOL and decrypt it"#.to_string(),
+                "Vb7Qw2Er9Ty4Ui1Op6As3Df8Gh5Jk0Lz2Xc7Vb4Nm9".to_string()
+            ),
+            (
+                r#"GPO "Workstations - Local Administrator (2013)" stores the password of local user "Administrator" in a Group Policy Preferences item: every domain user can read it in SYSVOL and decrypt it"#.to_string(),
+                "kH2m9Xq0PZ1rT6sV3wYc8nB5dF7gJ4aL0eQ2uI9oR1s".to_string()
+            ),
+        ]
+    );
+}
+
 /// The backup's gpreport.xml reports the same preference items as its Groups.xml: the same
 /// keys and members, so a report read alone is linted alike.
 #[test]

@@ -24,7 +24,9 @@
 //! * settings the report shows for extensions whose data is not in those files (Group Policy
 //!   Preferences other than Registry and the computer's local groups, wireless and wired network policies kept in AD, scripts...:
 //!   `gpo:<half>/<extension>/...` keys other than those of [`RAW_COVERED`]) are kept from the
-//!   report (their spans point into `gpreport.xml`), so nothing the report shows is dropped.
+//!   report (their spans point into `gpreport.xml`), so nothing the report shows is dropped;
+//!   so are the passwords preference items store ([`super::gpp_passwords`]), whose files
+//!   other than Groups.xml and Registry.xml are not read.
 //!
 //! [`agreement`] compares the settings `gpreport.xml` reports with those read from the raw files.
 
@@ -73,6 +75,11 @@ pub fn read_backup(dir: &Path, model: &mut Model, catalog: &Catalog) {
 
 /// True for a report setting whose data a backup's raw files do not hold.
 fn report_only(key: &str) -> bool {
+    // Passwords stored in preference items are read from the report only (the raw files of
+    // most preference extensions are not read).
+    if key == crate::ingest::gpp_passwords::KEY {
+        return true;
+    }
     let Some(rest) = key
         .strip_prefix("gpo:computer/")
         .or_else(|| key.strip_prefix("gpo:user/"))
@@ -571,6 +578,7 @@ fn comparable(setting: &Setting) -> bool {
     let registry = key.starts_with("hk");
     !(key.starts_with("admx:")
         || key.starts_with("gpo:")
+        || key == crate::ingest::gpp_passwords::KEY
         || (setting.raw_name.starts_with("admx:") && !registry))
 }
 

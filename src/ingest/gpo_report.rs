@@ -323,6 +323,8 @@ impl<'a> Reader<'a> {
             let Some(extension) = data.child(ns, "Extension") else {
                 continue;
             };
+            // Passwords stored in preference items, whatever the extension (MS14-025).
+            super::gpp_passwords::read(extension, None, out);
             let type_ns = extension
                 .xsi_type
                 .as_ref()

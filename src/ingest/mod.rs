@@ -10,6 +10,7 @@ pub mod gitignore;
 pub mod gpo_backup;
 pub mod gpo_report;
 pub mod gpp_local_groups;
+pub mod gpp_passwords;
 pub mod intune;
 pub mod json;
 pub mod membership_rule;

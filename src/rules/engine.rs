@@ -195,6 +195,10 @@ fn run_rule(
             let gpo_settings = found.get(Lookup::GpoLocalGroups);
             super::local_group_gpos::within_group_policy(rule, ctx, gpo_settings, findings)
         }
+        Check::StoredPassword => {
+            let stored = found.get(Lookup::Key(crate::ingest::gpp_passwords::KEY));
+            stored_passwords(rule, ctx, stored, findings)
+        }
         Check::BaselineDeviation => {
             super::controls::deviation(rule, ctx, effective, ctx.missing_controls, findings)
         }
@@ -259,6 +263,7 @@ impl<'r, 'm> Found<'r, 'm> {
                     Lookup::RestrictedGroups,
                 ],
                 Check::LocalGroupWithinGroupPolicy => &[Lookup::GpoLocalGroups],
+                Check::StoredPassword => &[Lookup::Key(crate::ingest::gpp_passwords::KEY)],
                 _ => &[],
             };
             for lookup in wanted {
@@ -608,6 +613,34 @@ fn forbid_finding(
                 &target_identity(&ea.assignment.target),
             ]),
         )
+    }
+}
+
+/// `[check.stored_password]`: every password a GPO stores in a preference item, linked or not
+/// (SYSVOL is readable by every domain user, whatever the GPO's links and filtering).
+fn stored_passwords(rule: &Rule, ctx: &Context, stored: &Occurrences, findings: &mut Vec<Finding>) {
+    for &(index, setting) in stored {
+        let policy = &ctx.model.policies[index];
+        let Value::Str(item) = &setting.value else {
+            continue;
+        };
+        findings.push(Finding {
+            policy: Some(policy_ref(policy)),
+            setting: Some(setting.key.clone()),
+            ..Finding::new(
+                rule,
+                format!(
+                    "GPO \"{}\" stores the password of {item} in a Group Policy Preferences \
+                     item: every domain user can read it in SYSVOL and decrypt it",
+                    policy.name
+                ),
+                Label {
+                    location: policy.value_location(setting),
+                    message: "the password, encrypted with a key Microsoft published".to_string(),
+                },
+                fingerprint(&[&rule.id, policy.identity(), &setting.key, item]),
+            )
+        });
     }
 }
 

@@ -52,6 +52,7 @@ enum RawCheck {
     RestrictedGroupsBesideLocalGroups(RawEmpty),
     LocalGroupAcrossChannels(RawEmpty),
     LocalGroupWithinGroupPolicy(RawEmpty),
+    StoredPassword(RawEmpty),
     ExceptionStatus(RawExceptionStatus),
     IncompleteExport(RawEmpty),
 }
@@ -246,6 +247,7 @@ fn validate_check(
         RawCheck::LocalGroupWithinGroupPolicy(RawEmpty {}) => {
             Some(Check::LocalGroupWithinGroupPolicy)
         }
+        RawCheck::StoredPassword(RawEmpty {}) => Some(Check::StoredPassword),
         RawCheck::IncompleteExport(RawEmpty {}) => Some(Check::IncompleteExport),
         RawCheck::ExceptionStatus(raw) => {
             match crate::exceptions::Status::parse(raw.status.get_ref()) {

@@ -1,0 +1,126 @@
+//! Passwords stored in Group Policy Preferences items (MS14-025): a `cpassword` attribute on a
+//! local user, a scheduled task, a service, a mapped drive, a data source or a printer item,
+//! wherever a GPO report or a preferences file holds one.
+//!
+//! The attribute is the password encrypted with an AES key Microsoft published, so anyone who
+//! can read SYSVOL (every domain user) can read the password. Each one becomes a setting keyed
+//! [`KEY`] at the attribute's value, its value naming the item (`scheduled task "Nightly
+//! backup"`); the password itself is not copied into the model.
+
+use crate::model::{Setting, Value};
+use crate::source::SourceId;
+
+use super::gpo_report::xml::Element;
+
+/// The key of every stored password.
+pub const KEY: &str = "gpp_password";
+
+/// The stored passwords at or below `root` (a report's extension, or a preferences file);
+/// `file` is set on every setting (None for the report's own file).
+pub fn read(root: &Element, file: Option<SourceId>, out: &mut Vec<Setting>) {
+    read_below(root, root, file, out);
+}
+
+fn read_below(parent: &Element, element: &Element, file: Option<SourceId>, out: &mut Vec<Setting>) {
+    let stored = element
+        .attr("cpassword")
+        .filter(|attr| !attr.value.trim().is_empty());
+    if let Some(attr) = stored {
+        // A preference item keeps its settings in a `Properties` child.
+        let item = if element.local == "Properties" {
+            parent
+        } else {
+            element
+        };
+        out.push(Setting {
+            key: KEY.into(),
+            raw_name: "cpassword".into(),
+            value: Value::Str(describe(item, element)),
+            value_label: None,
+            span: attr.span,
+            name_span: element.name_span,
+            file,
+        });
+    }
+    for child in &element.children {
+        read_below(element, child, file, out);
+    }
+}
+
+/// The item as findings name it: its kind and its name (`local user "Administrator"`).
+fn describe(item: &Element, properties: &Element) -> String {
+    let kind = match item.local.as_str() {
+        "User" => "local user",
+        "Task" | "TaskV2" | "ImmediateTask" | "ImmediateTaskV2" => "scheduled task",
+        "NTService" => "service",
+        "Drive" => "mapped drive",
+        "DataSource" => "data source",
+        "SharedPrinter" | "PortPrinter" | "LocalPrinter" => "printer",
+        other => other,
+    };
+    let name = [item.attr("name"), properties.attr("userName")]
+        .into_iter()
+        .flatten()
+        .map(|a| a.value.trim())
+        .find(|n| !n.is_empty());
+    match name {
+        Some(name) => format!("{kind} {name:?}"),
+        None => kind.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::gpo_report::xml;
+
+    /// Every item kind that can hold a password, in any preferences file; an empty `cpassword`
+    /// (an item that stores none) is no finding. Spans are the encrypted bytes.
+    #[test]
+    fn every_stored_password_is_found_at_its_attribute() {
+        let text = r#"<?xml version="1.0" encoding="utf-8"?>
+<Groups clsid="{3125E937-EB16-4b4c-9934-544FC6D24D26}">
+  <User clsid="{DF5F1855-51E5-4d24-8B1A-D9BDE98BA1D1}" name="LocalAdmin" uid="{1}"><Properties action="U" newName="" fullName="" description="" cpassword="j1Uyj3Vx8TY9LtLZil2uAuZkFQA/4latT76ZwgdHdhw" changeLogon="0" noChange="1" neverExpires="1" acctDisabled="0" userName="LocalAdmin"/></User>
+  <User clsid="{DF5F1855-51E5-4d24-8B1A-D9BDE98BA1D1}" name="Kiosk" uid="{2}"><Properties action="U" cpassword="" userName="Kiosk"/></User>
+</Groups>
+<!-- and another file's -->"#;
+        let tasks = r#"<ScheduledTasks clsid="{CC63F200-7309-4ba0-B154-A71CD118DBCC}"><TaskV2 clsid="{D8896631-B747-47a7-84A6-C155337F3BC8}" name="Nightly backup" uid="{3}"><Properties action="U" name="Nightly backup" runAs="CONTOSO\svc-backup" logonType="Password"><Task version="1.2"><Principals><Principal id="Author"><UserId>CONTOSO\svc-backup</UserId></Principal></Principals></Task></Properties></TaskV2><ImmediateTaskV2 name="" uid="{4}"><Properties runAs="x" cpassword="AAAA"/></ImmediateTaskV2></ScheduledTasks>"#;
+        let found = |text: &str| {
+            let (root, damage) = xml::parse(text);
+            assert!(damage.is_none(), "{damage:?}");
+            let mut out = Vec::new();
+            read(&root.unwrap(), None, &mut out);
+            out.iter()
+                .map(|s| {
+                    let Value::Str(item) = &s.value else {
+                        panic!("{s:?}");
+                    };
+                    (
+                        s.key.to_string(),
+                        item.clone(),
+                        text[s.span.range()].to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let groups = text.split("<!--").next().unwrap();
+        assert_eq!(
+            found(groups),
+            [(
+                KEY.to_string(),
+                r#"local user "LocalAdmin""#.to_string(),
+                "j1Uyj3Vx8TY9LtLZil2uAuZkFQA/4latT76ZwgdHdhw".to_string()
+            )]
+        );
+        // The task that stores its password in `cpassword`; one named by neither `name` nor
+        // `userName` is named by its kind.
+        assert_eq!(
+            found(tasks),
+            [(
+                KEY.to_string(),
+                "scheduled task".to_string(),
+                "AAAA".to_string()
+            )]
+        );
+    }
+}
