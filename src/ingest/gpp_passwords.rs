@@ -5,7 +5,8 @@
 //! The attribute is the password encrypted with an AES key Microsoft published, so anyone who
 //! can read SYSVOL (every domain user) can read the password. Each one becomes a setting keyed
 //! [`KEY`] at the attribute's value, its value naming the item (`scheduled task "Nightly
-//! backup"`); the password itself is not copied into the model.
+//! backup"`) and its raw name the item's `uid`; the password itself is not copied into the
+//! model.
 
 use crate::model::{Setting, Value};
 use crate::source::SourceId;
@@ -34,7 +35,11 @@ fn read_below(parent: &Element, element: &Element, file: Option<SourceId>, out: 
         };
         out.push(Setting {
             key: KEY.into(),
-            raw_name: "cpassword".into(),
+            // The item's uid tells two items of one name apart (findings' fingerprints).
+            raw_name: item
+                .attr("uid")
+                .map_or("cpassword", |uid| uid.value.trim())
+                .into(),
             value: Value::Str(describe(item, element)),
             value_label: None,
             span: attr.span,
@@ -99,6 +104,7 @@ mod tests {
                         s.key.to_string(),
                         item.clone(),
                         text[s.span.range()].to_string(),
+                        s.raw_name.to_string(),
                     )
                 })
                 .collect::<Vec<_>>()
@@ -109,7 +115,8 @@ mod tests {
             [(
                 KEY.to_string(),
                 r#"local user "LocalAdmin""#.to_string(),
-                "j1Uyj3Vx8TY9LtLZil2uAuZkFQA/4latT76ZwgdHdhw".to_string()
+                "j1Uyj3Vx8TY9LtLZil2uAuZkFQA/4latT76ZwgdHdhw".to_string(),
+                "{1}".to_string()
             )]
         );
         // The task that stores its password in `cpassword`; one named by neither `name` nor
@@ -119,7 +126,8 @@ mod tests {
             [(
                 KEY.to_string(),
                 "scheduled task".to_string(),
-                "AAAA".to_string()
+                "AAAA".to_string(),
+                "{4}".to_string()
             )]
         );
     }

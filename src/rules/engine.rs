@@ -638,7 +638,13 @@ fn stored_passwords(rule: &Rule, ctx: &Context, stored: &Occurrences, findings: 
                     location: policy.value_location(setting),
                     message: "the password, encrypted with a key Microsoft published".to_string(),
                 },
-                fingerprint(&[&rule.id, policy.identity(), &setting.key, item]),
+                fingerprint(&[
+                    &rule.id,
+                    policy.identity(),
+                    &setting.key,
+                    item,
+                    &setting.raw_name,
+                ]),
             )
         });
     }
