@@ -527,8 +527,8 @@ pub struct GpoInfo {
     pub security_filter: Vec<Trustee>,
     pub wmi_filter: Option<WmiFilterRef>,
     /// The principals its report names by SID and name (restricted groups and their members,
-    /// user rights, security filtering): SID in capitals, name as written, one per SID. Empty
-    /// without a report.
+    /// user rights, security filtering, the members of preference local groups): SID in
+    /// capitals, name as written, one per SID. Empty without a report.
     pub principals: Vec<(String, String)>,
 }
 

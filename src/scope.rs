@@ -584,6 +584,8 @@ pub struct Precedence<'p> {
     why: Why,
     /// The links that meet: the first GPO's and the second's.
     links: (&'p GpoLink, &'p GpoLink),
+    /// Of the two, the one closer to the computers (the first when both are as deep).
+    shared: &'p GpoLink,
 }
 
 /// What decided a [`Precedence`], spelled out by [`Precedence::reason`] only when a finding
@@ -602,17 +604,7 @@ impl Precedence<'_> {
     /// Where the two links meet: the OU of the one closer to the computers (as the link names
     /// it), whose computers both GPOs reach.
     pub fn shared_ou(&self) -> &str {
-        let (a, b) = self.links;
-        let depth = |link: &GpoLink| {
-            crate::config::canonical_ou(&link.som_path)
-                .matches('/')
-                .count()
-        };
-        if depth(a) >= depth(b) {
-            &a.som_path
-        } else {
-            &b.som_path
-        }
+        &self.shared.som_path
     }
 
     /// Why the winner wins, or why it is unknown.
@@ -666,6 +658,7 @@ fn link_winner<'p>(
         winner,
         why,
         links: (a.link, b.link),
+        shared: if a.depth >= b.depth { a.link } else { b.link },
     })
 }
 

@@ -22,9 +22,10 @@
 //!   `{Machine,User}/Preferences/Registry/Registry.xml` (as the report's GPP registry items) and
 //!   `Machine/Preferences/Groups/Groups.xml` via [`super::gpp_local_groups`].
 //! * settings the report shows for extensions whose data is not in those files (Group Policy
-//!   Preferences other than Registry and the computer's local groups, wireless and wired network policies kept in AD, scripts...:
-//!   `gpo:<half>/<extension>/...` keys other than those of [`RAW_COVERED`]) are kept from the
-//!   report (their spans point into `gpreport.xml`), so nothing the report shows is dropped;
+//!   Preferences other than Registry and the computer's local groups, wireless and wired
+//!   network policies kept in AD, scripts...: `gpo:<half>/<extension>/...` keys other than
+//!   those of [`RAW_COVERED`]) are kept from the report (their spans point into
+//!   `gpreport.xml`), so nothing the report shows is dropped;
 //!   so are the passwords preference items store ([`super::gpp_passwords`]), whose files
 //!   other than Groups.xml and Registry.xml are not read.
 //!

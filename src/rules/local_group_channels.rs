@@ -29,7 +29,7 @@ use super::principals::{PrincipalNames, contains_principal, may_be_same_principa
 use crate::finding::{Finding, Label, fingerprint};
 use crate::ingest::gpp_local_groups::{self, Relation};
 use crate::ingest::intune::local_groups::{group_name, group_option, restricted_groups};
-use crate::model::{JoinTypeSet, Setting, Value};
+use crate::model::{JoinTypeSet, Policy, Setting, Value};
 use crate::scope::{Channel, EffectiveAssignment, channel};
 use foldhash::HashMap;
 
@@ -181,14 +181,13 @@ pub(super) fn across_channels(
     // Names the GPO reports give SIDs for compare as those SIDs.
     let gpo_members = gpo.iter_mut().map(|c| &mut c.members);
     for members in gpo_members.chain(intune.iter_mut().map(|c| &mut c.members)) {
-        for member in members.iter_mut() {
-            *member = names.resolve(member);
-        }
+        names.resolve_all(members);
     }
     for g in &gpo {
         for i in intune.iter().filter(|i| i.group == g.group) {
             let devices = reach(g.policy).intersection(reach(i.policy));
-            let dispute = Dispute::of(g, i).named(names);
+            let dispute = Dispute::between((g.action, &g.members), (i.action, &i.members));
+            let dispute = dispute.named(names);
             if !devices.is_empty() && !dispute.is_empty() {
                 let mut found = finding(rule, ctx, (g, i), &dispute, (devices, names));
                 let reached = [g.policy, i.policy].map(|p| reaching(ctx, effective, p, devices));
@@ -209,10 +208,9 @@ struct IntuneChange<'m> {
     /// Where a label about it points: the item's member list (else its action), or the
     /// Restricted Groups document.
     setting: &'m Setting,
-    /// A RestrictedGroups/ConfigureGroupMembership document (else a LocalUsersAndGroups item).
-    restricted_groups: bool,
-    /// The group's `accessgroup` element in the Restricted Groups document (a byte range of
-    /// the decoded value).
+    /// The group's `accessgroup` element (a byte range of the decoded value) when the change
+    /// is a RestrictedGroups/ConfigureGroupMembership document's; None for a
+    /// LocalUsersAndGroups item.
     element: Option<std::ops::Range<usize>>,
 }
 
@@ -236,7 +234,6 @@ fn intune_changes<'m>(
                 action: item.action,
                 members: item.members(),
                 setting: item.list_or_action(),
-                restricted_groups: false,
                 element: None,
             });
         }
@@ -252,7 +249,6 @@ fn intune_changes<'m>(
                 action: Action::Replace,
                 members: restricted.members,
                 setting,
-                restricted_groups: true,
                 element: Some(restricted.element),
             });
         }
@@ -285,10 +281,6 @@ pub(super) struct Dispute {
 }
 
 impl Dispute {
-    fn of(gpo: &GpoChange, intune: &IntuneChange) -> Dispute {
-        Dispute::between((gpo.action, &gpo.members), (intune.action, &intune.members))
-    }
-
     /// What two changes of one group undo of each other: `list`'s (a Group Policy change,
     /// Restricted Groups' where two GPOs meet) and `other`'s (the later, which `list` undoes
     /// in turn).
@@ -443,6 +435,15 @@ fn preference_does(change: &GpoChange, group: &str, names: &PrincipalNames) -> (
     )
 }
 
+/// Where a preference item's item-level targeting is, when it has some.
+pub(super) fn targeting_label(gpo: &Policy, change: &GpoChange) -> Option<Label> {
+    change.targeting.map(|filters| Label {
+        location: gpo.value_location(filters),
+        message: "the preference item applies only where its item-level targeting matches"
+            .to_string(),
+    })
+}
+
 /// What the Intune policy does to the group, as the message says it (`replaces that group's
 /// members with ["A"]`, `adds B to that group`).
 fn intune_does(change: &IntuneChange, names: &PrincipalNames) -> String {
@@ -462,7 +463,7 @@ fn intune_does(change: &IntuneChange, names: &PrincipalNames) -> String {
 
 /// The Intune feature a change comes from, as the message names it.
 fn intune_feature(change: &IntuneChange) -> &'static str {
-    if change.restricted_groups {
+    if change.element.is_some() {
         "Restricted Groups, RestrictedGroups/ConfigureGroupMembership"
     } else {
         "local user group membership"
@@ -489,11 +490,7 @@ fn finding(
         devices.describe(),
         dispute.consequence("Intune", "Group Policy"),
     );
-    let targeting = g.targeting.map(|filters| Label {
-        location: gpo.value_location(filters),
-        message: "the preference item applies only where its item-level targeting matches"
-            .to_string(),
-    });
+    let targeting = targeting_label(gpo, g);
     let changed = match &i.element {
         Some(element) => value_part_location(ctx, intune, i.setting, element.clone()),
         None => intune.value_location(i.setting),

@@ -13,10 +13,13 @@
 
 use super::Rule;
 use super::engine::{Context, Occurrences, policy_ref};
-use super::local_group_channels::{Dispute, GpoChange, gpo_changes, gpo_does, targeted_items};
+use super::local_group_channels::{
+    Dispute, GpoChange, gpo_changes, gpo_does, targeted_items, targeting_label,
+};
 use crate::finding::{Finding, Label, fingerprint};
 use crate::ingest::intune::local_groups::group_name;
-use crate::scope::{Channel, GpoLinks, channel};
+use crate::scope::GpoLinks;
+use foldhash::HashMap;
 
 pub(super) fn within_group_policy(
     rule: &Rule,
@@ -26,8 +29,8 @@ pub(super) fn within_group_policy(
 ) {
     let targeted = targeted_items(gpo_settings);
     let names = &ctx.principal_names;
+    // Group Policy's changes only (`gpo_changes` leaves out other channels).
     let (mut preferences, mut restricted): (Vec<GpoChange>, Vec<GpoChange>) = (gpo_settings.iter())
-        .filter(|(policy, _)| channel(&ctx.model.policies[*policy]) == Channel::GroupPolicy)
         .flat_map(|&found| gpo_changes(ctx, found, &targeted))
         .partition(|change| change.preference);
     if preferences.is_empty() || restricted.is_empty() {
@@ -35,14 +38,22 @@ pub(super) fn within_group_policy(
     }
     // Names the GPO reports give SIDs for compare as those SIDs.
     for change in preferences.iter_mut().chain(restricted.iter_mut()) {
-        for member in change.members.iter_mut() {
-            *member = names.resolve(member);
-        }
+        names.resolve_all(&mut change.members);
+    }
+    // Each GPO's links, placed once (pairs of entries meet many times).
+    let mut links: HashMap<usize, GpoLinks> = HashMap::default();
+    for change in preferences.iter().chain(&restricted) {
+        let policy = &ctx.model.policies[change.policy];
+        links
+            .entry(change.policy)
+            .or_insert_with(|| GpoLinks::of(policy));
     }
     let inventory = ctx.scope.inventory();
     for item in &preferences {
         for list in restricted.iter().filter(|r| r.group == item.group) {
-            let Some(meeting) = where_both_apply(ctx, list.policy, item.policy, inventory) else {
+            let Some(meeting) =
+                where_both_apply(ctx, &links, (list.policy, item.policy), inventory)
+            else {
                 continue;
             };
             let dispute =
@@ -60,17 +71,15 @@ pub(super) fn within_group_policy(
 /// their links meet on one chain (None when they meet nowhere).
 fn where_both_apply(
     ctx: &Context,
-    a: usize,
-    b: usize,
+    links: &HashMap<usize, GpoLinks>,
+    (a, b): (usize, usize),
     inventory: &crate::config::Inventory,
 ) -> Option<Option<String>> {
-    let policies = &ctx.model.policies;
     if a == b {
-        let unlinked = policies[a].assignments_exported && GpoLinks::of(&policies[a]).is_empty();
+        let unlinked = ctx.model.policies[a].assignments_exported && links[&a].is_empty();
         return (!unlinked).then_some(None);
     }
-    let (links_a, links_b) = (GpoLinks::of(&policies[a]), GpoLinks::of(&policies[b]));
-    let meeting = links_a.precedence(&links_b, inventory)?;
+    let meeting = links[&a].precedence(&links[&b], inventory)?;
     Some(Some(meeting.shared_ou().to_string()))
 }
 
@@ -108,11 +117,7 @@ fn finding(
         location: restricting.value_location(list.setting),
         message: list_label,
     })
-    .chain(item.targeting.map(|filters| Label {
-        location: preferring.value_location(filters),
-        message:
-            "the preference item applies only where its item-level targeting matches".to_string(),
-    }))
+    .chain(targeting_label(preferring, item))
     .collect();
     Finding {
         related,

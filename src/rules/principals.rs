@@ -200,6 +200,13 @@ impl PrincipalNames {
         }
     }
 
+    /// [`PrincipalNames::resolve`] for each member of a list, in place.
+    pub fn resolve_all(&self, members: &mut [String]) {
+        for member in members {
+            *member = self.resolve(member);
+        }
+    }
+
     /// The name a report gives for a principal's SID.
     pub fn name_of(&self, principal: &str) -> Option<&str> {
         let bare = principal.trim().trim_start_matches('*');
