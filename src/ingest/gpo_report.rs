@@ -992,12 +992,7 @@ fn restricted_group(item: &Element, out: &mut Vec<Setting>) {
         if members.is_empty() && relation == "memberof" {
             continue;
         }
-        let span = match (members.first(), members.last()) {
-            (Some(first), Some(last)) => {
-                Span::new(first.span.start as usize, last.span.end as usize)
-            }
-            _ => group.span,
-        };
+        let span = xml::span_of_all(&members).unwrap_or(group.span);
         let key = format!("group_membership:{id}/{relation}");
         out.push(plain_setting(
             key,
@@ -1651,6 +1646,13 @@ pub mod xml {
                 .find(|a| a.ns.is_empty() && a.local.eq_ignore_ascii_case(local))
         }
 
+        /// An unqualified attribute's value, trimmed; None when it is missing or blank.
+        pub fn attr_text(&self, local: &str) -> Option<&str> {
+            self.attr(local)
+                .map(|a| a.value.trim())
+                .filter(|v| !v.is_empty())
+        }
+
         /// The direct text (entities decoded, CDATA included), trimmed.
         pub fn text(&self) -> &str {
             self.text.trim()
@@ -1661,6 +1663,12 @@ pub mod xml {
             self.text_span
                 .unwrap_or(Span::new(self.tag_end, self.tag_end))
         }
+    }
+
+    /// From the first element's `<` to the last one's end; None for none.
+    pub fn span_of_all(elements: &[&Element]) -> Option<Span> {
+        let (first, last) = (elements.first()?, elements.last()?);
+        Some(Span::new(first.span.start as usize, last.span.end as usize))
     }
 
     /// Deeper nesting is refused: reports nest a dozen levels, and the tree is walked and

@@ -37,9 +37,9 @@
 //! adding different members to one group do not override each other.
 
 use crate::model::{Setting, Value};
-use crate::source::{SourceId, Span};
+use crate::source::SourceId;
 
-use super::gpo_report::xml::Element;
+use super::gpo_report::xml::{Element, span_of_all};
 
 /// The prefix of the keys this reader writes.
 pub const KEY_PREFIX: &str = "gpp_local_group:";
@@ -135,7 +135,7 @@ fn read_below(
 /// Whether an item applies at every refresh: None when it is disabled or applied once; else
 /// its `Filters` element when it has item-level targeting.
 fn applies<'e>(item: &'e Element, properties: &Element) -> Option<Option<&'e Element>> {
-    let disabled = |e: &Element| e.attr("disabled").is_some_and(|a| a.value.trim() == "1");
+    let disabled = |e: &Element| e.attr_text("disabled") == Some("1");
     if disabled(item) || disabled(properties) {
         return None;
     }
@@ -161,13 +161,12 @@ struct Item<'e> {
 impl Item<'_> {
     fn settings(&self, file: Option<SourceId>) -> Vec<Setting> {
         let properties = self.properties;
-        let text = |name: &str| properties.attr(name).map_or("", |a| a.value.trim());
+        let text = |name: &str| properties.attr_text(name).unwrap_or("");
         let Some((group, written)) = group_id(properties) else {
             return Vec::new();
         };
-        let uid = (self.element.attr("uid"))
-            .map(|a| a.value.trim().to_lowercase())
-            .filter(|uid| !uid.is_empty())
+        let uid = (self.element.attr_text("uid"))
+            .map(str::to_lowercase)
             .unwrap_or_else(|| format!("#{}", self.position));
         let members: Vec<&Element> = properties
             .child_local("Members")
@@ -208,7 +207,7 @@ impl Item<'_> {
             .into_iter()
             .filter(|(relation, listed)| *relation == Relation::Members || !listed.is_empty())
             .map(|(relation, listed)| {
-                let span = listed_span(&listed).unwrap_or(properties.span);
+                let span = span_of_all(&listed).unwrap_or(properties.span);
                 setting(relation, principals(&listed), span)
             })
             .collect();
@@ -222,36 +221,19 @@ impl Item<'_> {
 /// The group as keys write it (its SID, else its name without " (built-in)", in lower case)
 /// and as the item writes it.
 fn group_id(properties: &Element) -> Option<(String, String)> {
-    let attr = |name: &str| {
-        properties
-            .attr(name)
-            .map(|a| a.value.trim())
-            .filter(|v| !v.is_empty())
-    };
+    let attr = |name: &str| properties.attr_text(name);
     let name = attr("groupName").map(|n| n.strip_suffix(" (built-in)").unwrap_or(n));
     let written = attr("groupName").or(attr("groupSid"))?.to_string();
     let id = attr("groupSid").or(name)?.to_lowercase();
     Some((id, written))
 }
 
-/// From the first member's `<` to the last one's end.
-fn listed_span(listed: &[&Element]) -> Option<Span> {
-    let (first, last) = (listed.first()?, listed.last()?);
-    Some(Span::new(first.span.start as usize, last.span.end as usize))
-}
-
 /// Member SIDs (names where no SID is given), sorted.
 fn principals(members: &[&Element]) -> Value {
     let mut ids: Vec<String> = members
         .iter()
-        .filter_map(|m| {
-            let attr = |name: &str| {
-                m.attr(name)
-                    .map(|a| a.value.trim())
-                    .filter(|v| !v.is_empty())
-            };
-            attr("sid").or(attr("name")).map(str::to_string)
-        })
+        .filter_map(|m| m.attr_text("sid").or(m.attr_text("name")))
+        .map(str::to_string)
         .collect();
     ids.sort();
     Value::List(ids.into_iter().map(Value::Str).collect())
@@ -262,13 +244,8 @@ pub fn named_members(element: &Element) -> Option<(String, String)> {
     if element.local != "Member" {
         return None;
     }
-    let attr = |name: &str| {
-        element
-            .attr(name)
-            .map(|a| a.value.trim())
-            .filter(|v| !v.is_empty())
-    };
-    Some((attr("sid")?.to_ascii_uppercase(), attr("name")?.to_string()))
+    let (sid, name) = (element.attr_text("sid")?, element.attr_text("name")?);
+    Some((sid.to_ascii_uppercase(), name.to_string()))
 }
 
 #[cfg(test)]

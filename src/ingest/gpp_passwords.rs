@@ -63,11 +63,7 @@ fn describe(item: &Element, properties: &Element) -> String {
         "SharedPrinter" | "PortPrinter" | "LocalPrinter" => "printer",
         other => other,
     };
-    let name = [item.attr("name"), properties.attr("userName")]
-        .into_iter()
-        .flatten()
-        .map(|a| a.value.trim())
-        .find(|n| !n.is_empty());
+    let name = (item.attr_text("name")).or_else(|| properties.attr_text("userName"));
     match name {
         Some(name) => format!("{kind} {name:?}"),
         None => kind.to_string(),
