@@ -1816,6 +1816,22 @@ fn gpp_local_groups_in_a_report_agree_with_groups_xml() {
     );
 }
 
+/// A backup's stored password is the report's alone (the preference files that hold most of
+/// them are not read raw), so comparing the report with the raw files does not count it as
+/// missing from them: the example's legacy baseline stores one.
+#[test]
+fn stored_passwords_are_no_report_setting_missing_from_a_backups_files() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "examples/contoso/gpo/Domain - Legacy baseline/{5B2C8D14-3E7F-4A1B-9C6D-2E8F0A4B7C21}",
+    );
+    let (agreement, errors) =
+        baselint::ingest::gpo_backup::agreement(&dir, baselint::catalog::Catalog::builtin())
+            .unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(agreement.only_in_report.is_empty(), "{agreement:?}");
+    assert!(agreement.not_comparable > 0, "{agreement:?}");
+}
+
 /// User rights between a GPO and Intune on hybrid-joined devices: the GPO report names its
 /// members by SID and name, so an Intune policy that writes `CONTOSO\Domain Admins` by name
 /// agrees with the GPO's SID, and one that leaves the group out conflicts, its message naming

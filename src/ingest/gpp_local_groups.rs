@@ -274,6 +274,11 @@ mod tests {
       <Members><Member name="CONTOSO\Backup" action="ADD" sid=""/></Members>
     </Properties>
   </Group>
+  <Group clsid="{6D4A79E4-529C-4481-ABD0-F5BD7EA93BA7}" name="Network Configuration Operators (built-in)" uid="{A7}">
+    <Properties action="U" groupSid="S-1-5-32-556" groupName="Network Configuration Operators (built-in)" disabled="1">
+      <Members><Member name="CONTOSO\Network" action="ADD" sid=""/></Members>
+    </Properties>
+  </Group>
   <Group clsid="{6D4A79E4-529C-4481-ABD0-F5BD7EA93BA7}" name="Kiosk operators" uid="{A3}">
     <Properties action="C" groupName="Kiosk operators">
       <Members><Member name="CONTOSO\Kiosk" action="ADD" sid=""/></Members>
@@ -320,8 +325,8 @@ mod tests {
 
     /// An Update adds its ADD members and removes its REMOVE ones; an Update deleting every
     /// member, or a Replace, sets the group's members (an empty list too); Create, disabled
-    /// and run-once items are left out, and a targeted item says so at its filters. Spans
-    /// cover the members as written.
+    /// (on the item or its properties) and run-once items are left out, and a targeted item
+    /// says so at its filters. Spans cover the members as written.
     #[test]
     fn items_become_member_changes_keyed_by_group_and_item() {
         let settings = read_text(GROUPS_XML);
