@@ -16,6 +16,9 @@ struct PolicyView {
     position: Position,
     settings: Vec<SettingView>,
     assignments: Vec<AssignmentView>,
+    /// False when the export holds no assignments or links (a GPO backup without its report,
+    /// a SYSVOL folder): then nothing is known of where the policy applies.
+    assignments_exported: bool,
 }
 
 #[derive(Serialize)]
@@ -163,6 +166,7 @@ fn policy_view(outcome: &Outcome, p: &Policy) -> PolicyView {
             .iter()
             .map(|a| assignment_view(outcome, p, a))
             .collect(),
+        assignments_exported: p.assignments_exported,
     }
 }
 
@@ -308,7 +312,9 @@ fn write_policy(p: &PolicyView, out: &mut dyn std::io::Write) -> std::io::Result
             a.position.path_line_column(&a.position.path)
         )?;
     }
-    if p.assignments.is_empty() {
+    if !p.assignments_exported {
+        writeln!(out, "  assignments and links not in the export")?;
+    } else if p.assignments.is_empty() {
         writeln!(out, "  not assigned / not linked")?;
     }
     writeln!(out)

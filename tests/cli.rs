@@ -226,7 +226,7 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 text,
                 r#"<Member name="CONTOSO\Helpdesk" action="ADD" sid="S-1-5-21-1004336348-1177238915-682003330-1140"/>"#
             ),
-            // The stored password's encrypted bytes, in the UTF-16 report.
+            // The stored password's encrypted bytes, in the backup's Groups.xml.
             "gpp-password-stored" => {
                 assert_eq!(text, "Qm8Wn3Zx5Cv1Bk7Lp2Hs9Df4Gj6Ta0Ye3Ru8Io5Pw1")
             }
@@ -527,6 +527,41 @@ fn exceptions_audit_json_follows_the_documented_schema() {
     assert_eq!(documented["vuln_id"], "V-253459");
     assert_eq!(documented["status"], "not_applicable");
     assert!(!documented["related"].as_array().unwrap().is_empty());
+}
+
+/// A GPO whose folder holds no links (SYSVOL) is not called unlinked: nothing is known of them.
+#[test]
+fn inspect_tells_unknown_links_from_none() {
+    let dir = "tests/fixtures/rules/gpp-password-stored/fires";
+    let text = stdout(&baselint(&["inspect", dir], root()));
+    let block = |name: &str| {
+        let start = text.find(name).unwrap_or_else(|| panic!("{name}: {text}"));
+        text[start..].split("\n\n").next().unwrap().to_string()
+    };
+    let sysvol = block("{9D4C2B1A-7E6F-4A3B-8C2D-1E0F9A8B7C6D} [gpo]");
+    assert!(
+        sysvol.ends_with("  assignments and links not in the export"),
+        "{sysvol}"
+    );
+    let unlinked = block("Old - Scan drive (unlinked) [gpo]");
+    assert!(
+        unlinked.ends_with("  not assigned / not linked"),
+        "{unlinked}"
+    );
+    let output = baselint(&["inspect", dir, "--format", "json"], root());
+    let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let exported: Vec<(&str, bool)> = (view["policies"].as_array().unwrap().iter())
+        .map(|p| {
+            let exported = p["assignments_exported"].as_bool().unwrap();
+            (p["name"].as_str().unwrap(), exported)
+        })
+        .collect();
+    let sysvol = ("{9D4C2B1A-7E6F-4A3B-8C2D-1E0F9A8B7C6D}", false);
+    assert!(exported.contains(&sysvol), "{exported:?}");
+    assert!(
+        exported.contains(&("Old - Scan drive (unlinked)", true)),
+        "{exported:?}"
+    );
 }
 
 #[test]

@@ -1769,7 +1769,9 @@ fn restricted_groups_and_preference_items_disagreeing_are_reported() {
 
 /// A password stored in a preference item is reported wherever the GPO is (an unlinked GPO's
 /// mapped drive too: SYSVOL is readable whatever the links), naming the item, at the encrypted
-/// bytes; an item whose `cpassword` is empty stores none (the clean fixture).
+/// bytes: in a GPO report, and in the preference files of a SYSVOL folder, the computer's and
+/// the user's (a scheduled task, a mapped drive). An item whose `cpassword` is empty stores none
+/// (the data source here, the clean fixture's items).
 #[test]
 fn stored_preference_passwords_are_reported_linked_or_not() {
     let rule = "gpp-password-stored";
@@ -1790,6 +1792,14 @@ fn stored_preference_passwords_are_reported_linked_or_not() {
             (
                 r#"GPO "Workstations - Local Administrator (2013)" stores the password of local user "Administrator" in a Group Policy Preferences item: every domain user can read it in SYSVOL and decrypt it"#.to_string(),
                 "kH2m9Xq0PZ1rT6sV3wYc8nB5dF7gJ4aL0eQ2uI9oR1s".to_string()
+            ),
+            (
+                r#"GPO "{9D4C2B1A-7E6F-4A3B-8C2D-1E0F9A8B7C6D}" stores the password of mapped drive "H:" in a Group Policy Preferences item: every domain user can read it in SYSVOL and decrypt it"#.to_string(),
+                "Mp5Rt2Wq9Xz4Cv7Bn1Hj6Kl3Gf8Ds0Ae5Uy2Ti9Ro4".to_string()
+            ),
+            (
+                r#"GPO "{9D4C2B1A-7E6F-4A3B-8C2D-1E0F9A8B7C6D}" stores the password of scheduled task "Nightly backup" in a Group Policy Preferences item: every domain user can read it in SYSVOL and decrypt it"#.to_string(),
+                "Zr4Tq8Wm1Yx6Np3Hk9Lc2Vb7Js5Df0Ga4Eu8Io1Pw6".to_string()
             ),
         ]
     );
@@ -1816,11 +1826,10 @@ fn gpp_local_groups_in_a_report_agree_with_groups_xml() {
     );
 }
 
-/// A backup's stored password is the report's alone (the preference files that hold most of
-/// them are not read raw), so comparing the report with the raw files does not count it as
-/// missing from them: the example's legacy baseline stores one.
+/// A backup's stored passwords are read from its preference files, and the report's agree with
+/// them item for item: the example's legacy baseline stores one, in Groups.xml.
 #[test]
-fn stored_passwords_are_no_report_setting_missing_from_a_backups_files() {
+fn stored_passwords_of_a_backups_report_agree_with_its_preference_files() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(
         "examples/contoso/gpo/Domain - Legacy baseline/{5B2C8D14-3E7F-4A1B-9C6D-2E8F0A4B7C21}",
     );
@@ -1828,8 +1837,41 @@ fn stored_passwords_are_no_report_setting_missing_from_a_backups_files() {
         baselint::ingest::gpo_backup::agreement(&dir, baselint::catalog::Catalog::builtin())
             .unwrap();
     assert!(errors.is_empty(), "{errors:?}");
-    assert!(agreement.only_in_report.is_empty(), "{agreement:?}");
-    assert!(agreement.not_comparable > 0, "{agreement:?}");
+    assert!(
+        agreement.only_in_report.is_empty() && agreement.differ.is_empty(),
+        "{agreement:?}"
+    );
+    let password = baselint::ingest::gpp_passwords::KEY.to_string();
+    assert!(!agreement.only_in_raw.contains(&password), "{agreement:?}");
+}
+
+/// The human report never shows a stored password's bytes (they decrypt with a published
+/// key): every quote of them is masked, one `*` a byte, columns unchanged.
+#[test]
+fn human_reports_mask_stored_passwords() {
+    let dir = "tests/fixtures/rules/gpp-password-stored/fires";
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_baselint"))
+        .args(["check", dir, "--color", "never"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let outcome = run_rule(
+        "gpp-password-stored",
+        &fixtures().join("gpp-password-stored/fires"),
+    );
+    assert_eq!(outcome.findings.len(), 4);
+    for finding in &outcome.findings {
+        let secret = text_at(&outcome, finding.primary.location);
+        assert!(!text.contains(&secret), "{secret} shown:\n{text}");
+        // A long line shows the span alone.
+        let masked = format!("│ {}\n", "*".repeat(secret.len()));
+        let quoted = format!("cpassword=\"{}\"", "*".repeat(secret.len()));
+        assert!(
+            text.contains(&masked) || text.contains(&quoted),
+            "{secret} not masked:\n{text}"
+        );
+    }
 }
 
 /// User rights between a GPO and Intune on hybrid-joined devices: the GPO report names its

@@ -1,10 +1,13 @@
-//! GPMC backup folders (formats.md section 2): one GPO from `gpreport.xml` and the raw files.
+//! GPMC backup folders (formats.md section 2): one GPO from `gpreport.xml` and the raw files;
+//! and Group Policy template folders, which hold the same raw files.
 //!
 //! A backup folder is `{backup id}/` holding `Backup.xml` and/or `bkupInfo.xml`, usually
-//! `gpreport.xml`, and `DomainSysvol/GPO/{Machine,User}/...`; every folder and file name is
-//! matched in any letter case. `ingest::collect_files` turns each such folder into one
-//! [`super::Unit::GpoBackup`]; a multi-backup folder with `manifest.xml` is walked into its
-//! backup folders by the same walk.
+//! `gpreport.xml`, and `DomainSysvol/GPO/{Machine,User}/...`; a template folder holds `GPT.INI`
+//! beside `Machine` and `User` (a domain GPO's `{GUID}` folder in SYSVOL's `Policies`, a
+//! machine's local `GroupPolicy`). Every folder and file name is matched in any letter case, and
+//! a symbolic link that leads out of the folder it stands in is not followed.
+//! `ingest::collect_files` turns each such folder into one [`super::Unit::GpoFolder`]; a
+//! multi-backup folder with `manifest.xml` is walked into its backup folders by the same walk.
 //!
 //! One [`Policy`] per backup:
 //! * identity, links, security filtering and WMI filter from `gpreport.xml` (read by
@@ -13,21 +16,21 @@
 //!   `Options` (flag 1 = user settings disabled, 2 = computer settings disabled: consistent with
 //!   `Computer/Enabled` and `User/Enabled` in all 11 backups of the corpus), a non-empty
 //!   `WMIFilter` as the filter's name; links and security filtering are then unknown
-//!   (`assignments_exported` false).
+//!   (`assignments_exported` false). A template folder's come from `GPT.INI` and the folder's
+//!   name (`Metadata::read_gpt_ini`); SYSVOL holds no links or filtering.
 //! * settings from the RAW files, the truth, each with `file` = its own file:
 //!   `Machine/registry.pol` (HKLM) and `User/registry.pol` (HKCU) via [`super::registry_pol`],
 //!   `Machine/microsoft/windows nt/SecEdit/GptTmpl.inf` via [`super::security_template`],
 //!   `Machine/microsoft/windows nt/Audit/audit.csv` (keys as the report's `AuditSetting`: the
 //!   catalog key of the subcategory GUID, else `audit:<guid>`; `Int` from `Setting Value`),
-//!   `{Machine,User}/Preferences/Registry/Registry.xml` (as the report's GPP registry items) and
-//!   `Machine/Preferences/Groups/Groups.xml` via [`super::gpp_local_groups`].
+//!   `{Machine,User}/Preferences/Registry/Registry.xml` (as the report's GPP registry items),
+//!   `Machine/Preferences/Groups/Groups.xml` via [`super::gpp_local_groups`], and the passwords
+//!   stored in any file of `{Machine,User}/Preferences/*/` ([`super::gpp_passwords`]).
 //! * settings the report shows for extensions whose data is not in those files (Group Policy
 //!   Preferences other than Registry and the computer's local groups, wireless and wired
 //!   network policies kept in AD, scripts...: `gpo:<half>/<extension>/...` keys other than
 //!   those of [`RAW_COVERED`]) are kept from the report (their spans point into
-//!   `gpreport.xml`), so nothing the report shows is dropped;
-//!   so are the passwords preference items store ([`super::gpp_passwords`]), whose files
-//!   other than Groups.xml and Registry.xml are not read.
+//!   `gpreport.xml`), so nothing the report shows is dropped.
 //!
 //! [`agreement`] compares the settings `gpreport.xml` reports with those read from the raw files.
 
@@ -45,6 +48,9 @@ use crate::source::{SourceFile, SourceId, Span};
 const NS_BACKUP: &str = "http://www.microsoft.com/GroupPolicy/GPOOperations";
 /// `bkupInfo.xml` and `manifest.xml` elements.
 const NS_MANIFEST: &str = "http://www.microsoft.com/GroupPolicy/GPOOperations/Manifest";
+
+/// The name GPMC gives a GPO it creates, and writes into its `GPT.INI` for good.
+const GPMC_NEW_GPO_NAME: &str = "New Group Policy Object";
 
 /// Report extensions whose settings the raw files of a backup hold (Security in GptTmpl.inf,
 /// Advanced Audit in audit.csv, GPP Registry in Registry.xml, the rest in registry.pol); their
@@ -76,11 +82,6 @@ pub fn read_backup(dir: &Path, model: &mut Model, catalog: &Catalog) {
 
 /// True for a report setting whose data a backup's raw files do not hold.
 fn report_only(key: &str) -> bool {
-    // Passwords stored in preference items are read from the report only (the raw files of
-    // most preference extensions are not read).
-    if key == crate::ingest::gpp_passwords::KEY {
-        return true;
-    }
     let Some(rest) = key
         .strip_prefix("gpo:computer/")
         .or_else(|| key.strip_prefix("gpo:user/"))
@@ -164,7 +165,39 @@ impl Metadata {
         if let Some(path) = find_ci(dir, &["Backup.xml"]) {
             meta.read_file(&path, model, NS_BACKUP, Some("GroupPolicyCoreSettings"));
         }
+        if let Some(path) = find_ci(dir, &["GPT.INI"]) {
+            meta.read_gpt_ini(dir, &path, model);
+        }
         meta
+    }
+
+    /// A Group Policy template's `GPT.INI` (`[General]`, `Version=`, `displayName=`,
+    /// `Options=`), for fields not known yet. SYSVOL names a domain GPO's folder by its GUID.
+    /// `displayName` is kept unless it is the name GPMC gives a new GPO, which it writes there
+    /// once and never updates (a renamed GPO keeps it); `Options` is a local GPO's (a domain
+    /// GPO keeps its own in Active Directory), with the flags of `Backup.xml`.
+    fn read_gpt_ini(&mut self, dir: &Path, path: &Path, model: &mut Model) {
+        let Some(id) = read_into(path, model) else {
+            return;
+        };
+        self.source.get_or_insert(id);
+        if self.guid.is_none() {
+            let folder = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+            self.guid = folder
+                .filter(|f| is_braced_guid(f))
+                .map(|f| normalise_guid(&f));
+        }
+        for (name, value, span) in ini_entries(model.sources.get(id).text()) {
+            if name.eq_ignore_ascii_case("displayName")
+                && !value.is_empty()
+                && !value.eq_ignore_ascii_case(GPMC_NEW_GPO_NAME)
+            {
+                self.name
+                    .get_or_insert_with(|| (value.to_string(), id, span));
+            } else if name.eq_ignore_ascii_case("Options") {
+                self.options = self.options.or_else(|| value.parse().ok());
+            }
+        }
     }
 
     /// Read `BackupInst` (bkupInfo.xml) or `GroupPolicyCoreSettings` (Backup.xml) fields.
@@ -269,16 +302,48 @@ impl Metadata {
     }
 }
 
+/// `{8-4-4-4-12 hex digits}`, as SYSVOL names a GPO's folder.
+fn is_braced_guid(name: &str) -> bool {
+    let Some(inner) = name.strip_prefix('{').and_then(|n| n.strip_suffix('}')) else {
+        return false;
+    };
+    let groups: Vec<&str> = inner.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The `name=value` lines of an INI text, values trimmed, with each value's span (section
+/// headers and other lines are skipped).
+fn ini_entries(text: &str) -> Vec<(&str, &str, Span)> {
+    let mut entries = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some((name, rest)) = line.split_once('=') {
+            let value = rest.trim();
+            let start = line_start + name.len() + 1 + (rest.len() - rest.trim_start().len());
+            entries.push((name.trim(), value, Span::new(start, start + value.len())));
+        }
+        line_start += line.len();
+    }
+    entries
+}
+
 // ---- raw files ----
 
+/// The settings of a GPO's raw files, below its template folder ([`template_root`]).
 fn raw_settings(dir: &Path, gpo: &str, model: &mut Model, catalog: &Catalog) -> Vec<Setting> {
     let mut out = Vec::new();
+    let Some(template) = template_root(dir) else {
+        return out;
+    };
     for half in [Half::Computer, Half::User] {
         let folder = match half {
             Half::Computer => "Machine",
             Half::User => "User",
         };
-        let Some(root) = find_ci(dir, &["DomainSysvol", "GPO", folder]) else {
+        let Some(root) = find_ci(&template, &[folder]) else {
             continue;
         };
         if let Some(path) = find_ci(&root, &["registry.pol"]) {
@@ -293,16 +358,19 @@ fn raw_settings(dir: &Path, gpo: &str, model: &mut Model, catalog: &Catalog) -> 
         if let Some(path) = find_ci(&root, &["microsoft", "windows nt", "Audit", "audit.csv"]) {
             raw_audit(&path, model, catalog, &mut out);
         }
-        if let Some(path) = find_ci(&root, &["Preferences", "Registry", "Registry.xml"]) {
-            raw_gpp_registry(&path, half, model, catalog, &mut out);
-        }
-        if half == Half::Computer
-            && let Some(path) = find_ci(&root, &["Preferences", "Groups", "Groups.xml"])
-        {
-            raw_gpp_groups(&path, model, &mut out);
+        if let Some(preferences) = find_ci(&root, &["Preferences"]) {
+            raw_preferences(&preferences, half, model, catalog, &mut out);
         }
     }
     out
+}
+
+/// The folder that holds a GPO's `Machine` and `User` folders: a GPMC backup's
+/// `DomainSysvol/GPO`, or the folder itself when it is a Group Policy template (a domain GPO's
+/// `{GUID}` folder in SYSVOL, a machine's local `GroupPolicy` folder: `GPT.INI` beside them).
+fn template_root(dir: &Path) -> Option<PathBuf> {
+    find_ci(dir, &["DomainSysvol", "GPO"])
+        .or_else(|| find_ci(dir, &["GPT.INI"]).map(|_| dir.into()))
 }
 
 fn raw_registry_pol(
@@ -337,29 +405,62 @@ fn raw_template(
     out.extend(parsed.policies.into_iter().flat_map(|p| p.settings));
 }
 
-fn raw_gpp_registry(
-    path: &Path,
+/// Group Policy Preferences: one folder per extension (`Registry/Registry.xml`,
+/// `Groups/Groups.xml`, `ScheduledTasks/ScheduledTasks.xml`...), each file read once. Registry
+/// items, and the computer's local groups, become settings as the report's do; every file is
+/// searched for stored passwords ([`crate::ingest::gpp_passwords`]).
+fn raw_preferences(
+    preferences: &Path,
     half: Half,
     model: &mut Model,
     catalog: &Catalog,
     out: &mut Vec<Setting>,
 ) {
-    let Some(id) = read_into(path, model) else {
-        return;
-    };
-    if let Some(root) = parse_xml(id, model) {
-        gpo_report::gpp_registry(catalog, half, &root, Some(id), out);
+    for (extension, path) in preference_files(preferences) {
+        let Some(id) = read_into(&path, model) else {
+            continue;
+        };
+        let Some(root) = parse_xml(id, model) else {
+            continue;
+        };
+        match extension.to_ascii_lowercase().as_str() {
+            "registry" => gpo_report::gpp_registry(catalog, half, &root, Some(id), out),
+            "groups" if half == Half::Computer => {
+                crate::ingest::gpp_local_groups::read(&root, Some(id), out)
+            }
+            _ => {}
+        }
+        crate::ingest::gpp_passwords::read(&root, Some(id), out);
     }
 }
 
-/// `Machine/Preferences/Groups/Groups.xml`: local groups set by Group Policy Preferences.
-fn raw_gpp_groups(path: &Path, model: &mut Model, out: &mut Vec<Setting>) {
-    let Some(id) = read_into(path, model) else {
-        return;
+/// The XML files of a `Preferences` folder's extension folders, with their folder's name, in
+/// name order (so that settings come in the same order on every system).
+fn preference_files(preferences: &Path) -> Vec<(String, PathBuf)> {
+    let sorted = |dir: &Path| {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|listing| listing.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        entries.sort();
+        entries
     };
-    if let Some(root) = parse_xml(id, model) {
-        crate::ingest::gpp_local_groups::read(&root, Some(id), out);
+    let mut files = Vec::new();
+    let inside = |path: &PathBuf| stays_inside(preferences, path);
+    for folder in (sorted(preferences).into_iter()).filter(|p| p.is_dir() && inside(p)) {
+        let extension = folder
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for file in sorted(&folder) {
+            let is_xml = file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xml"));
+            if is_xml && file.is_file() && inside(&file) {
+                files.push((extension.clone(), file));
+            }
+        }
     }
+    files
 }
 
 /// The tree of an XML source; a syntax error is an input error (the part read is returned).
@@ -480,8 +581,23 @@ fn csv_fields(line: &str, base: usize) -> Vec<(String, Span)> {
     fields
 }
 
-/// A path below `base` whose components match `parts` in any letter case.
+/// A path below `base` whose components match `parts` in any letter case. A symbolic link
+/// that leads out of `base` is not followed (a backup in a pull request could point one at
+/// any file of the machine that lints it).
 pub fn find_ci(base: &Path, parts: &[&str]) -> Option<PathBuf> {
+    let found = find_ci_anywhere(base, parts)?;
+    stays_inside(base, &found).then_some(found)
+}
+
+/// True when `path`, its links resolved, is below `base`'s real location.
+fn stays_inside(base: &Path, path: &Path) -> bool {
+    match (std::fs::canonicalize(base), std::fs::canonicalize(path)) {
+        (Ok(base), Ok(path)) => path.starts_with(base),
+        _ => false,
+    }
+}
+
+fn find_ci_anywhere(base: &Path, parts: &[&str]) -> Option<PathBuf> {
     parts.iter().try_fold(base.to_path_buf(), |dir, part| {
         let exact = dir.join(part);
         if exact.exists() {
@@ -547,7 +663,7 @@ pub fn compare(report: &[Setting], raw: &[Setting]) -> Agreement {
         }
         let same_key = unused
             .iter()
-            .position(|r| r.is_some_and(|r| r.key == setting.key));
+            .position(|r| r.is_some_and(|r| same_setting(r, setting)));
         match same_key {
             None => agreement.only_in_report.push(setting.key.to_string()),
             Some(i) => {
@@ -572,6 +688,11 @@ pub fn compare(report: &[Setting], raw: &[Setting]) -> Agreement {
     agreement
 }
 
+/// The same key; for stored passwords, of which a GPO may hold many, the same item (its uid).
+fn same_setting(a: &Setting, b: &Setting) -> bool {
+    a.key == b.key && (a.key != crate::ingest::gpp_passwords::KEY || a.raw_name == b.raw_name)
+}
+
 /// False for report settings whose key cannot name a raw value: `admx:` and `gpo:` keys, and
 /// ADMX policies keyed by their OMA-URI (no policy-level registry value).
 fn comparable(setting: &Setting) -> bool {
@@ -579,7 +700,6 @@ fn comparable(setting: &Setting) -> bool {
     let registry = key.starts_with("hk");
     !(key.starts_with("admx:")
         || key.starts_with("gpo:")
-        || key == crate::ingest::gpp_passwords::KEY
         || (setting.raw_name.starts_with("admx:") && !registry))
 }
 
@@ -761,6 +881,147 @@ mod tests {
                 .iter()
                 .any(|s| s.key == key_of("pku2u_allow_online_id"))
         );
+    }
+
+    const PASSWORDS: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/rules/gpp-password-stored"
+    );
+
+    fn load_folders(paths: &[PathBuf]) -> (Vec<crate::ingest::Unit>, Model) {
+        let (units, errors) = crate::ingest::collect_files(paths);
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut model = Model::default();
+        crate::ingest::load(&units, &mut model, Catalog::builtin());
+        assert!(model.errors.is_empty(), "{:?}", model.errors);
+        (units, model)
+    }
+
+    /// The stored passwords of a model: (policy, item, the bytes at the span, file name).
+    fn stored_passwords(model: &Model) -> Vec<(String, String, String, String)> {
+        let mut found = Vec::new();
+        for policy in &model.policies {
+            let stored = (policy.settings.iter()).filter(|s| *s.key == *gpp_passwords_key());
+            for setting in stored {
+                let file = model.sources.get(policy.value_location(setting).file);
+                found.push((
+                    policy.name.clone(),
+                    match &setting.value {
+                        Value::Str(item) => item.clone(),
+                        other => panic!("{other:?}"),
+                    },
+                    file.slice(setting.span).to_string(),
+                    file.path
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                ));
+            }
+        }
+        found.sort();
+        found
+    }
+
+    fn gpp_passwords_key() -> &'static str {
+        crate::ingest::gpp_passwords::KEY
+    }
+
+    /// A SYSVOL `Policies` folder: each `{GUID}` folder with a `GPT.INI` is one GPO, its GUID
+    /// the folder's name, named by `GPT.INI` unless that holds GPMC's name for a new GPO, its
+    /// links unknown; its raw files are read as a backup's, and every preference file of either
+    /// half is searched for stored passwords (an empty `cpassword` stores none).
+    #[test]
+    fn sysvol_policy_folders_read_as_gpos() {
+        let (units, model) = load_folders(&[
+            Path::new(PASSWORDS).join("fires/sysvol"),
+            Path::new(PASSWORDS).join("clean/sysvol"),
+        ]);
+        assert!(
+            units
+                .iter()
+                .all(|u| matches!(u, crate::ingest::Unit::GpoFolder(_))),
+            "{units:?}"
+        );
+        let [default_named, named] = &model.policies[..] else {
+            panic!("{:?}", model.policies);
+        };
+        assert_eq!(
+            default_named.name, "{9D4C2B1A-7E6F-4A3B-8C2D-1E0F9A8B7C6D}",
+            "GPMC's name for a new GPO is no name"
+        );
+        assert_eq!(default_named.id, Some(default_named.name.clone()));
+        assert_eq!(named.name, "Servers - Contoso agent");
+        assert_eq!(
+            named.id.as_deref(),
+            Some("{3F8E6A2C-1B5D-4E70-9A4C-6D2B8E1F0A35}")
+        );
+        let gpt_ini = model.sources.get(named.source);
+        assert!(gpt_ini.path.ends_with("GPT.INI"));
+        assert_eq!(gpt_ini.slice(named.name_span), "Servers - Contoso agent");
+        assert!(!named.assignments_exported && !default_named.assignments_exported);
+        let pku2u = (named.settings.iter())
+            .find(|s| s.key == key_of("pku2u_allow_online_id"))
+            .unwrap();
+        assert_eq!(pku2u.value, Value::Int(1));
+        assert_eq!(
+            stored_passwords(&model),
+            [
+                (
+                    default_named.name.clone(),
+                    r#"mapped drive "H:""#.to_string(),
+                    "Mp5Rt2Wq9Xz4Cv7Bn1Hj6Kl3Gf8Ds0Ae5Uy2Ti9Ro4".to_string(),
+                    "Drives.xml".to_string()
+                ),
+                (
+                    default_named.name.clone(),
+                    r#"scheduled task "Nightly backup""#.to_string(),
+                    "Zr4Tq8Wm1Yx6Np3Hk9Lc2Vb7Js5Df0Ga4Eu8Io1Pw6".to_string(),
+                    "ScheduledTasks.xml".to_string()
+                ),
+            ]
+        );
+    }
+
+    /// A symbolic link inside a GPO folder that leads out of the folder it stands in is not
+    /// followed: a folder in a pull request could point one at any file of the machine.
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_leading_out_of_a_gpo_folder_are_not_followed() {
+        let root = std::env::temp_dir().join(format!("baselint-gpo-links-{}", std::process::id()));
+        let gpo = root.join("sysvol/{9D4C2B1A-7E6F-4A3B-8C2D-1E0F9A8B7C6D}");
+        copy_dir(
+            &Path::new(PASSWORDS)
+                .join("fires/sysvol/Policies/{9D4C2B1A-7E6F-4A3B-8C2D-1E0F9A8B7C6D}"),
+            &gpo,
+        );
+        let outside = root.join("outside");
+        std::fs::create_dir_all(outside.join("Preferences/Services")).unwrap();
+        std::fs::write(
+            outside.join("Preferences/Services/Services.xml"),
+            r#"<NTServices><NTService name="x" uid="{1}"><Properties cpassword="AAAA"/></NTService></NTServices>"#,
+        )
+        .unwrap();
+        let link =
+            |target: &Path, at: &str| std::os::unix::fs::symlink(target, gpo.join(at)).unwrap();
+        // An extension folder, a file of one, and a half, each leading out.
+        link(
+            &outside.join("Preferences/Services"),
+            "Machine/Preferences/Services",
+        );
+        link(
+            &outside.join("Preferences/Services/Services.xml"),
+            "Machine/Preferences/DataSources/Services.xml",
+        );
+        link(&outside, "User/Preferences/Printers");
+        std::fs::rename(gpo.join("User"), root.join("user-outside")).unwrap();
+        link(&root.join("user-outside"), "User");
+        let (_, model) = load_folders(&[root.join("sysvol")]);
+        std::fs::remove_dir_all(&root).unwrap();
+        let found: Vec<String> = (stored_passwords(&model).into_iter())
+            .map(|(_, item, _, _)| item)
+            .collect();
+        assert_eq!(found, [r#"scheduled task "Nightly backup""#]);
     }
 
     #[test]

@@ -360,7 +360,7 @@ fn raw_position(bytes: &[u8], offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// What the loader reads: one file, or a GPO backup folder read as one GPO.
+/// What the loader reads: one file, or a folder of one GPO's files read as one GPO.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unit {
     /// A file named on the command line: always read, whatever it holds.
@@ -368,18 +368,23 @@ pub enum Unit {
     /// A file found by walking a folder: JSON that is not an export (a `package.json`) is
     /// skipped rather than reported.
     Found(PathBuf),
-    GpoBackup(PathBuf),
+    /// A folder that holds one GPO's files, read as one GPO ([`gpo_backup`]): a GPMC backup, or
+    /// a Group Policy template (a SYSVOL `{GUID}` folder, a machine's local `GroupPolicy`).
+    GpoFolder(PathBuf),
 }
 
-/// The file whose presence makes a folder a GPMC backup (`{backup id}/` holding `Backup.xml`
-/// or `bkupInfo.xml`).
-fn is_backup_marker(name: &str) -> bool {
-    name.eq_ignore_ascii_case("backup.xml") || name.eq_ignore_ascii_case("bkupinfo.xml")
+/// The file whose presence makes a folder one GPO's: a GPMC backup (`{backup id}/` holding
+/// `Backup.xml` or `bkupInfo.xml`), or a Group Policy template (`GPT.INI` beside `Machine`
+/// and `User`).
+fn is_gpo_folder_marker(name: &str) -> bool {
+    ["backup.xml", "bkupinfo.xml", "gpt.ini"]
+        .iter()
+        .any(|marker| name.eq_ignore_ascii_case(marker))
 }
 
 /// Units to lint under the given paths: directories are walked recursively in a stable order,
 /// skipping hidden entries (`.git`), build output and what `.gitignore` files exclude
-/// ([`gitignore`]); a GPO backup folder is one unit; a path given explicitly is always read.
+/// ([`gitignore`]); a GPO backup or Group Policy template folder is one unit; a path given explicitly is always read.
 pub fn collect_files(paths: &[PathBuf]) -> (Vec<Unit>, Vec<InputError>) {
     collect_files_with(paths, true)
 }
@@ -452,9 +457,9 @@ impl Walk<'_> {
             };
         if entries
             .iter()
-            .any(|(name, _)| is_backup_marker(&name.to_string_lossy()))
+            .any(|(name, _)| is_gpo_folder_marker(&name.to_string_lossy()))
         {
-            self.files.push(Unit::GpoBackup(dir.to_path_buf()));
+            self.files.push(Unit::GpoFolder(dir.to_path_buf()));
             return;
         }
         entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -541,7 +546,7 @@ pub fn load_within(
                 registry_pol::load(&path, &bytes, None, model, catalog)
             }
             Prepared::Backup => {
-                if let Unit::GpoBackup(dir) = unit {
+                if let Unit::GpoFolder(dir) = unit {
                     gpo_backup::read_backup(dir, model, catalog);
                 }
             }
@@ -576,7 +581,7 @@ fn prepare(
     match unit {
         Unit::File(path) => prepare_file(path, true, id, catalog, max_file_size),
         Unit::Found(path) => prepare_file(path, false, id, catalog, max_file_size),
-        Unit::GpoBackup(_) => Prepared::Backup,
+        Unit::GpoFolder(_) => Prepared::Backup,
     }
 }
 

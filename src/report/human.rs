@@ -82,11 +82,54 @@ struct Texts<'s> {
     held: HashMap<usize, Cow<'s, str>>,
     /// The current chunk's excerpts of excerptable files, by the file's address.
     excerpts: HashMap<usize, Vec<Excerpt>>,
+    /// Spans no report shows, by the file's address: masked in every text held.
+    secrets: HashMap<usize, Vec<Span>>,
 }
 
 impl<'s> Texts<'s> {
     fn key(file: &SourceFile) -> usize {
         std::ptr::from_ref(file) as usize
+    }
+
+    /// Texts that mask what `model` holds and no report may show: the passwords Group Policy
+    /// Preferences items store. They are encrypted with a key Microsoft published, so a CI log
+    /// that quoted them would spread the passwords themselves.
+    fn masking(model: &'s crate::model::Model) -> Texts<'s> {
+        let mut secrets: HashMap<usize, Vec<Span>> = HashMap::new();
+        for policy in &model.policies {
+            let stored = (policy.settings.iter())
+                .filter(|s| s.key.as_ref() == crate::ingest::gpp_passwords::KEY);
+            for setting in stored {
+                let location = policy.value_location(setting);
+                let file = model.sources.get(location.file);
+                secrets
+                    .entry(Texts::key(file))
+                    .or_default()
+                    .push(location.span);
+            }
+        }
+        Texts {
+            secrets,
+            ..Texts::default()
+        }
+    }
+
+    /// `text`, which starts at offset `start` of `file`, with its secrets masked.
+    fn masked<'t>(&self, file: usize, start: usize, text: Cow<'t, str>) -> Cow<'t, str> {
+        let end = start + text.len();
+        let inside = |span: &&Span| (span.start as usize) < end && span.end as usize > start;
+        let Some(spans) = self.secrets.get(&file) else {
+            return text;
+        };
+        if !spans.iter().any(|span| inside(&span)) {
+            return text;
+        }
+        let mut text = text.into_owned();
+        for span in spans.iter().filter(inside) {
+            let from = (span.start as usize).saturating_sub(start);
+            mask(&mut text, from..span.end as usize - start);
+        }
+        Cow::Owned(text)
     }
 
     /// The text of `file`: the excerpts held, else the text held, else the file's own (which
@@ -163,15 +206,41 @@ impl<'s> Texts<'s> {
         whole.dedup_by_key(|f| Texts::key(f));
         let read: Vec<(usize, Cow<str>)> = whole
             .par_iter()
-            .map(|f| (Texts::key(f), f.text_unkept()))
+            .map(|f| {
+                (
+                    Texts::key(f),
+                    self.masked(Texts::key(f), 0, f.text_unkept()),
+                )
+            })
             .collect();
         self.held.extend(read);
         let excerpts: Vec<(usize, Vec<Excerpt>)> = spans
             .into_par_iter()
-            .map(|(key, (file, spans))| (key, excerpts(file, &spans)))
+            .map(|(key, (file, spans))| {
+                let mut read = excerpts(file, &spans);
+                for excerpt in &mut read {
+                    let text = std::mem::take(&mut excerpt.text);
+                    excerpt.text = self.masked(key, excerpt.start, text.into()).into_owned();
+                }
+                (key, read)
+            })
             .collect();
         self.excerpts.extend(excerpts);
     }
+}
+
+/// Replace the bytes of `range` (clamped to `text`, widened to whole characters) with as many
+/// `*`: offsets and columns stay as they were.
+fn mask(text: &mut String, range: std::ops::Range<usize>) {
+    let mut start = range.start.min(text.len());
+    let mut end = range.end.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    text.replace_range(start..end, &"*".repeat(end - start));
 }
 
 /// The lines around `spans` of an excerptable file, read from disk: the line before each span's
@@ -517,7 +586,7 @@ pub fn write(report: &Report, style: Style, out: &mut dyn std::io::Write) -> std
             }
         }
     }
-    let mut texts = Texts::default();
+    let mut texts = Texts::masking(&report.outcome.model);
     for (n, chunk) in chunks.iter().enumerate() {
         let locations: Vec<Location> = chunk
             .iter()
@@ -895,6 +964,29 @@ fn summary_line(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A secret is masked byte for byte wherever a held text meets it: whole, cut by an
+    /// excerpt's start, and across a character it cuts (widened, so the text stays UTF-8 and
+    /// every offset after it stays put).
+    #[test]
+    fn secrets_are_masked_in_every_text_held() {
+        let mut texts = Texts::default();
+        texts
+            .secrets
+            .insert(7, vec![Span::new(4, 8), Span::new(12, 15)]);
+        let masked = |start: usize, text: &str| texts.masked(7, start, text.into()).into_owned();
+        assert_eq!(masked(0, "pwd=SECRET;é=ab"), "pwd=****ET;****b");
+        assert_eq!(masked(6, "CRET;x"), "**ET;x");
+        assert_eq!(masked(0, "pwd="), "pwd=", "no secret in it");
+        assert_eq!(
+            texts.masked(8, 0, "pwd=SECRET".into()),
+            "pwd=SECRET",
+            "another file"
+        );
+        let mut cut = "aé".to_string();
+        mask(&mut cut, 2..3);
+        assert_eq!(cut, "a**");
+    }
 
     /// A seeded xorshift generator of numbers below a bound (0 for a bound of 0 or 1).
     fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
