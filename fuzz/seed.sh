@@ -111,9 +111,10 @@ done
 while IFS= read -r -d '' f; do seed_pipeline 7 "$f"; done \
     < <(find "${sources[@]}" -type f -name '*.csv' -print0 | sort -z)
 
-# gpo_backup: each backup folder's files, in the order of fuzz/src/lib.rs BACKUP_FILES (found
-# in any letter case, as baselint finds them), joined by BACKUP_SEPARATOR; a missing file is an
-# empty part. Both are read from lib.rs, so the seeds follow the target.
+# gpo_backup: each backup or template (GPT.INI) folder's files, in the order of
+# fuzz/src/lib.rs BACKUP_FILES (found in any letter case, as baselint finds them; a template
+# folder's without the backup's DomainSysvol/GPO), joined by BACKUP_SEPARATOR; a missing file is
+# an empty part. Both are read from lib.rs, so the seeds follow the target.
 if command -v python3 >/dev/null 2>&1; then
     python3 - "$fuzz/src/lib.rs" "$fuzz/corpus/gpo_backup" "${sources[@]}" <<'PY'
 import ast, os, re, sys
@@ -135,11 +136,11 @@ def find_ci(d, rel):
 os.makedirs(out, exist_ok=True)
 for root in roots:
     for d, _, files in os.walk(root):
-        if not any(n.lower() in ("backup.xml", "bkupinfo.xml") for n in files):
+        if not any(n.lower() in ("backup.xml", "bkupinfo.xml", "gpt.ini") for n in files):
             continue
         parts = []
         for rel in FILES:
-            path = find_ci(d, rel)
+            path = find_ci(d, rel) or find_ci(d, rel.removeprefix("DomainSysvol/GPO/"))
             parts.append(open(path, "rb").read() if path else b"")
         name = d.replace("/", "_").replace(" ", "_")
         open(os.path.join(out, name), "wb").write(SEPARATOR.join(parts))

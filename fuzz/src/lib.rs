@@ -282,7 +282,7 @@ pub fn rule_toml(data: &[u8]) {
 
 /// The files of a GPO backup folder, in the order the `gpo_backup` target's input lists them
 /// (separated by [`BACKUP_SEPARATOR`]; an empty part leaves the file out).
-pub const BACKUP_FILES: [&str; 9] = [
+pub const BACKUP_FILES: [&str; 11] = [
     "Backup.xml",
     "bkupInfo.xml",
     "gpreport.xml",
@@ -292,6 +292,10 @@ pub const BACKUP_FILES: [&str; 9] = [
     "DomainSysvol/GPO/Machine/Preferences/Registry/Registry.xml",
     "DomainSysvol/GPO/User/registry.pol",
     "DomainSysvol/GPO/Machine/Preferences/Groups/Groups.xml",
+    // A template folder's metadata (read beside a backup's, or alone), and a preference file
+    // searched for stored passwords only.
+    "GPT.INI",
+    "DomainSysvol/GPO/User/Preferences/Drives/Drives.xml",
 ];
 
 /// Between two files of the `gpo_backup` target's input (`fuzz/seed.sh` writes it the same).
