@@ -530,6 +530,9 @@ pub struct GpoInfo {
     /// user rights, security filtering, the members of preference local groups): SID in
     /// capitals, name as written, one per SID. Empty without a report.
     pub principals: Vec<(String, String)>,
+    /// True when the settings were read from the GPO's own files (a backup or a Group Policy
+    /// template folder), false when from a report.
+    pub from_files: bool,
 }
 
 /// A security principal in a GPO's security filtering.

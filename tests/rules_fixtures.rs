@@ -1897,3 +1897,29 @@ fn user_rights_compare_and_read_by_the_names_a_gpo_report_gives() {
     let members = text_at(&outcome, finding.primary.location);
     assert!(members.starts_with("<q1:Member>") && members.contains("S-1-5-21-"));
 }
+
+/// A GPO read from a SYSVOL folder and from a report of the domain's GPOs is one GPO: its
+/// findings come once, at the bytes of its files, and reach the devices the report's links say.
+#[test]
+fn a_gpo_read_from_sysvol_and_from_a_report_is_linted_once() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gpo-copies");
+    for rule in [
+        "local-group-set-by-restricted-groups-and-preferences",
+        "gpp-password-stored",
+        "cached-logons-disabled-on-hybrid-joined",
+    ] {
+        let outcome = run_rule(rule, &dir);
+        let [finding] = &outcome.findings[..] else {
+            panic!("{rule}: {:#?}", outcome.findings);
+        };
+        let path = &outcome
+            .model
+            .sources
+            .get(finding.primary.location.file)
+            .path;
+        assert!(
+            (path.to_string_lossy().replace('\\', "/")).contains("sysvol/Policies/{1E2F3A4B"),
+            "{rule}: {path:?}"
+        );
+    }
+}

@@ -77,11 +77,14 @@ pub fn read_backup(dir: &Path, model: &mut Model, catalog: &Catalog) {
         .collect();
     policy.settings = loaded.raw_settings;
     policy.settings.extend(kept);
+    if let Some(gpo) = policy.gpo.as_mut() {
+        gpo.from_files = true;
+    }
     model.policies.push(policy);
 }
 
 /// True for a report setting whose data a backup's raw files do not hold.
-fn report_only(key: &str) -> bool {
+pub fn report_only(key: &str) -> bool {
     let Some(rest) = key
         .strip_prefix("gpo:computer/")
         .or_else(|| key.strip_prefix("gpo:user/"))
@@ -297,6 +300,7 @@ impl Metadata {
                 security_filter: Vec::new(),
                 wmi_filter: self.wmi_filter.clone(),
                 principals: Vec::new(),
+                from_files: true,
             })),
         }
     }

@@ -300,6 +300,7 @@ impl<'a> Reader<'a> {
                 span: f.text_span(),
             }),
             principals: named_principals(gpo),
+            from_files: false,
         };
         Policy {
             id: guid,

@@ -8,6 +8,7 @@ pub mod exceptions;
 pub mod finding_list;
 pub mod gitignore;
 pub mod gpo_backup;
+pub mod gpo_copies;
 pub mod gpo_report;
 pub mod gpp_local_groups;
 pub mod gpp_passwords;
