@@ -1667,6 +1667,66 @@ mod tests {
     use crate::source::{Encoding, Location, SourceFile, SourceId, Sources, Span};
     use std::path::Path;
 
+    /// A part of a string value is found in the bytes of its literal, escapes and all; where
+    /// the literal does not read back as the value (the file changed since it was parsed, or
+    /// bytes that are no JSON string), the finding falls back to the whole value.
+    #[test]
+    fn value_parts_are_located_in_the_literal_or_fall_back_to_the_whole_value() {
+        let text = r#"{"xml": "<a>\u003cb/>\n</a>", "attr": <b/>}"#;
+        let mut model = Model::default();
+        let source = model.sources.add(SourceFile::from_text(
+            Path::new("p.json"),
+            text.to_string(),
+            Encoding::Utf8,
+        ));
+        let literal = |needle: &str| {
+            let start = text.find(needle).unwrap();
+            Span::new(start, start + needle.len())
+        };
+        let setting = |value: &str, span: Span| Setting {
+            key: "k".into(),
+            raw_name: "k".into(),
+            value: Value::Str(value.to_string()),
+            value_label: None,
+            span,
+            name_span: span,
+            file: None,
+        };
+        let quoted = literal(r#""<a>\u003cb/>\n</a>""#);
+        model.policies.push(Policy {
+            id: None,
+            name: "p".to_string(),
+            kind: crate::model::PolicyKind::DeviceConfiguration,
+            source,
+            span: Span::new(0, text.len()),
+            name_span: Span::default(),
+            settings: vec![
+                setting("<a><b/>\n</a>", quoted),
+                // The file now says otherwise.
+                setting("<a><c/>\n</a>", quoted),
+                // No JSON string: the bytes are the value itself.
+                setting("<b/>", literal("<b/>")),
+            ],
+            assignments: Vec::new(),
+            assignments_exported: false,
+            gpo: None,
+        });
+        let inventory = crate::config::Inventory::default();
+        let (scope, _) = crate::scope::Scope::new(&model, &inventory);
+        let ctx = Context::new(&model, &scope, crate::catalog::Catalog::builtin(), None);
+        let policy = &model.policies[0];
+        let part = |n: usize, range| {
+            let location = value_part_location(&ctx, policy, &policy.settings[n], range);
+            &text[location.span.range()]
+        };
+        // `<b/>` of the decoded value is `\u003cb/>` in the file.
+        assert_eq!(part(0, 3..7), r"\u003cb/>");
+        assert_eq!(part(1, 3..7), r#""<a>\u003cb/>\n</a>""#);
+        assert_eq!(part(2, 0..2), "<b/>");
+        // A range past the value is no part of it.
+        assert_eq!(part(0, 3..99), r#""<a>\u003cb/>\n</a>""#);
+    }
+
     /// A finding at `file` and `span`, told apart from its equals by its message.
     fn finding_at(
         file: u32,
