@@ -137,6 +137,7 @@ pub fn check(options: &Options) -> Outcome {
     ingest::load_within(&files, &mut model, catalog, max_file_size);
     drop_companion_duplicates(&mut model);
     ingest::gpo_copies::merge(&mut model);
+    ingest::gpp_passwords::hide_autologon_passwords(&mut model);
     load_baselines(&config, &mut model, catalog, max_file_size);
     load_exceptions(&config, &mut model, max_file_size);
     let nothing_read = model.sources.len() == sources_before && model.errors.len() == errors_before;

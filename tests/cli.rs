@@ -226,6 +226,9 @@ fn every_reported_position_points_at_the_offending_bytes() {
                 text,
                 r#"<Member name="CONTOSO\Helpdesk" action="ADD" sid="S-1-5-21-1004336348-1177238915-682003330-1140"/>"#
             ),
+            // The automatic logon password, in the SYSVOL folder's Registry.xml (the file's
+            // bytes: only reports mask them).
+            "autologon-password-in-gpo" => assert_eq!(text, "Welcome2015!"),
             // The stored password's encrypted bytes, in the backup's Groups.xml.
             "gpp-password-stored" => {
                 assert_eq!(text, "Qm8Wn3Zx5Cv1Bk7Lp2Hs9Df4Gj6Ta0Ye3Ru8Io5Pw1")
@@ -570,7 +573,7 @@ fn inspect_shows_policies_settings_and_links() {
     assert_eq!(output.status.code(), Some(0));
     let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let policies = view["policies"].as_array().unwrap();
-    assert_eq!(policies.len(), 13);
+    assert_eq!(policies.len(), 14);
     let gpo = policies
         .iter()
         .find(|p| p["name"] == "CIS L1 - Workstations")

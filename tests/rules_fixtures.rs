@@ -1923,3 +1923,66 @@ fn a_gpo_read_from_sysvol_and_from_a_report_is_linted_once() {
         );
     }
 }
+
+/// An automatic logon password a GPO writes is reported at its bytes (a preference registry
+/// item naming the account, an entry of Registry.pol), and no output shows it: the model keeps
+/// no copy, and the human report masks the file's bytes. A deleted value, a disabled item and an
+/// automatic logon turned off are no finding (the clean fixture).
+#[test]
+fn autologon_passwords_are_reported_and_never_shown() {
+    let rule = "autologon-password-in-gpo";
+    let dir = fixtures().join(rule).join("fires");
+    let outcome = run_rule(rule, &dir);
+    // Registry.pol's spans point into the listing of its entries the reader renders.
+    let shown_at = |location: baselint::source::Location| {
+        let file = outcome.model.sources.get(location.file);
+        match file.encoding {
+            baselint::source::Encoding::BinaryListing => {
+                file.text_unkept()[location.span.range()].to_string()
+            }
+            _ => text_at(&outcome, location),
+        }
+    };
+    let mut found: Vec<(String, String)> = (outcome.findings.iter())
+        .map(|f| (f.message.clone(), shown_at(f.primary.location)))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                r#"GPO "Kiosks - Automatic logon" writes the automatic logon password of "CONTOSO\kiosk" in clear text (Registry.xml): every domain user can read it in SYSVOL"#.to_string(),
+                "Kiosk-2014!".to_string()
+            ),
+            (
+                r#"GPO "{E2B9D4F1-6A3C-4B7E-8D05-1F9A3C6E2B84}" writes the automatic logon password in clear text (Registry.pol): every domain user can read it in SYSVOL"#.to_string(),
+                r#""Lab-Passw0rd""#.to_string()
+            ),
+        ]
+    );
+    let outputs = [
+        vec!["check", "--format", "human"],
+        vec!["check", "--format", "json"],
+        vec!["check", "--format", "sarif"],
+        vec!["inspect"],
+        vec!["inspect", "--format", "json"],
+    ];
+    for args in outputs {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_baselint"))
+            .args(&args)
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains("Kiosks - Automatic logon"),
+            "{args:?}: {text}"
+        );
+        for password in ["Kiosk-2014!", "Lab-Passw0rd"] {
+            assert!(
+                !text.contains(password),
+                "{args:?} shows {password}: {text}"
+            );
+        }
+    }
+}

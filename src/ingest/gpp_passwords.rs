@@ -16,6 +16,41 @@ use super::gpo_report::xml::Element;
 /// The key of every stored password.
 pub const KEY: &str = "gpp_password";
 
+/// The registry value automatic logon reads its password from, as the readers key it (the
+/// catalog has no record of it): a GPO that writes it (a preference registry item, as
+/// PowerSploit's `Get-GPPAutologon` finds them, or Registry.pol) keeps the password in clear
+/// text in SYSVOL.
+pub const AUTOLOGON_PASSWORD_KEY: &str =
+    r"hklm\software\microsoft\windows nt\currentversion\winlogon\defaultpassword";
+
+/// The account automatic logon signs in as, as the readers key it.
+pub const AUTOLOGON_USER_KEY: &str =
+    r"hklm\software\microsoft\windows nt\currentversion\winlogon\defaultusername";
+
+/// What the model holds for an automatic logon password a GPO writes: the password itself is
+/// never kept, so that no report or message can show it.
+pub const HIDDEN: &str = "(a password, not shown)";
+
+/// True for a setting whose bytes in its file are a password: no report quotes them.
+pub fn is_secret(key: &str) -> bool {
+    key == KEY || key == AUTOLOGON_PASSWORD_KEY
+}
+
+/// Replace every automatic logon password in `model` with [`HIDDEN`] (an empty one, which
+/// sets none, stays empty).
+pub fn hide_autologon_passwords(model: &mut crate::model::Model) {
+    for policy in &mut model.policies {
+        let passwords = (policy.settings.iter_mut()).filter(|s| *s.key == *AUTOLOGON_PASSWORD_KEY);
+        for setting in passwords {
+            if let Value::Str(text) = &mut setting.value
+                && !text.is_empty()
+            {
+                *text = HIDDEN.to_string();
+            }
+        }
+    }
+}
+
 /// The stored passwords at or below `root` (a report's extension, or a preferences file);
 /// `file` is set on every setting (None for the report's own file).
 pub fn read(root: &Element, file: Option<SourceId>, out: &mut Vec<Setting>) {

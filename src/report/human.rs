@@ -92,13 +92,14 @@ impl<'s> Texts<'s> {
     }
 
     /// Texts that mask what `model` holds and no report may show: the passwords Group Policy
-    /// Preferences items store. They are encrypted with a key Microsoft published, so a CI log
-    /// that quoted them would spread the passwords themselves.
+    /// Preferences items store (encrypted with a key Microsoft published) and the automatic
+    /// logon passwords GPOs write in clear text. A CI log that quoted them would spread the
+    /// passwords themselves.
     fn masking(model: &'s crate::model::Model) -> Texts<'s> {
         let mut secrets: HashMap<usize, Vec<Span>> = HashMap::new();
         for policy in &model.policies {
             let stored = (policy.settings.iter())
-                .filter(|s| s.key.as_ref() == crate::ingest::gpp_passwords::KEY);
+                .filter(|s| crate::ingest::gpp_passwords::is_secret(&s.key));
             for setting in stored {
                 let location = policy.value_location(setting);
                 let file = model.sources.get(location.file);

@@ -199,6 +199,12 @@ fn run_rule(
             let stored = found.get(Lookup::Key(crate::ingest::gpp_passwords::KEY));
             stored_passwords(rule, ctx, stored, findings)
         }
+        Check::AutologonPassword => {
+            let written = found.get(Lookup::Key(
+                crate::ingest::gpp_passwords::AUTOLOGON_PASSWORD_KEY,
+            ));
+            autologon_passwords(rule, ctx, written, findings)
+        }
         Check::BaselineDeviation => {
             super::controls::deviation(rule, ctx, effective, ctx.missing_controls, findings)
         }
@@ -264,6 +270,9 @@ impl<'r, 'm> Found<'r, 'm> {
                 ],
                 Check::LocalGroupWithinGroupPolicy => &[Lookup::GpoLocalGroups],
                 Check::StoredPassword => &[Lookup::Key(crate::ingest::gpp_passwords::KEY)],
+                Check::AutologonPassword => &[Lookup::Key(
+                    crate::ingest::gpp_passwords::AUTOLOGON_PASSWORD_KEY,
+                )],
                 _ => &[],
             };
             for lookup in wanted {
@@ -647,6 +656,62 @@ fn stored_passwords(rule: &Rule, ctx: &Context, stored: &Occurrences, findings: 
                 ]),
             )
         });
+    }
+}
+
+/// `[check.autologon_password]`: every GPO that writes an automatic logon password, linked or
+/// not (its files in SYSVOL hold it in clear text, whatever the GPO's links and filtering).
+fn autologon_passwords(
+    rule: &Rule,
+    ctx: &Context,
+    written: &Occurrences,
+    findings: &mut Vec<Finding>,
+) {
+    let gpos = written
+        .iter()
+        .filter(|(index, _)| ctx.model.policies[*index].kind == PolicyKind::Gpo);
+    for &(index, setting) in gpos {
+        let policy = &ctx.model.policies[index];
+        if !matches!(&setting.value, Value::Str(text) if !text.is_empty()) {
+            continue;
+        }
+        let account = autologon_account(policy)
+            .map(|name| format!(" of \"{name}\""))
+            .unwrap_or_default();
+        let written = match setting.file.map(|f| ctx.model.sources.get(f)) {
+            Some(file) => file
+                .path
+                .file_name()
+                .map_or_else(String::new, |n| format!(" ({})", n.to_string_lossy())),
+            None => String::new(),
+        };
+        findings.push(Finding {
+            policy: Some(policy_ref(policy)),
+            setting: Some(setting.key.clone()),
+            ..Finding::new(
+                rule,
+                format!(
+                    "GPO \"{}\" writes the automatic logon password{account} in clear text{written}: \
+                     every domain user can read it in SYSVOL",
+                    policy.name
+                ),
+                Label {
+                    location: policy.value_location(setting),
+                    message: "the password, in clear text".to_string(),
+                },
+                fingerprint(&[&rule.id, policy.identity(), &setting.key, &setting.raw_name]),
+            )
+        });
+    }
+}
+
+/// The account a GPO's automatic logon signs in as (its `DefaultUserName`), when it sets one.
+fn autologon_account(policy: &Policy) -> Option<&str> {
+    let user = (policy.settings.iter())
+        .find(|s| *s.key == *crate::ingest::gpp_passwords::AUTOLOGON_USER_KEY)?;
+    match &user.value {
+        Value::Str(name) if !name.trim().is_empty() => Some(name.trim()),
+        _ => None,
     }
 }
 

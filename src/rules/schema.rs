@@ -53,6 +53,7 @@ enum RawCheck {
     LocalGroupAcrossChannels(RawEmpty),
     LocalGroupWithinGroupPolicy(RawEmpty),
     StoredPassword(RawEmpty),
+    AutologonPassword(RawEmpty),
     ExceptionStatus(RawExceptionStatus),
     IncompleteExport(RawEmpty),
 }
@@ -248,6 +249,7 @@ fn validate_check(
             Some(Check::LocalGroupWithinGroupPolicy)
         }
         RawCheck::StoredPassword(RawEmpty {}) => Some(Check::StoredPassword),
+        RawCheck::AutologonPassword(RawEmpty {}) => Some(Check::AutologonPassword),
         RawCheck::IncompleteExport(RawEmpty {}) => Some(Check::IncompleteExport),
         RawCheck::ExceptionStatus(raw) => {
             match crate::exceptions::Status::parse(raw.status.get_ref()) {
