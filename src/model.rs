@@ -1083,6 +1083,41 @@ pub struct Model {
     pub errors: Vec<InputError>,
 }
 
+impl Model {
+    /// Take in what reading one GPO folder left in a model of its own (its sources, policies
+    /// and errors), its source ids moved past this model's: folders are read on all cores, each
+    /// into its own model, and taken in in walk order.
+    pub fn absorb(&mut self, other: Model) {
+        debug_assert!(
+            other.groups.is_empty()
+                && other.filters.is_empty()
+                && other.controls.is_empty()
+                && other.exceptions.is_empty()
+                && other.checklist_entries.is_empty()
+                && other.incomplete.is_empty(),
+            "a GPO folder holds policies only"
+        );
+        let offset = self.sources.append(other.sources);
+        let moved = |id: &mut SourceId| id.0 += offset;
+        for mut policy in other.policies {
+            moved(&mut policy.source);
+            let settings = policy.settings.iter_mut().filter_map(|s| s.file.as_mut());
+            let assignments = policy
+                .assignments
+                .iter_mut()
+                .filter_map(|a| a.file.as_mut());
+            settings.chain(assignments).for_each(moved);
+            self.policies.push(policy);
+        }
+        for mut error in other.errors {
+            if let Some(location) = error.location.as_mut() {
+                moved(&mut location.file);
+            }
+            self.errors.push(error);
+        }
+    }
+}
+
 /// An export that says it holds only part of what Graph has.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Incomplete {

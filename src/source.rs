@@ -1059,6 +1059,15 @@ impl Sources {
         first
     }
 
+    /// Move every file of `other` after this one's (placeholders too); returns what was added
+    /// to each of `other`'s ids.
+    pub fn append(&mut self, other: Sources) -> u32 {
+        let offset = self.files.len() as u32;
+        self.files.extend(other.files);
+        self.placeholders += other.placeholders;
+        offset
+    }
+
     /// Put a file at a reserved id.
     pub fn fill(&mut self, id: SourceId, file: SourceFile) {
         let slot = &mut self.files[id.0 as usize];

@@ -40,7 +40,7 @@ use crate::catalog::Catalog;
 use crate::ingest::gpo_report::{self, Half, audit_key, normalise_guid, xml};
 use crate::ingest::json::input_error;
 use crate::ingest::registry_pol::{self, Hive};
-use crate::ingest::{read_source, security_template};
+use crate::ingest::{read_source_within, security_template};
 use crate::model::{GpoInfo, InputError, Model, Policy, PolicyKind, Setting, Value, WmiFilterRef};
 use crate::source::{SourceFile, SourceId, Span};
 
@@ -68,7 +68,12 @@ pub const RAW_COVERED: [&str; 8] = [
 
 /// Read one backup folder into the model as one GPO policy.
 pub fn read_backup(dir: &Path, model: &mut Model, catalog: &Catalog) {
-    let loaded = load(dir, model, catalog);
+    read_backup_within(dir, model, catalog, crate::ingest::MAX_FILE_SIZE);
+}
+
+/// [`read_backup`], refusing files over `limit` bytes (`--max-file-size`).
+pub fn read_backup_within(dir: &Path, model: &mut Model, catalog: &Catalog, limit: u64) {
+    let loaded = load(dir, model, catalog, limit);
     let mut policy = loaded.policy;
     let kept: Vec<Setting> = loaded
         .report_settings
@@ -105,10 +110,10 @@ struct Loaded {
     raw_settings: Vec<Setting>,
 }
 
-fn load(dir: &Path, model: &mut Model, catalog: &Catalog) -> Loaded {
-    let meta = Metadata::read(dir, model);
+fn load(dir: &Path, model: &mut Model, catalog: &Catalog, limit: u64) -> Loaded {
+    let meta = Metadata::read(dir, model, limit);
     let report =
-        find_ci(dir, &["gpreport.xml"]).and_then(|path| read_report(&path, model, catalog));
+        find_ci(dir, &["gpreport.xml"]).and_then(|path| read_report(&path, model, catalog, limit));
     let (mut policy, report_settings) = match report {
         Some(mut policy) => {
             let settings = std::mem::take(&mut policy.settings);
@@ -119,7 +124,7 @@ fn load(dir: &Path, model: &mut Model, catalog: &Catalog) -> Loaded {
     if let (Some(wmi), Some(gpo)) = (&meta.wmi_filter, policy.gpo.as_mut()) {
         gpo.wmi_filter.get_or_insert_with(|| wmi.clone());
     }
-    let raw_settings = raw_settings(dir, &policy.name, model, catalog);
+    let raw_settings = raw_settings(dir, &policy.name, model, catalog, limit);
     Loaded {
         policy,
         report_settings,
@@ -128,16 +133,16 @@ fn load(dir: &Path, model: &mut Model, catalog: &Catalog) -> Loaded {
 }
 
 /// The first GPO of the backup's report, its errors added to the model.
-fn read_report(path: &Path, model: &mut Model, catalog: &Catalog) -> Option<Policy> {
-    let file = read_into(path, model)?;
+fn read_report(path: &Path, model: &mut Model, catalog: &Catalog, limit: u64) -> Option<Policy> {
+    let file = read_into(path, model, limit)?;
     let parsed = gpo_report::read(file, model.sources.get(file), catalog);
     model.errors.extend(parsed.errors);
     parsed.policies.into_iter().next()
 }
 
 /// Read and decode a file into the model's sources; a failure is an input error.
-fn read_into(path: &Path, model: &mut Model) -> Option<SourceId> {
-    match read_source(path) {
+fn read_into(path: &Path, model: &mut Model, limit: u64) -> Option<SourceId> {
+    match read_source_within(path, limit) {
         Ok(file) => Some(model.sources.add(file)),
         Err(e) => {
             model.errors.push(e);
@@ -160,16 +165,17 @@ struct Metadata {
 }
 
 impl Metadata {
-    fn read(dir: &Path, model: &mut Model) -> Metadata {
+    fn read(dir: &Path, model: &mut Model, limit: u64) -> Metadata {
         let mut meta = Metadata::default();
         if let Some(path) = find_ci(dir, &["bkupInfo.xml"]) {
-            meta.read_file(&path, model, NS_MANIFEST, None);
+            meta.read_file(&path, model, limit, NS_MANIFEST, None);
         }
         if let Some(path) = find_ci(dir, &["Backup.xml"]) {
-            meta.read_file(&path, model, NS_BACKUP, Some("GroupPolicyCoreSettings"));
+            let core = Some("GroupPolicyCoreSettings");
+            meta.read_file(&path, model, limit, NS_BACKUP, core);
         }
         if let Some(path) = find_ci(dir, &["GPT.INI"]) {
-            meta.read_gpt_ini(dir, &path, model);
+            meta.read_gpt_ini(dir, &path, model, limit);
         }
         meta
     }
@@ -179,8 +185,8 @@ impl Metadata {
     /// `displayName` is kept unless it is the name GPMC gives a new GPO, which it writes there
     /// once and never updates (a renamed GPO keeps it); `Options` is a local GPO's (a domain
     /// GPO keeps its own in Active Directory), with the flags of `Backup.xml`.
-    fn read_gpt_ini(&mut self, dir: &Path, path: &Path, model: &mut Model) {
-        let Some(id) = read_into(path, model) else {
+    fn read_gpt_ini(&mut self, dir: &Path, path: &Path, model: &mut Model, limit: u64) {
+        let Some(id) = read_into(path, model, limit) else {
             return;
         };
         self.source.get_or_insert(id);
@@ -204,8 +210,15 @@ impl Metadata {
     }
 
     /// Read `BackupInst` (bkupInfo.xml) or `GroupPolicyCoreSettings` (Backup.xml) fields.
-    fn read_file(&mut self, path: &Path, model: &mut Model, ns: &str, core: Option<&str>) {
-        let Some(id) = read_into(path, model) else {
+    fn read_file(
+        &mut self,
+        path: &Path,
+        model: &mut Model,
+        limit: u64,
+        ns: &str,
+        core: Option<&str>,
+    ) {
+        let Some(id) = read_into(path, model, limit) else {
             return;
         };
         let Some(root) = parse_xml(id, model) else {
@@ -337,7 +350,13 @@ fn ini_entries(text: &str) -> Vec<(&str, &str, Span)> {
 // ---- raw files ----
 
 /// The settings of a GPO's raw files, below its template folder ([`template_root`]).
-fn raw_settings(dir: &Path, gpo: &str, model: &mut Model, catalog: &Catalog) -> Vec<Setting> {
+fn raw_settings(
+    dir: &Path,
+    gpo: &str,
+    model: &mut Model,
+    catalog: &Catalog,
+    limit: u64,
+) -> Vec<Setting> {
     let mut out = Vec::new();
     let Some(template) = template_root(dir) else {
         return out;
@@ -351,19 +370,19 @@ fn raw_settings(dir: &Path, gpo: &str, model: &mut Model, catalog: &Catalog) -> 
             continue;
         };
         if let Some(path) = find_ci(&root, &["registry.pol"]) {
-            raw_registry_pol(&path, half.hive(), model, catalog, &mut out);
+            raw_registry_pol(&path, half.hive(), model, limit, catalog, &mut out);
         }
         if let Some(path) = find_ci(
             &root,
             &["microsoft", "windows nt", "SecEdit", "GptTmpl.inf"],
         ) {
-            raw_template(&path, gpo, model, catalog, &mut out);
+            raw_template(&path, gpo, model, limit, catalog, &mut out);
         }
         if let Some(path) = find_ci(&root, &["microsoft", "windows nt", "Audit", "audit.csv"]) {
-            raw_audit(&path, model, catalog, &mut out);
+            raw_audit(&path, model, limit, catalog, &mut out);
         }
         if let Some(preferences) = find_ci(&root, &["Preferences"]) {
-            raw_preferences(&preferences, half, model, catalog, &mut out);
+            raw_preferences(&preferences, half, model, limit, catalog, &mut out);
         }
     }
     out
@@ -381,10 +400,11 @@ fn raw_registry_pol(
     path: &Path,
     hive: Hive,
     model: &mut Model,
+    limit: u64,
     catalog: &Catalog,
     out: &mut Vec<Setting>,
 ) {
-    match crate::ingest::read_bytes_within(path, crate::ingest::MAX_FILE_SIZE) {
+    match crate::ingest::read_bytes_within(path, limit) {
         Ok(bytes) => {
             let read = registry_pol::read(path, &bytes, hive, model, catalog);
             out.extend(read.settings);
@@ -398,10 +418,11 @@ fn raw_template(
     path: &Path,
     gpo: &str,
     model: &mut Model,
+    limit: u64,
     catalog: &Catalog,
     out: &mut Vec<Setting>,
 ) {
-    let Some(id) = read_into(path, model) else {
+    let Some(id) = read_into(path, model, limit) else {
         return;
     };
     let parsed = security_template::read(id, model.sources.get(id), Some(gpo), catalog);
@@ -417,11 +438,12 @@ fn raw_preferences(
     preferences: &Path,
     half: Half,
     model: &mut Model,
+    limit: u64,
     catalog: &Catalog,
     out: &mut Vec<Setting>,
 ) {
     for (extension, path) in preference_files(preferences) {
-        let Some(id) = read_into(&path, model) else {
+        let Some(id) = read_into(&path, model, limit) else {
             continue;
         };
         let Some(root) = parse_xml(id, model) else {
@@ -441,25 +463,34 @@ fn raw_preferences(
 /// The XML files of a `Preferences` folder's extension folders, with their folder's name, in
 /// name order (so that settings come in the same order on every system).
 fn preference_files(preferences: &Path) -> Vec<(String, PathBuf)> {
-    let sorted = |dir: &Path| {
+    // The entries of a folder in name order; a symbolic link only where it stays inside.
+    let listed = |dir: &Path| {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|listing| listing.filter_map(Result::ok).map(|e| e.path()).collect())
+            .map(|listing| {
+                listing
+                    .filter_map(Result::ok)
+                    .filter(|e| {
+                        let is_link = e.file_type().is_ok_and(|t| t.is_symlink());
+                        !is_link || stays_inside(preferences, &e.path())
+                    })
+                    .map(|e| e.path())
+                    .collect()
+            })
             .unwrap_or_default();
         entries.sort();
         entries
     };
     let mut files = Vec::new();
-    let inside = |path: &PathBuf| stays_inside(preferences, path);
-    for folder in (sorted(preferences).into_iter()).filter(|p| p.is_dir() && inside(p)) {
+    for folder in listed(preferences).into_iter().filter(|p| p.is_dir()) {
         let extension = folder
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        for file in sorted(&folder) {
+        for file in listed(&folder) {
             let is_xml = file
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("xml"));
-            if is_xml && file.is_file() && inside(&file) {
+            if is_xml && file.is_file() {
                 files.push((extension.clone(), file));
             }
         }
@@ -481,8 +512,14 @@ fn parse_xml(id: SourceId, model: &mut Model) -> Option<xml::Element> {
 
 /// `audit.csv`: `Machine Name,Policy Target,Subcategory,Subcategory GUID,Inclusion Setting,
 /// Exclusion Setting,Setting Value`.
-fn raw_audit(path: &Path, model: &mut Model, catalog: &Catalog, out: &mut Vec<Setting>) {
-    let Some(id) = read_into(path, model) else {
+fn raw_audit(
+    path: &Path,
+    model: &mut Model,
+    limit: u64,
+    catalog: &Catalog,
+    out: &mut Vec<Setting>,
+) {
+    let Some(id) = read_into(path, model, limit) else {
         return;
     };
     let file = model.sources.get(id);
@@ -587,10 +624,29 @@ fn csv_fields(line: &str, base: usize) -> Vec<(String, Span)> {
 
 /// A path below `base` whose components match `parts` in any letter case. A symbolic link
 /// that leads out of `base` is not followed (a backup in a pull request could point one at
-/// any file of the machine that lints it).
+/// any file of the machine that lints it); only a path through a link is resolved to see where
+/// it leads (resolving every path cost a SYSVOL copy of 2,000 GPOs 100k system calls).
 pub fn find_ci(base: &Path, parts: &[&str]) -> Option<PathBuf> {
-    let found = find_ci_anywhere(base, parts)?;
-    stays_inside(base, &found).then_some(found)
+    let mut through_link = false;
+    let found = parts.iter().try_fold(base.to_path_buf(), |dir, part| {
+        let (child, is_link) = child_ci(&dir, part)?;
+        through_link |= is_link;
+        Some(child)
+    })?;
+    (!through_link || stays_inside(base, &found)).then_some(found)
+}
+
+/// The entry of `dir` named `name` in any letter case, and whether it is a symbolic link.
+fn child_ci(dir: &Path, name: &str) -> Option<(PathBuf, bool)> {
+    let exact = dir.join(name);
+    if let Ok(meta) = std::fs::symlink_metadata(&exact) {
+        return Some((exact, meta.file_type().is_symlink()));
+    }
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().eq_ignore_ascii_case(name))
+        .map(|e| (e.path(), e.file_type().is_ok_and(|t| t.is_symlink())))
 }
 
 /// True when `path`, its links resolved, is below `base`'s real location.
@@ -599,23 +655,6 @@ fn stays_inside(base: &Path, path: &Path) -> bool {
         (Ok(base), Ok(path)) => path.starts_with(base),
         _ => false,
     }
-}
-
-fn find_ci_anywhere(base: &Path, parts: &[&str]) -> Option<PathBuf> {
-    parts.iter().try_fold(base.to_path_buf(), |dir, part| {
-        let exact = dir.join(part);
-        if exact.exists() {
-            return Some(exact);
-        }
-        std::fs::read_dir(&dir)
-            .ok()?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case(part))
-            })
-    })
 }
 
 // ---- report vs raw ----
@@ -648,7 +687,7 @@ impl Agreement {
 /// the folder has no report. The second value is every input error met.
 pub fn agreement(dir: &Path, catalog: &Catalog) -> Option<(Agreement, Vec<InputError>)> {
     let mut model = Model::default();
-    let loaded = load(dir, &mut model, catalog);
+    let loaded = load(dir, &mut model, catalog, crate::ingest::MAX_FILE_SIZE);
     find_ci(dir, &["gpreport.xml"])?;
     Some((
         compare(&loaded.report_settings, &loaded.raw_settings),
@@ -1026,6 +1065,50 @@ mod tests {
             .map(|(_, item, _, _)| item)
             .collect();
         assert_eq!(found, [r#"scheduled task "Nightly backup""#]);
+    }
+
+    /// The size limit (`--max-file-size`) holds inside a GPO folder: each file over it is an
+    /// input error naming it, and the folder's other files are read.
+    #[test]
+    fn files_of_a_folder_over_the_size_limit_are_refused() {
+        let mut model = Model::default();
+        read_backup_within(
+            &Path::new(FIXTURES).join(BACKUP),
+            &mut model,
+            Catalog::builtin(),
+            900,
+        );
+        let mut refused: Vec<String> = (model.errors.iter())
+            .map(|e| {
+                assert!(e.message.contains("900"), "{e:?}");
+                Path::new(&e.path)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        refused.sort();
+        assert_eq!(refused, ["GptTmpl.inf", "gpreport.xml", "registry.pol"]);
+        let policy = &model.policies[0];
+        assert_eq!(
+            policy.name, "Contoso Workstations & Kiosks",
+            "from Backup.xml"
+        );
+        let file_names: std::collections::BTreeSet<String> = (policy.settings.iter())
+            .map(|s| {
+                let file = model.sources.get(policy.value_location(s).file);
+                file.path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(
+            file_names.into_iter().collect::<Vec<_>>(),
+            ["Registry.pol", "Registry.xml", "audit.csv"]
+        );
     }
 
     #[test]

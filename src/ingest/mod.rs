@@ -514,8 +514,9 @@ fn is_input_candidate(path: &Path) -> bool {
 ///
 /// Files are read, decoded and parsed on all cores (each with the source id reserved for it),
 /// then merged in the walk's order, so the model, and every report, is the same whatever the
-/// number of threads. Registry.pol files and GPO backups, which add their own sources, are read
-/// in order during the merge.
+/// number of threads. A GPO folder is read on its core into a model of its own, which the
+/// merge takes in (its source ids moved); Registry.pol files, which add their own listing
+/// source, are read in order during the merge.
 pub fn load(units: &[Unit], model: &mut crate::model::Model, catalog: &crate::catalog::Catalog) {
     load_within(units, model, catalog, MAX_FILE_SIZE);
 }
@@ -534,7 +535,7 @@ pub fn load_within(
         .enumerate()
         .map(|(i, unit)| prepare(unit, SourceId(first + i as u32), catalog, max_file_size))
         .collect();
-    for (i, (unit, prepared)) in units.iter().zip(prepared).enumerate() {
+    for (i, prepared) in prepared.into_iter().enumerate() {
         let id = SourceId(first + i as u32);
         match prepared {
             Prepared::Skipped => {}
@@ -546,11 +547,7 @@ pub fn load_within(
             Prepared::RegistryPol { path, bytes } => {
                 registry_pol::load(&path, &bytes, None, model, catalog)
             }
-            Prepared::Backup => {
-                if let Unit::GpoFolder(dir) = unit {
-                    gpo_backup::read_backup(dir, model, catalog);
-                }
-            }
+            Prepared::GpoFolder(folder) => model.absorb(*folder),
         }
     }
 }
@@ -569,8 +566,8 @@ enum Prepared {
         path: PathBuf,
         bytes: Vec<u8>,
     },
-    /// A GPO backup reads several files: read during the merge.
-    Backup,
+    /// A GPO folder reads several files, into a model of its own (taken in by the merge).
+    GpoFolder(Box<crate::model::Model>),
 }
 
 fn prepare(
@@ -582,7 +579,11 @@ fn prepare(
     match unit {
         Unit::File(path) => prepare_file(path, true, id, catalog, max_file_size),
         Unit::Found(path) => prepare_file(path, false, id, catalog, max_file_size),
-        Unit::GpoFolder(_) => Prepared::Backup,
+        Unit::GpoFolder(dir) => {
+            let mut folder = crate::model::Model::default();
+            gpo_backup::read_backup_within(dir, &mut folder, catalog, max_file_size);
+            Prepared::GpoFolder(Box::new(folder))
+        }
     }
 }
 
