@@ -533,6 +533,9 @@ pub struct GpoInfo {
     /// True when the settings were read from the GPO's own files (a backup or a Group Policy
     /// template folder), false when from a report.
     pub from_files: bool,
+    /// When the export was taken, as written (`2022-07-15T21:43:21`): a backup's
+    /// `BackupTime`, else its report's `ReadTime`. None for a SYSVOL folder.
+    pub exported_at: Option<String>,
 }
 
 /// A security principal in a GPO's security filtering.

@@ -121,8 +121,14 @@ fn load(dir: &Path, model: &mut Model, catalog: &Catalog, limit: u64) -> Loaded 
         }
         None => (meta.policy(dir, model), Vec::new()),
     };
-    if let (Some(wmi), Some(gpo)) = (&meta.wmi_filter, policy.gpo.as_mut()) {
-        gpo.wmi_filter.get_or_insert_with(|| wmi.clone());
+    if let Some(gpo) = policy.gpo.as_mut() {
+        if let Some(wmi) = &meta.wmi_filter {
+            gpo.wmi_filter.get_or_insert_with(|| wmi.clone());
+        }
+        // When the backup was taken, else when its report was read.
+        if let Some(time) = &meta.backup_time {
+            gpo.exported_at = Some(time.clone());
+        }
     }
     let raw_settings = raw_settings(dir, &policy.name, model, catalog, limit);
     Loaded {
@@ -161,6 +167,8 @@ struct Metadata {
     domain: Option<String>,
     options: Option<u32>,
     wmi_filter: Option<WmiFilterRef>,
+    /// `BackupTime` (bkupInfo.xml).
+    backup_time: Option<String>,
     source: Option<SourceId>,
 }
 
@@ -263,6 +271,7 @@ impl Metadata {
         self.options = self
             .options
             .or_else(|| text("Options").and_then(|o| o.parse().ok()));
+        self.backup_time = self.backup_time.take().or_else(|| text("BackupTime"));
         let wmi = holder
             .child(ns, "WMIFilter")
             .filter(|w| !w.text().is_empty());
@@ -314,6 +323,7 @@ impl Metadata {
                 wmi_filter: self.wmi_filter.clone(),
                 principals: Vec::new(),
                 from_files: true,
+                exported_at: None,
             })),
         }
     }

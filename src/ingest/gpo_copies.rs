@@ -1,28 +1,33 @@
-//! One GPO read twice in a run: from a report (`Get-GPOReport`, one GPO or `-All`) and from
-//! its own files (a backup folder, a GPO's folder in a copy of SYSVOL). Linted apart, the two
-//! copies would report every finding twice and meet each other as two GPOs (a setting
-//! overridden by itself, Restricted Groups disputed by its own preference items). They are made
-//! one GPO, as a backup's own `gpreport.xml` and raw files are ([`super::gpo_backup`]):
+//! One GPO read more than once in a run: from a report (`Get-GPOReport`, one GPO or `-All`)
+//! and from its own files (a backup folder, a GPO's folder in a copy of SYSVOL), or from
+//! several backups taken at different times (GPMC adds a backup folder per GPO at every backup
+//! into the same folder). Linted apart, the copies would report every finding again and meet
+//! each other as GPOs of their own (a setting overridden by itself, Restricted Groups disputed
+//! by its own preference items). They are made one GPO:
 //!
-//! * a folder without a report of its own (SYSVOL, a backup without `gpreport.xml`) takes the
-//!   report's identity, name, links, security filtering, WMI filter, status and principal
-//!   names, which its files do not hold; its settings stay those of its files, joined by the
-//!   report's settings that no file holds ([`super::gpo_backup::report_only`]);
-//! * a backup with its own report has all of that already: the other report's copy is
-//!   dropped.
+//! * of several copies of one kind (read from files, or from reports), the newest is kept: the
+//!   latest backup time (`bkupInfo.xml`), else report read time (`ReadTime`); the first read
+//!   of those that tie. A SYSVOL folder, which says no time, is the oldest;
+//! * the copy read from files then takes, from the report's, what its files do not hold, as a
+//!   backup's own `gpreport.xml` and raw files are ([`super::gpo_backup`]): a folder without a
+//!   report of its own (SYSVOL, a backup without `gpreport.xml`) takes the report's identity,
+//!   name, links, security filtering, WMI filter, status and principal names, its settings
+//!   staying those of its files joined by the report's that no file holds
+//!   ([`super::gpo_backup::report_only`]); a backup with its own report has all of that, and
+//!   the other report's copy is dropped.
 //!
-//! Copies are matched by GUID, and by domain where both name one. A GUID is merged only when
-//! the run has exactly one copy of each kind: Default Domain Policy has the same GUID in every
-//! domain, and a SYSVOL folder names none, so several reports of one GUID are left as they are.
+//! Copies are one GPO when they share a GUID and name one domain at most. Default Domain
+//! Policy has the same GUID in every domain: then the copies of each domain are one GPO, and a
+//! copy that names no domain (a SYSVOL folder) is left as it is.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::model::{Model, Policy, PolicyKind};
 
-/// Merge each GPO read from its files with the one report copy of it, in place (the merged
-/// GPO keeps the folder's place in the model; the report's copy is removed).
+/// Make the copies of each GPO one, in place: the GPO kept stays in the place of the copy read
+/// from files (else of the report kept), the other copies are removed.
 pub fn merge(model: &mut Model) {
-    let mut copies: HashMap<String, (Vec<usize>, Vec<usize>)> = HashMap::new();
+    let mut by_guid: HashMap<String, Vec<usize>> = HashMap::new();
     for (index, policy) in model.policies.iter().enumerate() {
         let Some(gpo) = policy
             .gpo
@@ -31,42 +36,72 @@ pub fn merge(model: &mut Model) {
         else {
             continue;
         };
-        if gpo.guid.is_empty() {
-            continue;
-        }
-        let (folders, reports) = copies.entry(gpo.guid.to_ascii_uppercase()).or_default();
-        if gpo.from_files {
-            folders.push(index);
-        } else {
-            reports.push(index);
+        if !gpo.guid.is_empty() {
+            by_guid
+                .entry(gpo.guid.to_ascii_uppercase())
+                .or_default()
+                .push(index);
         }
     }
-    let mut merged: HashSet<usize> = HashSet::new();
-    for (folders, reports) in copies.values() {
-        let ([folder], [report]) = (folders.as_slice(), reports.as_slice()) else {
-            continue;
-        };
-        if !same_domain(&model.policies[*folder], &model.policies[*report]) {
-            continue;
+    let mut dropped: HashSet<usize> = HashSet::new();
+    let gpos: Vec<Vec<usize>> = (by_guid.values())
+        .flat_map(|indices| one_gpo_each(model, indices))
+        .collect();
+    for copies in gpos {
+        let folder = newest(model, &copies, true);
+        let report = newest(model, &copies, false);
+        dropped.extend(
+            copies
+                .iter()
+                .filter(|&&i| Some(i) != folder && Some(i) != report),
+        );
+        if let (Some(folder), Some(report)) = (folder, report) {
+            let copy = model.policies[report].clone();
+            take_report(&mut model.policies[folder], copy);
+            dropped.insert(report);
         }
-        let copy = model.policies[*report].clone();
-        take_report(&mut model.policies[*folder], copy);
-        merged.insert(*report);
     }
     let mut index = 0;
     model.policies.retain(|_| {
         index += 1;
-        !merged.contains(&(index - 1))
+        !dropped.contains(&(index - 1))
     });
 }
 
-/// The domains the two copies name agree, or one names none.
-fn same_domain(a: &Policy, b: &Policy) -> bool {
-    let domain = |p: &Policy| p.gpo.as_ref().and_then(|g| g.domain.clone());
-    match (domain(a), domain(b)) {
-        (Some(x), Some(y)) => x.eq_ignore_ascii_case(&y),
-        _ => true,
+/// The copies of one GUID that are one GPO each: all of them when they name one domain at most;
+/// else those of each domain, a copy that names none being left out.
+fn one_gpo_each(model: &Model, indices: &[usize]) -> Vec<Vec<usize>> {
+    let domain = |i: &usize| {
+        let gpo = model.policies[*i].gpo.as_ref();
+        gpo.and_then(|g| g.domain.as_ref())
+            .map(|d| d.to_ascii_lowercase())
+    };
+    let mut domains: Vec<String> = indices.iter().filter_map(domain).collect();
+    domains.sort();
+    domains.dedup();
+    if domains.len() <= 1 {
+        return vec![indices.to_vec()];
     }
+    domains
+        .into_iter()
+        .map(|d| {
+            (indices.iter().copied())
+                .filter(|i| domain(i).as_ref() == Some(&d))
+                .collect()
+        })
+        .collect()
+}
+
+/// The newest copy read from files (or from a report): the latest export time, the first read
+/// of those that tie.
+fn newest(model: &Model, copies: &[usize], from_files: bool) -> Option<usize> {
+    let gpo = |i: usize| model.policies[i].gpo.as_ref();
+    (copies.iter().copied())
+        .filter(|&i| gpo(i).is_some_and(|g| g.from_files == from_files))
+        .max_by(|&a, &b| {
+            let time = |i: usize| gpo(i).and_then(|g| g.exported_at.clone());
+            time(a).cmp(&time(b)).then(b.cmp(&a))
+        })
 }
 
 /// What a folder's GPO takes from the report's copy: all but the settings its files hold.
@@ -214,6 +249,74 @@ mod tests {
                 ..GpoInfo::default()
             })),
         }
+    }
+
+    /// Backups of one GPO taken at different times into one folder (GPMC adds one at each
+    /// backup): the latest is linted, whatever the order the walk reads them in.
+    #[test]
+    fn of_several_backups_of_a_gpo_the_latest_is_linted() {
+        let fixture = Path::new(ROOT)
+            .join("tests/fixtures/gpo/backup/{7A1B2C3D-0000-4000-8000-000000000001}");
+        let root = std::env::temp_dir().join(format!("baselint-gpo-copies-{}", std::process::id()));
+        let bkup_info = std::fs::read_to_string(fixture.join("bkupInfo.xml")).unwrap();
+        for (folder, time) in [
+            ("{B}", "2025-03-01T09:00:00"),
+            ("{A}", "2025-01-15T17:30:00"),
+            ("{C}", "2024-11-02T08:00:00"),
+        ] {
+            copy_dir(&fixture, &root.join(folder));
+            let info = bkup_info.replace("2025-02-01T10:05:00", time);
+            std::fs::write(root.join(folder).join("bkupInfo.xml"), info).unwrap();
+        }
+        let model = read(std::slice::from_ref(&root));
+        std::fs::remove_dir_all(&root).unwrap();
+        let [policy] = &model.policies[..] else {
+            panic!(
+                "{:?}",
+                model.policies.iter().map(|p| &p.name).collect::<Vec<_>>()
+            );
+        };
+        let gpo = policy.gpo.as_ref().unwrap();
+        assert_eq!(gpo.exported_at.as_deref(), Some("2025-03-01T09:00:00"));
+        let source = &model.sources.get(policy.source).path;
+        assert!(source.parent().unwrap().ends_with("{B}"), "{source:?}");
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.path().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+
+    /// Of two reports of one GPO, the one read last is kept (the first of two read at once).
+    #[test]
+    fn of_several_reports_of_a_gpo_the_latest_is_linted() {
+        const GUID: &str = "{6AC1786C-016F-11D2-945F-00C04FB984F9}";
+        let at = |time: Option<&str>, name: &str| {
+            let mut policy = gpo(GUID, Some("contoso.com"), false);
+            policy.name = name.to_string();
+            policy.gpo.as_mut().unwrap().exported_at = time.map(str::to_string);
+            policy
+        };
+        let mut model = Model {
+            policies: vec![
+                at(Some("2024-09-30T12:56:05.2730983Z"), "older"),
+                at(Some("2025-01-02T08:00:00.0000000Z"), "latest"),
+                at(None, "undated"),
+                at(Some("2025-01-02T08:00:00.0000000Z"), "as late, read after"),
+            ],
+            ..Model::default()
+        };
+        merge(&mut model);
+        let names: Vec<&str> = model.policies.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["latest"]);
     }
 
     /// Copies of other domains, and a GUID with two reports (Default Domain Policy's is the

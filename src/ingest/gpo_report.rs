@@ -301,6 +301,9 @@ impl<'a> Reader<'a> {
             }),
             principals: named_principals(gpo),
             from_files: false,
+            exported_at: (gpo.child(ns, "ReadTime"))
+                .map(|t| t.text().trim().to_string())
+                .filter(|t| !t.is_empty()),
         };
         Policy {
             id: guid,
