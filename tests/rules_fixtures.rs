@@ -1955,7 +1955,7 @@ fn autologon_passwords_are_reported_and_never_shown() {
                 "Kiosk-2014!".to_string()
             ),
             (
-                r#"GPO "{E2B9D4F1-6A3C-4B7E-8D05-1F9A3C6E2B84}" writes the automatic logon password in clear text (Registry.pol): every domain user can read it in SYSVOL"#.to_string(),
+                r#"GPO "{E2B9D4F1-6A3C-4B7E-8D05-1F9A3C6E2B84}" writes the automatic logon password in clear text (registry.pol): every domain user can read it in SYSVOL"#.to_string(),
                 r#""Lab-Passw0rd""#.to_string()
             ),
         ]
