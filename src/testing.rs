@@ -22,6 +22,20 @@ pub fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Copy the folder `from` to `to`, recursively (a fixture to change, in a temporary folder).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 /// A finding with every field empty (rule `test`, a warning over the first byte of source 0),
 /// for tests to fill in what they look at: `Finding { fingerprint: .., ..finding() }`.
 pub fn finding() -> crate::finding::Finding {

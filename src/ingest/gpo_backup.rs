@@ -780,6 +780,7 @@ fn same_value(a: &Value, b: &Value) -> bool {
 mod tests {
     use super::*;
     use crate::source::Encoding;
+    use crate::testing::copy_dir;
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gpo");
     const BACKUP: &str = "backup/{7A1B2C3D-0000-4000-8000-000000000001}";
@@ -788,19 +789,6 @@ mod tests {
         let mut model = Model::default();
         read_backup(dir, &mut model, Catalog::builtin());
         model
-    }
-
-    fn copy_dir(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.path().is_dir() {
-                copy_dir(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).unwrap();
-            }
-        }
     }
 
     fn key_of(alias: &str) -> String {

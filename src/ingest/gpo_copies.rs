@@ -139,6 +139,7 @@ mod tests {
     use super::*;
     use crate::catalog::Catalog;
     use crate::model::{GpoInfo, Setting};
+    use crate::testing::copy_dir;
     use std::path::{Path, PathBuf};
 
     const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -280,19 +281,6 @@ mod tests {
         assert_eq!(gpo.exported_at.as_deref(), Some("2025-03-01T09:00:00"));
         let source = &model.sources.get(policy.source).path;
         assert!(source.parent().unwrap().ends_with("{B}"), "{source:?}");
-    }
-
-    fn copy_dir(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.path().is_dir() {
-                copy_dir(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).unwrap();
-            }
-        }
     }
 
     /// Of two reports of one GPO, the one read last is kept (the first of two read at once).

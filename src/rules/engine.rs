@@ -633,29 +633,47 @@ fn stored_passwords(rule: &Rule, ctx: &Context, stored: &Occurrences, findings: 
         let Value::Str(item) = &setting.value else {
             continue;
         };
-        findings.push(Finding {
-            policy: Some(policy_ref(policy)),
-            setting: Some(setting.key.clone()),
-            ..Finding::new(
-                rule,
-                format!(
-                    "GPO \"{}\" stores the password of {item} in a Group Policy Preferences \
-                     item: every domain user can read it in SYSVOL and decrypt it",
-                    policy.name
-                ),
-                Label {
-                    location: policy.value_location(setting),
-                    message: "the password, encrypted with a key Microsoft published".to_string(),
-                },
-                fingerprint(&[
-                    &rule.id,
-                    policy.identity(),
-                    &setting.key,
-                    item,
-                    &setting.raw_name,
-                ]),
-            )
-        });
+        let message = format!(
+            "GPO \"{}\" stores the password of {item} in a Group Policy Preferences item: \
+             every domain user can read it in SYSVOL and decrypt it",
+            policy.name
+        );
+        let label = "the password, encrypted with a key Microsoft published";
+        findings.push(password_finding(
+            rule,
+            (policy, setting),
+            message,
+            label,
+            Some(item),
+        ));
+    }
+}
+
+/// A finding at a password a GPO keeps in SYSVOL (the setting's value), about its GPO; its
+/// fingerprint names the item (`item` where there is one, and the setting's raw name: an
+/// item's uid, a value's path).
+fn password_finding(
+    rule: &Rule,
+    (policy, setting): (&Policy, &Setting),
+    message: String,
+    label: &str,
+    item: Option<&str>,
+) -> Finding {
+    let mut identity = vec![&*rule.id, policy.identity(), &*setting.key];
+    identity.extend(item);
+    identity.push(&setting.raw_name);
+    Finding {
+        policy: Some(policy_ref(policy)),
+        setting: Some(setting.key.clone()),
+        ..Finding::new(
+            rule,
+            message,
+            Label {
+                location: policy.value_location(setting),
+                message: label.to_string(),
+            },
+            fingerprint(&identity),
+        )
     }
 }
 
@@ -685,23 +703,19 @@ fn autologon_passwords(
                 .map_or_else(String::new, |n| format!(" ({})", n.to_string_lossy())),
             None => String::new(),
         };
-        findings.push(Finding {
-            policy: Some(policy_ref(policy)),
-            setting: Some(setting.key.clone()),
-            ..Finding::new(
-                rule,
-                format!(
-                    "GPO \"{}\" writes the automatic logon password{account} in clear text{written}: \
-                     every domain user can read it in SYSVOL",
-                    policy.name
-                ),
-                Label {
-                    location: policy.value_location(setting),
-                    message: "the password, in clear text".to_string(),
-                },
-                fingerprint(&[&rule.id, policy.identity(), &setting.key, &setting.raw_name]),
-            )
-        });
+        let message = format!(
+            "GPO \"{}\" writes the automatic logon password{account} in clear text{written}: \
+             every domain user can read it in SYSVOL",
+            policy.name
+        );
+        let label = "the password, in clear text";
+        findings.push(password_finding(
+            rule,
+            (policy, setting),
+            message,
+            label,
+            None,
+        ));
     }
 }
 
