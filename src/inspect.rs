@@ -19,6 +19,10 @@ struct PolicyView {
     /// False when the export holds no assignments or links (a GPO backup without its report,
     /// a SYSVOL folder): then nothing is known of where the policy applies.
     assignments_exported: bool,
+    /// Other copies of a GPO the run read and linted as this one (older backups and reports,
+    /// a report merged into its folder): where each names it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    other_copies: Vec<Position>,
 }
 
 #[derive(Serialize)]
@@ -167,6 +171,10 @@ fn policy_view(outcome: &Outcome, p: &Policy) -> PolicyView {
             .map(|a| assignment_view(outcome, p, a))
             .collect(),
         assignments_exported: p.assignments_exported,
+        other_copies: (p.gpo.iter())
+            .flat_map(|gpo| &gpo.other_copies)
+            .map(|&location| position(&model.sources, location))
+            .collect(),
     }
 }
 
@@ -310,6 +318,13 @@ fn write_policy(p: &PolicyView, out: &mut dyn std::io::Write) -> std::io::Result
             a.mode,
             a.target,
             a.position.path_line_column(&a.position.path)
+        )?;
+    }
+    for copy in &p.other_copies {
+        writeln!(
+            out,
+            "  also read from  {}  (linted as this one)",
+            copy.path_line_column(&copy.path)
         )?;
     }
     if !p.assignments_exported {

@@ -536,6 +536,9 @@ pub struct GpoInfo {
     /// When the export was taken, as written (`2022-07-15T21:43:21`): a backup's
     /// `BackupTime`, else its report's `ReadTime`. None for a SYSVOL folder.
     pub exported_at: Option<String>,
+    /// The other copies of this GPO the run read, linted as this one (`ingest::gpo_copies`):
+    /// where each names the GPO (older backups and reports, a report merged into this copy).
+    pub other_copies: Vec<Location>,
 }
 
 /// A security principal in a GPO's security filtering.

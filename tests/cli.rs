@@ -567,6 +567,24 @@ fn inspect_tells_unknown_links_from_none() {
     );
 }
 
+/// A GPO read more than once is inspected once, listing where else the run read it.
+#[test]
+fn inspect_lists_the_other_copies_of_a_gpo() {
+    let dir = "tests/fixtures/gpo-copies";
+    let text = stdout(&baselint(&["inspect", dir], root())).replace('\\', "/");
+    let also: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("also read from"))
+        .collect();
+    assert_eq!(also.len(), 2, "{text}");
+    assert!(also[1].contains("sysvol/Policies/{1E2F3A4B-5C6D-4E7F-8A9B-0C1D2E3F4A51}/GPT.INI:1:1"));
+    let output = baselint(&["inspect", dir, "--format", "json"], root());
+    let view: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let copies = &view["policies"][1]["other_copies"];
+    assert_eq!(copies.as_array().map(Vec::len), Some(1), "{view}");
+    assert_eq!(copies[0]["line"], 1);
+}
+
 #[test]
 fn inspect_shows_policies_settings_and_links() {
     let output = baselint(&["inspect", "examples/contoso", "--format", "json"], root());

@@ -324,6 +324,7 @@ impl Metadata {
                 principals: Vec::new(),
                 from_files: true,
                 exported_at: None,
+                other_copies: Vec::new(),
             })),
         }
     }

@@ -23,6 +23,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::model::{Model, Policy, PolicyKind};
+use crate::source::Location;
 
 /// Make the copies of each GPO one, in place: the GPO kept stays in the place of the copy read
 /// from files (else of the report kept), the other copies are removed.
@@ -50,16 +51,35 @@ pub fn merge(model: &mut Model) {
     for copies in gpos {
         let folder = newest(model, &copies, true);
         let report = newest(model, &copies, false);
-        dropped.extend(
-            copies
-                .iter()
-                .filter(|&&i| Some(i) != folder && Some(i) != report),
-        );
+        let Some(kept) = folder.or(report) else {
+            continue;
+        };
+        let mut others: Vec<usize> = (copies.iter().copied()).filter(|&i| i != kept).collect();
+        others.sort_unstable();
+        // Where each copy names the GPO; a folder that takes its report's name is named by
+        // the report from then on, so the other copy it lists is the folder itself.
+        let where_named = |policy: &Policy| Location {
+            file: policy.source,
+            span: policy.name_span,
+        };
+        let mut locations: Vec<Location> = (others.iter())
+            .filter(|&&i| folder.is_none() || Some(i) != report)
+            .map(|&i| where_named(&model.policies[i]))
+            .collect();
         if let (Some(folder), Some(report)) = (folder, report) {
+            let before = where_named(&model.policies[folder]);
             let copy = model.policies[report].clone();
-            take_report(&mut model.policies[folder], copy);
-            dropped.insert(report);
+            let takes_name = take_report(&mut model.policies[folder], copy);
+            locations.push(if takes_name {
+                before
+            } else {
+                where_named(&model.policies[report])
+            });
         }
+        if let Some(gpo) = model.policies[kept].gpo.as_mut() {
+            gpo.other_copies.extend(locations);
+        }
+        dropped.extend(others);
     }
     let mut index = 0;
     model.policies.retain(|_| {
@@ -105,10 +125,11 @@ fn newest(model: &Model, copies: &[usize], from_files: bool) -> Option<usize> {
 }
 
 /// What a folder's GPO takes from the report's copy: all but the settings its files hold.
-/// A folder read with its own report (its assignments exported) takes nothing.
-fn take_report(folder: &mut Policy, report: Policy) {
+/// A folder read with its own report (its assignments exported) takes nothing. True when it
+/// took the report's.
+fn take_report(folder: &mut Policy, report: Policy) -> bool {
     if folder.assignments_exported {
-        return;
+        return false;
     }
     // Settings keep their own file whatever the policy's source becomes.
     for setting in &mut folder.settings {
@@ -132,6 +153,7 @@ fn take_report(folder: &mut Policy, report: Policy) {
         gpo.from_files = true;
         gpo
     });
+    true
 }
 
 #[cfg(test)]
@@ -186,6 +208,32 @@ mod tests {
             assert_eq!(written, policy.name);
             assert!(policy.gpo.as_ref().unwrap().from_files);
         }
+        // The folder each took the report's name in is the other copy listed.
+        let other_copy = |policy: &Policy| -> Vec<String> {
+            let gpo = policy.gpo.as_ref().unwrap();
+            (gpo.other_copies.iter())
+                .map(|l| {
+                    model
+                        .sources
+                        .get(l.file)
+                        .path
+                        .to_string_lossy()
+                        .replace('\\', "/")
+                })
+                .collect()
+        };
+        assert!(
+            other_copy(workstations)[0]
+                .ends_with("{7A1B2C3D-0000-4000-8000-000000000001}/bkupInfo.xml")
+        );
+        assert!(
+            other_copy(legacy)[0]
+                .ends_with("sysvol/Policies/{1E2F3A4B-5C6D-4E7F-8A9B-0C1D2E3F4A51}/GPT.INI")
+        );
+        assert_eq!(
+            (other_copy(workstations).len(), other_copy(legacy).len()),
+            (1, 1)
+        );
         assert_eq!(workstations.gpo.as_ref().unwrap().security_filter.len(), 1);
         assert!(!legacy.gpo.as_ref().unwrap().principals.is_empty());
         let pku2u = Catalog::builtin()
@@ -230,6 +278,11 @@ mod tests {
             panic!("{:?}", model.policies);
         };
         assert!(model.sources.get(policy.source).path.starts_with(&backup));
+        let [other] = &policy.gpo.as_ref().unwrap().other_copies[..] else {
+            panic!("{policy:?}");
+        };
+        let other = &model.sources.get(other.file).path;
+        assert!(other.ends_with("Domain - Legacy baseline.xml"), "{other:?}");
     }
 
     fn gpo(guid: &str, domain: Option<&str>, from_files: bool) -> Policy {
@@ -281,6 +334,13 @@ mod tests {
         assert_eq!(gpo.exported_at.as_deref(), Some("2025-03-01T09:00:00"));
         let source = &model.sources.get(policy.source).path;
         assert!(source.parent().unwrap().ends_with("{B}"), "{source:?}");
+        let others: Vec<&Path> = (gpo.other_copies.iter())
+            .map(|l| model.sources.get(l.file).path.parent().unwrap())
+            .collect();
+        assert!(
+            others.len() == 2 && others[0].ends_with("{A}") && others[1].ends_with("{C}"),
+            "{others:?}"
+        );
     }
 
     /// Of two reports of one GPO, the one read last is kept (the first of two read at once).
@@ -305,6 +365,10 @@ mod tests {
         merge(&mut model);
         let names: Vec<&str> = model.policies.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["latest"]);
+        assert_eq!(
+            model.policies[0].gpo.as_ref().unwrap().other_copies.len(),
+            3
+        );
     }
 
     /// Copies of other domains, and a GUID with two reports (Default Domain Policy's is the

@@ -304,6 +304,7 @@ impl<'a> Reader<'a> {
             exported_at: (gpo.child(ns, "ReadTime"))
                 .map(|t| t.text().trim().to_string())
                 .filter(|t| !t.is_empty()),
+            other_copies: Vec::new(),
         };
         Policy {
             id: guid,
