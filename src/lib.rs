@@ -221,11 +221,8 @@ fn nothing_to_lint(paths: &[PathBuf]) -> InputError {
 /// the rules check it as it would be once assigned.
 fn assume_reach_of_unassigned(model: &mut Model, types: model::JoinTypeSet) {
     use model::{Assignment, Mode, Target};
-    let reaches_something = |a: &Assignment| {
-        a.mode == Mode::Include && !matches!(&a.target, Target::GpoLink(link) if !link.enabled)
-    };
     for policy in &mut model.policies {
-        if policy.assignments.iter().any(reaches_something) {
+        if !policy.reaches_nothing() {
             continue;
         }
         policy.assignments.push(Assignment {

@@ -559,6 +559,15 @@ pub struct WmiFilterRef {
 }
 
 impl Policy {
+    /// True when no assignment includes devices: none exported, only exclusions, or only
+    /// disabled GPO links. Such a policy reaches no device, and the rules about the devices a
+    /// policy reaches skip it.
+    pub fn reaches_nothing(&self) -> bool {
+        !self.assignments.iter().any(|a| {
+            a.mode == Mode::Include && !matches!(&a.target, Target::GpoLink(link) if !link.enabled)
+        })
+    }
+
     /// The stable identity used in fingerprints: the id when exported, otherwise the name.
     pub fn identity(&self) -> &str {
         self.id.as_deref().unwrap_or(&self.name)

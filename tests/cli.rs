@@ -567,6 +567,38 @@ fn inspect_tells_unknown_links_from_none() {
     );
 }
 
+/// The human report names the policies that reach no device, which the rules about devices
+/// skip, and says why; checked as if assigned (`--unassigned`), they reach some, and the note
+/// goes.
+#[test]
+fn human_report_notes_the_policies_that_reach_no_device() {
+    let dir = "tests/fixtures/rules/gpp-password-stored/fires";
+    let note = |extra: &[&str]| {
+        let mut args = vec!["check", dir, "--color", "never"];
+        args.extend(extra);
+        let text = stdout(&baselint(&args, root()));
+        (text.lines())
+            .skip_while(|l| !l.starts_with("note: "))
+            .take_while(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let unreached = note(&[]);
+    assert!(
+        unreached.starts_with("note: 2 policies reach no device (1 of them because"),
+        "{unreached}"
+    );
+    assert!(
+        unreached.contains(r#""Old - Scan drive (unlinked)""#),
+        "{unreached}"
+    );
+    assert!(
+        unreached.contains("{9D4C2B1A-7E6F-4A3B-8C2D-1E0F9A8B7C6D}"),
+        "{unreached}"
+    );
+    assert_eq!(note(&["--unassigned", "all"]), "");
+}
+
 /// A GPO read more than once is inspected once, listing where else the run read it.
 #[test]
 fn inspect_lists_the_other_copies_of_a_gpo() {
