@@ -12,7 +12,7 @@ use miette::{
 
 use super::{BaselineUse, Item, Report};
 use crate::finding::{Finding, Label};
-use crate::model::{InputError, PolicyKind};
+use crate::model::InputError;
 use crate::rules::Severity;
 use crate::source::{Location, SourceFile, SourceId, Sources, Span};
 
@@ -929,58 +929,12 @@ fn unmatched_lines(baseline: &BaselineUse, width: usize) -> String {
     out
 }
 
-/// A note naming the policies that reach no device: not assigned or linked, or read from an
-/// export without their assignments or links (a SYSVOL folder). The rules about the devices a
-/// policy reaches skip them, which would otherwise go unsaid.
+/// The note on the policies that reach no device ([`super::unreached_note`]), wrapped.
 fn unreached_lines(report: &Report, width: usize) -> String {
-    const NAMED: usize = 5;
-    let policies = &report.outcome.model.policies;
-    let unreached: Vec<&crate::model::Policy> =
-        policies.iter().filter(|p| p.reaches_nothing()).collect();
-    let n = unreached.len();
-    if n == 0 {
+    let Some(text) = super::unreached_note(report) else {
         return String::new();
-    }
-    let unknown = unreached.iter().filter(|p| !p.assignments_exported).count();
-    let mut names: Vec<String> = (unreached.iter().take(NAMED))
-        .map(|p| format!("\"{}\"", p.name))
-        .collect();
-    if n > NAMED {
-        names.push(format!("{} more", n - NAMED));
-    }
-    let (them, their) = if n == 1 {
-        ("it", "its")
-    } else {
-        ("them", "their")
     };
-    let why = match unknown {
-        0 => "not assigned or linked".to_string(),
-        u if u == n => format!("{their} assignments or links are not in the export"),
-        u => format!("{u} of them because their assignments or links are not in the export"),
-    };
-    let unknown_of = |gpo: bool| {
-        (unreached.iter()).any(|p| !p.assignments_exported && (p.kind == PolicyKind::Gpo) == gpo)
-    };
-    let mut how = String::new();
-    if unknown_of(true) {
-        how.push_str("; a GPO folder gets its links from the GPO's report read beside it");
-    }
-    if unknown_of(false) {
-        how.push_str(
-            "; an Intune export needs the policies' assignments (Graph `$expand=assignments`)",
-        );
-    }
-    let text = format!(
-        "note: {n} {} no device ({why}), so the rules about the devices a policy reaches skip \
-         {them}: {}. `--unassigned JOIN_TYPES` checks {them} as if assigned{how}.",
-        if n == 1 {
-            "policy reaches"
-        } else {
-            "policies reach"
-        },
-        names.join(", "),
-    );
-    let mut out = wrap(&text, width, "", "  ");
+    let mut out = wrap(&format!("note: {text}"), width, "", "  ");
     out.push('\n');
     out
 }

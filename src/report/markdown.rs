@@ -1,7 +1,7 @@
 //! `--format markdown`: a compact summary for a pull-request comment or
 //! `$GITHUB_STEP_SUMMARY`: counts by severity, a table of findings, input errors, fixed
-//! findings, and folded `<details>` blocks for excepted findings and stale baseline entries.
-//! Empty sections are left out.
+//! findings, folded `<details>` blocks for excepted findings and stale baseline entries, and a
+//! note on the policies that reach no device. Empty sections are left out.
 
 use std::fmt::Write;
 use std::io;
@@ -220,7 +220,15 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     out.write_all(errors_section(report).as_bytes())?;
     write_fixed_section(out, report)?;
     out.write_all(excepted_section(report).as_bytes())?;
-    out.write_all(unmatched_section(report).as_bytes())
+    out.write_all(unmatched_section(report).as_bytes())?;
+    out.write_all(unreached_section(report).as_bytes())
+}
+
+/// The policies that reach no device ([`super::unreached_note`]), as a quoted note.
+fn unreached_section(report: &Report) -> String {
+    super::unreached_note(report)
+        .map(|text| format!("\n> **Note:** {}\n", cell(&text)))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
