@@ -16,6 +16,9 @@
 //!   ([`super::gpo_backup::report_only`]); a backup with its own report has all of that, and
 //!   the other report's copy is dropped.
 //!
+//! Before that, GPO folders whose `GPT.INI` gives them a name another GUID's folder shares are
+//! named by their GUID: that name is a console's default for a new GPO, not the GPO's.
+//!
 //! Copies are one GPO when they share a GUID and name one domain at most. Default Domain
 //! Policy has the same GUID in every domain: then the copies of each domain are one GPO, and a
 //! copy that names no domain (a SYSVOL folder) is left as it is.
@@ -28,6 +31,7 @@ use crate::source::Location;
 /// Make the copies of each GPO one, in place: the GPO kept stays in the place of the copy read
 /// from files (else of the report kept), the other copies are removed.
 pub fn merge(model: &mut Model) {
+    unname_shared_template_names(model);
     let mut by_guid: HashMap<String, Vec<usize>> = HashMap::new();
     for (index, policy) in model.policies.iter().enumerate() {
         let Some(gpo) = policy
@@ -86,6 +90,45 @@ pub fn merge(model: &mut Model) {
         index += 1;
         !dropped.contains(&(index - 1))
     });
+}
+
+/// GPO folders named by their `GPT.INI` (`displayName`) under a name that another GUID's
+/// folder shares are named by their GUID instead: a domain's GPO names are unique, so a shared
+/// name is the default GPMC wrote when each was created, in the language of its console
+/// ("New Group Policy Object" is recognised when read; "Neues Gruppenrichtlinienobjekt" and
+/// the others are not).
+fn unname_shared_template_names(model: &mut Model) {
+    let named_by_template = |policy: &Policy| {
+        let gpo = policy.gpo.as_ref();
+        gpo.is_some_and(|g| g.from_files && !policy.assignments_exported)
+            && policy.id.as_deref() != Some(policy.name.as_str())
+            && model_file_name(model, policy).eq_ignore_ascii_case("gpt.ini")
+    };
+    let mut guids_by_name: HashMap<String, HashSet<String>> = HashMap::new();
+    for policy in model.policies.iter().filter(|p| named_by_template(p)) {
+        let guid = policy.gpo.as_ref().map_or("", |g| g.guid.as_str());
+        (guids_by_name.entry(policy.name.to_lowercase()).or_default()).insert(guid.to_string());
+    }
+    let shared: Vec<usize> = (model.policies.iter().enumerate())
+        .filter(|(_, p)| named_by_template(p))
+        .filter(|(_, p)| guids_by_name[&p.name.to_lowercase()].len() > 1)
+        .map(|(i, _)| i)
+        .collect();
+    for i in shared {
+        let policy = &mut model.policies[i];
+        if let Some(guid) = policy.id.clone() {
+            policy.name = guid;
+            policy.name_span = crate::source::Span::default();
+        }
+    }
+}
+
+/// The file name of a policy's source (`GPT.INI` for a template folder without a report).
+fn model_file_name(model: &Model, policy: &Policy) -> String {
+    let path = &model.sources.get(policy.source).path;
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The copies of one GUID that are one GPO each: all of them when they name one domain at most;
@@ -285,6 +328,17 @@ mod tests {
         assert!(other.ends_with("Domain - Legacy baseline.xml"), "{other:?}");
     }
 
+    /// Sources holding one file (id 0), which the policies below name as theirs.
+    fn one_source() -> crate::source::Sources {
+        let mut sources = crate::source::Sources::default();
+        sources.add(crate::source::SourceFile::from_text(
+            Path::new("report.xml"),
+            String::new(),
+            crate::source::Encoding::Utf8,
+        ));
+        sources
+    }
+
     fn gpo(guid: &str, domain: Option<&str>, from_files: bool) -> Policy {
         Policy {
             id: Some(guid.to_string()),
@@ -343,6 +397,51 @@ mod tests {
         );
     }
 
+    /// A `GPT.INI` name that two GPOs' folders share is the default of a console in another
+    /// language, not a name: those GPOs are named by their GUID; a name of one is kept.
+    #[test]
+    fn a_template_name_two_gpos_share_is_no_name() {
+        let fixture = Path::new(ROOT).join(
+            "tests/fixtures/rules/gpp-password-stored/clean/sysvol/Policies/{3F8E6A2C-1B5D-4E70-9A4C-6D2B8E1F0A35}",
+        );
+        let root = std::env::temp_dir().join(format!("baselint-gpt-names-{}", std::process::id()));
+        let folders = [
+            (
+                "{11111111-2222-4333-8444-555555555555}",
+                "Neues Gruppenrichtlinienobjekt",
+            ),
+            (
+                "{66666666-7777-4888-9999-AAAAAAAAAAAA}",
+                "Clients - Drucker",
+            ),
+            (
+                "{BBBBBBBB-CCCC-4DDD-8EEE-FFFFFFFFFFFF}",
+                "neues gruppenrichtlinienobjekt",
+            ),
+        ];
+        for (guid, name) in folders {
+            copy_dir(&fixture, &root.join(guid));
+            let ini = format!("[General]\r\nVersion=1\r\ndisplayName={name}\r\n");
+            std::fs::write(root.join(guid).join("GPT.INI"), ini).unwrap();
+        }
+        let model = read(std::slice::from_ref(&root));
+        std::fs::remove_dir_all(&root).unwrap();
+        let names: Vec<(&str, &str)> = (model.policies.iter())
+            .map(|p| {
+                let written = model.sources.get(p.source).slice(p.name_span);
+                (p.name.as_str(), written)
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("{11111111-2222-4333-8444-555555555555}", ""),
+                ("Clients - Drucker", "Clients - Drucker"),
+                ("{BBBBBBBB-CCCC-4DDD-8EEE-FFFFFFFFFFFF}", ""),
+            ]
+        );
+    }
+
     /// Of two reports of one GPO, the one read last is kept (the first of two read at once).
     #[test]
     fn of_several_reports_of_a_gpo_the_latest_is_linted() {
@@ -354,6 +453,7 @@ mod tests {
             policy
         };
         let mut model = Model {
+            sources: one_source(),
             policies: vec![
                 at(Some("2024-09-30T12:56:05.2730983Z"), "older"),
                 at(Some("2025-01-02T08:00:00.0000000Z"), "latest"),
@@ -378,6 +478,7 @@ mod tests {
         const DEFAULT_DOMAIN_POLICY: &str = "{31B2F340-016D-11D2-945F-00C04FB984F9}";
         const OTHER: &str = "{6AC1786C-016F-11D2-945F-00C04FB984F9}";
         let mut model = Model {
+            sources: one_source(),
             policies: vec![
                 gpo(DEFAULT_DOMAIN_POLICY, None, true),
                 gpo(DEFAULT_DOMAIN_POLICY, Some("contoso.com"), false),
