@@ -599,6 +599,25 @@ fn human_report_notes_the_policies_that_reach_no_device() {
     assert_eq!(note(&["--unassigned", "all"]), "");
 }
 
+/// A run that read GPOs more than once says so at the end of the human and Markdown reports
+/// (each GPO is linted once); a run that did not, does not.
+#[test]
+fn reports_note_the_gpos_read_more_than_once() {
+    let note = "2 GPOs were read more than once (2 other copies:";
+    for format in ["human", "markdown"] {
+        let args = ["check", "tests/fixtures/gpo-copies", "--format", format];
+        let text = stdout(&baselint(&args, root()))
+            .replace('\n', " ")
+            .replace("   ", " ");
+        assert!(text.contains(note), "{format}: {text}");
+        let example = stdout(&baselint(
+            &["check", "examples/contoso", "--format", format],
+            root(),
+        ));
+        assert!(!example.contains("read more than once"), "{format}");
+    }
+}
+
 /// A GPO read more than once is inspected once, listing where else the run read it.
 #[test]
 fn inspect_lists_the_other_copies_of_a_gpo() {

@@ -636,7 +636,8 @@ pub fn write(report: &Report, style: Style, out: &mut dyn std::io::Write) -> std
     if let Some(baseline) = &report.baseline {
         rest.push_str(&unmatched_lines(baseline, style.width));
     }
-    rest.push_str(&unreached_lines(report, style.width));
+    rest.push_str(&end_note_lines(super::copies_note(report), style.width));
+    rest.push_str(&end_note_lines(super::unreached_note(report), style.width));
     rest.push_str(&summary_line(report));
     out.write_all(rest.as_bytes())
 }
@@ -929,9 +930,10 @@ fn unmatched_lines(baseline: &BaselineUse, width: usize) -> String {
     out
 }
 
-/// The note on the policies that reach no device ([`super::unreached_note`]), wrapped.
-fn unreached_lines(report: &Report, width: usize) -> String {
-    let Some(text) = super::unreached_note(report) else {
+/// A note of the report's end (GPOs read more than once, policies that reach no device),
+/// wrapped.
+fn end_note_lines(note: Option<String>, width: usize) -> String {
+    let Some(text) = note else {
         return String::new();
     };
     let mut out = wrap(&format!("note: {text}"), width, "", "  ");

@@ -1,7 +1,8 @@
 //! `--format markdown`: a compact summary for a pull-request comment or
 //! `$GITHUB_STEP_SUMMARY`: counts by severity, a table of findings, input errors, fixed
-//! findings, folded `<details>` blocks for excepted findings and stale baseline entries, and a
-//! note on the policies that reach no device. Empty sections are left out.
+//! findings, folded `<details>` blocks for excepted findings and stale baseline entries, and
+//! notes on the GPOs read more than once and the policies that reach no device. Empty sections
+//! are left out.
 
 use std::fmt::Write;
 use std::io;
@@ -221,13 +222,16 @@ pub fn write(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     write_fixed_section(out, report)?;
     out.write_all(excepted_section(report).as_bytes())?;
     out.write_all(unmatched_section(report).as_bytes())?;
-    out.write_all(unreached_section(report).as_bytes())
+    for note in [super::copies_note(report), super::unreached_note(report)] {
+        out.write_all(note_section(note).as_bytes())?;
+    }
+    Ok(())
 }
 
-/// The policies that reach no device ([`super::unreached_note`]), as a quoted note.
-fn unreached_section(report: &Report) -> String {
-    super::unreached_note(report)
-        .map(|text| format!("\n> **Note:** {}\n", cell(&text)))
+/// A note of the report's end (GPOs read more than once, policies that reach no device), as a
+/// quoted paragraph.
+fn note_section(note: Option<String>) -> String {
+    note.map(|text| format!("\n> **Note:** {}\n", cell(&text)))
         .unwrap_or_default()
 }
 

@@ -561,6 +561,27 @@ fn collect_cis_ids(segment: &str, ids: &mut Vec<(&'static str, String)>) {
     }
 }
 
+/// The note of the human and Markdown reports on the GPOs read more than once (a SYSVOL copy
+/// beside their reports, backups taken week after week): each is linted once
+/// (`ingest::gpo_copies`), and the other copies would otherwise be dropped without a word.
+pub(super) fn copies_note(report: &Report) -> Option<String> {
+    let copies: Vec<usize> = (report.outcome.model.policies.iter())
+        .filter_map(|p| p.gpo.as_ref().map(|g| g.other_copies.len()))
+        .filter(|&n| n > 0)
+        .collect();
+    let (gpos, others) = (copies.len(), copies.iter().sum::<usize>());
+    if gpos == 0 {
+        return None;
+    }
+    Some(format!(
+        "{gpos} {} read more than once ({others} other {}: older backups or reports, or a \
+         report read beside a GPO's folder); each is linted once, from its latest copy, with \
+         the links its report gives. `baselint inspect` lists where each was read.",
+        if gpos == 1 { "GPO was" } else { "GPOs were" },
+        if others == 1 { "copy" } else { "copies" },
+    ))
+}
+
 /// The note of the human and Markdown reports naming the policies that reach no device: not
 /// assigned or linked, or read from an export without their assignments or links (a SYSVOL
 /// folder). The rules about the devices a policy reaches skip them, which would otherwise go
