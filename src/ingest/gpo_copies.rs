@@ -66,11 +66,13 @@ pub fn merge(model: &mut Model) {
             file: policy.source,
             span: policy.name_span,
         };
+        // A folder and a report of it, the report taken in by the folder: listed last.
+        let merged = folder.zip(report);
         let mut locations: Vec<Location> = (others.iter())
-            .filter(|&&i| folder.is_none() || Some(i) != report)
+            .filter(|&&i| merged.map(|(_, report)| report) != Some(i))
             .map(|&i| where_named(&model.policies[i]))
             .collect();
-        if let (Some(folder), Some(report)) = (folder, report) {
+        if let Some((folder, report)) = merged {
             let before = where_named(&model.policies[folder]);
             let copy = model.policies[report].clone();
             let takes_name = take_report(&mut model.policies[folder], copy);
@@ -104,10 +106,10 @@ fn unname_shared_template_names(model: &mut Model) {
             && policy.id.as_deref() != Some(policy.name.as_str())
             && model_file_name(model, policy).eq_ignore_ascii_case("gpt.ini")
     };
-    let mut guids_by_name: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut guids_by_name: HashMap<String, HashSet<&str>> = HashMap::new();
     for policy in model.policies.iter().filter(|p| named_by_template(p)) {
         let guid = policy.gpo.as_ref().map_or("", |g| g.guid.as_str());
-        (guids_by_name.entry(policy.name.to_lowercase()).or_default()).insert(guid.to_string());
+        (guids_by_name.entry(policy.name.to_lowercase()).or_default()).insert(guid);
     }
     let shared: Vec<usize> = (model.policies.iter().enumerate())
         .filter(|(_, p)| named_by_template(p))
@@ -162,7 +164,7 @@ fn newest(model: &Model, copies: &[usize], from_files: bool) -> Option<usize> {
     (copies.iter().copied())
         .filter(|&i| gpo(i).is_some_and(|g| g.from_files == from_files))
         .max_by(|&a, &b| {
-            let time = |i: usize| gpo(i).and_then(|g| g.exported_at.clone());
+            let time = |i: usize| gpo(i).and_then(|g| g.exported_at.as_deref());
             time(a).cmp(&time(b)).then(b.cmp(&a))
         })
 }

@@ -7,6 +7,11 @@
 //! [`KEY`] at the attribute's value, its value naming the item (`scheduled task "Nightly
 //! backup"`) and its raw name the item's `uid`; the password itself is not copied into the
 //! model.
+//!
+//! The automatic logon password a GPO writes as a registry value (Winlogon's
+//! `DefaultPassword`) is a setting of the registry readers; [`hide_autologon_passwords`]
+//! replaces its value once the model is read, and [`is_secret`] names both kinds for the
+//! human report to mask.
 
 use crate::model::{Setting, Value};
 use crate::source::SourceId;
