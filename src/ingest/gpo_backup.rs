@@ -1183,6 +1183,29 @@ mod tests {
         assert_eq!(agreement.compared(), 4);
     }
 
+    /// Stored passwords, of which a GPO may hold many under one key, are matched item by item
+    /// (their uid), whatever order the report and the files list them in.
+    #[test]
+    fn stored_passwords_are_compared_item_by_item() {
+        let stored = |uid: &str, item: &str| Setting {
+            key: crate::ingest::gpp_passwords::KEY.into(),
+            raw_name: uid.into(),
+            value: Value::Str(item.to_string()),
+            value_label: None,
+            span: Span::default(),
+            name_span: Span::default(),
+            file: None,
+        };
+        let report = [
+            stored("{1}", r#"local user "Administrator""#),
+            stored("{2}", r#"scheduled task "Nightly backup""#),
+        ];
+        let raw = [report[1].clone(), report[0].clone()];
+        let agreement = compare(&report, &raw);
+        assert_eq!(agreement.matched, 2, "{agreement:?}");
+        assert!(agreement.differ.is_empty(), "{agreement:?}");
+    }
+
     #[test]
     fn report_only_keys_are_the_uncovered_extensions() {
         assert!(report_only("gpo:computer/files/file[1]/path"));
