@@ -14,7 +14,9 @@
 //!   name, links, security filtering, WMI filter, status and principal names, its settings
 //!   staying those of its files joined by the report's that no file holds
 //!   ([`super::gpo_backup::report_only`]); a backup with its own report has all of that, and
-//!   the other report's copy is dropped.
+//!   keeps its settings; it takes the other report's name, links, filtering and status only
+//!   when that report was read after the backup was taken (its own report says where the GPO
+//!   was linked then).
 //!
 //! Before that, GPO folders whose `GPT.INI` gives them a name another GUID's folder shares are
 //! named by their GUID: that name is a console's default for a new GPO, not the GPO's.
@@ -170,23 +172,71 @@ fn newest(model: &Model, copies: &[usize], from_files: bool) -> Option<usize> {
 }
 
 /// What a folder's GPO takes from the report's copy: all but the settings its files hold.
-/// A folder read with its own report (its assignments exported) takes nothing. True when it
-/// took the report's.
-fn take_report(folder: &mut Policy, report: Policy) -> bool {
+/// A folder read with its own report (its assignments exported) keeps its settings, and takes
+/// the report's name, links, filtering and status only when the report is newer: a backup's
+/// own report says where the GPO was linked when it was backed up. True when it took the
+/// report's name.
+fn take_report(folder: &mut Policy, mut report: Policy) -> bool {
     if folder.assignments_exported {
-        return false;
+        if !exported_later(&report, folder) {
+            return false;
+        }
+        let own_principals = folder
+            .gpo
+            .as_mut()
+            .map(|g| std::mem::take(&mut g.principals));
+        let (from_files, exported_at) = folder
+            .gpo
+            .as_ref()
+            .map(|g| (g.from_files, g.exported_at.clone()))
+            .unwrap_or_default();
+        take_reach(folder, report);
+        if let Some(gpo) = folder.gpo.as_mut() {
+            // The settings are still those of the backup, and so is its time.
+            gpo.from_files = from_files;
+            gpo.exported_at = exported_at;
+            // Names the newer report does not give stay known from the backup's.
+            for (sid, name) in own_principals.into_iter().flatten() {
+                if !gpo.principals.iter().any(|(known, _)| *known == sid) {
+                    gpo.principals.push((sid, name));
+                }
+            }
+        }
+        return true;
     }
-    // Settings keep their own file whatever the policy's source becomes.
-    for setting in &mut folder.settings {
-        setting.file.get_or_insert(folder.source);
-    }
-    let only_in_report = (report.settings.into_iter())
+    let only_in_report: Vec<_> = (std::mem::take(&mut report.settings).into_iter())
         .filter(|s| super::gpo_backup::report_only(&s.key))
         .map(|mut s| {
             s.file.get_or_insert(report.source);
             s
-        });
+        })
+        .collect();
+    take_reach(folder, report);
     folder.settings.extend(only_in_report);
+    if let Some(gpo) = folder.gpo.as_mut() {
+        gpo.from_files = true;
+    }
+    true
+}
+
+/// True when `a` was exported after `b`, both saying when. Compared to the second: a report's
+/// `ReadTime` has fractions and a zone (`2026-11-20T07:58:12.4810000Z`), a backup's
+/// `BackupTime` neither (`2026-11-20T07:58:12`, the console's local time), and a backup's own
+/// report is read in the same second it is taken.
+fn exported_later(a: &Policy, b: &Policy) -> bool {
+    let time = |p: &Policy| {
+        let at = p.gpo.as_ref()?.exported_at.as_deref()?;
+        Some(at.get(..19).unwrap_or(at).to_string())
+    };
+    matches!((time(a), time(b)), (Some(a), Some(b)) if a > b)
+}
+
+/// The folder's GPO takes the report's identity, name, links, filtering and status; its
+/// settings keep their own file whatever the policy's source becomes.
+fn take_reach(folder: &mut Policy, report: Policy) {
+    for setting in &mut folder.settings {
+        setting.file.get_or_insert(folder.source);
+    }
     folder.id = report.id;
     folder.name = report.name;
     folder.source = report.source;
@@ -194,11 +244,7 @@ fn take_report(folder: &mut Policy, report: Policy) -> bool {
     folder.name_span = report.name_span;
     folder.assignments = report.assignments;
     folder.assignments_exported = report.assignments_exported;
-    folder.gpo = report.gpo.map(|mut gpo| {
-        gpo.from_files = true;
-        gpo
-    });
-    true
+    folder.gpo = report.gpo;
 }
 
 #[cfg(test)]
@@ -328,6 +374,68 @@ mod tests {
         };
         let other = &model.sources.get(other.file).path;
         assert!(other.ends_with("Domain - Legacy baseline.xml"), "{other:?}");
+    }
+
+    /// A backup with its own report beside a report read after the backup was taken: the
+    /// GPO's links, filtering and name are the newer report's (it was moved and renamed since),
+    /// its settings still the backup's files'.
+    #[test]
+    fn a_backup_takes_the_links_of_a_newer_report_of_its_gpo() {
+        let backup = Path::new(ROOT).join(
+            "examples/contoso/gpo/Domain - Legacy baseline/{5B2C8D14-3E7F-4A1B-9C6D-2E8F0A4B7C21}",
+        );
+        let older =
+            Path::new(ROOT).join("tests/fixtures/gpo-copies/reports/Domain - Legacy baseline.xml");
+        let file = crate::source::SourceFile::decode(&older, &std::fs::read(&older).unwrap());
+        let newer = (file.unwrap().text())
+            .replace(
+                "2026-11-20T07:58:12.4810000Z",
+                "2026-12-01T09:00:00.0000000Z",
+            )
+            .replace(
+                "<SOMPath>contoso.com</SOMPath>",
+                "<SOMPath>contoso.com/Kiosks</SOMPath>",
+            )
+            .replace(
+                "<Name>Domain - Legacy baseline</Name>",
+                "<Name>Kiosks - Legacy baseline</Name>",
+            );
+        let dir =
+            std::env::temp_dir().join(format!("baselint-newer-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let report = dir.join("Kiosks - Legacy baseline.xml");
+        std::fs::write(&report, newer).unwrap();
+        let model = read(&[report.clone(), backup.clone()]);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let [policy] = &model.policies[..] else {
+            panic!("{:?}", model.policies);
+        };
+        assert_eq!(policy.name, "Kiosks - Legacy baseline");
+        assert_eq!(model.sources.get(policy.source).path, report);
+        let links: Vec<&str> = (policy.assignments.iter())
+            .filter_map(|a| match &a.target {
+                crate::model::Target::GpoLink(link) => Some(link.som_path.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(links, ["contoso.com/Kiosks"]);
+        let gpo = policy.gpo.as_ref().unwrap();
+        assert!(gpo.from_files);
+        assert_eq!(gpo.exported_at.as_deref(), Some("2026-11-20T07:58:12"));
+        assert!(!gpo.principals.is_empty());
+        // Every setting is still read from the backup, its spans in the backup's files.
+        assert!(!policy.settings.is_empty());
+        for setting in &policy.settings {
+            let file = &model.sources.get(policy.value_location(setting).file).path;
+            assert!(file.starts_with(&backup), "{file:?}");
+        }
+        // The other copy is the backup's own report, where it named the GPO before.
+        let [other] = &gpo.other_copies[..] else {
+            panic!("{gpo:?}");
+        };
+        let other_file = model.sources.get(other.file);
+        assert!(other_file.path.starts_with(&backup));
+        assert_eq!(other_file.slice(other.span), "Domain - Legacy baseline");
     }
 
     /// Sources holding one file (id 0), which the policies below name as theirs.
