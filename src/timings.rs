@@ -63,7 +63,9 @@ pub fn phase(name: &str) {
 
 /// The CPU time every thread of the process has used so far, in ns, from each thread's
 /// `/proc/self/task/*/schedstat` (None elsewhere). Threads that ended are not counted, so this
-/// is for phases run on the thread pool, which lives as long as the run.
+/// is for phases run on the thread pool, which lives as long as the run. A running thread's
+/// figure lags by up to a scheduler tick (4 ms at 250 Hz), so the cores of a phase shorter
+/// than some 20 ms are rough.
 fn cpu_ns() -> Option<u64> {
     let mut total = 0u64;
     for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
