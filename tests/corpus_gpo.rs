@@ -34,7 +34,7 @@ fn gpo_units(root: &Path) -> Vec<Unit> {
     units
         .into_iter()
         .filter(|u| match u {
-            Unit::GpoFolder(_) => true,
+            Unit::GpoFolder(..) => true,
             Unit::File(p) | Unit::Found(p) => !p
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("json")),
@@ -44,7 +44,7 @@ fn gpo_units(root: &Path) -> Vec<Unit> {
 
 fn unit_path(unit: &Unit) -> &Path {
     match unit {
-        Unit::File(p) | Unit::Found(p) | Unit::GpoFolder(p) => p,
+        Unit::File(p) | Unit::Found(p) | Unit::GpoFolder(p, _) => p,
     }
 }
 
@@ -61,7 +61,7 @@ fn every_gpo_report_and_backup_loads_without_input_errors() {
     units.extend(gpo_units(&root.join("gpo-report")));
     let backups = units
         .iter()
-        .filter(|u| matches!(u, Unit::GpoFolder(_)))
+        .filter(|u| matches!(u, Unit::GpoFolder(..)))
         .count();
     assert_eq!(backups, 11, "backup folders found");
     let mut total = 0;
@@ -97,7 +97,9 @@ fn backups_agree_with_their_reports() {
     let Some(root) = corpus() else { return };
     let catalog = Catalog::builtin();
     for unit in gpo_units(&root.join("gpo-backup")) {
-        let Unit::GpoFolder(dir) = unit else { continue };
+        let Unit::GpoFolder(dir, _) = unit else {
+            continue;
+        };
         let (agreement, errors) =
             gpo_backup::agreement(&dir, catalog).expect("every corpus backup has a gpreport.xml");
         assert!(errors.is_empty(), "{errors:?}");
@@ -196,7 +198,7 @@ fn nsa_and_disa_computer_gpos_disable_pku2u_in_report_and_template() {
     let Some(root) = corpus() else { return };
     for backup in [NSA, DISA] {
         let dir = root.join(backup);
-        let model = load(&Unit::GpoFolder(dir.clone()));
+        let model = load(&Unit::GpoFolder(dir.clone(), None));
         assert!(model.errors.is_empty(), "{:?}", model.errors);
         let policy = &model.policies[0];
 
@@ -237,7 +239,7 @@ fn manifest_folder_is_walked_into_its_backups() {
     let backups: Vec<&Path> = units
         .iter()
         .filter_map(|u| match u {
-            Unit::GpoFolder(p) => Some(p.as_path()),
+            Unit::GpoFolder(p, _) => Some(p.as_path()),
             Unit::File(_) | Unit::Found(_) => None,
         })
         .collect();

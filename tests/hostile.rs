@@ -619,6 +619,60 @@ fn in_a_repository_parent_gitignores_and_info_exclude_apply() {
     );
 }
 
+/// A folder read as one GPO is read file by file, as a walk would: the files ignore files
+/// exclude (one of its own, or a parent's, whole folders too) are not read, and `--no-ignore`
+/// reads them.
+#[test]
+fn files_inside_a_gpo_folder_honour_gitignore_files() {
+    const GPO: &str = "sysvol/Policies/{9D4C2B1A-7E6F-4A3B-8C2D-1E0F9A8B7C6D}";
+    let dir = TempDir::new("gitignore-gpo");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/rules/gpp-password-stored/fires")
+        .join(GPO);
+    copy_tree(&fixture, &dir.path().join(GPO));
+    // Broken files, so that the errors name what was read.
+    dir.write(&format!("{GPO}/Machine/registry.pol"), "not a registry.pol");
+    dir.write(
+        &format!("{GPO}/Machine/Preferences/Groups/Groups.xml"),
+        "<Groups",
+    );
+    let lint = |args: &[&str]| {
+        let mut all = vec![".", "--select", "gpp-password-stored"];
+        all.extend(args);
+        let report = check_json(&all, dir.path());
+        let files = |paths: &mut dyn Iterator<Item = String>| -> Vec<String> {
+            let mut names: Vec<String> = paths
+                .map(|p| p.rsplit('/').next().unwrap().to_string())
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        let errors = files(&mut report.errors.into_iter().map(|e| e.path));
+        let findings = files(&mut report.finding_paths.into_iter());
+        (errors, findings)
+    };
+    let everything = (
+        vec!["Groups.xml".to_string(), "registry.pol".to_string()],
+        vec!["Drives.xml".to_string(), "ScheduledTasks.xml".to_string()],
+    );
+    assert_eq!(lint(&[]), everything);
+    dir.write(".gitignore", "*.pol\n**/User/Preferences/\n");
+    dir.write(&format!("{GPO}/.gitignore"), "Groups.xml\n");
+    assert_eq!(lint(&[]), (vec![], vec!["ScheduledTasks.xml".to_string()]));
+    dir.write(
+        &format!("{GPO}/.gitignore"),
+        "Groups.xml\nScheduledTasks/\n",
+    );
+    assert_eq!(lint(&[]), (vec![], vec![]));
+    assert_eq!(lint(&["--no-ignore"]), everything);
+    // A folder whose marker file is ignored is no GPO folder: its files are linted one by one
+    // (and these, preference files alone, are no format baselint reads).
+    dir.write(".gitignore", "GPT.INI\n");
+    dir.write(&format!("{GPO}/.gitignore"), "");
+    assert_eq!(lint(&[]).1, Vec::<String>::new());
+}
+
 // ---- nothing is written to the input tree ----
 
 /// Every file and folder under `dir`: path, then size, modification time and content.

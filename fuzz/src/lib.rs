@@ -322,7 +322,7 @@ pub fn gpo_backup(data: &[u8]) {
     let catalog = Catalog::builtin();
     let mut model = Model::default();
     // As `check` reads it: on a worker, into a model the merge takes in (ids moved).
-    ingest::load(&[ingest::Unit::GpoFolder(dir.clone())], &mut model, catalog);
+    ingest::load(&[ingest::Unit::GpoFolder(dir.clone(), None)], &mut model, catalog);
     check_model(&model, |file| {
         std::fs::metadata(&file.path).map_or(0, |m| m.len())
     });

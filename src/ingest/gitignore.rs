@@ -7,7 +7,10 @@
 //! * when the walked folder is inside a git repository (a `.git` folder, or a `.git` file as in
 //!   worktrees and submodules, in it or a parent): the `.gitignore` files of its parents up to
 //!   the repository root, and the repository's `.git/info/exclude` (below every `.gitignore`);
-//! * an ignored folder is not entered, so nothing below it can be re-included (as in git).
+//! * an ignored folder is not entered, so nothing below it can be re-included (as in git);
+//! * inside a folder read as one GPO (a backup, a SYSVOL `{GUID}` folder), the files the GPO's
+//!   reader would read are matched too ([`InFolder`]), against the ignore files above the folder
+//!   and its own; `.gitignore` files in its subfolders are not read.
 //!
 //! Not honoured: the user's global excludes (`core.excludesFile`), so that what is linted does
 //! not depend on who runs baselint; `.ignore` and `.rgignore` files. Tracked files that match
@@ -16,6 +19,7 @@
 //! input error, since the walk may then lint files the user meant to leave out.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -24,10 +28,10 @@ use crate::model::InputError;
 use crate::source::display_path;
 
 /// The ignore files in force at one point of a walk, most general first.
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Ignores {
     enabled: bool,
-    levels: Vec<Gitignore>,
+    levels: Vec<Arc<Gitignore>>,
 }
 
 impl Ignores {
@@ -112,8 +116,55 @@ impl Ignores {
         if let Ok(matcher) = builder.build()
             && !matcher.is_empty()
         {
-            self.levels.push(matcher);
+            self.levels.push(Arc::new(matcher));
         }
+    }
+
+    /// True when some ignore file is in force.
+    pub fn any(&self) -> bool {
+        !self.levels.is_empty()
+    }
+}
+
+/// The ignore files in force in a folder read as one GPO, for the files its reader reads
+/// (found by name, not by a walk).
+#[derive(Clone, Debug)]
+pub struct InFolder {
+    ignores: Ignores,
+    /// The folder, as its reader names the files in it.
+    dir: PathBuf,
+    /// The folder as the walk names it for matching.
+    seen_as: PathBuf,
+}
+
+impl InFolder {
+    /// The ignore files in force in `dir` (its own `.gitignore` read already), None when there
+    /// are none.
+    pub fn new(ignores: &Ignores, dir: &Path, seen_as: &Path) -> Option<InFolder> {
+        ignores.any().then(|| InFolder {
+            ignores: ignores.clone(),
+            dir: dir.to_path_buf(),
+            seen_as: seen_as.to_path_buf(),
+        })
+    }
+
+    /// Whether `path`, a file below the folder, is ignored: itself, or a folder it is in, as
+    /// git does (nothing below an ignored folder is re-included). A path outside the folder
+    /// is not.
+    pub fn ignores(&self, path: &Path) -> bool {
+        let Ok(inside) = path.strip_prefix(&self.dir) else {
+            return false;
+        };
+        let mut seen_as = self.seen_as.clone();
+        let mut parts = inside.components().peekable();
+        while let Some(part) = parts.next() {
+            seen_as.push(part);
+            let is_dir = parts.peek().is_some();
+            if self.ignores.ignores(&seen_as, is_dir) {
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -171,14 +222,17 @@ mod tests {
         // As in a walk: the root's file alone at the root, both inside `sub`.
         let mut ignores = Ignores {
             enabled: true,
-            levels: vec![matcher("/r", &["*.json", "!keep.json", "/top.xml"])],
+            levels: vec![Arc::new(matcher(
+                "/r",
+                &["*.json", "!keep.json", "/top.xml"],
+            ))],
         };
         assert!(ignores.ignores(Path::new("/r/a.json"), false));
         assert!(!ignores.ignores(Path::new("/r/keep.json"), false));
         assert!(ignores.ignores(Path::new("/r/top.xml"), false));
         ignores
             .levels
-            .push(matcher("/r/sub", &["keep.json", "!other.json"]));
+            .push(Arc::new(matcher("/r/sub", &["keep.json", "!other.json"])));
         assert!(ignores.ignores(Path::new("/r/sub/keep.json"), false));
         assert!(!ignores.ignores(Path::new("/r/sub/other.json"), false));
         assert!(ignores.ignores(Path::new("/r/sub/a.json"), false));
@@ -189,10 +243,41 @@ mod tests {
     fn directory_patterns_match_directories_only() {
         let ignores = Ignores {
             enabled: true,
-            levels: vec![matcher("/r", &["scratch/"])],
+            levels: vec![Arc::new(matcher("/r", &["scratch/"]))],
         };
         assert!(ignores.ignores(Path::new("/r/a/scratch"), true));
         assert!(!ignores.ignores(Path::new("/r/a/scratch"), false));
+    }
+
+    /// A file in a GPO folder is ignored by its own pattern or by a folder it is in; a pattern
+    /// that re-includes it below an ignored folder does not bring it back.
+    #[test]
+    fn files_inside_a_gpo_folder_are_matched_with_their_folders() {
+        let ignores = Ignores {
+            enabled: true,
+            levels: vec![Arc::new(matcher(
+                "/r",
+                &[
+                    "gpreport.xml",
+                    "Preferences/",
+                    "!Preferences/Groups/Groups.xml",
+                ],
+            ))],
+        };
+        let folder =
+            InFolder::new(&ignores, Path::new("/tmp/x/{B}"), Path::new("/r/gpo/{B}")).unwrap();
+        let file = |rest: &str| Path::new("/tmp/x/{B}").join(rest);
+        assert!(folder.ignores(&file("gpreport.xml")));
+        assert!(folder.ignores(&file(
+            "DomainSysvol/GPO/Machine/Preferences/Groups/Groups.xml"
+        )));
+        assert!(!folder.ignores(&file("DomainSysvol/GPO/Machine/registry.pol")));
+        assert!(!folder.ignores(&file("Backup.xml")));
+        assert!(
+            !folder.ignores(Path::new("/tmp/x/gpreport.xml")),
+            "outside the folder"
+        );
+        assert!(InFolder::new(&Ignores::disabled(), Path::new("/x"), Path::new("/x")).is_none());
     }
 
     #[test]

@@ -73,7 +73,29 @@ pub fn read_backup(dir: &Path, model: &mut Model, catalog: &Catalog) {
 
 /// [`read_backup`], refusing files over `limit` bytes (`--max-file-size`).
 pub fn read_backup_within(dir: &Path, model: &mut Model, catalog: &Catalog, limit: u64) {
-    let loaded = load(dir, model, catalog, limit);
+    let reading = Reading {
+        max_file_size: limit,
+        ignores: None,
+    };
+    read_folder(dir, model, catalog, &reading);
+}
+
+/// How the files of a GPO folder are read: files over a size are refused, and the files that
+/// ignore files exclude (a walk found the folder) are not read, as if absent.
+pub struct Reading<'a> {
+    pub max_file_size: u64,
+    pub ignores: Option<&'a crate::ingest::gitignore::InFolder>,
+}
+
+impl Reading<'_> {
+    fn skips(&self, path: &Path) -> bool {
+        self.ignores.is_some_and(|ignores| ignores.ignores(path))
+    }
+}
+
+/// [`read_backup`], as `reading` says.
+pub fn read_folder(dir: &Path, model: &mut Model, catalog: &Catalog, reading: &Reading) {
+    let loaded = load(dir, model, catalog, reading);
     let mut policy = loaded.policy;
     let kept: Vec<Setting> = loaded
         .report_settings
@@ -110,10 +132,10 @@ struct Loaded {
     raw_settings: Vec<Setting>,
 }
 
-fn load(dir: &Path, model: &mut Model, catalog: &Catalog, limit: u64) -> Loaded {
-    let meta = Metadata::read(dir, model, limit);
-    let report =
-        find_ci(dir, &["gpreport.xml"]).and_then(|path| read_report(&path, model, catalog, limit));
+fn load(dir: &Path, model: &mut Model, catalog: &Catalog, reading: &Reading) -> Loaded {
+    let meta = Metadata::read(dir, model, reading);
+    let report = find_ci(dir, &["gpreport.xml"])
+        .and_then(|path| read_report(&path, model, catalog, reading));
     let (mut policy, report_settings) = match report {
         Some(mut policy) => {
             let settings = std::mem::take(&mut policy.settings);
@@ -130,7 +152,7 @@ fn load(dir: &Path, model: &mut Model, catalog: &Catalog, limit: u64) -> Loaded 
             gpo.exported_at = Some(time.clone());
         }
     }
-    let raw_settings = raw_settings(dir, &policy.name, model, catalog, limit);
+    let raw_settings = raw_settings(dir, &policy.name, model, catalog, reading);
     Loaded {
         policy,
         report_settings,
@@ -139,16 +161,24 @@ fn load(dir: &Path, model: &mut Model, catalog: &Catalog, limit: u64) -> Loaded 
 }
 
 /// The first GPO of the backup's report, its errors added to the model.
-fn read_report(path: &Path, model: &mut Model, catalog: &Catalog, limit: u64) -> Option<Policy> {
-    let file = read_into(path, model, limit)?;
+fn read_report(
+    path: &Path,
+    model: &mut Model,
+    catalog: &Catalog,
+    reading: &Reading,
+) -> Option<Policy> {
+    let file = read_into(path, model, reading)?;
     let parsed = gpo_report::read(file, model.sources.get(file), catalog);
     model.errors.extend(parsed.errors);
     parsed.policies.into_iter().next()
 }
 
 /// Read and decode a file into the model's sources; a failure is an input error.
-fn read_into(path: &Path, model: &mut Model, limit: u64) -> Option<SourceId> {
-    match read_source_within(path, limit) {
+fn read_into(path: &Path, model: &mut Model, reading: &Reading) -> Option<SourceId> {
+    if reading.skips(path) {
+        return None;
+    }
+    match read_source_within(path, reading.max_file_size) {
         Ok(file) => Some(model.sources.add(file)),
         Err(e) => {
             model.errors.push(e);
@@ -173,17 +203,17 @@ struct Metadata {
 }
 
 impl Metadata {
-    fn read(dir: &Path, model: &mut Model, limit: u64) -> Metadata {
+    fn read(dir: &Path, model: &mut Model, reading: &Reading) -> Metadata {
         let mut meta = Metadata::default();
         if let Some(path) = find_ci(dir, &["bkupInfo.xml"]) {
-            meta.read_file(&path, model, limit, NS_MANIFEST, None);
+            meta.read_file(&path, model, reading, NS_MANIFEST, None);
         }
         if let Some(path) = find_ci(dir, &["Backup.xml"]) {
             let core = Some("GroupPolicyCoreSettings");
-            meta.read_file(&path, model, limit, NS_BACKUP, core);
+            meta.read_file(&path, model, reading, NS_BACKUP, core);
         }
         if let Some(path) = find_ci(dir, &["GPT.INI"]) {
-            meta.read_gpt_ini(dir, &path, model, limit);
+            meta.read_gpt_ini(dir, &path, model, reading);
         }
         meta
     }
@@ -193,8 +223,8 @@ impl Metadata {
     /// `displayName` is kept unless it is the name GPMC gives a new GPO, which it writes there
     /// once and never updates (a renamed GPO keeps it); `Options` is a local GPO's (a domain
     /// GPO keeps its own in Active Directory), with the flags of `Backup.xml`.
-    fn read_gpt_ini(&mut self, dir: &Path, path: &Path, model: &mut Model, limit: u64) {
-        let Some(id) = read_into(path, model, limit) else {
+    fn read_gpt_ini(&mut self, dir: &Path, path: &Path, model: &mut Model, reading: &Reading) {
+        let Some(id) = read_into(path, model, reading) else {
             return;
         };
         self.source.get_or_insert(id);
@@ -222,11 +252,11 @@ impl Metadata {
         &mut self,
         path: &Path,
         model: &mut Model,
-        limit: u64,
+        reading: &Reading,
         ns: &str,
         core: Option<&str>,
     ) {
-        let Some(id) = read_into(path, model, limit) else {
+        let Some(id) = read_into(path, model, reading) else {
             return;
         };
         let Some(root) = parse_xml(id, model) else {
@@ -366,7 +396,7 @@ fn raw_settings(
     gpo: &str,
     model: &mut Model,
     catalog: &Catalog,
-    limit: u64,
+    reading: &Reading,
 ) -> Vec<Setting> {
     let mut out = Vec::new();
     let Some(template) = template_root(dir) else {
@@ -381,19 +411,19 @@ fn raw_settings(
             continue;
         };
         if let Some(path) = find_ci(&root, &["registry.pol"]) {
-            raw_registry_pol(&path, half.hive(), model, limit, catalog, &mut out);
+            raw_registry_pol(&path, half.hive(), model, reading, catalog, &mut out);
         }
         if let Some(path) = find_ci(
             &root,
             &["microsoft", "windows nt", "SecEdit", "GptTmpl.inf"],
         ) {
-            raw_template(&path, gpo, model, limit, catalog, &mut out);
+            raw_template(&path, gpo, model, reading, catalog, &mut out);
         }
         if let Some(path) = find_ci(&root, &["microsoft", "windows nt", "Audit", "audit.csv"]) {
-            raw_audit(&path, model, limit, catalog, &mut out);
+            raw_audit(&path, model, reading, catalog, &mut out);
         }
         if let Some(preferences) = find_ci(&root, &["Preferences"]) {
-            raw_preferences(&preferences, half, model, limit, catalog, &mut out);
+            raw_preferences(&preferences, half, model, reading, catalog, &mut out);
         }
     }
     out
@@ -411,11 +441,14 @@ fn raw_registry_pol(
     path: &Path,
     hive: Hive,
     model: &mut Model,
-    limit: u64,
+    reading: &Reading,
     catalog: &Catalog,
     out: &mut Vec<Setting>,
 ) {
-    match crate::ingest::read_bytes_within(path, limit) {
+    if reading.skips(path) {
+        return;
+    }
+    match crate::ingest::read_bytes_within(path, reading.max_file_size) {
         Ok(bytes) => {
             let read = registry_pol::read(path, &bytes, hive, model, catalog);
             out.extend(read.settings);
@@ -429,11 +462,11 @@ fn raw_template(
     path: &Path,
     gpo: &str,
     model: &mut Model,
-    limit: u64,
+    reading: &Reading,
     catalog: &Catalog,
     out: &mut Vec<Setting>,
 ) {
-    let Some(id) = read_into(path, model, limit) else {
+    let Some(id) = read_into(path, model, reading) else {
         return;
     };
     let parsed = security_template::read(id, model.sources.get(id), Some(gpo), catalog);
@@ -449,12 +482,12 @@ fn raw_preferences(
     preferences: &Path,
     half: Half,
     model: &mut Model,
-    limit: u64,
+    reading: &Reading,
     catalog: &Catalog,
     out: &mut Vec<Setting>,
 ) {
     for (extension, path) in preference_files(preferences) {
-        let Some(id) = read_into(&path, model, limit) else {
+        let Some(id) = read_into(&path, model, reading) else {
             continue;
         };
         let Some(root) = parse_xml(id, model) else {
@@ -526,11 +559,11 @@ fn parse_xml(id: SourceId, model: &mut Model) -> Option<xml::Element> {
 fn raw_audit(
     path: &Path,
     model: &mut Model,
-    limit: u64,
+    reading: &Reading,
     catalog: &Catalog,
     out: &mut Vec<Setting>,
 ) {
-    let Some(id) = read_into(path, model, limit) else {
+    let Some(id) = read_into(path, model, reading) else {
         return;
     };
     let file = model.sources.get(id);
@@ -698,7 +731,11 @@ impl Agreement {
 /// the folder has no report. The second value is every input error met.
 pub fn agreement(dir: &Path, catalog: &Catalog) -> Option<(Agreement, Vec<InputError>)> {
     let mut model = Model::default();
-    let loaded = load(dir, &mut model, catalog, crate::ingest::MAX_FILE_SIZE);
+    let reading = Reading {
+        max_file_size: crate::ingest::MAX_FILE_SIZE,
+        ignores: None,
+    };
+    let loaded = load(dir, &mut model, catalog, &reading);
     find_ci(dir, &["gpreport.xml"])?;
     Some((
         compare(&loaded.report_settings, &loaded.raw_settings),
@@ -982,7 +1019,7 @@ mod tests {
         assert!(
             units
                 .iter()
-                .all(|u| matches!(u, crate::ingest::Unit::GpoFolder(_))),
+                .all(|u| matches!(u, crate::ingest::Unit::GpoFolder(..))),
             "{units:?}"
         );
         let [default_named, named] = &model.policies[..] else {

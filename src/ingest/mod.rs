@@ -362,7 +362,7 @@ fn raw_position(bytes: &[u8], offset: usize) -> (usize, usize) {
 }
 
 /// What the loader reads: one file, or a folder of one GPO's files read as one GPO.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Unit {
     /// A file named on the command line: always read, whatever it holds.
     File(PathBuf),
@@ -370,8 +370,10 @@ pub enum Unit {
     /// skipped rather than reported.
     Found(PathBuf),
     /// A folder that holds one GPO's files, read as one GPO ([`gpo_backup`]): a GPMC backup, or
-    /// a Group Policy template (a SYSVOL `{GUID}` folder, a machine's local `GroupPolicy`).
-    GpoFolder(PathBuf),
+    /// a Group Policy template (a SYSVOL `{GUID}` folder, a machine's local `GroupPolicy`). A
+    /// walk that found it gives the ignore files in force there, if any: the files they
+    /// exclude are not read.
+    GpoFolder(PathBuf, Option<Box<gitignore::InFolder>>),
 }
 
 /// The file whose presence makes a folder one GPO's: a GPMC backup (`{backup id}/` holding
@@ -456,15 +458,18 @@ impl Walk<'_> {
                     return;
                 }
             };
-        if entries
-            .iter()
-            .any(|(name, _)| is_gpo_folder_marker(&name.to_string_lossy()))
-        {
-            self.files.push(Unit::GpoFolder(dir.to_path_buf()));
+        let mark = self.ignores.enter(dir, seen_as, self.errors);
+        let is_gpo_folder = entries.iter().any(|(name, _)| {
+            is_gpo_folder_marker(&name.to_string_lossy())
+                && !self.ignores.ignores(&seen_as.join(name), false)
+        });
+        if is_gpo_folder {
+            let ignores = gitignore::InFolder::new(&self.ignores, dir, seen_as).map(Box::new);
+            self.files.push(Unit::GpoFolder(dir.to_path_buf(), ignores));
+            self.ignores.leave(mark);
             return;
         }
         entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let mark = self.ignores.enter(dir, seen_as, self.errors);
         for (name, file_type) in entries {
             let shown = name.to_string_lossy();
             if shown.starts_with('.') || shown == "target" {
@@ -579,9 +584,13 @@ fn prepare(
     match unit {
         Unit::File(path) => prepare_file(path, true, id, catalog, max_file_size),
         Unit::Found(path) => prepare_file(path, false, id, catalog, max_file_size),
-        Unit::GpoFolder(dir) => {
+        Unit::GpoFolder(dir, ignores) => {
             let mut folder = crate::model::Model::default();
-            gpo_backup::read_backup_within(dir, &mut folder, catalog, max_file_size);
+            let reading = gpo_backup::Reading {
+                max_file_size,
+                ignores: ignores.as_deref(),
+            };
+            gpo_backup::read_folder(dir, &mut folder, catalog, &reading);
             Prepared::GpoFolder(Box::new(folder))
         }
     }
