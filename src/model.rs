@@ -539,6 +539,50 @@ pub struct GpoInfo {
     /// The other copies of this GPO the run read, linted as this one (`ingest::gpo_copies`):
     /// where each names the GPO (older backups and reports, a report merged into this copy).
     pub other_copies: Vec<Location>,
+    /// The GPO's version where the copy says it: `GPT.INI`'s `Version`, a backup's
+    /// `MachineVersionNumber` and `UserVersionNumber`, a report's `VersionSysvol`.
+    pub version: Option<GpoVersion>,
+}
+
+/// How many times each half of a GPO was changed: Windows counts every edit of a GPO's
+/// computer or user settings, so of two copies of one GPO, the one whose counts are both as high
+/// and one higher was saved later.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GpoVersion {
+    pub computer: u16,
+    pub user: u16,
+}
+
+impl GpoVersion {
+    /// `GPT.INI`'s `Version`: the user count in the high 16 bits, the computer's in the low.
+    pub fn from_gpt_ini(version: u32) -> GpoVersion {
+        GpoVersion {
+            computer: (version & 0xffff) as u16,
+            user: (version >> 16) as u16,
+        }
+    }
+
+    /// A half's count as a backup writes it (`MachineVersionNumber`): the directory's and
+    /// SYSVOL's counts in one number, 16 bits each (equal once replicated); the higher is kept.
+    pub fn half_of_backup(number: u32) -> u16 {
+        ((number >> 16) as u16).max((number & 0xffff) as u16)
+    }
+
+    /// Whether this copy was saved after `other` (Greater) or before (Less); None when the
+    /// counts are equal or neither copy is ahead in both halves (not copies of one history).
+    pub fn compare(self, other: GpoVersion) -> Option<std::cmp::Ordering> {
+        use std::cmp::Ordering;
+        let halves = (
+            self.computer.cmp(&other.computer),
+            self.user.cmp(&other.user),
+        );
+        match halves {
+            (Ordering::Equal, Ordering::Equal) => None,
+            (a, b) if a != Ordering::Less && b != Ordering::Less => Some(Ordering::Greater),
+            (a, b) if a != Ordering::Greater && b != Ordering::Greater => Some(Ordering::Less),
+            _ => None,
+        }
+    }
 }
 
 /// A security principal in a GPO's security filtering.

@@ -41,7 +41,9 @@ use crate::ingest::gpo_report::{self, Half, audit_key, normalise_guid, xml};
 use crate::ingest::json::input_error;
 use crate::ingest::registry_pol::{self, Hive};
 use crate::ingest::{read_source_within, security_template};
-use crate::model::{GpoInfo, InputError, Model, Policy, PolicyKind, Setting, Value, WmiFilterRef};
+use crate::model::{
+    GpoInfo, GpoVersion, InputError, Model, Policy, PolicyKind, Setting, Value, WmiFilterRef,
+};
 use crate::source::{SourceFile, SourceId, Span};
 
 /// `Backup.xml` elements.
@@ -151,6 +153,8 @@ fn load(dir: &Path, model: &mut Model, catalog: &Catalog, reading: &Reading) -> 
         if let Some(time) = &meta.backup_time {
             gpo.exported_at = Some(time.clone());
         }
+        // The files' own version, else the report's.
+        gpo.version = meta.version.or(gpo.version);
     }
     let raw_settings = raw_settings(dir, &policy.name, model, catalog, reading);
     Loaded {
@@ -199,6 +203,8 @@ struct Metadata {
     wmi_filter: Option<WmiFilterRef>,
     /// `BackupTime` (bkupInfo.xml).
     backup_time: Option<String>,
+    /// `MachineVersionNumber` and `UserVersionNumber` (Backup.xml), else `GPT.INI`'s `Version`.
+    version: Option<GpoVersion>,
     source: Option<SourceId>,
 }
 
@@ -243,6 +249,9 @@ impl Metadata {
                     .get_or_insert_with(|| (value.to_string(), id, span));
             } else if name.eq_ignore_ascii_case("Options") {
                 self.options = self.options.or_else(|| value.parse().ok());
+            } else if name.eq_ignore_ascii_case("Version") {
+                let version = value.parse().ok().map(GpoVersion::from_gpt_ini);
+                self.version = self.version.or(version);
             }
         }
     }
@@ -302,6 +311,20 @@ impl Metadata {
             .options
             .or_else(|| text("Options").and_then(|o| o.parse().ok()));
         self.backup_time = self.backup_time.take().or_else(|| text("BackupTime"));
+        let half = |name: &str| {
+            text(name)?
+                .trim()
+                .parse()
+                .ok()
+                .map(GpoVersion::half_of_backup)
+        };
+        if let (None, Some(computer), Some(user)) = (
+            self.version,
+            half("MachineVersionNumber"),
+            half("UserVersionNumber"),
+        ) {
+            self.version = Some(GpoVersion { computer, user });
+        }
         let wmi = holder
             .child(ns, "WMIFilter")
             .filter(|w| !w.text().is_empty());
@@ -355,6 +378,7 @@ impl Metadata {
                 from_files: true,
                 exported_at: None,
                 other_copies: Vec::new(),
+                version: self.version,
             })),
         }
     }
@@ -833,6 +857,53 @@ mod tests {
         Catalog::builtin()
             .resolve(alias)
             .map_or_else(|| alias.to_string(), |d| d.setting_key().to_string())
+    }
+
+    /// Each copy says its version as it can: a backup's `Backup.xml` (the directory's and
+    /// SYSVOL's counts of a half in one number), a SYSVOL folder's `GPT.INI` (user count high,
+    /// computer count low), a report's `VersionSysvol`.
+    #[test]
+    fn every_kind_of_copy_says_its_version() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let version = |model: &Model| model.policies[0].gpo.as_ref().unwrap().version;
+        let legacy = root.join(
+            "examples/contoso/gpo/Domain - Legacy baseline/{5B2C8D14-3E7F-4A1B-9C6D-2E8F0A4B7C21}",
+        );
+        let three = Some(GpoVersion {
+            computer: 3,
+            user: 0,
+        });
+        assert_eq!(version(&read_dir(&legacy)), three);
+        let report = read_report_file(&legacy.join("gpreport.xml"));
+        assert_eq!(version(&report), three);
+        let sysvol = root.join(
+            "tests/fixtures/gpo-copies/sysvol/Policies/{1E2F3A4B-5C6D-4E7F-8A9B-0C1D2E3F4A51}",
+        );
+        let copy =
+            std::env::temp_dir().join(format!("baselint-gpt-version-{}", std::process::id()));
+        copy_dir(&sysvol, &copy);
+        // 7 edits of the user half, 4 of the computer half.
+        let ini = "[General]\r\nVersion=458756\r\ndisplayName=New Group Policy Object\r\n";
+        std::fs::write(copy.join("GPT.INI"), ini).unwrap();
+        let model = read_dir(&copy);
+        std::fs::remove_dir_all(&copy).unwrap();
+        assert_eq!(
+            version(&model),
+            Some(GpoVersion {
+                computer: 4,
+                user: 7
+            })
+        );
+        // A backup whose directory and SYSVOL counts differ (not replicated yet): the higher.
+        assert_eq!(GpoVersion::half_of_backup(0x0005_0004), 5);
+        assert_eq!(GpoVersion::half_of_backup(0x0004_0006), 6);
+    }
+
+    fn read_report_file(report: &Path) -> Model {
+        let mut model = Model::default();
+        crate::ingest::load_file(report, true, &mut model, Catalog::builtin());
+        assert!(model.errors.is_empty(), "{:?}", model.errors);
+        model
     }
 
     #[test]

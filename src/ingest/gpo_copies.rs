@@ -6,8 +6,11 @@
 //! by its own preference items). They are made one GPO:
 //!
 //! * of several copies of one kind (read from files, or from reports), the newest is kept: the
-//!   latest backup time (`bkupInfo.xml`), else report read time (`ReadTime`); the first read
-//!   of those that tie. A SYSVOL folder, which says no time, is the oldest;
+//!   one whose version is ahead (each half's count of edits: `GPT.INI`'s `Version`, a backup's
+//!   `MachineVersionNumber` and `UserVersionNumber`, a report's `VersionSysvol`), else the
+//!   latest backup time (`bkupInfo.xml`) or report read time (`ReadTime`); the first read of
+//!   those that tie. A SYSVOL folder, which says no time, is older than a dated copy of the
+//!   same version;
 //! * the copy read from files then takes, from the report's, what its files do not hold, as a
 //!   backup's own `gpreport.xml` and raw files are ([`super::gpo_backup`]): a folder without a
 //!   report of its own (SYSVOL, a backup without `gpreport.xml`) takes the report's identity,
@@ -159,15 +162,20 @@ fn one_gpo_each(model: &Model, indices: &[usize]) -> Vec<Vec<usize>> {
         .collect()
 }
 
-/// The newest copy read from files (or from a report): the latest export time, the first read
-/// of those that tie.
+/// The newest copy read from files (or from a report): the later version where two copies
+/// say theirs and one is ahead (a SYSVOL folder says no time, but `GPT.INI` counts the GPO's
+/// edits), else the latest export time; the first read of those that tie.
 fn newest(model: &Model, copies: &[usize], from_files: bool) -> Option<usize> {
     let gpo = |i: usize| model.policies[i].gpo.as_ref();
     (copies.iter().copied())
         .filter(|&i| gpo(i).is_some_and(|g| g.from_files == from_files))
         .max_by(|&a, &b| {
+            let version = |i: usize| gpo(i).and_then(|g| g.version);
             let time = |i: usize| gpo(i).and_then(|g| g.exported_at.as_deref());
-            time(a).cmp(&time(b)).then(b.cmp(&a))
+            let by_version = version(a).zip(version(b)).and_then(|(a, b)| a.compare(b));
+            by_version
+                .unwrap_or_else(|| time(a).cmp(&time(b)))
+                .then(b.cmp(&a))
         })
 }
 
@@ -505,6 +513,39 @@ mod tests {
             others.len() == 2 && others[0].ends_with("{A}") && others[1].ends_with("{C}"),
             "{others:?}"
         );
+    }
+
+    /// A SYSVOL folder (undated) and a backup of one GPO: the copy whose version is ahead is
+    /// linted; at the same version, the dated backup.
+    #[test]
+    fn of_a_sysvol_folder_and_a_backup_the_later_version_is_linted() {
+        use crate::model::GpoVersion;
+        const GUID: &str = "{6AC1786C-016F-11D2-945F-00C04FB984F9}";
+        let copy = |name: &str, time: Option<&str>, computer: u16, user: u16| {
+            let mut policy = gpo(GUID, None, true);
+            policy.name = name.to_string();
+            let info = policy.gpo.as_mut().unwrap();
+            info.exported_at = time.map(str::to_string);
+            info.version = Some(GpoVersion { computer, user });
+            policy
+        };
+        let kept = |sysvol: Policy, backup: Policy| {
+            let mut model = Model {
+                sources: one_source(),
+                policies: vec![backup, sysvol],
+                ..Model::default()
+            };
+            merge(&mut model);
+            let names: Vec<String> = model.policies.iter().map(|p| p.name.clone()).collect();
+            names
+        };
+        let backup = || copy("backup", Some("2025-01-15T17:30:00"), 7, 2);
+        assert_eq!(kept(copy("sysvol", None, 9, 2), backup()), ["sysvol"]);
+        assert_eq!(kept(copy("sysvol", None, 7, 3), backup()), ["sysvol"]);
+        assert_eq!(kept(copy("sysvol", None, 7, 2), backup()), ["backup"]);
+        assert_eq!(kept(copy("sysvol", None, 6, 2), backup()), ["backup"]);
+        // Neither ahead in both halves: not one history, so the time decides.
+        assert_eq!(kept(copy("sysvol", None, 9, 1), backup()), ["backup"]);
     }
 
     /// A `GPT.INI` name that two GPOs' folders share is the default of a console in another

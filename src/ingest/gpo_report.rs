@@ -305,6 +305,7 @@ impl<'a> Reader<'a> {
                 .map(|t| t.text().trim().to_string())
                 .filter(|t| !t.is_empty()),
             other_copies: Vec::new(),
+            version: report_version(ns, computer, user),
         };
         Policy {
             id: guid,
@@ -760,6 +761,27 @@ fn plain_setting(
         name_span,
         file: None,
     }
+}
+
+/// The version a report gives each half (`<Computer><VersionSysvol>`, else
+/// `<VersionDirectory>`; the higher of the two), None when it gives neither half's.
+fn report_version(
+    ns: &str,
+    computer: Option<&Element>,
+    user: Option<&Element>,
+) -> Option<crate::model::GpoVersion> {
+    let count = |half: Option<&Element>| {
+        let half = half?;
+        ["VersionSysvol", "VersionDirectory"]
+            .iter()
+            .filter_map(|name| half.child(ns, name)?.text().trim().parse::<u16>().ok())
+            .max()
+    };
+    let (computer, user) = (count(computer), count(user));
+    (computer.is_some() || user.is_some()).then(|| crate::model::GpoVersion {
+        computer: computer.unwrap_or(0),
+        user: user.unwrap_or(0),
+    })
 }
 
 fn half_enabled(half: Option<&Element>) -> bool {
