@@ -23,6 +23,19 @@ struct PolicyView {
     /// a report merged into its folder): where each names it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     other_copies: Vec<Position>,
+    /// When a GPO's copy was exported and its version, where the copy says them: what decides
+    /// which copy of a GPO read more than once is linted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exported_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<VersionView>,
+}
+
+/// A GPO's count of edits of each half.
+#[derive(Serialize)]
+struct VersionView {
+    computer: u16,
+    user: u16,
 }
 
 #[derive(Serialize)]
@@ -175,6 +188,11 @@ fn policy_view(outcome: &Outcome, p: &Policy) -> PolicyView {
             .flat_map(|gpo| &gpo.other_copies)
             .map(|&location| position(&model.sources, location))
             .collect(),
+        exported_at: p.gpo.as_ref().and_then(|gpo| gpo.exported_at.clone()),
+        version: (p.gpo.as_ref().and_then(|gpo| gpo.version)).map(|v| VersionView {
+            computer: v.computer,
+            user: v.user,
+        }),
     }
 }
 
@@ -319,6 +337,13 @@ fn write_policy(p: &PolicyView, out: &mut dyn std::io::Write) -> std::io::Result
             a.target,
             a.position.path_line_column(&a.position.path)
         )?;
+    }
+    let version = (p.version.as_ref())
+        .map(|v| format!("version {} (computer), {} (user)", v.computer, v.user));
+    let exported = p.exported_at.as_ref().map(|at| format!("exported {at}"));
+    let copy_facts: Vec<String> = exported.into_iter().chain(version).collect();
+    if !copy_facts.is_empty() {
+        writeln!(out, "  {}", copy_facts.join(", "))?;
     }
     for copy in &p.other_copies {
         writeln!(

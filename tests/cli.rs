@@ -634,6 +634,14 @@ fn inspect_lists_the_other_copies_of_a_gpo() {
     let copies = &view["policies"][1]["other_copies"];
     assert_eq!(copies.as_array().map(Vec::len), Some(1), "{view}");
     assert_eq!(copies[0]["line"], 1);
+    // What decided which copy is linted: the report's read time, the SYSVOL folder's version.
+    let legacy = &view["policies"][1];
+    assert_eq!(
+        legacy["exported_at"], "2026-11-20T07:58:12.4810000Z",
+        "{view}"
+    );
+    assert_eq!(legacy["version"]["computer"], 4, "{view}");
+    assert_eq!(legacy["version"]["user"], 4, "{view}");
 }
 
 #[test]

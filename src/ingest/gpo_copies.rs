@@ -219,10 +219,16 @@ fn take_report(folder: &mut Policy, mut report: Policy) -> bool {
             s
         })
         .collect();
+    let (exported_at, version) = (folder.gpo.as_ref())
+        .map(|g| (g.exported_at.clone(), g.version))
+        .unwrap_or_default();
     take_reach(folder, report);
     folder.settings.extend(only_in_report);
     if let Some(gpo) = folder.gpo.as_mut() {
         gpo.from_files = true;
+        // The files' time and version where they say them: the settings are theirs.
+        gpo.exported_at = exported_at.or(gpo.exported_at.take());
+        gpo.version = version.or(gpo.version);
     }
     true
 }
