@@ -2,8 +2,8 @@
 //! `../shared/corpus/gpo-backup`) loads with no input error; prints the settings read per file
 //! or backup and the agreement between each backup's gpreport.xml and its raw files; checks the
 //! NSA and DISA Windows 10 computer GPOs set AllowOnlineID = 0 in both gpreport.xml and
-//! GptTmpl.inf, at the right lines of the UTF-16 files. Skipped (with a message) when the
-//! corpus is absent.
+//! GptTmpl.inf, at the right lines of the UTF-16 files, and that each backup's version is its
+//! report's. Skipped (with a message) when the corpus is absent.
 
 use std::path::{Path, PathBuf};
 
@@ -137,6 +137,38 @@ fn backups_agree_with_their_reports() {
             agreement.only_in_report
         );
     }
+}
+
+/// Every corpus backup says the version its report says: `Backup.xml`'s
+/// `MachineVersionNumber` and `UserVersionNumber` (each half's directory and SYSVOL counts, 16
+/// bits each) against the report's `VersionSysvol`, both as baselint reads them; the backup's
+/// also against the numbers read here from `Backup.xml`'s text.
+#[test]
+fn backups_say_the_versions_of_their_reports() {
+    let Some(root) = corpus() else { return };
+    let version = |model: &Model| model.policies[0].gpo.as_ref().and_then(|g| g.version);
+    let mut compared = 0;
+    for unit in gpo_units(&root.join("gpo-backup")) {
+        let Unit::GpoFolder(dir, _) = &unit else {
+            continue;
+        };
+        let backup = version(&load(&unit)).expect("a backup says its version");
+        let report = gpo_backup::find_ci(dir, &["gpreport.xml"]).unwrap();
+        let reported = version(&load(&Unit::File(report))).expect("a report says its version");
+        assert_eq!(backup, reported, "{}", dir.display());
+        let text = std::fs::read(gpo_backup::find_ci(dir, &["Backup.xml"]).unwrap()).unwrap();
+        let text = String::from_utf8_lossy(&text);
+        let number = |name: &str| -> u32 {
+            let start = text.find(&format!("<{name}><![CDATA[")).unwrap() + name.len() + 11;
+            let digits = &text[start..];
+            digits[..digits.find(']').unwrap()].parse().unwrap()
+        };
+        let low = |n: u32| (n & 0xffff) as u16;
+        assert_eq!(backup.computer, low(number("MachineVersionNumber")));
+        assert_eq!(backup.user, low(number("UserVersionNumber")));
+        compared += 1;
+    }
+    assert_eq!(compared, 11);
 }
 
 /// The PKU2U setting of a backup from the given file, with the 1-based line of its value.
