@@ -8,6 +8,8 @@
 //!   worktrees and submodules, in it or a parent): the `.gitignore` files of its parents up to
 //!   the repository root, and the repository's `.git/info/exclude` (below every `.gitignore`);
 //! * an ignored folder is not entered, so nothing below it can be re-included (as in git);
+//! * patterns match in any letter case on Windows and macOS, as git's `core.ignorecase` makes
+//!   them there, and in the case written elsewhere;
 //! * inside a folder read as one GPO (a backup, a SYSVOL `{GUID}` folder), the files the GPO's
 //!   reader would read are matched too ([`InFolder`]), against the ignore files above the folder
 //!   and its own; `.gitignore` files in its subfolders are not read.
@@ -26,6 +28,10 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::model::InputError;
 use crate::source::display_path;
+
+/// Whether patterns match in any letter case: git sets `core.ignorecase` when a repository is
+/// made on the case-insensitive file systems of Windows and macOS, and then does so.
+const IGNORE_CASE: bool = cfg!(any(windows, target_os = "macos"));
 
 /// The ignore files in force at one point of a walk, most general first.
 #[derive(Clone, Debug, Default)]
@@ -109,6 +115,8 @@ impl Ignores {
         };
         let text = String::from_utf8_lossy(&bytes);
         let mut builder = GitignoreBuilder::new(base);
+        // Infallible for a boolean; the builder returns itself.
+        let _ = builder.case_insensitive(IGNORE_CASE);
         for line in text.trim_start_matches('\u{feff}').lines() {
             // An invalid pattern is skipped, as git does.
             let _ = builder.add_line(Some(file.to_path_buf()), line);
@@ -278,6 +286,28 @@ mod tests {
             "outside the folder"
         );
         assert!(InFolder::new(&Ignores::disabled(), Path::new("/x"), Path::new("/x")).is_none());
+    }
+
+    /// As git on each system: patterns match in any case where file names do (Windows, macOS).
+    #[test]
+    fn patterns_match_in_any_case_where_the_file_system_does() {
+        let dir = std::env::temp_dir().join(format!("baselint-ignore-case-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(".gitignore"), "Registry.pol\n*.JSON\n").unwrap();
+        let mut ignores = Ignores {
+            enabled: true,
+            levels: Vec::new(),
+        };
+        let mut errors = Vec::new();
+        ignores.enter(&dir, &dir, &mut errors);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(ignores.ignores(&dir.join("Registry.pol"), false));
+        assert_eq!(
+            ignores.ignores(&dir.join("registry.pol"), false),
+            IGNORE_CASE
+        );
+        assert_eq!(ignores.ignores(&dir.join("a.json"), false), IGNORE_CASE);
     }
 
     #[test]
