@@ -189,47 +189,16 @@ fn take_report(folder: &mut Policy, mut report: Policy) -> bool {
         if !exported_later(&report, folder) {
             return false;
         }
-        let own_principals = folder
-            .gpo
-            .as_mut()
-            .map(|g| std::mem::take(&mut g.principals));
-        let (from_files, exported_at) = folder
-            .gpo
-            .as_ref()
-            .map(|g| (g.from_files, g.exported_at.clone()))
-            .unwrap_or_default();
-        take_reach(folder, report);
-        if let Some(gpo) = folder.gpo.as_mut() {
-            // The settings are still those of the backup, and so is its time.
-            gpo.from_files = from_files;
-            gpo.exported_at = exported_at;
-            // Names the newer report does not give stay known from the backup's.
-            for (sid, name) in own_principals.into_iter().flatten() {
-                if !gpo.principals.iter().any(|(known, _)| *known == sid) {
-                    gpo.principals.push((sid, name));
-                }
-            }
-        }
-        return true;
+    } else {
+        let only_in_report = (std::mem::take(&mut report.settings).into_iter())
+            .filter(|s| super::gpo_backup::report_only(&s.key))
+            .map(|mut s| {
+                s.file.get_or_insert(report.source);
+                s
+            });
+        folder.settings.extend(only_in_report);
     }
-    let only_in_report: Vec<_> = (std::mem::take(&mut report.settings).into_iter())
-        .filter(|s| super::gpo_backup::report_only(&s.key))
-        .map(|mut s| {
-            s.file.get_or_insert(report.source);
-            s
-        })
-        .collect();
-    let (exported_at, version) = (folder.gpo.as_ref())
-        .map(|g| (g.exported_at.clone(), g.version))
-        .unwrap_or_default();
     take_reach(folder, report);
-    folder.settings.extend(only_in_report);
-    if let Some(gpo) = folder.gpo.as_mut() {
-        gpo.from_files = true;
-        // The files' time and version where they say them: the settings are theirs.
-        gpo.exported_at = exported_at.or(gpo.exported_at.take());
-        gpo.version = version.or(gpo.version);
-    }
     true
 }
 
@@ -245,8 +214,10 @@ fn exported_later(a: &Policy, b: &Policy) -> bool {
     matches!((time(a), time(b)), (Some(a), Some(b)) if a > b)
 }
 
-/// The folder's GPO takes the report's identity, name, links, filtering and status; its
-/// settings keep their own file whatever the policy's source becomes.
+/// The folder's GPO takes the report's identity, name, links, filtering and status. Its
+/// settings keep their own file whatever the policy's source becomes, and the time and version
+/// they were saved at where the folder says them; the names of principals the report does not
+/// give stay known from the folder's own report.
 fn take_reach(folder: &mut Policy, report: Policy) {
     for setting in &mut folder.settings {
         setting.file.get_or_insert(folder.source);
@@ -258,7 +229,20 @@ fn take_reach(folder: &mut Policy, report: Policy) {
     folder.name_span = report.name_span;
     folder.assignments = report.assignments;
     folder.assignments_exported = report.assignments_exported;
-    folder.gpo = report.gpo;
+    let own = folder.gpo.take();
+    folder.gpo = report.gpo.map(|mut gpo| {
+        gpo.from_files = true;
+        if let Some(own) = own {
+            gpo.exported_at = own.exported_at.or(gpo.exported_at.take());
+            gpo.version = own.version.or(gpo.version);
+            for (sid, name) in own.principals {
+                if !gpo.principals.iter().any(|(known, _)| *known == sid) {
+                    gpo.principals.push((sid, name));
+                }
+            }
+        }
+        gpo
+    });
 }
 
 #[cfg(test)]
@@ -413,7 +397,9 @@ mod tests {
             .replace(
                 "<Name>Domain - Legacy baseline</Name>",
                 "<Name>Kiosks - Legacy baseline</Name>",
-            );
+            )
+            // Edited since, too: the settings linted are still the backup's, of version 3.
+            .replace("<VersionSysvol>3</", "<VersionSysvol>4</");
         let dir =
             std::env::temp_dir().join(format!("baselint-newer-report-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -436,6 +422,7 @@ mod tests {
         let gpo = policy.gpo.as_ref().unwrap();
         assert!(gpo.from_files);
         assert_eq!(gpo.exported_at.as_deref(), Some("2026-11-20T07:58:12"));
+        assert_eq!(gpo.version.map(|v| v.computer), Some(3));
         assert!(!gpo.principals.is_empty());
         // Every setting is still read from the backup, its spans in the backup's files.
         assert!(!policy.settings.is_empty());
