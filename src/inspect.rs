@@ -28,14 +28,7 @@ struct PolicyView {
     #[serde(skip_serializing_if = "Option::is_none")]
     exported_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<VersionView>,
-}
-
-/// A GPO's count of edits of each half.
-#[derive(Serialize)]
-struct VersionView {
-    computer: u16,
-    user: u16,
+    version: Option<crate::model::GpoVersion>,
 }
 
 #[derive(Serialize)]
@@ -189,10 +182,7 @@ fn policy_view(outcome: &Outcome, p: &Policy) -> PolicyView {
             .map(|&location| position(&model.sources, location))
             .collect(),
         exported_at: p.gpo.as_ref().and_then(|gpo| gpo.exported_at.clone()),
-        version: (p.gpo.as_ref().and_then(|gpo| gpo.version)).map(|v| VersionView {
-            computer: v.computer,
-            user: v.user,
-        }),
+        version: p.gpo.as_ref().and_then(|gpo| gpo.version),
     }
 }
 

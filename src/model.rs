@@ -547,7 +547,7 @@ pub struct GpoInfo {
 /// How many times each half of a GPO was changed: Windows counts every edit of a GPO's
 /// computer or user settings, so of two copies of one GPO, the one whose counts are both as high
 /// and one higher was saved later.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct GpoVersion {
     pub computer: u16,
     pub user: u16,
