@@ -75,11 +75,7 @@ pub fn read_backup(dir: &Path, model: &mut Model, catalog: &Catalog) {
 
 /// [`read_backup`], refusing files over `limit` bytes (`--max-file-size`).
 pub fn read_backup_within(dir: &Path, model: &mut Model, catalog: &Catalog, limit: u64) {
-    let reading = Reading {
-        max_file_size: limit,
-        ignores: None,
-    };
-    read_folder(dir, model, catalog, &reading);
+    read_folder(dir, model, catalog, &Reading::within(limit));
 }
 
 /// How the files of a GPO folder are read: files over a size are refused, and the files that
@@ -90,6 +86,14 @@ pub struct Reading<'a> {
 }
 
 impl Reading<'_> {
+    /// Every file of the folder up to `max_file_size` bytes.
+    pub fn within(max_file_size: u64) -> Reading<'static> {
+        Reading {
+            max_file_size,
+            ignores: None,
+        }
+    }
+
     fn skips(&self, path: &Path) -> bool {
         self.ignores.is_some_and(|ignores| ignores.ignores(path))
     }
@@ -755,10 +759,7 @@ impl Agreement {
 /// the folder has no report. The second value is every input error met.
 pub fn agreement(dir: &Path, catalog: &Catalog) -> Option<(Agreement, Vec<InputError>)> {
     let mut model = Model::default();
-    let reading = Reading {
-        max_file_size: crate::ingest::MAX_FILE_SIZE,
-        ignores: None,
-    };
+    let reading = Reading::within(crate::ingest::MAX_FILE_SIZE);
     let loaded = load(dir, &mut model, catalog, &reading);
     find_ci(dir, &["gpreport.xml"])?;
     Some((
