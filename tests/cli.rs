@@ -1,7 +1,7 @@
 //! The binary end to end: the README's example, output formats, exit codes, bad input.
 
 mod common;
-use common::{baselint, root, stderr, stdout};
+use common::{baselint, copy_dir, root, stderr, stdout};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -740,19 +740,6 @@ fn import_stig_writes_a_baseline_that_loads() {
     assert_eq!(view["errors"].as_array().unwrap().len(), 0, "{view}");
     assert_eq!(view["controls"], 2);
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// The fixture GPO is security-filtered to "CONTOSO\GPO - Hybrid Workstations" and linked to

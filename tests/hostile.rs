@@ -3,7 +3,7 @@
 //! naming the file and, where there is one, the position; the other files are still linted.
 
 mod common;
-use common::{baselint, root, stderr, stdout};
+use common::{baselint, copy_dir, root, stderr, stdout};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -629,7 +629,7 @@ fn files_inside_a_gpo_folder_honour_gitignore_files() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/rules/gpp-password-stored/fires")
         .join(GPO);
-    copy_tree(&fixture, &dir.path().join(GPO));
+    copy_dir(&fixture, &dir.path().join(GPO));
     // Broken files, so that the errors name what was read.
     dir.write(&format!("{GPO}/Machine/registry.pol"), "not a registry.pol");
     dir.write(
@@ -696,19 +696,6 @@ fn tree_state(dir: &Path) -> BTreeMap<PathBuf, (u64, std::time::SystemTime, Vec<
     state
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 fn git(args: &[&str], dir: &Path) -> bool {
     Command::new("git")
         .args(args)
@@ -725,7 +712,7 @@ fn git(args: &[&str], dir: &Path) -> bool {
 fn no_command_writes_to_the_tree_it_reads() {
     let dir = TempDir::new("read-only");
     let tree = dir.path().join("contoso");
-    copy_tree(&root().join("examples/contoso"), &tree);
+    copy_dir(&root().join("examples/contoso"), &tree);
     let in_repo = git(&["init", "-q", "."], &tree)
         && git(&["add", "."], &tree)
         && git(&["commit", "-q", "-m", "tree"], &tree);
