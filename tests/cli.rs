@@ -997,6 +997,14 @@ fn timings_go_to_stderr_only_when_asked_for() {
             megabytes(" rss ") > 0 && megabytes(" peak ") >= megabytes(" rss "),
             "{report}"
         );
+        // And the cores it kept busy on average: a number, none below zero.
+        let read = timings
+            .lines()
+            .find(|line| line.starts_with("baselint: timing: read, parse"))
+            .expect("a parse line");
+        let cores = &read[read.find(" cores ").expect("cores") + 7..];
+        let cores: f64 = cores.trim().parse().expect("a number of cores");
+        assert!(cores >= 0.0, "{read}");
     }
     assert!(!common::stderr(&plain).contains("timing"));
 }
